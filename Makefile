@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# goalloc: Go's runtime memory allocator as a Linux kernel module.
+#
+#   make                 build kmod/goalloc.ko (and the KUnit module where the
+#                        kernel has KUnit) against KDIR
+#   make check           every test: KUnit under UML and QEMU, selftests,
+#                        stock-kernel insmod, checkpatch, sparse, harness tests
+#   make run             the demo: boot a VM, load goalloc, show it working
+#   make kunit-uml | kunit-qemu | selftests | stock | lint | harness-test
+#                        one part of "make check"
+#   make clean           remove everything the build made in this tree
+#
+# KDIR defaults to the running kernel's build tree; where that is absent,
+# to goalloc's own debug test kernel (built once, cached; see README).
+
+KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; \
+	  if [ -d $$d ]; then echo $$d; else qemu/kernel.sh debug; fi)
+KARCH := $(shell grep -q '^CONFIG_UML=y' $(KDIR)/.config 2>/dev/null && echo ARCH=um)
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(KARCH) modules
+
+sizeclasses:
+	tools/mksizeclasses.py -o kmod/sizeclasses.c
+
+check:
+	tools/check.sh all
+
+kunit-uml kunit-qemu selftests stock lint harness-test dkms:
+	tools/check.sh $@
+
+run:
+	tools/demo.sh
+
+clean:
+	rm -rf build results
+	find kmod kunit \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+		-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.a' \
+		-o -name modules.order \) -delete
+	rm -f Module.symvers modules.order .*.cmd
+	$(MAKE) -s -C selftests clean KSRC=.
+
+.PHONY: all modules sizeclasses check kunit-uml kunit-qemu selftests stock \
+	lint harness-test dkms run clean

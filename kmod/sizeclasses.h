@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Size classes: Go's table of object sizes (8 B .. 32 KiB over 8 KiB heap
+ * pages), generated into sizeclasses.c by tools/mksizeclasses.py.
+ *
+ * A request of n bytes is served from the smallest class whose size is >= n.
+ * Two byte tables make the lookup constant-time: one in 8-byte steps up to
+ * GOALLOC_SMALL_MAX, one in 128-byte steps above it.  An object's index in
+ * its span is (offset * div_mul) >> 32, which equals offset / size for every
+ * offset inside a span (proved by the generator and by KUnit), so no division
+ * is done on the free path.
+ */
+#ifndef _GOALLOC_SIZECLASSES_H
+#define _GOALLOC_SIZECLASSES_H
+
+#include <linux/types.h>
+#include <linux/compiler.h>
+#include <linux/math.h>
+
+#define GOALLOC_PAGE_SHIFT	13
+#define GOALLOC_PAGE_SIZE	(1UL << GOALLOC_PAGE_SHIFT)
+#define GOALLOC_MAX_SMALL	32768
+#define GOALLOC_NUM_CLASSES	68
+#define GOALLOC_SMALL_MAX	(1024 - 8)
+#define GOALLOC_SMALL_DIV	8
+#define GOALLOC_LARGE_DIV	128
+
+/**
+ * struct goalloc_class_info - the fixed shape of one size class
+ * @size: bytes per object
+ * @npages: heap pages (GOALLOC_PAGE_SIZE) per span
+ * @nelems: objects per span
+ * @div_mul: multiplier turning an offset in the span into an object index
+ */
+struct goalloc_class_info {
+	u32 size;
+	u16 npages;
+	u16 nelems;
+	u32 div_mul;
+};
+
+extern const struct goalloc_class_info goalloc_class_info[GOALLOC_NUM_CLASSES];
+extern const u8 goalloc_size_to_class8[(GOALLOC_SMALL_MAX + GOALLOC_SMALL_DIV - 1) /
+				       GOALLOC_SMALL_DIV + 1];
+extern const u8 goalloc_size_to_class128[(GOALLOC_MAX_SMALL - 1024) /
+					 GOALLOC_LARGE_DIV + 1];
+
+/**
+ * goalloc_size_class() - the size class serving a request
+ * @size: requested bytes, 1 .. GOALLOC_MAX_SMALL
+ *
+ * Return: the class index (1 .. GOALLOC_NUM_CLASSES - 1).
+ */
+static __always_inline unsigned int goalloc_size_class(size_t size)
+{
+	if (size <= GOALLOC_SMALL_MAX)
+		return goalloc_size_to_class8[DIV_ROUND_UP(size, GOALLOC_SMALL_DIV)];
+	return goalloc_size_to_class128[DIV_ROUND_UP(size - 1024, GOALLOC_LARGE_DIV)];
+}
+
+/**
+ * goalloc_obj_index() - index of the object at an offset in its span
+ * @cls: size class of the span
+ * @offset: byte offset from the span's start (inside the span)
+ *
+ * Return: offset / size, by multiply-shift.
+ */
+static __always_inline unsigned int goalloc_obj_index(unsigned int cls, u32 offset)
+{
+	return (u32)(((u64)offset * goalloc_class_info[cls].div_mul) >> 32);
+}
+
+#endif /* _GOALLOC_SIZECLASSES_H */

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the size-class table and its lookups (kmod/sizeclasses.[ch]).
+ *
+ * Checks, for every request size 1 .. 32768, that the lookup returns the
+ * smallest class that fits and that the round-up waste stays within the
+ * bounds Documentation/sizeclasses.rst promises; for every class, that its
+ * span wastes at most 1/8 in the tail and that the multiply-shift object
+ * index equals offset / size at every byte offset of the span.
+ */
+#include <kunit/test.h>
+#include <linux/log2.h>
+
+#include "internal.h"
+
+/* Documented worst round-up waste above 128 bytes: 4097 -> 4864, 18.72%. */
+#define WASTE_ABOVE_128_PERMYRIAD	1873
+/* ... and from 16 bytes up: 17 -> 24 ... 9 -> 16 is 77.78%. */
+#define WASTE_FROM_9_PERMYRIAD		7778
+
+static void class_table_shape(struct kunit *test)
+{
+	unsigned int i;
+
+	KUNIT_EXPECT_EQ(test, goalloc_class_info[0].size, 0);
+	KUNIT_EXPECT_EQ(test, goalloc_class_info[1].size, 8);
+	KUNIT_EXPECT_EQ(test, goalloc_class_info[GOALLOC_NUM_CLASSES - 1].size,
+			GOALLOC_MAX_SMALL);
+	for (i = 1; i < GOALLOC_NUM_CLASSES; i++) {
+		const struct goalloc_class_info *c = &goalloc_class_info[i];
+		unsigned long span = c->npages * GOALLOC_PAGE_SIZE;
+
+		KUNIT_EXPECT_GT_MSG(test, c->size, goalloc_class_info[i - 1].size,
+				    "class %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, c->nelems, span / c->size, "class %u", i);
+		KUNIT_EXPECT_LE_MSG(test, c->nelems, 1024, "class %u", i);
+		KUNIT_EXPECT_LE_MSG(test, c->npages, 10, "class %u", i);
+		/* Tail waste of a span is at most 1/8. */
+		KUNIT_EXPECT_LE_MSG(test, span % c->size, span / 8, "class %u", i);
+		/* kmalloc's alignment guarantees: 8 bytes, 16 from 32 bytes. */
+		KUNIT_EXPECT_EQ_MSG(test, c->size % 8, 0, "class %u", i);
+		if (c->size >= 32)
+			KUNIT_EXPECT_EQ_MSG(test, c->size % 16, 0, "class %u", i);
+	}
+}
+
+static void every_size_fits_smallest_class(struct kunit *test)
+{
+	size_t n;
+
+	for (n = 1; n <= GOALLOC_MAX_SMALL; n++) {
+		unsigned int cls = goalloc_size_class(n);
+
+		if (cls < 1 || cls >= GOALLOC_NUM_CLASSES) {
+			KUNIT_FAIL(test, "size %zu: class %u out of range", n, cls);
+			return;
+		}
+		if (goalloc_class_info[cls].size < n ||
+		    goalloc_class_info[cls - 1].size >= n) {
+			KUNIT_FAIL(test, "size %zu: class %u (%u bytes) is not the smallest fit",
+				   n, cls, goalloc_class_info[cls].size);
+			return;
+		}
+	}
+}
+
+static void round_up_waste_within_bounds(struct kunit *test)
+{
+	unsigned long worst_above_128 = 0, worst_from_9 = 0;
+	size_t n, worst_n = 0;
+
+	for (n = 9; n <= GOALLOC_MAX_SMALL; n++) {
+		unsigned long w = (goalloc_class_info[goalloc_size_class(n)].size - n) *
+				  10000UL / n;
+
+		if (n > 128 && w > worst_above_128) {
+			worst_above_128 = w;
+			worst_n = n;
+		}
+		worst_from_9 = max(worst_from_9, w);
+	}
+	kunit_info(test, "worst round-up waste above 128 B: %lu.%02lu%% at %zu bytes\n",
+		   worst_above_128 / 100, worst_above_128 % 100, worst_n);
+	KUNIT_EXPECT_LE(test, worst_above_128, WASTE_ABOVE_128_PERMYRIAD);
+	KUNIT_EXPECT_EQ(test, worst_n, 4097);
+	KUNIT_EXPECT_LE(test, worst_from_9, WASTE_FROM_9_PERMYRIAD);
+}
+
+static void obj_index_matches_division(struct kunit *test)
+{
+	unsigned int cls;
+	u32 off;
+
+	for (cls = 1; cls < GOALLOC_NUM_CLASSES; cls++) {
+		const struct goalloc_class_info *c = &goalloc_class_info[cls];
+		u32 span = c->npages * GOALLOC_PAGE_SIZE;
+
+		for (off = 0; off <= span; off++) {
+			if (goalloc_obj_index(cls, off) != off / c->size) {
+				KUNIT_FAIL(test, "class %u offset %u: index %u, want %u",
+					   cls, off, goalloc_obj_index(cls, off),
+					   off / c->size);
+				return;
+			}
+		}
+		cond_resched();
+	}
+}
+
+static void power_of_two_sizes_get_own_class(struct kunit *test)
+{
+	size_t n;
+
+	/* A power-of-two request up to 32 KiB lands in a class of that size. */
+	for (n = 8; n <= GOALLOC_MAX_SMALL; n <<= 1)
+		KUNIT_EXPECT_EQ_MSG(test, goalloc_class_info[goalloc_size_class(n)].size,
+				    n, "size %zu", n);
+}
+
+static struct kunit_case sizeclasses_cases[] = {
+	KUNIT_CASE(class_table_shape),
+	KUNIT_CASE(every_size_fits_smallest_class),
+	KUNIT_CASE(round_up_waste_within_bounds),
+	KUNIT_CASE(obj_index_matches_division),
+	KUNIT_CASE(power_of_two_sizes_get_own_class),
+	{}
+};
+
+static struct kunit_suite sizeclasses_suite = {
+	.name = "goalloc_sizeclasses",
+	.test_cases = sizeclasses_cases,
+};
+
+kunit_test_suite(sizeclasses_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for goalloc");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -1,0 +1,126 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of every goalloc test guest, QEMU or UML.  The kernel command line
+# passes (as environment) GA_RUNNER=qemu|uml and GA_MODE=test|demo|insmod.
+#
+# Structured output goes to the results channel ($R: the second serial port
+# under QEMU, a file on the hostfs root under UML) between GA-* markers that
+# qemu/verdict.py reads; the kernel's own log goes to the console.  The guest
+# always ends the same way: "GA-END", then power-off (QEMU: a write to the
+# isa-debug-exit port, so the runner can tell a clean end from a panic).
+
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmp /tmp
+mkdir -p /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+
+if [ "$GA_RUNNER" = uml ]; then
+	R=/goalloc/results.log
+else
+	R=/dev/ttyS1
+fi
+exec 3>>"$R"
+say() { echo "$*" >&3; echo "goalloc-init: $*"; }
+
+D=/goalloc
+KL=/sys/kernel/debug/kmemleak
+say "GA-BEGIN mode=${GA_MODE:-test} kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
+
+# Leaks from boot are not ours: report only what is found after this point.
+if [ -w $KL ]; then
+	echo scan=off >$KL
+	echo scan >$KL
+	echo clear >$KL
+fi
+
+loaded=""
+load() {
+	insmod "$D/modules/$1.ko"
+	rc=$?
+	say "GA-MODULE load $1 rc=$rc"
+	[ $rc = 0 ] && loaded="$1 $loaded"
+	return $rc
+}
+
+unload_all() {
+	for m in $loaded; do
+		rmmod "$m"
+		say "GA-MODULE unload $m rc=$?"
+	done
+	loaded=""
+}
+
+kunit_results() {
+	for s in /sys/kernel/debug/kunit/*/results; do
+		[ -e "$s" ] || continue
+		suite=${s%/results}; suite=${suite##*/}
+		say "GA-KTAP-BEGIN $suite"
+		cat "$s" >&3
+		say "GA-KTAP-END $suite"
+	done
+}
+
+selftests() {
+	for t in "$D"/selftests/*; do
+		[ -x "$t" ] || continue
+		name=${t##*/}
+		say "GA-TAP-BEGIN $name"
+		timeout 300 "$t" >&3 2>&1
+		rc=$?
+		say "GA-TAP-END $name rc=$rc"
+	done
+}
+
+kmemleak_report() {
+	[ -w $KL ] || return 0
+	# kmemleak reports objects at least 5 s old: wait, then scan twice.
+	sleep 6
+	echo scan >$KL
+	echo scan >$KL
+	say "GA-KMEMLEAK-BEGIN"
+	cat $KL >&3
+	say "GA-KMEMLEAK-END"
+}
+
+case "${GA_MODE:-test}" in
+test)
+	for m in $(cat "$D/modules/order"); do
+		load "$m" || break
+	done
+	kunit_results
+	selftests
+	unload_all
+	kmemleak_report
+	;;
+demo)
+	load goalloc && {
+		say "GA-DEMO-BEGIN"
+		dmesg | grep goalloc >&3
+		echo "/sys/kernel/debug/goalloc/classes:" >&3
+		cat /sys/kernel/debug/goalloc/classes >&3
+		say "GA-DEMO-END"
+	}
+	unload_all
+	;;
+insmod)
+	load goalloc
+	[ -d /sys/module/goalloc ] && say "GA-SYSFS $(cat /sys/module/goalloc/initstate)"
+	unload_all
+	[ -d /sys/module/goalloc ] && say "GA-SYSFS still-present"
+	;;
+esac
+
+say "GA-END"
+exec 3>&-
+if [ "$GA_RUNNER" = uml ]; then
+	poweroff -f
+else
+	# isa-debug-exit: QEMU exits with status (0 << 1) | 1 = 1.
+	printf '\000' | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
+	poweroff -f
+fi

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Judge one guest run of goalloc: did everything pass, and is the kernel log
+clean?
+
+Usage: verdict.py RUNDIR --kind qemu|uml --ksrc KERNEL_SOURCE
+                  [--label NAME] [--expect-suites N] [--expect-report REGEX]
+
+RUNDIR holds console.log (the kernel's console), results.log (the GA-*
+markers written by qemu/init.sh) and status (from the runner).  KTAP from
+KUnit and TAP from the kselftests are parsed with the kernel's own parser
+(tools/testing/kunit/kunit_parser.py), one document at a time: kunit.py
+would read only the first.
+
+The run fails when a KUnit or kselftest case fails, a module does not load
+or unload, the guest does not end cleanly (timeout, panic, no GA-END), or the
+kernel log holds a report: WARNING, BUG (KASAN, sleeping in atomic context,
+bad page, soft lockup...), Oops, a lockdep splat, an RCU stall or a kmemleak
+leak.  --expect-report names one report that must appear instead (negative
+tests); it then does not count as a failure.
+
+Prints one line per check and writes RUNDIR/counts ("passed failed
+skipped").  Exit status: 0 if the run passed, 1 if not.
+"""
+import argparse
+import io
+import os
+import re
+import sys
+import contextlib
+
+# A line of the kernel log that means something went wrong.
+REPORTS = [
+    ("WARNING", re.compile(r"WARNING: |------------\[ cut here \]------------")),
+    ("BUG", re.compile(r"\bBUG: ")),
+    ("KASAN", re.compile(r"KASAN: ")),
+    ("Oops", re.compile(r"Oops: |general protection fault|Kernel panic")),
+    ("lockdep", re.compile(r"possible circular locking|possible recursive locking|"
+                           r"inconsistent lock state|DEBUG_LOCKS_WARN_ON|"
+                           r"suspicious RCU usage|lock held when returning")),
+    ("atomic-sleep", re.compile(r"sleeping function called from invalid context|"
+                                r"scheduling while atomic")),
+    ("kmemleak", re.compile(r"kmemleak: \d+ new suspected memory leaks|unreferenced object 0x")),
+    ("stall", re.compile(r"detected stalls|soft lockup|hung_task|blocked for more than")),
+    ("UBSAN", re.compile(r"UBSAN: ")),
+]
+
+STRIP_TIME = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+
+
+class Verdict:
+    def __init__(self, label):
+        self.label = label
+        self.passed = self.failed = self.skipped = 0
+
+    def check(self, ok, what, detail=""):
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+        print("[%s] %s %s%s" % (self.label, "PASS" if ok else "FAIL", what,
+                                (": " + detail) if detail else ""))
+
+    def counts(self, what, p, f, s):
+        self.passed += p
+        self.failed += f
+        self.skipped += s
+        print("[%s] %s %s: %d passed, %d failed, %d skipped" %
+              (self.label, "PASS" if f == 0 else "FAIL", what, p, f, s))
+
+
+def blocks(lines, begin, end):
+    """Yield (name, body lines, end line) for each BEGIN..END block."""
+    cur = None
+    for ln in lines:
+        if ln.startswith(begin + " "):
+            cur = (ln[len(begin) + 1:].strip(), [])
+        elif ln.startswith(end) and cur is not None:
+            yield cur[0], cur[1], ln
+            cur = None
+        elif cur is not None:
+            cur[1].append(ln)
+    if cur is not None:
+        yield cur[0], cur[1], None
+
+
+def parse_tap(parser, body):
+    """Parse one (K)TAP document; return (passed, failed, skipped, log)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        test = parser.parse_run_tests(body)
+    c = test.counts
+    # Crashes and parser errors (a truncated document) count as failures.
+    failed = c.failed + c.crashed + c.errors
+    return c.passed, failed, c.skipped, out.getvalue()
+
+
+def kernel_reports(console, expect):
+    found = []
+    expected_seen = False
+    for ln in console:
+        text = STRIP_TIME.sub("", ln)
+        if expect and re.search(expect, text):
+            expected_seen = True
+            continue
+        for kind, rx in REPORTS:
+            if rx.search(text):
+                found.append((kind, text.strip()))
+                break
+    return found, expected_seen
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("rundir")
+    ap.add_argument("--kind", choices=("qemu", "uml"), required=True)
+    ap.add_argument("--ksrc", required=True, help="kernel source (for kunit_parser)")
+    ap.add_argument("--label", default=None)
+    ap.add_argument("--expect-suites", type=int, default=0)
+    ap.add_argument("--expect-report", default=None)
+    args = ap.parse_args()
+
+    sys.path.insert(0, os.path.join(os.path.abspath(args.ksrc), "tools/testing/kunit"))
+    import kunit_parser  # the kernel's own KTAP parser
+
+    def read(name):
+        try:
+            with open(os.path.join(args.rundir, name), errors="replace") as f:
+                return f.read().splitlines()
+        except FileNotFoundError:
+            return []
+
+    v = Verdict(args.label or os.path.basename(os.path.normpath(args.rundir)))
+    console, results = read("console.log"), read("results.log")
+    status = " ".join(read("status")).strip()
+
+    # 1. The guest ran /init to its end and powered off the expected way.
+    began = any(ln.startswith("GA-BEGIN") for ln in results)
+    ended = any(ln.startswith("GA-END") for ln in results)
+    if status == "timeout":
+        v.check(False, "guest ended", "timed out (wall-clock limit)")
+    elif args.kind == "qemu" and status != "exit 1":
+        v.check(False, "guest ended", "QEMU %s, not a debug-exit power-off "
+                "(panic or crash)" % (status or "status missing"))
+    elif not began or not ended:
+        v.check(False, "guest ended", "/init %s" % ("never reported" if not began
+                                                   else "stopped before GA-END"))
+    else:
+        v.check(True, "guest ended")
+
+    # 2. Modules loaded and unloaded.
+    loaded = set()
+    for ln in results:
+        m = re.match(r"GA-MODULE (load|unload) (\S+) rc=(\d+)", ln)
+        if not m:
+            continue
+        op, mod, rc = m.group(1), m.group(2), int(m.group(3))
+        v.check(rc == 0, "module %s %s" % (op, mod), "" if rc == 0 else "rc=%d" % rc)
+        if op == "load" and rc == 0:
+            loaded.add(mod)
+        elif op == "unload" and rc == 0:
+            loaded.discard(mod)
+    if ended and loaded:
+        v.check(False, "modules unloaded", "still loaded: " + " ".join(sorted(loaded)))
+
+    # 3. KUnit suites, one KTAP document each.
+    nsuites = 0
+    for name, body, end in blocks(results, "GA-KTAP-BEGIN", "GA-KTAP-END"):
+        nsuites += 1
+        p, f, s, log = parse_tap(kunit_parser, body)
+        if end is None:
+            f += 1
+        if f:
+            sys.stdout.write(log)
+        v.counts("kunit " + name, p, f, s)
+    if nsuites < args.expect_suites:
+        v.check(False, "kunit suites", "%d of %d expected suites reported"
+                % (nsuites, args.expect_suites))
+
+    # 4. kselftest binaries, one TAP document each; the exit code counts too.
+    for name, body, end in blocks(results, "GA-TAP-BEGIN", "GA-TAP-END"):
+        p, f, s, log = parse_tap(kunit_parser, body)
+        m = re.search(r"rc=(\d+)", end or "")
+        rc = int(m.group(1)) if m else -1
+        if rc not in (0, 4) and f == 0:  # 4: kselftest's "skip"
+            f = 1
+        if f:
+            sys.stdout.write("\n".join(body) + "\n")
+        v.counts("selftest " + name, p, f, s)
+
+    # 5. The kernel log, and kmemleak's own report.
+    leak_lines = [ln for _, body, _ in blocks(results, "GA-KMEMLEAK-BEGIN", "GA-KMEMLEAK-END")
+                  for ln in body]
+    reports, expected_seen = kernel_reports(console + leak_lines, args.expect_report)
+    if args.expect_report:
+        v.check(expected_seen, "expected report /%s/" % args.expect_report,
+                "" if expected_seen else "not in the kernel log")
+    if reports:
+        kinds = sorted(set(k for k, _ in reports))
+        v.check(False, "kernel log clean", "%d report line(s) [%s]; first: %s"
+                % (len(reports), ", ".join(kinds), reports[0][1]))
+    else:
+        v.check(True, "kernel log clean")
+
+    with open(os.path.join(args.rundir, "counts"), "w") as f:
+        f.write("%d %d %d\n" % (v.passed, v.failed, v.skipped))
+    return 0 if v.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install what building and testing goalloc needs on a Debian bookworm host.
+# Idempotent: does nothing when every package is already present.  As root it
+# runs apt-get; otherwise it names the missing packages and exits 1.
+#
+# Usage: tools/install-deps.sh [--stock]
+#   --stock  also install Debian's stock 6.12 kernel image and the 6.12 and 6.1
+#            headers (for the "insmod on a distro kernel" checks).
+set -euo pipefail
+
+base=(build-essential bc bison flex cpio kmod xz-utils libelf-dev libssl-dev
+      dwarves python3 busybox-static qemu-system-x86 sparse dkms rsync
+      linux-source-6.12)
+
+want=("${base[@]}")
+stock=0
+[ "${1:-}" = "--stock" ] && stock=1
+
+need_update() {
+	# apt lists are empty on a fresh image: apt-cache would find nothing.
+	[ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e lock -e partial)" ]
+}
+
+if [ "$(id -u)" = 0 ] && need_update; then
+	apt-get update -q >/dev/null
+fi
+
+# The stock kernel packages move with Debian's point releases; resolve the
+# versions behind the meta-packages instead of pinning a name that expires.
+resolve() { apt-cache depends "$1" 2>/dev/null | awk '/Depends:/ {print $2; exit}'; }
+if [ $stock = 1 ]; then
+	h612=$(resolve linux-headers-6.12-amd64)
+	h61=$(resolve linux-headers-amd64)
+	i612=${h612/headers/image}-unsigned
+	want+=("$h612" "$h61" "$i612")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+	[ -n "$p" ] || continue
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} = 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "goalloc: missing packages: ${missing[*]}" >&2
+	echo "goalloc: run as root: apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "goalloc: installing ${missing[*]}" >&2
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	"${missing[@]}" >&2
