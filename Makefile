@@ -16,7 +16,7 @@
 
 KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; \
 	  if [ -d $$d ]; then echo $$d; else qemu/kernel.sh debug; fi)
-KARCH := $(shell grep -q '^CONFIG_UML=y' $(KDIR)/.config 2>/dev/null && echo ARCH=um)
+KARCH = $(shell grep -q '^CONFIG_UML=y' $(KDIR)/.config 2>/dev/null && echo ARCH=um)
 
 all: modules
 

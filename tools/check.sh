@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# goalloc's test driver: "make check" runs every step, "make <step>" one.
+#
+# Usage: tools/check.sh {all|harness-test|kunit-uml|kunit-qemu|selftests|
+#                        stock|lint|dkms}
+#
+# Each step prints a line per check; the run ends with "N passed, N failed"
+# and exits non-zero if anything failed.  Logs of every guest run go to
+# results/<step>/ (console.log, results.log, status, counts).
+set -uo pipefail
+. "$(dirname "$0")/../qemu/lib.sh"
+
+cd "$GOALLOC_TOP"
+RES=$GOALLOC_TOP/results
+BUILD=$GOALLOC_TOP/build
+mkdir -p "$RES" "$BUILD"
+P=0 F=0 S=0
+t0=$(date +%s)
+
+ok()   { P=$((P + 1)); echo "[$1] PASS $2"; }
+bad()  { F=$((F + 1)); echo "[$1] FAIL $2${3:+: $3}"; }
+add_counts() { # RUNDIR
+	local p=0 f=1 s=0
+	[ -r "$1/counts" ] && read -r p f s <"$1/counts"
+	P=$((P + p)) F=$((F + f)) S=$((S + s))
+}
+step() { echo; echo "== $1 ($(( $(date +%s) - t0 ))s)"; }
+
+KSRC=""
+ksrc() { [ -n "$KSRC" ] || KSRC=$(src_tree); echo "$KSRC"; }
+
+do_deps() {
+	step deps
+	tools/install-deps.sh --stock || { bad deps "tools/install-deps.sh failed"; return 1; }
+}
+
+do_sizeclasses() {
+	step sizeclasses
+	if tools/mksizeclasses.py --check kmod/sizeclasses.c; then
+		ok sizeclasses "kmod/sizeclasses.c matches tools/mksizeclasses.py"
+	else
+		bad sizeclasses "kmod/sizeclasses.c is stale"
+	fi
+}
+
+do_harness_test() {
+	step harness-test
+	local out=$RES/harness-test
+	rm -rf "$out"
+	tools/test-harness.py --ksrc "$(ksrc)" --out "$out"
+	add_counts "$out"
+}
+
+# guest_modules KDIR NAME: build the modules for one test kernel.
+guest_modules() {
+	if ! build_modules "$1" "$BUILD/$2"; then
+		bad "$2" "module build against $1"
+		return 1
+	fi
+	ok "$2" "module build"
+}
+
+do_kunit_uml() {
+	step kunit-uml
+	local k out=$RES/kunit-uml
+	k=$(qemu/kernel.sh uml) || { bad kunit-uml "UML kernel build"; return; }
+	guest_modules "$k" uml || return
+	qemu/mkinitramfs.sh "$BUILD/uml-root" - -- \
+		"$BUILD/uml/kmod/goalloc.ko" "$BUILD/uml/kunit/goalloc_test.ko"
+	qemu/run-uml.sh -k "$k/linux" -r "$BUILD/uml-root" -o "$out" -t 600
+	qemu/verdict.py "$out" --kind uml --ksrc "$(ksrc)" --label kunit-uml \
+		--expect-suites 1
+	add_counts "$out"
+}
+
+# The debug guest runs the KUnit suites and the selftests in one boot.
+do_kunit_qemu() {
+	step "kunit-qemu + selftests"
+	local k out=$RES/kunit-qemu
+	k=$(qemu/kernel.sh debug) || { bad kunit-qemu "debug kernel build"; return; }
+	guest_modules "$k" debug || return
+	if ! build_selftests "$BUILD/selftests"; then
+		bad selftests "selftest build"
+		return
+	fi
+	qemu/mkinitramfs.sh "$BUILD/debug-root" "$BUILD/debug.cpio.gz" -- \
+		"$BUILD/debug/kmod/goalloc.ko" "$BUILD/debug/kunit/goalloc_test.ko" -- \
+		"$BUILD"/selftests/*
+	qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" -i "$BUILD/debug.cpio.gz" \
+		-o "$out" -c 4 -m 2G -t 900
+	qemu/verdict.py "$out" --kind qemu --ksrc "$(ksrc)" --label kunit-qemu \
+		--expect-suites 1
+	add_counts "$out"
+}
+
+# Debian's stock kernels: the highest installed 6.12 and 6.1 amd64 headers.
+stock_kver() { # PREFIX
+	ls -d /usr/src/linux-headers-"$1"*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' |
+		sort -V | tail -1
+}
+
+do_stock() {
+	step stock
+	local v612 v61 v out=$RES/stock-6.12
+	v612=$(stock_kver 6.12.) v61=$(stock_kver 6.1.)
+	for v in "$v612" "$v61"; do
+		[ -n "$v" ] || { bad stock "no stock headers installed"; continue; }
+		if build_modules "/usr/src/linux-headers-$v" "$BUILD/stock-$v"; then
+			ok stock "module build against Debian $v headers"
+		else
+			bad stock "module build against Debian $v headers"
+		fi
+	done
+	[ -e "$BUILD/stock-$v612/kmod/goalloc.ko" ] || return
+	[ -e "/boot/vmlinuz-$v612" ] || { bad stock "/boot/vmlinuz-$v612 missing"; return; }
+	qemu/mkinitramfs.sh "$BUILD/stock-root" "$BUILD/stock.cpio.gz" -- \
+		"$BUILD/stock-$v612/kmod/goalloc.ko"
+	qemu/run-qemu.sh -k "/boot/vmlinuz-$v612" -i "$BUILD/stock.cpio.gz" \
+		-o "$out" -c 2 -m 1G -t 600 -M insmod
+	qemu/verdict.py "$out" --kind qemu --ksrc "$(ksrc)" --label "stock-$v612"
+	add_counts "$out"
+}
+
+do_lint() {
+	step lint
+	local k src files log=$RES/lint
+	mkdir -p "$log"
+	src=$(ksrc)
+	files=$(git ls-files 'kmod/*.[ch]' 'kunit/*.[ch]' 'uapi/*.h')
+	if "$src/scripts/checkpatch.pl" --strict --no-tree --quiet --terse \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $files >"$log/checkpatch.log" 2>&1; then
+		ok lint "checkpatch --strict ($(echo $files | wc -w) files)"
+	else
+		cat "$log/checkpatch.log"
+		bad lint "checkpatch --strict"
+	fi
+	k=$(qemu/kernel.sh debug) || { bad lint "debug kernel build"; return; }
+	mkdir -p "$BUILD/sparse"
+	rsync -a --delete "$GOALLOC_TOP/Kbuild" "$GOALLOC_TOP/kmod" "$GOALLOC_TOP/kunit" \
+		"$GOALLOC_TOP/uapi" "$BUILD/sparse/"
+	make -C "$k" M="$BUILD/sparse" C=2 CHECK="sparse" modules >"$log/sparse.log" 2>&1
+	if grep -E '(warning|error):' "$log/sparse.log"; then
+		bad lint "sparse (make C=2)"
+	else
+		ok lint "sparse (make C=2)"
+	fi
+}
+
+do_dkms() {
+	step dkms
+	local v tree
+	v=$(stock_kver 6.12.)
+	tree=$BUILD/dkms
+	rm -rf "$tree"
+	mkdir -p "$tree/tree" "$tree/src"
+	git archive --prefix=goalloc-0.1/ HEAD | tar -C "$tree/src" -x 2>/dev/null ||
+		rsync -a --exclude build --exclude results --exclude .git ./ "$tree/src/goalloc-0.1/"
+	if dkms build --dkmstree "$tree/tree" --sourcetree "$tree/src" -m goalloc -v 0.1 \
+		-k "$v" >"$tree/dkms.log" 2>&1 &&
+	   ls "$tree"/tree/goalloc/0.1/"$v"/x86_64/module/goalloc.ko* >/dev/null 2>&1; then
+		ok dkms "dkms build against Debian $v headers"
+	else
+		cat "$tree/dkms.log"
+		bad dkms "dkms build against Debian $v headers"
+	fi
+}
+
+what=${1:-all}
+case "$what" in
+all)
+	do_deps || exit 1
+	do_sizeclasses
+	do_harness_test
+	do_lint
+	do_kunit_uml
+	do_kunit_qemu
+	do_stock
+	do_dkms
+	;;
+harness-test) do_deps && do_harness_test ;;
+kunit-uml) do_deps && do_kunit_uml ;;
+kunit-qemu|selftests) do_deps && do_kunit_qemu ;;
+stock) do_deps && do_stock ;;
+lint) do_deps && do_lint ;;
+dkms) do_deps && do_dkms ;;
+*) die "unknown step $what" ;;
+esac
+
+echo
+echo "goalloc $what: $(( $(date +%s) - t0 ))s; logs in $RES"
+if [ "$S" -gt 0 ]; then
+	echo "$P passed, $F failed, $S skipped"
+else
+	echo "$P passed, $F failed"
+fi
+[ "$F" = 0 ]
