@@ -31,18 +31,20 @@ import contextlib
 
 # A line of the kernel log that means something went wrong.
 REPORTS = [
-    ("WARNING", re.compile(r"WARNING: |------------\[ cut here \]------------")),
-    ("BUG", re.compile(r"\bBUG: ")),
+    # The specific kinds first: a lockdep splat also says "WARNING:".
     ("KASAN", re.compile(r"KASAN: ")),
-    ("Oops", re.compile(r"Oops: |general protection fault|Kernel panic")),
     ("lockdep", re.compile(r"possible circular locking|possible recursive locking|"
                            r"inconsistent lock state|DEBUG_LOCKS_WARN_ON|"
-                           r"suspicious RCU usage|lock held when returning")),
+                           r"suspicious RCU usage|lock held when returning|"
+                           r"bad unlock balance|held lock freed")),
     ("atomic-sleep", re.compile(r"sleeping function called from invalid context|"
                                 r"scheduling while atomic")),
     ("kmemleak", re.compile(r"kmemleak: \d+ new suspected memory leaks|unreferenced object 0x")),
     ("stall", re.compile(r"detected stalls|soft lockup|hung_task|blocked for more than")),
     ("UBSAN", re.compile(r"UBSAN: ")),
+    ("Oops", re.compile(r"Oops: |general protection fault|Kernel panic")),
+    ("BUG", re.compile(r"\bBUG: ")),
+    ("WARNING", re.compile(r"WARNING: |------------\[ cut here \]------------")),
 ]
 
 STRIP_TIME = re.compile(r"^\[\s*\d+\.\d+\]\s?")
@@ -73,8 +75,8 @@ def blocks(lines, begin, end):
     """Yield (name, body lines, end line) for each BEGIN..END block."""
     cur = None
     for ln in lines:
-        if ln.startswith(begin + " "):
-            cur = (ln[len(begin) + 1:].strip(), [])
+        if ln == begin or ln.startswith(begin + " "):
+            cur = (ln[len(begin):].strip(), [])
         elif ln.startswith(end) and cur is not None:
             yield cur[0], cur[1], ln
             cur = None

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Prove that the verdict can fail: tests of the test harness itself.
+
+Each case takes a real passing run (qemu/testdata/good: the serial logs of a
+debug-kernel run), injects one kind of failure (a failing KUnit case, a
+second KTAP document that fails, an oops, a KASAN report, a lockdep splat, a
+kmemleak leak, a timeout, a panic, ...) and checks that qemu/verdict.py turns
+the run red, naming the right check.  With --kernel and --initrd, one more
+case boots a real guest under a 3-second limit and expects a timeout.
+
+Usage: test-harness.py --ksrc KERNEL_SOURCE --out DIR [--kernel BZIMAGE --initrd CPIO]
+Writes DIR/counts ("passed failed skipped").
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GOOD = os.path.join(TOP, "qemu/testdata/good")
+VERDICT = os.path.join(TOP, "qemu/verdict.py")
+
+
+def sub(old, new):
+    def f(text):
+        assert old in text, "fixture lacks %r" % old
+        return text.replace(old, new, 1)
+    return f
+
+
+def append(extra):
+    return lambda text: text + extra
+
+
+def drop_block(begin, end):
+    def f(text):
+        a = text.index(begin)
+        b = text.index(end, a)
+        b = text.index("\n", b) + 1
+        return text[:a] + text[b:]
+    return f
+
+
+SECOND_SUITE = """GA-KTAP-BEGIN goalloc_second
+KTAP version 1
+1..1
+    KTAP version 1
+    # Subtest: goalloc_second
+    1..2
+    ok 1 first_case
+    # second_case: EXPECTATION FAILED at kunit/x.c:10
+    not ok 2 second_case
+not ok 1 goalloc_second
+GA-KTAP-END goalloc_second
+"""
+LEAK = """unreferenced object 0xffff888003a2b000 (size 64):
+  comm "insmod", pid 71, jiffies 4294937001
+  backtrace (crc 0):
+    kmalloc_trace_noprof+0x1a/0x40
+"""
+KTAP_END = "GA-KTAP-END goalloc_sizeclasses\n"
+
+# name, {file: mutation}, extra verdict args, expect pass?, text of the FAIL line
+CASES = [
+    ("good run passes", {}, [], True, None),
+    ("failing KUnit case", {"results.log": sub("    ok 4 obj_index", "    not ok 4 obj_index")},
+     [], False, "kunit goalloc_sizeclasses"),
+    ("failing case in a second KTAP document",
+     {"results.log": sub(KTAP_END, KTAP_END + SECOND_SUITE)}, [], False, "kunit goalloc_second"),
+    ("KTAP document cut short by a crash",
+     {"results.log": sub("    ok 5 power_of_two_sizes_get_own_class\n", "")}, [], False,
+     "kunit goalloc_sizeclasses"),
+    ("KUnit suite missing", {"results.log": drop_block("GA-KTAP-BEGIN", "GA-KTAP-END")},
+     ["--expect-suites", "1"], False, "kunit suites"),
+    ("failing selftest case",
+     {"results.log": sub("ok 2 global.debugfs", "not ok 2 global.debugfs")}, [], False,
+     "selftest goalloc_module_test"),
+    ("selftest exits non-zero",
+     {"results.log": sub("goalloc_module_test rc=0", "goalloc_module_test rc=139")}, [], False,
+     "selftest goalloc_module_test"),
+    ("module fails to load", {"results.log": sub("load goalloc_test rc=0", "load goalloc_test rc=1")},
+     [], False, "module load goalloc_test"),
+    ("module fails to unload",
+     {"results.log": sub("unload goalloc rc=0", "unload goalloc rc=1")}, [], False,
+     "module unload goalloc"),
+    ("oops", {"console.log": append(
+        "[   40.1] BUG: kernel NULL pointer dereference, address: 0000000000000008\n"
+        "[   40.1] Oops: Oops: 0002 [#1] PREEMPT SMP KASAN\n")}, [], False, "kernel log clean"),
+    ("KASAN report", {"console.log": append(
+        "[   40.1] ==================================================================\n"
+        "[   40.1] BUG: KASAN: slab-use-after-free in goalloc_free+0x2a/0x80 [goalloc]\n")},
+     [], False, "KASAN"),
+    ("lockdep report", {"console.log": append(
+        "[   40.1] ======================================================\n"
+        "[   40.1] WARNING: possible circular locking dependency detected\n")},
+     [], False, "lockdep"),
+    ("WARN_ON", {"console.log": append(
+        "[   40.1] WARNING: CPU: 1 PID: 77 at kmod/malloc.c:40 goalloc_init+0x10/0x20\n")},
+     [], False, "WARNING"),
+    ("sleep in atomic context", {"console.log": append(
+        "[   40.1] BUG: sleeping function called from invalid context at mm/slub.c:4119\n")},
+     [], False, "atomic-sleep"),
+    ("kmemleak leak", {"results.log": sub("GA-KMEMLEAK-BEGIN\n", "GA-KMEMLEAK-BEGIN\n" + LEAK)},
+     [], False, "kmemleak"),
+    ("timeout", {"status": lambda t: "timeout\n"}, [], False, "timed out"),
+    ("panic: QEMU exits 0", {"status": lambda t: "exit 0\n"}, [], False, "not a debug-exit"),
+    ("init stops before GA-END", {"results.log": sub("GA-END\n", "")}, [], False,
+     "stopped before GA-END"),
+    ("expected report present", {"console.log": append(
+        "[   40.1] BUG: KASAN: slab-use-after-free in goalloc_uaf+0x2a/0x80\n")},
+     ["--expect-report", "BUG: KASAN: slab-use-after-free"], True, None),
+    ("expected report absent", {}, ["--expect-report", "BUG: KASAN: slab-use-after-free"],
+     False, "expected report"),
+]
+
+
+def run_verdict(ksrc, rundir, extra):
+    cmd = [sys.executable, VERDICT, rundir, "--kind", "qemu", "--ksrc", ksrc] + extra
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return p.returncode, p.stdout
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ksrc", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--kernel")
+    ap.add_argument("--initrd")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    passed = failed = 0
+
+    def result(ok, name, why=""):
+        nonlocal passed, failed
+        passed += ok
+        failed += not ok
+        print("[harness] %s %s%s" % ("PASS" if ok else "FAIL", name, (": " + why) if why else ""))
+
+    for i, (name, muts, extra, want_pass, want_text) in enumerate(CASES):
+        d = os.path.join(args.out, "case%02d" % i)
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.copytree(GOOD, d)
+        for fname, mut in muts.items():
+            p = os.path.join(d, fname)
+            with open(p) as f:
+                text = f.read()
+            with open(p, "w") as f:
+                f.write(mut(text))
+        rc, out = run_verdict(args.ksrc, d, extra)
+        fail_lines = [ln for ln in out.splitlines() if " FAIL " in ln]
+        if want_pass:
+            ok = rc == 0 and not fail_lines
+            why = "" if ok else "verdict failed a good run: %s" % (fail_lines or out[-300:])
+        else:
+            ok = rc != 0 and any(want_text in ln for ln in fail_lines)
+            why = "" if ok else "rc=%d, FAIL lines %s lack %r" % (rc, fail_lines, want_text)
+        result(ok, "verdict on: " + name, why)
+
+    if args.kernel and args.initrd:
+        d = os.path.join(args.out, "live-timeout")
+        subprocess.run([os.path.join(TOP, "qemu/run-qemu.sh"), "-k", args.kernel,
+                        "-i", args.initrd, "-o", d, "-t", "3", "-c", "2"])
+        rc, out = run_verdict(args.ksrc, d, [])
+        ok = rc != 0 and "timed out" in out
+        result(ok, "live guest over its time limit is a failure",
+               "" if ok else "rc=%d: %s" % (rc, out[-300:]))
+
+    with open(os.path.join(args.out, "counts"), "w") as f:
+        f.write("%d %d 0\n" % (passed, failed))
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
