@@ -3,23 +3,25 @@
  * Kernel-version differences goalloc adapts to, in one place.  Supported:
  * Linux 6.1 (Debian bookworm stock) and 6.12 (Debian stock and our test
  * kernels).  Code elsewhere uses the 6.12 spelling; this header supplies it
- * on older kernels.
+ * on older kernels.  Features are detected by kmod/Kbuild (which headers
+ * the kernel has), not by version numbers, so backports are handled too.
  */
 #ifndef _GOALLOC_COMPAT_H
 #define _GOALLOC_COMPAT_H
 
-#include <linux/version.h>
-
 /*
- * EXPORT_SYMBOL_IF_KUNIT / VISIBLE_IF_KUNIT arrived in 6.2
- * (<kunit/visibility.h>).  Without KUnit they expand to nothing, so older
- * kernels (which our KUnit runs never use) get the no-KUnit spelling.
+ * <kunit/visibility.h> (EXPORT_SYMBOL_IF_KUNIT, VISIBLE_IF_KUNIT) arrived in
+ * 6.2.  Without it the kernel cannot run our KUnit module anyway, so the
+ * symbols stay private, as they do on any kernel built without KUnit.
  */
-#if __has_include(<kunit/visibility.h>)
+#include <linux/build_bug.h>
+#include <linux/compiler.h>
+
+#ifdef GOALLOC_HAVE_KUNIT_VISIBILITY
 #include <kunit/visibility.h>
 #else
 #define VISIBLE_IF_KUNIT static
-#define EXPORT_SYMBOL_IF_KUNIT(symbol)
+#define EXPORT_SYMBOL_IF_KUNIT(sym) static_assert(__same_type(sym, sym))
 #endif
 
 #endif /* _GOALLOC_COMPAT_H */

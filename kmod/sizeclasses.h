@@ -13,12 +13,13 @@
 #ifndef _GOALLOC_SIZECLASSES_H
 #define _GOALLOC_SIZECLASSES_H
 
+#include <linux/bits.h>
 #include <linux/types.h>
 #include <linux/compiler.h>
 #include <linux/math.h>
 
 #define GOALLOC_PAGE_SHIFT	13
-#define GOALLOC_PAGE_SIZE	(1UL << GOALLOC_PAGE_SHIFT)
+#define GOALLOC_PAGE_SIZE	BIT(GOALLOC_PAGE_SHIFT)
 #define GOALLOC_MAX_SMALL	32768
 #define GOALLOC_NUM_CLASSES	68
 #define GOALLOC_SMALL_MAX	(1024 - 8)
