@@ -41,7 +41,8 @@ src_tree() {
 # a copy of the module sources, so builds for several kernels never share
 # object files.  Prints nothing; the build log is OUTDIR/build.log.
 build_modules() {
-	local kdir=$1 out=$2 arch=()
+	local kdir=$1 out arch=()
+	out=$(realpath -m "$2")
 	grep -q '^CONFIG_UML=y' "$kdir/.config" 2>/dev/null && arch=(ARCH=um)
 	mkdir -p "$out"
 	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \

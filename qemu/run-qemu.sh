@@ -12,8 +12,8 @@
 # guest wrote 0 to isa-debug-exit); a panic makes QEMU exit 0 under
 # -no-reboot, which the verdict treats as a failure.
 #
-# The accelerator is TCG unless GA_ACCEL=kvm, or GA_ACCEL=auto and a probe
-# boot under KVM once reached /init (cached; nested hypervisors often fail).
+# The accelerator: GA_ACCEL=auto (default) uses KVM only where a probe boot
+# under KVM once reached /init (cached), else TCG; GA_ACCEL=kvm|tcg forces.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -30,19 +30,49 @@ done
 mkdir -p "$out"
 rm -f "$out/console.log" "$out/results.log" "$out/status"
 
-accel="tcg,thread=multi"
-case "${GA_ACCEL:-tcg}" in
-kvm) accel=kvm ;;
+# kvm_works: boot this kernel once under KVM with an /init that only says
+# hello; cache the answer per host kernel and QEMU version.  A nested PVM
+# host, for one, has /dev/kvm but kills ordinary guests.
+kvm_works() {
+	local key cache probe rc=0
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 1
+	key=$(uname -r)-$(qemu-system-x86_64 --version | head -1 | tr -cd '0-9.')
+	cache=$GOALLOC_CACHE/kvm-works-$key
+	if [ ! -e "$cache" ]; then
+		probe=$(mktemp -d)
+		( timeout -k 5 60 qemu-system-x86_64 -accel kvm -cpu host -smp 2 -m 512M \
+			-kernel "$kernel" -initrd "$initrd" -display none -monitor none \
+			-no-reboot -append "console=ttyS0 panic=-1 GA_RUNNER=qemu GA_MODE=probe" \
+			-chardev file,id=con,path="$probe/console.log" -serial chardev:con \
+			-chardev file,id=res,path="$probe/results.log" -serial chardev:res \
+			-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+			</dev/null >"$probe/qemu.log" 2>&1 ) 2>/dev/null || rc=$?
+		if [ $rc = 1 ] && grep -q '^GA-END' "$probe/results.log"; then
+			echo yes >"$cache"
+		else
+			echo no >"$cache"
+		fi
+		log "KVM probe: $(cat "$cache") (cached in $cache)"
+		rm -rf "$probe"
+	fi
+	[ "$(cat "$cache")" = yes ]
+}
+
+accel="tcg,thread=multi" cpu=max
+case "${GA_ACCEL:-auto}" in
+kvm) accel=kvm cpu=host ;;
 tcg) ;;
-auto) [ "$(cat "$GOALLOC_CACHE/kvm-works" 2>/dev/null)" = yes ] && accel=kvm ;;
+auto) if kvm_works; then accel=kvm cpu=host; fi ;;
+*) die "GA_ACCEL must be auto, kvm or tcg" ;;
 esac
+echo "$accel" >"$out/accel"
 
 cmdline="console=ttyS0 panic=-1 loglevel=7 log_buf_len=4M"
 cmdline+=" kasan.fault=report GA_RUNNER=qemu GA_MODE=$mode $extra"
 
 rc=0
 timeout -k 10 "$tmo" qemu-system-x86_64 \
-	-accel "$accel" -cpu max -smp "$cpus" -m "$mem" \
+	-accel "$accel" -cpu "$cpu" -smp "$cpus" -m "$mem" \
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
 	-display none -monitor none -no-reboot \
 	-chardev file,id=con,path="$out/console.log" -serial chardev:con \
