@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mspan: slot allocation inside one span, the slow paths (Go's
+ * nextFreeIndex and refillAllocCache), recorded frees, and the sweep that
+ * folds them into the allocation bitmap.  The fast path is inline in
+ * mspan.h.  The caller owns the span (see mspan.h).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitmap.h>
+#include <linux/slab.h>
+
+#include "internal.h"
+#include "mspan.h"
+
+/* The alloc cache is one bitmap word: goalloc supports 64-bit kernels. */
+static_assert(BITS_PER_LONG == 64);
+
+/* 64 alloc bits from @idx (a multiple of 64), inverted: 1 = free. */
+static u64 span_cache_word(const struct goalloc_span *s, unsigned int idx)
+{
+	return ~(u64)s->alloc_bits[idx / BITS_PER_LONG];
+}
+
+/* Refill the alloc cache for freeindex, which need not be 64-aligned. */
+static void span_refill_cache(struct goalloc_span *s)
+{
+	unsigned int base = round_down(s->freeindex, 64);
+
+	s->alloc_cache = span_cache_word(s, base) >> (s->freeindex - base);
+}
+
+/**
+ * goalloc_span_init() - set up an empty span over a range of memory
+ * @s: the span
+ * @base: address of the first slot; the span covers the class's pages
+ * @cls: size class, 1 .. GOALLOC_NUM_CLASSES - 1
+ * @gfp: for the two bitmaps
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int goalloc_span_init(struct goalloc_span *s, unsigned long base,
+		      unsigned int cls, gfp_t gfp)
+{
+	const struct goalloc_class_info *c = &goalloc_class_info[cls];
+	/* Whole 64-bit words, so a cache reload never reads past the end. */
+	unsigned int nbits = round_up(c->nelems, 64);
+
+	*s = (struct goalloc_span) {
+		.base = base,
+		.elemsize = c->size,
+		.div_mul = c->div_mul,
+		.nelems = c->nelems,
+		.cls = cls,
+	};
+	s->alloc_bits = bitmap_zalloc(nbits, gfp);
+	s->free_bits = bitmap_zalloc(nbits, gfp);
+	if (!s->alloc_bits || !s->free_bits) {
+		goalloc_span_destroy(s);
+		return -ENOMEM;
+	}
+	/* Slots past nelems read as allocated, so the cache never offers them. */
+	bitmap_set(s->alloc_bits, c->nelems, nbits - c->nelems);
+	span_refill_cache(s);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_span_init);
+
+/**
+ * goalloc_span_destroy() - release a span's bitmaps
+ * @s: the span; its memory is the caller's to return
+ */
+void goalloc_span_destroy(struct goalloc_span *s)
+{
+	bitmap_free(s->alloc_bits);
+	bitmap_free(s->free_bits);
+	s->alloc_bits = NULL;
+	s->free_bits = NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_span_destroy);
+
+/**
+ * goalloc_span_next_free() - take the next free slot (Go's nextFree)
+ * @s: the span
+ *
+ * The fast path first; else move freeindex to the next 64-slot word that
+ * has a free slot and reload the cache from it.
+ *
+ * Return: the slot's address, or NULL if the span is full until swept.
+ */
+void *goalloc_span_next_free(struct goalloc_span *s)
+{
+	void *p = goalloc_span_next_free_fast(s);
+	unsigned int bit, idx;
+
+	if (p)
+		return p;
+	while (!s->alloc_cache) {
+		s->freeindex = round_up(s->freeindex + 1, 64);
+		if (s->freeindex >= s->nelems) {
+			s->freeindex = s->nelems;
+			return NULL;
+		}
+		s->alloc_cache = span_cache_word(s, s->freeindex);
+	}
+	bit = __ffs64(s->alloc_cache);
+	idx = s->freeindex + bit;
+	if (idx >= s->nelems) {
+		s->freeindex = s->nelems;
+		s->alloc_cache = 0;
+		return NULL;
+	}
+	s->freeindex = idx + 1;
+	if (s->freeindex % 64 == 0)
+		s->alloc_cache = s->freeindex < s->nelems ?
+				 span_cache_word(s, s->freeindex) : 0;
+	else
+		s->alloc_cache = (s->alloc_cache >> bit) >> 1;
+	s->alloc_count++;
+	return (void *)(s->base + (unsigned long)idx * s->elemsize);
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_span_next_free);
+
+/**
+ * goalloc_span_allocated() - is a slot allocated right now?
+ * @s: the span
+ * @idx: slot index, below nelems
+ *
+ * Return: true if the slot was handed out and its free not yet recorded.
+ */
+bool goalloc_span_allocated(const struct goalloc_span *s, unsigned int idx)
+{
+	if (test_bit(idx, s->free_bits))
+		return false;
+	return idx < s->freeindex || test_bit(idx, s->alloc_bits);
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_span_allocated);
+
+/**
+ * goalloc_span_free() - record the free of one slot
+ * @s: the span
+ * @p: the object: the exact start of a slot of this span
+ *
+ * Nothing changes unless @p is the start of an allocated slot.
+ *
+ * Return: 0; -EFAULT if @p is outside the span; -EINVAL if it points inside
+ * a slot; -EALREADY if the slot is not allocated (a double free).
+ */
+int goalloc_span_free(struct goalloc_span *s, const void *p)
+{
+	unsigned long off = (unsigned long)p - s->base;
+	unsigned int idx;
+
+	if ((unsigned long)p < s->base || off >= (unsigned long)s->nelems * s->elemsize)
+		return -EFAULT;
+	idx = (u32)(((u64)off * s->div_mul) >> 32);
+	if (off != (unsigned long)idx * s->elemsize)
+		return -EINVAL;
+	if (!goalloc_span_allocated(s, idx))
+		return -EALREADY;
+	__set_bit(idx, s->free_bits);
+	s->nfree_pending++;
+	s->alloc_count--;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_span_free);
+
+/**
+ * goalloc_span_sweep() - fold recorded frees into the allocation bitmap
+ * @s: the span
+ *
+ * Go's sweep swaps allocBits for the mark bits; goalloc has no marking, so
+ * the recorded frees are cleared out of alloc_bits instead.  Slots handed
+ * out since the last sweep (below freeindex) are first written into
+ * alloc_bits, then the scan restarts at slot 0.
+ *
+ * Return: the number of slots freed.
+ */
+unsigned int goalloc_span_sweep(struct goalloc_span *s)
+{
+	unsigned int freed = s->nfree_pending;
+
+	bitmap_set(s->alloc_bits, 0, s->freeindex);
+	bitmap_andnot(s->alloc_bits, s->alloc_bits, s->free_bits, s->nelems);
+	bitmap_zero(s->free_bits, s->nelems);
+	s->nfree_pending = 0;
+	s->freeindex = 0;
+	span_refill_cache(s);
+	return freed;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_span_sweep);

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: slot allocation inside a span (kmod/mspan.[ch]).
+ *
+ * A span's functions never touch object memory (all state is out of band),
+ * so these tests run spans over a fake address range that is never
+ * dereferenced, and check every outcome against a plain model.
+ */
+#include <kunit/test.h>
+#include <linux/bitmap.h>
+#include <linux/prandom.h>
+
+#include "internal.h"
+#include "mspan.h"
+
+#define FAKE_BASE	0x100000UL
+
+static unsigned int slot_of(struct goalloc_span *s, void *p)
+{
+	return ((unsigned long)p - s->base) / s->elemsize;
+}
+
+/* A fresh span hands out every slot once, in address order, then NULL. */
+static void span_fills_in_order(struct kunit *test)
+{
+	struct goalloc_span s;
+	unsigned int cls, i;
+
+	for (cls = 1; cls < GOALLOC_NUM_CLASSES; cls++) {
+		KUNIT_ASSERT_EQ(test, goalloc_span_init(&s, FAKE_BASE, cls, GFP_KERNEL), 0);
+		for (i = 0; i < s.nelems; i++) {
+			void *p = goalloc_span_next_free(&s);
+
+			if ((unsigned long)p != FAKE_BASE + (unsigned long)i * s.elemsize) {
+				KUNIT_FAIL(test, "class %u slot %u: got %px", cls, i, p);
+				break;
+			}
+		}
+		KUNIT_EXPECT_NULL_MSG(test, goalloc_span_next_free(&s), "class %u", cls);
+		KUNIT_EXPECT_EQ_MSG(test, s.alloc_count, s.nelems, "class %u", cls);
+		goalloc_span_destroy(&s);
+	}
+}
+
+/* Frees take effect at the sweep; the freed slots come back in order. */
+static void sweep_returns_freed_slots(struct kunit *test)
+{
+	struct goalloc_span s;
+	unsigned int i, n = 0;
+	void *p;
+
+	KUNIT_ASSERT_EQ(test, goalloc_span_init(&s, FAKE_BASE, 1, GFP_KERNEL), 0);
+	while (goalloc_span_next_free(&s))
+		;
+	for (i = 0; i < s.nelems; i += 3, n++)
+		KUNIT_ASSERT_EQ(test, goalloc_span_free(&s, (void *)(FAKE_BASE + i * 8)), 0);
+	KUNIT_EXPECT_EQ(test, s.alloc_count, s.nelems - n);
+	/* Not yet swept: the span is still full. */
+	KUNIT_EXPECT_NULL(test, goalloc_span_next_free(&s));
+	KUNIT_EXPECT_EQ(test, goalloc_span_sweep(&s), n);
+	for (i = 0; i < s.nelems; i += 3) {
+		p = goalloc_span_next_free(&s);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_EXPECT_EQ(test, slot_of(&s, p), i);
+	}
+	KUNIT_EXPECT_NULL(test, goalloc_span_next_free(&s));
+	KUNIT_EXPECT_EQ(test, s.alloc_count, s.nelems);
+	goalloc_span_destroy(&s);
+}
+
+/* Bad frees are refused with a distinct errno and change nothing. */
+static void bad_frees_change_nothing(struct kunit *test)
+{
+	struct goalloc_span s;
+	void *a, *b;
+	u16 count;
+
+	KUNIT_ASSERT_EQ(test, goalloc_span_init(&s, FAKE_BASE, 5, GFP_KERNEL), 0); /* 48 B */
+	a = goalloc_span_next_free(&s);
+	b = goalloc_span_next_free(&s);
+	count = s.alloc_count;
+
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(&s, a + 8), -EINVAL);
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(&s, (void *)(FAKE_BASE - 48)), -EFAULT);
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(&s, (void *)(FAKE_BASE + 170 * 48)), -EFAULT);
+	/* Never handed out. */
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(&s, b + 48), -EALREADY);
+	KUNIT_EXPECT_EQ(test, s.alloc_count, count);
+
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(&s, a), 0);
+	/* Double free before the sweep ... */
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(&s, a), -EALREADY);
+	KUNIT_EXPECT_EQ(test, goalloc_span_sweep(&s), 1);
+	/* ... and after it. */
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(&s, a), -EALREADY);
+	KUNIT_EXPECT_EQ(test, s.alloc_count, count - 1);
+	KUNIT_EXPECT_TRUE(test, goalloc_span_allocated(&s, slot_of(&s, b)));
+	KUNIT_EXPECT_FALSE(test, goalloc_span_allocated(&s, slot_of(&s, a)));
+	/* The freed slot is the next one handed out. */
+	KUNIT_EXPECT_PTR_EQ(test, goalloc_span_next_free(&s), a);
+	goalloc_span_destroy(&s);
+}
+
+/*
+ * Random allocs, frees and sweeps against a model, over classes whose slot
+ * counts are and are not multiples of 64 (1024, 341, 170, 7, 1).
+ */
+static void random_ops_match_model(struct kunit *test)
+{
+	static const unsigned int classes[] = { 1, 3, 5, 33, 67 };
+	struct rnd_state rnd;
+	unsigned int k, step, i;
+
+	prandom_seed_state(&rnd, 42);
+	for (k = 0; k < ARRAY_SIZE(classes); k++) {
+		struct goalloc_span s;
+		unsigned long *live;	/* allocated and not freed */
+		unsigned long *pending;	/* freed, not yet swept */
+
+		KUNIT_ASSERT_EQ(test, goalloc_span_init(&s, FAKE_BASE, classes[k], GFP_KERNEL), 0);
+		live = kunit_kcalloc(test, BITS_TO_LONGS(s.nelems), sizeof(long), GFP_KERNEL);
+		pending = kunit_kcalloc(test, BITS_TO_LONGS(s.nelems), sizeof(long), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, live);
+		KUNIT_ASSERT_NOT_NULL(test, pending);
+
+		for (step = 0; step < 20000; step++) {
+			u32 r = prandom_u32_state(&rnd);
+			void *p;
+
+			if (r % 100 < 50) {
+				p = goalloc_span_next_free(&s);
+				/* Full until swept: free slots are only the pending ones. */
+				if (!p) {
+					KUNIT_ASSERT_EQ(test,
+							bitmap_weight(live, s.nelems) +
+							bitmap_weight(pending, s.nelems),
+							(unsigned int)s.nelems);
+					continue;
+				}
+				i = slot_of(&s, p);
+				KUNIT_ASSERT_FALSE_MSG(test, test_bit(i, live), "slot %u given twice", i);
+				KUNIT_ASSERT_FALSE(test, test_bit(i, pending));
+				__set_bit(i, live);
+			} else if (r % 100 < 97) {
+				i = (r >> 8) % s.nelems;
+				p = (void *)(s.base + (unsigned long)i * s.elemsize);
+				if (test_bit(i, live)) {
+					KUNIT_ASSERT_EQ(test, goalloc_span_free(&s, p), 0);
+					__clear_bit(i, live);
+					__set_bit(i, pending);
+				} else {
+					KUNIT_ASSERT_EQ(test, goalloc_span_free(&s, p), -EALREADY);
+				}
+			} else {
+				KUNIT_ASSERT_EQ(test, goalloc_span_sweep(&s),
+						bitmap_weight(pending, s.nelems));
+				bitmap_zero(pending, s.nelems);
+			}
+			KUNIT_ASSERT_EQ(test, s.alloc_count, bitmap_weight(live, s.nelems));
+		}
+		goalloc_span_destroy(&s);
+	}
+}
+
+static struct kunit_case mspan_cases[] = {
+	KUNIT_CASE(span_fills_in_order),
+	KUNIT_CASE(sweep_returns_freed_slots),
+	KUNIT_CASE(bad_frees_change_nothing),
+	KUNIT_CASE(random_ops_match_model),
+	{}
+};
+
+static struct kunit_suite mspan_suite = {
+	.name = "goalloc_mspan",
+	.test_cases = mspan_cases,
+};
+
+kunit_test_suite(mspan_suite);
