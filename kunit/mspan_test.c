@@ -32,7 +32,8 @@ static void span_fills_in_order(struct kunit *test)
 			void *p = goalloc_span_next_free(&s);
 
 			if ((unsigned long)p != FAKE_BASE + (unsigned long)i * s.elemsize) {
-				KUNIT_FAIL(test, "class %u slot %u: got %px", cls, i, p);
+				KUNIT_FAIL(test, "class %u slot %u: got offset %ld", cls, i,
+					   (long)((unsigned long)p - FAKE_BASE));
 				break;
 			}
 		}
@@ -117,7 +118,8 @@ static void random_ops_match_model(struct kunit *test)
 		unsigned long *live;	/* allocated and not freed */
 		unsigned long *pending;	/* freed, not yet swept */
 
-		KUNIT_ASSERT_EQ(test, goalloc_span_init(&s, FAKE_BASE, classes[k], GFP_KERNEL), 0);
+		KUNIT_ASSERT_EQ(test, goalloc_span_init(&s, FAKE_BASE, classes[k], GFP_KERNEL),
+				0);
 		live = kunit_kcalloc(test, BITS_TO_LONGS(s.nelems), sizeof(long), GFP_KERNEL);
 		pending = kunit_kcalloc(test, BITS_TO_LONGS(s.nelems), sizeof(long), GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, live);
@@ -138,7 +140,8 @@ static void random_ops_match_model(struct kunit *test)
 					continue;
 				}
 				i = slot_of(&s, p);
-				KUNIT_ASSERT_FALSE_MSG(test, test_bit(i, live), "slot %u given twice", i);
+				KUNIT_ASSERT_FALSE_MSG(test, test_bit(i, live),
+						       "slot %u given twice", i);
 				KUNIT_ASSERT_FALSE(test, test_bit(i, pending));
 				__set_bit(i, live);
 			} else if (r % 100 < 97) {

@@ -133,7 +133,7 @@ do_lint() {
 	local k src files log=$RES/lint
 	mkdir -p "$log"
 	src=$(ksrc)
-	files=$(git ls-files 'kmod/*.[ch]' 'kunit/*.[ch]' 'uapi/*.h' | grep -v '^kmod/compat.h$')
+	files=$(git ls-files --cached --others --exclude-standard 'kmod/*.[ch]' 'kunit/*.[ch]' 'uapi/*.h' | grep -v '^kmod/compat.h$')
 	# compat.h defines the pre-6.2 stand-in for EXPORT_SYMBOL_IF_KUNIT, which
 	# checkpatch takes for a misplaced export: those two checks are off for
 	# that one file only.
