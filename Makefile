@@ -40,7 +40,7 @@ clean:
 	find kmod kunit \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
 		-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.a' \
 		-o -name modules.order \) -delete
-	rm -f Module.symvers modules.order .*.cmd
+	rm -f Module.symvers modules.order .*.cmd .module-common.o
 	$(MAKE) -s -C selftests clean KSRC=.
 
 .PHONY: all modules sizeclasses check kunit-uml kunit-qemu selftests stock \
