@@ -30,6 +30,19 @@ done
 mkdir -p "$out"
 rm -f "$out/console.log" "$out/results.log" "$out/status"
 
+# boot ACCEL CPU SMP MEM SECONDS DIR CMDLINE: one guest, serial 0 (console)
+# and serial 1 (results) into DIR; returns QEMU's (or timeout's) status.
+boot() {
+	timeout -k 10 "$5" qemu-system-x86_64 \
+		-accel "$1" -cpu "$2" -smp "$3" -m "$4" \
+		-kernel "$kernel" -initrd "$initrd" -append "$7" \
+		-display none -monitor none -no-reboot \
+		-chardev file,id=con,path="$6/console.log" -serial chardev:con \
+		-chardev file,id=res,path="$6/results.log" -serial chardev:res \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		</dev/null >"$6/qemu.log" 2>&1
+}
+
 # kvm_works: boot this kernel once under KVM with an /init that only says
 # hello; cache the answer per host kernel and QEMU version.  A nested PVM
 # host, for one, has /dev/kvm but kills ordinary guests.
@@ -40,13 +53,8 @@ kvm_works() {
 	cache=$GOALLOC_CACHE/kvm-works-$key
 	if [ ! -e "$cache" ]; then
 		probe=$(mktemp -d)
-		( timeout -k 5 60 qemu-system-x86_64 -accel kvm -cpu host -smp 2 -m 512M \
-			-kernel "$kernel" -initrd "$initrd" -display none -monitor none \
-			-no-reboot -append "console=ttyS0 panic=-1 GA_RUNNER=qemu GA_MODE=probe" \
-			-chardev file,id=con,path="$probe/console.log" -serial chardev:con \
-			-chardev file,id=res,path="$probe/results.log" -serial chardev:res \
-			-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-			</dev/null >"$probe/qemu.log" 2>&1 ) 2>/dev/null || rc=$?
+		( boot kvm host 2 512M 60 "$probe" \
+			"console=ttyS0 panic=-1 GA_RUNNER=qemu GA_MODE=probe" ) 2>/dev/null || rc=$?
 		if [ $rc = 1 ] && grep -q '^GA-END' "$probe/results.log"; then
 			echo yes >"$cache"
 		else
@@ -71,14 +79,7 @@ cmdline="console=ttyS0 panic=-1 loglevel=7 log_buf_len=4M"
 cmdline+=" kasan.fault=report GA_RUNNER=qemu GA_MODE=$mode $extra"
 
 rc=0
-timeout -k 10 "$tmo" qemu-system-x86_64 \
-	-accel "$accel" -cpu "$cpu" -smp "$cpus" -m "$mem" \
-	-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
-	-display none -monitor none -no-reboot \
-	-chardev file,id=con,path="$out/console.log" -serial chardev:con \
-	-chardev file,id=res,path="$out/results.log" -serial chardev:res \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-	</dev/null >"$out/qemu.log" 2>&1 || rc=$?
+boot "$accel" "$cpu" "$cpus" "$mem" "$tmo" "$out" "$cmdline" || rc=$?
 if [ $rc = 124 ] || [ $rc = 137 ]; then
 	echo timeout >"$out/status"
 else
