@@ -24,4 +24,15 @@
 #define EXPORT_SYMBOL_IF_KUNIT(sym) static_assert(__same_type(sym, sym))
 #endif
 
+/*
+ * The largest buddy order: MAX_PAGE_ORDER (inclusive) since 6.8; before
+ * that MAX_ORDER, which was exclusive until 6.4.
+ */
+#include <linux/mmzone.h>
+#ifdef MAX_PAGE_ORDER
+#define GOALLOC_MAX_PAGE_ORDER	MAX_PAGE_ORDER
+#else
+#define GOALLOC_MAX_PAGE_ORDER	(MAX_ORDER - 1)
+#endif
+
 #endif /* _GOALLOC_COMPAT_H */

@@ -2,15 +2,60 @@
 /*
  * goalloc: Go's runtime memory allocator as a kernel module.
  *
- * The interface other kernel modules use.  See Documentation/goalloc.rst.
+ * The interface other kernel modules use.  See Documentation/api.rst.
  */
 #ifndef _LINUX_GOALLOC_H
 #define _LINUX_GOALLOC_H
 
+#include <linux/build_bug.h>
+#include <linux/gfp.h>
+#include <linux/numa.h>
 #include <linux/types.h>
 
-#define GOALLOC_VERSION "0.1"
+#define GOALLOC_VERSION "0.2"
+
+/**
+ * define GOALLOC_NOSCAN - allocation flag: the object holds no pointers
+ *
+ * ORed into the gfp mask of goalloc_alloc() and friends.  The object comes
+ * from a noscan span class (Go's noscan spans) and kmemleak does not scan it
+ * for references.  A bit above every gfp flag the kernel defines; goalloc
+ * removes it before any mask reaches the page allocator.
+ */
+#define GOALLOC_NOSCAN	((__force gfp_t)BIT(30))
+static_assert(__GFP_BITS_SHIFT < 30);
+
+/* The largest object goalloc_alloc() serves: 4 MiB, one buddy block. */
+#define GOALLOC_MAX_SIZE	(4UL << 20)
 
 const char *goalloc_version(void);
+
+void *goalloc_alloc_node(size_t size, gfp_t gfp, int node);
+void goalloc_free(const void *p);
+size_t goalloc_size(const void *p);
+void *goalloc_realloc(const void *p, size_t size, gfp_t gfp);
+int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs);
+void goalloc_free_bulk(size_t n, void **ptrs);
+
+/**
+ * goalloc_alloc() - allocate memory
+ * @size: bytes wanted
+ * @gfp: allocation mask, as for kmalloc(), optionally with GOALLOC_NOSCAN
+ *
+ * See goalloc_alloc_node().
+ *
+ * Return: the object, ZERO_SIZE_PTR for @size 0, or NULL.
+ */
+static inline void *goalloc_alloc(size_t size, gfp_t gfp)
+{
+	return goalloc_alloc_node(size, gfp, NUMA_NO_NODE);
+}
+
+struct goalloc_arena;
+
+struct goalloc_arena *goalloc_arena_create(gfp_t gfp);
+void *goalloc_arena_alloc(struct goalloc_arena *a, size_t size, gfp_t gfp);
+void goalloc_arena_reset(struct goalloc_arena *a);
+void goalloc_arena_destroy(struct goalloc_arena *a);
 
 #endif /* _LINUX_GOALLOC_H */

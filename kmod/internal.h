@@ -6,12 +6,159 @@
 #ifndef _GOALLOC_INTERNAL_H
 #define _GOALLOC_INTERNAL_H
 
+#include <linux/atomic.h>
+#include <linux/kmemleak.h>
+#include <linux/percpu.h>
+
 #include "compat.h"
 #include "sizeclasses.h"
 
 struct dentry;
+struct goalloc_span;
+
+/* Span classes: Go's spanClass, size class * 2 + noscan. */
+#define GOALLOC_NUM_SPC		(GOALLOC_NUM_CLASSES * 2)
+
+/**
+ * struct goalloc_class_stats - per-CPU event counts of one span class
+ * @nmalloc: objects allocated
+ * @nfree: objects freed
+ * @requested: bytes asked for by those allocations
+ */
+struct goalloc_class_stats {
+	unsigned long nmalloc;
+	unsigned long nfree;
+	unsigned long requested;
+};
+
+/**
+ * struct goalloc_mcache - one CPU's cache (Go's per-P mcache)
+ * @busy: set while this CPU's code uses the cache.  Process context runs
+ *	with preemption off and interrupts on; an interrupt that finds @busy
+ *	set goes to mcentral instead, so it never sees a half-done update.
+ * @alloc: the span each span class allocates from (never NULL: an empty
+ *	span stands in, as Go's emptymspan does)
+ * @stats: counts of what went through this cache
+ *
+ * Only the owning CPU touches it, inside a @busy section; cpuhp drains a
+ * dead CPU's cache from another CPU.
+ */
+struct goalloc_mcache {
+	u8 busy;
+	struct goalloc_span *alloc[GOALLOC_NUM_SPC];
+	struct goalloc_class_stats stats[GOALLOC_NUM_SPC];
+};
+
+DECLARE_PER_CPU(struct goalloc_mcache, goalloc_mcache);
+
+/* Enter and leave a CPU's cache; preemption must already be off. */
+static __always_inline bool goalloc_mcache_enter(struct goalloc_mcache *c)
+{
+	if (unlikely(READ_ONCE(c->busy)))
+		return false;
+	WRITE_ONCE(c->busy, 1);
+	barrier();
+	return true;
+}
+
+static __always_inline void goalloc_mcache_leave(struct goalloc_mcache *c)
+{
+	barrier();
+	WRITE_ONCE(c->busy, 0);
+}
+
+/* mcache.c */
+extern struct goalloc_span goalloc_empty_span;
+void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc);
+void *goalloc_mcache_install(struct goalloc_mcache *c, unsigned int spc,
+			     struct goalloc_span *s);
+void goalloc_mcache_drain(struct goalloc_mcache *c);
+unsigned int goalloc_drain_all(void);
+int goalloc_mcache_init(void);
+void goalloc_mcache_exit(void);
+
+/**
+ * struct goalloc_mcentral - the spans of one span class (Go's mcentral)
+ * @lock: protects the lists and, with each span's own lock, the state of
+ *	spans on them; IRQ-safe
+ * @partial: spans that may have free slots
+ * @full: spans with no free slot and no free pending
+ * @nspans: live spans of the class, wherever they are
+ * @nmalloc: objects allocated outside any mcache (interrupt fallback, node
+ *	requests)
+ * @nfree: objects freed outside the owner's mcache
+ * @requested: bytes requested by @nmalloc allocations
+ */
+struct goalloc_mcentral {
+	spinlock_t lock;
+	struct list_head partial;
+	struct list_head full;
+	atomic_long_t nspans;
+	atomic_long_t nmalloc;
+	atomic_long_t nfree;
+	atomic_long_t requested;
+} ____cacheline_aligned_in_smp;
+
+extern struct goalloc_mcentral goalloc_central[GOALLOC_NUM_SPC];
+extern atomic_long_t goalloc_cached_pages;
+
+/* mcentral.c */
+void goalloc_central_init(void);
+void goalloc_central_exit(void);
+struct goalloc_span *goalloc_central_cache_span(unsigned int spc, int cpu);
+void goalloc_central_uncache_span(struct goalloc_span *s);
+void goalloc_central_add_span(struct goalloc_span *s);
+void *goalloc_central_alloc(unsigned int spc, int node);
+void goalloc_central_fixup(struct goalloc_span *s);
+struct goalloc_span *goalloc_central_grow(unsigned int spc, int node, gfp_t gfp);
+
+/* mheap.c */
+gfp_t goalloc_gfp_reclaim(gfp_t gfp);
+
+/* mgcscavenge.c */
+void goalloc_scavenger_kick(void);
+unsigned long goalloc_scavenge(void);
+unsigned long goalloc_retained_goal(void);
+void goalloc_scavenger_flush(void);
+extern atomic_long_t goalloc_scavenged_pages;
+int goalloc_scavenger_init(void);
+void goalloc_scavenger_exit(void);
+
+/* arena.c */
+extern atomic_long_t goalloc_arena_pages;
+
+/* malloc.c: bad frees, counted; tests silence the report, not the count. */
+extern atomic_long_t goalloc_nr_bad_frees;
+extern int goalloc_bad_free_quiet;
+void goalloc_report_bad_free(const void *p, int err, unsigned long caller);
 
 /* mstats.c: debugfs view of the allocator. */
+long goalloc_objects_in_use(void);
 int goalloc_stats_init(struct dentry *root);
+
+/*
+ * Sanitizer hooks.  KASAN (generic): free heap memory and free slots are
+ * poisoned, live objects unpoisoned to their requested size rounded up to the
+ * 8-byte granule.  kasan_poison() is exported but declared only in
+ * mm/kasan/kasan.h, so its prototype is repeated here.
+ */
+#ifdef CONFIG_KASAN_GENERIC
+void kasan_poison(const void *addr, size_t size, u8 value, bool init);
+#define GOALLOC_KASAN_FREE	0xFF	/* mm/kasan/kasan.h: KASAN_PAGE_FREE */
+#define GOALLOC_KASAN_GRANULE	8
+
+static inline void goalloc_kasan_poison(const void *p, size_t size)
+{
+	kasan_poison(p, round_up(size, GOALLOC_KASAN_GRANULE), GOALLOC_KASAN_FREE, false);
+}
+
+static inline void goalloc_kasan_unpoison(const void *p, size_t size)
+{
+	kasan_poison(p, round_up(size, GOALLOC_KASAN_GRANULE), 0, false);
+}
+#else
+static inline void goalloc_kasan_poison(const void *p, size_t size) { }
+static inline void goalloc_kasan_unpoison(const void *p, size_t size) { }
+#endif
 
 #endif /* _GOALLOC_INTERNAL_H */

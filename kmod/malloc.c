@@ -2,36 +2,52 @@
 /*
  * goalloc: Go's runtime memory allocator, rebuilt as a kernel module.
  *
- * The map of the house (Documentation/goalloc.rst tells it at length):
+ * The map of the house (Documentation/design.rst tells it at length):
  *
- *   API (this file) / chrdev
- *     -> mcache    per-CPU cache of one span per size class (Go's per-P mcache)
+ *   API (this file, arena.c) / chrdev
+ *     -> mcache    per-CPU cache of one span per span class (Go's per-P mcache)
  *     -> mcentral  per-class lists of partial and full spans
  *     -> mheap     runs of 8 KiB heap pages carved from alloc_pages() chunks
  *     -> the buddy allocator
  *
  * A request is rounded up to one of 67 size classes (sizeclasses.c, made by
- * tools/mksizeclasses.py); each class has its own spans.  The data path runs
- * one way, top to bottom; a lower layer never calls up.
+ * tools/mksizeclasses.py); each class has a scan and a noscan span class.
+ * Objects above 32 KiB get a span of their own straight from the heap.  The
+ * data path runs one way, top to bottom; a lower layer never calls up.
  *
- * This file holds module set-up and tear-down.  At this stage the module
- * provides the size-class table and its debugfs view; the layers below
- * arrive with the allocator core.
+ * This file holds the kernel API (Go's mallocgc and its free), bad-free
+ * reporting, and module set-up and tear-down.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/kmemleak.h>
 #include <linux/module.h>
+#include <linux/ratelimit.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
 
 #include "goalloc.h"
 #include "internal.h"
+#include "mheap.h"
+
+static_assert(GOALLOC_MAX_SIZE == GOALLOC_MAX_LARGE);
 
 static struct dentry *goalloc_debugfs;
+
+/* Bad frees seen, ever; shown in debugfs. */
+atomic_long_t goalloc_nr_bad_frees = ATOMIC_LONG_INIT(0);
+EXPORT_SYMBOL_IF_KUNIT(goalloc_nr_bad_frees);
+
+/* Set by KUnit around deliberate bad frees: count them, do not WARN. */
+int goalloc_bad_free_quiet;
+EXPORT_SYMBOL_IF_KUNIT(goalloc_bad_free_quiet);
 
 /**
  * goalloc_version() - the version of the loaded goalloc module
  *
- * Return: a static string such as "0.1".
+ * Return: a static string such as "0.2".
  */
 const char *goalloc_version(void)
 {
@@ -39,18 +55,527 @@ const char *goalloc_version(void)
 }
 EXPORT_SYMBOL_GPL(goalloc_version);
 
+static const char *bad_free_reason(int err)
+{
+	switch (err) {
+	case -EFAULT:
+		return "not goalloc memory";
+	case -EINVAL:
+		return "not the start of an object";
+	case -EALREADY:
+		return "double free";
+	case -ESTALE:
+		return "pointer into freed memory";
+	case -EPERM:
+		return "arena memory (freed with its arena)";
+	default:
+		return "invalid";
+	}
+}
+
+/**
+ * goalloc_report_bad_free() - report a refused free
+ * @p: the pointer
+ * @err: why, as an errno from the span layer
+ * @caller: the caller's return address
+ *
+ * Nothing was changed.  One rate-limited warning with the caller.
+ */
+void goalloc_report_bad_free(const void *p, int err, unsigned long caller)
+{
+	atomic_long_inc(&goalloc_nr_bad_frees);
+	if (READ_ONCE(goalloc_bad_free_quiet))
+		return;
+	WARN_RATELIMIT(1, "goalloc: bad free of %p (%s) from %pS\n", p, bad_free_reason(err),
+		       (void *)caller);
+}
+
+static __always_inline unsigned int spc_of(size_t size, gfp_t gfp)
+{
+	return goalloc_size_class(size) << 1 | !!(gfp & GOALLOC_NOSCAN);
+}
+
+/* Make a fresh object usable: sanitizers and __GFP_ZERO. */
+static __always_inline void *post_alloc(void *p, size_t size, size_t usable, gfp_t gfp)
+{
+	if (unlikely(gfp & __GFP_ZERO)) {
+		goalloc_kasan_unpoison(p, usable);
+		memset(p, 0, usable);
+		if (round_up(size, 8) < usable)
+			goalloc_kasan_poison(p + round_up(size, 8), usable - round_up(size, 8));
+	} else {
+		goalloc_kasan_unpoison(p, size);
+	}
+	kmemleak_alloc(p, size, 1, goalloc_gfp_reclaim(gfp));
+	if (gfp & GOALLOC_NOSCAN)
+		kmemleak_no_scan(p);
+	return p;
+}
+
+/* Undo post_alloc() for an object being freed; its free is not yet visible. */
+static __always_inline void pre_free(const void *p, size_t usable)
+{
+	kmemleak_free(p);
+	goalloc_kasan_poison(p, usable);
+}
+
+static void *large_alloc(size_t size, gfp_t gfp, int node)
+{
+	unsigned int npages = DIV_ROUND_UP(size, GOALLOC_PAGE_SIZE);
+	struct goalloc_span *s;
+	struct goalloc_mcentral *mc;
+
+	s = goalloc_heap_alloc_span(!!(gfp & GOALLOC_NOSCAN), npages,
+				    is_power_of_2(size) ? npages : 1, node,
+				    GOALLOC_SPAN_LARGE, gfp);
+	if (!s)
+		return NULL;
+	mc = &goalloc_central[s->spc];
+	atomic_long_inc(&mc->nspans);
+	atomic_long_inc(&mc->nmalloc);
+	atomic_long_add(size, &mc->requested);
+	return post_alloc((void *)s->base, size, s->elemsize, gfp);
+}
+
+static void count_alloc(struct goalloc_mcache *c, unsigned int spc, size_t size)
+{
+	c->stats[spc].nmalloc++;
+	c->stats[spc].requested += size;
+}
+
+/*
+ * Everything but the fast path: the current span ran out (refill from
+ * mcentral or the heap), this CPU's cache is busy (an interrupt inside a
+ * section: use mcentral), or a node was asked for.
+ */
+static noinline void *alloc_slow(size_t size, unsigned int spc, gfp_t gfp, int node)
+{
+	struct goalloc_mcache *c;
+	struct goalloc_span *s;
+	void *p;
+	int tries;
+
+	for (tries = 0; tries < 4; tries++) {
+		if (node == NUMA_NO_NODE) {
+			preempt_disable();
+			c = this_cpu_ptr(&goalloc_mcache);
+			if (goalloc_mcache_enter(c)) {
+				p = goalloc_span_next_free(c->alloc[spc]);
+				if (!p)
+					p = goalloc_mcache_refill(c, spc);
+				if (p)
+					count_alloc(c, spc, size);
+				goalloc_mcache_leave(c);
+				preempt_enable();
+				if (p)
+					return p;
+				goto grow;
+			}
+			preempt_enable();
+		}
+		p = goalloc_central_alloc(spc, node);
+		if (p) {
+			atomic_long_inc(&goalloc_central[spc].nmalloc);
+			atomic_long_add(size, &goalloc_central[spc].requested);
+			return p;
+		}
+grow:
+		/* Outside any section: this may sleep if @gfp allows. */
+		s = goalloc_central_grow(spc, node, gfp);
+		if (!s)
+			return NULL;
+		if (node != NUMA_NO_NODE) {
+			goalloc_central_add_span(s);
+			continue;
+		}
+		preempt_disable();
+		c = this_cpu_ptr(&goalloc_mcache);
+		if (goalloc_mcache_enter(c)) {
+			p = goalloc_mcache_install(c, spc, s);
+			count_alloc(c, spc, size);
+			goalloc_mcache_leave(c);
+			preempt_enable();
+			return p;
+		}
+		preempt_enable();
+		goalloc_central_add_span(s);
+	}
+	return NULL;
+}
+
+/**
+ * goalloc_alloc_node() - allocate memory from a NUMA node
+ * @size: bytes wanted
+ * @gfp: allocation mask, as for kmalloc(); GOALLOC_NOSCAN may be ORed in
+ * @node: the node, or NUMA_NO_NODE for any (the fast path)
+ *
+ * Like kmalloc_node(): sleeps only if @gfp allows, so GFP_ATOMIC and
+ * GFP_NOWAIT work in any context but NMI.  __GFP_ZERO zeroes the whole
+ * usable size.  Objects are 8-byte aligned at least, and power-of-two sizes
+ * are naturally aligned.  Sizes up to GOALLOC_MAX_SIZE are served; a larger
+ * one fails with one rate-limited warning (none under __GFP_NOWARN).
+ *
+ * Return: the object, ZERO_SIZE_PTR for @size 0, or NULL.
+ */
+void *goalloc_alloc_node(size_t size, gfp_t gfp, int node)
+{
+	struct goalloc_mcache *c;
+	unsigned int spc;
+	void *p = NULL;
+
+	might_alloc(gfp & ~GOALLOC_NOSCAN);
+	if (unlikely(!size))
+		return ZERO_SIZE_PTR;
+	if (unlikely(size > GOALLOC_MAX_SMALL)) {
+		if (unlikely(size > GOALLOC_MAX_SIZE)) {
+			if (!(gfp & __GFP_NOWARN))
+				pr_warn_ratelimited("allocation of %zu bytes from %pS: over the %lu-byte maximum\n",
+						    size, (void *)_RET_IP_, GOALLOC_MAX_SIZE);
+			return NULL;
+		}
+		return large_alloc(size, gfp, node);
+	}
+	spc = spc_of(size, gfp);
+	if (likely(node == NUMA_NO_NODE)) {
+		preempt_disable();
+		c = this_cpu_ptr(&goalloc_mcache);
+		if (likely(goalloc_mcache_enter(c))) {
+			p = goalloc_span_next_free_fast(c->alloc[spc]);
+			if (likely(p))
+				count_alloc(c, spc, size);
+			goalloc_mcache_leave(c);
+		}
+		preempt_enable();
+	}
+	if (unlikely(!p)) {
+		p = alloc_slow(size, spc, gfp, node);
+		if (!p)
+			return NULL;
+	}
+	return post_alloc(p, size, goalloc_class_info[spc >> 1].size, gfp);
+}
+EXPORT_SYMBOL_GPL(goalloc_alloc_node);
+
+/*
+ * A free by anyone but the span's owner: under the span's lock, with no
+ * mcentral lock unless the span must move.  Preemption is off (RCU keeps
+ * @s readable).
+ */
+static int free_remote(struct goalloc_span *s, const void *p)
+{
+	unsigned long flags;
+	bool fixup = false;
+	int err = 0;
+
+	spin_lock_irqsave(&s->lock, flags);
+	switch (s->state) {
+	case GOALLOC_SPAN_DEAD:
+		err = -ESTALE;
+		break;
+	case GOALLOC_SPAN_ARENA:
+		err = -EPERM;
+		break;
+	case GOALLOC_SPAN_LARGE:
+		if (p != (void *)s->base) {
+			err = -EINVAL;
+			break;
+		}
+		s->state = GOALLOC_SPAN_DEAD;
+		pre_free(p, s->elemsize);
+		break;
+	default:
+		err = goalloc_span_free_remote(s, p);
+		if (err)
+			break;
+		/* The slot cannot be reused before a sweep, which needs our lock. */
+		pre_free(p, s->elemsize);
+		fixup = s->state != GOALLOC_SPAN_CACHED &&
+			(s->state == GOALLOC_SPAN_FULL || !goalloc_span_inuse(s));
+		break;
+	}
+	spin_unlock_irqrestore(&s->lock, flags);
+	if (err)
+		return err;
+	if (s->cls == 0) {
+		atomic_long_inc(&goalloc_central[s->spc].nfree);
+		atomic_long_dec(&goalloc_central[s->spc].nspans);
+		goalloc_heap_free_span(s);
+	} else if (fixup) {
+		goalloc_central_fixup(s);
+	}
+	return 0;
+}
+
+static __always_inline int free_one(const void *p)
+{
+	struct goalloc_mcache *c;
+	struct goalloc_span *s;
+	unsigned int idx;
+	int err;
+
+	preempt_disable();
+	s = goalloc_span_of(p);
+	if (unlikely(!s)) {
+		preempt_enable();
+		return -EFAULT;
+	}
+	c = this_cpu_ptr(&goalloc_mcache);
+	if (likely(c->alloc[s->spc] == s && goalloc_mcache_enter(c))) {
+		/* The owner's free: no lock, no atomic instruction. */
+		err = goalloc_span_check_free(s, p, &idx);
+		if (likely(!err)) {
+			pre_free(p, s->elemsize);
+			__set_bit(idx, s->free_bits);
+			s->nfree_pending++;
+			c->stats[s->spc].nfree++;
+		}
+		goalloc_mcache_leave(c);
+		preempt_enable();
+		return err;
+	}
+	err = free_remote(s, p);
+	if (!err && s->cls) {
+		if (goalloc_mcache_enter(c)) {
+			c->stats[s->spc].nfree++;
+			goalloc_mcache_leave(c);
+		} else {
+			atomic_long_inc(&goalloc_central[s->spc].nfree);
+		}
+	}
+	preempt_enable();
+	return err;
+}
+
+/**
+ * goalloc_free() - free memory from goalloc_alloc() and friends
+ * @p: the object; NULL and ZERO_SIZE_PTR are ignored
+ *
+ * Any context but NMI, any CPU.  A pointer goalloc did not hand out, one
+ * inside an object, one already freed or one into an arena is refused: it
+ * is reported once (rate-limited) with the caller, and nothing changes.
+ */
+void goalloc_free(const void *p)
+{
+	int err;
+
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return;
+	err = free_one(p);
+	if (unlikely(err))
+		goalloc_report_bad_free(p, err, _RET_IP_);
+}
+EXPORT_SYMBOL_GPL(goalloc_free);
+
+/* The usable size of a live object, or an errno. */
+static long object_size(const void *p)
+{
+	struct goalloc_span *s;
+	unsigned long flags;
+	unsigned int idx;
+	long ret;
+
+	preempt_disable();
+	s = goalloc_span_of(p);
+	if (!s) {
+		preempt_enable();
+		return -EFAULT;
+	}
+	spin_lock_irqsave(&s->lock, flags);
+	switch (s->state) {
+	case GOALLOC_SPAN_DEAD:
+		ret = -ESTALE;
+		break;
+	case GOALLOC_SPAN_ARENA:
+		ret = -EPERM;
+		break;
+	case GOALLOC_SPAN_LARGE:
+		ret = p == (void *)s->base ? s->elemsize : -EINVAL;
+		break;
+	default:
+		ret = goalloc_span_check_free(s, p, &idx);
+		if (!ret)
+			ret = s->elemsize;
+		break;
+	}
+	spin_unlock_irqrestore(&s->lock, flags);
+	preempt_enable();
+	return ret;
+}
+
+/**
+ * goalloc_size() - usable size of an object (as ksize())
+ * @p: an object from goalloc_alloc()
+ *
+ * The whole usable size may be used afterwards, as with ksize().
+ *
+ * Return: the size of the object's slot, 0 for NULL or ZERO_SIZE_PTR, or 0
+ * (with a report) for a pointer that is not a live goalloc object.
+ */
+size_t goalloc_size(const void *p)
+{
+	long ret;
+
+	if (ZERO_OR_NULL_PTR(p))
+		return 0;
+	ret = object_size(p);
+	if (ret < 0) {
+		goalloc_report_bad_free(p, ret, _RET_IP_);
+		return 0;
+	}
+	goalloc_kasan_unpoison(p, ret);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(goalloc_size);
+
+/**
+ * goalloc_realloc() - resize an object (as krealloc())
+ * @p: the object, or NULL (then this is goalloc_alloc())
+ * @size: the new size; 0 frees @p and returns ZERO_SIZE_PTR
+ * @gfp: allocation mask for a new object
+ *
+ * Stays in place when @size fits the usable size; else moves the contents
+ * to a new object.  On failure @p is untouched.  As with krealloc(),
+ * __GFP_ZERO zeroes only memory that is new to the caller if @p itself was
+ * allocated with __GFP_ZERO.
+ *
+ * Return: the object, or NULL (and @p still valid).
+ */
+void *goalloc_realloc(const void *p, size_t size, gfp_t gfp)
+{
+	long old;
+	void *n;
+
+	if (ZERO_OR_NULL_PTR(p))
+		return goalloc_alloc(size, gfp);
+	if (!size) {
+		goalloc_free(p);
+		return ZERO_SIZE_PTR;
+	}
+	old = object_size(p);
+	if (old < 0) {
+		goalloc_report_bad_free(p, old, _RET_IP_);
+		return NULL;
+	}
+	if (size <= old) {
+		goalloc_kasan_unpoison(p, size);
+		if (round_up(size, 8) < old)
+			goalloc_kasan_poison(p + round_up(size, 8), old - round_up(size, 8));
+		return (void *)p;
+	}
+	n = goalloc_alloc(size, gfp);
+	if (!n)
+		return NULL;
+	goalloc_kasan_unpoison(p, old);
+	memcpy(n, p, old);
+	goalloc_free(p);
+	return n;
+}
+EXPORT_SYMBOL_GPL(goalloc_realloc);
+
+/**
+ * goalloc_alloc_bulk() - allocate many objects of one size
+ * @size: bytes per object
+ * @gfp: allocation mask
+ * @n: how many
+ * @ptrs: where to put them
+ *
+ * All or nothing, as kmem_cache_alloc_bulk(): the objects come straight off
+ * the CPU's current span in one pass where they can.
+ *
+ * Return: @n, or 0 if the allocation failed (nothing is left allocated).
+ */
+int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
+{
+	size_t i = 0, j;
+
+	if (size && size <= GOALLOC_MAX_SMALL) {
+		unsigned int spc = spc_of(size, gfp);
+		struct goalloc_mcache *c;
+
+		might_alloc(gfp & ~GOALLOC_NOSCAN);
+		preempt_disable();
+		c = this_cpu_ptr(&goalloc_mcache);
+		if (goalloc_mcache_enter(c)) {
+			struct goalloc_span *s = c->alloc[spc];
+
+			for (; i < n; i++) {
+				ptrs[i] = goalloc_span_next_free_fast(s);
+				if (!ptrs[i])
+					break;
+			}
+			c->stats[spc].nmalloc += i;
+			c->stats[spc].requested += i * size;
+			goalloc_mcache_leave(c);
+		}
+		preempt_enable();
+		for (j = 0; j < i; j++)
+			post_alloc(ptrs[j], size, goalloc_class_info[spc >> 1].size, gfp);
+	}
+	for (; i < n; i++) {
+		ptrs[i] = goalloc_alloc(size, gfp);
+		if (!ptrs[i]) {
+			goalloc_free_bulk(i, ptrs);
+			return 0;
+		}
+	}
+	return n;
+}
+EXPORT_SYMBOL_GPL(goalloc_alloc_bulk);
+
+/**
+ * goalloc_free_bulk() - free many objects
+ * @n: how many
+ * @ptrs: the objects, as goalloc_free() takes them
+ */
+void goalloc_free_bulk(size_t n, void **ptrs)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		if (ZERO_OR_NULL_PTR(ptrs[i]))
+			continue;
+		err = free_one(ptrs[i]);
+		if (unlikely(err))
+			goalloc_report_bad_free(ptrs[i], err, _RET_IP_);
+	}
+}
+EXPORT_SYMBOL_GPL(goalloc_free_bulk);
+
 static int __init goalloc_init(void)
 {
+	int ret;
+
+	ret = goalloc_heap_init();
+	if (ret)
+		return ret;
+	goalloc_central_init();
+	ret = goalloc_mcache_init();
+	if (ret)
+		goto out_heap;
+	ret = goalloc_scavenger_init();
+	if (ret)
+		goto out_mcache;
 	goalloc_debugfs = debugfs_create_dir("goalloc", NULL);
 	goalloc_stats_init(goalloc_debugfs);
-	pr_info("version %s loaded: %d size classes, %lu-byte heap pages\n",
-		GOALLOC_VERSION, GOALLOC_NUM_CLASSES - 1, GOALLOC_PAGE_SIZE);
+	pr_info("version %s loaded: %d size classes, %lu-byte heap pages, objects up to %lu bytes\n",
+		GOALLOC_VERSION, GOALLOC_NUM_CLASSES - 1, GOALLOC_PAGE_SIZE, GOALLOC_MAX_SIZE);
 	return 0;
+
+out_mcache:
+	goalloc_mcache_exit();
+out_heap:
+	goalloc_heap_exit();
+	return ret;
 }
 
 static void __exit goalloc_exit(void)
 {
 	debugfs_remove_recursive(goalloc_debugfs);
+	goalloc_mcache_exit();
+	goalloc_central_exit();
+	goalloc_scavenger_exit();
+	goalloc_heap_exit();
 	pr_info("unloaded\n");
 }
 

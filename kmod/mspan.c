@@ -8,6 +8,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
 
 #include "internal.h"
@@ -31,51 +32,61 @@ static void span_refill_cache(struct goalloc_span *s)
 }
 
 /**
- * goalloc_span_init() - set up an empty span over a range of memory
- * @s: the span
- * @base: address of the first slot; the span covers the class's pages
- * @cls: size class, 1 .. GOALLOC_NUM_CLASSES - 1
- * @gfp: for the two bitmaps
+ * goalloc_span_create() - allocate an empty span over a range of memory
+ * @base: address of the first slot
+ * @cls: size class, 1 .. GOALLOC_NUM_CLASSES - 1; or 0 for a span holding a
+ *	single object of @npages heap pages (a large object, an arena)
+ * @npages: heap pages in the span; ignored for @cls > 0
+ * @gfp: for the span's own memory
  *
- * Return: 0, or -ENOMEM.
+ * The span and its bitmaps are one kmalloc() allocation.
+ *
+ * Return: the span, or NULL.
  */
-int goalloc_span_init(struct goalloc_span *s, unsigned long base,
-		      unsigned int cls, gfp_t gfp)
+struct goalloc_span *goalloc_span_create(unsigned long base, unsigned int cls,
+					 unsigned int npages, gfp_t gfp)
 {
 	const struct goalloc_class_info *c = &goalloc_class_info[cls];
+	unsigned int nelems = cls ? c->nelems : 1;
 	/* Whole 64-bit words, so a cache reload never reads past the end. */
-	unsigned int nbits = round_up(c->nelems, 64);
+	unsigned int nbits = round_up(nelems, 64);
+	unsigned int nlongs = BITS_TO_LONGS(nbits);
+	struct goalloc_span *s;
 
-	*s = (struct goalloc_span) {
-		.base = base,
-		.elemsize = c->size,
-		.div_mul = c->div_mul,
-		.nelems = c->nelems,
-		.cls = cls,
-	};
-	s->alloc_bits = bitmap_zalloc(nbits, gfp);
-	s->free_bits = bitmap_zalloc(nbits, gfp);
-	if (!s->alloc_bits || !s->free_bits) {
-		goalloc_span_destroy(s);
-		return -ENOMEM;
+	s = kzalloc(struct_size(s, bits, 3 * nlongs), gfp);
+	if (!s)
+		return NULL;
+	s->base = base;
+	s->nelems = nelems;
+	s->cls = cls;
+	if (cls) {
+		s->elemsize = c->size;
+		s->div_mul = c->div_mul;
+		s->npages = c->npages;
+	} else {
+		s->elemsize = npages * GOALLOC_PAGE_SIZE;
+		s->npages = npages;
 	}
+	s->cpu = -1;
+	spin_lock_init(&s->lock);
+	INIT_LIST_HEAD(&s->list);
+	s->alloc_bits = s->bits;
+	s->free_bits = s->bits + nlongs;
+	s->remote_bits = s->bits + 2 * nlongs;
 	/* Slots past nelems read as allocated, so the cache never offers them. */
-	bitmap_set(s->alloc_bits, c->nelems, nbits - c->nelems);
+	bitmap_set(s->alloc_bits, nelems, nbits - nelems);
 	span_refill_cache(s);
-	return 0;
+	return s;
 }
-EXPORT_SYMBOL_IF_KUNIT(goalloc_span_init);
+EXPORT_SYMBOL_IF_KUNIT(goalloc_span_create);
 
 /**
- * goalloc_span_destroy() - release a span's bitmaps
- * @s: the span; its memory is the caller's to return
+ * goalloc_span_destroy() - free a span's own memory at once
+ * @s: the span, unreachable by any lookup; its pages are the caller's
  */
 void goalloc_span_destroy(struct goalloc_span *s)
 {
-	bitmap_free(s->alloc_bits);
-	bitmap_free(s->free_bits);
-	s->alloc_bits = NULL;
-	s->free_bits = NULL;
+	kfree(s);
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_span_destroy);
 
@@ -96,9 +107,9 @@ void *goalloc_span_next_free(struct goalloc_span *s)
 	if (p)
 		return p;
 	while (!s->alloc_cache) {
-		s->freeindex = round_up(s->freeindex + 1, 64);
+		WRITE_ONCE(s->freeindex, round_up(s->freeindex + 1, 64));
 		if (s->freeindex >= s->nelems) {
-			s->freeindex = s->nelems;
+			WRITE_ONCE(s->freeindex, s->nelems);
 			return NULL;
 		}
 		s->alloc_cache = span_cache_word(s, s->freeindex);
@@ -106,11 +117,11 @@ void *goalloc_span_next_free(struct goalloc_span *s)
 	bit = __ffs64(s->alloc_cache);
 	idx = s->freeindex + bit;
 	if (idx >= s->nelems) {
-		s->freeindex = s->nelems;
+		WRITE_ONCE(s->freeindex, s->nelems);
 		s->alloc_cache = 0;
 		return NULL;
 	}
-	s->freeindex = idx + 1;
+	WRITE_ONCE(s->freeindex, idx + 1);
 	if (s->freeindex % 64 == 0)
 		s->alloc_cache = s->freeindex < s->nelems ?
 				 span_cache_word(s, s->freeindex) : 0;
@@ -126,27 +137,31 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_span_next_free);
  * @s: the span
  * @idx: slot index, below nelems
  *
+ * May be called by a non-owner under @s->lock: the owner only ever moves
+ * freeindex up and sets free bits, and the slot of any valid free was handed
+ * out before the free began.
+ *
  * Return: true if the slot was handed out and its free not yet recorded.
  */
 bool goalloc_span_allocated(const struct goalloc_span *s, unsigned int idx)
 {
-	if (test_bit(idx, s->free_bits))
+	if (test_bit(idx, s->free_bits) || test_bit(idx, s->remote_bits))
 		return false;
-	return idx < s->freeindex || test_bit(idx, s->alloc_bits);
+	return idx < READ_ONCE(s->freeindex) || test_bit(idx, s->alloc_bits);
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_span_allocated);
 
 /**
- * goalloc_span_free() - record the free of one slot
+ * goalloc_span_check_free() - may this pointer be freed?
  * @s: the span
- * @p: the object: the exact start of a slot of this span
- *
- * Nothing changes unless @p is the start of an allocated slot.
+ * @p: the object: the exact start of an allocated slot of this span
+ * @idxp: the slot index, set on success
  *
  * Return: 0; -EFAULT if @p is outside the span; -EINVAL if it points inside
  * a slot; -EALREADY if the slot is not allocated (a double free).
  */
-int goalloc_span_free(struct goalloc_span *s, const void *p)
+int goalloc_span_check_free(const struct goalloc_span *s, const void *p,
+			    unsigned int *idxp)
 {
 	unsigned long off = (unsigned long)p - s->base;
 	unsigned int idx;
@@ -158,33 +173,81 @@ int goalloc_span_free(struct goalloc_span *s, const void *p)
 		return -EINVAL;
 	if (!goalloc_span_allocated(s, idx))
 		return -EALREADY;
+	*idxp = idx;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_span_check_free);
+
+/**
+ * goalloc_span_free() - record the free of one slot, as the span's owner
+ * @s: the span
+ * @p: the object: the exact start of a slot of this span
+ *
+ * Nothing changes unless @p is the start of an allocated slot.
+ *
+ * Return: 0, or an error from goalloc_span_check_free().
+ */
+int goalloc_span_free(struct goalloc_span *s, const void *p)
+{
+	unsigned int idx;
+	int err = goalloc_span_check_free(s, p, &idx);
+
+	if (err)
+		return err;
 	__set_bit(idx, s->free_bits);
 	s->nfree_pending++;
-	s->alloc_count--;
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_span_free);
 
 /**
+ * goalloc_span_free_remote() - record the free of one slot, as a non-owner
+ * @s: the span, whose @lock the caller holds
+ * @p: the object: the exact start of a slot of this span
+ *
+ * Return: 0, or an error from goalloc_span_check_free().
+ */
+int goalloc_span_free_remote(struct goalloc_span *s, const void *p)
+{
+	unsigned int idx;
+	int err;
+
+	lockdep_assert_held(&s->lock);
+	err = goalloc_span_check_free(s, p, &idx);
+	if (err)
+		return err;
+	__set_bit(idx, s->remote_bits);
+	WRITE_ONCE(s->nremote, s->nremote + 1);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_span_free_remote);
+
+/**
  * goalloc_span_sweep() - fold recorded frees into the allocation bitmap
- * @s: the span
+ * @s: the span, owned by the caller, who also holds @s->lock if anyone
+ *	else can reach the span
  *
  * Go's sweep swaps allocBits for the mark bits; goalloc has no marking, so
- * the recorded frees are cleared out of alloc_bits instead.  Slots handed
- * out since the last sweep (below freeindex) are first written into
- * alloc_bits, then the scan restarts at slot 0.
+ * the recorded frees (the owner's and the remote ones) are cleared out of
+ * alloc_bits instead.  Slots handed out since the last sweep (below
+ * freeindex) are first written into alloc_bits, then the scan restarts at
+ * slot 0.
  *
  * Return: the number of slots freed.
  */
 unsigned int goalloc_span_sweep(struct goalloc_span *s)
 {
-	unsigned int freed = s->nfree_pending;
+	unsigned int freed = s->nfree_pending + s->nremote;
 
+	bitmap_or(s->free_bits, s->free_bits, s->remote_bits, s->nelems);
+	bitmap_zero(s->remote_bits, s->nelems);
 	bitmap_set(s->alloc_bits, 0, s->freeindex);
 	bitmap_andnot(s->alloc_bits, s->alloc_bits, s->free_bits, s->nelems);
 	bitmap_zero(s->free_bits, s->nelems);
+	s->alloc_count -= freed;
 	s->nfree_pending = 0;
-	s->freeindex = 0;
+	WRITE_ONCE(s->nremote, 0);
+	WRITE_ONCE(s->freeindex, 0);
 	span_refill_cache(s);
 	return freed;
 }

@@ -2,26 +2,52 @@
 /*
  * mspan: a run of heap pages cut into equal slots (Go's mspan).
  *
- * Allocation state lives out of band, in two bitmaps, never in the objects:
+ * Allocation state lives out of band, in three bitmaps, never in the objects:
  *
- *  - alloc_bits: 1 = allocated, as of the last sweep.  Allocation never
- *    writes it.  Every slot below freeindex is allocated; at or above
- *    freeindex a slot is free iff its alloc bit is 0.
+ *  - alloc_bits: 1 = allocated, as of the last sweep.  Only the sweep writes
+ *    it.  Every slot below freeindex is allocated; at or above freeindex a
+ *    slot is free iff its alloc bit is 0.
  *  - alloc_cache: the complement of the 64 alloc bits from freeindex on,
  *    shifted so that bit 0 is slot freeindex; ctz finds the next free slot.
- *  - free_bits: frees recorded since the last sweep (the slot Go's
- *    gcmarkBits occupies).  goalloc_span_sweep() folds them into alloc_bits.
+ *  - free_bits: frees recorded by the span's owner since the last sweep (the
+ *    slot Go's gcmarkBits occupies).
+ *  - remote_bits: frees recorded by anyone else, under @lock.
  *
- * Locking: a span has one owner at a time (a CPU's mcache, or mcentral under
- * its lock); every function here expects the caller to be that owner.
+ * The sweep folds remote_bits into free_bits and free_bits into alloc_bits.
+ *
+ * Ownership and locking.  A small span has one owner at a time: the mcache
+ * of the CPU it is cached on (state GOALLOC_SPAN_CACHED, no lock: the
+ * mcache's busy flag and preemption keep other users away), or mcentral
+ * (states PARTIAL and FULL, under the class's mcentral lock *and* @lock).
+ * The owner alone changes freeindex, alloc_cache, alloc_count, free_bits and
+ * nfree_pending.  Anyone else frees through goalloc_span_free_remote() under
+ * @lock, which reads the owner's fields without changing them: a valid free
+ * always follows the allocation it undoes, so the owner's freeindex is seen
+ * at least as far as that slot.  The sweep changes alloc_bits and
+ * remote_bits and so needs the owner *and* @lock.
  */
 #ifndef _GOALLOC_MSPAN_H
 #define _GOALLOC_MSPAN_H
 
 #include <linux/bitops.h>
+#include <linux/list.h>
+#include <linux/rcupdate.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 
 #include "sizeclasses.h"
+
+/* Where a span is; @state changes under @lock (and mcentral's lock). */
+enum goalloc_span_state {
+	GOALLOC_SPAN_CACHED,	/* current span of one CPU's mcache */
+	GOALLOC_SPAN_PARTIAL,	/* in mcentral, may have free slots */
+	GOALLOC_SPAN_FULL,	/* in mcentral, no free slots, no frees pending */
+	GOALLOC_SPAN_LARGE,	/* one large object */
+	GOALLOC_SPAN_ARENA,	/* memory of a kernel arena */
+	GOALLOC_SPAN_DEAD,	/* returned to the heap; freed after RCU */
+};
+
+struct goalloc_chunk;
 
 /**
  * struct goalloc_span - a span of equal-sized slots
@@ -31,12 +57,24 @@
  * @div_mul: multiplier for offset -> slot index (sizeclasses.h)
  * @nelems: slots in the span
  * @freeindex: slots below it are allocated; the scan for free slots starts here
- * @alloc_count: allocated slots (as the allocator sees them, frees included
- *	once recorded)
- * @nfree_pending: frees recorded in @free_bits and not yet swept
- * @cls: size class
+ * @alloc_count: slots allocated as of the last sweep plus those handed out
+ *	since (frees do not change it; the sweep subtracts them)
+ * @nfree_pending: frees in @free_bits, not yet swept
+ * @nremote: frees in @remote_bits, not yet folded
+ * @cls: size class, 0 for a large object or an arena
+ * @spc: span class: cls * 2 + noscan
+ * @state: an enum goalloc_span_state
+ * @cpu: the CPU caching the span, while GOALLOC_SPAN_CACHED
+ * @npages: heap pages (GOALLOC_PAGE_SIZE) in the span
+ * @lock: serialises remote frees, the sweep and state changes
+ * @list: on an mcentral list (under its lock) or an arena's list
+ * @chunk: the heap chunk holding the span's pages
+ * @rcu: the span is freed after an RCU grace period, as lock-free lookups
+ *	(goalloc_span_of()) may still hold it
  * @alloc_bits: allocation bitmap as of the last sweep
- * @free_bits: frees recorded since the last sweep
+ * @free_bits: owner frees since the last sweep
+ * @remote_bits: non-owner frees since the last fold
+ * @bits: storage for the three bitmaps
  */
 struct goalloc_span {
 	unsigned long base;
@@ -47,18 +85,46 @@ struct goalloc_span {
 	u16 freeindex;
 	u16 alloc_count;
 	u16 nfree_pending;
+	u16 nremote;
 	u8 cls;
+	u8 spc;
+	u8 state;
+	s16 cpu;
+	u32 npages;
+	spinlock_t lock;
+	struct list_head list;
+	struct goalloc_chunk *chunk;
+	struct rcu_head rcu;
 	unsigned long *alloc_bits;
 	unsigned long *free_bits;
+	unsigned long *remote_bits;
+	unsigned long bits[];
 };
 
-int goalloc_span_init(struct goalloc_span *s, unsigned long base, unsigned int cls,
-		      gfp_t gfp);
+struct goalloc_span *goalloc_span_create(unsigned long base, unsigned int cls,
+					 unsigned int npages, gfp_t gfp);
 void goalloc_span_destroy(struct goalloc_span *s);
 void *goalloc_span_next_free(struct goalloc_span *s);
+int goalloc_span_check_free(const struct goalloc_span *s, const void *p,
+			    unsigned int *idxp);
 int goalloc_span_free(struct goalloc_span *s, const void *p);
+int goalloc_span_free_remote(struct goalloc_span *s, const void *p);
 unsigned int goalloc_span_sweep(struct goalloc_span *s);
 bool goalloc_span_allocated(const struct goalloc_span *s, unsigned int idx);
+
+/**
+ * goalloc_span_inuse() - objects allocated and not freed
+ * @s: the span
+ *
+ * Exact for the owner, or for anyone holding @s->lock while mcentral owns
+ * the span.
+ *
+ * Return: the count.
+ */
+static inline unsigned int goalloc_span_inuse(const struct goalloc_span *s)
+{
+	return s->alloc_count - s->nfree_pending - READ_ONCE(s->nremote);
+}
 
 /**
  * goalloc_span_next_free_fast() - take a free slot from the alloc cache
@@ -83,7 +149,8 @@ static __always_inline void *goalloc_span_next_free_fast(struct goalloc_span *s)
 		return NULL;
 	/* bit + 1 may be 64: shift in two steps to stay defined. */
 	s->alloc_cache = (s->alloc_cache >> bit) >> 1;
-	s->freeindex = idx + 1;
+	/* Remote frees read freeindex without the owner's help. */
+	WRITE_ONCE(s->freeindex, idx + 1);
 	s->alloc_count++;
 	return (void *)(s->base + (unsigned long)idx * s->elemsize);
 }

@@ -2,10 +2,15 @@
 /*
  * Statistics (Go's MemStats): the debugfs view of goalloc.
  *
- * goalloc/classes lists every size class: its object size, the heap pages of
- * one of its spans and the objects a span holds.  Usage columns (objects in
- * use, spans, pages held, bytes requested) join them as the layers that own
- * those counters land.
+ *  goalloc/classes  one line per size class (scan and noscan together):
+ *                   object size, span pages, objects per span, objects in
+ *                   use, live spans, bytes those spans hold, and over all
+ *                   allocations so far the bytes requested against the
+ *                   bytes handed out.  Class 0 is large objects.
+ *  goalloc/heap     the page heap, the caches, the scavenger, bad frees.
+ *
+ * Counts are summed from per-CPU counters without stopping anyone, so a
+ * busy system shows a snapshot that may be off by the operations in flight.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -13,25 +18,124 @@
 #include <linux/seq_file.h>
 
 #include "internal.h"
+#include "mheap.h"
+
+/**
+ * struct goalloc_class_usage - what one span class holds right now
+ * @nmalloc: objects allocated, ever
+ * @nfree: objects freed, ever
+ * @requested: bytes requested by all allocations, ever
+ * @nspans: live spans
+ */
+struct goalloc_class_usage {
+	unsigned long nmalloc;
+	unsigned long nfree;
+	unsigned long requested;
+	long nspans;
+};
+
+/**
+ * goalloc_class_usage() - sum the counters of one span class
+ * @spc: span class
+ * @u: filled in
+ */
+static void goalloc_class_usage(unsigned int spc, struct goalloc_class_usage *u)
+{
+	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	unsigned int cpu;
+
+	u->nmalloc = atomic_long_read(&mc->nmalloc);
+	u->nfree = atomic_long_read(&mc->nfree);
+	u->requested = atomic_long_read(&mc->requested);
+	u->nspans = atomic_long_read(&mc->nspans);
+	for_each_possible_cpu(cpu) {
+		const struct goalloc_class_stats *st =
+			&per_cpu_ptr(&goalloc_mcache, cpu)->stats[spc];
+
+		u->nmalloc += READ_ONCE(st->nmalloc);
+		u->nfree += READ_ONCE(st->nfree);
+		u->requested += READ_ONCE(st->requested);
+	}
+}
+
+/**
+ * goalloc_objects_in_use() - live objects of all classes, large ones included
+ *
+ * Return: the count, as a snapshot.
+ */
+long goalloc_objects_in_use(void)
+{
+	struct goalloc_class_usage u;
+	unsigned int spc;
+	long n = 0;
+
+	for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
+		goalloc_class_usage(spc, &u);
+		n += u.nmalloc - u.nfree;
+	}
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_objects_in_use);
 
 static int classes_show(struct seq_file *m, void *v)
 {
-	unsigned int i;
+	unsigned int cls;
 
-	seq_puts(m, "class  size  pages  objs/span  tail_bytes\n");
-	for (i = 1; i < GOALLOC_NUM_CLASSES; i++) {
-		const struct goalloc_class_info *c = &goalloc_class_info[i];
+	seq_puts(m, "class  size  pages  objs/span  tail   inuse  spans  held_bytes  alloc_objs  requested_bytes  alloc_bytes\n");
+	for (cls = 0; cls < GOALLOC_NUM_CLASSES; cls++) {
+		const struct goalloc_class_info *c = &goalloc_class_info[cls];
+		struct goalloc_class_usage u, n;
 		unsigned long span = c->npages * GOALLOC_PAGE_SIZE;
 
-		seq_printf(m, "%5u %5u %6u %10u %11lu\n", i, c->size, c->npages,
-			   c->nelems, span - (unsigned long)c->nelems * c->size);
+		goalloc_class_usage(cls << 1, &u);
+		goalloc_class_usage(cls << 1 | 1, &n);
+		u.nmalloc += n.nmalloc;
+		u.nfree += n.nfree;
+		u.requested += n.requested;
+		u.nspans += n.nspans;
+		if (!cls) {
+			/* Large objects: a span each, sized to the object. */
+			seq_printf(m, "%5u %5s %6s %10s %5s %7ld %6ld %11s %11lu %16lu %12s\n",
+				   0, "large", "-", "1", "-", (long)(u.nmalloc - u.nfree),
+				   u.nspans, "-", u.nmalloc, u.requested, "-");
+			continue;
+		}
+		seq_printf(m, "%5u %5u %6u %10u %5lu %7ld %6ld %11lu %11lu %16lu %12lu\n",
+			   cls, c->size, c->npages, c->nelems,
+			   span - (unsigned long)c->nelems * c->size,
+			   (long)(u.nmalloc - u.nfree), u.nspans, u.nspans * span,
+			   u.nmalloc, u.requested, u.nmalloc * c->size);
 	}
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(classes);
 
+static int heap_show(struct seq_file *m, void *v)
+{
+	unsigned long kib = GOALLOC_PAGE_SIZE / 1024;
+
+	seq_printf(m, "heap_chunks          %lu\n", READ_ONCE(goalloc_heap.nchunks));
+	seq_printf(m, "heap_held_kib        %lu\n", READ_ONCE(goalloc_heap.pages_held) * kib);
+	seq_printf(m, "heap_inuse_kib       %lu\n", READ_ONCE(goalloc_heap.pages_inuse) * kib);
+	seq_printf(m, "heap_idle_kib        %lu\n", READ_ONCE(goalloc_heap.pages_idle) * kib);
+	seq_printf(m, "retain_goal_kib      %lu\n", goalloc_retained_goal() * kib);
+	seq_printf(m, "cached_kib           %ld\n",
+		   atomic_long_read(&goalloc_cached_pages) * (long)kib);
+	seq_printf(m, "arena_kib            %ld\n",
+		   atomic_long_read(&goalloc_arena_pages) * (long)kib);
+	seq_printf(m, "objects_in_use       %ld\n", goalloc_objects_in_use());
+	seq_printf(m, "chunk_fallbacks      %lu\n", READ_ONCE(goalloc_heap.grow_fallbacks));
+	seq_printf(m, "chunks_released      %lu\n", READ_ONCE(goalloc_heap.chunks_released));
+	seq_printf(m, "scavenged_kib        %ld\n",
+		   atomic_long_read(&goalloc_scavenged_pages) * (long)(PAGE_SIZE / 1024));
+	seq_printf(m, "bad_frees            %ld\n", atomic_long_read(&goalloc_nr_bad_frees));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(heap);
+
 int goalloc_stats_init(struct dentry *root)
 {
 	debugfs_create_file("classes", 0444, root, NULL, &classes_fops);
+	debugfs_create_file("heap", 0444, root, NULL, &heap_fops);
 	return 0;
 }

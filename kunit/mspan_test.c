@@ -23,87 +23,104 @@ static unsigned int slot_of(struct goalloc_span *s, void *p)
 /* A fresh span hands out every slot once, in address order, then NULL. */
 static void span_fills_in_order(struct kunit *test)
 {
-	struct goalloc_span s;
+	struct goalloc_span *s;
 	unsigned int cls, i;
 
 	for (cls = 1; cls < GOALLOC_NUM_CLASSES; cls++) {
-		KUNIT_ASSERT_EQ(test, goalloc_span_init(&s, FAKE_BASE, cls, GFP_KERNEL), 0);
-		for (i = 0; i < s.nelems; i++) {
-			void *p = goalloc_span_next_free(&s);
+		s = goalloc_span_create(FAKE_BASE, cls, 0, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, s);
+		for (i = 0; i < s->nelems; i++) {
+			void *p = goalloc_span_next_free(s);
 
-			if ((unsigned long)p != FAKE_BASE + (unsigned long)i * s.elemsize) {
+			if ((unsigned long)p != FAKE_BASE + (unsigned long)i * s->elemsize) {
 				KUNIT_FAIL(test, "class %u slot %u: got offset %ld", cls, i,
 					   (long)((unsigned long)p - FAKE_BASE));
 				break;
 			}
 		}
-		KUNIT_EXPECT_NULL_MSG(test, goalloc_span_next_free(&s), "class %u", cls);
-		KUNIT_EXPECT_EQ_MSG(test, s.alloc_count, s.nelems, "class %u", cls);
-		goalloc_span_destroy(&s);
+		KUNIT_EXPECT_NULL_MSG(test, goalloc_span_next_free(s), "class %u", cls);
+		KUNIT_EXPECT_EQ_MSG(test, goalloc_span_inuse(s), s->nelems, "class %u", cls);
+		goalloc_span_destroy(s);
 	}
 }
 
 /* Frees take effect at the sweep; the freed slots come back in order. */
 static void sweep_returns_freed_slots(struct kunit *test)
 {
-	struct goalloc_span s;
+	struct goalloc_span *s;
 	unsigned int i, n = 0;
 	void *p;
 
-	KUNIT_ASSERT_EQ(test, goalloc_span_init(&s, FAKE_BASE, 1, GFP_KERNEL), 0);
-	while (goalloc_span_next_free(&s))
+	s = goalloc_span_create(FAKE_BASE, 1, 0, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	while (goalloc_span_next_free(s))
 		;
-	for (i = 0; i < s.nelems; i += 3, n++)
-		KUNIT_ASSERT_EQ(test, goalloc_span_free(&s, (void *)(FAKE_BASE + i * 8)), 0);
-	KUNIT_EXPECT_EQ(test, s.alloc_count, s.nelems - n);
+	for (i = 0; i < s->nelems; i += 3, n++)
+		KUNIT_ASSERT_EQ(test, goalloc_span_free(s, (void *)(FAKE_BASE + i * 8)), 0);
+	KUNIT_EXPECT_EQ(test, goalloc_span_inuse(s), s->nelems - n);
 	/* Not yet swept: the span is still full. */
-	KUNIT_EXPECT_NULL(test, goalloc_span_next_free(&s));
-	KUNIT_EXPECT_EQ(test, goalloc_span_sweep(&s), n);
-	for (i = 0; i < s.nelems; i += 3) {
-		p = goalloc_span_next_free(&s);
+	KUNIT_EXPECT_NULL(test, goalloc_span_next_free(s));
+	KUNIT_EXPECT_EQ(test, goalloc_span_sweep(s), n);
+	for (i = 0; i < s->nelems; i += 3) {
+		p = goalloc_span_next_free(s);
 		KUNIT_ASSERT_NOT_NULL(test, p);
-		KUNIT_EXPECT_EQ(test, slot_of(&s, p), i);
+		KUNIT_EXPECT_EQ(test, slot_of(s, p), i);
 	}
-	KUNIT_EXPECT_NULL(test, goalloc_span_next_free(&s));
-	KUNIT_EXPECT_EQ(test, s.alloc_count, s.nelems);
-	goalloc_span_destroy(&s);
+	KUNIT_EXPECT_NULL(test, goalloc_span_next_free(s));
+	KUNIT_EXPECT_EQ(test, goalloc_span_inuse(s), s->nelems);
+	goalloc_span_destroy(s);
 }
 
 /* Bad frees are refused with a distinct errno and change nothing. */
 static void bad_frees_change_nothing(struct kunit *test)
 {
-	struct goalloc_span s;
+	struct goalloc_span *s;
 	void *a, *b;
 	u16 count;
 
-	KUNIT_ASSERT_EQ(test, goalloc_span_init(&s, FAKE_BASE, 5, GFP_KERNEL), 0); /* 48 B */
-	a = goalloc_span_next_free(&s);
-	b = goalloc_span_next_free(&s);
-	count = s.alloc_count;
+	s = goalloc_span_create(FAKE_BASE, 5, 0, GFP_KERNEL); /* 48 B */
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	a = goalloc_span_next_free(s);
+	b = goalloc_span_next_free(s);
+	count = goalloc_span_inuse(s);
 
-	KUNIT_EXPECT_EQ(test, goalloc_span_free(&s, a + 8), -EINVAL);
-	KUNIT_EXPECT_EQ(test, goalloc_span_free(&s, (void *)(FAKE_BASE - 48)), -EFAULT);
-	KUNIT_EXPECT_EQ(test, goalloc_span_free(&s, (void *)(FAKE_BASE + 170 * 48)), -EFAULT);
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(s, a + 8), -EINVAL);
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(s, (void *)(FAKE_BASE - 48)), -EFAULT);
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(s, (void *)(FAKE_BASE + 170 * 48)), -EFAULT);
 	/* Never handed out. */
-	KUNIT_EXPECT_EQ(test, goalloc_span_free(&s, b + 48), -EALREADY);
-	KUNIT_EXPECT_EQ(test, s.alloc_count, count);
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(s, b + 48), -EALREADY);
+	KUNIT_EXPECT_EQ(test, goalloc_span_inuse(s), count);
 
-	KUNIT_EXPECT_EQ(test, goalloc_span_free(&s, a), 0);
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(s, a), 0);
 	/* Double free before the sweep ... */
-	KUNIT_EXPECT_EQ(test, goalloc_span_free(&s, a), -EALREADY);
-	KUNIT_EXPECT_EQ(test, goalloc_span_sweep(&s), 1);
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(s, a), -EALREADY);
+	KUNIT_EXPECT_EQ(test, goalloc_span_sweep(s), 1);
 	/* ... and after it. */
-	KUNIT_EXPECT_EQ(test, goalloc_span_free(&s, a), -EALREADY);
-	KUNIT_EXPECT_EQ(test, s.alloc_count, count - 1);
-	KUNIT_EXPECT_TRUE(test, goalloc_span_allocated(&s, slot_of(&s, b)));
-	KUNIT_EXPECT_FALSE(test, goalloc_span_allocated(&s, slot_of(&s, a)));
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(s, a), -EALREADY);
+	KUNIT_EXPECT_EQ(test, goalloc_span_inuse(s), count - 1);
+	KUNIT_EXPECT_TRUE(test, goalloc_span_allocated(s, slot_of(s, b)));
+	KUNIT_EXPECT_FALSE(test, goalloc_span_allocated(s, slot_of(s, a)));
 	/* The freed slot is the next one handed out. */
-	KUNIT_EXPECT_PTR_EQ(test, goalloc_span_next_free(&s), a);
-	goalloc_span_destroy(&s);
+	KUNIT_EXPECT_PTR_EQ(test, goalloc_span_next_free(s), a);
+	goalloc_span_destroy(s);
+}
+
+/* Free as the owner, or as another CPU does it, under the span's lock. */
+static int free_either(struct goalloc_span *s, void *p, bool remote)
+{
+	unsigned long flags;
+	int err;
+
+	if (!remote)
+		return goalloc_span_free(s, p);
+	spin_lock_irqsave(&s->lock, flags);
+	err = goalloc_span_free_remote(s, p);
+	spin_unlock_irqrestore(&s->lock, flags);
+	return err;
 }
 
 /*
- * Random allocs, frees and sweeps against a model, over classes whose slot
+ * Random allocs, frees (owner and remote) and sweeps against a model, over classes whose slot
  * counts are and are not multiples of 64 (1024, 341, 170, 7, 1).
  */
 static void random_ops_match_model(struct kunit *test)
@@ -114,14 +131,14 @@ static void random_ops_match_model(struct kunit *test)
 
 	prandom_seed_state(&rnd, 42);
 	for (k = 0; k < ARRAY_SIZE(classes); k++) {
-		struct goalloc_span s;
+		struct goalloc_span *s;
 		unsigned long *live;	/* allocated and not freed */
 		unsigned long *pending;	/* freed, not yet swept */
 
-		KUNIT_ASSERT_EQ(test, goalloc_span_init(&s, FAKE_BASE, classes[k], GFP_KERNEL),
-				0);
-		live = kunit_kcalloc(test, BITS_TO_LONGS(s.nelems), sizeof(long), GFP_KERNEL);
-		pending = kunit_kcalloc(test, BITS_TO_LONGS(s.nelems), sizeof(long), GFP_KERNEL);
+		s = goalloc_span_create(FAKE_BASE, classes[k], 0, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, s);
+		live = kunit_kcalloc(test, BITS_TO_LONGS(s->nelems), sizeof(long), GFP_KERNEL);
+		pending = kunit_kcalloc(test, BITS_TO_LONGS(s->nelems), sizeof(long), GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, live);
 		KUNIT_ASSERT_NOT_NULL(test, pending);
 
@@ -130,38 +147,39 @@ static void random_ops_match_model(struct kunit *test)
 			void *p;
 
 			if (r % 100 < 50) {
-				p = goalloc_span_next_free(&s);
-				/* Full until swept: free slots are only the pending ones. */
+				p = goalloc_span_next_free(s);
+				/* Full until swept: free slots are only the pending ones-> */
 				if (!p) {
 					KUNIT_ASSERT_EQ(test,
-							bitmap_weight(live, s.nelems) +
-							bitmap_weight(pending, s.nelems),
-							(unsigned int)s.nelems);
+							bitmap_weight(live, s->nelems) +
+							bitmap_weight(pending, s->nelems),
+							(unsigned int)s->nelems);
 					continue;
 				}
-				i = slot_of(&s, p);
+				i = slot_of(s, p);
 				KUNIT_ASSERT_FALSE_MSG(test, test_bit(i, live),
 						       "slot %u given twice", i);
 				KUNIT_ASSERT_FALSE(test, test_bit(i, pending));
 				__set_bit(i, live);
 			} else if (r % 100 < 97) {
-				i = (r >> 8) % s.nelems;
-				p = (void *)(s.base + (unsigned long)i * s.elemsize);
-				if (test_bit(i, live)) {
-					KUNIT_ASSERT_EQ(test, goalloc_span_free(&s, p), 0);
+				i = (r >> 8) % s->nelems;
+				p = (void *)(s->base + (unsigned long)i * s->elemsize);
+				/* Half the frees come from "another CPU". */
+				int want = test_bit(i, live) ? 0 : -EALREADY;
+
+				KUNIT_ASSERT_EQ(test, free_either(s, p, r & BIT(30)), want);
+				if (!want) {
 					__clear_bit(i, live);
 					__set_bit(i, pending);
-				} else {
-					KUNIT_ASSERT_EQ(test, goalloc_span_free(&s, p), -EALREADY);
 				}
 			} else {
-				KUNIT_ASSERT_EQ(test, goalloc_span_sweep(&s),
-						bitmap_weight(pending, s.nelems));
-				bitmap_zero(pending, s.nelems);
+				KUNIT_ASSERT_EQ(test, goalloc_span_sweep(s),
+						bitmap_weight(pending, s->nelems));
+				bitmap_zero(pending, s->nelems);
 			}
-			KUNIT_ASSERT_EQ(test, s.alloc_count, bitmap_weight(live, s.nelems));
+			KUNIT_ASSERT_EQ(test, goalloc_span_inuse(s), bitmap_weight(live, s->nelems));
 		}
-		goalloc_span_destroy(&s);
+		goalloc_span_destroy(s);
 	}
 }
 

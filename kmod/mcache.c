@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mcache: the per-CPU cache (Go's per-P mcache), one current span per span
+ * class.  The allocation and free fast paths using it are in malloc.c; this
+ * file holds its slow paths: refill from mcentral, installing a fresh span,
+ * and draining on CPU offline, on demand and at unload.
+ *
+ * Concurrency: a CPU's cache is used with preemption off, inside a section
+ * marked by mcache->busy (goalloc_mcache_enter/leave).  Interrupts stay on;
+ * an interrupt that lands inside a section finds busy set and allocates
+ * from mcentral instead, so the process-context fast path needs neither
+ * interrupt masking nor atomic instructions.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpuhotplug.h>
+#include <linux/smp.h>
+
+#include "internal.h"
+#include "mheap.h"
+
+DEFINE_PER_CPU(struct goalloc_mcache, goalloc_mcache);
+EXPORT_SYMBOL_IF_KUNIT(goalloc_mcache);
+
+/* Go's emptymspan: never has a free slot, so the fast path needs no test. */
+struct goalloc_span goalloc_empty_span = {
+	.state = GOALLOC_SPAN_DEAD,
+	.cpu = -1,
+	.lock = __SPIN_LOCK_UNLOCKED(goalloc_empty_span.lock),
+};
+
+static enum cpuhp_state goalloc_cpuhp_state;
+
+static void mcache_set(struct goalloc_mcache *c, unsigned int spc, struct goalloc_span *s)
+{
+	c->alloc[spc] = s;
+}
+
+/* Give the current span of a class back to mcentral. */
+static void mcache_uncache(struct goalloc_mcache *c, unsigned int spc)
+{
+	struct goalloc_span *s = c->alloc[spc];
+
+	if (s == &goalloc_empty_span)
+		return;
+	mcache_set(c, spc, &goalloc_empty_span);
+	goalloc_central_uncache_span(s);
+}
+
+/**
+ * goalloc_mcache_refill() - allocate after the current span ran out
+ * @c: this CPU's cache, entered
+ * @spc: span class
+ *
+ * Sweeps the current span in place if enough of it has been freed (the
+ * common case of a CPU freeing what it allocated), else trades it for a
+ * partial span from mcentral (Go's refill).
+ *
+ * Return: an object, or NULL if a new span must come from the heap.
+ */
+void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc)
+{
+	struct goalloc_span *s = c->alloc[spc];
+	unsigned long flags;
+	void *p;
+
+	if (s != &goalloc_empty_span) {
+		unsigned int pending = s->nfree_pending + READ_ONCE(s->nremote);
+
+		if (pending && pending >= max(1, s->nelems / 8)) {
+			spin_lock_irqsave(&s->lock, flags);
+			goalloc_span_sweep(s);
+			spin_unlock_irqrestore(&s->lock, flags);
+			p = goalloc_span_next_free(s);
+			if (p)
+				return p;
+		}
+		mcache_uncache(c, spc);
+	}
+	s = goalloc_central_cache_span(spc, smp_processor_id());
+	if (!s)
+		return NULL;
+	mcache_set(c, spc, s);
+	return goalloc_span_next_free(s);
+}
+
+/**
+ * goalloc_mcache_install() - make a fresh span the current one, and allocate
+ * @c: this CPU's cache, entered
+ * @spc: span class
+ * @s: a span from goalloc_central_grow(), allocated while outside the cache
+ *
+ * If the current span got free slots meanwhile (or this is another CPU than
+ * the one that ran out), the fresh span goes to mcentral instead.
+ *
+ * Return: an object.
+ */
+void *goalloc_mcache_install(struct goalloc_mcache *c, unsigned int spc,
+			     struct goalloc_span *s)
+{
+	struct goalloc_span *old = c->alloc[spc];
+	unsigned long flags;
+	void *p;
+
+	if (old != &goalloc_empty_span) {
+		p = goalloc_span_next_free(old);
+		if (p) {
+			goalloc_central_add_span(s);
+			return p;
+		}
+		mcache_uncache(c, spc);
+	}
+	spin_lock_irqsave(&s->lock, flags);
+	s->state = GOALLOC_SPAN_CACHED;
+	s->cpu = smp_processor_id();
+	spin_unlock_irqrestore(&s->lock, flags);
+	atomic_long_add(s->npages, &goalloc_cached_pages);
+	mcache_set(c, spc, s);
+	return goalloc_span_next_free(s);
+}
+
+/**
+ * goalloc_mcache_drain() - give every cached span back to mcentral
+ * @c: a cache that is entered, or whose CPU is dead
+ */
+void goalloc_mcache_drain(struct goalloc_mcache *c)
+{
+	unsigned int spc;
+
+	for (spc = 0; spc < GOALLOC_NUM_SPC; spc++)
+		mcache_uncache(c, spc);
+}
+
+static void drain_this_cpu(void *info)
+{
+	struct goalloc_mcache *c = this_cpu_ptr(&goalloc_mcache);
+	atomic_t *skipped = info;
+
+	/* An IPI can land inside this CPU's own section: leave that one be. */
+	if (!goalloc_mcache_enter(c)) {
+		atomic_inc(skipped);
+		return;
+	}
+	goalloc_mcache_drain(c);
+	goalloc_mcache_leave(c);
+}
+
+/**
+ * goalloc_drain_all() - drain every online CPU's cache
+ *
+ * Runs on each CPU by IPI.  Must be called where on_each_cpu() may be.
+ *
+ * Return: the number of CPUs whose cache was busy and so not drained.
+ */
+unsigned int goalloc_drain_all(void)
+{
+	atomic_t skipped = ATOMIC_INIT(0);
+
+	on_each_cpu(drain_this_cpu, &skipped, 1);
+	return atomic_read(&skipped);
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_drain_all);
+
+/* CPU hotplug: a dead CPU's cache is drained from a surviving one. */
+static int goalloc_cpu_dead(unsigned int cpu)
+{
+	goalloc_mcache_drain(per_cpu_ptr(&goalloc_mcache, cpu));
+	return 0;
+}
+
+int goalloc_mcache_init(void)
+{
+	unsigned int cpu, spc;
+	int ret;
+
+	for_each_possible_cpu(cpu) {
+		struct goalloc_mcache *c = per_cpu_ptr(&goalloc_mcache, cpu);
+
+		for (spc = 0; spc < GOALLOC_NUM_SPC; spc++)
+			c->alloc[spc] = &goalloc_empty_span;
+	}
+	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "goalloc:dead",
+					NULL, goalloc_cpu_dead);
+	if (ret < 0)
+		return ret;
+	goalloc_cpuhp_state = ret;
+	return 0;
+}
+
+/* At unload: no caller is left, so every cache can be drained from here. */
+void goalloc_mcache_exit(void)
+{
+	unsigned int cpu;
+
+	cpuhp_remove_state_nocalls(goalloc_cpuhp_state);
+	for_each_possible_cpu(cpu)
+		goalloc_mcache_drain(per_cpu_ptr(&goalloc_mcache, cpu));
+}

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mheap: runs of heap pages for spans, carved first-fit out of chunks from
+ * the buddy allocator (Go's mheap.alloc and pageAlloc), and the span map
+ * that goalloc_span_of() reads.
+ *
+ * Go keeps a radix tree of summaries over the whole address space; goalloc
+ * has at most a few thousand chunks, so it keeps one summary (the longest
+ * free run) per chunk and skips chunks whose summary is too short.  Freeing
+ * a span clears its bits, so neighbouring free runs coalesce by
+ * construction.  Chunks with no span left are released to the buddy
+ * allocator by the scavenger (mgcscavenge.c) through goalloc_heap_release().
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "internal.h"
+#include "mheap.h"
+
+/* Buddy blocks up to the chunk size exist on every supported kernel. */
+static_assert(GOALLOC_CHUNK_ORDER <= GOALLOC_MAX_PAGE_ORDER);
+static_assert(GOALLOC_CHUNK_PAGES <= U16_MAX);
+
+struct goalloc_mheap goalloc_heap = {
+	.lock = __SPIN_LOCK_UNLOCKED(goalloc_heap.lock),
+	.chunks = LIST_HEAD_INIT(goalloc_heap.chunks),
+};
+EXPORT_SYMBOL_IF_KUNIT(goalloc_heap);
+
+/* The flags of a caller's mask that say how hard to try and whether to sleep. */
+gfp_t goalloc_gfp_reclaim(gfp_t gfp)
+{
+	return gfp & (__GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_HIGH |
+		      __GFP_NOWARN | __GFP_RETRY_MAYFAIL | __GFP_NOFAIL |
+		      __GFP_NORETRY | __GFP_MEMALLOC | __GFP_NOMEMALLOC);
+}
+
+/* Recompute a chunk's summary after its bitmap changed. */
+static void chunk_summarise(struct goalloc_chunk *ch)
+{
+	unsigned int start = 0, end, best = 0;
+
+	while (start < ch->npages) {
+		start = find_next_zero_bit(ch->used, ch->npages, start);
+		if (start >= ch->npages)
+			break;
+		end = find_next_bit(ch->used, ch->npages, start);
+		best = max(best, end - start);
+		start = end;
+	}
+	ch->max_run = best;
+}
+
+static struct goalloc_heap_arena *arena_of(unsigned long addr)
+{
+	return goalloc_heap.arenas[__pa(addr) >> GOALLOC_CHUNK_SHIFT];
+}
+
+/* Point the span map at @s (or clear it) for each of its pages. */
+static void map_span(struct goalloc_span *s, struct goalloc_span *val)
+{
+	struct goalloc_heap_arena *a = arena_of(s->base);
+	unsigned int first = (__pa(s->base) >> GOALLOC_PAGE_SHIFT) & (GOALLOC_CHUNK_PAGES - 1);
+	unsigned int i;
+
+	/* Lookups may follow the pointer at once: publish a finished span. */
+	smp_wmb();
+	for (i = 0; i < s->npages; i++)
+		WRITE_ONCE(a->spans[first + i], val);
+}
+
+/* First fit of @npages pages aligned to @align pages, in a chunk of @node. */
+static struct goalloc_chunk *heap_find(unsigned int npages, unsigned int align,
+				       int node, unsigned int *first)
+{
+	struct goalloc_chunk *ch;
+
+	lockdep_assert_held(&goalloc_heap.lock);
+	list_for_each_entry(ch, &goalloc_heap.chunks, list) {
+		unsigned long idx;
+
+		if (ch->max_run < npages)
+			continue;
+		if (node != NUMA_NO_NODE && ch->nid != node)
+			continue;
+		idx = bitmap_find_next_zero_area(ch->used, ch->npages, 0, npages, align - 1);
+		if (idx < ch->npages) {
+			*first = idx;
+			return ch;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Add a chunk able to hold @npages, trying the full chunk order first and
+ * falling back to smaller blocks down to the smallest that fits.
+ */
+static int heap_grow(unsigned int npages, int node, gfp_t gfp)
+{
+	unsigned int need = max_t(unsigned int, GOALLOC_MIN_CHUNK_ORDER,
+				  get_order((size_t)npages * GOALLOC_PAGE_SIZE));
+	gfp_t meta = goalloc_gfp_reclaim(gfp);
+	struct goalloc_heap_arena *a = NULL, *spare;
+	struct goalloc_chunk *ch;
+	struct page *page = NULL;
+	unsigned long flags, idx;
+	unsigned int order;
+
+	for (order = GOALLOC_CHUNK_ORDER; order >= need; order--) {
+		gfp_t g = meta;
+
+		/* Larger blocks are a preference, not a need: try them lightly. */
+		if (order > need)
+			g = (g | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL;
+		page = alloc_pages_node(node, g, order);
+		if (page)
+			break;
+	}
+	if (!page)
+		return -ENOMEM;
+
+	ch = kzalloc(sizeof(*ch), meta);
+	spare = kzalloc(sizeof(*spare), meta);
+	if (!ch || !spare)
+		goto fail;
+	ch->page = page;
+	ch->base = (unsigned long)page_address(page);
+	ch->order = order;
+	ch->nid = page_to_nid(page);
+	ch->npages = (PAGE_SIZE << order) / GOALLOC_PAGE_SIZE;
+	ch->nfree = ch->npages;
+	ch->max_run = ch->npages;
+	/* Free heap memory is poisoned; slots are unpoisoned as handed out. */
+	goalloc_kasan_poison((void *)ch->base, PAGE_SIZE << order);
+
+	idx = __pa(ch->base) >> GOALLOC_CHUNK_SHIFT;
+	if (idx >= goalloc_heap.narenas) {
+		/* Memory hot-added after load: the span map cannot cover it. */
+		pr_warn_once("memory above the span map (added after load) is not used\n");
+		goto fail;
+	}
+	spin_lock_irqsave(&goalloc_heap.lock, flags);
+	a = goalloc_heap.arenas[idx];
+	if (!a) {
+		a = spare;
+		spare = NULL;
+		WRITE_ONCE(goalloc_heap.arenas[idx], a);
+	}
+	a->nchunks++;
+	list_add_tail(&ch->list, &goalloc_heap.chunks);
+	goalloc_heap.nchunks++;
+	goalloc_heap.pages_held += ch->npages;
+	goalloc_heap.pages_idle += ch->npages;
+	if (order < GOALLOC_CHUNK_ORDER)
+		goalloc_heap.grow_fallbacks++;
+	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+	kfree(spare);
+	return 0;
+
+fail:
+	kfree(spare);
+	kfree(ch);
+	__free_pages(page, order);
+	return -ENOMEM;
+}
+
+/**
+ * goalloc_heap_alloc_span() - a new span over fresh heap pages
+ * @spc: span class; size class 0 means one object of @npages pages
+ * @npages: heap pages, used when @cls is 0
+ * @align: alignment of the run, in heap pages (a power of two)
+ * @node: NUMA node for the pages, or NUMA_NO_NODE
+ * @state: the span's state when it becomes visible to lookups
+ * @gfp: how to allocate; sleeps only where it allows
+ *
+ * Return: the span, registered in the span map, or NULL.
+ */
+struct goalloc_span *goalloc_heap_alloc_span(unsigned int spc, unsigned int npages,
+					     unsigned int align, int node,
+					     enum goalloc_span_state state, gfp_t gfp)
+{
+	struct goalloc_span *s;
+	struct goalloc_chunk *ch;
+	unsigned int first, tries;
+	unsigned long flags;
+
+	s = goalloc_span_create(0, spc >> 1, npages, goalloc_gfp_reclaim(gfp));
+	if (!s)
+		return NULL;
+	s->spc = spc;
+	s->state = state;
+	npages = s->npages;
+	/* Another CPU may take the chunk we added: retry a few times. */
+	for (tries = 0; tries < 4; tries++) {
+		spin_lock_irqsave(&goalloc_heap.lock, flags);
+		ch = heap_find(npages, align, node, &first);
+		if (ch) {
+			if (ch->nfree == ch->npages)
+				goalloc_heap.pages_idle -= ch->npages;
+			bitmap_set(ch->used, first, npages);
+			ch->nfree -= npages;
+			chunk_summarise(ch);
+			goalloc_heap.pages_inuse += npages;
+			s->chunk = ch;
+			s->base = ch->base + (unsigned long)first * GOALLOC_PAGE_SIZE;
+			map_span(s, s);
+			spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+			return s;
+		}
+		spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+		if (heap_grow(npages, node, gfp))
+			break;
+	}
+	goalloc_span_destroy(s);
+	return NULL;
+}
+
+/**
+ * goalloc_heap_free_span() - give a dead span's pages back to the heap
+ * @s: the span, in state GOALLOC_SPAN_DEAD and on no list
+ *
+ * The span leaves the span map at once and its memory is freed after an
+ * RCU grace period.  May be called from any context.
+ */
+void goalloc_heap_free_span(struct goalloc_span *s)
+{
+	struct goalloc_chunk *ch = s->chunk;
+	unsigned int first = (s->base - ch->base) / GOALLOC_PAGE_SIZE;
+	unsigned long flags;
+	bool idle;
+
+	goalloc_kasan_poison((void *)s->base, (size_t)s->npages * GOALLOC_PAGE_SIZE);
+	spin_lock_irqsave(&goalloc_heap.lock, flags);
+	map_span(s, NULL);
+	bitmap_clear(ch->used, first, s->npages);
+	ch->nfree += s->npages;
+	chunk_summarise(ch);
+	goalloc_heap.pages_inuse -= s->npages;
+	idle = ch->nfree == ch->npages;
+	if (idle)
+		goalloc_heap.pages_idle += ch->npages;
+	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+	kfree_rcu(s, rcu);
+	if (idle)
+		goalloc_scavenger_kick();
+}
+
+/**
+ * goalloc_heap_release() - return idle chunks to the buddy allocator
+ * @keep_pages: heap pages of idle chunks to keep (the retention goal)
+ *
+ * Return: the number of PAGE_SIZE pages released.
+ */
+unsigned long goalloc_heap_release(unsigned long keep_pages)
+{
+	struct goalloc_chunk *ch, *tmp;
+	unsigned long flags, released = 0;
+	LIST_HEAD(victims);
+
+	spin_lock_irqsave(&goalloc_heap.lock, flags);
+	list_for_each_entry_safe(ch, tmp, &goalloc_heap.chunks, list) {
+		struct goalloc_heap_arena *a;
+
+		if (goalloc_heap.pages_idle <= keep_pages)
+			break;
+		if (ch->nfree != ch->npages)
+			continue;
+		list_move(&ch->list, &victims);
+		goalloc_heap.nchunks--;
+		goalloc_heap.pages_held -= ch->npages;
+		goalloc_heap.pages_idle -= ch->npages;
+		goalloc_heap.chunks_released++;
+		a = arena_of(ch->base);
+		if (!--a->nchunks) {
+			WRITE_ONCE(goalloc_heap.arenas[__pa(ch->base) >> GOALLOC_CHUNK_SHIFT],
+				   NULL);
+			kfree_rcu(a, rcu);
+		}
+	}
+	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+
+	list_for_each_entry_safe(ch, tmp, &victims, list) {
+		released += 1UL << ch->order;
+		/* The page allocator tracks its own poison from here on. */
+		goalloc_kasan_unpoison((void *)ch->base, PAGE_SIZE << ch->order);
+		__free_pages(ch->page, ch->order);
+		kfree(ch);
+	}
+	return released;
+}
+
+int goalloc_heap_init(void)
+{
+	/* One entry per 4 MiB of the direct map, as far as it reaches now. */
+	goalloc_heap.narenas = (__pa((unsigned long)high_memory - 1) >> GOALLOC_CHUNK_SHIFT) + 1;
+	goalloc_heap.arenas = kvcalloc(goalloc_heap.narenas, sizeof(*goalloc_heap.arenas),
+				       GFP_KERNEL);
+	if (!goalloc_heap.arenas)
+		return -ENOMEM;
+	return 0;
+}
+
+void goalloc_heap_exit(void)
+{
+	if (goalloc_heap.pages_inuse)
+		pr_err("%lu heap pages still in use at unload: leaking them\n",
+		       goalloc_heap.pages_inuse);
+	else
+		goalloc_heap_release(0);
+	/* Wait for kfree_rcu() of spans and arenas before the table goes. */
+	rcu_barrier();
+	if (!goalloc_heap.pages_inuse)
+		kvfree(goalloc_heap.arenas);
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mheap: the page heap (Go's mheap and pageAlloc) and the pointer -> span
+ * map (Go's heapArena.spans and spanOf).
+ *
+ * Memory comes from the buddy allocator in chunks of up to GOALLOC_CHUNK_SIZE
+ * (4 MiB, falling back to smaller orders under fragmentation).  Buddy blocks
+ * are naturally aligned, so a chunk never straddles a 4 MiB boundary of the
+ * physical address space.  Each such 4 MiB region that holds a chunk has a
+ * struct goalloc_heap_arena whose spans[] maps every 8 KiB heap page to the
+ * span using it; a flat table indexed by physical address / 4 MiB finds the
+ * region.  goalloc_span_of() is therefore two loads, takes no lock, and
+ * touches only goalloc's own tables, so any pointer may be asked about.
+ */
+#ifndef _GOALLOC_MHEAP_H
+#define _GOALLOC_MHEAP_H
+
+#include <linux/bitmap.h>
+#include <linux/mm.h>
+#include <linux/spinlock.h>
+
+#include "mspan.h"
+
+#define GOALLOC_CHUNK_SHIFT	22
+#define GOALLOC_CHUNK_SIZE	BIT(GOALLOC_CHUNK_SHIFT)
+#define GOALLOC_CHUNK_ORDER	(GOALLOC_CHUNK_SHIFT - PAGE_SHIFT)
+#define GOALLOC_CHUNK_PAGES	(GOALLOC_CHUNK_SIZE / GOALLOC_PAGE_SIZE)
+/* The smallest chunk is one heap page. */
+#define GOALLOC_MIN_CHUNK_ORDER	(GOALLOC_PAGE_SHIFT - PAGE_SHIFT)
+/* The largest object: a whole chunk, the largest buddy block used. */
+#define GOALLOC_MAX_LARGE	GOALLOC_CHUNK_SIZE
+
+/**
+ * struct goalloc_chunk - a block of pages from the buddy allocator
+ * @list: on goalloc_heap.chunks
+ * @base: address of the first byte
+ * @page: the first struct page, for __free_pages()
+ * @order: buddy order of the block
+ * @nid: NUMA node of the pages
+ * @npages: heap pages in the chunk
+ * @nfree: heap pages not in any span
+ * @max_run: summary: the longest run of free heap pages (Go's pallocSum max)
+ * @used: one bit per heap page, set while a span holds it
+ *
+ * All fields but the constant ones are under goalloc_heap.lock.
+ */
+struct goalloc_chunk {
+	struct list_head list;
+	unsigned long base;
+	struct page *page;
+	unsigned int order;
+	int nid;
+	u16 npages;
+	u16 nfree;
+	u16 max_run;
+	DECLARE_BITMAP(used, GOALLOC_CHUNK_PAGES);
+};
+
+/**
+ * struct goalloc_heap_arena - the span map of one 4 MiB physical region
+ * @nchunks: chunks in the region (under goalloc_heap.lock)
+ * @rcu: freed after a grace period: lookups run under RCU (preemption off)
+ * @spans: span using each heap page, NULL where goalloc has no span
+ */
+struct goalloc_heap_arena {
+	unsigned int nchunks;
+	struct rcu_head rcu;
+	struct goalloc_span *spans[GOALLOC_CHUNK_PAGES];
+};
+
+/**
+ * struct goalloc_mheap - the page heap
+ * @lock: protects everything below but @arenas' entries' readers; IRQ-safe
+ *	(GFP_ATOMIC callers reach the heap from interrupts)
+ * @chunks: every chunk held
+ * @nchunks: chunks held
+ * @pages_held: heap pages in chunks
+ * @pages_inuse: heap pages in spans
+ * @pages_idle: heap pages in chunks with no span at all (what the
+ *	scavenger may release)
+ * @chunks_released: chunks given back to the buddy allocator, ever
+ * @grow_fallbacks: chunks allocated below the full order, ever
+ * @arenas: region table, written under @lock, read locklessly
+ * @narenas: entries in @arenas, fixed at load
+ */
+struct goalloc_mheap {
+	spinlock_t lock;
+	struct list_head chunks;
+	unsigned long nchunks;
+	unsigned long pages_held;
+	unsigned long pages_inuse;
+	unsigned long pages_idle;
+	unsigned long chunks_released;
+	unsigned long grow_fallbacks;
+	struct goalloc_heap_arena **arenas;
+	unsigned long narenas;
+};
+
+extern struct goalloc_mheap goalloc_heap;
+
+int goalloc_heap_init(void);
+void goalloc_heap_exit(void);
+struct goalloc_span *goalloc_heap_alloc_span(unsigned int spc, unsigned int npages,
+					     unsigned int align, int node,
+					     enum goalloc_span_state state, gfp_t gfp);
+void goalloc_heap_free_span(struct goalloc_span *s);
+unsigned long goalloc_heap_release(unsigned long keep_pages);
+
+/**
+ * goalloc_span_of() - the span holding an address, if goalloc has one there
+ * @p: any pointer
+ *
+ * Never touches memory outside goalloc's tables.  The caller must be in an
+ * RCU read-side section (preemption disabled is one): spans are freed after
+ * a grace period, so the result stays readable until the section ends; its
+ * state field says whether it is still live.
+ *
+ * Return: the span, or NULL for a pointer goalloc did not hand out.
+ */
+static __always_inline struct goalloc_span *goalloc_span_of(const void *p)
+{
+	unsigned long addr = (unsigned long)p;
+	struct goalloc_heap_arena *a;
+	unsigned long pa;
+
+	/* Only the direct map holds goalloc memory. */
+	if (addr - PAGE_OFFSET >= (unsigned long)high_memory - PAGE_OFFSET)
+		return NULL;
+	pa = __pa(addr);
+	if (pa >> GOALLOC_CHUNK_SHIFT >= goalloc_heap.narenas)
+		return NULL;
+	a = READ_ONCE(goalloc_heap.arenas[pa >> GOALLOC_CHUNK_SHIFT]);
+	if (!a)
+		return NULL;
+	return READ_ONCE(a->spans[(pa >> GOALLOC_PAGE_SHIFT) & (GOALLOC_CHUNK_PAGES - 1)]);
+}
+
+#endif /* _GOALLOC_MHEAP_H */

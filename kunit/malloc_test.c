@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the kernel API (kmod/malloc.c) over the whole allocator: sizes,
+ * alignment, zeroing, realloc, bulk, large objects, bad frees, and the
+ * scavenger giving every page back.
+ */
+#include <kunit/test.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "goalloc.h"
+#include "internal.h"
+#include "mheap.h"
+
+static long live_objects(void)
+{
+	return goalloc_objects_in_use();
+}
+
+/* A pattern that depends on the address and a seed. */
+static void fill(void *p, size_t n, u8 seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		((u8 *)p)[i] = (u8)((unsigned long)p + i) ^ seed;
+}
+
+static bool check(const void *p, size_t n, u8 seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (((const u8 *)p)[i] != ((u8)((unsigned long)p + i) ^ seed))
+			return false;
+	return true;
+}
+
+/* 0, 1, 8, 16, 17, each class boundary +-1, 32768, 32769, large, the maximum. */
+static size_t *test_sizes(struct kunit *test, unsigned int *n)
+{
+	size_t *v = kunit_kcalloc(test, 3 * GOALLOC_NUM_CLASSES + 16, sizeof(*v), GFP_KERNEL);
+	unsigned int i, k = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	v[k++] = 1;
+	v[k++] = 8;
+	v[k++] = 16;
+	v[k++] = 17;
+	for (i = 1; i < GOALLOC_NUM_CLASSES; i++) {
+		v[k++] = goalloc_class_info[i].size - 1;
+		v[k++] = goalloc_class_info[i].size;
+		v[k++] = goalloc_class_info[i].size + 1;
+	}
+	v[k++] = 32768;
+	v[k++] = 32769;
+	v[k++] = 65536;
+	v[k++] = 100000;
+	v[k++] = 1 << 20;
+	v[k++] = GOALLOC_MAX_SIZE - 1;
+	v[k++] = GOALLOC_MAX_SIZE;
+	*n = k;
+	return v;
+}
+
+static size_t expected_usable(size_t size)
+{
+	if (size <= GOALLOC_MAX_SMALL)
+		return goalloc_class_info[goalloc_size_class(size)].size;
+	return round_up(size, GOALLOC_PAGE_SIZE);
+}
+
+/* Every size: fits, aligned, usable size right, contents kept, freed. */
+static void api_sizes(struct kunit *test)
+{
+	long base = live_objects();
+	unsigned int i, n;
+	size_t *sizes = test_sizes(test, &n);
+
+	for (i = 0; i < n; i++) {
+		size_t size = sizes[i], usable;
+		void *p = goalloc_alloc(size, GFP_KERNEL);
+		unsigned long align = is_power_of_2(size) ? size : 8;
+
+		KUNIT_ASSERT_NOT_NULL_MSG(test, p, "size %zu", size);
+		KUNIT_EXPECT_EQ_MSG(test, (unsigned long)p & (align - 1), 0UL, "size %zu", size);
+		usable = goalloc_size(p);
+		KUNIT_EXPECT_EQ_MSG(test, usable, expected_usable(size), "size %zu", size);
+		fill(p, usable, 0x5a);
+		KUNIT_EXPECT_TRUE_MSG(test, check(p, usable, 0x5a), "size %zu", size);
+		KUNIT_EXPECT_EQ(test, live_objects(), base + 1);
+		goalloc_free(p);
+		KUNIT_EXPECT_EQ(test, live_objects(), base);
+	}
+}
+
+/* __GFP_ZERO zeroes the whole usable size, even over reused slots. */
+static void api_zeroing(struct kunit *test)
+{
+	unsigned int i, n, round;
+	size_t *sizes = test_sizes(test, &n);
+
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < n; i++) {
+			size_t usable, j;
+			u8 *p = goalloc_alloc(sizes[i], GFP_KERNEL | __GFP_ZERO);
+
+			KUNIT_ASSERT_NOT_NULL(test, p);
+			usable = goalloc_size(p);
+			for (j = 0; j < usable; j++)
+				if (p[j])
+					break;
+			KUNIT_EXPECT_EQ_MSG(test, j, usable, "size %zu", sizes[i]);
+			memset(p, 0xff, usable);
+			goalloc_free(p);
+		}
+		/* Make the dirtied slots come back on the second round. */
+		goalloc_drain_all();
+	}
+}
+
+static void api_edge_cases(struct kunit *test)
+{
+	long base = live_objects(), bad = atomic_long_read(&goalloc_nr_bad_frees);
+	void *p;
+
+	KUNIT_EXPECT_PTR_EQ(test, goalloc_alloc(0, GFP_KERNEL), ZERO_SIZE_PTR);
+	goalloc_free(NULL);
+	goalloc_free(ZERO_SIZE_PTR);
+	KUNIT_EXPECT_EQ(test, goalloc_size(NULL), 0UL);
+	KUNIT_EXPECT_EQ(test, goalloc_size(ZERO_SIZE_PTR), 0UL);
+	KUNIT_EXPECT_NULL(test, goalloc_alloc(GOALLOC_MAX_SIZE + 1, GFP_KERNEL | __GFP_NOWARN));
+	KUNIT_EXPECT_NULL(test, goalloc_alloc(SIZE_MAX, GFP_KERNEL | __GFP_NOWARN));
+	KUNIT_EXPECT_NULL(test, goalloc_arena_alloc(NULL, SIZE_MAX, GFP_KERNEL | __GFP_NOWARN));
+	/* realloc(NULL) allocates; realloc(p, 0) frees. */
+	p = goalloc_realloc(NULL, 40, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, goalloc_size(p), 48UL);
+	KUNIT_EXPECT_PTR_EQ(test, goalloc_realloc(p, 0, GFP_KERNEL), ZERO_SIZE_PTR);
+	KUNIT_EXPECT_EQ(test, live_objects(), base);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad);
+}
+
+/* Growing moves and keeps the contents; shrinking stays in place. */
+static void api_realloc(struct kunit *test)
+{
+	long base = live_objects();
+	size_t size = 5, prev;
+	u8 *p = goalloc_alloc(size, GFP_KERNEL), *q;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	fill(p, size, 1);
+	memcpy(p, "abcde", 5);
+	while (size < 200000) {
+		prev = size;
+		size = size * 3 + 1;
+		q = goalloc_realloc(p, size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, q);
+		KUNIT_EXPECT_EQ_MSG(test, memcmp(q, "abcde", 5), 0, "%zu -> %zu", prev, size);
+		KUNIT_EXPECT_GE(test, goalloc_size(q), size);
+		p = q;
+	}
+	q = goalloc_realloc(p, 10, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, q, p);
+	KUNIT_EXPECT_EQ(test, memcmp(q, "abcde", 5), 0);
+	goalloc_free(q);
+	KUNIT_EXPECT_EQ(test, live_objects(), base);
+}
+
+static void api_bulk(struct kunit *test)
+{
+	static const size_t sizes[] = { 8, 64, 100, 4096, 32768, 40000 };
+	const size_t n = 1500;
+	void **v = kunit_kcalloc(test, n, sizeof(*v), GFP_KERNEL);
+	long base = live_objects();
+	unsigned int k;
+	size_t i;
+
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
+		size_t sz = sizes[k], m = sz > 4096 ? 64 : n;
+
+		KUNIT_ASSERT_EQ(test, goalloc_alloc_bulk(sz, GFP_KERNEL, m, v), (int)m);
+		for (i = 0; i < m; i++) {
+			KUNIT_ASSERT_NOT_NULL(test, v[i]);
+			fill(v[i], sz, (u8)i);
+		}
+		KUNIT_EXPECT_EQ(test, live_objects(), base + (long)m);
+		for (i = 0; i < m; i++)
+			KUNIT_EXPECT_TRUE_MSG(test, check(v[i], sz, (u8)i), "size %zu #%zu", sz, i);
+		goalloc_free_bulk(m, v);
+		KUNIT_EXPECT_EQ(test, live_objects(), base);
+	}
+}
+
+/* NOSCAN picks the noscan span class; both serve the same sizes. */
+static void api_noscan(struct kunit *test)
+{
+	void *a = goalloc_alloc(64, GFP_KERNEL | GOALLOC_NOSCAN);
+	void *b = goalloc_alloc(64, GFP_KERNEL);
+	void *c = goalloc_alloc(50000, GFP_KERNEL | GOALLOC_NOSCAN);
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	preempt_disable();
+	KUNIT_EXPECT_EQ(test, goalloc_span_of(a)->spc, goalloc_size_class(64) * 2 + 1);
+	KUNIT_EXPECT_EQ(test, goalloc_span_of(b)->spc, goalloc_size_class(64) * 2);
+	KUNIT_EXPECT_EQ(test, goalloc_span_of(c)->spc, 1);
+	preempt_enable();
+	goalloc_free(a);
+	goalloc_free(b);
+	goalloc_free(c);
+}
+
+static int global_object;
+
+/* Foreign pointers are told apart without touching them. */
+static void span_of_foreign(struct kunit *test)
+{
+	void *k = kmalloc(64, GFP_KERNEL), *v = vmalloc(8192);
+	int on_stack;
+
+	KUNIT_ASSERT_NOT_NULL(test, k);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	preempt_disable();
+	KUNIT_EXPECT_NULL(test, goalloc_span_of(k));
+	KUNIT_EXPECT_NULL(test, goalloc_span_of(v));
+	KUNIT_EXPECT_NULL(test, goalloc_span_of(&on_stack));
+	KUNIT_EXPECT_NULL(test, goalloc_span_of(&global_object));
+	KUNIT_EXPECT_NULL(test, goalloc_span_of(NULL));
+	KUNIT_EXPECT_NULL(test, goalloc_span_of((void *)-1UL));
+	preempt_enable();
+	kfree(k);
+	vfree(v);
+}
+
+/*
+ * Every kind of bad free is refused, counted, and changes nothing: the
+ * live objects keep their contents and the counts stay.
+ */
+static void bad_frees_are_refused(struct kunit *test)
+{
+	void *k = kmalloc(64, GFP_KERNEL), *v = vmalloc(8192);
+	struct goalloc_arena *ar = goalloc_arena_create(GFP_KERNEL);
+	u8 *a = goalloc_alloc(64, GFP_KERNEL), *b = goalloc_alloc(64, GFP_KERNEL);
+	u8 *big = goalloc_alloc(100000, GFP_KERNEL), *gone, *gone_big, *in_arena;
+	long bad0 = atomic_long_read(&goalloc_nr_bad_frees), live;
+	int on_stack = 0, i;
+	const void *bad[9];
+
+	KUNIT_ASSERT_NOT_NULL(test, k);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	KUNIT_ASSERT_NOT_NULL(test, ar);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	in_arena = goalloc_arena_alloc(ar, 32, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, in_arena);
+	gone = goalloc_alloc(64, GFP_KERNEL);
+	gone_big = goalloc_alloc(70000, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, gone);
+	KUNIT_ASSERT_NOT_NULL(test, gone_big);
+	goalloc_free(gone);
+	goalloc_free(gone_big);
+	fill(a, 64, 1);
+	fill(b, 64, 2);
+	fill(big, 100000, 3);
+	live = live_objects();
+
+	bad[0] = gone;			/* double free */
+	bad[1] = gone_big;		/* double free of a large object (span gone) */
+	bad[2] = a + 8;			/* interior */
+	bad[3] = big + 8192;		/* interior of a large object */
+	bad[4] = k;			/* kmalloc */
+	bad[5] = v;			/* vmalloc */
+	bad[6] = &on_stack;		/* stack */
+	bad[7] = in_arena;		/* arena memory */
+	bad[8] = &global_object;	/* module data */
+
+	WRITE_ONCE(goalloc_bad_free_quiet, 1);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		goalloc_free(bad[i]);
+		KUNIT_EXPECT_EQ_MSG(test, atomic_long_read(&goalloc_nr_bad_frees), bad0 + i + 1,
+				    "bad free #%d not caught", i);
+	}
+	/* goalloc_size() refuses the same pointers. */
+	KUNIT_EXPECT_EQ(test, goalloc_size(gone), 0UL);
+	KUNIT_EXPECT_EQ(test, goalloc_size(a + 8), 0UL);
+	KUNIT_EXPECT_EQ(test, goalloc_size(k), 0UL);
+	WRITE_ONCE(goalloc_bad_free_quiet, 0);
+
+	KUNIT_EXPECT_EQ(test, live_objects(), live);
+	KUNIT_EXPECT_TRUE(test, check(a, 64, 1));
+	KUNIT_EXPECT_TRUE(test, check(b, 64, 2));
+	KUNIT_EXPECT_TRUE(test, check(big, 100000, 3));
+	goalloc_free(a);
+	goalloc_free(b);
+	goalloc_free(big);
+	goalloc_arena_destroy(ar);
+	kfree(k);
+	vfree(v);
+}
+
+/* A large object's span is the object: power-of-two sizes aligned to size. */
+static void large_objects(struct kunit *test)
+{
+	unsigned long inuse = READ_ONCE(goalloc_heap.pages_inuse);
+	size_t size;
+
+	for (size = 65536; size <= GOALLOC_MAX_SIZE; size <<= 1) {
+		u8 *p = goalloc_alloc(size, GFP_KERNEL);
+
+		KUNIT_ASSERT_NOT_NULL_MSG(test, p, "size %zu", size);
+		KUNIT_EXPECT_EQ(test, (unsigned long)p & (size - 1), 0UL);
+		KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse),
+				inuse + size / GOALLOC_PAGE_SIZE);
+		p[0] = 1;
+		p[size - 1] = 2;
+		goalloc_free(p);
+		KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), inuse);
+	}
+}
+
+/*
+ * With everything freed, draining the caches and running the scavenger
+ * leaves goalloc holding no memory at all.
+ */
+static void scavenger_releases_everything(struct kunit *test)
+{
+	void **v = kunit_kcalloc(test, 300, sizeof(*v), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	for (i = 0; i < 300; i++) {
+		v[i] = goalloc_alloc(i * 97 + 1, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, v[i]);
+	}
+	KUNIT_EXPECT_GT(test, READ_ONCE(goalloc_heap.pages_held), 0UL);
+	for (i = 0; i < 300; i++)
+		goalloc_free(v[i]);
+	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
+	KUNIT_EXPECT_EQ(test, live_objects(), 0L);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), 0UL);
+	/* The background pass, as the module runs it. */
+	goalloc_scavenger_flush();
+	goalloc_scavenge();
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_held), 0UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.nchunks), 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_cached_pages), 0L);
+}
+
+static struct kunit_case malloc_cases[] = {
+	KUNIT_CASE(api_sizes),
+	KUNIT_CASE(api_zeroing),
+	KUNIT_CASE(api_edge_cases),
+	KUNIT_CASE(api_realloc),
+	KUNIT_CASE(api_bulk),
+	KUNIT_CASE(api_noscan),
+	KUNIT_CASE(span_of_foreign),
+	KUNIT_CASE(bad_frees_are_refused),
+	KUNIT_CASE(large_objects),
+	KUNIT_CASE(scavenger_releases_everything),
+	{}
+};
+
+static struct kunit_suite malloc_suite = {
+	.name = "goalloc_malloc",
+	.test_cases = malloc_cases,
+};
+
+kunit_test_suite(malloc_suite);
