@@ -43,6 +43,7 @@ struct goalloc_arena {
 
 /* Heap pages in arenas, for debugfs. */
 atomic_long_t goalloc_arena_pages = ATOMIC_LONG_INIT(0);
+EXPORT_SYMBOL_IF_KUNIT(goalloc_arena_pages);
 
 /**
  * goalloc_arena_create() - make an empty arena

@@ -218,6 +218,7 @@ struct goalloc_span *goalloc_heap_alloc_span(unsigned int spc, unsigned int npag
 	goalloc_span_destroy(s);
 	return NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_alloc_span);
 
 /**
  * goalloc_heap_free_span() - give a dead span's pages back to the heap
@@ -248,6 +249,7 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 	if (idle)
 		goalloc_scavenger_kick();
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_free_span);
 
 /**
  * goalloc_heap_release() - return idle chunks to the buddy allocator

@@ -29,8 +29,9 @@ TEST(module_is_live)
 TEST(debugfs_classes_table)
 {
 	unsigned int cls, size, pages, objs, prev_size = 0, n = 0;
-	unsigned long tail;
-	char line[256];
+	unsigned long tail, held;
+	long inuse, spans;
+	char line[256], word[8];
 	FILE *f = fopen(CLASSES, "r");
 
 	if (!f && errno == ENOENT)
@@ -38,10 +39,19 @@ TEST(debugfs_classes_table)
 	ASSERT_NE(NULL, f);
 	ASSERT_NE(NULL, fgets(line, sizeof(line), f));
 	ASSERT_EQ(0, strncmp(line, "class", 5));
+	/* Class 0 is the large objects' line. */
+	ASSERT_NE(NULL, fgets(line, sizeof(line), f));
+	ASSERT_EQ(2, sscanf(line, "%u %5s", &cls, word));
+	EXPECT_EQ(0, cls);
+	EXPECT_STREQ("large", word);
 	while (fgets(line, sizeof(line), f)) {
-		ASSERT_EQ(5, sscanf(line, "%u %u %u %u %lu", &cls, &size, &pages,
-				    &objs, &tail));
+		ASSERT_EQ(8, sscanf(line, "%u %u %u %u %lu %ld %ld %lu", &cls, &size, &pages,
+				    &objs, &tail, &inuse, &spans, &held));
 		EXPECT_EQ(++n, cls);
+		/* Nothing else uses goalloc here: no object is live. */
+		EXPECT_EQ(0, inuse);
+		EXPECT_GE(spans, 0);
+		EXPECT_EQ((unsigned long)spans * pages * 8192, held);
 		EXPECT_GT(size, prev_size);
 		EXPECT_EQ((unsigned long)pages * 8192, (unsigned long)objs * size + tail);
 		EXPECT_LE(tail * 8, (unsigned long)pages * 8192);
