@@ -15,7 +15,7 @@
 #define GOALLOC_VERSION "0.2"
 
 /**
- * define GOALLOC_NOSCAN - allocation flag: the object holds no pointers
+ * GOALLOC_NOSCAN - allocation flag: the object holds no pointers
  *
  * ORed into the gfp mask of goalloc_alloc() and friends.  The object comes
  * from a noscan span class (Go's noscan spans) and kmemleak does not scan it

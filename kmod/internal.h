@@ -73,6 +73,7 @@ void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc);
 void *goalloc_mcache_install(struct goalloc_mcache *c, unsigned int spc,
 			     struct goalloc_span *s);
 void goalloc_mcache_drain(struct goalloc_mcache *c);
+bool goalloc_mcache_empty(unsigned int cpu);
 unsigned int goalloc_drain_all(void);
 int goalloc_mcache_init(void);
 void goalloc_mcache_exit(void);
@@ -90,7 +91,7 @@ void goalloc_mcache_exit(void);
  * @requested: bytes requested by @nmalloc allocations
  */
 struct goalloc_mcentral {
-	spinlock_t lock;
+	spinlock_t lock;	/* see @lock above */
 	struct list_head partial;
 	struct list_head full;
 	atomic_long_t nspans;

@@ -92,7 +92,7 @@ void goalloc_report_bad_free(const void *p, int err, unsigned long caller)
 
 static __always_inline unsigned int spc_of(size_t size, gfp_t gfp)
 {
-	return goalloc_size_class(size) << 1 | !!(gfp & GOALLOC_NOSCAN);
+	return goalloc_size_class(size) * 2 + ((gfp & GOALLOC_NOSCAN) ? 1 : 0);
 }
 
 /* Make a fresh object usable: sanitizers and __GFP_ZERO. */

@@ -20,7 +20,6 @@
 #include "mheap.h"
 
 DEFINE_PER_CPU(struct goalloc_mcache, goalloc_mcache);
-EXPORT_SYMBOL_IF_KUNIT(goalloc_mcache);
 
 /* Go's emptymspan: never has a free slot, so the fast path needs no test. */
 struct goalloc_span goalloc_empty_span = {
@@ -130,6 +129,24 @@ void goalloc_mcache_drain(struct goalloc_mcache *c)
 	for (spc = 0; spc < GOALLOC_NUM_SPC; spc++)
 		mcache_uncache(c, spc);
 }
+
+/**
+ * goalloc_mcache_empty() - does a CPU's cache hold no span?
+ * @cpu: the CPU, offline or quiet
+ *
+ * Return: true if every span class has the empty span.
+ */
+bool goalloc_mcache_empty(unsigned int cpu)
+{
+	struct goalloc_mcache *c = per_cpu_ptr(&goalloc_mcache, cpu);
+	unsigned int spc;
+
+	for (spc = 0; spc < GOALLOC_NUM_SPC; spc++)
+		if (READ_ONCE(c->alloc[spc]) != &goalloc_empty_span)
+			return false;
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_mcache_empty);
 
 static void drain_this_cpu(void *info)
 {

@@ -15,6 +15,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/atomic.h>
 #include <linux/moduleparam.h>
 #include <linux/shrinker.h>
 #include <linux/workqueue.h>

@@ -14,6 +14,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/gfp.h>
+#include <linux/kmemleak.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 
@@ -116,6 +117,9 @@ static int heap_grow(unsigned int npages, int node, gfp_t gfp)
 		/* Larger blocks are a preference, not a need: try them lightly. */
 		if (order > need)
 			g = (g | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL;
+		/* A node asked for is a node required, as for kmalloc_node(). */
+		if (node != NUMA_NO_NODE)
+			g |= __GFP_THISNODE;
 		page = alloc_pages_node(node, g, order);
 		if (page)
 			break;
@@ -127,6 +131,8 @@ static int heap_grow(unsigned int npages, int node, gfp_t gfp)
 	spare = kzalloc(sizeof(*spare), meta);
 	if (!ch || !spare)
 		goto fail;
+	/* Its base is an object's address too: not a reference kmemleak should see. */
+	kmemleak_no_scan(ch);
 	ch->page = page;
 	ch->base = (unsigned long)page_address(page);
 	ch->order = order;

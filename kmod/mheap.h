@@ -84,7 +84,7 @@ struct goalloc_heap_arena {
  * @narenas: entries in @arenas, fixed at load
  */
 struct goalloc_mheap {
-	spinlock_t lock;
+	spinlock_t lock;	/* see @lock above */
 	struct list_head chunks;
 	unsigned long nchunks;
 	unsigned long pages_held;

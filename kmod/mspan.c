@@ -8,6 +8,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/kmemleak.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
 
@@ -56,6 +57,11 @@ struct goalloc_span *goalloc_span_create(unsigned long base, unsigned int cls,
 	s = kzalloc(struct_size(s, bits, 3 * nlongs), gfp);
 	if (!s)
 		return NULL;
+	/*
+	 * @base points at slot 0: were the span scanned, kmemleak would take
+	 * that for a reference and never report a leak of the first object.
+	 */
+	kmemleak_no_scan(s);
 	s->base = base;
 	s->nelems = nelems;
 	s->cls = cls;

@@ -91,7 +91,7 @@ struct goalloc_span {
 	u8 state;
 	s16 cpu;
 	u32 npages;
-	spinlock_t lock;
+	spinlock_t lock;	/* see "Ownership and locking" above */
 	struct list_head list;
 	struct goalloc_chunk *chunk;
 	struct rcu_head rcu;

@@ -31,7 +31,7 @@ struct obj {
 };
 
 static struct {
-	spinlock_t lock;
+	spinlock_t lock;	/* protects the ring */
 	struct obj o[RING];
 	unsigned int head, count;
 } ring;
@@ -185,7 +185,7 @@ static enum hrtimer_restart timer_fn(struct hrtimer *t)
 {
 	irq_alloc_free(0);
 	irq_work_queue(&test_irq_work);
-	hrtimer_forward_now(t, ns_to_ktime(50 * NSEC_PER_USEC));
+	hrtimer_forward_now(t, ns_to_ktime(NSEC_PER_MSEC));
 	return HRTIMER_RESTART;
 }
 
@@ -195,7 +195,7 @@ static void irq_start(void)
 	init_irq_work(&test_irq_work, irq_work_fn);
 	hrtimer_init(&test_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
 	test_timer.function = timer_fn;
-	hrtimer_start(&test_timer, ns_to_ktime(50 * NSEC_PER_USEC), HRTIMER_MODE_REL_HARD);
+	hrtimer_start(&test_timer, ns_to_ktime(NSEC_PER_MSEC), HRTIMER_MODE_REL_HARD);
 }
 
 static void irq_stop(void)
@@ -272,7 +272,7 @@ static void all_cpus_with_irq_callers(struct kunit *test)
 	wait_workers(w);
 	/* On a fast machine the workers may finish first: let the timer run on. */
 	for (i = 0; i < 200 && atomic_long_read(&irq_allocs) < 100; i++)
-		msleep(10);
+		msleep(20);
 	irq_stop();
 	drain_ring();
 	KUNIT_EXPECT_EQ(test, atomic_read(&errors), 0);
@@ -280,17 +280,6 @@ static void all_cpus_with_irq_callers(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
 	kunit_info(test, "%u workers, %ld allocations in interrupt context\n", n,
 		   atomic_long_read(&irq_allocs));
-}
-
-static bool cache_is_empty(unsigned int cpu)
-{
-	struct goalloc_mcache *c = per_cpu_ptr(&goalloc_mcache, cpu);
-	unsigned int spc;
-
-	for (spc = 0; spc < GOALLOC_NUM_SPC; spc++)
-		if (c->alloc[spc] != &goalloc_empty_span)
-			return false;
-	return true;
 }
 
 /* CPUs go offline and come back under load; a dead CPU's cache is drained. */
@@ -314,7 +303,7 @@ static void cpu_hotplug_under_load(struct kunit *test)
 			drain_ring();
 			kunit_skip(test, "CPU %u cannot go offline (%d)", victim, err);
 		}
-		KUNIT_EXPECT_TRUE_MSG(test, cache_is_empty(victim), "round %u", round);
+		KUNIT_EXPECT_TRUE_MSG(test, goalloc_mcache_empty(victim), "round %u", round);
 		KUNIT_ASSERT_EQ(test, add_cpu(victim), 0);
 	}
 	wait_workers(w);

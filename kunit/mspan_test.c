@@ -177,7 +177,8 @@ static void random_ops_match_model(struct kunit *test)
 						bitmap_weight(pending, s->nelems));
 				bitmap_zero(pending, s->nelems);
 			}
-			KUNIT_ASSERT_EQ(test, goalloc_span_inuse(s), bitmap_weight(live, s->nelems));
+			KUNIT_ASSERT_EQ(test, goalloc_span_inuse(s),
+					bitmap_weight(live, s->nelems));
 		}
 		goalloc_span_destroy(s);
 	}
