@@ -7,8 +7,8 @@
 #   make check           every test: KUnit under UML and QEMU, selftests,
 #                        stock-kernel insmod, checkpatch, sparse, harness tests
 #   make run             the demo: boot a VM, load goalloc, show it working
-#   make kunit-uml | kunit-qemu | selftests | stock | lint | harness-test
-#                        one part of "make check"
+#   make kunit-uml | kunit-qemu | selftests | kasan-negative | stock | lint |
+#        harness-test    one part of "make check"
 #   make clean           remove everything the build made in this tree
 #
 # KDIR defaults to the running kernel's build tree; where that is absent,
@@ -29,7 +29,7 @@ sizeclasses:
 check:
 	tools/check.sh all
 
-kunit-uml kunit-qemu selftests stock lint harness-test dkms:
+kunit-uml kunit-qemu selftests kasan-negative stock lint harness-test dkms:
 	tools/check.sh $@
 
 run:
@@ -43,5 +43,5 @@ clean:
 	rm -f Module.symvers modules.order .*.cmd .module-common.o
 	$(MAKE) -s -C selftests clean KSRC=.
 
-.PHONY: all modules sizeclasses check kunit-uml kunit-qemu selftests stock \
+.PHONY: all modules sizeclasses check kunit-uml kunit-qemu selftests kasan-negative stock \
 	lint harness-test dkms run clean

@@ -4,7 +4,7 @@
 clean?
 
 Usage: verdict.py RUNDIR --kind qemu|uml --ksrc KERNEL_SOURCE
-                  [--label NAME] [--expect-suites N] [--expect-report REGEX]
+                  [--label NAME] [--expect-suites N] [--expect-report REGEX]...
 
 RUNDIR holds console.log (the kernel's console), results.log (the GA-*
 markers written by qemu/init.sh) and status (from the runner).  KTAP from
@@ -16,8 +16,14 @@ The run fails when a KUnit or kselftest case fails, a module does not load
 or unload, the guest does not end cleanly (timeout, panic, no GA-END), or the
 kernel log holds a report: WARNING, BUG (KASAN, sleeping in atomic context,
 bad page, soft lockup...), Oops, a lockdep splat, an RCU stall or a kmemleak
-leak.  --expect-report names one report that must appear instead (negative
-tests); it then does not count as a failure.
+leak.
+
+--expect-report REGEX names a report that must appear (negative tests); it
+may be given more than once.  A report is one matching line, except a WARN,
+which runs from its "cut here" line through its message to its "WARNING:
+CPU: ... at" line.  A report any line of which matches an expected REGEX is
+not a failure; every REGEX must match in at least one report (a matching
+line outside a report does not count); every other report still fails.
 
 Prints one line per check and writes RUNDIR/counts ("passed failed
 skipped").  Exit status: 0 if the run passed, 1 if not.
@@ -97,19 +103,51 @@ def parse_tap(parser, body):
     return c.passed, failed, c.skipped, out.getvalue()
 
 
-def kernel_reports(console, expect):
-    found = []
-    expected_seen = False
+# A WARN: "cut here", the message, then the "WARNING: CPU: ... at" line.
+# A "cut here" with no header within WARN_MAX_LINES stands alone.
+WARN_MAX_LINES = 20
+WARN_CUT = re.compile(r"------------\[ cut here \]------------")
+WARN_HEAD = re.compile(r"WARNING: CPU: \d+ PID: \d+ at ")
+
+
+def group_reports(console):
+    """Group the report lines of the log: yield (kind, first report line, lines)."""
+    warn = None
     for ln in console:
-        text = STRIP_TIME.sub("", ln)
-        if expect and re.search(expect, text):
-            expected_seen = True
+        text = STRIP_TIME.sub("", ln).strip()
+        kind = next((k for k, rx in REPORTS if rx.search(text)), None)
+        if warn is not None:
+            if WARN_HEAD.search(text):  # the WARN's own header closes it
+                warn[2].append(text)
+                yield warn
+                warn = None
+                continue
+            if kind is None and len(warn[2]) < WARN_MAX_LINES:  # its message
+                warn[2].append(text)
+                continue
+            yield warn  # no header in time, or another report: it ends
+            warn = None
+        if kind is None:
             continue
-        for kind, rx in REPORTS:
-            if rx.search(text):
-                found.append((kind, text.strip()))
-                break
-    return found, expected_seen
+        if WARN_CUT.search(text):
+            warn = (kind, text, [text])
+        else:
+            yield kind, text, [text]
+    if warn is not None:
+        yield warn
+
+
+def kernel_reports(console, expect):
+    """Return (unexpected (kind, line) reports, set of expected REGEXes seen)."""
+    found = []
+    seen = set()
+    for kind, first, lines in group_reports(console):
+        hits = [rx for rx in expect if any(re.search(rx, t) for t in lines)]
+        if hits:
+            seen.update(hits)
+        else:
+            found.append((kind, first))
+    return found, seen
 
 
 def main():
@@ -119,7 +157,7 @@ def main():
     ap.add_argument("--ksrc", required=True, help="kernel source (for kunit_parser)")
     ap.add_argument("--label", default=None)
     ap.add_argument("--expect-suites", type=int, default=0)
-    ap.add_argument("--expect-report", default=None)
+    ap.add_argument("--expect-report", action="append", default=[])
     args = ap.parse_args()
 
     sys.path.insert(0, os.path.join(os.path.abspath(args.ksrc), "tools/testing/kunit"))
@@ -193,13 +231,13 @@ def main():
     # 5. The kernel log, and kmemleak's own report.
     leak_lines = [ln for _, body, _ in blocks(results, "GA-KMEMLEAK-BEGIN", "GA-KMEMLEAK-END")
                   for ln in body]
-    reports, expected_seen = kernel_reports(console + leak_lines, args.expect_report)
-    if args.expect_report:
-        v.check(expected_seen, "expected report /%s/" % args.expect_report,
-                "" if expected_seen else "not in the kernel log")
+    reports, seen = kernel_reports(console + leak_lines, args.expect_report)
+    for rx in args.expect_report:
+        v.check(rx in seen, "expected report /%s/" % rx,
+                "" if rx in seen else "not in the kernel log")
     if reports:
         kinds = sorted(set(k for k, _ in reports))
-        v.check(False, "kernel log clean", "%d report line(s) [%s]; first: %s"
+        v.check(False, "kernel log clean", "%d report(s) [%s]; first: %s"
                 % (len(reports), ", ".join(kinds), reports[0][1]))
     else:
         v.check(True, "kernel log clean")

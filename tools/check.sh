@@ -4,7 +4,7 @@
 # goalloc's test driver: "make check" runs every step, "make <step>" one.
 #
 # Usage: tools/check.sh {all|harness-test|kunit-uml|kunit-qemu|selftests|
-#                        stock|lint|dkms}
+#                        kasan-negative|stock|lint|dkms}
 #
 # Each step prints a line per check; the run ends with "N passed, N failed"
 # and exits non-zero if anything failed.  Logs of every guest run go to
@@ -100,6 +100,28 @@ do_kunit_qemu() {
 	add_counts "$out"
 }
 
+# The negative test: goalloc_uaf.ko (kunit/uaf_negative.c) reads a freed
+# goalloc object and frees it twice.  The run passes only if KASAN reports the
+# use-after-free, goalloc warns of the double free, and nothing else is wrong.
+do_kasan_negative() {
+	step kasan-negative
+	local k out=$RES/kasan-negative
+	k=$(qemu/kernel.sh debug) || { bad kasan-negative "debug kernel build"; return; }
+	guest_modules "$k" debug || return
+	if [ ! -e "$BUILD/debug/kunit/goalloc_uaf.ko" ]; then
+		bad kasan-negative "goalloc_uaf.ko not built (needs CONFIG_KASAN_GENERIC)"
+		return
+	fi
+	qemu/mkinitramfs.sh "$BUILD/kasan-negative-root" "$BUILD/kasan-negative.cpio.gz" -- \
+		"$BUILD/debug/kmod/goalloc.ko" "$BUILD/debug/kunit/goalloc_uaf.ko"
+	qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" -i "$BUILD/kasan-negative.cpio.gz" \
+		-o "$out" -c 2 -m 1G -t 600
+	qemu/verdict.py "$out" --kind qemu --ksrc "$(ksrc)" --label kasan-negative \
+		--expect-report 'BUG: KASAN: use-after-free in goalloc_uaf_init\b' \
+		--expect-report 'goalloc: bad free of \S+ \(double free\) from goalloc_uaf_init\b'
+	add_counts "$out"
+}
+
 # Debian's stock kernels: the highest installed 6.12 and 6.1 amd64 headers.
 stock_kver() { # PREFIX
 	ls -d /usr/src/linux-headers-"$1"*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' |
@@ -186,12 +208,14 @@ all)
 	do_lint
 	do_kunit_uml
 	do_kunit_qemu
+	do_kasan_negative
 	do_stock
 	do_dkms
 	;;
 harness-test) do_deps && do_harness_test ;;
 kunit-uml) do_deps && do_kunit_uml ;;
 kunit-qemu|selftests) do_deps && do_kunit_qemu ;;
+kasan-negative) do_deps && do_kasan_negative ;;
 stock) do_deps && do_stock ;;
 lint) do_deps && do_lint ;;
 dkms) do_deps && do_dkms ;;

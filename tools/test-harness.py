@@ -5,7 +5,8 @@
 Each case takes a real passing run (qemu/testdata/good: the serial logs of a
 debug-kernel run), injects one kind of failure (a failing KUnit case, a
 second KTAP document that fails, an oops, a KASAN report, a lockdep splat, a
-kmemleak leak, a timeout, a panic, ...) and checks that qemu/verdict.py turns
+kmemleak leak, a timeout, a panic, an expected report that is missing or
+stands beside an unexpected one, ...) and checks that qemu/verdict.py turns
 the run red, naming the right check.  With --kernel and --initrd, one more
 case boots a real guest under a 3-second limit and expects a timeout.
 
@@ -61,6 +62,25 @@ LEAK = """unreferenced object 0xffff888003a2b000 (size 64):
     kmalloc_trace_noprof+0x1a/0x40
 """
 KTAP_END = "GA-KTAP-END goalloc_sizeclasses\n"
+# The two reports of the kasan-negative run (qemu/verdict.py --expect-report).
+UAF = """[   29.781] ==================================================================
+[   29.782] BUG: KASAN: use-after-free in goalloc_uaf_init+0x42/0x1000 [goalloc_uaf]
+[   29.782] Read of size 1 at addr ffff888005c00000 by task insmod/49
+[   29.805] ==================================================================
+"""
+BAD_FREE = """[   29.806] ------------[ cut here ]------------
+[   29.806] goalloc: bad free of 00000000b650e8f7 (double free) \
+from goalloc_uaf_init+0x59/0x1000 [goalloc_uaf]
+[   29.808] WARNING: CPU: 1 PID: 49 at kmod/malloc.c:89 goalloc_report_bad_free+0xa1/0xa8 [goalloc]
+[   29.809] Modules linked in: goalloc_uaf(O+) goalloc(O)
+[   29.827] ---[ end trace 0000000000000000 ]---
+"""
+OTHER_WARN = """[   40.1] ------------[ cut here ]------------
+[   40.1] WARNING: CPU: 0 PID: 50 at kmod/mheap.c:77 goalloc_heap_free_span+0x10/0x20 [goalloc]
+"""
+EXPECT_UAF = ["--expect-report", r"BUG: KASAN: use-after-free in goalloc_uaf_init\b"]
+EXPECT_BAD_FREE = ["--expect-report",
+                   r"goalloc: bad free of \S+ \(double free\) from goalloc_uaf_init\b"]
 
 # name, {file: mutation}, extra verdict args, expect pass?, text of the FAIL line
 CASES = [
@@ -113,6 +133,18 @@ CASES = [
      ["--expect-report", "BUG: KASAN: slab-use-after-free"], True, None),
     ("expected report absent", {}, ["--expect-report", "BUG: KASAN: slab-use-after-free"],
      False, "expected report"),
+    ("two expected reports, a KASAN one and a WARN", {"console.log": append(UAF + BAD_FREE)},
+     EXPECT_UAF + EXPECT_BAD_FREE, True, None),
+    ("one of two expected reports absent", {"console.log": append(UAF)},
+     EXPECT_UAF + EXPECT_BAD_FREE, False, "expected report /goalloc: bad free"),
+    ("expected WARN not named", {"console.log": append(UAF + BAD_FREE)}, EXPECT_UAF, False,
+     "kernel log clean"),
+    ("unexpected WARN beside the expected ones",
+     {"console.log": append(UAF + BAD_FREE + OTHER_WARN)}, EXPECT_UAF + EXPECT_BAD_FREE, False,
+     "kernel log clean"),
+    ("expected text outside any report", {"console.log": append(
+        "[   40.1] goalloc: bad free of 00000000b650e8f7 (double free) "
+        "from goalloc_uaf_init+0x59/0x1000\n")}, EXPECT_BAD_FREE, False, "expected report"),
 ]
 
 
