@@ -101,8 +101,21 @@ demo)
 	load goalloc && {
 		say "GA-DEMO-BEGIN"
 		dmesg | grep goalloc >&3
-		echo "/sys/kernel/debug/goalloc/classes:" >&3
-		cat /sys/kernel/debug/goalloc/classes >&3
+		G=/sys/kernel/debug/goalloc
+		echo "== before: $G/heap" >&3
+		cat $G/heap >&3
+		echo "== before: $G/classes" >&3
+		cat $G/classes >&3
+		# The workload: goalloc's KUnit suites, if built, drive every
+		# layer (all CPUs, interrupts, hotplug) and free what they took.
+		if [ -e "$D/modules/goalloc_test.ko" ]; then
+			load goalloc_test
+			echo "== after the KUnit workload: $G/heap" >&3
+			cat $G/heap >&3
+			echo "== after: $G/classes (classes that served allocations)" >&3
+			awk 'NR == 1 || $9 > 0' $G/classes >&3
+			dmesg | grep -E '^\[[ 0-9.]+\] *(ok|not ok) [0-9]+ goalloc' >&3
+		fi
 		say "GA-DEMO-END"
 	}
 	unload_all
