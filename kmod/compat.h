@@ -35,4 +35,19 @@
 #define GOALLOC_MAX_PAGE_ORDER	(MAX_ORDER - 1)
 #endif
 
+/*
+ * VMA flags are changed through vm_flags_mod() since 6.3; before that the
+ * field was written directly.
+ */
+#include <linux/mm.h>
+#ifdef GOALLOC_HAVE_VM_FLAGS_MOD
+#define goalloc_vm_flags_mod(vma, set, clear)	vm_flags_mod(vma, set, clear)
+#else
+static inline void goalloc_vm_flags_mod(struct vm_area_struct *vma, unsigned long set,
+					unsigned long clear)
+{
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
+}
+#endif
+
 #endif /* _GOALLOC_COMPAT_H */

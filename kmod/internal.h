@@ -14,6 +14,7 @@
 #include "sizeclasses.h"
 
 struct dentry;
+struct goalloc_class_stat;
 struct goalloc_span;
 
 /* Span classes: Go's spanClass, size class * 2 + noscan. */
@@ -133,8 +134,13 @@ extern atomic_long_t goalloc_nr_bad_frees;
 extern int goalloc_bad_free_quiet;
 void goalloc_report_bad_free(const void *p, int err, unsigned long caller);
 
+/* chrdev.c: /dev/goalloc. */
+int goalloc_chrdev_init(void);
+void goalloc_chrdev_exit(void);
+
 /* mstats.c: debugfs view of the allocator. */
 long goalloc_objects_in_use(void);
+void goalloc_class_stat(unsigned int cls, struct goalloc_class_stat *st);
 int goalloc_stats_init(struct dentry *root);
 
 /*

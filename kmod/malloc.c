@@ -273,6 +273,7 @@ static int free_remote(struct goalloc_span *s, const void *p)
 		err = -ESTALE;
 		break;
 	case GOALLOC_SPAN_ARENA:
+	case GOALLOC_SPAN_USER:
 		err = -EPERM;
 		break;
 	case GOALLOC_SPAN_LARGE:
@@ -386,6 +387,7 @@ static long object_size(const void *p)
 		ret = -ESTALE;
 		break;
 	case GOALLOC_SPAN_ARENA:
+	case GOALLOC_SPAN_USER:
 		ret = -EPERM;
 		break;
 	case GOALLOC_SPAN_LARGE:
@@ -556,12 +558,17 @@ static int __init goalloc_init(void)
 	ret = goalloc_scavenger_init();
 	if (ret)
 		goto out_mcache;
+	ret = goalloc_chrdev_init();
+	if (ret)
+		goto out_scavenger;
 	goalloc_debugfs = debugfs_create_dir("goalloc", NULL);
 	goalloc_stats_init(goalloc_debugfs);
 	pr_info("version %s loaded: %d size classes, %lu-byte heap pages, objects up to %lu bytes\n",
 		GOALLOC_VERSION, GOALLOC_NUM_CLASSES - 1, GOALLOC_PAGE_SIZE, GOALLOC_MAX_SIZE);
 	return 0;
 
+out_scavenger:
+	goalloc_scavenger_exit();
 out_mcache:
 	goalloc_mcache_exit();
 out_heap:
@@ -571,6 +578,7 @@ out_heap:
 
 static void __exit goalloc_exit(void)
 {
+	goalloc_chrdev_exit();
 	debugfs_remove_recursive(goalloc_debugfs);
 	goalloc_mcache_exit();
 	goalloc_central_exit();

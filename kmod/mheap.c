@@ -15,7 +15,9 @@
 
 #include <linux/gfp.h>
 #include <linux/kmemleak.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 #include "internal.h"
@@ -27,7 +29,7 @@ static_assert(GOALLOC_CHUNK_PAGES <= U16_MAX);
 
 struct goalloc_mheap goalloc_heap = {
 	.lock = __SPIN_LOCK_UNLOCKED(goalloc_heap.lock),
-	.chunks = LIST_HEAD_INIT(goalloc_heap.chunks),
+	.kernel.chunks = LIST_HEAD_INIT(goalloc_heap.kernel.chunks),
 };
 EXPORT_SYMBOL_IF_KUNIT(goalloc_heap);
 
@@ -74,13 +76,13 @@ static void map_span(struct goalloc_span *s, struct goalloc_span *val)
 }
 
 /* First fit of @npages pages aligned to @align pages, in a chunk of @node. */
-static struct goalloc_chunk *heap_find(unsigned int npages, unsigned int align,
-				       int node, unsigned int *first)
+static struct goalloc_chunk *heap_find(struct goalloc_pool *pool, unsigned int npages,
+				       unsigned int align, int node, unsigned int *first)
 {
 	struct goalloc_chunk *ch;
 
 	lockdep_assert_held(&goalloc_heap.lock);
-	list_for_each_entry(ch, &goalloc_heap.chunks, list) {
+	list_for_each_entry(ch, &pool->chunks, list) {
 		unsigned long idx;
 
 		if (ch->max_run < npages)
@@ -97,21 +99,33 @@ static struct goalloc_chunk *heap_find(unsigned int npages, unsigned int align,
 }
 
 /*
- * Add a chunk able to hold @npages, trying the full chunk order first and
- * falling back to smaller blocks down to the smallest that fits.
+ * Add a chunk able to hold @npages to @pool.  The kernel's pool tries the
+ * full chunk order first and falls back to smaller blocks down to the
+ * smallest that fits; a user pool takes just that smallest block, charged
+ * to its memory cgroup.
  */
-static int heap_grow(unsigned int npages, int node, gfp_t gfp)
+static int heap_grow(struct goalloc_pool *pool, unsigned int npages, int node, gfp_t gfp)
 {
 	unsigned int need = max_t(unsigned int, GOALLOC_MIN_CHUNK_ORDER,
 				  get_order((size_t)npages * GOALLOC_PAGE_SIZE));
+	bool user = pool != &goalloc_heap.kernel;
 	gfp_t meta = goalloc_gfp_reclaim(gfp);
 	struct goalloc_heap_arena *a = NULL, *spare;
+	struct mem_cgroup *old_memcg = NULL;
 	struct goalloc_chunk *ch;
 	struct page *page = NULL;
 	unsigned long flags, idx;
 	unsigned int order;
 
-	for (order = GOALLOC_CHUNK_ORDER; order >= need; order--) {
+	if (user) {
+		/*
+		 * The memcg decides, not the OOM killer: past its limit the
+		 * allocation fails and the caller sees ENOMEM.
+		 */
+		meta |= __GFP_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
+		old_memcg = set_active_memcg(pool->memcg);
+	}
+	for (order = user ? need : GOALLOC_CHUNK_ORDER; order >= need; order--) {
 		gfp_t g = meta;
 
 		/* Larger blocks are a preference, not a need: try them lightly. */
@@ -124,16 +138,23 @@ static int heap_grow(unsigned int npages, int node, gfp_t gfp)
 		if (page)
 			break;
 	}
-	if (!page)
+	if (!page) {
+		if (user)
+			set_active_memcg(old_memcg);
 		return -ENOMEM;
+	}
 
 	ch = kzalloc(sizeof(*ch), meta);
-	spare = kzalloc(sizeof(*spare), meta);
+	/* The span map is shared: not the user's to pay for. */
+	spare = kzalloc(sizeof(*spare), meta & ~__GFP_ACCOUNT);
+	if (user)
+		set_active_memcg(old_memcg);
 	if (!ch || !spare)
 		goto fail;
 	/* Its base is an object's address too: not a reference kmemleak should see. */
 	kmemleak_no_scan(ch);
 	ch->page = page;
+	ch->pool = pool;
 	ch->base = (unsigned long)page_address(page);
 	ch->order = order;
 	ch->nid = page_to_nid(page);
@@ -157,12 +178,17 @@ static int heap_grow(unsigned int npages, int node, gfp_t gfp)
 		WRITE_ONCE(goalloc_heap.arenas[idx], a);
 	}
 	a->nchunks++;
-	list_add_tail(&ch->list, &goalloc_heap.chunks);
+	list_add_tail(&ch->list, &pool->chunks);
+	pool->pages_held += ch->npages;
 	goalloc_heap.nchunks++;
 	goalloc_heap.pages_held += ch->npages;
-	goalloc_heap.pages_idle += ch->npages;
-	if (order < GOALLOC_CHUNK_ORDER)
-		goalloc_heap.grow_fallbacks++;
+	if (user) {
+		goalloc_heap.user_pages += ch->npages;
+	} else {
+		goalloc_heap.pages_idle += ch->npages;
+		if (order < GOALLOC_CHUNK_ORDER)
+			goalloc_heap.grow_fallbacks++;
+	}
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
 	kfree(spare);
 	return 0;
@@ -175,7 +201,69 @@ fail:
 }
 
 /**
- * goalloc_heap_alloc_span() - a new span over fresh heap pages
+ * goalloc_pool_alloc_span() - a new span over fresh heap pages of a pool
+ * @pool: the pool whose chunks hold the span
+ * @spc: span class; size class 0 means one object of @npages pages
+ * @npages: heap pages, used when @cls is 0
+ * @align: alignment of the run, in heap pages (a power of two)
+ * @node: NUMA node for the pages, or NUMA_NO_NODE
+ * @state: the span's state when it becomes visible to lookups
+ * @gfp: how to allocate; sleeps only where it allows
+ *
+ * Return: the span, registered in the span map, or NULL.
+ */
+struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned int spc,
+					     unsigned int npages, unsigned int align, int node,
+					     enum goalloc_span_state state, gfp_t gfp)
+{
+	bool user = pool != &goalloc_heap.kernel;
+	struct goalloc_span *s;
+	struct goalloc_chunk *ch;
+	unsigned int first, tries;
+	unsigned long flags;
+
+	if (user) {
+		struct mem_cgroup *old = set_active_memcg(pool->memcg);
+
+		s = goalloc_span_create(0, spc >> 1, npages,
+					goalloc_gfp_reclaim(gfp) | __GFP_ACCOUNT);
+		set_active_memcg(old);
+	} else {
+		s = goalloc_span_create(0, spc >> 1, npages, goalloc_gfp_reclaim(gfp));
+	}
+	if (!s)
+		return NULL;
+	s->spc = spc;
+	s->state = state;
+	npages = s->npages;
+	/* Another CPU may take the chunk we added: retry a few times. */
+	for (tries = 0; tries < 4; tries++) {
+		spin_lock_irqsave(&goalloc_heap.lock, flags);
+		ch = heap_find(pool, npages, align, node, &first);
+		if (ch) {
+			if (!user && ch->nfree == ch->npages)
+				goalloc_heap.pages_idle -= ch->npages;
+			bitmap_set(ch->used, first, npages);
+			ch->nfree -= npages;
+			chunk_summarise(ch);
+			goalloc_heap.pages_inuse += npages;
+			s->chunk = ch;
+			s->base = ch->base + (unsigned long)first * GOALLOC_PAGE_SIZE;
+			map_span(s, s);
+			spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+			return s;
+		}
+		spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+		if (heap_grow(pool, npages, node, gfp))
+			break;
+	}
+	goalloc_span_destroy(s);
+	return NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_alloc_span);
+
+/**
+ * goalloc_heap_alloc_span() - a new span over fresh pages of the kernel pool
  * @spc: span class; size class 0 means one object of @npages pages
  * @npages: heap pages, used when @cls is 0
  * @align: alignment of the run, in heap pages (a power of two)
@@ -189,55 +277,77 @@ struct goalloc_span *goalloc_heap_alloc_span(unsigned int spc, unsigned int npag
 					     unsigned int align, int node,
 					     enum goalloc_span_state state, gfp_t gfp)
 {
-	struct goalloc_span *s;
-	struct goalloc_chunk *ch;
-	unsigned int first, tries;
-	unsigned long flags;
-
-	s = goalloc_span_create(0, spc >> 1, npages, goalloc_gfp_reclaim(gfp));
-	if (!s)
-		return NULL;
-	s->spc = spc;
-	s->state = state;
-	npages = s->npages;
-	/* Another CPU may take the chunk we added: retry a few times. */
-	for (tries = 0; tries < 4; tries++) {
-		spin_lock_irqsave(&goalloc_heap.lock, flags);
-		ch = heap_find(npages, align, node, &first);
-		if (ch) {
-			if (ch->nfree == ch->npages)
-				goalloc_heap.pages_idle -= ch->npages;
-			bitmap_set(ch->used, first, npages);
-			ch->nfree -= npages;
-			chunk_summarise(ch);
-			goalloc_heap.pages_inuse += npages;
-			s->chunk = ch;
-			s->base = ch->base + (unsigned long)first * GOALLOC_PAGE_SIZE;
-			map_span(s, s);
-			spin_unlock_irqrestore(&goalloc_heap.lock, flags);
-			return s;
-		}
-		spin_unlock_irqrestore(&goalloc_heap.lock, flags);
-		if (heap_grow(npages, node, gfp))
-			break;
-	}
-	goalloc_span_destroy(s);
-	return NULL;
+	return goalloc_pool_alloc_span(&goalloc_heap.kernel, spc, npages, align, node,
+				       state, gfp);
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_alloc_span);
+
+/**
+ * goalloc_pool_init() - set up an empty pool
+ * @pool: the pool
+ * @memcg: the memory cgroup to charge, referenced by the caller for the
+ *	pool's lifetime; NULL charges no one
+ */
+void goalloc_pool_init(struct goalloc_pool *pool, struct mem_cgroup *memcg)
+{
+	INIT_LIST_HEAD(&pool->chunks);
+	pool->memcg = memcg;
+	pool->pages_held = 0;
+}
+
+/* Take an idle chunk out of its pool and the heap; the caller frees it. */
+static void chunk_unlink(struct goalloc_chunk *ch, struct list_head *victims)
+{
+	struct goalloc_heap_arena *a = arena_of(ch->base);
+
+	lockdep_assert_held(&goalloc_heap.lock);
+	list_move(&ch->list, victims);
+	ch->pool->pages_held -= ch->npages;
+	goalloc_heap.nchunks--;
+	goalloc_heap.pages_held -= ch->npages;
+	if (ch->pool == &goalloc_heap.kernel)
+		goalloc_heap.pages_idle -= ch->npages;
+	else
+		goalloc_heap.user_pages -= ch->npages;
+	goalloc_heap.chunks_released++;
+	if (!--a->nchunks) {
+		WRITE_ONCE(goalloc_heap.arenas[__pa(ch->base) >> GOALLOC_CHUNK_SHIFT], NULL);
+		kfree_rcu(a, rcu);
+	}
+}
+
+/* Give unlinked chunks back to the buddy allocator; returns PAGE_SIZE pages. */
+static unsigned long chunks_free(struct list_head *victims)
+{
+	struct goalloc_chunk *ch, *tmp;
+	unsigned long released = 0;
+
+	list_for_each_entry_safe(ch, tmp, victims, list) {
+		released += 1UL << ch->order;
+		/* The page allocator tracks its own poison from here on. */
+		goalloc_kasan_unpoison((void *)ch->base, PAGE_SIZE << ch->order);
+		__free_pages(ch->page, ch->order);
+		kfree(ch);
+	}
+	return released;
+}
 
 /**
  * goalloc_heap_free_span() - give a dead span's pages back to the heap
  * @s: the span, in state GOALLOC_SPAN_DEAD and on no list
  *
  * The span leaves the span map at once and its memory is freed after an
- * RCU grace period.  May be called from any context.
+ * RCU grace period.  A user pool's chunk left idle goes back to the buddy
+ * allocator at once (uncharging its memory cgroup); the kernel pool's idle
+ * chunks wait for the scavenger.  May be called from any context.
  */
 void goalloc_heap_free_span(struct goalloc_span *s)
 {
 	struct goalloc_chunk *ch = s->chunk;
+	bool user = ch->pool != &goalloc_heap.kernel;
 	unsigned int first = (s->base - ch->base) / GOALLOC_PAGE_SIZE;
 	unsigned long flags;
+	LIST_HEAD(victims);
 	bool idle;
 
 	goalloc_kasan_poison((void *)s->base, (size_t)s->npages * GOALLOC_PAGE_SIZE);
@@ -248,17 +358,22 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 	chunk_summarise(ch);
 	goalloc_heap.pages_inuse -= s->npages;
 	idle = ch->nfree == ch->npages;
-	if (idle)
+	if (idle && user)
+		chunk_unlink(ch, &victims);
+	else if (idle)
 		goalloc_heap.pages_idle += ch->npages;
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
 	kfree_rcu(s, rcu);
-	if (idle)
+	if (user)
+		chunks_free(&victims);
+	else if (idle)
 		goalloc_scavenger_kick();
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_free_span);
 
 /**
- * goalloc_heap_release() - return idle chunks to the buddy allocator
+ * goalloc_heap_release() - return the kernel pool's idle chunks to the buddy
+ * allocator
  * @keep_pages: heap pages of idle chunks to keep (the retention goal)
  *
  * Return: the number of PAGE_SIZE pages released.
@@ -266,39 +381,18 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_free_span);
 unsigned long goalloc_heap_release(unsigned long keep_pages)
 {
 	struct goalloc_chunk *ch, *tmp;
-	unsigned long flags, released = 0;
+	unsigned long flags;
 	LIST_HEAD(victims);
 
 	spin_lock_irqsave(&goalloc_heap.lock, flags);
-	list_for_each_entry_safe(ch, tmp, &goalloc_heap.chunks, list) {
-		struct goalloc_heap_arena *a;
-
+	list_for_each_entry_safe(ch, tmp, &goalloc_heap.kernel.chunks, list) {
 		if (goalloc_heap.pages_idle <= keep_pages)
 			break;
-		if (ch->nfree != ch->npages)
-			continue;
-		list_move(&ch->list, &victims);
-		goalloc_heap.nchunks--;
-		goalloc_heap.pages_held -= ch->npages;
-		goalloc_heap.pages_idle -= ch->npages;
-		goalloc_heap.chunks_released++;
-		a = arena_of(ch->base);
-		if (!--a->nchunks) {
-			WRITE_ONCE(goalloc_heap.arenas[__pa(ch->base) >> GOALLOC_CHUNK_SHIFT],
-				   NULL);
-			kfree_rcu(a, rcu);
-		}
+		if (ch->nfree == ch->npages)
+			chunk_unlink(ch, &victims);
 	}
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
-
-	list_for_each_entry_safe(ch, tmp, &victims, list) {
-		released += 1UL << ch->order;
-		/* The page allocator tracks its own poison from here on. */
-		goalloc_kasan_unpoison((void *)ch->base, PAGE_SIZE << ch->order);
-		__free_pages(ch->page, ch->order);
-		kfree(ch);
-	}
-	return released;
+	return chunks_free(&victims);
 }
 
 int goalloc_heap_init(void)

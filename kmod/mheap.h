@@ -32,7 +32,8 @@
 
 /**
  * struct goalloc_chunk - a block of pages from the buddy allocator
- * @list: on goalloc_heap.chunks
+ * @list: on its pool's @chunks
+ * @pool: the pool the chunk belongs to
  * @base: address of the first byte
  * @page: the first struct page, for __free_pages()
  * @order: buddy order of the block
@@ -46,6 +47,7 @@
  */
 struct goalloc_chunk {
 	struct list_head list;
+	struct goalloc_pool *pool;
 	unsigned long base;
 	struct page *page;
 	unsigned int order;
@@ -54,6 +56,29 @@ struct goalloc_chunk {
 	u16 nfree;
 	u16 max_run;
 	DECLARE_BITMAP(used, GOALLOC_CHUNK_PAGES);
+};
+
+struct mem_cgroup;
+
+/**
+ * struct goalloc_pool - chunks that serve one owner's spans
+ * @chunks: the pool's chunks (under goalloc_heap.lock)
+ * @memcg: the memory cgroup charged for the pool's pages, or NULL for the
+ *	kernel's pool (no charge).  The pool holds a reference.
+ * @pages_held: heap pages in the pool's chunks (under goalloc_heap.lock)
+ *
+ * The kernel's callers share goalloc_heap.kernel: its chunks are as large
+ * as the buddy allocator gives (4 MiB) and idle ones are kept for the
+ * scavenger to release.  A user arena has a pool of its own, so that its
+ * pages are charged to its memory cgroup and to no one else: its chunks are
+ * just large enough for the span that needed them, charged with
+ * __GFP_ACCOUNT, and returned to the buddy allocator as soon as they are
+ * idle.
+ */
+struct goalloc_pool {
+	struct list_head chunks;
+	struct mem_cgroup *memcg;
+	unsigned long pages_held;
 };
 
 /**
@@ -72,12 +97,13 @@ struct goalloc_heap_arena {
  * struct goalloc_mheap - the page heap
  * @lock: protects everything below but @arenas' entries' readers; IRQ-safe
  *	(GFP_ATOMIC callers reach the heap from interrupts)
- * @chunks: every chunk held
- * @nchunks: chunks held
- * @pages_held: heap pages in chunks
- * @pages_inuse: heap pages in spans
- * @pages_idle: heap pages in chunks with no span at all (what the
- *	scavenger may release)
+ * @kernel: the pool of kernel callers (goalloc_alloc() and kernel arenas)
+ * @nchunks: chunks held, all pools
+ * @pages_held: heap pages in chunks, all pools
+ * @pages_inuse: heap pages in spans, all pools
+ * @pages_idle: heap pages in the kernel pool's chunks with no span at all
+ *	(what the scavenger may release)
+ * @user_pages: heap pages held by user arenas' pools
  * @chunks_released: chunks given back to the buddy allocator, ever
  * @grow_fallbacks: chunks allocated below the full order, ever
  * @arenas: region table, written under @lock, read locklessly
@@ -85,11 +111,12 @@ struct goalloc_heap_arena {
  */
 struct goalloc_mheap {
 	spinlock_t lock;	/* see @lock above */
-	struct list_head chunks;
+	struct goalloc_pool kernel;
 	unsigned long nchunks;
 	unsigned long pages_held;
 	unsigned long pages_inuse;
 	unsigned long pages_idle;
+	unsigned long user_pages;
 	unsigned long chunks_released;
 	unsigned long grow_fallbacks;
 	struct goalloc_heap_arena **arenas;
@@ -103,6 +130,10 @@ void goalloc_heap_exit(void);
 struct goalloc_span *goalloc_heap_alloc_span(unsigned int spc, unsigned int npages,
 					     unsigned int align, int node,
 					     enum goalloc_span_state state, gfp_t gfp);
+struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned int spc,
+					     unsigned int npages, unsigned int align, int node,
+					     enum goalloc_span_state state, gfp_t gfp);
+void goalloc_pool_init(struct goalloc_pool *pool, struct mem_cgroup *memcg);
 void goalloc_heap_free_span(struct goalloc_span *s);
 unsigned long goalloc_heap_release(unsigned long keep_pages);
 

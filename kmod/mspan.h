@@ -44,6 +44,7 @@ enum goalloc_span_state {
 	GOALLOC_SPAN_FULL,	/* in mcentral, no free slots, no frees pending */
 	GOALLOC_SPAN_LARGE,	/* one large object */
 	GOALLOC_SPAN_ARENA,	/* memory of a kernel arena */
+	GOALLOC_SPAN_USER,	/* owned by a user arena (/dev/goalloc) */
 	GOALLOC_SPAN_DEAD,	/* returned to the heap; freed after RCU */
 };
 
@@ -66,6 +67,8 @@ struct goalloc_chunk;
  * @state: an enum goalloc_span_state
  * @cpu: the CPU caching the span, while GOALLOC_SPAN_CACHED
  * @npages: heap pages (GOALLOC_PAGE_SIZE) in the span
+ * @upage: for a user arena's span, its first heap page in the arena's
+ *	offset space
  * @lock: serialises remote frees, the sweep and state changes
  * @list: on an mcentral list (under its lock) or an arena's list
  * @chunk: the heap chunk holding the span's pages
@@ -91,6 +94,7 @@ struct goalloc_span {
 	u8 state;
 	s16 cpu;
 	u32 npages;
+	u32 upage;
 	spinlock_t lock;	/* see "Ownership and locking" above */
 	struct list_head list;
 	struct goalloc_chunk *chunk;

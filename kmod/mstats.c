@@ -16,9 +16,12 @@
 
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
+#include <linux/string.h>
 
+#include "../uapi/linux/goalloc.h"
 #include "internal.h"
 #include "mheap.h"
+#include "uarena.h"
 
 /**
  * struct goalloc_class_usage - what one span class holds right now
@@ -77,6 +80,30 @@ long goalloc_objects_in_use(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_objects_in_use);
 
+/**
+ * goalloc_class_stat() - one size class, as /dev/goalloc reports it
+ * @cls: size class
+ * @st: filled in (scan and noscan spans together; user arenas included)
+ */
+void goalloc_class_stat(unsigned int cls, struct goalloc_class_stat *st)
+{
+	const struct goalloc_class_info *c = &goalloc_class_info[cls];
+	struct goalloc_class_usage u, n;
+
+	goalloc_class_usage(cls << 1, &u);
+	goalloc_class_usage(cls << 1 | 1, &n);
+	memset(st, 0, sizeof(*st));
+	st->class = cls;
+	st->obj_size = cls ? c->size : 0;
+	st->span_bytes = cls ? c->npages * GOALLOC_PAGE_SIZE : 0;
+	st->objs_per_span = cls ? c->nelems : 1;
+	st->nalloc = u.nmalloc + n.nmalloc;
+	st->nfree = u.nfree + n.nfree;
+	st->objs_inuse = st->nalloc - st->nfree;
+	st->spans = max(u.nspans + n.nspans, 0L);
+	st->bytes_held = cls ? st->spans * st->span_bytes : 0;
+}
+
 static int classes_show(struct seq_file *m, void *v)
 {
 	unsigned int cls;
@@ -123,6 +150,8 @@ static int heap_show(struct seq_file *m, void *v)
 		   atomic_long_read(&goalloc_cached_pages) * (long)kib);
 	seq_printf(m, "arena_kib            %ld\n",
 		   atomic_long_read(&goalloc_arena_pages) * (long)kib);
+	seq_printf(m, "user_arenas          %ld\n", atomic_long_read(&goalloc_uarenas));
+	seq_printf(m, "user_kib             %lu\n", READ_ONCE(goalloc_heap.user_pages) * kib);
 	seq_printf(m, "objects_in_use       %ld\n", goalloc_objects_in_use());
 	seq_printf(m, "chunk_fallbacks      %lu\n", READ_ONCE(goalloc_heap.grow_fallbacks));
 	seq_printf(m, "chunks_released      %lu\n", READ_ONCE(goalloc_heap.chunks_released));

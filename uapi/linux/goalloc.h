@@ -1,9 +1,27 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * goalloc userspace ABI: /dev/goalloc.
+ * goalloc userspace ABI: /dev/goalloc, arenas for userspace.
  *
- * The device arrives with the userspace-arena work; this header reserves
- * the ioctl type so the numbers stay stable from the first release.
+ * Each open file of /dev/goalloc is an arena.  The process maps it with
+ * mmap(MAP_SHARED) and carves objects out of it with batched ioctls; an
+ * object lives at (mapping base + offset - mapping's file offset).  Every
+ * process holding the file (fork, SCM_RIGHTS) sees the same bytes at the
+ * same offsets.  The allocator's metadata stays in the kernel.
+ *
+ * Every ioctl argument begins with @argsz, the size of the structure the
+ * caller knows (set it to sizeof).  Newer kernels accept older, shorter
+ * structures (missing fields read as zero); older kernels accept newer,
+ * longer ones only if the fields they do not know are zero (else E2BIG).
+ * Pointers are passed as __u64 so 32-bit and 64-bit callers share one
+ * layout.  Unknown ioctls fail with ENOTTY, unknown flags and an @argsz
+ * below the first version's size with EINVAL, unreadable or unwritable
+ * user memory with EFAULT.
+ *
+ * mmap: MAP_SHARED only (EINVAL otherwise); PROT_EXEC is refused (EPERM),
+ * and so is a later mprotect() to it; the range (file offset + length) must
+ * lie within the arena's cap (EINVAL).  A page of the mapping that holds no
+ * allocated span raises SIGBUS when touched.  The arena lives until its last
+ * file descriptor is closed and its last mapping is gone.
  */
 #ifndef _UAPI_LINUX_GOALLOC_H
 #define _UAPI_LINUX_GOALLOC_H
@@ -13,5 +31,181 @@
 
 /* The ioctl type byte of every /dev/goalloc ioctl. */
 #define GOALLOC_IOC_MAGIC	0xB7
+
+/* Objects up to this size; larger requests fail with E2BIG. */
+#define GOALLOC_MAX_OBJECT	(4U << 20)
+/* Objects per GOALLOC_IOC_ALLOC or GOALLOC_IOC_FREE call, at most. */
+#define GOALLOC_MAX_BATCH	65536U
+
+/**
+ * struct goalloc_setup - GOALLOC_IOC_SETUP: size the arena
+ * @argsz: sizeof(struct goalloc_setup)
+ * @flags: none defined: must be 0
+ * @max_size: in: the arena's size cap in bytes (0 keeps the current cap);
+ *	rounded up to the heap page (8 KiB).  It can only be lowered from
+ *	the module's default (parameter user_max_bytes).  Out: the cap in
+ *	effect.  Offsets and mappings lie below it, and the arena's spans
+ *	never hold more memory than it: allocations past it fail with ENOMEM.
+ *	(The pages charged, bytes_charged, may exceed the spans' bytes by the
+ *	rounding of the arena's chunks to power-of-two blocks.)
+ *
+ * Only an arena that holds no memory and has no mapping can be set up:
+ * EBUSY otherwise.  EINVAL for a cap above the default.
+ */
+struct goalloc_setup {
+	__u32 argsz;
+	__u32 flags;
+	__u64 max_size;
+};
+
+/* goalloc_alloc.flags: zero the objects (fresh memory is always zeroed). */
+#define GOALLOC_ALLOC_ZERO	0x1U
+
+/**
+ * struct goalloc_alloc - GOALLOC_IOC_ALLOC: allocate a batch of objects
+ * @argsz: sizeof(struct goalloc_alloc)
+ * @flags: GOALLOC_ALLOC_ZERO or 0
+ * @size: bytes per object, 1 .. GOALLOC_MAX_OBJECT
+ * @count: objects, 1 .. GOALLOC_MAX_BATCH
+ * @offsets: user address of a __u64 array of @count entries, filled with
+ *	the objects' offsets on success
+ *
+ * All or nothing: on any error no object is allocated.  Objects are
+ * aligned to 8 bytes, power-of-two sizes to their size (up to 8 KiB, and
+ * beyond that as far as the mapping's base is aligned).  Memory that is new
+ * to the arena reads as zero; a slot reused after a free keeps what was
+ * written to it unless GOALLOC_ALLOC_ZERO is given.
+ *
+ * Errors: EINVAL (size or count 0, unknown flag), E2BIG (size or count
+ * above the maxima), ENOMEM (the cap or the memory cgroup's limit is
+ * reached, or memory is short), EFAULT (@offsets not writable).
+ */
+struct goalloc_alloc {
+	__u32 argsz;
+	__u32 flags;
+	__u64 size;
+	__u64 count;
+	__u64 offsets;
+};
+
+/**
+ * struct goalloc_free - GOALLOC_IOC_FREE: free a batch of objects
+ * @argsz: sizeof(struct goalloc_free)
+ * @flags: none defined: must be 0
+ * @count: entries, 1 .. GOALLOC_MAX_BATCH
+ * @offsets: user address of a __u64 array of @count offsets to free
+ * @results: user address of a __s32 array of @count results, or 0 for
+ *	none.  Each entry is 0 (freed) or a negative errno:
+ *	-ERANGE (at or beyond the arena's cap), -ENOENT (no object starts
+ *	there: never allocated, or already freed), -EINVAL (inside an object,
+ *	not at its start)
+ * @nfreed: out: how many entries were freed
+ *
+ * Entries are independent: a bad one changes nothing and the others are
+ * still freed.  The call itself fails only for a bad argument (EINVAL,
+ * E2BIG, EFAULT; then nothing is freed); it returns 0 even when some
+ * entries were refused, so check @nfreed.  A span left empty goes back to
+ * goalloc's heap and its pages are unmapped from every process.
+ */
+struct goalloc_free {
+	__u32 argsz;
+	__u32 flags;
+	__u64 count;
+	__u64 offsets;
+	__u64 results;
+	__u64 nfreed;
+};
+
+/**
+ * struct goalloc_reset - GOALLOC_IOC_RESET: free every object at once
+ * @argsz: sizeof(struct goalloc_reset)
+ * @flags: none defined: must be 0
+ *
+ * All of the arena's memory goes back to goalloc, and every mapping of it,
+ * in every process, loses its pages: a later access raises SIGBUS, as a
+ * freed Go arena faults.  The mappings themselves stay and serve objects
+ * allocated afterwards.
+ */
+struct goalloc_reset {
+	__u32 argsz;
+	__u32 flags;
+};
+
+/**
+ * struct goalloc_class_stat - one size class, goalloc-wide (kernel callers
+ * and every arena together)
+ * @class: size class number (0: objects above 32 KiB)
+ * @obj_size: bytes per object (0 for class 0)
+ * @span_bytes: bytes per span (0 for class 0)
+ * @objs_per_span: objects per span (1 for class 0)
+ * @objs_inuse: objects allocated and not freed
+ * @spans: spans of the class
+ * @bytes_held: bytes those spans hold (class 0: not tracked, 0)
+ * @nalloc: objects allocated, ever
+ * @nfree: objects freed, ever
+ */
+struct goalloc_class_stat {
+	__u32 class;
+	__u32 obj_size;
+	__u32 span_bytes;
+	__u32 objs_per_span;
+	__u64 objs_inuse;
+	__u64 spans;
+	__u64 bytes_held;
+	__u64 nalloc;
+	__u64 nfree;
+};
+
+/**
+ * struct goalloc_stats - GOALLOC_IOC_STATS: this arena and goalloc as a whole
+ * @argsz: sizeof(struct goalloc_stats)
+ * @flags: none defined: must be 0
+ * @max_size: the arena's cap, bytes
+ * @objects: the arena's live objects
+ * @bytes_allocated: bytes of the arena's live objects' slots
+ * @bytes_held: bytes of the arena's spans (what offsets can reach)
+ * @bytes_charged: bytes of the pages the arena holds from the buddy
+ *	allocator, charged to the opener's memory cgroup
+ * @spans: the arena's spans
+ * @nalloc: objects the arena allocated, ever
+ * @nfree: objects freed one by one, ever
+ * @nreset: resets, ever
+ * @heap_bytes: goalloc's whole page heap: bytes held
+ * @heap_inuse_bytes: ... of which in spans
+ * @heap_chunks: chunks from the buddy allocator
+ * @arenas: user arenas open
+ * @class_stat_size: in: sizeof(struct goalloc_class_stat) as the caller
+ *	knows it (0: no per-class view wanted); each entry is written with
+ *	min(this, the kernel's size) bytes
+ * @nclasses: in: entries @classes has room for; out: entries there are
+ *	(all of them, even if more than were written)
+ * @classes: user address of the array of per-class entries, or 0
+ */
+struct goalloc_stats {
+	__u32 argsz;
+	__u32 flags;
+	__u64 max_size;
+	__u64 objects;
+	__u64 bytes_allocated;
+	__u64 bytes_held;
+	__u64 bytes_charged;
+	__u64 spans;
+	__u64 nalloc;
+	__u64 nfree;
+	__u64 nreset;
+	__u64 heap_bytes;
+	__u64 heap_inuse_bytes;
+	__u64 heap_chunks;
+	__u64 arenas;
+	__u32 class_stat_size;
+	__u32 nclasses;
+	__u64 classes;
+};
+
+#define GOALLOC_IOC_SETUP	_IO(GOALLOC_IOC_MAGIC, 0x01)
+#define GOALLOC_IOC_ALLOC	_IO(GOALLOC_IOC_MAGIC, 0x02)
+#define GOALLOC_IOC_FREE	_IO(GOALLOC_IOC_MAGIC, 0x03)
+#define GOALLOC_IOC_RESET	_IO(GOALLOC_IOC_MAGIC, 0x04)
+#define GOALLOC_IOC_STATS	_IO(GOALLOC_IOC_MAGIC, 0x05)
 
 #endif /* _UAPI_LINUX_GOALLOC_H */

@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * User arenas (Go's arenas, for userspace): the allocator behind each open
+ * file of /dev/goalloc (chrdev.c).
+ *
+ * The arena owns its spans outright.  They come from a pool of chunks of its
+ * own (mheap.c), charged to the memory cgroup of the process that opened the
+ * arena, so no page is ever shared with another arena or with the kernel's
+ * callers.  Each span is also placed at a run of the arena's offset space:
+ * an object's offset is its span's offset plus its slot's.  Allocation walks
+ * the class's spans with free slots, as mcentral does; frees are recorded in
+ * the span's free bitmap and folded in by the sweep when the span runs dry.
+ * A span left empty is unmapped from every process and goes back to the heap
+ * at once; a reset does the same for all of them.
+ *
+ * Everything runs in process context under the arena's mutex: an arena is
+ * not a fast path shared by CPUs, it is a batch interface.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/log2.h>
+#include <linux/memcontrol.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "../uapi/linux/goalloc.h"
+#include "internal.h"
+#include "uarena.h"
+
+/* The device maps heap pages whole: a page must not straddle two spans. */
+static_assert(PAGE_SIZE <= GOALLOC_PAGE_SIZE);
+static_assert(GOALLOC_MAX_OBJECT <= GOALLOC_MAX_LARGE);
+
+/* The default cap of a new arena, bytes; SETUP may only lower it. */
+unsigned long goalloc_user_max_bytes = 256UL << 20;
+module_param_named(user_max_bytes, goalloc_user_max_bytes, ulong, 0644);
+MODULE_PARM_DESC(user_max_bytes,
+		 "Default and largest size cap of a /dev/goalloc arena, bytes (256 MiB)");
+
+/* User arenas alive, for the stats. */
+atomic_long_t goalloc_uarenas = ATOMIC_LONG_INIT(0);
+
+static unsigned long default_max_pages(void)
+{
+	return READ_ONCE(goalloc_user_max_bytes) >> GOALLOC_PAGE_SHIFT;
+}
+
+/**
+ * goalloc_uarena_create() - a new, empty arena
+ * @mapping: the address space its mappings will be in
+ *
+ * The arena's pages are charged to the calling process's memory cgroup.
+ *
+ * Return: the arena, or NULL.
+ */
+struct goalloc_uarena *goalloc_uarena_create(struct address_space *mapping)
+{
+	struct goalloc_uarena *ua = kzalloc(sizeof(*ua), GFP_KERNEL_ACCOUNT);
+	unsigned int cls;
+
+	if (!ua)
+		return NULL;
+	mutex_init(&ua->lock);
+	goalloc_pool_init(&ua->pool, current->mm ? get_mem_cgroup_from_mm(current->mm) : NULL);
+	ua->mapping = mapping;
+	ua->max_pages = default_max_pages();
+	xa_init(&ua->spans);
+	for (cls = 0; cls < GOALLOC_NUM_CLASSES; cls++)
+		INIT_LIST_HEAD(&ua->partial[cls]);
+	atomic_long_inc(&goalloc_uarenas);
+	return ua;
+}
+
+/* Give a span back to the heap; @zap: unmap its pages from every process. */
+static void uspan_release(struct goalloc_uarena *ua, struct goalloc_span *s, bool zap)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	lockdep_assert_held(&ua->lock);
+	if (zap)
+		unmap_mapping_range(ua->mapping, (loff_t)s->upage << GOALLOC_PAGE_SHIFT,
+				    (loff_t)s->npages << GOALLOC_PAGE_SHIFT, 1);
+	for (i = 0; i < s->npages; i++)
+		xa_erase(&ua->spans, s->upage + i);
+	bitmap_clear(ua->offmap, s->upage, s->npages);
+	list_del_init(&s->list);
+	ua->pages -= s->npages;
+	ua->nspans--;
+	atomic_long_dec(&goalloc_central[s->spc].nspans);
+	/* A stray goalloc_free() from the kernel must see it gone. */
+	spin_lock_irqsave(&s->lock, flags);
+	s->state = GOALLOC_SPAN_DEAD;
+	spin_unlock_irqrestore(&s->lock, flags);
+	goalloc_heap_free_span(s);
+}
+
+/* A new span of class @cls (or of @npages for one large object). */
+static struct goalloc_span *uspan_create(struct goalloc_uarena *ua, unsigned int cls,
+					 unsigned int npages)
+{
+	const struct goalloc_class_info *c = &goalloc_class_info[cls];
+	unsigned long first, align = 1;
+	struct goalloc_span *s;
+	unsigned int i;
+
+	lockdep_assert_held(&ua->lock);
+	if (cls)
+		npages = c->npages;
+	/* Power-of-two objects above a heap page: naturally aligned offsets. */
+	if (cls && is_power_of_2(c->size) && c->size > GOALLOC_PAGE_SIZE)
+		align = c->size / GOALLOC_PAGE_SIZE;
+	else if (!cls && is_power_of_2(npages))
+		align = npages;
+	if (!ua->offmap) {
+		ua->offmap = kvcalloc(BITS_TO_LONGS(ua->max_pages), sizeof(long),
+				      GFP_KERNEL_ACCOUNT);
+		if (!ua->offmap)
+			return ERR_PTR(-ENOMEM);
+	}
+	first = bitmap_find_next_zero_area(ua->offmap, ua->max_pages, 0, npages, align - 1);
+	if (first >= ua->max_pages)
+		return ERR_PTR(-ENOMEM);
+
+	s = goalloc_pool_alloc_span(&ua->pool, cls << 1 | 1, npages, 1, NUMA_NO_NODE,
+				    GOALLOC_SPAN_USER, GFP_KERNEL);
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+	s->upage = first;
+	INIT_LIST_HEAD(&s->list);
+	for (i = 0; i < npages; i++) {
+		int err = xa_err(xa_store(&ua->spans, first + i, s, GFP_KERNEL_ACCOUNT));
+
+		if (err) {
+			while (i--)
+				xa_erase(&ua->spans, first + i);
+			s->state = GOALLOC_SPAN_DEAD;
+			goalloc_heap_free_span(s);
+			return ERR_PTR(err);
+		}
+	}
+	bitmap_set(ua->offmap, first, npages);
+	ua->pages += npages;
+	ua->nspans++;
+	atomic_long_inc(&goalloc_central[s->spc].nspans);
+	/*
+	 * Userspace may see any byte of it from now on: the previous owner's
+	 * data must not show.  The kernel writes it, so KASAN must allow that.
+	 */
+	goalloc_kasan_unpoison((void *)s->base, (size_t)npages * GOALLOC_PAGE_SIZE);
+	memset((void *)s->base, 0, (size_t)npages * GOALLOC_PAGE_SIZE);
+	return s;
+}
+
+static u64 obj_offset(const struct goalloc_span *s, const void *p)
+{
+	return ((u64)s->upage << GOALLOC_PAGE_SHIFT) + ((unsigned long)p - s->base);
+}
+
+static int alloc_one(struct goalloc_uarena *ua, u64 size, bool zero, u64 *offp)
+{
+	unsigned int cls = size <= GOALLOC_MAX_SMALL ? goalloc_size_class(size) : 0;
+	struct goalloc_span *s = NULL;
+	void *p = NULL;
+
+	while (cls && !list_empty(&ua->partial[cls])) {
+		s = list_first_entry(&ua->partial[cls], struct goalloc_span, list);
+		p = goalloc_span_next_free(s);
+		if (!p && s->nfree_pending) {
+			unsigned long flags;
+
+			spin_lock_irqsave(&s->lock, flags);
+			goalloc_span_sweep(s);
+			spin_unlock_irqrestore(&s->lock, flags);
+			p = goalloc_span_next_free(s);
+		}
+		if (p)
+			break;
+		/* Full: off the list until a free puts it back. */
+		list_del_init(&s->list);
+	}
+	if (!p) {
+		s = uspan_create(ua, cls, cls ? 0 : DIV_ROUND_UP(size, GOALLOC_PAGE_SIZE));
+		if (IS_ERR(s))
+			return PTR_ERR(s);
+		p = goalloc_span_next_free(s);
+		if (cls)
+			list_add(&s->list, &ua->partial[cls]);
+	}
+	if (zero)
+		memset(p, 0, s->elemsize);
+	ua->objects++;
+	ua->bytes_allocated += s->elemsize;
+	ua->nalloc++;
+	atomic_long_inc(&goalloc_central[s->spc].nmalloc);
+	atomic_long_add(size, &goalloc_central[s->spc].requested);
+	*offp = obj_offset(s, p);
+	return 0;
+}
+
+static int free_one(struct goalloc_uarena *ua, u64 off)
+{
+	struct goalloc_span *s;
+	u64 rel;
+	int err;
+
+	lockdep_assert_held(&ua->lock);
+	if (off >= (u64)ua->max_pages << GOALLOC_PAGE_SHIFT)
+		return -ERANGE;
+	s = xa_load(&ua->spans, off >> GOALLOC_PAGE_SHIFT);
+	if (!s)
+		return -ENOENT;
+	rel = off - ((u64)s->upage << GOALLOC_PAGE_SHIFT);
+	err = goalloc_span_free(s, (void *)(s->base + rel));
+	/* Inside a slot: -EINVAL; past the last slot or a free slot: no object. */
+	if (err)
+		return err == -EINVAL ? -EINVAL : -ENOENT;
+	ua->objects--;
+	ua->bytes_allocated -= s->elemsize;
+	ua->nfree++;
+	atomic_long_inc(&goalloc_central[s->spc].nfree);
+	if (!goalloc_span_inuse(s))
+		uspan_release(ua, s, true);
+	else if (list_empty(&s->list))
+		list_add_tail(&s->list, &ua->partial[s->cls]);
+	return 0;
+}
+
+/**
+ * goalloc_uarena_alloc() - allocate a batch of objects of one size
+ * @ua: the arena
+ * @size: bytes per object, 1 .. GOALLOC_MAX_OBJECT
+ * @count: objects
+ * @zero: zero every object, not only fresh memory
+ * @offsets: filled with the objects' offsets
+ *
+ * All or nothing.
+ *
+ * Return: 0, or -ENOMEM (cap, memory cgroup limit or memory) with nothing
+ * allocated.
+ */
+int goalloc_uarena_alloc(struct goalloc_uarena *ua, u64 size, u32 count, bool zero,
+			 u64 *offsets)
+{
+	int err = 0;
+	u32 i;
+
+	mutex_lock(&ua->lock);
+	for (i = 0; i < count; i++) {
+		err = alloc_one(ua, size, zero, &offsets[i]);
+		if (err)
+			break;
+	}
+	if (err) {
+		while (i--)
+			WARN_ON_ONCE(free_one(ua, offsets[i]));
+	}
+	mutex_unlock(&ua->lock);
+	return err;
+}
+
+/**
+ * goalloc_uarena_free() - free a batch of objects
+ * @ua: the arena
+ * @count: entries
+ * @offsets: the objects' offsets
+ * @results: per entry, 0 or a negative errno (see the uapi header); may be NULL
+ *
+ * Return: the number of objects freed.
+ */
+u32 goalloc_uarena_free(struct goalloc_uarena *ua, u32 count, const u64 *offsets,
+			s32 *results)
+{
+	u32 i, nfreed = 0;
+
+	mutex_lock(&ua->lock);
+	for (i = 0; i < count; i++) {
+		int err = free_one(ua, offsets[i]);
+
+		if (results)
+			results[i] = err;
+		if (!err)
+			nfreed++;
+	}
+	mutex_unlock(&ua->lock);
+	return nfreed;
+}
+
+/* Release every span; @zap: unmap the whole arena from every process first. */
+static void release_all(struct goalloc_uarena *ua, bool zap)
+{
+	struct goalloc_span *s;
+	unsigned long idx;
+
+	lockdep_assert_held(&ua->lock);
+	if (zap)
+		unmap_mapping_range(ua->mapping, 0, 0, 1);
+	xa_for_each(&ua->spans, idx, s) {
+		ua->objects -= goalloc_span_inuse(s);
+		ua->bytes_allocated -= (unsigned long)goalloc_span_inuse(s) * s->elemsize;
+		atomic_long_add(goalloc_span_inuse(s), &goalloc_central[s->spc].nfree);
+		uspan_release(ua, s, false);
+	}
+	WARN_ON_ONCE(ua->objects || ua->bytes_allocated || ua->pages || ua->nspans);
+}
+
+/**
+ * goalloc_uarena_reset() - free every object; unmap the arena everywhere
+ * @ua: the arena
+ *
+ * A later access through an existing mapping raises SIGBUS until new
+ * objects are allocated there.
+ */
+void goalloc_uarena_reset(struct goalloc_uarena *ua)
+{
+	mutex_lock(&ua->lock);
+	release_all(ua, true);
+	ua->nreset++;
+	mutex_unlock(&ua->lock);
+}
+
+/**
+ * goalloc_uarena_destroy() - free an arena and all its memory
+ * @ua: the arena, with no file and no mapping left
+ */
+void goalloc_uarena_destroy(struct goalloc_uarena *ua)
+{
+	mutex_lock(&ua->lock);
+	release_all(ua, false);
+	mutex_unlock(&ua->lock);
+	/* Every chunk of a user pool goes back as soon as it is idle. */
+	WARN_ON_ONCE(ua->pool.pages_held);
+	mem_cgroup_put(ua->pool.memcg);
+	xa_destroy(&ua->spans);
+	kvfree(ua->offmap);
+	mutex_destroy(&ua->lock);
+	atomic_long_dec(&goalloc_uarenas);
+	kfree(ua);
+}
+
+/**
+ * goalloc_uarena_setup() - set the arena's cap
+ * @ua: the arena
+ * @max_size: in: the cap in bytes, 0 to keep it; out: the cap in effect
+ *
+ * Return: 0; -EBUSY if the arena holds memory or is mapped; -EINVAL for a
+ * cap above the module's default.
+ */
+int goalloc_uarena_setup(struct goalloc_uarena *ua, u64 *max_size)
+{
+	int err = 0;
+
+	mutex_lock(&ua->lock);
+	if (ua->pages || atomic_long_read(&ua->nmaps)) {
+		err = -EBUSY;
+	} else if (*max_size) {
+		if (*max_size > (u64)default_max_pages() << GOALLOC_PAGE_SHIFT) {
+			err = -EINVAL;
+		} else {
+			ua->max_pages = DIV_ROUND_UP_ULL(*max_size, GOALLOC_PAGE_SIZE);
+			kvfree(ua->offmap);
+			ua->offmap = NULL;
+		}
+	}
+	*max_size = (u64)ua->max_pages << GOALLOC_PAGE_SHIFT;
+	mutex_unlock(&ua->lock);
+	return err;
+}
+
+/**
+ * goalloc_uarena_map() - admit a new mapping of the arena
+ * @ua: the arena
+ * @pgoff: its first page, in PAGE_SIZE units of the arena's offsets
+ * @npages: its length in PAGE_SIZE pages
+ *
+ * Return: 0, or -EINVAL if the range goes past the cap.
+ */
+int goalloc_uarena_map(struct goalloc_uarena *ua, unsigned long pgoff, unsigned long npages)
+{
+	unsigned long max;
+	int err = 0;
+
+	mutex_lock(&ua->lock);
+	max = ua->max_pages << (GOALLOC_PAGE_SHIFT - PAGE_SHIFT);
+	if (pgoff > max || npages > max - pgoff)
+		err = -EINVAL;
+	else
+		atomic_long_inc(&ua->nmaps);
+	mutex_unlock(&ua->lock);
+	return err;
+}
+
+/**
+ * goalloc_uarena_stats() - the arena's and goalloc's numbers
+ * @ua: the arena
+ * @st: filled in, but for the per-class fields
+ */
+void goalloc_uarena_stats(struct goalloc_uarena *ua, struct goalloc_stats *st)
+{
+	mutex_lock(&ua->lock);
+	st->max_size = (u64)ua->max_pages << GOALLOC_PAGE_SHIFT;
+	st->objects = ua->objects;
+	st->bytes_allocated = ua->bytes_allocated;
+	st->bytes_held = (u64)ua->pages << GOALLOC_PAGE_SHIFT;
+	st->bytes_charged = (u64)READ_ONCE(ua->pool.pages_held) << GOALLOC_PAGE_SHIFT;
+	st->spans = ua->nspans;
+	st->nalloc = ua->nalloc;
+	st->nfree = ua->nfree;
+	st->nreset = ua->nreset;
+	mutex_unlock(&ua->lock);
+	st->heap_bytes = (u64)READ_ONCE(goalloc_heap.pages_held) << GOALLOC_PAGE_SHIFT;
+	st->heap_inuse_bytes = (u64)READ_ONCE(goalloc_heap.pages_inuse) << GOALLOC_PAGE_SHIFT;
+	st->heap_chunks = READ_ONCE(goalloc_heap.nchunks);
+	st->arenas = atomic_long_read(&goalloc_uarenas);
+}
+
+/**
+ * goalloc_uarena_fault() - map the span at a faulting offset
+ * @ua: the arena
+ * @vma: the faulting mapping
+ * @pgoff: the faulting page, in PAGE_SIZE units of the arena's offsets
+ *
+ * The whole span is mapped, as far as @vma covers it.
+ *
+ * Return: VM_FAULT_NOPAGE when mapped, VM_FAULT_SIGBUS where no span is.
+ */
+vm_fault_t goalloc_uarena_fault(struct goalloc_uarena *ua, struct vm_area_struct *vma,
+				pgoff_t pgoff)
+{
+	const unsigned int per = GOALLOC_PAGE_SIZE / PAGE_SIZE;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	struct goalloc_span *s = NULL;
+	unsigned long i, first;
+
+	mutex_lock(&ua->lock);
+	if (pgoff < ua->max_pages * per)
+		s = xa_load(&ua->spans, pgoff / per);
+	if (!s)
+		goto out;
+	first = (unsigned long)s->upage * per;
+	for (i = 0; i < (unsigned long)s->npages * per; i++) {
+		unsigned long addr;
+		vm_fault_t r;
+
+		if (first + i < vma->vm_pgoff)
+			continue;
+		addr = vma->vm_start + ((first + i - vma->vm_pgoff) << PAGE_SHIFT);
+		if (addr >= vma->vm_end)
+			break;
+		r = vmf_insert_pfn(vma, addr, PHYS_PFN(__pa(s->base + i * PAGE_SIZE)));
+		if (first + i == pgoff)
+			ret = r;
+	}
+out:
+	mutex_unlock(&ua->lock);
+	return ret;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * User arenas: the allocator behind each open file of /dev/goalloc.
+ *
+ * An arena has an offset space of max_pages heap pages, its own pool of
+ * chunks (charged to the opener's memory cgroup) and its own spans, one
+ * list of spans with free slots per size class.  A span's pages sit at a
+ * run of offsets; userspace reaches them through the arena's mappings,
+ * which the fault handler fills from the span found at the faulting offset.
+ */
+#ifndef _GOALLOC_UARENA_H
+#define _GOALLOC_UARENA_H
+
+#include <linux/list.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/xarray.h>
+
+#include "mheap.h"
+#include "sizeclasses.h"
+
+struct goalloc_stats;
+
+/**
+ * struct goalloc_uarena - one user arena
+ * @lock: serialises every operation on the arena and its fault handler.
+ *	Never held while user memory is touched (copy_{to,from}_user() may
+ *	fault on the arena's own mapping and so re-enter the fault handler).
+ * @pool: the arena's chunks; its memcg is the opener's
+ * @mapping: the address space all of the arena's mappings are in, for
+ *	unmap_mapping_range() on a span's release and on reset
+ * @max_pages: the cap: heap pages of offset space
+ * @offmap: heap pages of offset space in use, @max_pages bits, or NULL
+ *	until the first span
+ * @spans: heap page index in the offset space -> span there
+ * @partial: per size class, spans with free slots or frees to sweep
+ * @objects: live objects
+ * @bytes_allocated: bytes of the live objects' slots
+ * @pages: heap pages in spans
+ * @nspans: spans
+ * @nalloc: objects allocated, ever
+ * @nfree: objects freed one by one, ever
+ * @nreset: resets, ever
+ * @nmaps: live mappings (VMAs) of the arena; atomic, as VMAs are copied and
+ *	split where the arena's mutex cannot be taken
+ *
+ * All other fields but the constant ones are under @lock.
+ */
+struct goalloc_uarena {
+	struct mutex lock;	/* see @lock above */
+	struct goalloc_pool pool;
+	struct address_space *mapping;
+	unsigned long max_pages;
+	unsigned long *offmap;
+	struct xarray spans;
+	struct list_head partial[GOALLOC_NUM_CLASSES];
+	unsigned long objects;
+	unsigned long bytes_allocated;
+	unsigned long pages;
+	unsigned long nspans;
+	unsigned long nalloc;
+	unsigned long nfree;
+	unsigned long nreset;
+	atomic_long_t nmaps;
+};
+
+extern unsigned long goalloc_user_max_bytes;
+extern atomic_long_t goalloc_uarenas;
+
+struct goalloc_uarena *goalloc_uarena_create(struct address_space *mapping);
+void goalloc_uarena_destroy(struct goalloc_uarena *ua);
+int goalloc_uarena_setup(struct goalloc_uarena *ua, u64 *max_size);
+int goalloc_uarena_alloc(struct goalloc_uarena *ua, u64 size, u32 count, bool zero,
+			 u64 *offsets);
+u32 goalloc_uarena_free(struct goalloc_uarena *ua, u32 count, const u64 *offsets,
+			s32 *results);
+void goalloc_uarena_reset(struct goalloc_uarena *ua);
+void goalloc_uarena_stats(struct goalloc_uarena *ua, struct goalloc_stats *st);
+int goalloc_uarena_map(struct goalloc_uarena *ua, unsigned long pgoff, unsigned long npages);
+vm_fault_t goalloc_uarena_fault(struct goalloc_uarena *ua, struct vm_area_struct *vma,
+				pgoff_t pgoff);
+
+#endif /* _GOALLOC_UARENA_H */
