@@ -42,6 +42,7 @@ clean:
 		-o -name modules.order \) -delete
 	rm -f Module.symvers modules.order .*.cmd .module-common.o
 	$(MAKE) -s -C selftests clean KSRC=.
+	$(MAKE) -s -C libgoalloc clean
 
 .PHONY: all modules sizeclasses check kunit-uml kunit-qemu selftests kasan-negative stock \
 	lint harness-test dkms run clean

@@ -11,7 +11,7 @@
 # isa-debug-exit port, so the runner can tell a clean end from a panic).
 
 /bin/busybox --install -s /bin
-export PATH=/bin
+export PATH=/bin:/goalloc/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
@@ -115,6 +115,17 @@ demo)
 			echo "== after: $G/classes (classes that served allocations)" >&3
 			awk 'NR == 1 || $9 > 0' $G/classes >&3
 			dmesg | grep -E '^\[[ 0-9.]+\] *(ok|not ok) [0-9]+ goalloc' >&3
+		fi
+		# The userspace scene: an arena filled, shared with a child,
+		# reset; goallocstat shows goalloc-wide numbers around it.
+		if command -v arena-demo >/dev/null; then
+			echo "== userspace: goallocstat before" >&3
+			goallocstat >&3 2>&1
+			echo "== userspace: arena-demo" >&3
+			arena-demo >&3 2>&1
+			say "GA-DEMO arena-demo rc=$?"
+			echo "== userspace: goallocstat after" >&3
+			goallocstat >&3 2>&1
 		fi
 		say "GA-DEMO-END"
 	}

@@ -63,3 +63,8 @@ build_modules() {
 build_selftests() {
 	make -s -C "$GOALLOC_TOP/selftests" KSRC="$(src_tree)" OUT="$1" >&2
 }
+
+# build_libgoalloc OUTDIR: libgoalloc and its programs, static for the guests.
+build_libgoalloc() {
+	make -s -C "$GOALLOC_TOP/libgoalloc" STATIC=1 OUT="$1" >&2
+}

@@ -3,10 +3,11 @@
 #
 # Stage a guest root and pack it as a gzip'd cpio initramfs.
 #
-# Usage: qemu/mkinitramfs.sh ROOTDIR [CPIO] -- MODULE.ko... [-- SELFTEST...]
+# Usage: qemu/mkinitramfs.sh ROOTDIR [CPIO] -- MODULE.ko... [-- SELFTEST... [-- PROGRAM...]]
 #   ROOTDIR   staging directory (also the hostfs root of a UML run)
 #   CPIO      initramfs to write; "-" to stage only (UML)
-# Modules are loaded in the order given; selftests run in the order given.
+# Modules are loaded in the order given; selftests run in the order given;
+# programs (static binaries: libgoalloc's tools) go to /goalloc/bin, on PATH.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -16,7 +17,9 @@ shift 2
 mods=() tests=()
 while [ $# -gt 0 ] && [ "$1" != -- ]; do mods+=("$1"); shift; done
 [ "${1:-}" = -- ] && shift
-tests=("$@")
+while [ $# -gt 0 ] && [ "$1" != -- ]; do tests+=("$1"); shift; done
+[ "${1:-}" = -- ] && shift
+progs=("$@")
 
 # busybox-static's binary: a dynamic busybox would need a libc in the guest.
 bb=/bin/busybox
@@ -24,7 +27,7 @@ dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed'
 	die "busybox-static is not installed (tools/install-deps.sh)"
 
 rm -rf "$root"
-mkdir -p "$root"/{bin,dev,proc,sys,tmp,goalloc/modules,goalloc/selftests}
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,goalloc/modules,goalloc/selftests,goalloc/bin}
 cp "$bb" "$root/bin/busybox"
 cp "$GOALLOC_TOP/qemu/init.sh" "$root/init"
 chmod 755 "$root/init"
@@ -34,6 +37,7 @@ for m in "${mods[@]}"; do
 	basename "$m" .ko >>"$root/goalloc/modules/order"
 done
 for t in "${tests[@]}"; do cp "$t" "$root/goalloc/selftests/"; done
+for p in "${progs[@]}"; do cp "$p" "$root/goalloc/bin/"; done
 
 if [ "$cpio" != - ]; then
 	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$cpio"

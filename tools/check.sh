@@ -90,9 +90,15 @@ do_kunit_qemu() {
 		bad selftests "selftest build"
 		return
 	fi
+	if ! build_libgoalloc "$BUILD/libgoalloc"; then
+		bad selftests "libgoalloc build"
+		return
+	fi
+	cp selftests/*.sh "$BUILD/selftests/"
 	qemu/mkinitramfs.sh "$BUILD/debug-root" "$BUILD/debug.cpio.gz" -- \
 		"$BUILD/debug/kmod/goalloc.ko" "$BUILD/debug/kunit/goalloc_test.ko" -- \
-		"$BUILD"/selftests/*
+		"$BUILD"/selftests/* -- \
+		"$BUILD/libgoalloc/goallocstat" "$BUILD/libgoalloc/arena-demo"
 	qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" -i "$BUILD/debug.cpio.gz" \
 		-o "$out" -c 4 -m 2G -t 900
 	qemu/verdict.py "$out" --kind qemu --ksrc "$(ksrc)" --label kunit-qemu \

@@ -10,8 +10,10 @@ cd "$GOALLOC_TOP"
 tools/install-deps.sh
 k=$(qemu/kernel.sh debug)
 build_modules "$k" build/debug
+build_libgoalloc build/libgoalloc
 qemu/mkinitramfs.sh build/demo-root build/demo.cpio.gz -- build/debug/kmod/goalloc.ko \
-	build/debug/kunit/goalloc_test.ko
+	build/debug/kunit/goalloc_test.ko -- -- build/libgoalloc/goallocstat \
+	build/libgoalloc/arena-demo
 out=results/demo
 echo "goalloc: booting $(basename "$k") under QEMU ($((${GA_CPUS:-4})) vCPUs)..." >&2
 qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" -i build/demo.cpio.gz -o "$out" \
