@@ -11,7 +11,7 @@
  * the class's spans with free slots, as mcentral does; frees are recorded in
  * the span's free bitmap and folded in by the sweep when the span runs dry.
  * A span left empty is unmapped from every process and goes back to the heap
- * at once, but for the last one of its class; a reset gives back them all.
+ * at once; a reset does the same for all of them.
  *
  * Everything runs in process context under the arena's mutex: an arena is
  * not a fast path shared by CPUs, it is a batch interface.
@@ -222,17 +222,10 @@ static int free_one(struct goalloc_uarena *ua, u64 off)
 	ua->bytes_allocated -= s->elemsize;
 	ua->nfree++;
 	atomic_long_inc(&goalloc_central[s->spc].nfree);
-	if (list_empty(&s->list) && s->cls)
-		list_add_tail(&s->list, &ua->partial[s->cls]);
-	/*
-	 * An empty span goes back to the heap, unless it is its class's only
-	 * span with room: then it stays, so that a program allocating and
-	 * freeing one object at a time does not create and unmap a span on
-	 * every call.  A reset gives it back too.
-	 */
-	if (!goalloc_span_inuse(s) &&
-	    (!s->cls || !list_is_singular(&ua->partial[s->cls])))
+	if (!goalloc_span_inuse(s))
 		uspan_release(ua, s, true);
+	else if (list_empty(&s->list))
+		list_add_tail(&s->list, &ua->partial[s->cls]);
 	return 0;
 }
 

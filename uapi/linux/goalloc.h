@@ -105,9 +105,7 @@ struct goalloc_alloc {
  * still freed.  The call itself fails only for a bad argument (EINVAL,
  * E2BIG, EFAULT; then nothing is freed); it returns 0 even when some
  * entries were refused, so check @nfreed.  A span left empty goes back to
- * goalloc's heap and its pages are unmapped from every process, except the
- * last span of its size class, which the arena keeps (and a reset releases)
- * so that alternating single allocations and frees do not churn spans.
+ * goalloc's heap and its pages are unmapped from every process.
  */
 struct goalloc_free {
 	__u32 argsz;
