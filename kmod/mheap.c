@@ -23,6 +23,9 @@
 #include "internal.h"
 #include "mheap.h"
 
+/* The largest idle chunk a user pool keeps: 16 KiB, two heap pages. */
+#define GOALLOC_POOL_KEEP_ORDER	2
+
 /* Buddy blocks up to the chunk size exist on every supported kernel. */
 static_assert(GOALLOC_CHUNK_ORDER <= GOALLOC_MAX_PAGE_ORDER);
 static_assert(GOALLOC_CHUNK_PAGES <= U16_MAX);
@@ -241,6 +244,8 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 		spin_lock_irqsave(&goalloc_heap.lock, flags);
 		ch = heap_find(pool, npages, align, node, &first);
 		if (ch) {
+			if (ch == pool->idle)
+				pool->idle = NULL;
 			if (!user && ch->nfree == ch->npages)
 				goalloc_heap.pages_idle -= ch->npages;
 			bitmap_set(ch->used, first, npages);
@@ -293,6 +298,7 @@ void goalloc_pool_init(struct goalloc_pool *pool, struct mem_cgroup *memcg)
 	INIT_LIST_HEAD(&pool->chunks);
 	pool->memcg = memcg;
 	pool->pages_held = 0;
+	pool->idle = NULL;
 }
 
 /* Take an idle chunk out of its pool and the heap; the caller frees it. */
@@ -358,10 +364,15 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 	chunk_summarise(ch);
 	goalloc_heap.pages_inuse -= s->npages;
 	idle = ch->nfree == ch->npages;
-	if (idle && user)
-		chunk_unlink(ch, &victims);
-	else if (idle)
+	if (idle && user) {
+		/* Keep one small idle chunk; a second idle one makes room. */
+		if (!ch->pool->idle && ch->order <= GOALLOC_POOL_KEEP_ORDER)
+			ch->pool->idle = ch;
+		else
+			chunk_unlink(ch, &victims);
+	} else if (idle) {
 		goalloc_heap.pages_idle += ch->npages;
+	}
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
 	kfree_rcu(s, rcu);
 	if (user)
@@ -370,6 +381,24 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 		goalloc_scavenger_kick();
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_free_span);
+
+/**
+ * goalloc_pool_release() - give a user pool's kept idle chunk back
+ * @pool: the pool
+ */
+void goalloc_pool_release(struct goalloc_pool *pool)
+{
+	unsigned long flags;
+	LIST_HEAD(victims);
+
+	spin_lock_irqsave(&goalloc_heap.lock, flags);
+	if (pool->idle) {
+		chunk_unlink(pool->idle, &victims);
+		pool->idle = NULL;
+	}
+	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+	chunks_free(&victims);
+}
 
 /**
  * goalloc_heap_release() - return the kernel pool's idle chunks to the buddy

@@ -66,6 +66,8 @@ struct mem_cgroup;
  * @memcg: the memory cgroup charged for the pool's pages, or NULL for the
  *	kernel's pool (no charge).  The pool holds a reference.
  * @pages_held: heap pages in the pool's chunks (under goalloc_heap.lock)
+ * @idle: a user pool's one idle chunk kept for reuse, or NULL (under
+ *	goalloc_heap.lock); goalloc_pool_release() gives it back
  *
  * The kernel's callers share goalloc_heap.kernel: its chunks are as large
  * as the buddy allocator gives (4 MiB) and idle ones are kept for the
@@ -73,12 +75,15 @@ struct mem_cgroup;
  * pages are charged to its memory cgroup and to no one else: its chunks are
  * just large enough for the span that needed them, charged with
  * __GFP_ACCOUNT, and returned to the buddy allocator as soon as they are
- * idle.
+ * idle, but for one small chunk kept so that a program allocating and
+ * freeing one object at a time does not go to the buddy allocator (and the
+ * memcg) every time.
  */
 struct goalloc_pool {
 	struct list_head chunks;
 	struct mem_cgroup *memcg;
 	unsigned long pages_held;
+	struct goalloc_chunk *idle;
 };
 
 /**
@@ -134,6 +139,7 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 					     unsigned int npages, unsigned int align, int node,
 					     enum goalloc_span_state state, gfp_t gfp);
 void goalloc_pool_init(struct goalloc_pool *pool, struct mem_cgroup *memcg);
+void goalloc_pool_release(struct goalloc_pool *pool);
 void goalloc_heap_free_span(struct goalloc_span *s);
 unsigned long goalloc_heap_release(unsigned long keep_pages);
 

@@ -11,7 +11,8 @@
  * the class's spans with free slots, as mcentral does; frees are recorded in
  * the span's free bitmap and folded in by the sweep when the span runs dry.
  * A span left empty is unmapped from every process and goes back to the heap
- * at once; a reset does the same for all of them.
+ * at once; a reset does the same for all of them.  (The pool keeps one small
+ * idle chunk charged for reuse until the reset or the arena's end.)
  *
  * Everything runs in process context under the arena's mutex: an arena is
  * not a fast path shared by CPUs, it is a batch interface.
@@ -318,6 +319,7 @@ void goalloc_uarena_reset(struct goalloc_uarena *ua)
 {
 	mutex_lock(&ua->lock);
 	release_all(ua, true);
+	goalloc_pool_release(&ua->pool);
 	ua->nreset++;
 	mutex_unlock(&ua->lock);
 }
@@ -331,7 +333,8 @@ void goalloc_uarena_destroy(struct goalloc_uarena *ua)
 	mutex_lock(&ua->lock);
 	release_all(ua, false);
 	mutex_unlock(&ua->lock);
-	/* Every chunk of a user pool goes back as soon as it is idle. */
+	goalloc_pool_release(&ua->pool);
+	/* Every other chunk of a user pool went back as soon as it was idle. */
 	WARN_ON_ONCE(ua->pool.pages_held);
 	mem_cgroup_put(ua->pool.memcg);
 	xa_destroy(&ua->spans);
