@@ -163,6 +163,9 @@ static long ioc_setup(struct goalloc_uarena *ua, void __user *uarg)
 		return err;
 	if (a.flags)
 		return -EINVAL;
+	/* The result must be deliverable before the cap changes. */
+	if (put_arg(uarg, &a, sizeof(a), argsz))
+		return -EFAULT;
 	err = goalloc_uarena_setup(ua, &a.max_size);
 	if (err)
 		return err;
@@ -221,6 +224,9 @@ static long ioc_free(struct goalloc_uarena *ua, void __user *uarg)
 		return -EINVAL;
 	if (a.count > GOALLOC_MAX_BATCH)
 		return -E2BIG;
+	/* @nfreed must be deliverable before anything is freed. */
+	if (put_arg(uarg, &a, sizeof(a), argsz))
+		return -EFAULT;
 	ures = u64_to_user_ptr(a.results);
 	if (a.results && clear_user(ures, a.count * sizeof(s32)))
 		return -EFAULT;

@@ -255,9 +255,19 @@ int goalloc_uarena_alloc(struct goalloc_uarena *ua, u64 size, u32 count, bool ze
 		if (err)
 			break;
 	}
-	if (err) {
+	if (err && i) {
+		unsigned int cls = size <= GOALLOC_MAX_SMALL ? goalloc_size_class(size) : 0;
+		unsigned int spc = cls << 1 | 1;
+		u32 n = i;
+
 		while (i--)
 			WARN_ON_ONCE(free_one(ua, offsets[i]));
+		/* Nothing happened, as far as the counters can tell either. */
+		ua->nalloc -= n;
+		ua->nfree -= n;
+		atomic_long_sub(n, &goalloc_central[spc].nmalloc);
+		atomic_long_sub(n, &goalloc_central[spc].nfree);
+		atomic_long_sub(n * size, &goalloc_central[spc].requested);
 	}
 	mutex_unlock(&ua->lock);
 	return err;
