@@ -24,7 +24,7 @@
 #include "mheap.h"
 
 /* The largest idle chunk a user pool keeps: 16 KiB, two heap pages. */
-#define GOALLOC_POOL_KEEP_ORDER	2
+#define GOALLOC_POOL_KEEP_PAGES	2
 
 /* Buddy blocks up to the chunk size exist on every supported kernel. */
 static_assert(GOALLOC_CHUNK_ORDER <= GOALLOC_MAX_PAGE_ORDER);
@@ -101,6 +101,19 @@ static struct goalloc_chunk *heap_find(struct goalloc_pool *pool, unsigned int n
 	return NULL;
 }
 
+/* Free a block of 2^@order pages, or the first @nr of it if it was split. */
+static void block_free(struct page *page, unsigned int order, unsigned long nr)
+{
+	unsigned long i;
+
+	if (nr == (1UL << order)) {
+		__free_pages(page, order);
+		return;
+	}
+	for (i = 0; i < nr; i++)
+		__free_page(page + i);
+}
+
 /*
  * Add a chunk able to hold @npages to @pool.  The kernel's pool tries the
  * full chunk order first and falls back to smaller blocks down to the
@@ -116,8 +129,9 @@ static int heap_grow(struct goalloc_pool *pool, unsigned int npages, int node, g
 	struct goalloc_heap_arena *a = NULL, *spare;
 	struct mem_cgroup *old_memcg = NULL;
 	struct goalloc_chunk *ch;
+	unsigned long need_pages = (unsigned long)npages * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
+	unsigned long flags, idx, i, nr_pages;
 	struct page *page = NULL;
-	unsigned long flags, idx;
 	unsigned int order;
 
 	if (user) {
@@ -147,6 +161,19 @@ static int heap_grow(struct goalloc_pool *pool, unsigned int npages, int node, g
 		return -ENOMEM;
 	}
 
+	/*
+	 * A user pool pays for what it uses: the block is split into single
+	 * pages and the tail beyond the span's need goes straight back.
+	 */
+	if (user && need_pages < (1UL << order)) {
+		split_page(page, order);
+		for (i = need_pages; i < (1UL << order); i++)
+			__free_page(page + i);
+		nr_pages = need_pages;
+	} else {
+		nr_pages = 1UL << order;
+	}
+
 	ch = kzalloc(sizeof(*ch), meta);
 	/* The span map is shared: not the user's to pay for. */
 	spare = kzalloc(sizeof(*spare), meta & ~__GFP_ACCOUNT);
@@ -161,11 +188,11 @@ static int heap_grow(struct goalloc_pool *pool, unsigned int npages, int node, g
 	ch->base = (unsigned long)page_address(page);
 	ch->order = order;
 	ch->nid = page_to_nid(page);
-	ch->npages = (PAGE_SIZE << order) / GOALLOC_PAGE_SIZE;
+	ch->npages = nr_pages * PAGE_SIZE / GOALLOC_PAGE_SIZE;
 	ch->nfree = ch->npages;
 	ch->max_run = ch->npages;
 	/* Free heap memory is poisoned; slots are unpoisoned as handed out. */
-	goalloc_kasan_poison((void *)ch->base, PAGE_SIZE << order);
+	goalloc_kasan_poison((void *)ch->base, nr_pages * PAGE_SIZE);
 
 	idx = __pa(ch->base) >> GOALLOC_CHUNK_SHIFT;
 	if (idx >= goalloc_heap.narenas) {
@@ -199,7 +226,8 @@ static int heap_grow(struct goalloc_pool *pool, unsigned int npages, int node, g
 fail:
 	kfree(spare);
 	kfree(ch);
-	__free_pages(page, order);
+	goalloc_kasan_unpoison(page_address(page), nr_pages * PAGE_SIZE);
+	block_free(page, order, nr_pages);
 	return -ENOMEM;
 }
 
@@ -329,10 +357,12 @@ static unsigned long chunks_free(struct list_head *victims)
 	unsigned long released = 0;
 
 	list_for_each_entry_safe(ch, tmp, victims, list) {
-		released += 1UL << ch->order;
+		unsigned long nr = (unsigned long)ch->npages * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
+
+		released += nr;
 		/* The page allocator tracks its own poison from here on. */
-		goalloc_kasan_unpoison((void *)ch->base, PAGE_SIZE << ch->order);
-		__free_pages(ch->page, ch->order);
+		goalloc_kasan_unpoison((void *)ch->base, nr * PAGE_SIZE);
+		block_free(ch->page, ch->order, nr);
 		kfree(ch);
 	}
 	return released;
@@ -366,7 +396,7 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 	idle = ch->nfree == ch->npages;
 	if (idle && user) {
 		/* Keep one small idle chunk; a second idle one makes room. */
-		if (!ch->pool->idle && ch->order <= GOALLOC_POOL_KEEP_ORDER)
+		if (!ch->pool->idle && ch->npages <= GOALLOC_POOL_KEEP_PAGES)
 			ch->pool->idle = ch;
 		else
 			chunk_unlink(ch, &victims);

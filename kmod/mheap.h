@@ -36,7 +36,8 @@
  * @pool: the pool the chunk belongs to
  * @base: address of the first byte
  * @page: the first struct page, for __free_pages()
- * @order: buddy order of the block
+ * @order: buddy order of the block; a user pool's block may have been split
+ *	and cut to its first @npages heap pages
  * @nid: NUMA node of the pages
  * @npages: heap pages in the chunk
  * @nfree: heap pages not in any span
@@ -73,7 +74,7 @@ struct mem_cgroup;
  * as the buddy allocator gives (4 MiB) and idle ones are kept for the
  * scavenger to release.  A user arena has a pool of its own, so that its
  * pages are charged to its memory cgroup and to no one else: its chunks are
- * just large enough for the span that needed them, charged with
+ * exactly as large as the span that needed them, charged with
  * __GFP_ACCOUNT, and returned to the buddy allocator as soon as they are
  * idle, but for one small chunk kept so that a program allocating and
  * freeing one object at a time does not go to the buddy allocator (and the

@@ -46,9 +46,8 @@
  *	the module's default (parameter user_max_bytes).  Out: the cap in
  *	effect.  Offsets and mappings lie below it, and the arena's spans
  *	never hold more memory than it: allocations past it fail with ENOMEM.
- *	(The pages charged, bytes_charged, may exceed the spans' bytes by the
- *	rounding of the arena's chunks to power-of-two blocks, and by one idle
- *	block of at most 16 KiB kept for reuse until a reset.)
+ *	(The pages charged, bytes_charged, may exceed the spans' bytes by one
+ *	idle block of at most 16 KiB kept for reuse until a reset.)
  *
  * Only an arena that holds no memory and has no mapping can be set up:
  * EBUSY otherwise.  EINVAL for a cap above the default.
