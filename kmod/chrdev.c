@@ -176,6 +176,7 @@ static long ioc_alloc(struct goalloc_uarena *ua, void __user *uarg)
 {
 	struct goalloc_alloc a;
 	void __user *uoffs;
+	unsigned long gen;
 	u64 *offs;
 	u32 argsz;
 	int err;
@@ -196,10 +197,11 @@ static long ioc_alloc(struct goalloc_uarena *ua, void __user *uarg)
 	offs = kvmalloc_array(a.count, sizeof(u64), GFP_KERNEL_ACCOUNT);
 	if (!offs)
 		return -ENOMEM;
-	err = goalloc_uarena_alloc(ua, a.size, a.count, a.flags & GOALLOC_ALLOC_ZERO, offs);
+	err = goalloc_uarena_alloc(ua, a.size, a.count, a.flags & GOALLOC_ALLOC_ZERO, offs,
+				   &gen);
 	if (!err && copy_to_user(uoffs, offs, a.count * sizeof(u64))) {
 		/* Unmapped under us: all or nothing still holds. */
-		goalloc_uarena_free(ua, a.count, offs, NULL);
+		goalloc_uarena_undo(ua, gen, a.count, offs);
 		err = -EFAULT;
 	}
 	kvfree(offs);

@@ -237,6 +237,7 @@ static int free_one(struct goalloc_uarena *ua, u64 off)
  * @count: objects
  * @zero: zero every object, not only fresh memory
  * @offsets: filled with the objects' offsets
+ * @gen: set to the arena's reset generation, for goalloc_uarena_undo()
  *
  * All or nothing.
  *
@@ -244,12 +245,13 @@ static int free_one(struct goalloc_uarena *ua, u64 off)
  * allocated.
  */
 int goalloc_uarena_alloc(struct goalloc_uarena *ua, u64 size, u32 count, bool zero,
-			 u64 *offsets)
+			 u64 *offsets, unsigned long *gen)
 {
 	int err = 0;
 	u32 i;
 
 	mutex_lock(&ua->lock);
+	*gen = ua->nreset;
 	for (i = 0; i < count; i++) {
 		err = alloc_one(ua, size, zero, &offsets[i]);
 		if (err)
@@ -271,6 +273,29 @@ int goalloc_uarena_alloc(struct goalloc_uarena *ua, u64 size, u32 count, bool ze
 	}
 	mutex_unlock(&ua->lock);
 	return err;
+}
+
+/**
+ * goalloc_uarena_undo() - take back a batch the caller could not deliver
+ * @ua: the arena
+ * @gen: goalloc_uarena_gen() when the batch was allocated
+ * @count: objects
+ * @offsets: their offsets
+ *
+ * Nothing is freed if the arena was reset since: its objects are gone
+ * already, and the offsets may now be someone else's.
+ */
+void goalloc_uarena_undo(struct goalloc_uarena *ua, unsigned long gen, u32 count,
+			 const u64 *offsets)
+{
+	u32 i;
+
+	mutex_lock(&ua->lock);
+	if (ua->nreset == gen) {
+		for (i = 0; i < count; i++)
+			WARN_ON_ONCE(free_one(ua, offsets[i]));
+	}
+	mutex_unlock(&ua->lock);
 }
 
 /**

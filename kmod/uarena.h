@@ -40,7 +40,7 @@ struct goalloc_stats;
  * @nspans: spans
  * @nalloc: objects allocated, ever
  * @nfree: objects freed one by one, ever
- * @nreset: resets, ever
+ * @nreset: resets, ever; also the generation goalloc_uarena_undo() checks
  * @nmaps: live mappings (VMAs) of the arena; atomic, as VMAs are copied and
  *	split where the arena's mutex cannot be taken
  *
@@ -71,7 +71,9 @@ struct goalloc_uarena *goalloc_uarena_create(struct address_space *mapping);
 void goalloc_uarena_destroy(struct goalloc_uarena *ua);
 int goalloc_uarena_setup(struct goalloc_uarena *ua, u64 *max_size);
 int goalloc_uarena_alloc(struct goalloc_uarena *ua, u64 size, u32 count, bool zero,
-			 u64 *offsets);
+			 u64 *offsets, unsigned long *gen);
+void goalloc_uarena_undo(struct goalloc_uarena *ua, unsigned long gen, u32 count,
+			 const u64 *offsets);
 u32 goalloc_uarena_free(struct goalloc_uarena *ua, u32 count, const u64 *offsets,
 			s32 *results);
 void goalloc_uarena_reset(struct goalloc_uarena *ua);

@@ -10,7 +10,7 @@ cd "$GOALLOC_TOP"
 tools/install-deps.sh
 k=$(qemu/kernel.sh debug)
 build_modules "$k" build/debug
-build_libgoalloc build/libgoalloc
+build_libgoalloc "$GOALLOC_TOP/build/libgoalloc"
 qemu/mkinitramfs.sh build/demo-root build/demo.cpio.gz -- build/debug/kmod/goalloc.ko \
 	build/debug/kunit/goalloc_test.ko -- -- build/libgoalloc/goallocstat \
 	build/libgoalloc/arena-demo

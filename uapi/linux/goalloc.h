@@ -11,7 +11,8 @@
  * Every ioctl argument begins with @argsz, the size of the structure the
  * caller knows (set it to sizeof).  Newer kernels accept older, shorter
  * structures (missing fields read as zero); older kernels accept newer,
- * longer ones only if the fields they do not know are zero (else E2BIG).
+ * longer ones only if the fields they do not know are zero (else E2BIG),
+ * and never longer than 4096 bytes (E2BIG).
  * Pointers are passed as __u64 so 32-bit and 64-bit callers share one
  * layout.  Unknown ioctls fail with ENOTTY, unknown flags and an @argsz
  * below the first version's size with EINVAL, unreadable or unwritable
@@ -19,9 +20,11 @@
  *
  * mmap: MAP_SHARED only (EINVAL otherwise); PROT_EXEC is refused (EPERM),
  * and so is a later mprotect() to it; the range (file offset + length) must
- * lie within the arena's cap (EINVAL).  A page of the mapping that holds no
- * allocated span raises SIGBUS when touched.  The arena lives until its last
- * file descriptor is closed and its last mapping is gone.
+ * lie within the arena's cap (EINVAL); a mapping cannot grow with mremap()
+ * (refused, EFAULT, as for any VM_DONTEXPAND mapping).  A page of the
+ * mapping that holds no allocated span raises SIGBUS when touched.  The
+ * arena lives until its last file descriptor is closed and its last
+ * mapping is gone.
  */
 #ifndef _UAPI_LINUX_GOALLOC_H
 #define _UAPI_LINUX_GOALLOC_H
