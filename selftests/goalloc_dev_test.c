@@ -1531,7 +1531,7 @@ struct cg_report {
 TEST_F_TIMEOUT(memcg, charge, 60)
 {
 	struct cg_report r[4];
-	__u64 base = 0, peak = 0, after_reset, after_close;
+	__u64 base = 0, peak = 0, after_reset = 0, after_close = 0;
 	int up[2], down[2], status, i;
 	char go = 'g';
 
@@ -1611,6 +1611,13 @@ TEST_F_TIMEOUT(memcg, charge, 60)
 				TH_LOG("memory.current %llu after close, %llu before the arena",
 				       (unsigned long long)after_close, (unsigned long long)base);
 			break;
+		}
+		if (i == 3) {
+			/* The record the closing notes quote. */
+			TH_LOG("memory.current: %llu before, %llu with %llu charged, %llu after reset, %llu after close",
+			       (unsigned long long)base, (unsigned long long)peak,
+			       (unsigned long long)r[1].st.bytes_charged,
+			       (unsigned long long)after_reset, (unsigned long long)after_close);
 		}
 		ASSERT_EQ(1, write(down[1], &go, 1));
 	}
