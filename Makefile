@@ -7,6 +7,8 @@
 #   make check           every test: KUnit under UML and QEMU, selftests,
 #                        stock-kernel insmod, checkpatch, sparse, harness tests
 #   make run             the demo: boot a VM, load goalloc, show it working
+#   make bench           goalloc against SLUB under UML and QEMU TCG; reports in
+#                        results/bench/ (never part of "make check")
 #   make kunit-uml | kunit-qemu | selftests | kasan-negative | stock | lint |
 #        harness-test    one part of "make check"
 #   make clean           remove everything the build made in this tree
@@ -35,9 +37,12 @@ kunit-uml kunit-qemu selftests kasan-negative stock lint harness-test dkms:
 run:
 	tools/demo.sh
 
+bench:
+	tools/bench.sh
+
 clean:
 	rm -rf build results
-	find kmod kunit \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+	find kmod kunit bench \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
 		-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.a' \
 		-o -name modules.order \) -delete
 	rm -f Module.symvers modules.order .*.cmd .module-common.o
@@ -45,4 +50,4 @@ clean:
 	$(MAKE) -s -C libgoalloc clean
 
 .PHONY: all modules sizeclasses check kunit-uml kunit-qemu selftests kasan-negative stock \
-	lint harness-test dkms run clean
+	lint harness-test dkms run bench clean

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of every goalloc test guest, QEMU or UML.  The kernel command line
-# passes (as environment) GA_RUNNER=qemu|uml and GA_MODE=test|demo|insmod.
+# passes (as environment) GA_RUNNER=qemu|uml and GA_MODE=test|demo|bench|insmod.
 #
 # Structured output goes to the results channel ($R: the second serial port
 # under QEMU, a file on the hostfs root under UML) between GA-* markers that
@@ -128,6 +128,22 @@ demo)
 			goallocstat >&3 2>&1
 		fi
 		say "GA-DEMO-END"
+	}
+	unload_all
+	;;
+bench)
+	# make bench: goalloc_bench.ko runs at load; its parameters come from
+	# /goalloc/bench.args.  Its results go out whole, then the userspace
+	# benchmark if one was staged.
+	args=$(cat $D/bench.args 2>/dev/null)
+	load goalloc && {
+		insmod "$D/modules/goalloc_bench.ko" $args
+		rc=$?
+		say "GA-MODULE load goalloc_bench rc=$rc"
+		[ $rc = 0 ] && loaded="goalloc_bench $loaded"
+		say "GA-BENCH-BEGIN"
+		cat /sys/kernel/debug/goalloc_bench/results >&3
+		say "GA-BENCH-END"
 	}
 	unload_all
 	;;

@@ -46,7 +46,7 @@ build_modules() {
 	grep -q '^CONFIG_UML=y' "$kdir/.config" 2>/dev/null && arch=(ARCH=um)
 	mkdir -p "$out"
 	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-		"$GOALLOC_TOP/Kbuild" "$GOALLOC_TOP/kmod" "$GOALLOC_TOP/kunit" \
+		"$GOALLOC_TOP/Kbuild" "$GOALLOC_TOP/kmod" "$GOALLOC_TOP/kunit" "$GOALLOC_TOP/bench" \
 		"$GOALLOC_TOP/uapi" "$out/"
 	if ! make -C "$kdir" M="$out" "${arch[@]}" W=1 modules >"$out/build.log" 2>&1; then
 		cat "$out/build.log" >&2

@@ -161,7 +161,7 @@ do_lint() {
 	local k src files log=$RES/lint
 	mkdir -p "$log"
 	src=$(ksrc)
-	files=$(git ls-files --cached --others --exclude-standard 'kmod/*.[ch]' 'kunit/*.[ch]' 'uapi/*.h' | grep -v '^kmod/compat.h$')
+	files=$(git ls-files --cached --others --exclude-standard 'kmod/*.[ch]' 'kunit/*.[ch]' 'bench/*.[ch]' 'uapi/*.h' | grep -v '^kmod/compat.h$')
 	# compat.h defines the pre-6.2 stand-in for EXPORT_SYMBOL_IF_KUNIT, which
 	# checkpatch takes for a misplaced export: those two checks are off for
 	# that one file only.
@@ -177,7 +177,7 @@ do_lint() {
 	k=$(qemu/kernel.sh debug) || { bad lint "debug kernel build"; return; }
 	mkdir -p "$BUILD/sparse"
 	rsync -a --delete "$GOALLOC_TOP/Kbuild" "$GOALLOC_TOP/kmod" "$GOALLOC_TOP/kunit" \
-		"$GOALLOC_TOP/uapi" "$BUILD/sparse/"
+		"$GOALLOC_TOP/bench" "$GOALLOC_TOP/uapi" "$BUILD/sparse/"
 	make -C "$k" M="$BUILD/sparse" C=2 CHECK="sparse" modules >"$log/sparse.log" 2>&1
 	if grep -E '(warning|error):' "$log/sparse.log"; then
 		bad lint "sparse (make C=2)"

@@ -5,9 +5,11 @@
 # Idempotent: does nothing when every package is already present.  As root it
 # runs apt-get; otherwise it names the missing packages and exits 1.
 #
-# Usage: tools/install-deps.sh [--stock]
+# Usage: tools/install-deps.sh [--stock] [--bench]
 #   --stock  also install Debian's stock 6.12 kernel image and the 6.12 and 6.1
 #            headers (for the "insmod on a distro kernel" checks).
+#   --bench  also what "make bench" needs: gnuplot for the plots, g++ and
+#            Boost (Boost.Interprocess, the userspace comparison).
 set -euo pipefail
 
 base=(build-essential bc bison flex cpio kmod xz-utils libelf-dev libssl-dev
@@ -16,7 +18,13 @@ base=(build-essential bc bison flex cpio kmod xz-utils libelf-dev libssl-dev
 
 want=("${base[@]}")
 stock=0
-[ "${1:-}" = "--stock" ] && stock=1
+for a in "$@"; do
+	case "$a" in
+	--stock) stock=1 ;;
+	--bench) want+=(gnuplot-nox g++ libboost-dev) ;;
+	*) echo "goalloc: install-deps: unknown option $a" >&2; exit 2 ;;
+	esac
+done
 
 need_update() {
 	# apt lists are empty on a fresh image: apt-cache would find nothing.

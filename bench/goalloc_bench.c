@@ -1,0 +1,794 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * goalloc_bench: goalloc against SLUB in the same boot.
+ *
+ * Loading the module runs the benchmarks chosen by its parameters and keeps
+ * the raw results in /sys/kernel/debug/goalloc_bench/results, one CSV row
+ * per measurement:
+ *
+ *   test,variant,size,alloc,round,ns_per_op,cycles_per_op
+ *
+ * alloc is goalloc, kmalloc, or cache (a kmem_cache of the size created
+ * with SLAB_NO_MERGE, so SLUB cannot share it with another cache).  Each
+ * round runs every allocator once, in an order that rotates from round to
+ * round, so slow drifts of the machine hit all of them alike.  The
+ * calibration rows (test "calib") price the primitives the allocators are
+ * built from.  tools/bench.sh turns the rows into medians and ratios.
+ *
+ * Parameters: tests= (comma list: calib,pair,nthenn,bulk,remote,random,
+ * scaling; default all), sizes= (comma list of bytes), rounds=, iters=
+ * (operations per measurement for the loops), par_sizes= (the sizes of
+ * the multi-CPU tests).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/irqflags.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/prandom.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/string.h>
+#include <linux/timex.h>
+#include <linux/utsname.h>
+#include <linux/vmalloc.h>
+
+#include "goalloc.h"
+
+static char *tests = "calib,pair,nthenn,bulk,remote,random,scaling";
+module_param(tests, charp, 0444);
+MODULE_PARM_DESC(tests, "Benchmarks to run (comma list)");
+
+/* Powers of two 8..32768 with 96 and 192, then sizes between classes. */
+#define BENCH_SIZES \
+	"8,16,32,64,96,128,192,256,512,1024,2048,4096,8192,16384,32768,65,200,300,513,1100,4097,9000"
+static char *sizes = BENCH_SIZES;
+module_param(sizes, charp, 0444);
+MODULE_PARM_DESC(sizes, "Object sizes of the single-CPU tests (comma list)");
+
+static char *par_sizes = "64,256,1024";
+module_param(par_sizes, charp, 0444);
+MODULE_PARM_DESC(par_sizes, "Object sizes of the remote-free and scaling tests");
+
+static unsigned int rounds = 5;
+module_param(rounds, uint, 0444);
+MODULE_PARM_DESC(rounds, "Interleaved A/B rounds per measurement (>= 1)");
+
+static unsigned int iters = 20000;
+module_param(iters, uint, 0444);
+MODULE_PARM_DESC(iters, "Operations per measurement");
+
+#define MAX_SIZES	32
+#define RANDOM_LIVE	100000
+#define RANDOM_MIN	8
+#define RANDOM_MAX	4096
+#define RING_SIZE	1024
+/* The scaling test uses CPUs below this number. */
+#define BENCH_MAX_CPUS	256
+
+enum allocator { A_GOALLOC, A_KMALLOC, A_CACHE, NR_ALLOC };
+
+static const char *const alloc_name[NR_ALLOC] = { "goalloc", "kmalloc", "cache" };
+
+/* The results, as text; read through debugfs once the run is over. */
+static char *out;
+static size_t out_len, out_size;
+static struct dentry *bench_dir;
+
+static __printf(1, 2) void emit(const char *fmt, ...)
+{
+	va_list args;
+	int n;
+
+	if (!out)
+		return;
+	va_start(args, fmt);
+	n = vsnprintf(out + out_len, out_size - out_len, fmt, args);
+	va_end(args);
+	if (n > 0 && out_len + n < out_size)
+		out_len += n;
+	else
+		out_len = out_size - 1;
+}
+
+static void row(const char *test, const char *variant, unsigned int size, const char *alloc,
+		unsigned int round, u64 ns, u64 cycles, unsigned long ops)
+{
+	/* ns and cycles per operation, with two decimals. */
+	u64 nsx = div64_u64(ns * 100, ops), cyx = div64_u64(cycles * 100, ops);
+
+	emit("%s,%s,%u,%s,%u,%llu.%02llu,%llu.%02llu\n", test, variant, size, alloc, round,
+	     nsx / 100, nsx % 100, cyx / 100, cyx % 100);
+}
+
+/* One allocator of one size. */
+struct allocator_ops {
+	enum allocator which;
+	unsigned int size;
+	struct kmem_cache *cache;
+};
+
+static __always_inline void *a_alloc(const struct allocator_ops *a)
+{
+	switch (a->which) {
+	case A_GOALLOC:
+		return goalloc_alloc(a->size, GFP_KERNEL);
+	case A_KMALLOC:
+		return kmalloc(a->size, GFP_KERNEL);
+	default:
+		return kmem_cache_alloc(a->cache, GFP_KERNEL);
+	}
+}
+
+static __always_inline void a_free(const struct allocator_ops *a, void *p)
+{
+	switch (a->which) {
+	case A_GOALLOC:
+		goalloc_free(p);
+		break;
+	case A_KMALLOC:
+		kfree(p);
+		break;
+	default:
+		kmem_cache_free(a->cache, p);
+		break;
+	}
+}
+
+#ifndef SLAB_NO_MERGE
+static void noop_ctor(void *p)
+{
+}
+#endif
+
+/* A cache SLUB will not merge with another: SLAB_NO_MERGE, or a ctor before 6.5. */
+static struct kmem_cache *make_cache(unsigned int size)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "goalloc_bench_%u", size);
+#ifdef SLAB_NO_MERGE
+	return kmem_cache_create(name, size, 0, SLAB_NO_MERGE, NULL);
+#else
+	return kmem_cache_create(name, size, 0, 0, noop_ctor);
+#endif
+}
+
+struct timing {
+	ktime_t t0;
+	cycles_t c0;
+};
+
+static __always_inline void t_start(struct timing *t)
+{
+	t->c0 = get_cycles();
+	t->t0 = ktime_get();
+}
+
+static __always_inline void t_stop(struct timing *t, u64 *ns, u64 *cycles)
+{
+	*ns = ktime_to_ns(ktime_sub(ktime_get(), t->t0));
+	*cycles = get_cycles() - t->c0;
+}
+
+/* ---- calibration ---- */
+
+static DEFINE_PER_CPU(unsigned long, calib_pcpu);
+
+static void bench_calib(unsigned int round)
+{
+	unsigned long flags, n = iters * 10UL, i;
+	atomic_t at = ATOMIC_INIT(0);
+	struct timing t;
+	u64 ns, cy;
+
+	t_start(&t);
+	for (i = 0; i < n; i++)
+		barrier();
+	t_stop(&t, &ns, &cy);
+	row("calib", "empty_loop", 0, "-", round, ns, cy, n);
+
+	t_start(&t);
+	for (i = 0; i < n; i++) {
+		preempt_disable();
+		barrier();
+		preempt_enable();
+	}
+	t_stop(&t, &ns, &cy);
+	row("calib", "preempt_disable_enable", 0, "-", round, ns, cy, n);
+
+	t_start(&t);
+	for (i = 0; i < n; i++) {
+		local_irq_save(flags);
+		barrier();
+		local_irq_restore(flags);
+	}
+	t_stop(&t, &ns, &cy);
+	row("calib", "local_irq_save_restore", 0, "-", round, ns, cy, n);
+
+	t_start(&t);
+	for (i = 0; i < n; i++)
+		this_cpu_cmpxchg(calib_pcpu, i, i + 1);
+	t_stop(&t, &ns, &cy);
+	row("calib", "this_cpu_cmpxchg", 0, "-", round, ns, cy, n);
+
+	t_start(&t);
+	for (i = 0; i < n; i++)
+		atomic_inc(&at);
+	t_stop(&t, &ns, &cy);
+	row("calib", "atomic_inc", 0, "-", round, ns, cy, n);
+}
+
+/* ---- single-CPU patterns ---- */
+
+static void **ptrs;
+#define MAX_N	10000
+/* The N of the N-then-N test, and a fixed shuffled order of 0..N-1 for each. */
+static const unsigned int nthenn_n[] = { 32, 256, MAX_N };
+static unsigned int *perm[ARRAY_SIZE(nthenn_n)];
+
+/* alloc+free pairs: the fast path reusing the same slot. */
+static void run_pair(const struct allocator_ops *a, unsigned int round)
+{
+	struct timing t;
+	unsigned int i;
+	u64 ns, cy;
+
+	t_start(&t);
+	for (i = 0; i < iters; i++) {
+		void *p = a_alloc(a);
+
+		if (unlikely(!p))
+			return;
+		/* The object is used, as any caller's would be. */
+		WRITE_ONCE(*(char *)p, 1);
+		a_free(a, p);
+	}
+	t_stop(&t, &ns, &cy);
+	row("pair", "-", a->size, alloc_name[a->which], round, ns, cy, iters);
+}
+
+/* N allocations, then N frees in order or shuffled; ns per object (alloc + free). */
+static void run_nthenn(const struct allocator_ops *a, unsigned int which, bool shuffled,
+		       unsigned int round)
+{
+	unsigned int n = nthenn_n[which], reps = max(1U, iters / n), r, i;
+	const unsigned int *order = perm[which];
+	struct timing t;
+	char variant[24];
+	u64 ns, cy;
+
+	t_start(&t);
+	for (r = 0; r < reps; r++) {
+		for (i = 0; i < n; i++) {
+			ptrs[i] = a_alloc(a);
+			if (unlikely(!ptrs[i]))
+				goto oom;
+			WRITE_ONCE(*(char *)ptrs[i], 1);
+		}
+		if (shuffled) {
+			for (i = 0; i < n; i++)
+				a_free(a, ptrs[order[i]]);
+		} else {
+			for (i = 0; i < n; i++)
+				a_free(a, ptrs[i]);
+		}
+	}
+	t_stop(&t, &ns, &cy);
+	snprintf(variant, sizeof(variant), "n%u_%s", n, shuffled ? "shuffled" : "inorder");
+	row("nthenn", variant, a->size, alloc_name[a->which], round, ns, cy,
+	    (unsigned long)reps * n);
+	return;
+oom:
+	while (i--)
+		a_free(a, ptrs[i]);
+}
+
+/* Bulk: goalloc's bulk calls against kmem_cache_{alloc,free}_bulk. */
+static void run_bulk(const struct allocator_ops *a, unsigned int n, unsigned int round)
+{
+	unsigned int reps = max(1U, iters / n), r, i;
+	struct timing t;
+	char variant[16];
+	u64 ns, cy;
+
+	t_start(&t);
+	for (r = 0; r < reps; r++) {
+		if (a->which == A_GOALLOC) {
+			if (goalloc_alloc_bulk(a->size, GFP_KERNEL, n, ptrs) != n)
+				return;
+			for (i = 0; i < n; i++)
+				WRITE_ONCE(*(char *)ptrs[i], 1);
+			goalloc_free_bulk(n, ptrs);
+		} else {
+			if (kmem_cache_alloc_bulk(a->cache, GFP_KERNEL, n, ptrs) != n)
+				return;
+			for (i = 0; i < n; i++)
+				WRITE_ONCE(*(char *)ptrs[i], 1);
+			kmem_cache_free_bulk(a->cache, n, ptrs);
+		}
+	}
+	t_stop(&t, &ns, &cy);
+	snprintf(variant, sizeof(variant), "n%u", n);
+	row("bulk", variant, a->size, alloc_name[a->which], round, ns, cy,
+	    (unsigned long)reps * n);
+}
+
+/* Random sizes, log-uniform in [8, 4096], over a live set of 100k objects. */
+static u32 *rnd_sizes;
+
+static void *r_alloc(enum allocator which, size_t size)
+{
+	return which == A_GOALLOC ? goalloc_alloc(size, GFP_KERNEL) : kmalloc(size, GFP_KERNEL);
+}
+
+static void r_free(enum allocator which, void *p)
+{
+	if (which == A_GOALLOC)
+		goalloc_free(p);
+	else
+		kfree(p);
+}
+
+static void run_random(enum allocator which, unsigned int round)
+{
+	struct rnd_state rs;
+	unsigned int i, k, nops = iters * 5;
+	struct timing t;
+	void **live;
+	u64 ns, cy;
+
+	live = vzalloc(array_size(RANDOM_LIVE, sizeof(*live)));
+	if (!live)
+		return;
+	prandom_seed_state(&rs, 42);
+	for (i = 0; i < RANDOM_LIVE; i++)
+		live[i] = r_alloc(which, rnd_sizes[i]);
+	t_start(&t);
+	for (i = 0; i < nops; i++) {
+		k = prandom_u32_state(&rs) % RANDOM_LIVE;
+		r_free(which, live[k]);
+		live[k] = r_alloc(which, rnd_sizes[(k + i) % RANDOM_LIVE]);
+		if (live[k])
+			WRITE_ONCE(*(char *)live[k], 1);
+	}
+	t_stop(&t, &ns, &cy);
+	row("random", "live100k", 0, alloc_name[which], round, ns, cy, nops);
+	for (i = 0; i < RANDOM_LIVE; i++)
+		r_free(which, live[i]);
+	vfree(live);
+}
+
+/* ---- multi-CPU patterns ---- */
+
+struct par_ctx {
+	const struct allocator_ops *a;
+	atomic_t ready;
+	struct completion go;
+	atomic_t done;
+	struct completion all_done;
+	unsigned int nthreads;
+	u64 ns[BENCH_MAX_CPUS];
+	/* remote: a single-producer single-consumer ring per producer */
+	void *ring[RING_SIZE];
+	unsigned long head;	/* written by the producer */
+	unsigned long tail;	/* written by the consumer */
+	bool producer_done;
+};
+
+static struct par_ctx *par;
+
+static void par_wait_start(void)
+{
+	atomic_inc(&par->ready);
+	wait_for_completion(&par->go);
+}
+
+static void par_finish(void)
+{
+	if (atomic_dec_and_test(&par->done))
+		complete(&par->all_done);
+}
+
+static int scaling_thread(void *arg)
+{
+	unsigned int cpu = (unsigned long)arg, i;
+	ktime_t t0;
+
+	par_wait_start();
+	t0 = ktime_get();
+	for (i = 0; i < iters; i++) {
+		void *p = a_alloc(par->a);
+
+		if (unlikely(!p))
+			break;
+		WRITE_ONCE(*(char *)p, 1);
+		a_free(par->a, p);
+	}
+	par->ns[cpu] = ktime_to_ns(ktime_sub(ktime_get(), t0));
+	par_finish();
+	return 0;
+}
+
+static int producer_thread(void *arg)
+{
+	unsigned int i;
+	ktime_t t0;
+
+	par_wait_start();
+	t0 = ktime_get();
+	for (i = 0; i < iters; i++) {
+		void *p = a_alloc(par->a);
+		unsigned long h = par->head;
+
+		if (unlikely(!p))
+			break;
+		WRITE_ONCE(*(char *)p, 1);
+		/* Acquire: the consumer is done with the slot it gave back. */
+		while (h - smp_load_acquire(&par->tail) >= RING_SIZE)
+			cpu_relax();
+		par->ring[h % RING_SIZE] = p;
+		/* Release: the slot's pointer is visible before the new head. */
+		smp_store_release(&par->head, h + 1);
+	}
+	WRITE_ONCE(par->producer_done, true);
+	par->ns[0] = ktime_to_ns(ktime_sub(ktime_get(), t0));
+	par_finish();
+	return 0;
+}
+
+static int consumer_thread(void *arg)
+{
+	unsigned long t;
+	ktime_t t0;
+
+	par_wait_start();
+	t0 = ktime_get();
+	for (t = par->tail;; t++) {
+		/* Acquire: pairs with the producer's release of the head. */
+		while (smp_load_acquire(&par->head) == t) {
+			/* Acquire again: a last object published before "done". */
+			if (READ_ONCE(par->producer_done) && smp_load_acquire(&par->head) == t)
+				goto out;
+			cpu_relax();
+		}
+		a_free(par->a, par->ring[t % RING_SIZE]);
+		/* Release: the slot is read before the producer may reuse it. */
+		smp_store_release(&par->tail, t + 1);
+	}
+out:
+	par->ns[1] = ktime_to_ns(ktime_sub(ktime_get(), t0));
+	par_finish();
+	return 0;
+}
+
+/* Run @fn in @n kthreads, one on each of @cpus[], from one start signal. */
+static int par_run(unsigned int n, const unsigned int *cpus, int (*fn)(void *), bool ids)
+{
+	struct task_struct **tsk = kcalloc(n, sizeof(*tsk), GFP_KERNEL);
+	unsigned int i;
+
+	if (!tsk)
+		return -ENOMEM;
+	atomic_set(&par->ready, 0);
+	atomic_set(&par->done, n);
+	init_completion(&par->go);
+	init_completion(&par->all_done);
+	for (i = 0; i < n; i++) {
+		tsk[i] = kthread_create(fn, (void *)(unsigned long)(ids ? cpus[i] : i),
+					"goalloc_bench/%u", cpus[i]);
+		if (IS_ERR(tsk[i])) {
+			int err = PTR_ERR(tsk[i]);
+
+			/* Not started yet: stopping them makes them exit at once. */
+			while (i--)
+				kthread_stop(tsk[i]);
+			kfree(tsk);
+			return err;
+		}
+		kthread_bind(tsk[i], cpus[i]);
+	}
+	for (i = 0; i < n; i++)
+		wake_up_process(tsk[i]);
+	while (atomic_read(&par->ready) < n)
+		usleep_range(1000, 2000);
+	complete_all(&par->go);
+	wait_for_completion(&par->all_done);
+	kfree(tsk);
+	return 0;
+}
+
+static void run_remote_pair(const struct allocator_ops *a, unsigned int round)
+{
+	struct task_struct *p, *c;
+	unsigned int cpus[2], cpu, n = 0;
+
+	for_each_online_cpu(cpu) {
+		if (n < 2)
+			cpus[n++] = cpu;
+	}
+	if (n < 2)
+		return;
+	memset(par, 0, sizeof(*par));
+	par->a = a;
+	atomic_set(&par->ready, 0);
+	atomic_set(&par->done, 2);
+	init_completion(&par->go);
+	init_completion(&par->all_done);
+	p = kthread_create(producer_thread, NULL, "goalloc_bench/p");
+	c = kthread_create(consumer_thread, NULL, "goalloc_bench/c");
+	if (IS_ERR(p) || IS_ERR(c)) {
+		if (!IS_ERR(p))
+			kthread_stop(p);
+		if (!IS_ERR(c))
+			kthread_stop(c);
+		return;
+	}
+	kthread_bind(p, cpus[0]);
+	kthread_bind(c, cpus[1]);
+	wake_up_process(p);
+	wake_up_process(c);
+	while (atomic_read(&par->ready) < 2)
+		usleep_range(1000, 2000);
+	complete_all(&par->go);
+	wait_for_completion(&par->all_done);
+	/* The pair is done when the consumer has freed the last object. */
+	row("remote", "producer_consumer", a->size, alloc_name[a->which], round,
+	    max(par->ns[0], par->ns[1]), 0, iters);
+}
+
+static void run_scaling(const struct allocator_ops *a, unsigned int ncpus, unsigned int round)
+{
+	unsigned int *cpus, cpu, n = 0, i;
+	char variant[16];
+	u64 worst = 0;
+
+	cpus = kcalloc(ncpus, sizeof(*cpus), GFP_KERNEL);
+	if (!cpus)
+		return;
+	for_each_online_cpu(cpu) {
+		if (n < ncpus && cpu < BENCH_MAX_CPUS)
+			cpus[n++] = cpu;
+	}
+	memset(par, 0, sizeof(*par));
+	par->a = a;
+	if (n < ncpus || par_run(n, cpus, scaling_thread, true)) {
+		kfree(cpus);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		worst = max(worst, par->ns[cpus[i]]);
+	kfree(cpus);
+	snprintf(variant, sizeof(variant), "cpus%u", n);
+	/* Time per pair on each CPU while all run at once. */
+	row("scaling", variant, a->size, alloc_name[a->which], round, worst, 0, iters);
+}
+
+/* ---- driver ---- */
+
+static bool want(const char *test)
+{
+	const char *p = tests;
+	size_t len = strlen(test);
+
+	while ((p = strstr(p, test))) {
+		if ((p == tests || p[-1] == ',') && (p[len] == ',' || !p[len]))
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+static unsigned int parse_sizes(const char *list, unsigned int *v)
+{
+	char buf[256], *s = buf, *tok;
+	unsigned int n = 0;
+
+	strscpy(buf, list, sizeof(buf));
+	while ((tok = strsep(&s, ",")) && n < MAX_SIZES) {
+		unsigned int x;
+
+		if (!kstrtouint(tok, 0, &x) && x && x <= GOALLOC_MAX_SIZE)
+			v[n++] = x;
+	}
+	return n;
+}
+
+/* Run @fn for each allocator of one size, rotating the order by round. */
+static void each_alloc(unsigned int size, unsigned int round, bool with_kmalloc,
+		       void (*fn)(const struct allocator_ops *a, unsigned int round, void *arg),
+		       void *arg)
+{
+	struct allocator_ops ops[NR_ALLOC];
+	unsigned int i;
+
+	for (i = 0; i < NR_ALLOC; i++) {
+		ops[i].which = i;
+		ops[i].size = size;
+		ops[i].cache = NULL;
+	}
+	ops[A_CACHE].cache = make_cache(size);
+	for (i = 0; i < NR_ALLOC; i++) {
+		const struct allocator_ops *a = &ops[(i + round) % NR_ALLOC];
+
+		if (a->which == A_KMALLOC && !with_kmalloc)
+			continue;
+		if (a->which == A_CACHE && !a->cache)
+			continue;
+		fn(a, round, arg);
+		cond_resched();
+	}
+	kmem_cache_destroy(ops[A_CACHE].cache);
+}
+
+static void do_pair(const struct allocator_ops *a, unsigned int round, void *arg)
+{
+	run_pair(a, round);
+}
+
+static void do_nthenn(const struct allocator_ops *a, unsigned int round, void *arg)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(nthenn_n); i++) {
+		run_nthenn(a, i, false, round);
+		run_nthenn(a, i, true, round);
+	}
+}
+
+static void do_bulk(const struct allocator_ops *a, unsigned int round, void *arg)
+{
+	static const unsigned int ns[] = { 8, 32, 128 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ns); i++)
+		run_bulk(a, ns[i], round);
+}
+
+static void do_remote(const struct allocator_ops *a, unsigned int round, void *arg)
+{
+	run_remote_pair(a, round);
+}
+
+static void do_scaling(const struct allocator_ops *a, unsigned int round, void *arg)
+{
+	unsigned int n;
+
+	for (n = 1; n <= min(num_online_cpus(), BENCH_MAX_CPUS); n++)
+		run_scaling(a, n, round);
+}
+
+static int bench_run(void)
+{
+	unsigned int sz[MAX_SIZES], psz[MAX_SIZES], nsz, npsz, r, i, k;
+	struct rnd_state rs;
+	ktime_t t0 = ktime_get();
+
+	nsz = parse_sizes(sizes, sz);
+	npsz = parse_sizes(par_sizes, psz);
+	emit("# goalloc_bench: kernel %s, %u online CPUs, HZ %u, rounds %u, iters %u\n",
+	     init_utsname()->release, num_online_cpus(), HZ, rounds, iters);
+	emit("test,variant,size,alloc,round,ns_per_op,cycles_per_op\n");
+
+	/* A fixed shuffle and fixed random sizes: every allocator sees the same. */
+	prandom_seed_state(&rs, 1);
+	for (k = 0; k < ARRAY_SIZE(nthenn_n); k++) {
+		unsigned int *p = perm[k], n = nthenn_n[k];
+
+		for (i = 0; i < n; i++)
+			p[i] = i;
+		for (i = n - 1; i > 0; i--) {
+			unsigned int j = prandom_u32_state(&rs) % (i + 1);
+
+			swap(p[i], p[j]);
+		}
+	}
+	for (i = 0; i < RANDOM_LIVE; i++) {
+		/*
+		 * Log-uniform by octave: an octave 8..2048 picked uniformly,
+		 * then a size uniformly within it, so [8, 4096) is covered
+		 * with every octave equally likely.
+		 */
+		unsigned int e = 3 + prandom_u32_state(&rs) % 9;
+		unsigned int f = prandom_u32_state(&rs) % 1024;
+
+		rnd_sizes[i] = min_t(u32, RANDOM_MAX, (1U << e) + (((1U << e) * f) >> 10));
+	}
+
+	for (r = 0; r < rounds; r++) {
+		if (want("calib"))
+			bench_calib(r);
+		for (i = 0; i < nsz; i++) {
+			if (want("pair"))
+				each_alloc(sz[i], r, true, do_pair, NULL);
+			if (want("nthenn"))
+				each_alloc(sz[i], r, true, do_nthenn, NULL);
+			if (want("bulk"))
+				each_alloc(sz[i], r, false, do_bulk, NULL);
+		}
+		if (want("random")) {
+			run_random(r % 2 ? A_KMALLOC : A_GOALLOC, r);
+			run_random(r % 2 ? A_GOALLOC : A_KMALLOC, r);
+		}
+		for (i = 0; i < npsz; i++) {
+			if (want("remote"))
+				each_alloc(psz[i], r, true, do_remote, NULL);
+			if (want("scaling"))
+				each_alloc(psz[i], r, true, do_scaling, NULL);
+		}
+	}
+	emit("# done in %lld ms\n", ktime_to_ms(ktime_sub(ktime_get(), t0)));
+	return 0;
+}
+
+static int results_show(struct seq_file *m, void *v)
+{
+	seq_write(m, out, out_len);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(results);
+
+static void bench_free(void)
+{
+	unsigned int i;
+
+	vfree(par);
+	vfree(rnd_sizes);
+	for (i = 0; i < ARRAY_SIZE(nthenn_n); i++)
+		vfree(perm[i]);
+	vfree(ptrs);
+	vfree(out);
+}
+
+static int __init goalloc_bench_init(void)
+{
+	int err = -ENOMEM;
+	unsigned int i;
+
+	if (!rounds)
+		return -EINVAL;
+	out_size = 4 << 20;
+	out = vzalloc(out_size);
+	ptrs = vmalloc(array_size(MAX_N, sizeof(*ptrs)));
+	for (i = 0; i < ARRAY_SIZE(nthenn_n); i++) {
+		perm[i] = vmalloc(array_size(nthenn_n[i], sizeof(*perm[i])));
+		if (!perm[i])
+			goto fail;
+	}
+	rnd_sizes = vmalloc(array_size(RANDOM_LIVE, sizeof(*rnd_sizes)));
+	par = vzalloc(sizeof(*par));
+	if (!out || !ptrs || !rnd_sizes || !par)
+		goto fail;
+	err = bench_run();
+	if (err)
+		goto fail;
+	bench_dir = debugfs_create_dir("goalloc_bench", NULL);
+	debugfs_create_file("results", 0444, bench_dir, NULL, &results_fops);
+	pr_info("done: %zu bytes of results in /sys/kernel/debug/goalloc_bench/results\n",
+		out_len);
+	return 0;
+fail:
+	bench_free();
+	return err;
+}
+
+static void __exit goalloc_bench_exit(void)
+{
+	debugfs_remove_recursive(bench_dir);
+	bench_free();
+}
+
+module_init(goalloc_bench_init);
+module_exit(goalloc_bench_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("goalloc against SLUB: fast paths, bulk, remote frees, scaling");

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# "make bench": goalloc against SLUB, in the same boot, under UML (one CPU,
+# native speed) and under QEMU TCG (SMP) on the non-debug perf kernel.
+#
+# Usage: tools/bench.sh [uml|tcg|all] (default all)
+#   BENCH_ARGS  goalloc_bench.ko parameters (default: rounds=5 iters=20000,
+#               and iters=5000 under TCG, which runs ~20x slower)
+#   GA_CPUS     vCPUs of the TCG guest (default 4)
+#
+# Raw rows, the aggregated CSV, bench.md and PNG plots go to results/bench/.
+# Timing benchmarks never fail: this reports numbers, it does not judge them.
+set -euo pipefail
+. "$(dirname "$0")/../qemu/lib.sh"
+cd "$GOALLOC_TOP"
+
+what=${1:-all}
+out=$GOALLOC_TOP/results/bench
+mkdir -p "$out"
+tools/install-deps.sh --bench
+
+# stage NAME KDIR ARGS: a guest root with goalloc.ko and goalloc_bench.ko.
+stage() {
+	build_modules "$2" "build/$1"
+	qemu/mkinitramfs.sh "build/bench-$1-root" - -- "build/$1/kmod/goalloc.ko" \
+		"build/$1/bench/goalloc_bench.ko"
+	echo "$3" >"build/bench-$1-root/goalloc/bench.args"
+}
+
+# extract RUNDIR NAME: the rows between the GA-BENCH markers.
+extract() {
+	sed -n '/^GA-BENCH-BEGIN/,/^GA-BENCH-END/p' "$1/results.log" | sed '1d;$d' \
+		>"$out/raw-$2.csv"
+	[ -s "$out/raw-$2.csv" ] || die "no benchmark rows from the $2 run (see $1)"
+	qemu/verdict.py "$1" --kind "$3" --ksrc "$(src_tree)" --label "bench-$2" ||
+		die "the $2 benchmark run was not clean (see $1)"
+}
+
+if [ "$what" = uml ] || [ "$what" = all ]; then
+	k=$(qemu/kernel.sh uml)
+	stage uml "$k" "${BENCH_ARGS:-rounds=5 iters=20000}"
+	log "UML benchmark run (one CPU; the multi-CPU tests are skipped)"
+	qemu/run-uml.sh -k "$k/linux" -r build/bench-uml-root -o results/bench-uml -m 2G \
+		-t 1800 -M bench
+	extract results/bench-uml uml uml
+fi
+
+if [ "$what" = tcg ] || [ "$what" = all ]; then
+	k=$(qemu/kernel.sh perf)
+	stage perf "$k" "${BENCH_ARGS:-rounds=5 iters=5000}"
+	(cd build/bench-perf-root && find . | cpio -o -H newc --quiet | gzip -1) \
+		>build/bench-perf.cpio.gz
+	log "QEMU TCG benchmark run (${GA_CPUS:-4} vCPUs, perf kernel)"
+	qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" -i build/bench-perf.cpio.gz \
+		-o results/bench-tcg -c "${GA_CPUS:-4}" -m 2G -t 3600 -M bench
+	extract results/bench-tcg tcg qemu
+fi
+
+tools/bench-report.py "$out"
+echo "goalloc bench: results in $out (bench.md, bench.csv, *.png)"
