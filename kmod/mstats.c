@@ -93,7 +93,7 @@ void goalloc_class_stat(unsigned int cls, struct goalloc_class_stat *st)
 	goalloc_class_usage(cls << 1, &u);
 	goalloc_class_usage(cls << 1 | 1, &n);
 	memset(st, 0, sizeof(*st));
-	st->class = cls;
+	st->size_class = cls;
 	st->obj_size = cls ? c->size : 0;
 	st->span_bytes = cls ? c->npages * GOALLOC_PAGE_SIZE : 0;
 	st->objs_per_span = cls ? c->nelems : 1;

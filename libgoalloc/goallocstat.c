@@ -82,9 +82,9 @@ static int shown(const struct goalloc_class_stat *c, int all)
 
 static void cells(const struct goalloc_class_stat *c, char cell[NCOLS][CELL])
 {
-	int large = c->class == 0;
+	int large = c->size_class == 0;
 
-	snprintf(cell[C_CLASS], CELL, "%u", c->class);
+	snprintf(cell[C_CLASS], CELL, "%u", c->size_class);
 	if (large) {
 		snprintf(cell[C_OBJ], CELL, "large");
 		snprintf(cell[C_SPAN], CELL, "-");
@@ -190,7 +190,7 @@ static void print_json(const struct goalloc_stats *st, const struct goalloc_clas
 		printf("%s\n{", osep);
 		osep = ",";
 		sep = "";
-		jnum(&sep, "class", cl[i].class);
+		jnum(&sep, "class", cl[i].size_class);
 		jnum(&sep, "obj_size", cl[i].obj_size);
 		jnum(&sep, "span_bytes", cl[i].span_bytes);
 		jnum(&sep, "objs_per_span", cl[i].objs_per_span);

@@ -1313,7 +1313,7 @@ static int ga_stats_classes(int fd, struct goalloc_stats *st, __u32 entsize, __u
 TEST_F(arena, stats_classes)
 {
 	struct goalloc_class_stat cls[80], cls2[80];
-	struct { __u32 class, obj_size; } small[80];
+	struct { __u32 size_class, obj_size; } small[80];
 	struct { struct goalloc_class_stat s; __u64 more[3]; } big[80];
 	struct goalloc_stats st;
 	__u64 offs[10], nalloc64 = 0;
@@ -1328,7 +1328,7 @@ TEST_F(arena, stats_classes)
 	ASSERT_EQ(0, ga_stats_classes(self->fd, &st, sizeof(cls[0]), 80, cls));
 	EXPECT_EQ(n, st.nclasses);
 	for (i = 0; i < n; i++) {
-		EXPECT_EQ(i, cls[i].class);
+		EXPECT_EQ(i, cls[i].size_class);
 		EXPECT_LE(cls[i].objs_inuse * cls[i].obj_size, cls[i].bytes_held);
 		EXPECT_LE(cls[i].nfree, cls[i].nalloc);
 		if (i == 0) {
@@ -1346,7 +1346,7 @@ TEST_F(arena, stats_classes)
 	EXPECT_EQ(8, cls[1].obj_size);
 	EXPECT_EQ(32768, cls[67].obj_size);
 	/* Entries past nclasses are untouched. */
-	EXPECT_EQ(0xa5a5a5a5U, cls[n].class);
+	EXPECT_EQ(0xa5a5a5a5U, cls[n].size_class);
 
 	/* Our allocations show in the goalloc-wide counters. */
 	ASSERT_EQ(0, ga_alloc(self->fd, 64, 10, 0, offs));
@@ -1364,26 +1364,26 @@ TEST_F(arena, stats_classes)
 	ASSERT_EQ(0, ga_stats_classes(self->fd, &st, sizeof(small[0]), 80, small));
 	EXPECT_EQ(n, st.nclasses);
 	for (i = 0; i < n; i++) {
-		EXPECT_EQ(i, small[i].class);
+		EXPECT_EQ(i, small[i].size_class);
 		EXPECT_EQ(cls[i].obj_size, small[i].obj_size);
 	}
-	EXPECT_EQ(0xa5a5a5a5U, small[n].class);
+	EXPECT_EQ(0xa5a5a5a5U, small[n].size_class);
 
 	/* Room for three: three written, all counted. */
 	memset(cls2, 0xa5, sizeof(cls2));
 	ASSERT_EQ(0, ga_stats_classes(self->fd, &st, sizeof(cls2[0]), 3, cls2));
 	EXPECT_EQ(n, st.nclasses);
 	for (i = 0; i < 3; i++) {
-		EXPECT_EQ(i, cls2[i].class);
+		EXPECT_EQ(i, cls2[i].size_class);
 	}
-	EXPECT_EQ(0xa5a5a5a5U, cls2[3].class);
+	EXPECT_EQ(0xa5a5a5a5U, cls2[3].size_class);
 
 	/* A longer entry: the kernel's part is written, stride is the caller's. */
 	memset(big, 0xa5, sizeof(big));
 	ASSERT_EQ(0, ga_stats_classes(self->fd, &st, sizeof(big[0]), 80, big));
 	EXPECT_EQ(n, st.nclasses);
 	for (i = 0; i < n; i++) {
-		EXPECT_EQ(i, big[i].s.class);
+		EXPECT_EQ(i, big[i].s.size_class);
 		EXPECT_EQ(cls[i].obj_size, big[i].s.obj_size);
 		EXPECT_EQ(cls[i].span_bytes, big[i].s.span_bytes);
 	}

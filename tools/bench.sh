@@ -4,7 +4,7 @@
 # "make bench": goalloc against SLUB, in the same boot, under UML (one CPU,
 # native speed) and under QEMU TCG (SMP) on the non-debug perf kernel.
 #
-# Usage: tools/bench.sh [uml|tcg|all] (default all)
+# Usage: tools/bench.sh [uml|tcg|userspace|all] (default all)
 #   BENCH_ARGS  goalloc_bench.ko parameters (default: rounds=5 iters=20000,
 #               and iters=5000 under TCG, which runs ~20x slower)
 #   GA_CPUS     vCPUs of the TCG guest (default 4)
@@ -57,5 +57,10 @@ if [ "$what" = tcg ] || [ "$what" = all ]; then
 	extract results/bench-tcg tcg qemu
 fi
 
-tools/bench-report.py "$out"
+if [ "$what" = userspace ] || [ "$what" = all ]; then
+	log "userspace benchmark: /dev/goalloc against malloc and Boost.Interprocess"
+	bench/userspace/run.sh -o "$out/userspace"
+fi
+
+[ "$what" = userspace ] || tools/bench-report.py "$out"
 echo "goalloc bench: results in $out (bench.md, bench.csv, *.png)"

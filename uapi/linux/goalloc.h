@@ -137,7 +137,7 @@ struct goalloc_reset {
 /**
  * struct goalloc_class_stat - one size class, goalloc-wide (kernel callers
  * and every arena together)
- * @class: size class number (0: objects above 32 KiB)
+ * @size_class: size class number (0: objects above 32 KiB)
  * @obj_size: bytes per object (0 for class 0)
  * @span_bytes: bytes per span (0 for class 0)
  * @objs_per_span: objects per span (1 for class 0)
@@ -148,7 +148,7 @@ struct goalloc_reset {
  * @nfree: objects freed, ever
  */
 struct goalloc_class_stat {
-	__u32 class;
+	__u32 size_class;
 	__u32 obj_size;
 	__u32 span_bytes;
 	__u32 objs_per_span;
