@@ -4,7 +4,7 @@
 # "make bench": goalloc against SLUB, in the same boot, under UML (one CPU,
 # native speed) and under QEMU TCG (SMP) on the non-debug perf kernel.
 #
-# Usage: tools/bench.sh [uml|tcg|userspace|all] (default all)
+# Usage: tools/bench.sh [uml|tcg|userspace|trace|all] (default all)
 #   BENCH_ARGS  goalloc_bench.ko parameters (default: rounds=5 iters=20000,
 #               and iters=5000 under TCG, which runs ~20x slower)
 #   GA_CPUS     vCPUs of the TCG guest (default 4)
@@ -62,5 +62,13 @@ if [ "$what" = userspace ] || [ "$what" = all ]; then
 	bench/userspace/run.sh -o "$out/userspace"
 fi
 
-[ "$what" = userspace ] || tools/bench-report.py "$out"
+if [ "$what" = trace ] || [ "$what" = all ]; then
+	log "memory on a real kmalloc trace: bench/trace/debian-6.12-busybox.trace.xz"
+	bench/trace/replay.sh "$out/trace"
+fi
+
+case "$what" in
+userspace|trace) ;;
+*) tools/bench-report.py "$out" ;;
+esac
 echo "goalloc bench: results in $out (bench.md, bench.csv, *.png)"

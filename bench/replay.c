@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * goalloc_replay: replay a recorded kmalloc/kfree trace through goalloc or
+ * through kmalloc, and count the memory each holds.
+ *
+ * bench/trace/trace2bin.py turns an ftrace text trace of kmem:kmalloc and
+ * kmem:kfree into a stream of fixed-size records: allocate object id N of
+ * B bytes, or free object id N.  Userspace writes the stream to
+ * /sys/kernel/debug/goalloc_replay/trace (in as many writes as it likes,
+ * from offset 0), then drives the replay through .../run:
+ *
+ *   start goalloc|kmalloc   rewind to the first record, choose the allocator
+ *   step N                  replay the next N records (0: all that remain)
+ *   finish                  free every object still live
+ *
+ * and reads .../result: key=value lines.  The replay is single-threaded, in
+ * the writer's context, with GFP_KERNEL.
+ *
+ * What the module measures itself: the bytes requested (live and peak), the
+ * bytes the allocator reports usable (goalloc_size(), ksize()), the pages of
+ * kmallocs above KMALLOC_MAX_CACHE_SIZE (SLUB passes those to the page
+ * allocator), and the change of NR_SLAB_UNRECLAIMABLE_B since "start",
+ * sampled after every record (it counts SLUB's large kmallocs too, and every
+ * other unreclaimable slab of the kernel).  goalloc's own heap counters are not exported
+ * outside KUnit builds, so userspace reads goalloc's debugfs "heap" file
+ * between steps, and SLUB's per-cache slab counts from /sys/kernel/slab
+ * (bench/trace/replay.sh does both).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/ktime.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <linux/vmstat.h>
+
+#include "goalloc.h"
+
+#define REPLAY_MAGIC	"GAREPLAY"
+#define REPLAY_VERSION	1
+#define REPLAY_FREE	BIT(31)
+#define REPLAY_MAX_EVENTS	(64UL << 20)
+
+/* The stream's header, as trace2bin.py writes it. */
+struct replay_header {
+	char magic[8];
+	__le32 version;
+	__le32 record_size;
+	__le64 nr_events;
+	__le32 nr_ids;
+	__le32 reserved;
+} __packed;
+
+/* One record: bit 31 of @op_id set for a free; @bytes of an allocation. */
+struct replay_record {
+	__le32 op_id;
+	__le32 bytes;
+} __packed;
+
+enum replay_alloc { R_NONE, R_GOALLOC, R_KMALLOC };
+
+static const char *const alloc_name[] = { "none", "goalloc", "kmalloc" };
+
+/**
+ * struct replay_state - the loaded stream and the replay's counters
+ * @hdr: the header, once its bytes are in
+ * @recs: the records (kvmalloc'd)
+ * @loaded: bytes of the stream written so far, header included
+ * @objs: live object of each id, or NULL
+ * @sizes: requested size of each id while live
+ * @alloc: allocator of the current replay
+ * @next: index of the next record to replay
+ * @live: objects live
+ * @req_live: bytes requested by live objects
+ * @req_peak: peak of @req_live
+ * @usable_live: usable bytes of live objects (goalloc_size(), ksize())
+ * @usable_peak: peak of @usable_live
+ * @large_live: pages of live kmallocs above KMALLOC_MAX_CACHE_SIZE
+ * @large_peak: peak of @large_live
+ * @slab_base: NR_SLAB_UNRECLAIMABLE_B pages at "start"
+ * @slab_peak: peak of the change of NR_SLAB_UNRECLAIMABLE_B since "start"
+ * @failures: allocations that failed (their frees are skipped)
+ * @bad_records: records naming an id out of range, or in the wrong state
+ * @replay_ns: time spent replaying records
+ * @finish_ns: time spent in "finish"
+ */
+struct replay_state {
+	struct replay_header hdr;
+	struct replay_record *recs;
+	size_t loaded;
+	void **objs;
+	u32 *sizes;
+	enum replay_alloc alloc;
+	u64 next;
+	u64 live;
+	u64 req_live, req_peak;
+	u64 usable_live, usable_peak;
+	u64 large_live, large_peak;
+	long slab_base, slab_peak;
+	u64 failures;
+	u64 bad_records;
+	u64 replay_ns, finish_ns;
+};
+
+static DEFINE_MUTEX(replay_lock);
+static struct replay_state st;
+static struct dentry *replay_dir;
+
+static long slab_pages(void)
+{
+	return (long)global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B);
+}
+
+static u64 nr_events(void)
+{
+	return le64_to_cpu(st.hdr.nr_events);
+}
+
+static u32 nr_ids(void)
+{
+	return le32_to_cpu(st.hdr.nr_ids);
+}
+
+static bool stream_complete(void)
+{
+	return st.recs && st.loaded == sizeof(st.hdr) + nr_events() * sizeof(*st.recs);
+}
+
+/* Pages SLUB takes from the page allocator for a kmalloc of @size. */
+static unsigned long large_pages(size_t size)
+{
+	if (size <= KMALLOC_MAX_CACHE_SIZE)
+		return 0;
+	return 1UL << get_order(size);
+}
+
+static void sample(void)
+{
+	long slab = slab_pages() - st.slab_base;
+
+	st.slab_peak = max(st.slab_peak, slab);
+}
+
+static void free_one(u32 id)
+{
+	void *p = st.objs[id];
+	u32 size = st.sizes[id];
+
+	if (st.alloc == R_GOALLOC) {
+		st.usable_live -= goalloc_size(p);
+		goalloc_free(p);
+	} else {
+		st.usable_live -= ksize(p);
+		st.large_live -= large_pages(size);
+		kfree(p);
+	}
+	st.objs[id] = NULL;
+	st.live--;
+	st.req_live -= size;
+}
+
+static void alloc_one(u32 id, u32 size)
+{
+	void *p;
+
+	if (st.alloc == R_GOALLOC)
+		p = goalloc_alloc(size, GFP_KERNEL);
+	else
+		p = kmalloc(size, GFP_KERNEL);
+	if (!p) {
+		st.failures++;
+		return;
+	}
+	st.objs[id] = p;
+	st.sizes[id] = size;
+	st.live++;
+	st.req_live += size;
+	st.req_peak = max(st.req_peak, st.req_live);
+	if (st.alloc == R_GOALLOC) {
+		st.usable_live += goalloc_size(p);
+	} else {
+		st.usable_live += ksize(p);
+		st.large_live += large_pages(size);
+		st.large_peak = max(st.large_peak, st.large_live);
+	}
+	st.usable_peak = max(st.usable_peak, st.usable_live);
+}
+
+static void replay_one(const struct replay_record *r)
+{
+	u32 op = le32_to_cpu(r->op_id);
+	u32 id = op & ~REPLAY_FREE;
+
+	if (id >= nr_ids()) {
+		st.bad_records++;
+		return;
+	}
+	if (op & REPLAY_FREE) {
+		if (st.objs[id])
+			free_one(id);
+		/* else: the allocation failed, or a malformed stream */
+		return;
+	}
+	if (st.objs[id]) {
+		st.bad_records++;
+		return;
+	}
+	alloc_one(id, le32_to_cpu(r->bytes));
+}
+
+static void free_all(void)
+{
+	u32 id;
+
+	for (id = 0; id < nr_ids() && st.live; id++) {
+		if (st.objs[id])
+			free_one(id);
+		if (!(id & 1023))
+			cond_resched();
+	}
+}
+
+static void reset_counters(enum replay_alloc a)
+{
+	st.alloc = a;
+	st.next = 0;
+	st.req_live = 0;
+	st.req_peak = 0;
+	st.usable_live = 0;
+	st.usable_peak = 0;
+	st.large_live = 0;
+	st.large_peak = 0;
+	st.slab_base = slab_pages();
+	st.slab_peak = 0;
+	st.failures = 0;
+	st.bad_records = 0;
+	st.replay_ns = 0;
+	st.finish_ns = 0;
+}
+
+static void drop_stream(void)
+{
+	if (st.live)
+		free_all();
+	kvfree(st.recs);
+	kvfree(st.objs);
+	kvfree(st.sizes);
+	memset(&st, 0, sizeof(st));
+}
+
+static int load_header(void)
+{
+	u64 n = nr_events();
+	u32 ids = nr_ids();
+
+	if (memcmp(st.hdr.magic, REPLAY_MAGIC, sizeof(st.hdr.magic)) ||
+	    le32_to_cpu(st.hdr.version) != REPLAY_VERSION ||
+	    le32_to_cpu(st.hdr.record_size) != sizeof(struct replay_record) ||
+	    n > REPLAY_MAX_EVENTS || ids > REPLAY_FREE)
+		return -EINVAL;
+	st.recs = kvmalloc_array(max_t(u64, n, 1), sizeof(*st.recs), GFP_KERNEL);
+	st.objs = kvcalloc(max(ids, 1U), sizeof(*st.objs), GFP_KERNEL);
+	st.sizes = kvcalloc(max(ids, 1U), sizeof(*st.sizes), GFP_KERNEL);
+	if (!st.recs || !st.objs || !st.sizes)
+		return -ENOMEM;
+	return 0;
+}
+
+static ssize_t trace_write(struct file *file, const char __user *buf, size_t len,
+			   loff_t *ppos)
+{
+	size_t done = 0, total;
+	ssize_t ret;
+
+	mutex_lock(&replay_lock);
+	if (*ppos == 0)
+		drop_stream();
+	ret = -EINVAL;
+	if (*ppos != st.loaded)
+		goto out;
+	while (done < len) {
+		size_t n;
+		char *dst;
+
+		if (st.loaded < sizeof(st.hdr)) {
+			n = min(len - done, sizeof(st.hdr) - st.loaded);
+			dst = (char *)&st.hdr + st.loaded;
+		} else {
+			total = sizeof(st.hdr) + nr_events() * sizeof(*st.recs);
+			ret = -EFBIG;
+			if (st.loaded >= total)
+				goto out;
+			n = min(len - done, total - st.loaded);
+			dst = (char *)st.recs + (st.loaded - sizeof(st.hdr));
+		}
+		ret = -EFAULT;
+		if (copy_from_user(dst, buf + done, n))
+			goto out;
+		st.loaded += n;
+		done += n;
+		if (st.loaded == sizeof(st.hdr) && !st.recs) {
+			ret = load_header();
+			if (ret) {
+				drop_stream();
+				goto out;
+			}
+		}
+	}
+	*ppos += done;
+	ret = done;
+out:
+	mutex_unlock(&replay_lock);
+	return ret;
+}
+
+static const struct file_operations trace_fops = {
+	.owner = THIS_MODULE,
+	.write = trace_write,
+};
+
+static int run_step(u64 n)
+{
+	u64 end = n ? min(st.next + n, nr_events()) : nr_events();
+	u64 t0 = ktime_get_ns();
+
+	if (st.alloc == R_NONE)
+		return -EINVAL;
+	for (; st.next < end; st.next++) {
+		replay_one(&st.recs[st.next]);
+		sample();
+		if (!(st.next & 1023))
+			cond_resched();
+	}
+	st.replay_ns += ktime_get_ns() - t0;
+	return 0;
+}
+
+static int run_cmd(char *cmd)
+{
+	u64 n;
+
+	if (!stream_complete())
+		return -ENODATA;
+	if (!strcmp(cmd, "start goalloc") || !strcmp(cmd, "start kmalloc")) {
+		if (st.live)
+			return -EBUSY;
+		reset_counters(cmd[6] == 'g' ? R_GOALLOC : R_KMALLOC);
+		return 0;
+	}
+	if (!strncmp(cmd, "step ", 5)) {
+		if (kstrtou64(cmd + 5, 0, &n))
+			return -EINVAL;
+		return run_step(n);
+	}
+	if (!strcmp(cmd, "finish")) {
+		u64 t0 = ktime_get_ns();
+
+		if (st.alloc == R_NONE)
+			return -EINVAL;
+		free_all();
+		sample();
+		st.finish_ns = ktime_get_ns() - t0;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static ssize_t run_write(struct file *file, const char __user *buf, size_t len,
+			 loff_t *ppos)
+{
+	char cmd[32];
+	int ret;
+
+	if (len >= sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(cmd, buf, len))
+		return -EFAULT;
+	cmd[len] = '\0';
+	strim(cmd);
+	mutex_lock(&replay_lock);
+	ret = run_cmd(strim(cmd));
+	mutex_unlock(&replay_lock);
+	return ret ? ret : len;
+}
+
+static const struct file_operations run_fops = {
+	.owner = THIS_MODULE,
+	.write = run_write,
+};
+
+static int result_show(struct seq_file *m, void *v)
+{
+	mutex_lock(&replay_lock);
+	seq_printf(m, "allocator=%s\n", alloc_name[st.alloc]);
+	seq_printf(m, "events_total=%llu\n", stream_complete() ? nr_events() : 0);
+	seq_printf(m, "events_done=%llu\n", st.next);
+	seq_printf(m, "ids=%u\n", stream_complete() ? nr_ids() : 0);
+	seq_printf(m, "live_objects=%llu\n", st.live);
+	seq_printf(m, "req_live_bytes=%llu\n", st.req_live);
+	seq_printf(m, "req_peak_bytes=%llu\n", st.req_peak);
+	seq_printf(m, "usable_live_bytes=%llu\n", st.usable_live);
+	seq_printf(m, "usable_peak_bytes=%llu\n", st.usable_peak);
+	seq_printf(m, "large_live_pages=%llu\n", st.large_live);
+	seq_printf(m, "large_peak_pages=%llu\n", st.large_peak);
+	seq_printf(m, "slab_delta_pages=%ld\n",
+		   st.alloc == R_NONE ? 0 : slab_pages() - st.slab_base);
+	seq_printf(m, "slab_delta_peak_pages=%ld\n", st.slab_peak);
+	seq_printf(m, "page_size=%lu\n", PAGE_SIZE);
+	seq_printf(m, "failures=%llu\n", st.failures);
+	seq_printf(m, "bad_records=%llu\n", st.bad_records);
+	seq_printf(m, "replay_ns=%llu\n", st.replay_ns);
+	seq_printf(m, "finish_ns=%llu\n", st.finish_ns);
+	mutex_unlock(&replay_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(result);
+
+static int __init replay_init(void)
+{
+	replay_dir = debugfs_create_dir("goalloc_replay", NULL);
+	debugfs_create_file("trace", 0200, replay_dir, NULL, &trace_fops);
+	debugfs_create_file("run", 0200, replay_dir, NULL, &run_fops);
+	debugfs_create_file("result", 0444, replay_dir, NULL, &result_fops);
+	pr_info("ready: /sys/kernel/debug/goalloc_replay\n");
+	return 0;
+}
+
+static void __exit replay_exit(void)
+{
+	debugfs_remove_recursive(replay_dir);
+	mutex_lock(&replay_lock);
+	drop_stream();
+	mutex_unlock(&replay_lock);
+}
+
+module_init(replay_init);
+module_exit(replay_exit);
+
+MODULE_DESCRIPTION("Replay a kmalloc/kfree trace through goalloc and through kmalloc");
+MODULE_LICENSE("GPL");

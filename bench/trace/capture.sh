@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Capture a kmem:kmalloc/kmem:kfree trace of Debian's stock 6.12 kernel.
+#
+# Usage: bench/trace/capture.sh [-s SECONDS] [-n MAX_EVENTS] [-o OUT.trace.xz]
+#
+# Boots /boot/vmlinuz-6.12.*-amd64 under QEMU (TCG, 2 vCPUs, 2 GiB) with
+# trace_event=kmem:kmalloc,kmem:kfree no_hash_pointers and a 96 MiB per-CPU
+# trace buffer, with bench/trace/capture-init.sh as /init.  The trace covers
+# the boot and then the guest's workload of SECONDS (default 60); the guest
+# stops tracing and sends the ftrace text out through the second serial
+# port.  The trace is cut to its first MAX_EVENTS kmalloc/kfree lines (default 500000,
+# 0 for all) and written xz-compressed to OUT (default
+# bench/trace/debian-6.12-busybox.trace.xz).  Needs qemu-system-x86,
+# busybox-static and xz; no KVM and no root.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+
+secs=60 maxev=500000 out=$here/debian-6.12-busybox.trace.xz
+while getopts s:n:o: opt; do
+	case $opt in
+	s) secs=$OPTARG ;; n) maxev=$OPTARG ;; o) out=$OPTARG ;;
+	*) echo "usage: see the head of $0" >&2; exit 2 ;;
+	esac
+done
+
+kernel=$(ls /boot/vmlinuz-6.12.*-amd64 2>/dev/null | sort -V | tail -1)
+[ -n "$kernel" ] || { echo "capture: no /boot/vmlinuz-6.12.*-amd64" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+mkdir -p "$work"/root/{bin,dev,proc,sys,tmp}
+cp /bin/busybox "$work/root/bin/busybox"
+cp "$here/capture-init.sh" "$work/root/init"
+chmod 755 "$work/root/init"
+(cd "$work/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd"
+
+echo "capture: booting $kernel for a ${secs}s workload" >&2
+rc=0
+timeout -k 10 $((secs + 900)) qemu-system-x86_64 \
+	-accel tcg,thread=multi -cpu max -smp 2 -m 2G \
+	-kernel "$kernel" -initrd "$work/initrd" \
+	-append "console=ttyS0 panic=-1 quiet trace_event=kmem:kmalloc,kmem:kfree no_hash_pointers trace_buf_size=96M CAPTURE_SECONDS=$secs" \
+	-display none -monitor none -no-reboot \
+	-chardev file,id=con,path="$work/console.log" -serial chardev:con \
+	-chardev file,id=res,path="$work/results.log" -serial chardev:res \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	</dev/null >"$work/qemu.log" 2>&1 || rc=$?
+grep -q '^CAPTURE-END' "$work/results.log" || {
+	echo "capture: the guest did not finish (qemu rc=$rc); console:" >&2
+	tail -30 "$work/console.log" >&2
+	exit 1
+}
+grep '^CAPTURE-' "$work/results.log" | grep -v DATA >&2
+# A full buffer overwrites or drops events: the trace would have holes.
+if grep '^CAPTURE-STATS' "$work/results.log" |
+	grep -qE 'overrun: [1-9]|dropped events: [1-9]'; then
+	echo "capture: events were lost (see the stats above); not writing $out" >&2
+	exit 1
+fi
+tr -d '\r' <"$work/results.log" |
+	sed -n '/^CAPTURE-DATA-BEGIN/,/^CAPTURE-DATA-END/p' | sed '1d;$d' |
+	base64 -d | gunzip -c >"$work/trace.txt"
+# The header (lines starting with '#'), then the first MAX_EVENTS events.
+{
+	grep '^#' "$work/trace.txt" || true
+	echo "# capture: $(basename "$kernel"), workload ${secs}s, first ${maxev} events kept (0 = all)"
+	if [ "$maxev" -gt 0 ]; then
+		grep -v '^#' "$work/trace.txt" | head -n "$maxev"
+	else
+		grep -v '^#' "$work/trace.txt"
+	fi
+} | xz -9 -T1 >"$out"
+echo "capture: $(grep -vc '^#' "$work/trace.txt") events captured; wrote $out ($(stat -c %s "$out") bytes)" >&2

@@ -1,0 +1,83 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the replay guest (bench/trace/replay.sh): loads goalloc.ko and
+# goalloc_replay.ko, writes /replay/trace.bin to the module, replays it
+# through REPLAY_ALLOC (goalloc or kmalloc, from the kernel command line)
+# REPLAY_STEP records at a time, and after every step sends a snapshot to
+# the second serial port: the module's result, goalloc's debugfs heap file
+# and the slab count of every kmalloc cache.  Then it frees what
+# is still live ("freed"), waits past goalloc's scavenger delay ("idle"),
+# and asks both allocators to give back what they can ("released": the
+# shrinkers through drop_caches, and each kmalloc cache's shrink file).
+
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmp /tmp
+
+exec 3>/dev/ttyS1
+say() { echo "$*" >&3; echo "replay-init: $*"; }
+alloc=${REPLAY_ALLOC:-goalloc}
+step=${REPLAY_STEP:-250}
+R=/sys/kernel/debug/goalloc_replay
+G=/sys/kernel/debug/goalloc/heap
+say "REPLAY-BEGIN alloc=$alloc step=$step kernel=$(uname -r) cpus=$(nproc)"
+
+finish() {
+	say "REPLAY-END"
+	exec 3>&-
+	printf '\000' | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
+	poweroff -f
+}
+
+if ! insmod /replay/goalloc.ko || ! insmod /replay/goalloc_replay.ko; then
+	say "REPLAY-ERROR insmod"
+	finish
+fi
+cat /replay/trace.bin >$R/trace || { say "REPLAY-ERROR trace write"; finish; }
+
+# The caches a GFP_KERNEL kmalloc() uses (not -cg-, -rcl-, dma-): one
+# directory each; a cache merged with others is counted once.
+caches=$(for d in /sys/kernel/slab/kmalloc-[0-9]*; do realpath "$d"; done | sort -u)
+slabs=$(for d in $caches; do echo "$d/slabs"; done)
+for d in $caches; do
+	say "REPLAY-CACHE $d order=$(cat "$d/order") objsize=$(cat "$d/object_size")"
+done
+
+snap() {
+	{
+		echo "SNAP $1"
+		cat $R/result $G
+		grep -H . $slabs
+		echo "ENDSNAP"
+	} >&3
+}
+
+snap base
+echo "start $alloc" >$R/run || { say "REPLAY-ERROR start"; finish; }
+snap start
+total=$(sed -n 's/^events_total=//p' $R/result)
+done_=0
+while [ "$done_" -lt "$total" ]; do
+	echo "step $step" >$R/run || { say "REPLAY-ERROR step"; break; }
+	done_=$((done_ + step))
+	snap step
+done
+snap end
+echo finish >$R/run
+snap freed
+sleep 3
+snap idle
+sync
+echo 2 >/proc/sys/vm/drop_caches
+for d in $caches; do echo 1 >"$d/shrink"; done
+sleep 1
+snap released
+rmmod goalloc_replay
+rmmod goalloc
+dmesg | grep -iE 'warn|bug|error|goalloc' | head -20 | sed 's/^/DMESG /' >&3
+finish

@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Tabulate the snapshots of two replay guests (bench/trace/replay.sh).
+
+Usage: replay-report.py GOALLOC_RESULTS KMALLOC_RESULTS --stream STREAM.txt
+                        [--trace NAME] [--md OUT.md] [--csv OUT.csv]
+
+Each results file holds "SNAP <phase>" ... "ENDSNAP" blocks: the replay
+module's key=value result, goalloc's debugfs heap file ("key value" lines)
+and "<cache dir>/slabs:<n> N0=<n>" lines, plus "REPLAY-CACHE <dir>
+order=<o>" lines.  Held memory is counted in bytes:
+
+  goalloc  heap_held_kib of its debugfs heap file (its 8 KiB heap pages in
+           chunks from the page allocator), minus the value before "start"
+  kmalloc  pages of the slabs of every kmalloc-* cache, minus the value
+           before "start", plus the pages of live kmallocs above
+           KMALLOC_MAX_CACHE_SIZE (counted by the module)
+
+sampled at every snapshot; the peak is the largest snapshot.
+"""
+import argparse
+import csv
+import re
+import sys
+
+PAGE = 4096
+snaps_info = {}
+
+
+def parse(path):
+    orders, snaps = {}, []
+    cur = None
+    with open(path, errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\r\n")
+            if line.startswith("REPLAY-BEGIN "):
+                snaps_info.update(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv)
+                continue
+            m = re.match(r"REPLAY-CACHE (\S+) order=(\d+)", line)
+            if m:
+                orders[m.group(1)] = int(m.group(2))
+                continue
+            if line.startswith("SNAP "):
+                cur = {"phase": line[5:], "slab_pages": 0}
+                continue
+            if line == "ENDSNAP":
+                snaps.append(cur)
+                cur = None
+                continue
+            if cur is None:
+                continue
+            m = re.match(r"(\S+)/slabs:(\d+)", line)
+            if m:
+                cur["slab_pages"] += int(m.group(2)) << orders.get(m.group(1), 0)
+                continue
+            m = re.match(r"(\w+)[= ]\s*(-?\d+)$", line)
+            if m:
+                cur[m.group(1)] = int(m.group(2))
+    return snaps
+
+
+def held(s, alloc, base):
+    """Bytes the allocator holds at snapshot s."""
+    if alloc == "goalloc":
+        return (s["heap_held_kib"] - base["heap_held_kib"]) * 1024
+    return (s["slab_pages"] - base["slab_pages"] + s["large_live_pages"]) * PAGE
+
+
+def summarize(path, alloc):
+    snaps = parse(path)
+    if not snaps:
+        sys.exit(f"replay-report: no snapshots in {path}")
+    ph = {}
+    for s in snaps:
+        ph.setdefault(s["phase"], s)
+        if s["phase"] in ("step", "end"):
+            ph["last_step"] = s
+    base = ph["start"]
+    run = [s for s in snaps if s["phase"] in ("start", "step", "end")]
+    peak = max(run, key=lambda s: held(s, alloc, base))
+    r = {
+        "alloc": alloc,
+        "snapshots": len(run),
+        "events": ph["end"]["events_done"],
+        "req_peak": ph["end"]["req_peak_bytes"],
+        "req_end": ph["end"]["req_live_bytes"],
+        "usable_peak": ph["end"]["usable_peak_bytes"],
+        "held_peak": held(peak, alloc, base),
+        "held_peak_at_event": peak["events_done"],
+        "held_end": held(ph["end"], alloc, base),
+        "held_freed": held(ph["freed"], alloc, base),
+        "held_idle": held(ph["idle"], alloc, base),
+        "held_released": held(ph["released"], alloc, base),
+        # The other allocator's view of the same run: goalloc's metadata
+        # lives in kmalloc caches; the kmalloc run leaves goalloc at zero.
+        "kmalloc_caches_peak": max((s["slab_pages"] - base["slab_pages"]) * PAGE for s in run),
+        "nr_slab_peak_every_event": ph["end"]["slab_delta_peak_pages"] * PAGE,
+        "failures": ph["end"]["failures"],
+        "bad_records": ph["end"]["bad_records"],
+        "replay_ms": ph["end"]["replay_ns"] / 1e6,
+    }
+    if alloc == "goalloc":
+        r["inuse_peak"] = max((s["heap_inuse_kib"] - base["heap_inuse_kib"]) * 1024 for s in run)
+        r["chunks_released"] = ph["released"]["chunks_released"]
+    return r
+
+
+def kib(b):
+    return f"{b / 1024:,.0f}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("goalloc")
+    ap.add_argument("kmalloc")
+    ap.add_argument("--stream", required=True)
+    ap.add_argument("--trace", default="")
+    ap.add_argument("--md")
+    ap.add_argument("--csv")
+    a = ap.parse_args()
+
+    stream = {}
+    with open(a.stream) as f:
+        for line in f:
+            k, _, v = line.strip().partition("=")
+            stream[k] = int(v)
+    g = summarize(a.goalloc, "goalloc")
+    k = summarize(a.kmalloc, "kmalloc")
+    req = g["req_peak"]
+
+    def waste(r, key):
+        return 100.0 * (r[key] - r["req_peak" if key == "held_peak" else "req_end"]) / r[key] \
+            if r[key] else 0.0
+
+    rows = [
+        ("requested, peak (KiB)", kib(g["req_peak"]), kib(k["req_peak"])),
+        ("requested, end of trace (KiB)", kib(g["req_end"]), kib(k["req_end"])),
+        ("usable (size class), peak (KiB)", kib(g["usable_peak"]), kib(k["usable_peak"])),
+        ("held at peak (KiB)", kib(g["held_peak"]), kib(k["held_peak"])),
+        ("held at end of trace (KiB)", kib(g["held_end"]), kib(k["held_end"])),
+        ("waste at peak (% of held)", f"{waste(g, 'held_peak'):.1f}",
+         f"{waste(k, 'held_peak'):.1f}"),
+        ("waste at end (% of held)", f"{waste(g, 'held_end'):.1f}",
+         f"{waste(k, 'held_end'):.1f}"),
+        ("held / requested at peak", f"{g['held_peak'] / req:.2f}",
+         f"{k['held_peak'] / k['req_peak']:.2f}"),
+        ("held after freeing all (KiB)", kib(g["held_freed"]), kib(k["held_freed"])),
+        ("held 3 s later (KiB)", kib(g["held_idle"]), kib(k["held_idle"])),
+        ("held after shrinking (KiB)", kib(g["held_released"]), kib(k["held_released"])),
+        ("returned of the peak after shrinking (%)",
+         f"{100.0 * (1 - g['held_released'] / g['held_peak']):.1f}" if g["held_peak"] else "-",
+         f"{100.0 * (1 - k['held_released'] / k['held_peak']):.1f}" if k["held_peak"] else "-"),
+        ("kmalloc caches' slab pages, peak change (KiB)",
+         kib(g["kmalloc_caches_peak"]), kib(k["kmalloc_caches_peak"])),
+        ("NR_SLAB_UNRECLAIMABLE change, peak, every record (KiB)",
+         kib(g["nr_slab_peak_every_event"]), kib(k["nr_slab_peak_every_event"])),
+        ("allocation failures", str(g["failures"]), str(k["failures"])),
+        ("replay time in the guest (ms, TCG)", f"{g['replay_ms']:.0f}", f"{k['replay_ms']:.0f}"),
+    ]
+    ratio_slub = g["held_peak"] / k["held_peak"] if k["held_peak"] else float("inf")
+    ratio_req = g["held_peak"] / req
+    md = []
+    md.append(f"# Trace replay: {a.trace}\n")
+    md.append(f"Made by bench/trace/replay.sh: replayed single-threaded in kernel "
+              f"{snaps_info.get('kernel', '?')} under QEMU ({snaps_info.get('cpus', '?')} "
+              f"vCPUs), one fresh boot per allocator. Held memory: goalloc's heap pages "
+              f"(debugfs heap_held); SLUB's kmalloc-<size> slab pages (/sys/kernel/slab) "
+              f"plus its large kmallocs' pages; both as changes since the replay's start. "
+              f"See Documentation/trace-replay.rst.\n")
+    md.append(f"Stream: {stream['events']} records ({stream['allocs']} kmallocs, "
+              f"{stream['frees']} kfrees); dropped: {stream['frees_unknown']} kfrees of "
+              f"pointers not allocated in the window, {stream['frees_null']} kfrees of "
+              f"NULL, {stream['allocs_zero']} kmallocs of 0 bytes; "
+              f"{stream['implicit_frees']} implicit frees (address reused while live); "
+              f"{stream['live_at_end']} objects live at the end. "
+              f"Snapshots every {snaps_info.get('step', '?')} records.\n")
+    md.append("| | goalloc | kmalloc (SLUB) |")
+    md.append("|---|---:|---:|")
+    for r in rows:
+        md.append(f"| {r[0]} | {r[1]} | {r[2]} |")
+    md.append("")
+    md.append(f"goalloc held at peak / SLUB held at peak: **{ratio_slub:.2f}** (bar: <= 0.85)  ")
+    md.append(f"goalloc held at peak / bytes requested at peak: **{ratio_req:.2f}** (bar: <= 1.10)  ")
+    md.append(f"goalloc: heap pages in spans at peak {kib(g['inuse_peak'])} KiB; "
+              f"its span metadata is in the kmalloc caches' row above; "
+              f"chunks released after shrinking: {g['chunks_released']}.")
+    md.append(f"goalloc's peak held at record {g['held_peak_at_event']}, "
+              f"SLUB's at record {k['held_peak_at_event']}.")
+    text = "\n".join(md) + "\n"
+    if a.md:
+        with open(a.md, "w") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    if a.csv:
+        keys = sorted(set(g) | set(k))
+        with open(a.csv, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["metric", "goalloc", "kmalloc"])
+            for key in keys:
+                if key != "alloc":
+                    w.writerow([key, g.get(key, ""), k.get(key, "")])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Replay a kmalloc/kfree trace through goalloc and through kmalloc (SLUB) in
+# the project's perf kernel under QEMU, and tabulate the memory each holds.
+#
+# Usage: bench/trace/replay.sh [-t TRACE] [-s STEP] [-k perf|debug] [RESULTS_DIR]
+#
+# TRACE: an ftrace text trace (.xz, .gz or plain; default the committed
+# bench/trace/debian-6.12-busybox.trace.xz).  STEP: records replayed between
+# two snapshots of the counters (default 250).  RESULTS_DIR (default
+# results/bench/trace) gets the stream's summary, each guest's logs,
+# results.md and results.csv.
+#
+# -k debug replays in the debug kernel (KASAN, lockdep, kmemleak) instead of
+# the perf kernel: a check of the module, not a measurement.
+#
+# Each allocator runs in a fresh boot of the same kernel and initramfs (TCG,
+# 2 vCPUs, 2 GiB), so neither inherits the other's pages.  The modules come
+# from qemu/lib.sh's build_modules against that kernel, or from
+# GOALLOC_MODULES_DIR (a build_modules output directory for that kernel).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+. "$top/qemu/lib.sh"
+
+trace=$here/debian-6.12-busybox.trace.xz step=250 kname=perf
+while getopts t:s:k: opt; do
+	case $opt in
+	t) trace=$OPTARG ;; s) step=$OPTARG ;; k) kname=$OPTARG ;;
+	*) die "usage: see the head of $0" ;;
+	esac
+done
+shift $((OPTIND - 1))
+out=$(realpath -m "${1:-$top/results/bench/trace}")
+mkdir -p "$out"
+
+kdir=$("$top/qemu/kernel.sh" "$kname")
+mods=${GOALLOC_MODULES_DIR:-$out/build}
+if [ -z "${GOALLOC_MODULES_DIR:-}" ]; then
+	log "building the modules against $kdir"
+	build_modules "$kdir" "$mods"
+fi
+[ -e "$mods/bench/goalloc_replay.ko" ] ||
+	die "no $mods/bench/goalloc_replay.ko (is bench/ in the top Kbuild?)"
+
+log "converting $trace"
+python3 "$here/trace2bin.py" "$trace" "$out/trace.bin" >"$out/stream.txt"
+cat "$out/stream.txt" >&2
+
+root=$out/initramfs
+rm -rf "$root"
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,replay}
+cp /bin/busybox "$root/bin/busybox"
+cp "$here/replay-init.sh" "$root/init"
+chmod 755 "$root/init"
+cp "$mods/kmod/goalloc.ko" "$mods/bench/goalloc_replay.ko" "$out/trace.bin" "$root/replay/"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initrd"
+rm -rf "$root"
+
+for a in goalloc kmalloc; do
+	log "replaying through $a (fresh boot)"
+	"$top/qemu/run-qemu.sh" -k "$kdir/arch/x86/boot/bzImage" -i "$out/initrd" \
+		-o "$out/$a" -c 2 -m 2G -t 600 -M replay \
+		-a "REPLAY_ALLOC=$a REPLAY_STEP=$step"
+	grep -q '^REPLAY-END' "$out/$a/results.log" ||
+		die "the $a guest did not finish: $out/$a/console.log"
+	! grep '^REPLAY-ERROR' "$out/$a/results.log" || die "the $a replay failed"
+done
+rm -f "$out/initrd" "$out/trace.bin"
+
+python3 "$here/replay-report.py" --trace "$(basename "$trace")" --stream "$out/stream.txt" \
+	"$out/goalloc/results.log" "$out/kmalloc/results.log" \
+	--md "$out/results.md" --csv "$out/results.csv"
+cat "$out/results.md"

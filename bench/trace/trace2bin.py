@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn an ftrace text trace of kmem:kmalloc and kmem:kfree into the replay
+stream goalloc_replay.ko reads.
+
+Usage: trace2bin.py TRACE[.xz|.gz] OUT.bin [--max-events N]
+
+TRACE is the text of /sys/kernel/tracing/trace (or trace_pipe), recorded
+with no_hash_pointers so that ptr= holds real addresses.  Each allocation
+gets a dense object id; a kfree is matched to the live allocation of the
+same pointer.  Dropped, and counted in the summary: kfrees of pointers not
+allocated inside the trace window (allocated before it, or by
+kmem_cache_alloc), kfrees of NULL or ZERO_SIZE_PTR, failed kmallocs (ptr 0)
+and kmallocs of 0 bytes.  A kmalloc of a pointer that is still live (its
+kfree was lost) frees the old object first, counted as implicit_frees.
+
+OUT is little-endian: a 32-byte header
+  char magic[8] = "GAREPLAY"; u32 version = 1; u32 record_size = 8;
+  u64 nr_events; u32 nr_ids; u32 reserved = 0
+then nr_events records of
+  u32 op_id (bit 31 set: free; bits 0-30: object id); u32 bytes (requested
+  size of an allocation, 0 for a free).
+The summary (key=value lines) goes to stdout.
+"""
+import argparse
+import gzip
+import lzma
+import re
+import struct
+import sys
+
+MAGIC = b"GAREPLAY"
+VERSION = 1
+FREE = 1 << 31
+# Pointers at or below ZERO_SIZE_PTR (16) are NULL and kmalloc(0)'s answer.
+ZERO_SIZE_PTR = 16
+
+EVENT = re.compile(r"\s(kmalloc|kfree):\s")
+PTR = re.compile(r"\bptr=(?:0x)?([0-9a-fA-F]+)")
+REQ = re.compile(r"\bbytes_req=(\d+)")
+ALLOC = re.compile(r"\bbytes_alloc=(\d+)")
+
+
+def open_text(path):
+    if path.endswith(".xz"):
+        return lzma.open(path, "rt", errors="replace")
+    if path.endswith(".gz"):
+        return gzip.open(path, "rt", errors="replace")
+    return open(path, "r", errors="replace")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("trace")
+    ap.add_argument("out")
+    ap.add_argument("--max-events", type=int, default=0,
+                    help="stop after this many kmalloc/kfree lines (0: all)")
+    a = ap.parse_args()
+
+    st = dict.fromkeys(("lines_kmalloc", "lines_kfree", "allocs", "frees",
+                        "frees_unknown", "frees_null", "allocs_failed",
+                        "allocs_zero", "implicit_frees", "live_at_end",
+                        "req_total_bytes", "req_peak_bytes", "alloc_peak_bytes",
+                        "large_allocs", "max_bytes_req"), 0)
+    live = {}           # ptr -> (id, bytes_req, bytes_alloc)
+    recs = bytearray()
+    nid = 0
+    req_live = alloc_live = 0
+    pack = struct.Struct("<II").pack
+
+    def free(ptr):
+        nonlocal req_live, alloc_live
+        oid, req, alc = live.pop(ptr)
+        req_live -= req
+        alloc_live -= alc
+        recs.extend(pack(FREE | oid, 0))
+        st["frees"] += 1
+
+    with open_text(a.trace) as f:
+        for line in f:
+            if line.startswith("#"):
+                continue
+            m = EVENT.search(line)
+            if not m:
+                continue
+            kind = m.group(1)
+            if a.max_events and st["lines_kmalloc"] + st["lines_kfree"] >= a.max_events:
+                break
+            st["lines_" + kind] += 1
+            pm = PTR.search(line, m.end())
+            if not pm:
+                continue
+            ptr = int(pm.group(1), 16)
+            if kind == "kfree":
+                if ptr <= ZERO_SIZE_PTR:
+                    st["frees_null"] += 1
+                elif ptr in live:
+                    free(ptr)
+                else:
+                    st["frees_unknown"] += 1
+                continue
+            req = int(REQ.search(line, m.end()).group(1))
+            am = ALLOC.search(line, m.end())
+            alc = int(am.group(1)) if am else req
+            if ptr == 0:
+                st["allocs_failed"] += 1
+                continue
+            if req == 0 or ptr <= ZERO_SIZE_PTR:
+                st["allocs_zero"] += 1
+                continue
+            if ptr in live:
+                free(ptr)
+                st["frees"] -= 1
+                st["implicit_frees"] += 1
+            if nid >= FREE:
+                sys.exit("trace2bin: too many objects")
+            live[ptr] = (nid, req, alc)
+            recs.extend(pack(nid, req))
+            nid += 1
+            st["allocs"] += 1
+            st["req_total_bytes"] += req
+            st["max_bytes_req"] = max(st["max_bytes_req"], req)
+            if req > 8192:
+                st["large_allocs"] += 1
+            req_live += req
+            alloc_live += alc
+            st["req_peak_bytes"] = max(st["req_peak_bytes"], req_live)
+            st["alloc_peak_bytes"] = max(st["alloc_peak_bytes"], alloc_live)
+
+    st["live_at_end"] = len(live)
+    st["req_end_bytes"] = req_live
+    nev = len(recs) // 8
+    st["events"] = nev
+    st["ids"] = nid
+    with open(a.out, "wb") as o:
+        o.write(MAGIC + struct.pack("<IIQII", VERSION, 8, nev, nid, 0))
+        o.write(recs)
+    for k in sorted(st):
+        print(f"{k}={st[k]}")
+
+
+if __name__ == "__main__":
+    main()
