@@ -370,19 +370,23 @@ static void run_random(enum allocator which, unsigned int round)
 
 /* ---- multi-CPU patterns ---- */
 
+/* remote frees: a single-producer single-consumer ring per producer */
+struct bench_ring {
+	void *slot[RING_SIZE];
+	unsigned long head;	/* written by the producer */
+	unsigned long tail;	/* written by the consumer */
+	bool done;		/* the producer has published its last object */
+} ____cacheline_aligned;
+
 struct par_ctx {
 	const struct allocator_ops *a;
 	atomic_t ready;
 	struct completion go;
 	atomic_t done;
 	struct completion all_done;
-	unsigned int nthreads;
 	u64 ns[BENCH_MAX_CPUS];
-	/* remote: a single-producer single-consumer ring per producer */
-	void *ring[RING_SIZE];
-	unsigned long head;	/* written by the producer */
-	unsigned long tail;	/* written by the consumer */
-	bool producer_done;
+	struct bench_ring *rings;
+	unsigned int nrings;
 };
 
 static struct par_ctx *par;
@@ -421,52 +425,60 @@ static int scaling_thread(void *arg)
 
 static int producer_thread(void *arg)
 {
-	unsigned int i;
+	unsigned int idx = (unsigned long)arg, i;
+	struct bench_ring *r = &par->rings[idx];
 	ktime_t t0;
 
 	par_wait_start();
 	t0 = ktime_get();
 	for (i = 0; i < iters; i++) {
 		void *p = a_alloc(par->a);
-		unsigned long h = par->head;
+		unsigned long h = r->head;
 
 		if (unlikely(!p))
 			break;
 		WRITE_ONCE(*(char *)p, 1);
 		/* Acquire: the consumer is done with the slot it gave back. */
-		while (h - smp_load_acquire(&par->tail) >= RING_SIZE)
+		while (h - smp_load_acquire(&r->tail) >= RING_SIZE)
 			cpu_relax();
-		par->ring[h % RING_SIZE] = p;
+		r->slot[h % RING_SIZE] = p;
 		/* Release: the slot's pointer is visible before the new head. */
-		smp_store_release(&par->head, h + 1);
+		smp_store_release(&r->head, h + 1);
 	}
-	WRITE_ONCE(par->producer_done, true);
-	par->ns[0] = ktime_to_ns(ktime_sub(ktime_get(), t0));
+	/* Release: every published object is visible before "done". */
+	smp_store_release(&r->done, true);
+	par->ns[idx] = ktime_to_ns(ktime_sub(ktime_get(), t0));
 	par_finish();
 	return 0;
 }
 
+/* Frees what every producer publishes, ring by ring, until all are done. */
 static int consumer_thread(void *arg)
 {
-	unsigned long t;
+	unsigned int i, live;
 	ktime_t t0;
 
 	par_wait_start();
 	t0 = ktime_get();
-	for (t = par->tail;; t++) {
-		/* Acquire: pairs with the producer's release of the head. */
-		while (smp_load_acquire(&par->head) == t) {
-			/* Acquire again: a last object published before "done". */
-			if (READ_ONCE(par->producer_done) && smp_load_acquire(&par->head) == t)
-				goto out;
-			cpu_relax();
+	do {
+		live = 0;
+		for (i = 0; i < par->nrings; i++) {
+			struct bench_ring *r = &par->rings[i];
+			/* Acquire: pairs with the producer's release of "done". */
+			bool done = smp_load_acquire(&r->done);
+			/* Acquire: pairs with the producer's release of the head. */
+			unsigned long h = smp_load_acquire(&r->head), t = r->tail;
+
+			for (; t != h; t++)
+				a_free(par->a, r->slot[t % RING_SIZE]);
+			/* Release: the slots are read before the producer reuses them. */
+			smp_store_release(&r->tail, t);
+			if (!done)
+				live++;
 		}
-		a_free(par->a, par->ring[t % RING_SIZE]);
-		/* Release: the slot is read before the producer may reuse it. */
-		smp_store_release(&par->tail, t + 1);
-	}
-out:
-	par->ns[1] = ktime_to_ns(ktime_sub(ktime_get(), t0));
+		cpu_relax();
+	} while (live);
+	par->ns[par->nrings] = ktime_to_ns(ktime_sub(ktime_get(), t0));
 	par_finish();
 	return 0;
 }
@@ -507,43 +519,71 @@ static int par_run(unsigned int n, const unsigned int *cpus, int (*fn)(void *), 
 	return 0;
 }
 
-static void run_remote_pair(const struct allocator_ops *a, unsigned int round)
+/*
+ * Remote frees: producers allocate and pass each object through a ring to
+ * a consumer on another CPU, which frees it.  @all_to_one: every other CPU
+ * produces for the first; else one producer, one consumer.
+ */
+static void run_remote(const struct allocator_ops *a, bool all_to_one, unsigned int round)
 {
-	struct task_struct *p, *c;
-	unsigned int cpus[2], cpu, n = 0;
+	unsigned int max = min_t(unsigned int, num_online_cpus(), BENCH_MAX_CPUS);
+	unsigned int *cpus, cpu, n = 0, nprod, i;
+	struct task_struct **tsk;
+	u64 worst = 0;
 
+	if (max < 2 || (all_to_one && max < 3))
+		return;
+	cpus = kcalloc(max, sizeof(*cpus), GFP_KERNEL);
+	tsk = kcalloc(max, sizeof(*tsk), GFP_KERNEL);
+	memset(par, 0, sizeof(*par));
+	if (!cpus || !tsk)
+		goto out;
 	for_each_online_cpu(cpu) {
-		if (n < 2)
+		if (n < max)
 			cpus[n++] = cpu;
 	}
-	if (n < 2)
-		return;
-	memset(par, 0, sizeof(*par));
+	if (n < 2 || (all_to_one && n < 3))
+		goto out;
+	nprod = all_to_one ? n - 1 : 1;
 	par->a = a;
+	par->nrings = nprod;
+	par->rings = vzalloc(array_size(nprod, sizeof(*par->rings)));
+	if (!par->rings)
+		goto out;
 	atomic_set(&par->ready, 0);
-	atomic_set(&par->done, 2);
+	atomic_set(&par->done, nprod + 1);
 	init_completion(&par->go);
 	init_completion(&par->all_done);
-	p = kthread_create(producer_thread, NULL, "goalloc_bench/p");
-	c = kthread_create(consumer_thread, NULL, "goalloc_bench/c");
-	if (IS_ERR(p) || IS_ERR(c)) {
-		if (!IS_ERR(p))
-			kthread_stop(p);
-		if (!IS_ERR(c))
-			kthread_stop(c);
-		return;
+	/* Thread i < nprod produces on cpus[i + 1]; thread nprod consumes on cpus[0]. */
+	for (i = 0; i <= nprod; i++) {
+		if (i < nprod)
+			tsk[i] = kthread_create(producer_thread, (void *)(unsigned long)i,
+						"goalloc_bench/p%u", i);
+		else
+			tsk[i] = kthread_create(consumer_thread, NULL, "goalloc_bench/c");
+		if (IS_ERR(tsk[i])) {
+			while (i--)
+				kthread_stop(tsk[i]);
+			goto out;
+		}
+		kthread_bind(tsk[i], i < nprod ? cpus[i + 1] : cpus[0]);
 	}
-	kthread_bind(p, cpus[0]);
-	kthread_bind(c, cpus[1]);
-	wake_up_process(p);
-	wake_up_process(c);
-	while (atomic_read(&par->ready) < 2)
+	for (i = 0; i <= nprod; i++)
+		wake_up_process(tsk[i]);
+	while (atomic_read(&par->ready) < nprod + 1)
 		usleep_range(1000, 2000);
 	complete_all(&par->go);
 	wait_for_completion(&par->all_done);
-	/* The pair is done when the consumer has freed the last object. */
-	row("remote", "producer_consumer", a->size, alloc_name[a->which], round,
-	    max(par->ns[0], par->ns[1]), 0, iters);
+	/* Done when the consumer has freed the last object. */
+	for (i = 0; i <= nprod; i++)
+		worst = max(worst, par->ns[i]);
+	row("remote", all_to_one ? "all_to_one" : "producer_consumer", a->size,
+	    alloc_name[a->which], round, worst, 0, (unsigned long)iters * nprod);
+out:
+	vfree(par->rings);
+	par->rings = NULL;
+	kfree(tsk);
+	kfree(cpus);
 }
 
 static void run_scaling(const struct allocator_ops *a, unsigned int ncpus, unsigned int round)
@@ -656,7 +696,8 @@ static void do_bulk(const struct allocator_ops *a, unsigned int round, void *arg
 
 static void do_remote(const struct allocator_ops *a, unsigned int round, void *arg)
 {
-	run_remote_pair(a, round);
+	run_remote(a, false, round);
+	run_remote(a, true, round);
 }
 
 static void do_scaling(const struct allocator_ops *a, unsigned int round, void *arg)
