@@ -143,9 +143,9 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_span_next_free);
  * @s: the span
  * @idx: slot index, below nelems
  *
- * May be called by a non-owner under @s->lock: the owner only ever moves
- * freeindex up and sets free bits, and the slot of any valid free was handed
- * out before the free began.
+ * May be called by a non-owner under @s->lock: the owner moves freeindex
+ * down only over a slot it is freeing itself (goalloc_span_free_owned()),
+ * and the slot of any valid free was handed out before the free began.
  *
  * Return: true if the slot was handed out and its free not yet recorded.
  */
@@ -200,8 +200,7 @@ int goalloc_span_free(struct goalloc_span *s, const void *p)
 
 	if (err)
 		return err;
-	__set_bit(idx, s->free_bits);
-	s->nfree_pending++;
+	goalloc_span_free_owned(s, idx);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_span_free);

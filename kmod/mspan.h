@@ -159,4 +159,31 @@ static __always_inline void *goalloc_span_next_free_fast(struct goalloc_span *s)
 	return (void *)(s->base + (unsigned long)idx * s->elemsize);
 }
 
+/**
+ * goalloc_span_free_owned() - record the owner's free of an allocated slot
+ * @s: the span, owned by the caller
+ * @idx: the slot, checked by goalloc_span_check_free()
+ *
+ * The slot handed out last, if the alloc cache still covers it, goes
+ * straight back into the cache (freeindex steps back over it), so an
+ * alloc/free pair reuses one hot slot and needs no sweep.  Any other slot
+ * is recorded in @free_bits for the next sweep.  "Handed out last" means
+ * just below freeindex, inside the cache's 64-slot word, and free as of the
+ * last sweep: freeindex also jumps over allocated slots, to a word
+ * boundary or to the end of the span.  Stepping freeindex back
+ * keeps the rule remote frees rely on: every other allocated slot stays
+ * below it.
+ */
+static __always_inline void goalloc_span_free_owned(struct goalloc_span *s, unsigned int idx)
+{
+	if (idx + 1 == s->freeindex && s->freeindex % 64 && !test_bit(idx, s->alloc_bits)) {
+		s->alloc_cache = (s->alloc_cache << 1) | 1;
+		WRITE_ONCE(s->freeindex, idx);
+		s->alloc_count--;
+		return;
+	}
+	__set_bit(idx, s->free_bits);
+	s->nfree_pending++;
+}
+
 #endif /* _GOALLOC_MSPAN_H */

@@ -105,6 +105,47 @@ static void bad_frees_change_nothing(struct kunit *test)
 	goalloc_span_destroy(s);
 }
 
+/*
+ * The owner's free of the slot it handed out last gives the slot straight
+ * back, with no sweep; any other free, and a remote one, waits for the sweep.
+ * A double free of the returned slot is still caught.
+ */
+static void owner_free_of_last_slot_reuses_it(struct kunit *test)
+{
+	struct goalloc_span *s;
+	unsigned int i;
+	void *a, *b;
+
+	s = goalloc_span_create(FAKE_BASE, 5, 0, GFP_KERNEL); /* 48 B, 170 slots */
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	for (i = 0; i < 1000; i++) {
+		a = goalloc_span_next_free(s);
+		KUNIT_ASSERT_PTR_EQ(test, a, (void *)FAKE_BASE);
+		KUNIT_ASSERT_EQ(test, goalloc_span_free(s, a), 0);
+		KUNIT_ASSERT_EQ(test, goalloc_span_inuse(s), 0U);
+	}
+	KUNIT_EXPECT_EQ(test, s->nfree_pending, 0);
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(s, a), -EALREADY);
+	KUNIT_EXPECT_FALSE(test, goalloc_span_allocated(s, 0));
+
+	/* Not the last one: recorded for the sweep. */
+	a = goalloc_span_next_free(s);
+	b = goalloc_span_next_free(s);
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(s, a), 0);
+	KUNIT_EXPECT_EQ(test, s->nfree_pending, 1);
+	KUNIT_EXPECT_PTR_EQ(test, goalloc_span_next_free(s), b + 48);
+
+	/* The last slot of a 64-slot word: the cache moved on, so no undo. */
+	while (s->freeindex < 64)
+		KUNIT_ASSERT_NOT_NULL(test, goalloc_span_next_free(s));
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(s, (void *)(FAKE_BASE + 63 * 48)), 0);
+	KUNIT_EXPECT_EQ(test, s->nfree_pending, 2);
+	KUNIT_EXPECT_EQ(test, s->freeindex, 64);
+	KUNIT_EXPECT_EQ(test, goalloc_span_sweep(s), 2U);
+	KUNIT_EXPECT_EQ(test, goalloc_span_inuse(s), 62U);
+	goalloc_span_destroy(s);
+}
+
 /* Free as the owner, or as another CPU does it, under the span's lock. */
 static int free_either(struct goalloc_span *s, void *p, bool remote)
 {
@@ -166,11 +207,19 @@ static void random_ops_match_model(struct kunit *test)
 				p = (void *)(s->base + (unsigned long)i * s->elemsize);
 				/* Half the frees come from "another CPU". */
 				int want = test_bit(i, live) ? 0 : -EALREADY;
+				unsigned int before = s->freeindex;
 
 				KUNIT_ASSERT_EQ(test, free_either(s, p, r & BIT(30)), want);
 				if (!want) {
 					__clear_bit(i, live);
-					__set_bit(i, pending);
+					/* An owner free of the last slot handed out: undone. */
+					if (s->freeindex != before) {
+						KUNIT_ASSERT_FALSE(test, r & BIT(30));
+						KUNIT_ASSERT_EQ(test, before, i + 1);
+						KUNIT_ASSERT_EQ(test, s->freeindex, i);
+					} else {
+						__set_bit(i, pending);
+					}
 				}
 			} else {
 				KUNIT_ASSERT_EQ(test, goalloc_span_sweep(s),
@@ -188,6 +237,7 @@ static struct kunit_case mspan_cases[] = {
 	KUNIT_CASE(span_fills_in_order),
 	KUNIT_CASE(sweep_returns_freed_slots),
 	KUNIT_CASE(bad_frees_change_nothing),
+	KUNIT_CASE(owner_free_of_last_slot_reuses_it),
 	KUNIT_CASE(random_ops_match_model),
 	{}
 };
