@@ -34,6 +34,9 @@
 
 static_assert(GOALLOC_MAX_SIZE == GOALLOC_MAX_LARGE);
 
+/* Bulk calls enter a CPU's cache for at most this many objects at a time. */
+#define GOALLOC_BULK_BATCH	64
+
 static struct dentry *goalloc_debugfs;
 
 /* Bad frees seen, ever; shown in debugfs. */
@@ -326,8 +329,7 @@ static __always_inline int free_one(const void *p)
 		err = goalloc_span_check_free(s, p, &idx);
 		if (likely(!err)) {
 			pre_free(p, s->elemsize);
-			__set_bit(idx, s->free_bits);
-			s->nfree_pending++;
+			goalloc_span_free_owned(s, idx);
 			c->stats[s->spc].nfree++;
 		}
 		goalloc_mcache_leave(c);
@@ -481,44 +483,53 @@ EXPORT_SYMBOL_GPL(goalloc_realloc);
  * @n: how many
  * @ptrs: where to put them
  *
- * All or nothing, as kmem_cache_alloc_bulk(): the objects come straight off
- * the CPU's current span in one pass where they can.
+ * All or nothing, as kmem_cache_alloc_bulk(): the objects come off the CPU's
+ * spans with the cache entered once per GOALLOC_BULK_BATCH objects,
+ * refilling from mcentral inside; only a heap grow leaves the batch.
  *
  * Return: @n, or 0 if the allocation failed (nothing is left allocated).
  */
 int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 {
-	size_t i = 0, j;
+	bool small = size && size <= GOALLOC_MAX_SMALL;
+	unsigned int spc = small ? spc_of(size, gfp) : 0;
+	struct goalloc_mcache *c;
+	size_t i = 0, j, start, end;
 
-	if (size && size <= GOALLOC_MAX_SMALL) {
-		unsigned int spc = spc_of(size, gfp);
-		struct goalloc_mcache *c;
-
-		might_alloc(gfp & ~GOALLOC_NOSCAN);
+	might_alloc(gfp & ~GOALLOC_NOSCAN);
+	while (i < n) {
+		start = i;
+		end = min(n, i + GOALLOC_BULK_BATCH);
 		preempt_disable();
 		c = this_cpu_ptr(&goalloc_mcache);
-		if (goalloc_mcache_enter(c)) {
-			struct goalloc_span *s = c->alloc[spc];
-
-			for (; i < n; i++) {
-				ptrs[i] = goalloc_span_next_free_fast(s);
+		if (small && goalloc_mcache_enter(c)) {
+			for (; i < end; i++) {
+				ptrs[i] = goalloc_span_next_free_fast(c->alloc[spc]);
+				if (likely(ptrs[i]))
+					continue;
+				/* Next word, an in-place sweep or a span from mcentral. */
+				ptrs[i] = goalloc_span_next_free(c->alloc[spc]);
+				if (!ptrs[i])
+					ptrs[i] = goalloc_mcache_refill(c, spc);
 				if (!ptrs[i])
 					break;
 			}
-			c->stats[spc].nmalloc += i;
-			c->stats[spc].requested += i * size;
+			c->stats[spc].nmalloc += i - start;
+			c->stats[spc].requested += (i - start) * size;
 			goalloc_mcache_leave(c);
 		}
 		preempt_enable();
-		for (j = 0; j < i; j++)
+		for (j = start; j < i; j++)
 			post_alloc(ptrs[j], size, goalloc_class_info[spc >> 1].size, gfp);
-	}
-	for (; i < n; i++) {
+		if (i == end)
+			continue;
+		/* The heap must grow (or the cache is busy): the single path. */
 		ptrs[i] = goalloc_alloc(size, gfp);
 		if (!ptrs[i]) {
 			goalloc_free_bulk(i, ptrs);
 			return 0;
 		}
+		i++;
 	}
 	return n;
 }
@@ -531,10 +542,48 @@ EXPORT_SYMBOL_GPL(goalloc_alloc_bulk);
  */
 void goalloc_free_bulk(size_t n, void **ptrs)
 {
-	size_t i;
+	struct goalloc_mcache *c;
+	struct goalloc_span *s;
+	unsigned int idx;
+	size_t i = 0, end;
 	int err;
 
-	for (i = 0; i < n; i++) {
+	while (i < n) {
+		end = min(n, i + GOALLOC_BULK_BATCH);
+		preempt_disable();
+		c = this_cpu_ptr(&goalloc_mcache);
+		if (!goalloc_mcache_enter(c)) {
+			/* An interrupt inside this CPU's section: one at a time. */
+			preempt_enable();
+			break;
+		}
+		for (; i < end; i++) {
+			const void *p = ptrs[i];
+
+			if (unlikely(ZERO_OR_NULL_PTR(p)))
+				continue;
+			s = goalloc_span_of(p);
+			if (unlikely(!s)) {
+				err = -EFAULT;
+			} else if (likely(c->alloc[s->spc] == s)) {
+				err = goalloc_span_check_free(s, p, &idx);
+				if (likely(!err)) {
+					pre_free(p, s->elemsize);
+					goalloc_span_free_owned(s, idx);
+					c->stats[s->spc].nfree++;
+				}
+			} else {
+				err = free_remote(s, p);
+				if (!err && s->cls)
+					c->stats[s->spc].nfree++;
+			}
+			if (unlikely(err))
+				goalloc_report_bad_free(p, err, _RET_IP_);
+		}
+		goalloc_mcache_leave(c);
+		preempt_enable();
+	}
+	for (; i < n; i++) {
 		if (ZERO_OR_NULL_PTR(ptrs[i]))
 			continue;
 		err = free_one(ptrs[i]);

@@ -6,6 +6,7 @@
  */
 #include <kunit/test.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/vmalloc.h>
 
 #include "goalloc.h"
@@ -167,6 +168,13 @@ static void api_realloc(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, live_objects(), base);
 }
 
+static int cmp_ptr(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static void api_bulk(struct kunit *test)
 {
 	static const size_t sizes[] = { 8, 64, 100, 4096, 32768, 40000 };
@@ -188,9 +196,49 @@ static void api_bulk(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, live_objects(), base + (long)m);
 		for (i = 0; i < m; i++)
 			KUNIT_EXPECT_TRUE_MSG(test, check(v[i], sz, (u8)i), "size %zu #%zu", sz, i);
+		/* Distinct, non-overlapping objects: sorted, each ends before the next. */
+		sort(v, m, sizeof(*v), cmp_ptr, NULL);
+		for (i = 1; i < m; i++)
+			KUNIT_ASSERT_GE_MSG(test, (unsigned long)v[i], (unsigned long)v[i - 1] + sz,
+					    "size %zu", sz);
 		goalloc_free_bulk(m, v);
 		KUNIT_EXPECT_EQ(test, live_objects(), base);
 	}
+}
+
+/*
+ * One free_bulk() over objects of many sizes, some from the current spans
+ * and some not, with NULL and ZERO_SIZE_PTR entries and one bad pointer: the
+ * bad one is refused and reported, everything else is freed.
+ */
+static void bulk_free_mixed(struct kunit *test)
+{
+	static const size_t sizes[] = { 8, 24, 100, 1000, 4096, 9000, 40000 };
+	const size_t n = 700;
+	void **v = kunit_kcalloc(test, n, sizeof(*v), GFP_KERNEL);
+	long base = live_objects(), bad = atomic_long_read(&goalloc_nr_bad_frees);
+	void *twice;
+	size_t i;
+
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	for (i = 0; i < n; i++) {
+		if (i % 50 == 7) {
+			v[i] = i % 100 == 7 ? NULL : ZERO_SIZE_PTR;
+			continue;
+		}
+		v[i] = goalloc_alloc(sizes[i % ARRAY_SIZE(sizes)], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, v[i]);
+	}
+	/* Reverse every other pair so frees hit the current span and others. */
+	for (i = 0; i + 1 < n; i += 4)
+		swap(v[i], v[i + 1]);
+	twice = v[n / 2];
+	goalloc_free(twice);
+	WRITE_ONCE(goalloc_bad_free_quiet, 1);
+	goalloc_free_bulk(n, v);
+	WRITE_ONCE(goalloc_bad_free_quiet, 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad + 1);
+	KUNIT_EXPECT_EQ(test, live_objects(), base);
 }
 
 /* NOSCAN picks the noscan span class; both serve the same sizes. */
@@ -455,6 +503,7 @@ static struct kunit_case malloc_cases[] = {
 	KUNIT_CASE(api_edge_cases),
 	KUNIT_CASE(api_realloc),
 	KUNIT_CASE(api_bulk),
+	KUNIT_CASE(bulk_free_mixed),
 	KUNIT_CASE(api_noscan),
 	KUNIT_CASE(span_of_foreign),
 	KUNIT_CASE(bad_frees_are_refused),
