@@ -35,38 +35,38 @@
  *    30        768      1    10       6.25%               8.94%
  *    31        896      1     9       1.56%              16.51%
  *    32       1024      1     8       0.00%              14.16%
- *    33       1152      1     7       1.56%              12.39%
- *    34       1280      1     6       6.25%              11.01%
+ *    33       1152      2    14       1.56%              12.39%
+ *    34       1280      2    12       6.25%              11.01%
  *    35       1408      2    11       5.47%               9.91%
- *    36       1536      1     5       6.25%               9.01%
+ *    36       1536      2    10       6.25%               9.01%
  *    37       1792      2     9       1.56%              16.59%
- *    38       2048      1     4       0.00%              14.22%
- *    39       2304      2     7       1.56%              12.45%
- *    40       2688      1     3       1.56%              16.62%
+ *    38       2048      2     8       0.00%              14.22%
+ *    39       2304      3    10       6.25%              12.45%
+ *    40       2688      3     9       1.56%              16.62%
  *    41       3072      3     8       0.00%              14.24%
- *    42       3200      2     5       2.34%               4.13%
- *    43       3456      3     7       1.56%               7.97%
- *    44       4096      1     2       0.00%              18.48%
- *    45       4864      3     5       1.04%              18.72%
- *    46       5376      2     3       1.56%              10.50%
- *    47       6144      3     4       0.00%              14.26%
+ *    42       3200      4    10       2.34%               4.13%
+ *    43       3456      4     9       5.08%               7.97%
+ *    44       4096      4     8       0.00%              18.48%
+ *    45       4864      4     6      10.94%              18.72%
+ *    46       5376      4     6       1.56%              10.50%
+ *    47       6144      4     5       6.25%              14.26%
  *    48       6528      4     5       0.39%               6.23%
  *    49       6784      5     6       0.62%               3.91%
  *    50       6912      6     7       1.56%               1.87%
- *    51       8192      1     1       0.00%              18.50%
+ *    51       8192      4     4       0.00%              18.50%
  *    52       9472      7     6       0.89%              15.61%
  *    53       9728      6     5       1.04%               2.69%
  *    54      10240      5     4       0.00%               5.25%
  *    55      10880      4     3       0.39%               6.24%
- *    56      12288      3     2       0.00%              12.93%
+ *    56      12288      5     3      10.00%              12.93%
  *    57      13568      5     3       0.62%              10.41%
  *    58      14336      7     4       0.00%               5.65%
- *    59      16384      2     1       0.00%              14.28%
+ *    59      16384      4     2       0.00%              14.28%
  *    60      18432      9     4       0.00%              12.49%
  *    61      19072      7     3       0.22%               3.47%
  *    62      20480      5     2       0.00%               7.38%
  *    63      21760      8     3       0.39%               6.24%
- *    64      24576      3     1       0.00%              12.94%
+ *    64      24576      6     2       0.00%              12.94%
  *    65      27264     10     3       0.16%              10.93%
  *    66      28672      7     2       0.00%               5.16%
  *    67      32768      4     1       0.00%              14.28%
@@ -110,38 +110,38 @@ const struct goalloc_class_info goalloc_class_info[GOALLOC_NUM_CLASSES] = {
 	[30] = { .size = 768, .npages = 1, .nelems = 10, .div_mul = 5592406u },
 	[31] = { .size = 896, .npages = 1, .nelems = 9, .div_mul = 4793491u },
 	[32] = { .size = 1024, .npages = 1, .nelems = 8, .div_mul = 4194304u },
-	[33] = { .size = 1152, .npages = 1, .nelems = 7, .div_mul = 3728271u },
-	[34] = { .size = 1280, .npages = 1, .nelems = 6, .div_mul = 3355444u },
+	[33] = { .size = 1152, .npages = 2, .nelems = 14, .div_mul = 3728271u },
+	[34] = { .size = 1280, .npages = 2, .nelems = 12, .div_mul = 3355444u },
 	[35] = { .size = 1408, .npages = 2, .nelems = 11, .div_mul = 3050403u },
-	[36] = { .size = 1536, .npages = 1, .nelems = 5, .div_mul = 2796203u },
+	[36] = { .size = 1536, .npages = 2, .nelems = 10, .div_mul = 2796203u },
 	[37] = { .size = 1792, .npages = 2, .nelems = 9, .div_mul = 2396746u },
-	[38] = { .size = 2048, .npages = 1, .nelems = 4, .div_mul = 2097152u },
-	[39] = { .size = 2304, .npages = 2, .nelems = 7, .div_mul = 1864136u },
-	[40] = { .size = 2688, .npages = 1, .nelems = 3, .div_mul = 1597831u },
+	[38] = { .size = 2048, .npages = 2, .nelems = 8, .div_mul = 2097152u },
+	[39] = { .size = 2304, .npages = 3, .nelems = 10, .div_mul = 1864136u },
+	[40] = { .size = 2688, .npages = 3, .nelems = 9, .div_mul = 1597831u },
 	[41] = { .size = 3072, .npages = 3, .nelems = 8, .div_mul = 1398102u },
-	[42] = { .size = 3200, .npages = 2, .nelems = 5, .div_mul = 1342178u },
-	[43] = { .size = 3456, .npages = 3, .nelems = 7, .div_mul = 1242757u },
-	[44] = { .size = 4096, .npages = 1, .nelems = 2, .div_mul = 1048576u },
-	[45] = { .size = 4864, .npages = 3, .nelems = 5, .div_mul = 883012u },
-	[46] = { .size = 5376, .npages = 2, .nelems = 3, .div_mul = 798916u },
-	[47] = { .size = 6144, .npages = 3, .nelems = 4, .div_mul = 699051u },
+	[42] = { .size = 3200, .npages = 4, .nelems = 10, .div_mul = 1342178u },
+	[43] = { .size = 3456, .npages = 4, .nelems = 9, .div_mul = 1242757u },
+	[44] = { .size = 4096, .npages = 4, .nelems = 8, .div_mul = 1048576u },
+	[45] = { .size = 4864, .npages = 4, .nelems = 6, .div_mul = 883012u },
+	[46] = { .size = 5376, .npages = 4, .nelems = 6, .div_mul = 798916u },
+	[47] = { .size = 6144, .npages = 4, .nelems = 5, .div_mul = 699051u },
 	[48] = { .size = 6528, .npages = 4, .nelems = 5, .div_mul = 657931u },
 	[49] = { .size = 6784, .npages = 5, .nelems = 6, .div_mul = 633103u },
 	[50] = { .size = 6912, .npages = 6, .nelems = 7, .div_mul = 621379u },
-	[51] = { .size = 8192, .npages = 1, .nelems = 1, .div_mul = 524288u },
+	[51] = { .size = 8192, .npages = 4, .nelems = 4, .div_mul = 524288u },
 	[52] = { .size = 9472, .npages = 7, .nelems = 6, .div_mul = 453439u },
 	[53] = { .size = 9728, .npages = 6, .nelems = 5, .div_mul = 441506u },
 	[54] = { .size = 10240, .npages = 5, .nelems = 4, .div_mul = 419431u },
 	[55] = { .size = 10880, .npages = 4, .nelems = 3, .div_mul = 394759u },
-	[56] = { .size = 12288, .npages = 3, .nelems = 2, .div_mul = 349526u },
+	[56] = { .size = 12288, .npages = 5, .nelems = 3, .div_mul = 349526u },
 	[57] = { .size = 13568, .npages = 5, .nelems = 3, .div_mul = 316552u },
 	[58] = { .size = 14336, .npages = 7, .nelems = 4, .div_mul = 299594u },
-	[59] = { .size = 16384, .npages = 2, .nelems = 1, .div_mul = 262144u },
+	[59] = { .size = 16384, .npages = 4, .nelems = 2, .div_mul = 262144u },
 	[60] = { .size = 18432, .npages = 9, .nelems = 4, .div_mul = 233017u },
 	[61] = { .size = 19072, .npages = 7, .nelems = 3, .div_mul = 225198u },
 	[62] = { .size = 20480, .npages = 5, .nelems = 2, .div_mul = 209716u },
 	[63] = { .size = 21760, .npages = 8, .nelems = 3, .div_mul = 197380u },
-	[64] = { .size = 24576, .npages = 3, .nelems = 1, .div_mul = 174763u },
+	[64] = { .size = 24576, .npages = 6, .nelems = 2, .div_mul = 174763u },
 	[65] = { .size = 27264, .npages = 10, .nelems = 3, .div_mul = 157533u },
 	[66] = { .size = 28672, .npages = 7, .nelems = 2, .div_mul = 149797u },
 	[67] = { .size = 32768, .npages = 4, .nelems = 1, .div_mul = 131072u },

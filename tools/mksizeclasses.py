@@ -15,6 +15,15 @@ described in shared/design/go-allocator-digest.md section 2.2:
  4. raise each class to the largest multiple of 128 (or its own size) that
     still fits the same number of objects in the same pages.
 
+Then one rule of goalloc's own, which changes spans but not sizes:
+
+ 5. a span of a class from 1 KiB up is at least 8 objects or 32 KiB, the
+    shape of SLUB's order-3 kmalloc slabs, still with tail waste <= 1/8.
+    Go's spans for those classes hold 1-7 objects, so a program allocating
+    and freeing many of them pays a span's whole life cycle every one to
+    seven objects; Go amortises that against a garbage collection cycle,
+    an explicit free cannot.  Sizes, and so every round-up bound, stay Go's.
+
 Heap pages are 8 KiB, as in Go: the rule and its proven bounds carry over
 unchanged, and a span of one heap page is one order-1 buddy block.
 
@@ -25,6 +34,8 @@ import sys
 
 PAGE_SIZE = 8192
 MAX_SMALL = 32768
+MIN_SPAN_OBJS = 8     # rule 5: at least this many objects per span...
+MIN_SPAN_BYTES = 32768  # ...or a span this large
 SMALL_DIV = 8         # step of the fine lookup table
 LARGE_DIV = 128       # step of the coarse lookup table
 SMALL_MAX = 1024 - 8  # last size served by the fine table
@@ -61,7 +72,11 @@ def classes():
     for size, npages in out[1:]:
         span = npages * PAGE_SIZE
         bigger = (span // (span // size)) & ~(LARGE_DIV - 1)
-        res.append((max(size, bigger), npages))
+        size = max(size, bigger)
+        while span // size < MIN_SPAN_OBJS and span < MIN_SPAN_BYTES or \
+                span % size > span // 8:
+            span += PAGE_SIZE
+        res.append((size, span // PAGE_SIZE))
     return res
 
 
