@@ -15,6 +15,7 @@
 
 #include <linux/gfp.h>
 #include <linux/kmemleak.h>
+#include <linux/log2.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
@@ -29,6 +30,12 @@
 /* Buddy blocks up to the chunk size exist on every supported kernel. */
 static_assert(GOALLOC_CHUNK_ORDER <= GOALLOC_MAX_PAGE_ORDER);
 static_assert(GOALLOC_CHUNK_PAGES <= U16_MAX);
+
+/*
+ * The kernel pool's smallest chunk: 128 KiB, room for the largest small
+ * span (80 KiB) and for a few spans of the common classes.
+ */
+#define GOALLOC_GROW_MIN_ORDER	(17 - PAGE_SHIFT)
 
 struct goalloc_mheap goalloc_heap = {
 	.lock = __SPIN_LOCK_UNLOCKED(goalloc_heap.lock),
@@ -115,10 +122,27 @@ static void block_free(struct page *page, unsigned int order, unsigned long nr)
 }
 
 /*
+ * The order of the kernel pool's next chunk: about an eighth of what the
+ * pool holds, between GOALLOC_GROW_MIN_ORDER and a full chunk.  A small
+ * heap grows in small steps, so its footprint stays near what it uses (Go
+ * commits arena memory page by page for the same reason); a large one in
+ * 4 MiB chunks, so the chunk list stays short.
+ */
+static unsigned int grow_order(unsigned int need)
+{
+	unsigned long held = READ_ONCE(goalloc_heap.kernel.pages_held) *
+			     (GOALLOC_PAGE_SIZE / PAGE_SIZE);
+	unsigned int order = held >= 16 ? ilog2(held / 8) : 0;
+
+	return clamp_t(unsigned int, order, max_t(unsigned int, need, GOALLOC_GROW_MIN_ORDER),
+		       GOALLOC_CHUNK_ORDER);
+}
+
+/*
  * Add a chunk able to hold @npages to @pool.  The kernel's pool tries the
- * full chunk order first and falls back to smaller blocks down to the
- * smallest that fits; a user pool takes just that smallest block, charged
- * to its memory cgroup.
+ * order grow_order() picks first and falls back to smaller blocks down to
+ * the smallest that fits; a user pool takes just that smallest block,
+ * charged to its memory cgroup.
  */
 static int heap_grow(struct goalloc_pool *pool, unsigned int npages, int node, gfp_t gfp)
 {
@@ -132,7 +156,7 @@ static int heap_grow(struct goalloc_pool *pool, unsigned int npages, int node, g
 	unsigned long need_pages = (unsigned long)npages * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
 	unsigned long flags, idx, i, nr_pages;
 	struct page *page = NULL;
-	unsigned int order;
+	unsigned int order, want;
 
 	if (user) {
 		/*
@@ -142,7 +166,8 @@ static int heap_grow(struct goalloc_pool *pool, unsigned int npages, int node, g
 		meta |= __GFP_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
 		old_memcg = set_active_memcg(pool->memcg);
 	}
-	for (order = user ? need : GOALLOC_CHUNK_ORDER; order >= need; order--) {
+	want = user ? need : grow_order(need);
+	for (order = want; order >= need; order--) {
 		gfp_t g = meta;
 
 		/* Larger blocks are a preference, not a need: try them lightly. */
@@ -216,7 +241,7 @@ static int heap_grow(struct goalloc_pool *pool, unsigned int npages, int node, g
 		goalloc_heap.user_pages += ch->npages;
 	} else {
 		goalloc_heap.pages_idle += ch->npages;
-		if (order < GOALLOC_CHUNK_ORDER)
+		if (order < want)
 			goalloc_heap.grow_fallbacks++;
 	}
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);

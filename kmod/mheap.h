@@ -111,7 +111,7 @@ struct goalloc_heap_arena {
  *	(what the scavenger may release)
  * @user_pages: heap pages held by user arenas' pools
  * @chunks_released: chunks given back to the buddy allocator, ever
- * @grow_fallbacks: chunks allocated below the full order, ever
+ * @grow_fallbacks: kernel chunks allocated below the order asked for, ever
  * @arenas: region table, written under @lock, read locklessly
  * @narenas: entries in @arenas, fixed at load
  */
