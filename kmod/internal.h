@@ -85,6 +85,9 @@ void goalloc_mcache_exit(void);
  *	spans on them; IRQ-safe
  * @partial: spans that may have free slots
  * @full: spans with no free slot and no free pending
+ * @empty: swept spans with no object, kept for reuse rather than given
+ *	back to the heap at once (at most goalloc_central_keep() of them)
+ * @nempty: spans on @empty
  * @nspans: live spans of the class, wherever they are
  * @nmalloc: objects allocated outside any mcache (interrupt fallback, node
  *	requests)
@@ -95,6 +98,8 @@ struct goalloc_mcentral {
 	spinlock_t lock;	/* see @lock above */
 	struct list_head partial;
 	struct list_head full;
+	struct list_head empty;
+	unsigned int nempty;
 	atomic_long_t nspans;
 	atomic_long_t nmalloc;
 	atomic_long_t nfree;
@@ -103,6 +108,7 @@ struct goalloc_mcentral {
 
 extern struct goalloc_mcentral goalloc_central[GOALLOC_NUM_SPC];
 extern atomic_long_t goalloc_cached_pages;
+extern atomic_long_t goalloc_empty_pages;
 
 /* mcentral.c */
 void goalloc_central_init(void);
@@ -113,6 +119,8 @@ void goalloc_central_add_span(struct goalloc_span *s);
 void *goalloc_central_alloc(unsigned int spc, int node);
 void goalloc_central_fixup(struct goalloc_span *s);
 struct goalloc_span *goalloc_central_grow(unsigned int spc, int node, gfp_t gfp);
+unsigned int goalloc_central_keep(unsigned int spc);
+unsigned long goalloc_central_release_empty(void);
 
 /* mheap.c */
 gfp_t goalloc_gfp_reclaim(gfp_t gfp);

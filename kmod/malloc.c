@@ -629,9 +629,10 @@ static void __exit goalloc_exit(void)
 {
 	goalloc_chrdev_exit();
 	debugfs_remove_recursive(goalloc_debugfs);
+	/* No shrinker or scavenger pass may run while the caches go. */
+	goalloc_scavenger_exit();
 	goalloc_mcache_exit();
 	goalloc_central_exit();
-	goalloc_scavenger_exit();
 	goalloc_heap_exit();
 	pr_info("unloaded\n");
 }

@@ -11,6 +11,14 @@
  * empty and back to the heap) take the mcentral lock, in
  * goalloc_central_fixup().
  *
+ * A span left with no object is swept and kept on the empty list, up to
+ * goalloc_central_keep() spans per class, so a workload that fills and
+ * empties spans over and over (SLUB keeps empty slabs on its partial lists
+ * for the same reason) does not pay the heap for each one; beyond that it
+ * goes back to the heap.  Keeping one kicks the scavenger, whose next pass
+ * (scavenge_delay_ms later) gives every kept span back to the heap
+ * (goalloc_central_release_empty()); so does the shrinker.
+ *
  * Lock order: mcentral lock, then span lock.  Both are IRQ-safe.  The heap
  * lock is never taken under either.
  */
@@ -28,6 +36,55 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central);
 /* Heap pages of spans cached by some CPU: what draining would give back. */
 atomic_long_t goalloc_cached_pages = ATOMIC_LONG_INIT(0);
 EXPORT_SYMBOL_IF_KUNIT(goalloc_cached_pages);
+
+/* Heap pages of empty spans kept by mcentral for reuse. */
+atomic_long_t goalloc_empty_pages = ATOMIC_LONG_INIT(0);
+EXPORT_SYMBOL_IF_KUNIT(goalloc_empty_pages);
+
+/* Bytes of empty spans one span class keeps: 128 KiB, and at most four spans. */
+#define GOALLOC_KEEP_BYTES	(128 * 1024)
+#define GOALLOC_KEEP_SPANS	4
+
+/**
+ * goalloc_central_keep() - how many empty spans a span class keeps
+ * @spc: span class
+ *
+ * Return: up to GOALLOC_KEEP_SPANS, fewer for large spans; at least one.
+ */
+unsigned int goalloc_central_keep(unsigned int spc)
+{
+	unsigned long bytes = goalloc_class_info[spc >> 1].npages * GOALLOC_PAGE_SIZE;
+
+	return clamp_t(unsigned long, GOALLOC_KEEP_BYTES / bytes, 1, GOALLOC_KEEP_SPANS);
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_keep);
+
+/*
+ * A span with no object: keep it (swept, on the empty list) if the class
+ * has room, else mark it dead for the caller to release after dropping the
+ * locks.  Both locks held.  Returns true if the caller must release it.
+ */
+static bool span_retire(struct goalloc_mcentral *mc, struct goalloc_span *s)
+{
+	if (mc->nempty < goalloc_central_keep(s->spc)) {
+		goalloc_span_sweep(s);
+		s->state = GOALLOC_SPAN_EMPTY;
+		list_add(&s->list, &mc->empty);
+		mc->nempty++;
+		atomic_long_add(s->npages, &goalloc_empty_pages);
+		return false;
+	}
+	s->state = GOALLOC_SPAN_DEAD;
+	return true;
+}
+
+/* Take a kept empty span off its list.  Both locks held. */
+static void span_unkeep(struct goalloc_mcentral *mc, struct goalloc_span *s)
+{
+	list_del_init(&s->list);
+	mc->nempty--;
+	atomic_long_sub(s->npages, &goalloc_empty_pages);
+}
 
 /* Has a span mcentral owns a slot to give?  Span lock held. */
 static bool span_has_free(const struct goalloc_span *s)
@@ -73,29 +130,39 @@ struct goalloc_span *goalloc_central_cache_span(unsigned int spc, int cpu)
 		atomic_long_add(s->npages, &goalloc_cached_pages);
 		return s;
 	}
+	s = list_first_entry_or_null(&mc->empty, struct goalloc_span, list);
+	if (s) {
+		spin_lock(&s->lock);
+		span_unkeep(mc, s);
+		s->state = GOALLOC_SPAN_CACHED;
+		s->cpu = cpu;
+		spin_unlock(&s->lock);
+		atomic_long_add(s->npages, &goalloc_cached_pages);
+	}
 	spin_unlock_irqrestore(&mc->lock, flags);
-	return NULL;
+	return s;
 }
 
 /**
  * goalloc_central_uncache_span() - take back a span from its CPU's mcache
  * @s: the span, GOALLOC_SPAN_CACHED, removed from the mcache by its owner
  *
- * An empty span goes back to the heap.
+ * An empty span is kept for reuse or goes back to the heap.
  */
 void goalloc_central_uncache_span(struct goalloc_span *s)
 {
 	struct goalloc_mcentral *mc = &goalloc_central[s->spc];
 	unsigned long flags;
-	bool empty;
+	bool empty, kept = false;
 
 	atomic_long_sub(s->npages, &goalloc_cached_pages);
 	spin_lock_irqsave(&mc->lock, flags);
 	spin_lock(&s->lock);
 	s->cpu = -1;
-	empty = !goalloc_span_inuse(s);
-	if (empty) {
-		s->state = GOALLOC_SPAN_DEAD;
+	empty = false;
+	if (!goalloc_span_inuse(s)) {
+		empty = span_retire(mc, s);
+		kept = !empty;
 	} else if (span_has_free(s)) {
 		s->state = GOALLOC_SPAN_PARTIAL;
 		list_add_tail(&s->list, &mc->partial);
@@ -107,6 +174,8 @@ void goalloc_central_uncache_span(struct goalloc_span *s)
 	spin_unlock_irqrestore(&mc->lock, flags);
 	if (empty)
 		span_release(s);
+	else if (kept)
+		goalloc_scavenger_kick();
 }
 
 /**
@@ -161,6 +230,19 @@ void *goalloc_central_alloc(unsigned int spc, int node)
 		if (p)
 			break;
 	}
+	if (!p) {
+		list_for_each_entry(s, &mc->empty, list) {
+			if (node != NUMA_NO_NODE && s->chunk->nid != node)
+				continue;
+			spin_lock(&s->lock);
+			span_unkeep(mc, s);
+			s->state = GOALLOC_SPAN_PARTIAL;
+			list_add(&s->list, &mc->partial);
+			p = goalloc_span_next_free(s);
+			spin_unlock(&s->lock);
+			break;
+		}
+	}
 	spin_unlock_irqrestore(&mc->lock, flags);
 	return p;
 }
@@ -170,21 +252,22 @@ void *goalloc_central_alloc(unsigned int spc, int node)
  * @s: a span that a free found in mcentral, full or now empty
  *
  * Re-checks under both locks, as the span may have moved since.  A span
- * with free slots leaves the full list; an empty one goes back to the heap.
+ * with free slots leaves the full list; an empty one is kept for reuse or
+ * goes back to the heap.
  */
 void goalloc_central_fixup(struct goalloc_span *s)
 {
 	struct goalloc_mcentral *mc = &goalloc_central[s->spc];
 	unsigned long flags;
-	bool release = false;
+	bool release = false, kept = false;
 
 	spin_lock_irqsave(&mc->lock, flags);
 	spin_lock(&s->lock);
 	if (s->state == GOALLOC_SPAN_PARTIAL || s->state == GOALLOC_SPAN_FULL) {
 		if (!goalloc_span_inuse(s)) {
 			list_del_init(&s->list);
-			s->state = GOALLOC_SPAN_DEAD;
-			release = true;
+			release = span_retire(mc, s);
+			kept = !release;
 		} else if (s->state == GOALLOC_SPAN_FULL && span_has_free(s)) {
 			s->state = GOALLOC_SPAN_PARTIAL;
 			list_move_tail(&s->list, &mc->partial);
@@ -194,6 +277,8 @@ void goalloc_central_fixup(struct goalloc_span *s)
 	spin_unlock_irqrestore(&mc->lock, flags);
 	if (release)
 		span_release(s);
+	else if (kept)
+		goalloc_scavenger_kick();
 }
 
 /**
@@ -221,6 +306,45 @@ struct goalloc_span *goalloc_central_grow(unsigned int spc, int node, gfp_t gfp)
 	return s;
 }
 
+/**
+ * goalloc_central_release_empty() - give every kept empty span back to the heap
+ *
+ * For the scavenger and the shrinker.  Any context that may take the heap
+ * lock.
+ *
+ * Return: heap pages given back.
+ */
+unsigned long goalloc_central_release_empty(void)
+{
+	unsigned long pages = 0, flags;
+	unsigned int spc;
+
+	for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
+		struct goalloc_mcentral *mc = &goalloc_central[spc];
+		struct goalloc_span *s, *tmp;
+		LIST_HEAD(victims);
+
+		if (!READ_ONCE(mc->nempty))
+			continue;
+		spin_lock_irqsave(&mc->lock, flags);
+		list_for_each_entry_safe(s, tmp, &mc->empty, list) {
+			spin_lock(&s->lock);
+			span_unkeep(mc, s);
+			s->state = GOALLOC_SPAN_DEAD;
+			list_add(&s->list, &victims);
+			spin_unlock(&s->lock);
+		}
+		spin_unlock_irqrestore(&mc->lock, flags);
+		list_for_each_entry_safe(s, tmp, &victims, list) {
+			list_del_init(&s->list);
+			pages += s->npages;
+			span_release(s);
+		}
+	}
+	return pages;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_release_empty);
+
 void goalloc_central_init(void)
 {
 	unsigned int spc;
@@ -231,6 +355,7 @@ void goalloc_central_init(void)
 		spin_lock_init(&mc->lock);
 		INIT_LIST_HEAD(&mc->partial);
 		INIT_LIST_HEAD(&mc->full);
+		INIT_LIST_HEAD(&mc->empty);
 	}
 }
 
@@ -239,6 +364,7 @@ void goalloc_central_exit(void)
 {
 	unsigned int spc;
 
+	goalloc_central_release_empty();
 	for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
 		struct goalloc_mcentral *mc = &goalloc_central[spc];
 		struct goalloc_span *s, *tmp;

@@ -3,6 +3,9 @@
  * The scavenger (Go's mgcscavenge.go): idle heap memory goes back to the
  * buddy allocator.
  *
+ * Each pass first gives the empty spans mcentral keeps for reuse back to
+ * the heap (a span is kept at most one pass), then releases idle chunks.
+ *
  * Go keeps the heap's retained memory near its goal plus 10% and returns
  * the rest in the background.  goalloc keeps idle chunks (chunks holding no
  * span) up to retain_percent of the pages in use, and a delayed work item
@@ -57,7 +60,10 @@ unsigned long goalloc_retained_goal(void)
  */
 unsigned long goalloc_scavenge(void)
 {
-	unsigned long n = goalloc_heap_release(goalloc_retained_goal());
+	unsigned long n;
+
+	goalloc_central_release_empty();
+	n = goalloc_heap_release(goalloc_retained_goal());
 
 	atomic_long_add(n, &goalloc_scavenged_pages);
 	return n;
@@ -78,7 +84,8 @@ void goalloc_scavenger_kick(void)
 {
 	if (READ_ONCE(scavenger_stopped))
 		return;
-	if (READ_ONCE(goalloc_heap.pages_idle) > goalloc_retained_goal())
+	if (READ_ONCE(goalloc_heap.pages_idle) > goalloc_retained_goal() ||
+	    atomic_long_read(&goalloc_empty_pages) > 0)
 		queue_delayed_work(system_unbound_wq, &scavenger_work,
 				   msecs_to_jiffies(READ_ONCE(scavenge_delay_ms)));
 }
@@ -101,6 +108,7 @@ static unsigned long pages_to_sys(unsigned long heap_pages)
 static unsigned long goalloc_shrink_count(struct shrinker *sh, struct shrink_control *sc)
 {
 	unsigned long n = READ_ONCE(goalloc_heap.pages_idle) +
+			  max(0L, atomic_long_read(&goalloc_empty_pages)) +
 			  max(0L, atomic_long_read(&goalloc_cached_pages));
 
 	return n ? pages_to_sys(n) : SHRINK_EMPTY;
@@ -108,10 +116,13 @@ static unsigned long goalloc_shrink_count(struct shrinker *sh, struct shrink_con
 
 static unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_control *sc)
 {
-	unsigned long freed = goalloc_heap_release(0);
+	unsigned long freed;
 
+	goalloc_central_release_empty();
+	freed = goalloc_heap_release(0);
 	if (freed < sc->nr_to_scan && atomic_long_read(&goalloc_cached_pages) > 0) {
 		goalloc_drain_all();
+		goalloc_central_release_empty();
 		freed += goalloc_heap_release(0);
 	}
 	atomic_long_add(freed, &goalloc_scavenged_pages);

@@ -42,6 +42,7 @@ enum goalloc_span_state {
 	GOALLOC_SPAN_CACHED,	/* current span of one CPU's mcache */
 	GOALLOC_SPAN_PARTIAL,	/* in mcentral, may have free slots */
 	GOALLOC_SPAN_FULL,	/* in mcentral, no free slots, no frees pending */
+	GOALLOC_SPAN_EMPTY,	/* in mcentral, no object, swept: kept for reuse */
 	GOALLOC_SPAN_LARGE,	/* one large object */
 	GOALLOC_SPAN_ARENA,	/* memory of a kernel arena */
 	GOALLOC_SPAN_USER,	/* owned by a user arena (/dev/goalloc) */

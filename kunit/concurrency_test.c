@@ -316,8 +316,9 @@ static void cpu_hotplug_under_load(struct kunit *test)
 static void everything_released_after_load(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), 0UL);
 	goalloc_scavenge();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_empty_pages), 0L);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), 0UL);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_held), 0UL);
 }
 

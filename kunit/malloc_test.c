@@ -488,13 +488,64 @@ static void scavenger_releases_everything(struct kunit *test)
 		goalloc_free(v[i]);
 	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
 	KUNIT_EXPECT_EQ(test, live_objects(), 0L);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), 0UL);
+	/* What is still in use is empty spans mcentral keeps for reuse. */
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse),
+			(unsigned long)atomic_long_read(&goalloc_empty_pages));
 	/* The background pass, as the module runs it. */
 	goalloc_scavenger_flush();
 	goalloc_scavenge();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_empty_pages), 0L);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), 0UL);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_held), 0UL);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.nchunks), 0UL);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_cached_pages), 0L);
+}
+
+/*
+ * A span left empty is kept by mcentral (up to goalloc_central_keep() per
+ * class) and handed out again before the heap is asked; the scavenger's
+ * pass gives kept spans back.
+ */
+static void empty_spans_kept_for_reuse(struct kunit *test)
+{
+	const size_t size = 4096;
+	unsigned int cls = goalloc_size_class(size), spc = cls * 2;
+	unsigned int nelems = goalloc_class_info[cls].nelems;
+	unsigned int keep = goalloc_central_keep(spc), n = (keep + 2) * nelems, i;
+	void **v = kunit_kcalloc(test, n, sizeof(*v), GFP_KERNEL);
+	unsigned long spans, empty0;
+
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	KUNIT_EXPECT_GE(test, keep, 1U);
+	goalloc_central_release_empty();
+	/* Every span of the class full, and no more than that. */
+	KUNIT_ASSERT_EQ(test, goalloc_alloc_bulk(size, GFP_KERNEL, n, v), (int)n);
+	empty0 = atomic_long_read(&goalloc_empty_pages);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_central[spc].nempty), 0U);
+	spans = atomic_long_read(&goalloc_central[spc].nspans);
+	goalloc_free_bulk(n, v);
+	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
+	/* keep spans stay; the others went back to the heap. */
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_central[spc].nempty), keep);
+	/* Draining also gave back other classes' empty cached spans. */
+	KUNIT_EXPECT_GE(test, atomic_long_read(&goalloc_empty_pages) - empty0,
+			(unsigned long)keep * goalloc_class_info[cls].npages);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_central[spc].nspans), (long)keep);
+	/* Taking them again uses the kept spans: no new span. */
+	for (i = 0; i < keep * nelems; i++) {
+		v[i] = goalloc_alloc(size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, v[i]);
+		memset(v[i], 0x5a, size);
+	}
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_central[spc].nempty), 0U);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_central[spc].nspans), (long)keep);
+	KUNIT_EXPECT_LE(test, (unsigned long)keep, spans);
+	goalloc_free_bulk(keep * nelems, v);
+	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
+	KUNIT_EXPECT_GE(test, goalloc_central_release_empty(),
+			(unsigned long)keep * goalloc_class_info[cls].npages);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_empty_pages), 0L);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_central[spc].nspans), 0L);
 }
 
 static struct kunit_case malloc_cases[] = {
@@ -510,6 +561,7 @@ static struct kunit_case malloc_cases[] = {
 	KUNIT_CASE(large_objects),
 	KUNIT_CASE(arenas),
 	KUNIT_CASE(heap_runs_coalesce),
+	KUNIT_CASE(empty_spans_kept_for_reuse),
 	KUNIT_CASE(scavenger_releases_everything),
 	{}
 };
