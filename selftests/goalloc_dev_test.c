@@ -492,15 +492,19 @@ TEST_F(arena, free_realloc_reuses_slot)
 		}
 	}
 
-	/* Emptied, the page can take another class. */
+	/*
+	 * Emptied, the page can take another class with one-page spans
+	 * (1024 bytes; from 1152 up spans are 8 objects or 32 KiB).
+	 */
 	ASSERT_EQ(0, ga_free(self->fd, 128, offs, NULL, &nfreed));
 	EXPECT_EQ(128, nfreed);
 	ASSERT_EQ(0, ga_stats(self->fd, &st));
 	EXPECT_EQ(0, st.objects);
 	EXPECT_EQ(0, st.bytes_held);
-	ASSERT_EQ(0, ga_alloc(self->fd, 8192, 1, GOALLOC_ALLOC_ZERO, &off));
+	EXPECT_EQ(-ENOMEM, ga_alloc(self->fd, 8192, 1, 0, &off));
+	ASSERT_EQ(0, ga_alloc(self->fd, 1024, 1, GOALLOC_ALLOC_ZERO, &off));
 	EXPECT_EQ(0, off);
-	EXPECT_EQ(-1, check_zero(self->map, 8192));
+	EXPECT_EQ(-1, check_zero(self->map, 1024));
 }
 
 /* The cap is all or nothing, and freeing makes room again. */
