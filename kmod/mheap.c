@@ -399,8 +399,9 @@ static unsigned long chunks_free(struct list_head *victims)
  *
  * The span leaves the span map at once and its memory is freed after an
  * RCU grace period.  A user pool's chunk left idle goes back to the buddy
- * allocator at once (uncharging its memory cgroup); the kernel pool's idle
- * chunks wait for the scavenger.  May be called from any context.
+ * allocator at once (uncharging its memory cgroup); so does a kernel chunk
+ * left idle while idle memory is above the scavenger's goal.  May be called
+ * from any context.
  */
 void goalloc_heap_free_span(struct goalloc_span *s)
 {
@@ -427,13 +428,24 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 			chunk_unlink(ch, &victims);
 	} else if (idle) {
 		goalloc_heap.pages_idle += ch->npages;
+		/*
+		 * Idle memory beyond the scavenger's goal goes back at once:
+		 * a burst that grew the heap must not leave it grown for a
+		 * whole scavenger delay.  The goal is the hysteresis.
+		 */
+		if (goalloc_heap.pages_idle > goalloc_retained_goal())
+			chunk_unlink(ch, &victims);
 	}
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
 	kfree_rcu(s, rcu);
-	if (user)
-		chunks_free(&victims);
-	else if (idle)
+	if (!list_empty(&victims)) {
+		unsigned long n = chunks_free(&victims);
+
+		if (!user)
+			atomic_long_add(n, &goalloc_scavenged_pages);
+	} else if (idle && !user) {
 		goalloc_scavenger_kick();
+	}
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_free_span);
 
