@@ -7,6 +7,7 @@
 #define _GOALLOC_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/gfp.h>
 #include <linux/kmemleak.h>
 #include <linux/percpu.h>
 
@@ -122,8 +123,13 @@ struct goalloc_span *goalloc_central_grow(unsigned int spc, int node, gfp_t gfp)
 unsigned int goalloc_central_keep(unsigned int spc);
 unsigned long goalloc_central_release_empty(void);
 
-/* mheap.c */
-gfp_t goalloc_gfp_reclaim(gfp_t gfp);
+/* The flags of a caller's mask that say how hard to try and whether to sleep. */
+static inline gfp_t goalloc_gfp_reclaim(gfp_t gfp)
+{
+	return gfp & (__GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_HIGH |
+		      __GFP_NOWARN | __GFP_RETRY_MAYFAIL | __GFP_NOFAIL |
+		      __GFP_NORETRY | __GFP_MEMALLOC | __GFP_NOMEMALLOC);
+}
 
 /* mgcscavenge.c */
 void goalloc_scavenger_kick(void);

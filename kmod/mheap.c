@@ -43,14 +43,6 @@ struct goalloc_mheap goalloc_heap = {
 };
 EXPORT_SYMBOL_IF_KUNIT(goalloc_heap);
 
-/* The flags of a caller's mask that say how hard to try and whether to sleep. */
-gfp_t goalloc_gfp_reclaim(gfp_t gfp)
-{
-	return gfp & (__GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_HIGH |
-		      __GFP_NOWARN | __GFP_RETRY_MAYFAIL | __GFP_NOFAIL |
-		      __GFP_NORETRY | __GFP_MEMALLOC | __GFP_NOMEMALLOC);
-}
-
 /* Recompute a chunk's summary after its bitmap changed. */
 static void chunk_summarise(struct goalloc_chunk *ch)
 {

@@ -110,12 +110,9 @@ struct goalloc_span *goalloc_span_create(unsigned long base, unsigned int cls,
 					 unsigned int npages, gfp_t gfp);
 void goalloc_span_destroy(struct goalloc_span *s);
 void *goalloc_span_next_free(struct goalloc_span *s);
-int goalloc_span_check_free(const struct goalloc_span *s, const void *p,
-			    unsigned int *idxp);
 int goalloc_span_free(struct goalloc_span *s, const void *p);
 int goalloc_span_free_remote(struct goalloc_span *s, const void *p);
 unsigned int goalloc_span_sweep(struct goalloc_span *s);
-bool goalloc_span_allocated(const struct goalloc_span *s, unsigned int idx);
 
 /**
  * goalloc_span_inuse() - objects allocated and not freed
@@ -158,6 +155,51 @@ static __always_inline void *goalloc_span_next_free_fast(struct goalloc_span *s)
 	WRITE_ONCE(s->freeindex, idx + 1);
 	s->alloc_count++;
 	return (void *)(s->base + (unsigned long)idx * s->elemsize);
+}
+
+/**
+ * goalloc_span_allocated() - is a slot allocated right now?
+ * @s: the span
+ * @idx: slot index, below nelems
+ *
+ * May be called by a non-owner under @s->lock: the owner moves freeindex
+ * down only over a slot it is freeing itself (goalloc_span_free_owned()),
+ * and the slot of any valid free was handed out before the free began.
+ *
+ * Return: true if the slot was handed out and its free not yet recorded.
+ */
+static __always_inline bool goalloc_span_allocated(const struct goalloc_span *s,
+						   unsigned int idx)
+{
+	if (test_bit(idx, s->free_bits) || test_bit(idx, s->remote_bits))
+		return false;
+	return idx < READ_ONCE(s->freeindex) || test_bit(idx, s->alloc_bits);
+}
+
+/**
+ * goalloc_span_check_free() - may this pointer be freed?
+ * @s: the span
+ * @p: the object: the exact start of an allocated slot of this span
+ * @idxp: the slot index, set on success
+ *
+ * Return: 0; -EFAULT if @p is outside the span; -EINVAL if it points inside
+ * a slot; -EALREADY if the slot is not allocated (a double free).
+ */
+static __always_inline int goalloc_span_check_free(const struct goalloc_span *s,
+						   const void *p, unsigned int *idxp)
+{
+	unsigned long off = (unsigned long)p - s->base;
+	unsigned int idx;
+
+	if ((unsigned long)p < s->base || off >= (unsigned long)s->nelems * s->elemsize)
+		return -EFAULT;
+	idx = (u32)(((u64)off * s->div_mul) >> 32);
+	if (off != (unsigned long)idx * s->elemsize)
+		return -EINVAL;
+	if (!goalloc_span_allocated(s, idx))
+		return -EALREADY;
+	*idxp = idx;
+	return 0;
 }
 
 /**
