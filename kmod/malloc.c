@@ -260,6 +260,36 @@ void *goalloc_alloc_node(size_t size, gfp_t gfp, int node)
 EXPORT_SYMBOL_GPL(goalloc_alloc_node);
 
 /*
+ * Record a non-owner's free of one slot of a small-object span, whose lock
+ * the caller holds.
+ */
+static int free_slot_locked(struct goalloc_span *s, const void *p)
+{
+	int err;
+
+	switch (s->state) {
+	case GOALLOC_SPAN_DEAD:
+		return -ESTALE;
+	case GOALLOC_SPAN_ARENA:
+	case GOALLOC_SPAN_USER:
+		return -EPERM;
+	default:
+		err = goalloc_span_free_remote(s, p);
+		/* The slot cannot be reused before a sweep, which needs our lock. */
+		if (!err)
+			pre_free(p, s->elemsize);
+		return err;
+	}
+}
+
+/* Must mcentral move the span after frees into it?  Span lock held. */
+static bool needs_fixup(const struct goalloc_span *s)
+{
+	return (s->state == GOALLOC_SPAN_PARTIAL || s->state == GOALLOC_SPAN_FULL) &&
+	       (s->state == GOALLOC_SPAN_FULL || !goalloc_span_inuse(s));
+}
+
+/*
  * A free by anyone but the span's owner: under the span's lock, with no
  * mcentral lock unless the span must move.  Preemption is off (RCU keeps
  * @s readable).
@@ -288,13 +318,8 @@ static int free_remote(struct goalloc_span *s, const void *p)
 		pre_free(p, s->elemsize);
 		break;
 	default:
-		err = goalloc_span_free_remote(s, p);
-		if (err)
-			break;
-		/* The slot cannot be reused before a sweep, which needs our lock. */
-		pre_free(p, s->elemsize);
-		fixup = s->state != GOALLOC_SPAN_CACHED &&
-			(s->state == GOALLOC_SPAN_FULL || !goalloc_span_inuse(s));
+		err = free_slot_locked(s, p);
+		fixup = !err && needs_fixup(s);
 		break;
 	}
 	spin_unlock_irqrestore(&s->lock, flags);
@@ -535,6 +560,41 @@ int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 }
 EXPORT_SYMBOL_GPL(goalloc_alloc_bulk);
 
+/*
+ * goalloc_free_bulk()'s frees into a small-object span this CPU does not
+ * own: ptrs[@i] and the objects before it down to ptrs[@start] that lie in
+ * the same span, under one hold of the span's lock and with at most one
+ * mcentral fixup (SLUB's bulk free builds a detached freelist per slab for
+ * the same reason).  Returns the index of the last object handled.
+ */
+static size_t free_remote_run(struct goalloc_mcache *c, struct goalloc_span *s,
+			      void **ptrs, size_t i, size_t start, unsigned long caller)
+{
+	unsigned long range = (unsigned long)s->nelems * s->elemsize;
+	unsigned long flags, nfree = 0;
+	bool fixup;
+	int err;
+
+	spin_lock_irqsave(&s->lock, flags);
+	for (;;) {
+		err = free_slot_locked(s, ptrs[i]);
+		if (likely(!err))
+			nfree++;
+		else
+			goalloc_report_bad_free(ptrs[i], err, caller);
+		if (i == start || ZERO_OR_NULL_PTR(ptrs[i - 1]) ||
+		    (unsigned long)ptrs[i - 1] - s->base >= range)
+			break;
+		i--;
+	}
+	fixup = nfree && needs_fixup(s);
+	spin_unlock_irqrestore(&s->lock, flags);
+	if (fixup)
+		goalloc_central_fixup(s);
+	c->stats[s->spc].nfree += nfree;
+	return i;
+}
+
 /**
  * goalloc_free_bulk() - free many objects
  * @n: how many
@@ -542,14 +602,20 @@ EXPORT_SYMBOL_GPL(goalloc_alloc_bulk);
  */
 void goalloc_free_bulk(size_t n, void **ptrs)
 {
+	struct goalloc_span *s, *own;
 	struct goalloc_mcache *c;
-	struct goalloc_span *s;
+	unsigned long nfree;
 	unsigned int idx;
-	size_t i = 0, end;
+	size_t i, start;
 	int err;
 
-	while (i < n) {
-		end = min(n, i + GOALLOC_BULK_BATCH);
+	/*
+	 * Last to first: objects taken by goalloc_alloc_bulk() come back in
+	 * the reverse of the order they were handed out, so each owner's
+	 * free undoes the allocation before it and no sweep is needed.
+	 */
+	while (n) {
+		start = n > GOALLOC_BULK_BATCH ? n - GOALLOC_BULK_BATCH : 0;
 		preempt_disable();
 		c = this_cpu_ptr(&goalloc_mcache);
 		if (!goalloc_mcache_enter(c)) {
@@ -557,12 +623,28 @@ void goalloc_free_bulk(size_t n, void **ptrs)
 			preempt_enable();
 			break;
 		}
-		for (; i < end; i++) {
+		/*
+		 * Objects freed together mostly share a span: while they are
+		 * in the span this CPU owns, skip the span map.  An owned span
+		 * cannot go away inside the section.
+		 */
+		own = NULL;
+		nfree = 0;
+		for (i = n; i-- > start;) {
 			const void *p = ptrs[i];
 
 			if (unlikely(ZERO_OR_NULL_PTR(p)))
 				continue;
-			s = goalloc_span_of(p);
+			if (own && (unsigned long)p - own->base <
+				   (unsigned long)own->nelems * own->elemsize) {
+				s = own;
+			} else {
+				if (own)
+					c->stats[own->spc].nfree += nfree;
+				own = NULL;
+				nfree = 0;
+				s = goalloc_span_of(p);
+			}
 			if (unlikely(!s)) {
 				err = -EFAULT;
 			} else if (likely(c->alloc[s->spc] == s)) {
@@ -570,20 +652,25 @@ void goalloc_free_bulk(size_t n, void **ptrs)
 				if (likely(!err)) {
 					pre_free(p, s->elemsize);
 					goalloc_span_free_owned(s, idx);
-					c->stats[s->spc].nfree++;
+					own = s;
+					nfree++;
 				}
+			} else if (s->cls) {
+				i = free_remote_run(c, s, ptrs, i, start, _RET_IP_);
+				continue;
 			} else {
 				err = free_remote(s, p);
-				if (!err && s->cls)
-					c->stats[s->spc].nfree++;
 			}
 			if (unlikely(err))
 				goalloc_report_bad_free(p, err, _RET_IP_);
 		}
+		if (own)
+			c->stats[own->spc].nfree += nfree;
 		goalloc_mcache_leave(c);
 		preempt_enable();
+		n = start;
 	}
-	for (; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		if (ZERO_OR_NULL_PTR(ptrs[i]))
 			continue;
 		err = free_one(ptrs[i]);
