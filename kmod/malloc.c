@@ -528,16 +528,17 @@ int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 		preempt_disable();
 		c = this_cpu_ptr(&goalloc_mcache);
 		if (small && goalloc_mcache_enter(c)) {
-			for (; i < end; i++) {
-				ptrs[i] = goalloc_span_next_free_fast(c->alloc[spc]);
-				if (likely(ptrs[i]))
-					continue;
+			while (i < end) {
+				i += goalloc_span_take_fast(c->alloc[spc], ptrs + i, end - i);
+				if (i == end)
+					break;
 				/* Next word, an in-place sweep or a span from mcentral. */
 				ptrs[i] = goalloc_span_next_free(c->alloc[spc]);
 				if (!ptrs[i])
 					ptrs[i] = goalloc_mcache_refill(c, spc);
 				if (!ptrs[i])
 					break;
+				i++;
 			}
 			c->stats[spc].nmalloc += i - start;
 			c->stats[spc].requested += (i - start) * size;

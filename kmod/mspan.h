@@ -158,6 +158,43 @@ static __always_inline void *goalloc_span_next_free_fast(struct goalloc_span *s)
 }
 
 /**
+ * goalloc_span_take_fast() - take up to @n free slots from the alloc cache
+ * @s: the span, owned by the caller
+ * @ptrs: where to put the slots' addresses
+ * @n: how many are wanted
+ *
+ * goalloc_span_next_free_fast() in a loop, with the cache word and
+ * freeindex kept in registers and written back once.  Stops where the fast
+ * path would (a 64-slot word boundary, the end of the span).
+ *
+ * Return: the number of slots taken.
+ */
+static __always_inline unsigned int goalloc_span_take_fast(struct goalloc_span *s, void **ptrs,
+							   unsigned int n)
+{
+	unsigned int fi = s->freeindex, nelems = s->nelems, k = 0, bit, idx;
+	unsigned long base = s->base, size = s->elemsize;
+	u64 cache = s->alloc_cache;
+
+	while (k < n && cache) {
+		bit = __ffs64(cache);
+		idx = fi + bit;
+		if (idx >= nelems || ((idx + 1) % 64 == 0 && idx + 1 != nelems))
+			break;
+		cache = (cache >> bit) >> 1;
+		fi = idx + 1;
+		ptrs[k++] = (void *)(base + (unsigned long)idx * size);
+	}
+	if (k) {
+		s->alloc_cache = cache;
+		/* Remote frees read freeindex without the owner's help. */
+		WRITE_ONCE(s->freeindex, fi);
+		s->alloc_count += k;
+	}
+	return k;
+}
+
+/**
  * goalloc_span_allocated() - is a slot allocated right now?
  * @s: the span
  * @idx: slot index, below nelems
