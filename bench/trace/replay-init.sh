@@ -57,6 +57,9 @@ snap() {
 	} >&3
 }
 
+# The replay runs in this shell's writes: keep it on CPU 0, so each
+# allocator works from one CPU's caches, as the documentation says.
+taskset -p 1 $$ >/dev/null || say "REPLAY-WARN taskset failed: the replay may move between CPUs"
 snap base
 echo "start $alloc" >$R/run || { say "REPLAY-ERROR start"; finish; }
 snap start
