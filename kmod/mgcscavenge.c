@@ -91,12 +91,13 @@ void goalloc_scavenger_kick(void)
 }
 
 /**
- * goalloc_scavenger_flush() - run a pending scavenger pass now and wait for it
+ * goalloc_scavenger_flush() - run a scavenger pass now and wait for it, and for any running
  */
 void goalloc_scavenger_flush(void)
 {
-	if (mod_delayed_work(system_unbound_wq, &scavenger_work, 0))
-		flush_delayed_work(&scavenger_work);
+	/* Also waits for a pass already running: it may hold spans it is releasing. */
+	mod_delayed_work(system_unbound_wq, &scavenger_work, 0);
+	flush_delayed_work(&scavenger_work);
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_scavenger_flush);
 

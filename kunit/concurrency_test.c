@@ -316,6 +316,8 @@ static void cpu_hotplug_under_load(struct kunit *test)
 static void everything_released_after_load(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
+	/* A background pass may be releasing spans right now: wait for it. */
+	goalloc_scavenger_flush();
 	goalloc_scavenge();
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_empty_pages), 0L);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), 0UL);
