@@ -196,18 +196,7 @@ static int populate(FIXTURE_DATA(arena) *self)
 
 static int map_all(FIXTURE_DATA(arena) *self)
 {
-	struct goalloc_stats st;
-	int ret = ga_stats(self->fd, &st);
-
-	if (ret)
-		return ret;
-	self->maplen = st.max_size;
-	self->map = ga_map(self->fd, self->maplen, 0);
-	if (self->map == MAP_FAILED) {
-		self->map = NULL;
-		return -errno;
-	}
-	return 0;
+	return ga_map_all(self->fd, &self->map, &self->maplen);
 }
 
 /* Nothing was allocated, freed or reset since populate(). */

@@ -108,6 +108,23 @@ static void *ga_map(int fd, size_t len, off_t off)
 	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
 }
 
+/* Map the whole arena (its current cap): 0, or -errno with *map NULL. */
+static int ga_map_all(int fd, char **map, size_t *maplen)
+{
+	struct goalloc_stats st;
+	int ret = ga_stats(fd, &st);
+
+	if (ret)
+		return ret;
+	*maplen = st.max_size;
+	*map = ga_map(fd, *maplen, 0);
+	if (*map == MAP_FAILED) {
+		*map = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
