@@ -129,43 +129,16 @@ static inline unsigned int goalloc_span_inuse(const struct goalloc_span *s)
 }
 
 /**
- * goalloc_span_next_free_fast() - take a free slot from the alloc cache
- * @s: the span, owned by the caller
- *
- * Go's nextFreeFast: one ctz, no bitmap access.  Leaves the cache refill at
- * a 64-slot boundary to the slow path.
- *
- * Return: the slot's address, or NULL if the slow path must look.
- */
-static __always_inline void *goalloc_span_next_free_fast(struct goalloc_span *s)
-{
-	unsigned int bit, idx;
-
-	if (unlikely(!s->alloc_cache))
-		return NULL;
-	bit = __ffs64(s->alloc_cache);
-	idx = s->freeindex + bit;
-	if (unlikely(idx >= s->nelems))
-		return NULL;
-	if (unlikely((idx + 1) % 64 == 0 && idx + 1 != s->nelems))
-		return NULL;
-	/* bit + 1 may be 64: shift in two steps to stay defined. */
-	s->alloc_cache = (s->alloc_cache >> bit) >> 1;
-	/* Remote frees read freeindex without the owner's help. */
-	WRITE_ONCE(s->freeindex, idx + 1);
-	s->alloc_count++;
-	return (void *)(s->base + (unsigned long)idx * s->elemsize);
-}
-
-/**
  * goalloc_span_take_fast() - take up to @n free slots from the alloc cache
  * @s: the span, owned by the caller
  * @ptrs: where to put the slots' addresses
  * @n: how many are wanted
  *
- * goalloc_span_next_free_fast() in a loop, with the cache word and
- * freeindex kept in registers and written back once.  Stops where the fast
- * path would (a 64-slot word boundary, the end of the span).
+ * Go's nextFreeFast, for a run of slots: one ctz per slot, no bitmap
+ * access, the cache word and freeindex kept in registers and written back
+ * once.  Stops at the end of the span and before the last slot of a 64-slot
+ * word (unless it is the span's last), leaving the cache refill to the slow
+ * path.
  *
  * Return: the number of slots taken.
  */
@@ -181,6 +154,7 @@ static __always_inline unsigned int goalloc_span_take_fast(struct goalloc_span *
 		idx = fi + bit;
 		if (idx >= nelems || ((idx + 1) % 64 == 0 && idx + 1 != nelems))
 			break;
+		/* bit + 1 may be 64: shift in two steps to stay defined. */
 		cache = (cache >> bit) >> 1;
 		fi = idx + 1;
 		ptrs[k++] = (void *)(base + (unsigned long)idx * size);
@@ -192,6 +166,22 @@ static __always_inline unsigned int goalloc_span_take_fast(struct goalloc_span *
 		s->alloc_count += k;
 	}
 	return k;
+}
+
+/**
+ * goalloc_span_next_free_fast() - take a free slot from the alloc cache
+ * @s: the span, owned by the caller
+ *
+ * Go's nextFreeFast: one ctz, no bitmap access.  Leaves the cache refill at
+ * a 64-slot boundary to the slow path.
+ *
+ * Return: the slot's address, or NULL if the slow path must look.
+ */
+static __always_inline void *goalloc_span_next_free_fast(struct goalloc_span *s)
+{
+	void *p;
+
+	return goalloc_span_take_fast(s, &p, 1) ? p : NULL;
 }
 
 /**
