@@ -29,6 +29,7 @@
 #include <linux/string.h>
 
 #include "goalloc.h"
+#include "hooks.h"
 #include "internal.h"
 #include "mheap.h"
 
@@ -38,6 +39,12 @@ static_assert(GOALLOC_MAX_SIZE == GOALLOC_MAX_LARGE);
 #define GOALLOC_BULK_BATCH	64
 
 static struct dentry *goalloc_debugfs;
+
+#ifdef GOALLOC_TEST_HOOKS
+/* kmod/hooks.h: installed by KUnit tests only. */
+goalloc_hook_fn goalloc_hooks[GOALLOC_NR_HOOKS];
+EXPORT_SYMBOL_IF_KUNIT(goalloc_hooks);
+#endif
 
 /* Bad frees seen, ever; shown in debugfs. */
 atomic_long_t goalloc_nr_bad_frees = ATOMIC_LONG_INIT(0);

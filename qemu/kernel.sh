@@ -3,7 +3,7 @@
 #
 # Build (once) and print the output directory of a goalloc test kernel.
 #
-# Usage: qemu/kernel.sh {debug|perf|uml}
+# Usage: qemu/kernel.sh {debug|kcsan|rt|perf|uml}
 #
 # Each kernel is tinyconfig plus the fragments in qemu/, built from Debian's
 # linux-source-6.12 out of tree into $GOALLOC_CACHE/kernels/<name>-<key>, where
@@ -17,9 +17,11 @@ set -euo pipefail
 name=${1:-}
 case "$name" in
 debug) arch=x86_64; frags=(x86-base.config debug.config) ;;
+kcsan) arch=x86_64; frags=(x86-base.config kcsan.config) ;;
+rt)    arch=x86_64; frags=(x86-base.config rt.config) ;;
 perf)  arch=x86_64; frags=(x86-base.config perf.config) ;;
 uml)   arch=um;     frags=(uml.config) ;;
-*) die "usage: $0 {debug|perf|uml}" ;;
+*) die "usage: $0 {debug|kcsan|rt|perf|uml}" ;;
 esac
 
 paths=()

@@ -48,6 +48,12 @@ build_modules() {
 	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
 		"$GOALLOC_TOP/Kbuild" "$GOALLOC_TOP/kmod" "$GOALLOC_TOP/kunit" "$GOALLOC_TOP/bench" \
 		"$GOALLOC_TOP/uapi" "$out/"
+	# Test kernels (CONFIG_KUNIT) get the test-only race hooks (kmod/hooks.h);
+	# a distro kernel's build never has them, nor does a benchmark build
+	# (GOALLOC_NO_HOOKS=1, tools/bench.sh).
+	if [ -z "${GOALLOC_NO_HOOKS:-}" ] && grep -q '^CONFIG_KUNIT=[ym]' "$kdir/.config" 2>/dev/null; then
+		arch+=(GOALLOC_TEST_HOOKS=1)
+	fi
 	if ! make -C "$kdir" M="$out" "${arch[@]}" W=1 modules >"$out/build.log" 2>&1; then
 		cat "$out/build.log" >&2
 		return 1

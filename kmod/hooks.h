@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Test-only hooks at goalloc's racy points.
+ *
+ * A race between two steps of a lock-free protocol cannot be tested by
+ * luck: the window is a few instructions wide.  Each hook names one such
+ * window; a KUnit test installs a function there and so runs exactly the
+ * code that would race (an "interrupt": an allocation, a free, a drain)
+ * between the two steps, deterministically, on every run.
+ *
+ * Hooks exist only in a build made with GOALLOC_TEST_HOOKS=1 (the test
+ * kernels' builds: qemu/lib.sh build_modules); everywhere else goalloc_hook()
+ * is empty and costs nothing.  A hook runs in the context of the code it
+ * sits in (often with preemption off): it must not sleep.
+ */
+#ifndef _GOALLOC_HOOKS_H
+#define _GOALLOC_HOOKS_H
+
+#include <linux/compiler.h>
+
+/**
+ * enum goalloc_hook_id - the racy points, each between two named steps
+ * @GOALLOC_HOOK_FREE_LOOKUP: free_one(), after the pointer's span is found,
+ *	before this CPU's cache is entered
+ * @GOALLOC_HOOK_OWNER_FREE: free_one(), inside the owner's section, after
+ *	the free was checked and before it is recorded
+ * @GOALLOC_HOOK_OWNER_FREED: free_one(), after the owner recorded a free,
+ *	still inside the section
+ * @GOALLOC_HOOK_REMOTE_FREE: free_remote(), before the span lock is taken
+ * @GOALLOC_HOOK_HEAP_GROWN: the heap, after a grow published new pages and
+ *	dropped its lock, before the caller retries
+ * @GOALLOC_HOOK_UARENA_COPYOUT: a user arena's ALLOC, after the objects
+ *	were taken and the arena unlocked, before their offsets are copied out
+ * @GOALLOC_NR_HOOKS: the number of hooks
+ */
+enum goalloc_hook_id {
+	GOALLOC_HOOK_FREE_LOOKUP,
+	GOALLOC_HOOK_OWNER_FREE,
+	GOALLOC_HOOK_OWNER_FREED,
+	GOALLOC_HOOK_REMOTE_FREE,
+	GOALLOC_HOOK_HEAP_GROWN,
+	GOALLOC_HOOK_UARENA_COPYOUT,
+	GOALLOC_NR_HOOKS
+};
+
+typedef void (*goalloc_hook_fn)(void *arg);
+
+#ifdef GOALLOC_TEST_HOOKS
+extern goalloc_hook_fn goalloc_hooks[GOALLOC_NR_HOOKS];
+
+/* Run the hook installed at @id, if any, with @arg (what the point has). */
+static __always_inline void goalloc_hook(enum goalloc_hook_id id, void *arg)
+{
+	goalloc_hook_fn fn = READ_ONCE(goalloc_hooks[id]);
+
+	if (unlikely(fn))
+		fn(arg);
+}
+#else
+static __always_inline void goalloc_hook(enum goalloc_hook_id id, void *arg) { }
+#endif
+
+#endif /* _GOALLOC_HOOKS_H */
