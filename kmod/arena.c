@@ -162,7 +162,7 @@ void goalloc_arena_reset(struct goalloc_arena *a)
 		list_del_init(&s->list);
 		kmemleak_free((void *)s->base);
 		spin_lock_irqsave(&s->lock, flags);
-		s->state = GOALLOC_SPAN_DEAD;
+		goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
 		spin_unlock_irqrestore(&s->lock, flags);
 		atomic_long_sub(s->npages, &goalloc_arena_pages);
 		goalloc_heap_free_span(s);

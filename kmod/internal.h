@@ -9,6 +9,7 @@
 #include <linux/atomic.h>
 #include <linux/gfp.h>
 #include <linux/kmemleak.h>
+#include <linux/local_lock.h>
 #include <linux/percpu.h>
 
 #include "compat.h"
@@ -35,17 +36,24 @@ struct goalloc_class_stats {
 
 /**
  * struct goalloc_mcache - one CPU's cache (Go's per-P mcache)
+ * @lock: with PREEMPT_RT only: keeps the CPU's other tasks (and its
+ *	threaded interrupts) out of a section; see goalloc_mcache_get()
  * @busy: set while this CPU's code uses the cache.  Process context runs
  *	with preemption off and interrupts on; an interrupt that finds @busy
  *	set goes to mcentral instead, so it never sees a half-done update.
+ *	Model: kmod/models/mcache_section.pml.
  * @alloc: the span each span class allocates from (never NULL: an empty
  *	span stands in, as Go's emptymspan does)
  * @stats: counts of what went through this cache
  *
  * Only the owning CPU touches it, inside a @busy section; cpuhp drains a
- * dead CPU's cache from another CPU.
+ * dead CPU's cache from another CPU.  Whether a span is this CPU's is read
+ * only inside the section: an interrupt before it may change the cache.
  */
 struct goalloc_mcache {
+#ifdef CONFIG_PREEMPT_RT
+	local_lock_t lock;
+#endif
 	u8 busy;
 	struct goalloc_span *alloc[GOALLOC_NUM_SPC];
 	struct goalloc_class_stats stats[GOALLOC_NUM_SPC];
@@ -53,7 +61,39 @@ struct goalloc_mcache {
 
 DECLARE_PER_CPU(struct goalloc_mcache, goalloc_mcache);
 
-/* Enter and leave a CPU's cache; preemption must already be off. */
+/**
+ * goalloc_mcache_get() - pin to this CPU and get its cache
+ *
+ * Without PREEMPT_RT: preemption off.  With PREEMPT_RT, where spinlock_t
+ * sleeps and interrupt handlers are threads: the cache's local_lock_t
+ * (migration off, and a per-CPU lock the CPU's other tasks wait on), so
+ * the section may take spinlock_t and free pages.  Either is an RCU
+ * read-side section, as goalloc_span_of() needs.  Callers from hard
+ * interrupt context are not supported on PREEMPT_RT (as for kmalloc()).
+ *
+ * Return: this CPU's cache, to enter with goalloc_mcache_enter().
+ */
+static __always_inline struct goalloc_mcache *goalloc_mcache_get(void)
+{
+#ifdef CONFIG_PREEMPT_RT
+	local_lock(&goalloc_mcache.lock);
+#else
+	preempt_disable();
+#endif
+	return this_cpu_ptr(&goalloc_mcache);
+}
+
+/* Undo goalloc_mcache_get(). */
+static __always_inline void goalloc_mcache_put(void)
+{
+#ifdef CONFIG_PREEMPT_RT
+	local_unlock(&goalloc_mcache.lock);
+#else
+	preempt_enable();
+#endif
+}
+
+/* Enter and leave a CPU's cache, got with goalloc_mcache_get(). */
 static __always_inline bool goalloc_mcache_enter(struct goalloc_mcache *c)
 {
 	if (unlikely(READ_ONCE(c->busy)))
@@ -114,7 +154,7 @@ extern atomic_long_t goalloc_empty_pages;
 /* mcentral.c */
 void goalloc_central_init(void);
 void goalloc_central_exit(void);
-struct goalloc_span *goalloc_central_cache_span(unsigned int spc, int cpu);
+struct goalloc_span *goalloc_central_cache_span(unsigned int spc);
 void goalloc_central_uncache_span(struct goalloc_span *s);
 void goalloc_central_add_span(struct goalloc_span *s);
 void *goalloc_central_alloc(unsigned int spc, int node);
@@ -142,11 +182,6 @@ void goalloc_scavenger_exit(void);
 
 /* arena.c */
 extern atomic_long_t goalloc_arena_pages;
-
-/* malloc.c: bad frees, counted; tests silence the report, not the count. */
-extern atomic_long_t goalloc_nr_bad_frees;
-extern int goalloc_bad_free_quiet;
-void goalloc_report_bad_free(const void *p, int err, unsigned long caller);
 
 /* chrdev.c: /dev/goalloc. */
 int goalloc_chrdev_init(void);

@@ -46,14 +46,6 @@ goalloc_hook_fn goalloc_hooks[GOALLOC_NR_HOOKS];
 EXPORT_SYMBOL_IF_KUNIT(goalloc_hooks);
 #endif
 
-/* Bad frees seen, ever; shown in debugfs. */
-atomic_long_t goalloc_nr_bad_frees = ATOMIC_LONG_INIT(0);
-EXPORT_SYMBOL_IF_KUNIT(goalloc_nr_bad_frees);
-
-/* Set by KUnit around deliberate bad frees: count them, do not WARN. */
-int goalloc_bad_free_quiet;
-EXPORT_SYMBOL_IF_KUNIT(goalloc_bad_free_quiet);
-
 /**
  * goalloc_version() - the version of the loaded goalloc module
  *
@@ -65,50 +57,18 @@ const char *goalloc_version(void)
 }
 EXPORT_SYMBOL_GPL(goalloc_version);
 
-static const char *bad_free_reason(int err)
-{
-	switch (err) {
-	case -EFAULT:
-		return "not goalloc memory";
-	case -EINVAL:
-		return "not the start of an object";
-	case -EALREADY:
-		return "double free";
-	case -ESTALE:
-		return "pointer into freed memory";
-	case -EPERM:
-		return "arena memory (freed with its arena)";
-	default:
-		return "invalid";
-	}
-}
-
-/**
- * goalloc_report_bad_free() - report a refused free
- * @p: the pointer
- * @err: why, as an errno from the span layer
- * @caller: the caller's return address
- *
- * Nothing was changed.  One rate-limited warning with the caller.
- */
-void goalloc_report_bad_free(const void *p, int err, unsigned long caller)
-{
-	atomic_long_inc(&goalloc_nr_bad_frees);
-	if (READ_ONCE(goalloc_bad_free_quiet))
-		return;
-	WARN_RATELIMIT(1, "goalloc: bad free of %p (%s) from %pS\n", p, bad_free_reason(err),
-		       (void *)caller);
-}
-
 static __always_inline unsigned int spc_of(size_t size, gfp_t gfp)
 {
 	return goalloc_size_class(size) * 2 + ((gfp & GOALLOC_NOSCAN) ? 1 : 0);
 }
 
-/* Make a fresh object usable: sanitizers and __GFP_ZERO. */
+/*
+ * Make a fresh object usable: sanitizers, and zeroing for __GFP_ZERO or
+ * init_on_alloc (Debian's kernels boot with it on), as SLUB does.
+ */
 static __always_inline void *post_alloc(void *p, size_t size, size_t usable, gfp_t gfp)
 {
-	if (unlikely(gfp & __GFP_ZERO)) {
+	if (unlikely(want_init_on_alloc(gfp))) {
 		goalloc_kasan_unpoison(p, usable);
 		memset(p, 0, usable);
 		if (round_up(size, 8) < usable)
@@ -122,11 +82,26 @@ static __always_inline void *post_alloc(void *p, size_t size, size_t usable, gfp
 	return p;
 }
 
-/* Undo post_alloc() for an object being freed; its free is not yet visible. */
+/*
+ * Undo post_alloc() for an object being freed; its free is not yet visible.
+ * init_on_free wipes it, as SLUB does.
+ */
 static __always_inline void pre_free(const void *p, size_t usable)
 {
 	kmemleak_free(p);
+	if (unlikely(want_init_on_free())) {
+		goalloc_kasan_unpoison(p, usable);
+		memset((void *)p, 0, usable);
+	}
 	goalloc_kasan_poison(p, usable);
+}
+
+/* __GFP_ACCOUNT cannot be honoured (Documentation/api.rst): say so once. */
+static void note_gfp_account(gfp_t gfp)
+{
+	if (unlikely(gfp & __GFP_ACCOUNT))
+		pr_notice_once("__GFP_ACCOUNT from %pS is not honoured: goalloc objects are not charged to a memory cgroup\n",
+			       __builtin_return_address(0));
 }
 
 static void *large_alloc(size_t size, gfp_t gfp, int node)
@@ -135,6 +110,7 @@ static void *large_alloc(size_t size, gfp_t gfp, int node)
 	struct goalloc_span *s;
 	struct goalloc_mcentral *mc;
 
+	note_gfp_account(gfp);
 	s = goalloc_heap_alloc_span(!!(gfp & GOALLOC_NOSCAN), npages,
 				    is_power_of_2(size) ? npages : 1, node,
 				    GOALLOC_SPAN_LARGE, gfp);
@@ -165,10 +141,14 @@ static noinline void *alloc_slow(size_t size, unsigned int spc, gfp_t gfp, int n
 	void *p;
 	int tries;
 
-	for (tries = 0; tries < 4; tries++) {
+	note_gfp_account(gfp);
+	/*
+	 * A grown span can be taken by others before we get to it; a few
+	 * more tries, and for __GFP_NOFAIL as many as it takes.
+	 */
+	for (tries = 0; tries < 4 || (gfp & __GFP_NOFAIL); tries++) {
 		if (node == NUMA_NO_NODE) {
-			preempt_disable();
-			c = this_cpu_ptr(&goalloc_mcache);
+			c = goalloc_mcache_get();
 			if (goalloc_mcache_enter(c)) {
 				p = goalloc_span_next_free(c->alloc[spc]);
 				if (!p)
@@ -176,12 +156,12 @@ static noinline void *alloc_slow(size_t size, unsigned int spc, gfp_t gfp, int n
 				if (p)
 					count_alloc(c, spc, size);
 				goalloc_mcache_leave(c);
-				preempt_enable();
+				goalloc_mcache_put();
 				if (p)
 					return p;
 				goto grow;
 			}
-			preempt_enable();
+			goalloc_mcache_put();
 		}
 		p = goalloc_central_alloc(spc, node);
 		if (p) {
@@ -198,16 +178,15 @@ grow:
 			goalloc_central_add_span(s);
 			continue;
 		}
-		preempt_disable();
-		c = this_cpu_ptr(&goalloc_mcache);
+		c = goalloc_mcache_get();
 		if (goalloc_mcache_enter(c)) {
 			p = goalloc_mcache_install(c, spc, s);
 			count_alloc(c, spc, size);
 			goalloc_mcache_leave(c);
-			preempt_enable();
+			goalloc_mcache_put();
 			return p;
 		}
-		preempt_enable();
+		goalloc_mcache_put();
 		goalloc_central_add_span(s);
 	}
 	return NULL;
@@ -220,9 +199,12 @@ grow:
  * @node: the node, or NUMA_NO_NODE for any (the fast path)
  *
  * Like kmalloc_node(): sleeps only if @gfp allows, so GFP_ATOMIC and
- * GFP_NOWAIT work in any context but NMI.  __GFP_ZERO zeroes the whole
- * usable size.  Objects are 8-byte aligned at least, and power-of-two sizes
- * are naturally aligned.  Sizes up to GOALLOC_MAX_SIZE are served; a larger
+ * GFP_NOWAIT work in any context but NMI (and, on PREEMPT_RT, but hard
+ * interrupt context, as for kmalloc()).  __GFP_ZERO zeroes the whole
+ * usable size, and so does init_on_alloc.  __GFP_ACCOUNT is not honoured
+ * (one notice says so): goalloc objects are not charged to a memcg.
+ * Objects are 8-byte aligned at least, and power-of-two sizes are
+ * naturally aligned.  Sizes up to GOALLOC_MAX_SIZE are served; a larger
  * one fails with one rate-limited warning (none under __GFP_NOWARN).
  *
  * Return: the object, ZERO_SIZE_PTR for @size 0, or NULL.
@@ -247,15 +229,14 @@ void *goalloc_alloc_node(size_t size, gfp_t gfp, int node)
 	}
 	spc = spc_of(size, gfp);
 	if (likely(node == NUMA_NO_NODE)) {
-		preempt_disable();
-		c = this_cpu_ptr(&goalloc_mcache);
+		c = goalloc_mcache_get();
 		if (likely(goalloc_mcache_enter(c))) {
 			p = goalloc_span_next_free_fast(c->alloc[spc]);
 			if (likely(p))
 				count_alloc(c, spc, size);
 			goalloc_mcache_leave(c);
 		}
-		preempt_enable();
+		goalloc_mcache_put();
 	}
 	if (unlikely(!p)) {
 		p = alloc_slow(size, spc, gfp, node);
@@ -293,13 +274,13 @@ static int free_slot_locked(struct goalloc_span *s, const void *p)
 static bool needs_fixup(const struct goalloc_span *s)
 {
 	return (s->state == GOALLOC_SPAN_PARTIAL || s->state == GOALLOC_SPAN_FULL) &&
-	       (s->state == GOALLOC_SPAN_FULL || !goalloc_span_inuse(s));
+	       (s->state == GOALLOC_SPAN_FULL || goalloc_span_inuse_hint(s) <= 0);
 }
 
 /*
  * A free by anyone but the span's owner: under the span's lock, with no
- * mcentral lock unless the span must move.  Preemption is off (RCU keeps
- * @s readable).
+ * mcentral lock unless the span must move.  The caller is in an RCU
+ * read-side section (the mcache pin is one), which keeps @s readable.
  */
 static int free_remote(struct goalloc_span *s, const void *p)
 {
@@ -307,6 +288,7 @@ static int free_remote(struct goalloc_span *s, const void *p)
 	bool fixup = false;
 	int err = 0;
 
+	goalloc_hook(GOALLOC_HOOK_REMOTE_FREE, (void *)p);
 	spin_lock_irqsave(&s->lock, flags);
 	switch (s->state) {
 	case GOALLOC_SPAN_DEAD:
@@ -321,7 +303,7 @@ static int free_remote(struct goalloc_span *s, const void *p)
 			err = -EINVAL;
 			break;
 		}
-		s->state = GOALLOC_SPAN_DEAD;
+		goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
 		pre_free(p, s->elemsize);
 		break;
 	default:
@@ -342,6 +324,12 @@ static int free_remote(struct goalloc_span *s, const void *p)
 	return 0;
 }
 
+/*
+ * One free.  Whether the span is this CPU's is decided inside the cache's
+ * section: an interrupt landing before it may run the span out, drain it or
+ * give it to mcentral, after which only the locked path may touch it
+ * (model: kmod/models/mcache_section.pml).
+ */
 static __always_inline int free_one(const void *p)
 {
 	struct goalloc_mcache *c;
@@ -349,24 +337,29 @@ static __always_inline int free_one(const void *p)
 	unsigned int idx;
 	int err;
 
-	preempt_disable();
+	c = goalloc_mcache_get();
 	s = goalloc_span_of(p);
 	if (unlikely(!s)) {
-		preempt_enable();
+		goalloc_mcache_put();
 		return -EFAULT;
 	}
-	c = this_cpu_ptr(&goalloc_mcache);
-	if (likely(c->alloc[s->spc] == s && goalloc_mcache_enter(c))) {
-		/* The owner's free: no lock, no atomic instruction. */
-		err = goalloc_span_check_free(s, p, &idx);
-		if (likely(!err)) {
-			pre_free(p, s->elemsize);
-			goalloc_span_free_owned(s, idx);
-			c->stats[s->spc].nfree++;
+	goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
+	if (likely(goalloc_mcache_enter(c))) {
+		if (likely(c->alloc[s->spc] == s)) {
+			/* The owner's free: no lock, no atomic instruction. */
+			err = goalloc_span_check_free(s, p, &idx);
+			if (likely(!err)) {
+				goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);
+				pre_free(p, s->elemsize);
+				goalloc_span_free_owned(s, idx);
+				c->stats[s->spc].nfree++;
+				goalloc_hook(GOALLOC_HOOK_OWNER_FREED, (void *)p);
+			}
+			goalloc_mcache_leave(c);
+			goalloc_mcache_put();
+			return err;
 		}
 		goalloc_mcache_leave(c);
-		preempt_enable();
-		return err;
 	}
 	err = free_remote(s, p);
 	if (!err && s->cls) {
@@ -377,7 +370,7 @@ static __always_inline int free_one(const void *p)
 			atomic_long_inc(&goalloc_central[s->spc].nfree);
 		}
 	}
-	preempt_enable();
+	goalloc_mcache_put();
 	return err;
 }
 
@@ -409,10 +402,10 @@ static long object_size(const void *p)
 	unsigned int idx;
 	long ret;
 
-	preempt_disable();
+	rcu_read_lock();
 	s = goalloc_span_of(p);
 	if (!s) {
-		preempt_enable();
+		rcu_read_unlock();
 		return -EFAULT;
 	}
 	spin_lock_irqsave(&s->lock, flags);
@@ -434,7 +427,7 @@ static long object_size(const void *p)
 		break;
 	}
 	spin_unlock_irqrestore(&s->lock, flags);
-	preempt_enable();
+	rcu_read_unlock();
 	return ret;
 }
 
@@ -472,7 +465,8 @@ EXPORT_SYMBOL_GPL(goalloc_size);
  * Stays in place when @size fits the usable size; else moves the contents
  * to a new object.  On failure @p is untouched.  As with krealloc(),
  * __GFP_ZERO zeroes only memory that is new to the caller if @p itself was
- * allocated with __GFP_ZERO.
+ * allocated with __GFP_ZERO; and, as 6.12's krealloc(), under __GFP_ZERO or
+ * init_on_alloc an object kept in place reads as zero past @size.
  *
  * Return: the object, or NULL (and @p still valid).
  */
@@ -493,6 +487,11 @@ void *goalloc_realloc(const void *p, size_t size, gfp_t gfp)
 		return NULL;
 	}
 	if (size <= old) {
+		/* As 6.12's krealloc(): what is past the new size reads as zero. */
+		if (want_init_on_alloc(gfp)) {
+			goalloc_kasan_unpoison(p, old);
+			memset((void *)p + size, 0, old - size);
+		}
 		goalloc_kasan_unpoison(p, size);
 		if (round_up(size, 8) < old)
 			goalloc_kasan_poison(p + round_up(size, 8), old - round_up(size, 8));
@@ -529,11 +528,11 @@ int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 	size_t i = 0, j, start, end;
 
 	might_alloc(gfp & ~GOALLOC_NOSCAN);
+	note_gfp_account(gfp);
 	while (i < n) {
 		start = i;
 		end = min(n, i + GOALLOC_BULK_BATCH);
-		preempt_disable();
-		c = this_cpu_ptr(&goalloc_mcache);
+		c = goalloc_mcache_get();
 		if (small && goalloc_mcache_enter(c)) {
 			while (i < end) {
 				i += goalloc_span_take_fast(c->alloc[spc], ptrs + i, end - i);
@@ -551,7 +550,7 @@ int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 			c->stats[spc].requested += (i - start) * size;
 			goalloc_mcache_leave(c);
 		}
-		preempt_enable();
+		goalloc_mcache_put();
 		for (j = start; j < i; j++)
 			post_alloc(ptrs[j], size, goalloc_class_info[spc >> 1].size, gfp);
 		if (i == end)
@@ -580,17 +579,23 @@ static size_t free_remote_run(struct goalloc_mcache *c, struct goalloc_span *s,
 {
 	unsigned long range = (unsigned long)s->nelems * s->elemsize;
 	unsigned long flags, nfree = 0;
-	bool fixup;
+	bool fixup, live;
 	int err;
 
 	spin_lock_irqsave(&s->lock, flags);
+	/*
+	 * Only a live span's range says its neighbours are its objects: a
+	 * dead span's memory may already be another span's.
+	 */
+	live = s->state != GOALLOC_SPAN_DEAD && s->state != GOALLOC_SPAN_USER &&
+	       s->state != GOALLOC_SPAN_ARENA;
 	for (;;) {
 		err = free_slot_locked(s, ptrs[i]);
 		if (likely(!err))
 			nfree++;
 		else
 			goalloc_report_bad_free(ptrs[i], err, caller);
-		if (i == start || ZERO_OR_NULL_PTR(ptrs[i - 1]) ||
+		if (!live || i == start || ZERO_OR_NULL_PTR(ptrs[i - 1]) ||
 		    (unsigned long)ptrs[i - 1] - s->base >= range)
 			break;
 		i--;
@@ -624,11 +629,10 @@ void goalloc_free_bulk(size_t n, void **ptrs)
 	 */
 	while (n) {
 		start = n > GOALLOC_BULK_BATCH ? n - GOALLOC_BULK_BATCH : 0;
-		preempt_disable();
-		c = this_cpu_ptr(&goalloc_mcache);
+		c = goalloc_mcache_get();
 		if (!goalloc_mcache_enter(c)) {
 			/* An interrupt inside this CPU's section: one at a time. */
-			preempt_enable();
+			goalloc_mcache_put();
 			break;
 		}
 		/*
@@ -675,7 +679,7 @@ void goalloc_free_bulk(size_t n, void **ptrs)
 		if (own)
 			c->stats[own->spc].nfree += nfree;
 		goalloc_mcache_leave(c);
-		preempt_enable();
+		goalloc_mcache_put();
 		n = start;
 	}
 	for (i = 0; i < n; i++) {

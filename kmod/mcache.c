@@ -5,28 +5,48 @@
  * file holds its slow paths: refill from mcentral, installing a fresh span,
  * and draining on CPU offline, on demand and at unload.
  *
- * Concurrency: a CPU's cache is used with preemption off, inside a section
- * marked by mcache->busy (goalloc_mcache_enter/leave).  Interrupts stay on;
- * an interrupt that lands inside a section finds busy set and allocates
- * from mcentral instead, so the process-context fast path needs neither
- * interrupt masking nor atomic instructions.
+ * Concurrency: a CPU's cache is used pinned to the CPU (goalloc_mcache_get:
+ * preemption off, or the cache's local lock on PREEMPT_RT), inside a
+ * section marked by mcache->busy (goalloc_mcache_enter/leave).  Interrupts
+ * stay on; an interrupt that lands inside a section finds busy set and
+ * allocates from mcentral instead, so the process-context fast path needs
+ * neither interrupt masking nor atomic instructions.  Model:
+ * kmod/models/mcache_section.pml.
+ *
+ * Draining every CPU's cache (the shrinker, tests) runs a work item on each
+ * CPU, in process context: it can never land inside a section, and it may
+ * take sleeping locks and free pages on PREEMPT_RT, which an IPI could not.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpuhotplug.h>
+#include <linux/mutex.h>
 #include <linux/smp.h>
+#include <linux/workqueue.h>
 
 #include "internal.h"
 #include "mheap.h"
 
+#ifdef CONFIG_PREEMPT_RT
+DEFINE_PER_CPU(struct goalloc_mcache, goalloc_mcache) = { .lock = INIT_LOCAL_LOCK(lock) };
+#else
 DEFINE_PER_CPU(struct goalloc_mcache, goalloc_mcache);
+#endif
 
-/* Go's emptymspan: never has a free slot, so the fast path needs no test. */
+/*
+ * Go's emptymspan: never has a free slot, so the fast path needs no test.
+ * Every CPU's cache points at it; nothing ever writes it (nelems is 0:
+ * goalloc_span_next_free() returns before touching it).
+ */
 struct goalloc_span goalloc_empty_span = {
 	.state = GOALLOC_SPAN_DEAD,
-	.cpu = -1,
 	.lock = __SPIN_LOCK_UNLOCKED(goalloc_empty_span.lock),
 };
+
+/* Per-CPU drain work, for goalloc_drain_all(), which one caller runs at a time. */
+static DEFINE_PER_CPU(struct work_struct, goalloc_drain_work);
+static DEFINE_MUTEX(goalloc_drain_mutex);
+static struct workqueue_struct *goalloc_drain_wq;
 
 static enum cpuhp_state goalloc_cpuhp_state;
 
@@ -76,7 +96,7 @@ void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc)
 		}
 		mcache_uncache(c, spc);
 	}
-	s = goalloc_central_cache_span(spc, smp_processor_id());
+	s = goalloc_central_cache_span(spc);
 	if (!s)
 		return NULL;
 	mcache_set(c, spc, s);
@@ -110,8 +130,7 @@ void *goalloc_mcache_install(struct goalloc_mcache *c, unsigned int spc,
 		mcache_uncache(c, spc);
 	}
 	spin_lock_irqsave(&s->lock, flags);
-	s->state = GOALLOC_SPAN_CACHED;
-	s->cpu = smp_processor_id();
+	goalloc_span_set_state(s, GOALLOC_SPAN_CACHED);
 	spin_unlock_irqrestore(&s->lock, flags);
 	atomic_long_add(s->npages, &goalloc_cached_pages);
 	mcache_set(c, spc, s);
@@ -148,33 +167,44 @@ bool goalloc_mcache_empty(unsigned int cpu)
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_mcache_empty);
 
-static void drain_this_cpu(void *info)
+static void drain_work_fn(struct work_struct *w)
 {
-	struct goalloc_mcache *c = this_cpu_ptr(&goalloc_mcache);
-	atomic_t *skipped = info;
+	struct goalloc_mcache *c = goalloc_mcache_get();
 
-	/* An IPI can land inside this CPU's own section: leave that one be. */
-	if (!goalloc_mcache_enter(c)) {
-		atomic_inc(skipped);
-		return;
+	/*
+	 * Process context on the CPU: no section of this CPU is open (they
+	 * are never preempted), so entering cannot fail.  Should the CPU have
+	 * gone offline since queueing, this runs elsewhere and drains that
+	 * CPU's cache, which is harmless; cpuhp drains the dead one.
+	 */
+	if (!WARN_ON_ONCE(!goalloc_mcache_enter(c))) {
+		goalloc_mcache_drain(c);
+		goalloc_mcache_leave(c);
 	}
-	goalloc_mcache_drain(c);
-	goalloc_mcache_leave(c);
+	goalloc_mcache_put();
 }
 
 /**
  * goalloc_drain_all() - drain every online CPU's cache
  *
- * Runs on each CPU by IPI.  Must be called where on_each_cpu() may be.
+ * Runs a work item on each online CPU and waits for them all.  May sleep;
+ * the shrinker calls it, so the work runs on a WQ_MEM_RECLAIM workqueue.
+ * Takes no CPU hotplug lock (reclaim may run under it).
  *
- * Return: the number of CPUs whose cache was busy and so not drained.
+ * Return: the number of CPUs whose cache could not be drained (always 0:
+ * a drain cannot land inside a section; kept for the tests that check it).
  */
 unsigned int goalloc_drain_all(void)
 {
-	atomic_t skipped = ATOMIC_INIT(0);
+	unsigned int cpu;
 
-	on_each_cpu(drain_this_cpu, &skipped, 1);
-	return atomic_read(&skipped);
+	mutex_lock(&goalloc_drain_mutex);
+	for_each_online_cpu(cpu)
+		queue_work_on(cpu, goalloc_drain_wq, per_cpu_ptr(&goalloc_drain_work, cpu));
+	for_each_possible_cpu(cpu)
+		flush_work(per_cpu_ptr(&goalloc_drain_work, cpu));
+	mutex_unlock(&goalloc_drain_mutex);
+	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_drain_all);
 
@@ -190,16 +220,22 @@ int goalloc_mcache_init(void)
 	unsigned int cpu, spc;
 	int ret;
 
+	goalloc_drain_wq = alloc_workqueue("goalloc_drain", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	if (!goalloc_drain_wq)
+		return -ENOMEM;
 	for_each_possible_cpu(cpu) {
 		struct goalloc_mcache *c = per_cpu_ptr(&goalloc_mcache, cpu);
 
 		for (spc = 0; spc < GOALLOC_NUM_SPC; spc++)
 			c->alloc[spc] = &goalloc_empty_span;
+		INIT_WORK(per_cpu_ptr(&goalloc_drain_work, cpu), drain_work_fn);
 	}
 	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "goalloc:dead",
 					NULL, goalloc_cpu_dead);
-	if (ret < 0)
+	if (ret < 0) {
+		destroy_workqueue(goalloc_drain_wq);
 		return ret;
+	}
 	goalloc_cpuhp_state = ret;
 	return 0;
 }
@@ -210,6 +246,7 @@ void goalloc_mcache_exit(void)
 	unsigned int cpu;
 
 	cpuhp_remove_state_nocalls(goalloc_cpuhp_state);
+	destroy_workqueue(goalloc_drain_wq);
 	for_each_possible_cpu(cpu)
 		goalloc_mcache_drain(per_cpu_ptr(&goalloc_mcache, cpu));
 }

@@ -60,36 +60,60 @@ unsigned int goalloc_central_keep(unsigned int spc)
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central_keep);
 
 /*
- * A span with no object: keep it (swept, on the empty list) if the class
- * has room, else mark it dead for the caller to release after dropping the
- * locks.  Both locks held.  Returns true if the caller must release it.
+ * Is the span mcentral now owns empty?  The count of objects in use is a
+ * hint that a concurrent double free can make too low (mspan.h), never too
+ * high; only a sweep makes it exact.  So: sweep when the hint says empty,
+ * then believe the swept count.  Both locks held.
+ */
+static bool span_swept_empty(struct goalloc_span *s)
+{
+	lockdep_assert_held(&s->lock);
+	if (goalloc_span_inuse_hint(s) > 0)
+		return false;
+	goalloc_span_sweep(s);
+	return !s->alloc_count;
+}
+
+/*
+ * A span with no object (span_swept_empty()): keep it on the empty list if
+ * the class has room, else mark it dead for the caller to release after
+ * dropping the locks.  Both locks held.  Returns true if the caller must
+ * release it.
  */
 static bool span_retire(struct goalloc_mcentral *mc, struct goalloc_span *s)
 {
+	lockdep_assert_held(&mc->lock);
+	lockdep_assert_held(&s->lock);
 	if (mc->nempty < goalloc_central_keep(s->spc)) {
-		goalloc_span_sweep(s);
-		s->state = GOALLOC_SPAN_EMPTY;
+		goalloc_span_set_state(s, GOALLOC_SPAN_EMPTY);
 		list_add(&s->list, &mc->empty);
 		mc->nempty++;
 		atomic_long_add(s->npages, &goalloc_empty_pages);
 		return false;
 	}
-	s->state = GOALLOC_SPAN_DEAD;
+	goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
 	return true;
 }
 
 /* Take a kept empty span off its list.  Both locks held. */
 static void span_unkeep(struct goalloc_mcentral *mc, struct goalloc_span *s)
 {
+	lockdep_assert_held(&mc->lock);
 	list_del_init(&s->list);
 	mc->nempty--;
 	atomic_long_sub(s->npages, &goalloc_empty_pages);
 }
 
-/* Has a span mcentral owns a slot to give?  Span lock held. */
+/*
+ * Has a span mcentral owns a slot to give?  Span lock held.  On the hint
+ * (a concurrent double free can make it say yes for a full span, which the
+ * next sweep sorts out; never no for a span with a free slot).
+ * Model: kmod/models/span_free.pml (OLD_HINT shows the unsigned hint's
+ * empty span stranded on the full list).
+ */
 static bool span_has_free(const struct goalloc_span *s)
 {
-	return goalloc_span_inuse(s) < s->nelems;
+	return goalloc_span_inuse_hint(s) < (int)s->nelems;
 }
 
 static void span_release(struct goalloc_span *s)
@@ -101,11 +125,10 @@ static void span_release(struct goalloc_span *s)
 /**
  * goalloc_central_cache_span() - hand a swept span with free slots to a CPU
  * @spc: span class
- * @cpu: the CPU whose mcache takes it
  *
  * Return: the span, now GOALLOC_SPAN_CACHED, or NULL if mcentral has none.
  */
-struct goalloc_span *goalloc_central_cache_span(unsigned int spc, int cpu)
+struct goalloc_span *goalloc_central_cache_span(unsigned int spc)
 {
 	struct goalloc_mcentral *mc = &goalloc_central[spc];
 	struct goalloc_span *s, *tmp;
@@ -118,13 +141,12 @@ struct goalloc_span *goalloc_central_cache_span(unsigned int spc, int cpu)
 		if (s->nfree_pending || s->nremote)
 			goalloc_span_sweep(s);
 		if (!span_has_free(s)) {
-			s->state = GOALLOC_SPAN_FULL;
+			goalloc_span_set_state(s, GOALLOC_SPAN_FULL);
 			list_add(&s->list, &mc->full);
 			spin_unlock(&s->lock);
 			continue;
 		}
-		s->state = GOALLOC_SPAN_CACHED;
-		s->cpu = cpu;
+		goalloc_span_set_state(s, GOALLOC_SPAN_CACHED);
 		spin_unlock(&s->lock);
 		spin_unlock_irqrestore(&mc->lock, flags);
 		atomic_long_add(s->npages, &goalloc_cached_pages);
@@ -134,8 +156,7 @@ struct goalloc_span *goalloc_central_cache_span(unsigned int spc, int cpu)
 	if (s) {
 		spin_lock(&s->lock);
 		span_unkeep(mc, s);
-		s->state = GOALLOC_SPAN_CACHED;
-		s->cpu = cpu;
+		goalloc_span_set_state(s, GOALLOC_SPAN_CACHED);
 		spin_unlock(&s->lock);
 		atomic_long_add(s->npages, &goalloc_cached_pages);
 	}
@@ -158,16 +179,15 @@ void goalloc_central_uncache_span(struct goalloc_span *s)
 	atomic_long_sub(s->npages, &goalloc_cached_pages);
 	spin_lock_irqsave(&mc->lock, flags);
 	spin_lock(&s->lock);
-	s->cpu = -1;
 	empty = false;
-	if (!goalloc_span_inuse(s)) {
+	if (span_swept_empty(s)) {
 		empty = span_retire(mc, s);
 		kept = !empty;
 	} else if (span_has_free(s)) {
-		s->state = GOALLOC_SPAN_PARTIAL;
+		goalloc_span_set_state(s, GOALLOC_SPAN_PARTIAL);
 		list_add_tail(&s->list, &mc->partial);
 	} else {
-		s->state = GOALLOC_SPAN_FULL;
+		goalloc_span_set_state(s, GOALLOC_SPAN_FULL);
 		list_add(&s->list, &mc->full);
 	}
 	spin_unlock(&s->lock);
@@ -189,7 +209,7 @@ void goalloc_central_add_span(struct goalloc_span *s)
 
 	spin_lock_irqsave(&mc->lock, flags);
 	spin_lock(&s->lock);
-	s->state = GOALLOC_SPAN_PARTIAL;
+	goalloc_span_set_state(s, GOALLOC_SPAN_PARTIAL);
 	list_add(&s->list, &mc->partial);
 	spin_unlock(&s->lock);
 	spin_unlock_irqrestore(&mc->lock, flags);
@@ -217,13 +237,13 @@ void *goalloc_central_alloc(unsigned int spc, int node)
 		if (node != NUMA_NO_NODE && s->chunk->nid != node)
 			continue;
 		spin_lock(&s->lock);
-		p = goalloc_span_next_free(s);
+		p = goalloc_span_next_free_locked(s);
 		if (!p && (s->nfree_pending || s->nremote)) {
 			goalloc_span_sweep(s);
-			p = goalloc_span_next_free(s);
+			p = goalloc_span_next_free_locked(s);
 		}
 		if (!span_has_free(s)) {
-			s->state = GOALLOC_SPAN_FULL;
+			goalloc_span_set_state(s, GOALLOC_SPAN_FULL);
 			list_move(&s->list, &mc->full);
 		}
 		spin_unlock(&s->lock);
@@ -236,9 +256,9 @@ void *goalloc_central_alloc(unsigned int spc, int node)
 				continue;
 			spin_lock(&s->lock);
 			span_unkeep(mc, s);
-			s->state = GOALLOC_SPAN_PARTIAL;
+			goalloc_span_set_state(s, GOALLOC_SPAN_PARTIAL);
 			list_add(&s->list, &mc->partial);
-			p = goalloc_span_next_free(s);
+			p = goalloc_span_next_free_locked(s);
 			spin_unlock(&s->lock);
 			break;
 		}
@@ -264,12 +284,12 @@ void goalloc_central_fixup(struct goalloc_span *s)
 	spin_lock_irqsave(&mc->lock, flags);
 	spin_lock(&s->lock);
 	if (s->state == GOALLOC_SPAN_PARTIAL || s->state == GOALLOC_SPAN_FULL) {
-		if (!goalloc_span_inuse(s)) {
+		if (span_swept_empty(s)) {
 			list_del_init(&s->list);
 			release = span_retire(mc, s);
 			kept = !release;
 		} else if (s->state == GOALLOC_SPAN_FULL && span_has_free(s)) {
-			s->state = GOALLOC_SPAN_PARTIAL;
+			goalloc_span_set_state(s, GOALLOC_SPAN_PARTIAL);
 			list_move_tail(&s->list, &mc->partial);
 		}
 	}
@@ -300,7 +320,7 @@ struct goalloc_span *goalloc_central_grow(unsigned int spc, int node, gfp_t gfp)
 
 	if (is_power_of_2(size) && size > GOALLOC_PAGE_SIZE)
 		align = size / GOALLOC_PAGE_SIZE;
-	s = goalloc_heap_alloc_span(spc, 0, align, node, GOALLOC_SPAN_CACHED, gfp);
+	s = goalloc_heap_alloc_span(spc, 0, align, node, GOALLOC_SPAN_NEW, gfp);
 	if (s)
 		atomic_long_inc(&goalloc_central[spc].nspans);
 	return s;
@@ -330,7 +350,7 @@ unsigned long goalloc_central_release_empty(void)
 		list_for_each_entry_safe(s, tmp, &mc->empty, list) {
 			spin_lock(&s->lock);
 			span_unkeep(mc, s);
-			s->state = GOALLOC_SPAN_DEAD;
+			goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
 			list_add(&s->list, &victims);
 			spin_unlock(&s->lock);
 		}
@@ -371,13 +391,20 @@ void goalloc_central_exit(void)
 
 		list_splice_init(&mc->full, &mc->partial);
 		list_for_each_entry_safe(s, tmp, &mc->partial, list) {
-			if (goalloc_span_inuse(s)) {
+			unsigned long flags;
+			bool empty;
+
+			spin_lock_irqsave(&s->lock, flags);
+			empty = span_swept_empty(s);
+			if (empty)
+				goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
+			spin_unlock_irqrestore(&s->lock, flags);
+			if (!empty) {
 				pr_err("class %u: %u objects never freed\n", spc >> 1,
-				       goalloc_span_inuse(s));
+				       s->alloc_count);
 				continue;
 			}
 			list_del_init(&s->list);
-			s->state = GOALLOC_SPAN_DEAD;
 			span_release(s);
 		}
 	}

@@ -282,7 +282,7 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 	if (!s)
 		return NULL;
 	s->spc = spc;
-	s->state = state;
+	goalloc_span_init_state(s, state);
 	npages = s->npages;
 	/* Another CPU may take the chunk we added: retry a few times. */
 	for (tries = 0; tries < 4; tries++) {

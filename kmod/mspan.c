@@ -10,6 +10,7 @@
 #include <linux/bitmap.h>
 #include <linux/kmemleak.h>
 #include <linux/overflow.h>
+#include <linux/ratelimit.h>
 #include <linux/slab.h>
 
 #include "internal.h"
@@ -17,6 +18,97 @@
 
 /* The alloc cache is one bitmap word: goalloc supports 64-bit kernels. */
 static_assert(BITS_PER_LONG == 64);
+
+/* Bad frees seen, ever; shown in debugfs. */
+atomic_long_t goalloc_nr_bad_frees = ATOMIC_LONG_INIT(0);
+EXPORT_SYMBOL_IF_KUNIT(goalloc_nr_bad_frees);
+
+/*
+ * Double frees found only later, by the owner, per span class: two frees
+ * of one object at once, both counted as frees by their callers.  The
+ * class's counts (mstats.c) take them back out.
+ */
+atomic_long_t goalloc_late_doubles[GOALLOC_NUM_SPC];
+EXPORT_SYMBOL_IF_KUNIT(goalloc_late_doubles);
+
+/* Set by KUnit around deliberate bad frees: count them, do not print. */
+int goalloc_bad_free_quiet;
+EXPORT_SYMBOL_IF_KUNIT(goalloc_bad_free_quiet);
+
+static const char *bad_free_reason(int err)
+{
+	switch (err) {
+	case -EFAULT:
+		return "not goalloc memory";
+	case -EINVAL:
+		return "not the start of an object";
+	case -EALREADY:
+		return "double free";
+	case -ESTALE:
+		return "pointer into freed memory";
+	case -EPERM:
+		return "arena memory (freed with its arena)";
+	default:
+		return "invalid";
+	}
+}
+
+/**
+ * goalloc_report_bad_free() - report a refused free
+ * @p: the pointer
+ * @err: why, as an errno from the span layer
+ * @caller: the caller's return address, or 0 if the free was found to be
+ *	a double free only later (two frees of one object at once)
+ *
+ * Nothing was changed.  A caller's bad input never WARNs (panic_on_warn
+ * machines exist): one rate-limited error line with the caller, and the
+ * stack of the first in a burst.
+ */
+void goalloc_report_bad_free(const void *p, int err, unsigned long caller)
+{
+	static DEFINE_RATELIMIT_STATE(rs, DEFAULT_RATELIMIT_INTERVAL, DEFAULT_RATELIMIT_BURST);
+
+	atomic_long_inc(&goalloc_nr_bad_frees);
+	if (READ_ONCE(goalloc_bad_free_quiet) || !__ratelimit(&rs))
+		return;
+	if (caller) {
+		pr_err("bad free of %p (%s) from %pS\n", p, bad_free_reason(err), (void *)caller);
+		dump_stack();
+	} else {
+		pr_err("bad free of %p (%s, by two callers at once; found on reuse)\n", p,
+		       bad_free_reason(err));
+	}
+}
+
+/**
+ * goalloc_span_transition_ok() - may a span move from one state to another?
+ * @from: its state now
+ * @to: the state asked for
+ *
+ * Return: true for the changes goalloc makes; a span that is dead or that
+ * belongs to an arena or to one large object never comes back.
+ */
+bool goalloc_span_transition_ok(enum goalloc_span_state from, enum goalloc_span_state to)
+{
+	switch (from) {
+	case GOALLOC_SPAN_NEW:
+		return to != GOALLOC_SPAN_NEW;
+	case GOALLOC_SPAN_CACHED:
+	case GOALLOC_SPAN_PARTIAL:
+	case GOALLOC_SPAN_FULL:
+	case GOALLOC_SPAN_EMPTY:
+		return to == GOALLOC_SPAN_CACHED || to == GOALLOC_SPAN_PARTIAL ||
+		       to == GOALLOC_SPAN_FULL || to == GOALLOC_SPAN_EMPTY ||
+		       to == GOALLOC_SPAN_DEAD;
+	case GOALLOC_SPAN_LARGE:
+	case GOALLOC_SPAN_ARENA:
+	case GOALLOC_SPAN_USER:
+		return to == GOALLOC_SPAN_DEAD;
+	default:
+		return false;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_span_transition_ok);
 
 /* 64 alloc bits from @idx (a multiple of 64), inverted: 1 = free. */
 static u64 span_cache_word(const struct goalloc_span *s, unsigned int idx)
@@ -73,7 +165,6 @@ struct goalloc_span *goalloc_span_create(unsigned long base, unsigned int cls,
 		s->elemsize = npages * GOALLOC_PAGE_SIZE;
 		s->npages = npages;
 	}
-	s->cpu = -1;
 	spin_lock_init(&s->lock);
 	INIT_LIST_HEAD(&s->list);
 	s->alloc_bits = s->bits;
@@ -96,22 +187,37 @@ void goalloc_span_destroy(struct goalloc_span *s)
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_span_destroy);
 
-/**
- * goalloc_span_next_free() - take the next free slot (Go's nextFree)
- * @s: the span
- *
- * The fast path first; else move freeindex to the next 64-slot word that
- * has a free slot and reload the cache from it.
- *
- * Return: the slot's address, or NULL if the span is full until swept.
+/*
+ * Slot @idx, free in the owner's view, has a remote free recorded: the
+ * remote free raced the owner's own free of the same object (see mspan.h).
+ * The slot stays free; the remote record goes, as one double free.  @lock
+ * held.
  */
-void *goalloc_span_next_free(struct goalloc_span *s)
+static void span_drop_stale_remote(struct goalloc_span *s, unsigned int idx)
+{
+	unsigned long *w = &s->remote_bits[BIT_WORD(idx)];
+
+	lockdep_assert_held(&s->lock);
+	if (!(*w & BIT_MASK(idx)))
+		return;
+	WRITE_ONCE(*w, *w & ~BIT_MASK(idx));
+	WRITE_ONCE(s->nremote, s->nremote - 1);
+	atomic_long_inc(&goalloc_late_doubles[s->spc]);
+	goalloc_report_bad_free((void *)(s->base + (unsigned long)idx * s->elemsize),
+				-EALREADY, 0);
+}
+
+static void *span_next_free(struct goalloc_span *s, bool locked)
 {
 	void *p = goalloc_span_next_free_fast(s);
+	unsigned long flags;
 	unsigned int bit, idx;
 
 	if (p)
 		return p;
+	/* The empty span (nelems 0) stands in for many: never write it. */
+	if (!s->nelems)
+		return NULL;
 	while (!s->alloc_cache) {
 		WRITE_ONCE(s->freeindex, round_up(s->freeindex + 1, 64));
 		if (s->freeindex >= s->nelems) {
@@ -127,6 +233,15 @@ void *goalloc_span_next_free(struct goalloc_span *s)
 		s->alloc_cache = 0;
 		return NULL;
 	}
+	if (unlikely(goalloc_span_remote_freed(s, idx))) {
+		if (locked) {
+			span_drop_stale_remote(s, idx);
+		} else {
+			spin_lock_irqsave(&s->lock, flags);
+			span_drop_stale_remote(s, idx);
+			spin_unlock_irqrestore(&s->lock, flags);
+		}
+	}
 	WRITE_ONCE(s->freeindex, idx + 1);
 	if (s->freeindex % 64 == 0)
 		s->alloc_cache = s->freeindex < s->nelems ?
@@ -136,7 +251,34 @@ void *goalloc_span_next_free(struct goalloc_span *s)
 	s->alloc_count++;
 	return (void *)(s->base + (unsigned long)idx * s->elemsize);
 }
+
+/**
+ * goalloc_span_next_free() - take the next free slot (Go's nextFree)
+ * @s: the span, owned by the caller, who does not hold @s->lock
+ *
+ * The fast path first; else move freeindex to the next 64-slot word that
+ * has a free slot and reload the cache from it.  A stale remote free of the
+ * slot (a concurrent double free) is dropped under @s->lock first.
+ *
+ * Return: the slot's address, or NULL if the span is full until swept.
+ */
+void *goalloc_span_next_free(struct goalloc_span *s)
+{
+	return span_next_free(s, false);
+}
 EXPORT_SYMBOL_IF_KUNIT(goalloc_span_next_free);
+
+/**
+ * goalloc_span_next_free_locked() - goalloc_span_next_free() under @s->lock
+ * @s: the span, owned by the caller (mcentral), who holds @s->lock
+ *
+ * Return: the slot's address, or NULL if the span is full until swept.
+ */
+void *goalloc_span_next_free_locked(struct goalloc_span *s)
+{
+	lockdep_assert_held(&s->lock);
+	return span_next_free(s, true);
+}
 
 /**
  * goalloc_span_free() - record the free of one slot, as the span's owner
@@ -175,7 +317,8 @@ int goalloc_span_free_remote(struct goalloc_span *s, const void *p)
 	err = goalloc_span_check_free(s, p, &idx);
 	if (err)
 		return err;
-	__set_bit(idx, s->remote_bits);
+	/* The owner reads the word without the lock (goalloc_span_remote_freed()). */
+	WRITE_ONCE(s->remote_bits[BIT_WORD(idx)], s->remote_bits[BIT_WORD(idx)] | BIT_MASK(idx));
 	WRITE_ONCE(s->nremote, s->nremote + 1);
 	return 0;
 }
@@ -189,25 +332,62 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_span_free_remote);
  * Go's sweep swaps allocBits for the mark bits; goalloc has no marking, so
  * the recorded frees (the owner's and the remote ones) are cleared out of
  * alloc_bits instead.  Slots handed out since the last sweep (below
- * freeindex) are first written into alloc_bits, then the scan restarts at
- * slot 0.
+ * freeindex) count as allocated, then the scan restarts at slot 0.
+ *
+ * The two records are reconciled here (model: kmod/models/span_free.pml):
+ * a slot freed by the owner and by someone else is freed once, and a
+ * remote free of a slot that is not allocated (the owner had already
+ * freed it back into its cache) frees nothing; each is one double free.
+ * alloc_count is recounted from the bitmap, so it is exact afterwards.
  *
  * Return: the number of slots freed.
  */
 unsigned int goalloc_span_sweep(struct goalloc_span *s)
 {
-	unsigned int freed = s->nfree_pending + s->nremote;
+	unsigned int nwords = BITS_TO_LONGS(s->nelems), fi = s->freeindex, w;
+	unsigned int freed = 0, doubles = 0, count = 0;
+	unsigned long first_double = 0;
 
-	bitmap_or(s->free_bits, s->free_bits, s->remote_bits, s->nelems);
-	bitmap_zero(s->remote_bits, s->nelems);
-	bitmap_set(s->alloc_bits, 0, s->freeindex);
-	bitmap_andnot(s->alloc_bits, s->alloc_bits, s->free_bits, s->nelems);
-	bitmap_zero(s->free_bits, s->nelems);
-	s->alloc_count -= freed;
+	for (w = 0; w < nwords; w++) {
+		unsigned int lo = w * BITS_PER_LONG;
+		unsigned long below, alloc, fb, rb, dup, f;
+
+		/* Slots below freeindex in this word were handed out. */
+		if (fi >= lo + BITS_PER_LONG)
+			below = ~0UL;
+		else if (fi > lo)
+			below = BIT_MASK(fi - lo) - 1;
+		else
+			below = 0;
+		alloc = s->alloc_bits[w] | below;
+		fb = s->free_bits[w];
+		rb = s->remote_bits[w];
+		dup = (fb & rb) | (rb & ~alloc);
+		f = (fb | rb) & alloc;
+		if (unlikely(dup)) {
+			if (!doubles)
+				first_double = s->base +
+					       (lo + __ffs(dup)) * (unsigned long)s->elemsize;
+			doubles += hweight_long(dup);
+		}
+		alloc &= ~f;
+		s->alloc_bits[w] = alloc;
+		freed += hweight_long(f);
+		count += hweight_long(alloc);
+		s->free_bits[w] = 0;
+		WRITE_ONCE(s->remote_bits[w], 0);
+	}
+	/* The pad bits past nelems read as allocated: not objects. */
+	count -= nwords * BITS_PER_LONG - s->nelems;
+	s->alloc_count = count;
 	s->nfree_pending = 0;
 	WRITE_ONCE(s->nremote, 0);
 	WRITE_ONCE(s->freeindex, 0);
 	span_refill_cache(s);
+	if (unlikely(doubles))
+		atomic_long_add(doubles, &goalloc_late_doubles[s->spc]);
+	while (doubles--)
+		goalloc_report_bad_free((void *)first_double, -EALREADY, 0);
 	return freed;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_span_sweep);

@@ -6,7 +6,7 @@
  *
  *  - alloc_bits: 1 = allocated, as of the last sweep.  Only the sweep writes
  *    it.  Every slot below freeindex is allocated; at or above freeindex a
- *    slot is free iff its alloc bit is 0.
+ *    slot is free iff its alloc bit is 0.  Bits past nelems always read 1.
  *  - alloc_cache: the complement of the 64 alloc bits from freeindex on,
  *    shifted so that bit 0 is slot freeindex; ctz finds the next free slot.
  *  - free_bits: frees recorded by the span's owner since the last sweep (the
@@ -17,20 +17,47 @@
  *
  * Ownership and locking.  A small span has one owner at a time: the mcache
  * of the CPU it is cached on (state GOALLOC_SPAN_CACHED, no lock: the
- * mcache's busy flag and preemption keep other users away), or mcentral
- * (states PARTIAL and FULL, under the class's mcentral lock *and* @lock).
- * The owner alone changes freeindex, alloc_cache, alloc_count, free_bits and
- * nfree_pending.  Anyone else frees through goalloc_span_free_remote() under
- * @lock, which reads the owner's fields without changing them: a valid free
- * always follows the allocation it undoes, so the owner's freeindex is seen
- * at least as far as that slot.  The sweep changes alloc_bits and
- * remote_bits and so needs the owner *and* @lock.
+ * mcache's section keeps other users of that cache away), or mcentral
+ * (states PARTIAL, FULL and EMPTY, under the class's mcentral lock *and*
+ * @lock).  The owner alone changes freeindex, alloc_cache, alloc_count,
+ * free_bits and nfree_pending.  Anyone else frees through
+ * goalloc_span_free_remote() under @lock, which reads the owner's fields
+ * without changing them.  The sweep changes alloc_bits and remote_bits and
+ * so needs the owner *and* @lock.
+ *
+ * Concurrent double frees (model: kmod/models/span_free.pml).  The owner's
+ * free and a remote free of one object can run at once: each checks the
+ * slot is allocated, and neither sees the other's record yet.  Rather than
+ * pay an atomic instruction on the owner's free, the two records are
+ * reconciled by the owner, which is the only one that can hand the slot
+ * out again:
+ *
+ *  - a slot set in both free_bits and remote_bits is freed once by the
+ *    sweep, and one double free is reported;
+ *  - a remote bit on a slot the owner already gave back to its alloc cache
+ *    (the owner's LIFO free, goalloc_span_free_owned()) is found when the
+ *    owner is about to hand the slot out again (goalloc_span_take_fast()
+ *    stops there; goalloc_span_next_free() clears the bit under @lock and
+ *    reports it) or by the sweep; the slot stays free, once.
+ *
+ * So a double free is reported exactly once and never frees a slot that is
+ * free, and no count is off after a sweep.  Between sweeps alloc_count -
+ * nfree_pending - nremote may undercount the objects in use by such a race:
+ * it is a hint, and a span is only retired as empty after a sweep under
+ * @lock (goalloc_span_sweep() recounts alloc_count from the bitmap).
+ *
+ * Span state (@state) changes only through goalloc_span_set_state(), under
+ * @lock (and mcentral's lock where the list changes), which warns on a
+ * transition the code must never make.
  */
 #ifndef _GOALLOC_MSPAN_H
 #define _GOALLOC_MSPAN_H
 
 #include <linux/bitops.h>
+#include <linux/bug.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
+#include <linux/minmax.h>
 #include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -39,6 +66,7 @@
 
 /* Where a span is; @state changes under @lock (and mcentral's lock). */
 enum goalloc_span_state {
+	GOALLOC_SPAN_NEW,	/* just made, not yet reachable by any lookup */
 	GOALLOC_SPAN_CACHED,	/* current span of one CPU's mcache */
 	GOALLOC_SPAN_PARTIAL,	/* in mcentral, may have free slots */
 	GOALLOC_SPAN_FULL,	/* in mcentral, no free slots, no frees pending */
@@ -66,7 +94,6 @@ struct goalloc_chunk;
  * @cls: size class, 0 for a large object or an arena
  * @spc: span class: cls * 2 + noscan
  * @state: an enum goalloc_span_state
- * @cpu: the CPU caching the span, while GOALLOC_SPAN_CACHED
  * @npages: heap pages (GOALLOC_PAGE_SIZE) in the span
  * @upage: for a user arena's span, its first heap page in the arena's
  *	offset space
@@ -93,7 +120,6 @@ struct goalloc_span {
 	u8 cls;
 	u8 spc;
 	u8 state;
-	s16 cpu;
 	u32 npages;
 	u32 upage;
 	spinlock_t lock;	/* see "Ownership and locking" above */
@@ -112,20 +138,78 @@ void goalloc_span_destroy(struct goalloc_span *s);
 void *goalloc_span_next_free(struct goalloc_span *s);
 int goalloc_span_free(struct goalloc_span *s, const void *p);
 int goalloc_span_free_remote(struct goalloc_span *s, const void *p);
+void *goalloc_span_next_free_locked(struct goalloc_span *s);
 unsigned int goalloc_span_sweep(struct goalloc_span *s);
+bool goalloc_span_transition_ok(enum goalloc_span_state from, enum goalloc_span_state to);
+
+/* Bad frees (mspan.c): counted always, reported once per burst. */
+extern atomic_long_t goalloc_nr_bad_frees;
+extern atomic_long_t goalloc_late_doubles[];
+extern int goalloc_bad_free_quiet;
+void goalloc_report_bad_free(const void *p, int err, unsigned long caller);
+
+/**
+ * goalloc_span_init_state() - set the state of a span nobody can reach yet
+ * @s: a span from goalloc_span_create(), not yet published
+ * @state: its first state
+ */
+static inline void goalloc_span_init_state(struct goalloc_span *s, enum goalloc_span_state state)
+{
+	WARN_ON_ONCE(s->state != GOALLOC_SPAN_NEW);
+	s->state = state;
+}
+
+/**
+ * goalloc_span_set_state() - move a span to another state
+ * @s: the span, whose @lock the caller holds
+ * @state: the new state
+ *
+ * Every state change of a published span goes through here.  A transition
+ * goalloc never makes (goalloc_span_transition_ok()) warns: it is a bug in
+ * goalloc, never the effect of a caller's bad input.
+ */
+static inline void goalloc_span_set_state(struct goalloc_span *s, enum goalloc_span_state state)
+{
+	lockdep_assert_held(&s->lock);
+	WARN_ONCE(!goalloc_span_transition_ok(s->state, state),
+		  "goalloc: span %p: illegal state change %u -> %u\n", s, s->state, state);
+	WRITE_ONCE(s->state, state);
+}
+
+/* Was slot @idx freed by a non-owner since the last sweep?  Any context. */
+static __always_inline bool goalloc_span_remote_freed(const struct goalloc_span *s,
+						      unsigned int idx)
+{
+	/* Written under @lock by remote frees; the owner reads without it. */
+	return READ_ONCE(s->remote_bits[BIT_WORD(idx)]) & BIT_MASK(idx);
+}
+
+/**
+ * goalloc_span_inuse_hint() - objects allocated and not freed, as a hint
+ * @s: the span
+ *
+ * For the owner, or for anyone holding @s->lock while mcentral owns the
+ * span.  A concurrent double free (see the top of this file) records two
+ * frees of one object until the owner reconciles them, so this may be too
+ * low, even below zero; never too high.  Decide "empty" only after a sweep.
+ *
+ * Return: the count, signed.
+ */
+static inline int goalloc_span_inuse_hint(const struct goalloc_span *s)
+{
+	return (int)s->alloc_count - (int)s->nfree_pending - (int)READ_ONCE(s->nremote);
+}
 
 /**
  * goalloc_span_inuse() - objects allocated and not freed
- * @s: the span
- *
- * Exact for the owner, or for anyone holding @s->lock while mcentral owns
- * the span.
+ * @s: the span, with no concurrent double free pending: a user arena's, a
+ *	test's, or one just swept
  *
  * Return: the count.
  */
 static inline unsigned int goalloc_span_inuse(const struct goalloc_span *s)
 {
-	return s->alloc_count - s->nfree_pending - READ_ONCE(s->nremote);
+	return max(goalloc_span_inuse_hint(s), 0);
 }
 
 /**
@@ -134,11 +218,12 @@ static inline unsigned int goalloc_span_inuse(const struct goalloc_span *s)
  * @ptrs: where to put the slots' addresses
  * @n: how many are wanted
  *
- * Go's nextFreeFast, for a run of slots: one ctz per slot, no bitmap
- * access, the cache word and freeindex kept in registers and written back
- * once.  Stops at the end of the span and before the last slot of a 64-slot
- * word (unless it is the span's last), leaving the cache refill to the slow
- * path.
+ * Go's nextFreeFast, for a run of slots: one ctz per slot, the cache word
+ * and freeindex kept in registers and written back once.  Stops at the end
+ * of the span and before the last slot of a 64-slot word (unless it is the
+ * span's last), leaving the cache refill to the slow path; and at a slot
+ * with a remote free recorded (a concurrent double free, see the top of
+ * this file), which the slow path resolves.
  *
  * Return: the number of slots taken.
  */
@@ -153,6 +238,8 @@ static __always_inline unsigned int goalloc_span_take_fast(struct goalloc_span *
 		bit = __ffs64(cache);
 		idx = fi + bit;
 		if (idx >= nelems || ((idx + 1) % 64 == 0 && idx + 1 != nelems))
+			break;
+		if (unlikely(goalloc_span_remote_freed(s, idx)))
 			break;
 		/* bit + 1 may be 64: shift in two steps to stay defined. */
 		cache = (cache >> bit) >> 1;
@@ -189,16 +276,21 @@ static __always_inline void *goalloc_span_next_free_fast(struct goalloc_span *s)
  * @s: the span
  * @idx: slot index, below nelems
  *
- * May be called by a non-owner under @s->lock: the owner moves freeindex
- * down only over a slot it is freeing itself (goalloc_span_free_owned()),
- * and the slot of any valid free was handed out before the free began.
+ * May be called by a non-owner under @s->lock.  Its reads of the owner's
+ * free_bits and freeindex race with the owner's free, and may miss a free
+ * the owner is recording at this moment, never invent one: the owner moves
+ * freeindex down only over a slot it is freeing itself
+ * (goalloc_span_free_owned()), and the slot of any valid free was handed
+ * out before the free began.  What such a race misses is reconciled by the
+ * owner (see the top of this file).
  *
  * Return: true if the slot was handed out and its free not yet recorded.
  */
 static __always_inline bool goalloc_span_allocated(const struct goalloc_span *s,
 						   unsigned int idx)
 {
-	if (test_bit(idx, s->free_bits) || test_bit(idx, s->remote_bits))
+	/* Benign race for a non-owner: see above. */
+	if (data_race(test_bit(idx, s->free_bits)) || goalloc_span_remote_freed(s, idx))
 		return false;
 	return idx < READ_ONCE(s->freeindex) || test_bit(idx, s->alloc_bits);
 }
@@ -252,6 +344,7 @@ static __always_inline void goalloc_span_free_owned(struct goalloc_span *s, unsi
 		s->alloc_count--;
 		return;
 	}
+	/* Remote readers of this word race benignly (goalloc_span_allocated()). */
 	__set_bit(idx, s->free_bits);
 	s->nfree_pending++;
 }

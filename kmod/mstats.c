@@ -48,7 +48,8 @@ static void goalloc_class_usage(unsigned int spc, struct goalloc_class_usage *u)
 	unsigned int cpu;
 
 	u->nmalloc = atomic_long_read(&mc->nmalloc);
-	u->nfree = atomic_long_read(&mc->nfree);
+	/* Each late-found double free was counted as a free by both callers. */
+	u->nfree = atomic_long_read(&mc->nfree) - atomic_long_read(&goalloc_late_doubles[spc]);
 	u->requested = atomic_long_read(&mc->requested);
 	u->nspans = atomic_long_read(&mc->nspans);
 	for_each_possible_cpu(cpu) {

@@ -94,7 +94,7 @@ static void uspan_release(struct goalloc_uarena *ua, struct goalloc_span *s, boo
 	atomic_long_dec(&goalloc_central[s->spc].nspans);
 	/* A stray goalloc_free() from the kernel must see it gone. */
 	spin_lock_irqsave(&s->lock, flags);
-	s->state = GOALLOC_SPAN_DEAD;
+	goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
 	spin_unlock_irqrestore(&s->lock, flags);
 	goalloc_heap_free_span(s);
 }
@@ -104,7 +104,7 @@ static struct goalloc_span *uspan_create(struct goalloc_uarena *ua, unsigned int
 					 unsigned int npages)
 {
 	const struct goalloc_class_info *c = &goalloc_class_info[cls];
-	unsigned long first, align = 1;
+	unsigned long first, align = 1, flags;
 	struct goalloc_span *s;
 	unsigned int i;
 
@@ -138,7 +138,9 @@ static struct goalloc_span *uspan_create(struct goalloc_uarena *ua, unsigned int
 		if (err) {
 			while (i--)
 				xa_erase(&ua->spans, first + i);
-			s->state = GOALLOC_SPAN_DEAD;
+			spin_lock_irqsave(&s->lock, flags);
+			goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
+			spin_unlock_irqrestore(&s->lock, flags);
 			goalloc_heap_free_span(s);
 			return ERR_PTR(err);
 		}

@@ -189,13 +189,21 @@ static enum hrtimer_restart timer_fn(struct hrtimer *t)
 	return HRTIMER_RESTART;
 }
 
+/*
+ * Hard interrupt context, except on PREEMPT_RT, where allocating there is
+ * not allowed (as for kmalloc()): there the timer expires in softirq
+ * context and the irq_work runs in its per-CPU thread.
+ */
+#define TEST_TIMER_MODE	(IS_ENABLED(CONFIG_PREEMPT_RT) ? HRTIMER_MODE_REL_SOFT : \
+			 HRTIMER_MODE_REL_HARD)
+
 static void irq_start(void)
 {
 	memset(irq_objs, 0, sizeof(irq_objs));
 	init_irq_work(&test_irq_work, irq_work_fn);
-	hrtimer_init(&test_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	hrtimer_init(&test_timer, CLOCK_MONOTONIC, TEST_TIMER_MODE);
 	test_timer.function = timer_fn;
-	hrtimer_start(&test_timer, ns_to_ktime(NSEC_PER_MSEC), HRTIMER_MODE_REL_HARD);
+	hrtimer_start(&test_timer, ns_to_ktime(NSEC_PER_MSEC), TEST_TIMER_MODE);
 }
 
 static void irq_stop(void)

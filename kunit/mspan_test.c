@@ -233,12 +233,151 @@ static void random_ops_match_model(struct kunit *test)
 	}
 }
 
+/* A remote free recorded under the span lock, as free_remote() does. */
+static int remote_free(struct goalloc_span *s, void *p)
+{
+	unsigned long flags;
+	int err;
+
+	spin_lock_irqsave(&s->lock, flags);
+	err = goalloc_span_free_remote(s, p);
+	spin_unlock_irqrestore(&s->lock, flags);
+	return err;
+}
+
+/*
+ * Two frees of one object at once, owner and remote, where each checked
+ * before the other recorded (kmod/models/span_free.pml).  Forced here at
+ * the span level: the remote free is recorded between the owner's check
+ * and its record.  The owner's record takes the slot back into the cache
+ * (the last slot handed out): the slot must come out once, with one double
+ * free counted, and the objects-in-use hint must be right after it.
+ */
+static void racing_double_free_lifo_found_on_reuse(struct kunit *test)
+{
+	long bad = atomic_long_read(&goalloc_nr_bad_frees);
+	long late = atomic_long_read(&goalloc_late_doubles[0]);
+	struct goalloc_span *s;
+	void *p0, *p1, *q;
+	unsigned int idx;
+
+	s = goalloc_span_create(FAKE_BASE, 5, 0, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	p0 = goalloc_span_next_free(s);
+	p1 = goalloc_span_next_free(s);
+	KUNIT_ASSERT_EQ(test, goalloc_span_check_free(s, p1, &idx), 0);
+	WRITE_ONCE(goalloc_bad_free_quiet, 1);
+	KUNIT_EXPECT_EQ(test, remote_free(s, p1), 0);
+	goalloc_span_free_owned(s, idx);
+	/* Slot 1 is back in the cache with a stale remote record. */
+	q = goalloc_span_next_free(s);
+	WRITE_ONCE(goalloc_bad_free_quiet, 0);
+	KUNIT_EXPECT_PTR_EQ(test, q, p1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad + 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_late_doubles[0]), late + 1);
+	/* The span is a test's own, outside the object counts: take it back. */
+	atomic_long_dec(&goalloc_late_doubles[0]);
+	KUNIT_EXPECT_EQ(test, s->nremote, 0);
+	/* p0 and q are live, and the next slot is a new one. */
+	KUNIT_EXPECT_EQ(test, goalloc_span_inuse(s), 2U);
+	KUNIT_EXPECT_EQ(test, slot_of(s, goalloc_span_next_free(s)), 2U);
+	KUNIT_EXPECT_EQ(test, goalloc_span_sweep(s), 0U);
+	KUNIT_EXPECT_EQ(test, s->alloc_count, 3);
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(s, p0), 0);
+	goalloc_span_destroy(s);
+}
+
+/* The same race where the owner records in free_bits: the sweep frees once. */
+static void racing_double_free_swept_once(struct kunit *test)
+{
+	long bad = atomic_long_read(&goalloc_nr_bad_frees);
+	long late = atomic_long_read(&goalloc_late_doubles[0]);
+	struct goalloc_span *s;
+	void *p0, *p1, *p2;
+	unsigned int idx;
+
+	s = goalloc_span_create(FAKE_BASE, 5, 0, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	p0 = goalloc_span_next_free(s);
+	p1 = goalloc_span_next_free(s);
+	p2 = goalloc_span_next_free(s);
+	KUNIT_ASSERT_EQ(test, goalloc_span_check_free(s, p0, &idx), 0);
+	WRITE_ONCE(goalloc_bad_free_quiet, 1);
+	KUNIT_EXPECT_EQ(test, remote_free(s, p0), 0);
+	goalloc_span_free_owned(s, idx);
+	/* The hint undercounts (two frees recorded for one object)... */
+	KUNIT_EXPECT_EQ(test, goalloc_span_inuse(s), 1U);
+	/* ...the sweep frees the slot once and recounts. */
+	KUNIT_EXPECT_EQ(test, goalloc_span_sweep(s), 1U);
+	WRITE_ONCE(goalloc_bad_free_quiet, 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad + 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_late_doubles[0]), late + 1);
+	atomic_long_dec(&goalloc_late_doubles[0]);
+	KUNIT_EXPECT_EQ(test, s->alloc_count, 2);
+	KUNIT_EXPECT_EQ(test, goalloc_span_inuse(s), 2U);
+	/* p1 and p2 are still allocated; slot 0 comes out once. */
+	KUNIT_EXPECT_PTR_EQ(test, goalloc_span_next_free(s), p0);
+	KUNIT_EXPECT_EQ(test, slot_of(s, goalloc_span_next_free(s)), 3U);
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(s, p1), 0);
+	KUNIT_EXPECT_EQ(test, goalloc_span_free(s, p2), 0);
+	goalloc_span_destroy(s);
+}
+
+/* Slots past nelems read as allocated, before and after any sweep. */
+static void sweep_keeps_pad_bits(struct kunit *test)
+{
+	struct goalloc_span *s;
+	unsigned int i, nbits;
+
+	s = goalloc_span_create(FAKE_BASE, 5, 0, GFP_KERNEL);	/* 170 slots */
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	nbits = round_up(s->nelems, 64);
+	KUNIT_ASSERT_NE(test, s->nelems, nbits);
+	for (i = 0; i < 3; i++) {
+		void *p = goalloc_span_next_free(s), *q = goalloc_span_next_free(s);
+
+		/* p goes to free_bits (not the last handed out), q straight back. */
+		KUNIT_EXPECT_EQ(test, goalloc_span_free(s, p), 0);
+		KUNIT_EXPECT_EQ(test, goalloc_span_free(s, q), 0);
+		KUNIT_EXPECT_EQ(test, goalloc_span_sweep(s), 1U);
+		KUNIT_EXPECT_EQ(test, find_next_zero_bit(s->alloc_bits, nbits, s->nelems), nbits);
+	}
+	goalloc_span_destroy(s);
+}
+
+/* The state changes goalloc makes are allowed; the rest are refused. */
+static void span_state_transitions(struct kunit *test)
+{
+	static const enum goalloc_span_state small[] = {
+		GOALLOC_SPAN_CACHED, GOALLOC_SPAN_PARTIAL, GOALLOC_SPAN_FULL, GOALLOC_SPAN_EMPTY,
+	};
+	unsigned int i, j;
+
+	for (i = 0; i < ARRAY_SIZE(small); i++) {
+		KUNIT_EXPECT_TRUE(test, goalloc_span_transition_ok(GOALLOC_SPAN_NEW, small[i]));
+		for (j = 0; j < ARRAY_SIZE(small); j++)
+			KUNIT_EXPECT_TRUE(test, goalloc_span_transition_ok(small[i], small[j]));
+		KUNIT_EXPECT_TRUE(test, goalloc_span_transition_ok(small[i], GOALLOC_SPAN_DEAD));
+		KUNIT_EXPECT_FALSE(test, goalloc_span_transition_ok(small[i], GOALLOC_SPAN_NEW));
+		KUNIT_EXPECT_FALSE(test, goalloc_span_transition_ok(small[i], GOALLOC_SPAN_USER));
+		KUNIT_EXPECT_FALSE(test, goalloc_span_transition_ok(GOALLOC_SPAN_DEAD, small[i]));
+		KUNIT_EXPECT_FALSE(test, goalloc_span_transition_ok(GOALLOC_SPAN_LARGE, small[i]));
+		KUNIT_EXPECT_FALSE(test, goalloc_span_transition_ok(GOALLOC_SPAN_USER, small[i]));
+	}
+	KUNIT_EXPECT_TRUE(test, goalloc_span_transition_ok(GOALLOC_SPAN_USER, GOALLOC_SPAN_DEAD));
+	KUNIT_EXPECT_FALSE(test, goalloc_span_transition_ok(GOALLOC_SPAN_DEAD, GOALLOC_SPAN_DEAD));
+}
+
 static struct kunit_case mspan_cases[] = {
 	KUNIT_CASE(span_fills_in_order),
 	KUNIT_CASE(sweep_returns_freed_slots),
 	KUNIT_CASE(bad_frees_change_nothing),
 	KUNIT_CASE(owner_free_of_last_slot_reuses_it),
 	KUNIT_CASE(random_ops_match_model),
+	KUNIT_CASE(racing_double_free_lifo_found_on_reuse),
+	KUNIT_CASE(racing_double_free_swept_once),
+	KUNIT_CASE(sweep_keeps_pad_bits),
+	KUNIT_CASE(span_state_transitions),
 	{}
 };
 

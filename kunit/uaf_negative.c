@@ -4,7 +4,7 @@
  *
  * Loading it makes two deliberate mistakes with a goalloc object: a read
  * after free, which KASAN must report ("BUG: KASAN: use-after-free"), and a
- * double free, which goalloc must refuse with its rate-limited warning
+ * double free, which goalloc must refuse with its rate-limited error report
  * ("goalloc: bad free of ... (double free)").  "tools/check.sh
  * kasan-negative" boots the debug kernel with it and passes only if both
  * reports appear.  Built only where the kernel has generic KASAN.

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: the races of the free path, each forced at the exact point where
+ * it happens through a test-only hook (kmod/hooks.h), so every run takes
+ * the interleaving instead of hoping for it.
+ *
+ * The code a hook runs is what an interrupt landing at that point would
+ * run: goalloc_alloc(GFP_ATOMIC) or goalloc_free() on the same CPU, which
+ * finds the CPU's cache free (before the section) or busy (inside it) just
+ * as an interrupt does.  The test pins itself to one CPU with
+ * migrate_disable() so that its own calls share one cache.
+ *
+ * On PREEMPT_RT, a section is a sleeping per-CPU lock and interrupts are
+ * threads that wait for it: nothing can run inside a section, so the
+ * in-section cases are skipped there (goalloc_mcache_get()).
+ */
+#include <kunit/test.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "goalloc.h"
+#include "hooks.h"
+#include "internal.h"
+#include "mheap.h"
+
+#define RACE_SIZE	64
+
+#ifdef GOALLOC_TEST_HOOKS
+static struct {
+	const void *target;	/* the free the hook fires in */
+	void **objs;		/* what the "interrupt" allocated */
+	unsigned int n, max;
+	struct goalloc_span *span;
+	bool fired;
+} race;
+
+static void hook_install(enum goalloc_hook_id id, goalloc_hook_fn fn, const void *target)
+{
+	race.target = target;
+	race.fired = false;
+	WRITE_ONCE(goalloc_hooks[id], fn);
+}
+
+static void hook_remove(enum goalloc_hook_id id)
+{
+	WRITE_ONCE(goalloc_hooks[id], NULL);
+	race.target = NULL;
+}
+
+/* Does this hook call belong to the test's free, for the first time? */
+static bool hook_mine(const void *arg)
+{
+	if (arg != race.target || race.fired)
+		return false;
+	race.fired = true;
+	return true;
+}
+
+/*
+ * An interrupt between the free's span lookup and its section: GFP_ATOMIC
+ * allocations of the same class until the CPU's current span is no longer
+ * the freed object's span (alloc_slow -> refill -> uncache).
+ */
+static void hook_run_span_out(void *arg)
+{
+	void *q;
+
+	if (!hook_mine(arg))
+		return;
+	while (race.n < race.max) {
+		q = goalloc_alloc(RACE_SIZE, GFP_ATOMIC);
+		if (!q)
+			break;
+		race.objs[race.n++] = q;
+		if (goalloc_span_of(q) != race.span)
+			break;
+	}
+}
+
+/* An interrupt inside the owner's free freeing the same object again. */
+static void hook_free_again(void *arg)
+{
+	if (hook_mine(arg))
+		goalloc_free(arg);
+}
+
+static bool skip_on_rt(struct kunit *test)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		kunit_skip(test, "no interrupt can land inside a section on PREEMPT_RT");
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Bug: the owner check ran before the section.  An interrupt between them
+ * runs the span out and gives it to mcentral (FULL); the task then freed
+ * into it as its owner, without a lock, and no fixup moved it off the full
+ * list.  Now ownership is decided inside the section: the free is a remote
+ * one, and the span, no longer full, moves to the partial list.
+ */
+static void free_decides_ownership_inside_section(struct kunit *test)
+{
+	long base = goalloc_objects_in_use(), bad = atomic_long_read(&goalloc_nr_bad_frees);
+	struct goalloc_span *s;
+	unsigned int i;
+	void *p;
+
+	if (skip_on_rt(test))
+		return;
+	race.max = 2 * 1024;
+	race.n = 0;
+	race.objs = kunit_kcalloc(test, race.max, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, race.objs);
+
+	migrate_disable();
+	p = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	s = goalloc_span_of(p);
+	race.span = s;
+	hook_install(GOALLOC_HOOK_FREE_LOOKUP, hook_run_span_out, p);
+	goalloc_free(p);
+	hook_remove(GOALLOC_HOOK_FREE_LOOKUP);
+	KUNIT_EXPECT_TRUE(test, race.fired);
+	KUNIT_ASSERT_GT(test, race.n, 0U);
+	/* The interrupt left the CPU on another span; s went to mcentral. */
+	KUNIT_EXPECT_PTR_NE(test, goalloc_span_of(race.objs[race.n - 1]), s);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_PARTIAL);
+	KUNIT_EXPECT_EQ(test, s->nfree_pending, 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->nremote), 1);
+	for (i = 0; i < race.n; i++)
+		goalloc_free(race.objs[i]);
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad);
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
+}
+
+/*
+ * Bug: two frees of one object at once both succeeded.  The owner checks
+ * the object, an interrupt frees it again (the cache is busy: the remote
+ * path, whose check passes too), then the owner records its free of the
+ * slot it handed out last, straight back into the alloc cache.  The next
+ * allocation finds the stale remote record: the slot comes out once, and
+ * the double free is counted.
+ */
+static void concurrent_double_free_found_on_reuse(struct kunit *test)
+{
+	long base = goalloc_objects_in_use(), bad = atomic_long_read(&goalloc_nr_bad_frees);
+	void *p, *q, *r;
+
+	if (skip_on_rt(test))
+		return;
+	migrate_disable();
+	p = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	WRITE_ONCE(goalloc_bad_free_quiet, 1);
+	hook_install(GOALLOC_HOOK_OWNER_FREE, hook_free_again, p);
+	goalloc_free(p);
+	hook_remove(GOALLOC_HOOK_OWNER_FREE);
+	KUNIT_EXPECT_TRUE(test, race.fired);
+	q = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
+	r = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
+	WRITE_ONCE(goalloc_bad_free_quiet, 0);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_EXPECT_PTR_NE(test, q, r);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad + 1);
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base + 2);
+	/* Both are live objects of their own: a sweep must keep them. */
+	goalloc_drain_all();
+	KUNIT_EXPECT_EQ(test, goalloc_size(q), (size_t)RACE_SIZE);
+	KUNIT_EXPECT_EQ(test, goalloc_size(r), (size_t)RACE_SIZE);
+	goalloc_free(q);
+	goalloc_free(r);
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad + 1);
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
+}
+
+/*
+ * The same race on an object that is not the last one handed out: both
+ * records (owner and remote) hold the slot.  The span holds one more live
+ * object; when the CPU gives the span back, the count of objects in use
+ * reads zero.  The span must not be retired with the live object in it:
+ * the sweep frees the slot once and recounts.
+ */
+static void concurrent_double_free_never_retires_live_span(struct kunit *test)
+{
+	long base = goalloc_objects_in_use(), bad = atomic_long_read(&goalloc_nr_bad_frees);
+	const size_t size = 1536;	/* a class of 8-object spans */
+	void *p1, *p2;
+
+	if (skip_on_rt(test))
+		return;
+	/* Start from an empty cache, so p1 and p2 share a span of their own. */
+	goalloc_drain_all();
+	goalloc_central_release_empty();
+	migrate_disable();
+	p1 = goalloc_alloc(size, GFP_KERNEL);
+	p2 = goalloc_alloc(size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p1);
+	KUNIT_ASSERT_NOT_NULL(test, p2);
+	KUNIT_ASSERT_PTR_EQ(test, goalloc_span_of(p1), goalloc_span_of(p2));
+	memset(p2, 0x5a, size);
+	WRITE_ONCE(goalloc_bad_free_quiet, 1);
+	hook_install(GOALLOC_HOOK_OWNER_FREE, hook_free_again, p1);
+	goalloc_free(p1);
+	hook_remove(GOALLOC_HOOK_OWNER_FREE);
+	KUNIT_EXPECT_TRUE(test, race.fired);
+	migrate_enable();
+	goalloc_drain_all();
+	WRITE_ONCE(goalloc_bad_free_quiet, 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad + 1);
+	KUNIT_EXPECT_EQ(test, goalloc_size(p2), size);
+	rcu_read_lock();
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_span_of(p2)->state), (u8)GOALLOC_SPAN_PARTIAL);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base + 1);
+	KUNIT_EXPECT_EQ(test, ((u8 *)p2)[size - 1], 0x5a);
+	goalloc_free(p2);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad + 1);
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
+}
+#else
+static void no_hooks(struct kunit *test)
+{
+	kunit_skip(test, "goalloc.ko was built without GOALLOC_TEST_HOOKS");
+}
+
+#define free_decides_ownership_inside_section no_hooks
+#define concurrent_double_free_found_on_reuse no_hooks
+#define concurrent_double_free_never_retires_live_span no_hooks
+#endif
+
+/*
+ * krealloc() in 6.12 zeroes what lies past the new size when the object
+ * stays in place under __GFP_ZERO or init_on_alloc; so must goalloc.
+ */
+static void realloc_in_place_zeroes_tail(struct kunit *test)
+{
+	size_t usable, i;
+	u8 *p, *q;
+
+	p = goalloc_alloc(100, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	usable = goalloc_size(p);
+	memset(p, 0xff, usable);
+	q = goalloc_realloc(p, 40, GFP_KERNEL | __GFP_ZERO);
+	KUNIT_ASSERT_PTR_EQ(test, q, p);
+	KUNIT_ASSERT_EQ(test, goalloc_size(q), usable);
+	for (i = 0; i < 40; i++)
+		KUNIT_ASSERT_EQ_MSG(test, q[i], 0xff, "byte %zu", i);
+	for (i = 40; i < usable; i++)
+		KUNIT_ASSERT_EQ_MSG(test, q[i], 0, "byte %zu", i);
+	goalloc_free(q);
+}
+
+/*
+ * With init_on_alloc (Debian's default) or init_on_free, a new object reads
+ * as zero even when it reuses the slot just freed with data in it.
+ */
+static void init_on_alloc_or_free_zeroes(struct kunit *test)
+{
+	size_t i;
+	u8 *p, *q;
+
+	if (!want_init_on_alloc(GFP_KERNEL) && !want_init_on_free()) {
+		kunit_skip(test, "boot with init_on_alloc=1 or init_on_free=1 to run this");
+		return;
+	}
+	migrate_disable();
+	p = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	memset(p, 0xab, RACE_SIZE);
+	goalloc_free(p);
+	q = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	/* The slot handed out last comes back first (mspan.h). */
+	KUNIT_EXPECT_PTR_EQ(test, q, p);
+	for (i = 0; i < RACE_SIZE; i++)
+		KUNIT_ASSERT_EQ_MSG(test, q[i], 0, "byte %zu", i);
+	goalloc_free(q);
+}
+
+static struct kunit_case race_cases[] = {
+	KUNIT_CASE(free_decides_ownership_inside_section),
+	KUNIT_CASE(concurrent_double_free_found_on_reuse),
+	KUNIT_CASE(concurrent_double_free_never_retires_live_span),
+	KUNIT_CASE(realloc_in_place_zeroes_tail),
+	KUNIT_CASE(init_on_alloc_or_free_zeroes),
+	{}
+};
+
+static struct kunit_suite race_suite = {
+	.name = "goalloc_race",
+	.test_cases = race_cases,
+};
+
+kunit_test_suite(race_suite);
