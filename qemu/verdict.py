@@ -51,6 +51,9 @@ REPORTS = [
     ("Oops", re.compile(r"Oops: |general protection fault|Kernel panic")),
     ("BUG", re.compile(r"\bBUG: ")),
     ("WARNING", re.compile(r"WARNING: |------------\[ cut here \]------------")),
+    # goalloc's own report of a refused free (an error line, never a WARN):
+    # in a test run nobody frees badly unless a test says so (and silences it).
+    ("goalloc-bad-free", re.compile(r"goalloc: bad free of ")),
 ]
 
 STRIP_TIME = re.compile(r"^\[\s*\d+\.\d+\]\s?")

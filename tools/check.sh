@@ -121,7 +121,7 @@ do_kunit_qemu() {
 
 # The negative test: goalloc_uaf.ko (kunit/uaf_negative.c) reads a freed
 # goalloc object and frees it twice.  The run passes only if KASAN reports the
-# use-after-free, goalloc warns of the double free, and nothing else is wrong.
+# use-after-free, goalloc reports the double free, and nothing else is wrong.
 do_kasan_negative() {
 	step kasan-negative
 	local k out=$RES/kasan-negative
