@@ -40,10 +40,12 @@ checks=(
 	"span_free:old-take       span_free.pml      fail  -DOLD_TAKE"
 	"span_free:old-sweep      span_free.pml      fail  -DOLD_SWEEP"
 	"span_free:old-retire     span_free.pml      fail  -DOLD_RETIRE"
+	"span_free:old-hint       span_free.pml      fail  -DOLD_HINT"
 	"mcache_section:new       mcache_section.pml pass"
 	"mcache_section:new-ipi   mcache_section.pml pass  -DNEW_IPI"
 	"mcache_section:old       mcache_section.pml fail  -DOLD"
 	"mcache_section:old-free  mcache_section.pml fail  -DOLD_FREE"
+	"mcache_section:old-ipi   mcache_section.pml fail  -DOLD_IPI"
 )
 DEPTH=100000
 # pan.c is large and each state space small: an unoptimised build is the

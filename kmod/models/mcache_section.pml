@@ -26,6 +26,8 @@
  *              interrupt's refill alone breaks it.  Must fail.
  *   NEW_IPI    NEW free ordering, drain still an IPI: shows the enter-first
  *              order alone makes the IPI drain safe.  Must pass.
+ *   OLD_IPI    the old free ordering, and interrupts that only drain (by
+ *              IPI): the drain alone breaks it.  Must fail.
  *
  * The span internals (take, LIFO free, remote bits, sweep) are modelled as
  * in span_free.pml's NEW protocol but each as one atomic step, and every
@@ -48,6 +50,11 @@
 #endif
 #ifdef NEW_IPI
 #define DRAIN_IPI
+#endif
+#ifdef OLD_IPI
+#define OLD_FREE
+#define DRAIN_IPI
+#define IRQ_DRAIN_ONLY
 #endif
 
 #ifndef NIRQ
@@ -255,7 +262,7 @@ inline central_place(me, s)
 {
 	own_central(me, s);
 	if
-	:: INUSE(s) == 0 ->
+	:: INUSE(s) <= 0 ->
 		sweep(s);
 		if
 		:: acnt[s] == 0 -> retire(s)
@@ -362,7 +369,7 @@ inline central_fixup(me, s)
 	if
 	:: st[s] == PARTIAL || st[s] == FULL ->
 		if
-		:: INUSE(s) == 0 -> central_place(me, s)
+		:: INUSE(s) <= 0 -> central_place(me, s)
 		:: else ->
 			if
 			:: st[s] == FULL && INUSE(s) < NSL -> st[s] = PARTIAL
@@ -518,7 +525,7 @@ inline free_remote(me, s, i)
 		rbits[IX(s, i)] = 1;
 		nrem[s]++
 	};
-	fix = (st[s] == PARTIAL || st[s] == FULL) && (st[s] == FULL || INUSE(s) == 0);
+	fix = (st[s] == PARTIAL || st[s] == FULL) && (st[s] == FULL || INUSE(s) <= 0);
 	unlock(sl[s], me);
 	if
 	:: fix -> central_fixup(me, s)
@@ -597,8 +604,10 @@ proctype irq()
 	do
 	:: atomic { n < NIRQ && irqdepth == 0 && !inirq -> inirq = 1; n++ };
 		if
+#ifndef IRQ_DRAIN_ONLY
 		:: hs == 0 -> alloc_obj(IRQ, 0, hs, hj)
 		:: hs != 0 -> free_one(IRQ, 0, hs, hj); hs = 0
+#endif
 #ifdef DRAIN_IPI
 		:: drain(IRQ, 0)
 #endif

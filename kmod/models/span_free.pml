@@ -19,12 +19,17 @@
  *           looks at the slot's remote bit and reports a stale one under
  *           the lock; the sweep detects a slot freed twice (dup) and a
  *           remote free of a slot that was free (stale); a span is retired
- *           only after a sweep under its lock, iff alloc_count == 0.
+ *           only after a sweep under its lock, iff alloc_count == 0; the
+ *           inuse hint is signed and a hint <= 0 means "sweep and look".
  *           Must pass.
  *   OLD     the protocol before the fix: no remote-bit check at take; the
  *           sweep subtracts nfree_pending + nremote and clears every
- *           recorded bit; retire on inuse == 0 without sweeping.  Must
- *           report an assertion violation.
+ *           recorded bit; retire on inuse == 0 without sweeping; inuse an
+ *           unsigned int.  Must report an assertion violation.  Each part
+ *           alone must too: OLD_TAKE, OLD_SWEEP, OLD_RETIRE, OLD_HINT.
+ *           OLD_HINT is the protocol of the issue's brief with today's
+ *           unsigned inuse: a concurrent double free strands the span on
+ *           mcentral's full list with no object in it.
  *   N=<n>   slots in the span (default 2).  OPS=<n>: owner operations
  *           (default 5).
  *
@@ -40,13 +45,15 @@
  * was), and for a pending remote bit the generation it was set against
  * (rgen[i], 0 if the slot was free when the bit was set).  Every free
  * attempt ends up applied (to a live slot, of the generation it named) or
- * reported, exactly once.
+ * reported, exactly once.  At the end no span is stranded on mcentral's
+ * full list with a slot that is not live.
  */
 
 #ifdef OLD
 #define OLD_TAKE
 #define OLD_SWEEP
 #define OLD_RETIRE
+#define OLD_HINT
 #endif
 
 #ifndef N
@@ -96,7 +103,19 @@ byte ndouble;		/* extra frees of X: owner and/or interrupt */
 bit owner_x, irq_x;	/* do they free X too? */
 bit started, done_remote, done_irq;
 
+/*
+ * goalloc_span_inuse(), the hint mcentral decides on: alloc_count minus the
+ * frees recorded.  A double free records one free too many, so the hint can
+ * be below the truth, and below zero.  NEW: a signed hint, and a sweep
+ * (exact counts) whenever it is <= 0.  OLD_HINT: today's unsigned int
+ * result, which wraps below zero to a huge value (UINUSE).
+ */
+#ifdef OLD_HINT
+#define UINUSE	255
+#define INUSE	(acnt - nfp - nrem < 0 -> UINUSE : acnt - nfp - nrem)
+#else
 #define INUSE	(acnt - nfp - nrem)
+#endif
 #define VIEW_ALLOC(i)	((i) < findex || abits[i])
 
 /*
@@ -214,7 +233,7 @@ inline retire()
 inline central_place()
 {
 	if
-	:: INUSE == 0 ->
+	:: INUSE <= 0 ->
 #ifdef OLD_RETIRE
 		/* span_retire() sweeps a kept span; the decision was made */
 		sweep();
@@ -237,7 +256,7 @@ inline fixup(me)
 	if
 	:: st == PARTIAL || st == FULL ->
 		if
-		:: INUSE == 0 -> central_place()
+		:: INUSE <= 0 -> central_place()
 		:: else ->
 			if
 			:: st == FULL && INUSE < N -> st = PARTIAL
@@ -273,7 +292,7 @@ inline remote_free(me, i)
 				nrem++;
 				rgen[i] = (live[i] -> gen[i] : 0)
 			};
-			fix = (st == PARTIAL || st == FULL) && (st == FULL || INUSE == 0)
+			fix = (st == PARTIAL || st == FULL) && (st == FULL || INUSE <= 0)
 		fi
 	fi;
 	unlock(me);
@@ -417,6 +436,19 @@ proctype owner() provided (!inirq)
 	:: owner_x && !xdone -> remote_free(OWNER, X)
 	:: else -> skip
 	fi;
+	/*
+	 * No span is stranded: one on mcentral's full list (which nothing
+	 * allocates from or sweeps until a free moves it) has every slot live.
+	 */
+	d_step {
+		k = 0;
+		t = 0;
+		do
+		:: k < N -> t = t + live[k]; k++
+		:: else -> break
+		od;
+		assert(st != FULL || t == N)
+	};
 	lock(OWNER);
 	if
 	:: st != DEAD -> sweep()
