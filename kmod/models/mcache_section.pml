@@ -1,0 +1,664 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mcache_section.pml - a CPU's mcache section against interrupts, the
+ * drain, and another CPU taking spans from mcentral.
+ *
+ * Covers (issue #10, bug 1):
+ *   kmod/internal.h  goalloc_mcache_enter(), goalloc_mcache_leave()
+ *   kmod/malloc.c    free_one() (the ownership check vs the enter),
+ *                    free_remote(), needs_fixup(), goalloc_alloc_node()
+ *                    and alloc_slow() (fast path, refill, grow, install,
+ *                    the busy fallback to mcentral)
+ *   kmod/mcache.c    goalloc_mcache_refill(), mcache_uncache(),
+ *                    goalloc_mcache_install(), goalloc_mcache_drain() and
+ *                    its callers (drain_this_cpu())
+ *   kmod/mcentral.c  goalloc_central_cache_span(),
+ *                    goalloc_central_uncache_span(), goalloc_central_alloc(),
+ *                    goalloc_central_add_span(), goalloc_central_fixup()
+ *
+ * Variants (cpp defines, e.g. "spin -DOLD -a mcache_section.pml"):
+ *   (none)     NEW: free_one() enters the section first and checks
+ *              c->alloc[spc] == s inside it; the drain is per-CPU work in
+ *              process context, between the task's sections.  Must pass.
+ *   OLD        free_one() checks c->alloc[spc] == s before entering; the
+ *              drain is an IPI (an interrupt action).  Must fail.
+ *   OLD_FREE   only the free ordering is old (drain as in NEW): the
+ *              interrupt's refill alone breaks it.  Must fail.
+ *   NEW_IPI    NEW free ordering, drain still an IPI: shows the enter-first
+ *              order alone makes the IPI drain safe.  Must pass.
+ *   OLD_IPI    the old free ordering, and interrupts that only drain (by
+ *              IPI): the drain alone breaks it.  Must fail.
+ *
+ * The span internals (take, LIFO free, remote bits, sweep) are modelled as
+ * in span_free.pml's NEW protocol but each as one atomic step, and every
+ * free here is valid: span_free.pml checks the interleavings inside a span
+ * and double frees; this model checks who may touch a span at all.
+ *
+ * Invariants:
+ *  - the owner-only fields of a span (its take and free recording, the
+ *    in-place sweep) are changed only by the CPU whose c->alloc[spc] is the
+ *    span, in state CACHED for that CPU, inside that CPU's section; or by
+ *    mcentral (its lock and the span's lock held, span not cached);
+ *  - no slot handed out twice; a valid free is never refused; no free is
+ *    applied to a free slot; no span is retired with a live object;
+ *    after a sweep alloc_count equals the live slots.
+ */
+
+#ifdef OLD
+#define OLD_FREE
+#define DRAIN_IPI
+#endif
+#ifdef NEW_IPI
+#define DRAIN_IPI
+#endif
+#ifdef OLD_IPI
+#define OLD_FREE
+#define DRAIN_IPI
+#define IRQ_DRAIN_ONLY
+#endif
+
+#ifndef NIRQ
+#define NIRQ	2	/* interrupts landing on CPU0 */
+#endif
+#ifndef TOPS
+#define TOPS	3	/* task operations on CPU0 */
+#endif
+#ifndef C1OPS
+#define C1OPS	3	/* CPU1 operations */
+#endif
+
+#define NS	3	/* spans 1..NS; 0 is goalloc_empty_span */
+#define NSL	2	/* slots per span */
+#define IX(s, j)	((s) * NSL + (j))
+
+/* span states; 0: still in the heap */
+#define HEAP	0
+#define CACHED	1
+#define PARTIAL	2
+#define FULL	3
+#define DEAD	4
+#define FRESH	5	/* from the heap, on no list and in no cache yet */
+
+#define NOCPU	2
+
+/* actors (lock holders) */
+#define TASK	1
+#define IRQ	2
+#define CPU1	3
+
+/* spans */
+byte st[NS + 1];
+byte scpu[NS + 1];
+byte findex[NS + 1];
+bit abits[(NS + 1) * NSL];
+bit fbits[(NS + 1) * NSL];
+bit rbits[(NS + 1) * NSL];
+byte nfp[NS + 1];
+byte nrem[NS + 1];
+byte acnt[NS + 1];
+byte sl[NS + 1];	/* span locks */
+byte mcl;		/* the class's mcentral lock */
+
+/* per-CPU caches, one span class */
+bit busy[2];
+byte alloc[2];
+
+/* CPU0's interrupt state */
+byte irqdepth;		/* locks the task holds (all taken irqsave) */
+bit inirq;
+
+/* ghost */
+bit live[(NS + 1) * NSL];
+
+#define INUSE(s)	(acnt[s] - nfp[s] - nrem[s])
+#define VIEW_ALLOC(s, j)	(!fbits[IX(s, j)] && !rbits[IX(s, j)] && \
+				 ((j) < findex[s] || abits[IX(s, j)]))
+
+/* --- locks: spin_lock_irqsave(); no interrupt on CPU0 while the task holds one */
+
+inline lock(l, me)
+{
+	atomic {
+		l == 0 -> l = me;
+		if
+		:: me == TASK -> irqdepth++
+		:: else -> skip
+		fi
+	}
+}
+
+inline unlock(l, me)
+{
+	atomic {
+		l = 0;
+		if
+		:: me == TASK -> irqdepth--
+		:: else -> skip
+		fi
+	}
+}
+
+/* --- the section (goalloc_mcache_enter/leave) ---
+ * enter reads busy, then sets it.  An interrupt between the two runs to
+ * completion and leaves busy as it found it, so one atomic step is exact.
+ */
+inline enter(k, ok)
+{
+	atomic {
+		if
+		:: busy[k] -> ok = 0
+		:: else -> busy[k] = 1; ok = 1
+		fi
+	}
+}
+
+inline leave(k)
+{
+	busy[k] = 0
+}
+
+/* --- ownership ---------------------------------------------------------- */
+
+inline own_cpu(k, s)
+{
+	assert(s != 0 && st[s] == CACHED && scpu[s] == k && alloc[k] == s && busy[k])
+}
+
+inline own_central(me, s)
+{
+	assert(s != 0 && mcl == me && sl[s] == me && !(st[s] == CACHED && scpu[s] != NOCPU))
+}
+
+/* --- span internals, one atomic step each (see span_free.pml) ----------- */
+
+/* lowest free slot at or above freeindex; j = NSL if none */
+inline take(s, j)
+{
+	d_step {
+		j = findex[s];
+		do
+		:: j < NSL && abits[IX(s, j)] -> j++
+		:: else -> break
+		od;
+		if
+		:: j < NSL ->
+			assert(!live[IX(s, j)]);
+			live[IX(s, j)] = 1;
+			findex[s] = j + 1;
+			acnt[s]++
+		:: else -> skip
+		fi
+	}
+}
+
+inline owner_free(s, i)
+{
+	d_step {
+		assert(VIEW_ALLOC(s, i));
+		assert(live[IX(s, i)]);
+		live[IX(s, i)] = 0;
+		if
+		:: i + 1 == findex[s] && !abits[IX(s, i)] ->
+			findex[s] = i;
+			acnt[s]--
+		:: else ->
+			fbits[IX(s, i)] = 1;
+			nfp[s]++
+		fi
+	}
+}
+
+inline sweep(s)
+{
+	d_step {
+		t = 0;
+		j = 0;
+		do
+		:: j < NSL ->
+			if
+			:: rbits[IX(s, j)] ->
+				assert(live[IX(s, j)]);
+				live[IX(s, j)] = 0
+			:: else -> skip
+			fi;
+			abits[IX(s, j)] = (abits[IX(s, j)] || j < findex[s]) &&
+					  !fbits[IX(s, j)] && !rbits[IX(s, j)];
+			fbits[IX(s, j)] = 0;
+			rbits[IX(s, j)] = 0;
+			t = t + abits[IX(s, j)];
+			j++
+		:: else -> break
+		od;
+		acnt[s] = t;
+		nfp[s] = 0;
+		nrem[s] = 0;
+		findex[s] = 0;
+		j = 0;
+		t = 0;
+		do
+		:: j < NSL -> t = t + live[IX(s, j)]; j++
+		:: else -> break
+		od;
+		assert(acnt[s] == t)
+	}
+}
+
+inline retire(s)
+{
+	d_step {
+		j = 0;
+		do
+		:: j < NSL -> assert(!live[IX(s, j)]); j++
+		:: else -> break
+		od;
+		st[s] = DEAD
+	}
+}
+
+/* --- mcentral (both locks held inside) ----------------------------------- */
+
+/* a span mcentral just got: retire it, or file it as PARTIAL or FULL */
+inline central_place(me, s)
+{
+	own_central(me, s);
+	if
+	:: INUSE(s) <= 0 ->
+		sweep(s);
+		if
+		:: acnt[s] == 0 -> retire(s)
+		:: else -> st[s] = (acnt[s] < NSL -> PARTIAL : FULL)
+		fi
+	:: else -> st[s] = (INUSE(s) < NSL -> PARTIAL : FULL)
+	fi
+}
+
+/* goalloc_central_uncache_span(): @s is already out of CPU k's mcache */
+inline central_uncache(me, s)
+{
+	lock(mcl, me);
+	lock(sl[s], me);
+	scpu[s] = NOCPU;
+	central_place(me, s);
+	unlock(sl[s], me);
+	unlock(mcl, me)
+}
+
+/* a PARTIAL span, nondeterministically (list order is not modelled) */
+inline pick_partial(s)
+{
+	if
+	:: st[1] == PARTIAL -> s = 1
+	:: st[2] == PARTIAL -> s = 2
+	:: st[3] == PARTIAL -> s = 3
+	:: else -> s = 0
+	fi
+}
+
+/* goalloc_central_cache_span(): s = 0 if none */
+inline central_cache(me, k, s)
+{
+	lock(mcl, me);
+	pick_partial(s);
+	if
+	:: s != 0 ->
+		lock(sl[s], me);
+		own_central(me, s);
+		if
+		:: nfp[s] != 0 || nrem[s] != 0 -> sweep(s)
+		:: else -> skip
+		fi;
+		t = 0;
+		if
+		:: INUSE(s) < NSL -> st[s] = CACHED; scpu[s] = k
+		:: else -> st[s] = FULL; t = 1	/* (the code tries the next one) */
+		fi;
+		unlock(sl[s], me);
+		if
+		:: t -> s = 0
+		:: else -> skip
+		fi
+	:: else -> skip
+	fi;
+	unlock(mcl, me)
+}
+
+/* goalloc_central_alloc(): an object without an mcache; s = 0 if none */
+inline central_alloc(me, s, j)
+{
+	lock(mcl, me);
+	pick_partial(s);
+	j = NSL;
+	if
+	:: s != 0 ->
+		lock(sl[s], me);
+		own_central(me, s);
+		take(s, j);
+		if
+		:: j == NSL && (nfp[s] != 0 || nrem[s] != 0) -> sweep(s); take(s, j)
+		:: else -> skip
+		fi;
+		if
+		:: INUSE(s) >= NSL -> st[s] = FULL
+		:: else -> skip
+		fi;
+		unlock(sl[s], me)
+	:: else -> skip
+	fi;
+	if
+	:: j == NSL -> s = 0
+	:: else -> skip
+	fi;
+	unlock(mcl, me)
+}
+
+/* goalloc_central_add_span() */
+inline central_add(me, s)
+{
+	lock(mcl, me);
+	lock(sl[s], me);
+	st[s] = PARTIAL;
+	unlock(sl[s], me);
+	unlock(mcl, me)
+}
+
+/* goalloc_central_fixup() */
+inline central_fixup(me, s)
+{
+	lock(mcl, me);
+	lock(sl[s], me);
+	if
+	:: st[s] == PARTIAL || st[s] == FULL ->
+		if
+		:: INUSE(s) <= 0 -> central_place(me, s)
+		:: else ->
+			if
+			:: st[s] == FULL && INUSE(s) < NSL -> st[s] = PARTIAL
+			:: else -> skip
+			fi
+		fi
+	:: else -> skip
+	fi;
+	unlock(sl[s], me);
+	unlock(mcl, me)
+}
+
+/* goalloc_central_grow(): a fresh span from the heap; s = 0 if none left */
+inline grow(s)
+{
+	atomic {
+		if
+		:: st[1] == HEAP -> s = 1
+		:: else ->
+			if
+			:: st[2] == HEAP -> s = 2
+			:: else ->
+				if
+				:: st[3] == HEAP -> s = 3
+				:: else -> s = 0
+				fi
+			fi
+		fi;
+		if
+		:: s != 0 -> st[s] = FRESH; scpu[s] = NOCPU
+		:: else -> skip
+		fi
+	}
+}
+
+/* --- the mcache ------------------------------------------------------------ */
+
+/* mcache_uncache(): inside CPU k's section */
+inline mcache_uncache(me, k)
+{
+	s2 = alloc[k];
+	if
+	:: s2 != 0 ->
+		alloc[k] = 0;
+		central_uncache(me, s2)
+	:: else -> skip
+	fi
+}
+
+/*
+ * An allocation on CPU k by @me: goalloc_alloc_node() fast path, then
+ * alloc_slow(): refill (sweep in place or trade the span with mcentral),
+ * the busy fallback to mcentral, grow and install.  The object is (os, oj),
+ * os = 0 if none.
+ */
+inline alloc_obj(me, k, os, oj)
+{
+	os = 0;
+	enter(k, ok);
+	if
+	:: ok ->
+		s = alloc[k];
+		j = NSL;
+		if
+		:: s != 0 -> own_cpu(k, s); take(s, j)
+		:: else -> skip
+		fi;
+		if
+		:: j < NSL -> os = s; oj = j
+		:: else ->
+			/* goalloc_mcache_refill() */
+			if
+			:: s != 0 && nfp[s] + nrem[s] != 0 ->
+				lock(sl[s], me);
+				own_cpu(k, s);
+				sweep(s);
+				unlock(sl[s], me);
+				take(s, j);
+				if
+				:: j < NSL -> os = s; oj = j
+				:: else -> skip
+				fi
+			:: else -> skip
+			fi;
+			if
+			:: os == 0 ->
+				mcache_uncache(me, k);
+				central_cache(me, k, s);
+				if
+				:: s != 0 ->
+					alloc[k] = s;
+					own_cpu(k, s);
+					take(s, j);
+					assert(j < NSL);
+					os = s; oj = j
+				:: else -> skip
+				fi
+			:: else -> skip
+			fi
+		fi;
+		leave(k);
+		if
+		:: os == 0 ->
+			/* grow, outside the section, then install */
+			grow(s);
+			if
+			:: s != 0 ->
+				enter(k, ok);
+				if
+				:: ok ->
+					/* goalloc_mcache_install() */
+					s2 = alloc[k];
+					j = NSL;
+					if
+					:: s2 != 0 -> own_cpu(k, s2); take(s2, j)
+					:: else -> skip
+					fi;
+					if
+					:: j < NSL ->
+						os = s2; oj = j;
+						central_add(me, s)
+					:: else ->
+						mcache_uncache(me, k);
+						lock(sl[s], me);
+						st[s] = CACHED;
+						scpu[s] = k;
+						unlock(sl[s], me);
+						alloc[k] = s;
+						own_cpu(k, s);
+						take(s, j);
+						os = s; oj = j
+					fi;
+					leave(k)
+				:: else -> central_add(me, s)
+				fi
+			:: else -> skip
+			fi
+		:: else -> skip
+		fi
+	:: else ->
+		/* an interrupt inside this CPU's section: mcentral, locked */
+		central_alloc(me, os, oj)
+	fi
+}
+
+/* free_remote(): under the span lock; then goalloc_central_fixup() */
+inline free_remote(me, s, i)
+{
+	lock(sl[s], me);
+	assert(st[s] != DEAD && st[s] != HEAP);
+	d_step {
+		assert(VIEW_ALLOC(s, i));
+		rbits[IX(s, i)] = 1;
+		nrem[s]++
+	};
+	fix = (st[s] == PARTIAL || st[s] == FULL) && (st[s] == FULL || INUSE(s) <= 0);
+	unlock(sl[s], me);
+	if
+	:: fix -> central_fixup(me, s)
+	:: else -> skip
+	fi
+}
+
+/* free_one() on CPU k by @me of the object (s, i) */
+inline free_one(me, k, s, i)
+{
+#ifdef OLD_FREE
+	/* check ownership, then enter: an interrupt can land in between */
+	if
+	:: alloc[k] == s ->
+		enter(k, ok);
+		if
+		:: ok -> own_cpu(k, s); owner_free(s, i); leave(k)
+		:: else -> free_remote(me, s, i)
+		fi
+	:: else -> free_remote(me, s, i)
+	fi
+#else
+	/* enter, then check ownership inside the section */
+	enter(k, ok);
+	if
+	:: ok ->
+		if
+		:: alloc[k] == s -> own_cpu(k, s); owner_free(s, i); leave(k)
+		:: else -> leave(k); free_remote(me, s, i)
+		fi
+	:: else -> free_remote(me, s, i)
+	fi
+#endif
+}
+
+/* goalloc_mcache_drain() for one class, from drain_this_cpu() or the work */
+inline drain(me, k)
+{
+	enter(k, ok);
+	if
+	:: ok -> mcache_uncache(me, k); leave(k)
+	:: else -> skip		/* an IPI inside the CPU's own section: skipped */
+	fi
+}
+
+/* --- actors ----------------------------------------------------------------- */
+
+/* CPU0's task: frees p, allocates and frees; the drain work runs between sections */
+proctype task() provided (!inirq)
+{
+	byte s, s2, j, t, hs, hj, ops;
+	bit ok, fix;
+
+	hs = 1;
+	hj = 0;
+	do
+	:: ops < TOPS ->
+		ops++;
+		if
+		:: hs != 0 -> free_one(TASK, 0, hs, hj); hs = 0
+		:: hs == 0 -> alloc_obj(TASK, 0, hs, hj)
+#ifndef DRAIN_IPI
+		:: drain(TASK, 0)
+#endif
+		fi
+	:: else -> break
+	od
+}
+
+/* interrupts on CPU0: each lands between two steps of the task and runs to completion */
+proctype irq()
+{
+	byte s, s2, j, t, hs, hj, n;
+	bit ok, fix;
+
+	do
+	:: atomic { n < NIRQ && irqdepth == 0 && !inirq -> inirq = 1; n++ };
+		if
+#ifndef IRQ_DRAIN_ONLY
+		:: hs == 0 -> alloc_obj(IRQ, 0, hs, hj)
+		:: hs != 0 -> free_one(IRQ, 0, hs, hj); hs = 0
+#endif
+#ifdef DRAIN_IPI
+		:: drain(IRQ, 0)
+#endif
+		fi;
+		inirq = 0
+	:: n == NIRQ -> break
+	od
+}
+
+/* CPU1: process context; allocates (taking spans from mcentral) and frees */
+proctype cpu1()
+{
+	byte s, s2, j, t, hs, hj, ops;
+	bit ok, fix;
+
+	/* CPU1 holds the object in S1's slot 1, allocated on CPU0 */
+	hs = 1;
+	hj = 1;
+	do
+	:: ops < C1OPS ->
+		ops++;
+		if
+		:: hs == 0 -> alloc_obj(CPU1, 1, hs, hj)
+		:: hs != 0 -> free_one(CPU1, 1, hs, hj); hs = 0
+		fi
+	:: else -> break
+	od
+}
+
+init
+{
+	atomic {
+		/* S1: CPU0's current span, full: p (slot 0, the task's), slot 1 (CPU1's) */
+		st[1] = CACHED;
+		scpu[1] = 0;
+		findex[1] = 2;
+		acnt[1] = 2;
+		live[IX(1, 0)] = 1;
+		live[IX(1, 1)] = 1;
+		alloc[0] = 1;
+		/* S2: in mcentral, partial: slot 0 held by someone who keeps it */
+		st[2] = PARTIAL;
+		scpu[2] = NOCPU;
+		abits[IX(2, 0)] = 1;
+		acnt[2] = 1;
+		live[IX(2, 0)] = 1;
+		/* S3: still in the heap */
+		scpu[3] = NOCPU;
+		alloc[1] = 0;
+		run task();
+		run irq();
+		run cpu1()
+	}
+}

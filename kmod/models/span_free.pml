@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * span_free.pml - owner free vs remote free vs sweep vs a concurrent double
+ * free, on one small-object span.
+ *
+ * Covers (issue #10, bug 2):
+ *   kmod/mspan.h  goalloc_span_take_fast(), goalloc_span_allocated(),
+ *                 goalloc_span_check_free(), goalloc_span_free_owned()
+ *   kmod/mspan.c  goalloc_span_next_free(), goalloc_span_free_remote(),
+ *                 goalloc_span_sweep()
+ *   kmod/malloc.c free_one() (which path a free takes), free_remote(),
+ *                 needs_fixup()
+ *   kmod/mcache.c goalloc_mcache_refill() (sweep in place), mcache_uncache()
+ *   kmod/mcentral.c goalloc_central_uncache_span(), goalloc_central_fixup(),
+ *                 goalloc_central_cache_span(), span_retire()
+ *
+ * Variants (cpp defines, e.g. "spin -DOLD -a span_free.pml"):
+ *   (none)  the NEW protocol (kmod/models/README.rst): the owner's take
+ *           looks at the slot's remote bit and reports a stale one under
+ *           the lock; the sweep detects a slot freed twice (dup) and a
+ *           remote free of a slot that was free (stale); a span is retired
+ *           only after a sweep under its lock, iff alloc_count == 0; the
+ *           inuse hint is signed and a hint <= 0 means "sweep and look".
+ *           Must pass.
+ *   OLD     the protocol before the fix: no remote-bit check at take; the
+ *           sweep subtracts nfree_pending + nremote and clears every
+ *           recorded bit; retire on inuse == 0 without sweeping; inuse an
+ *           unsigned int.  Must report an assertion violation.  Each part
+ *           alone must too: OLD_TAKE, OLD_SWEEP, OLD_RETIRE, OLD_HINT.
+ *           OLD_HINT is the protocol of the issue's brief with today's
+ *           unsigned inuse: a concurrent double free strands the span on
+ *           mcentral's full list with no object in it.
+ *   N=<n>   slots in the span (default 2).  OPS=<n>: owner operations
+ *           (default 5).
+ *
+ * Actors: the owner CPU's task (allocates, frees what it holds, sweeps,
+ * gives the span back to mcentral and takes it again), a remote CPU that
+ * frees pointer X (slot 0, handed to it by the owner), and optionally an
+ * interrupt on the owner's CPU and the owner itself freeing the same X: a
+ * concurrent double (or triple) free.  Which of them free X is chosen
+ * nondeterministically at the start, so one run covers the legitimate case
+ * (only the remote frees X) and every double free.
+ *
+ * Ghost state: live[i] (slot i is handed out), gen[i] (how many times it
+ * was), and for a pending remote bit the generation it was set against
+ * (rgen[i], 0 if the slot was free when the bit was set).  Every free
+ * attempt ends up applied (to a live slot, of the generation it named) or
+ * reported, exactly once.  At the end no span is stranded on mcentral's
+ * full list with a slot that is not live.
+ */
+
+#ifdef OLD
+#define OLD_TAKE
+#define OLD_SWEEP
+#define OLD_RETIRE
+#define OLD_HINT
+#endif
+
+#ifndef N
+#define N 2
+#endif
+#ifndef OPS
+#define OPS 5
+#endif
+
+/* span states (enum goalloc_span_state; EMPTY/kept is folded into DEAD) */
+#define CACHED	1
+#define PARTIAL	2
+#define FULL	3
+#define DEAD	4
+
+/* lock holders */
+#define OWNER	1
+#define REMOTE	2
+#define IRQ	3
+
+#define X	0	/* slot of the pointer freed concurrently */
+
+/* the span */
+byte findex;		/* freeindex */
+bit abits[N];		/* alloc_bits, as of the last sweep */
+bit fbits[N];		/* free_bits: owner frees */
+bit rbits[N];		/* remote_bits: remote frees, under lk */
+short nfp;		/* nfree_pending */
+short nrem;		/* nremote */
+short acnt;		/* alloc_count */
+byte st = CACHED;	/* state */
+byte lk;		/* the span lock: 0 or the holder */
+
+/* the owner's CPU */
+bit busy;		/* mcache->busy: the task is inside a section */
+bit irqoff;		/* the task holds a lock with interrupts off */
+bit inirq;		/* an interrupt is running on the owner's CPU */
+
+/* ghost */
+bit live[N];
+byte gen[N];
+byte rgen[N];
+byte attempts[N];
+byte applied[N];
+byte reported[N];
+byte ndouble;		/* extra frees of X: owner and/or interrupt */
+bit owner_x, irq_x;	/* do they free X too? */
+bit started, done_remote, done_irq;
+
+/*
+ * goalloc_span_inuse(), the hint mcentral decides on: alloc_count minus the
+ * frees recorded.  A double free records one free too many, so the hint can
+ * be below the truth, and below zero.  NEW: a signed hint, and a sweep
+ * (exact counts) whenever it is <= 0.  OLD_HINT: today's unsigned int
+ * result, which wraps below zero to a huge value (UINUSE).
+ */
+#ifdef OLD_HINT
+#define UINUSE	255
+#define INUSE	(acnt - nfp - nrem < 0 -> UINUSE : acnt - nfp - nrem)
+#else
+#define INUSE	(acnt - nfp - nrem)
+#endif
+#define VIEW_ALLOC(i)	((i) < findex || abits[i])
+
+/*
+ * The span lock, always taken with spin_lock_irqsave(): while the owner's
+ * task holds it no interrupt lands on the owner's CPU.
+ */
+inline lock(me)
+{
+	atomic { lk == 0 -> lk = me; irqoff = (me == OWNER) }
+}
+
+inline unlock(me)
+{
+	atomic { lk = 0; irqoff = irqoff && me != OWNER }
+}
+
+inline report(i)
+{
+	reported[i]++
+}
+
+/* A free takes effect: the slot must be live. */
+inline apply(i)
+{
+	assert(live[i]);
+	live[i] = 0;
+	applied[i]++
+}
+
+/* counts consistent: after a sweep alloc_count is the number of live slots */
+inline check_counts()
+{
+	d_step {
+		k = 0;
+		t = 0;
+		do
+		:: k < N -> t = t + live[k]; k++
+		:: else -> break
+		od;
+		assert(acnt == t)
+	}
+}
+
+/* goalloc_span_sweep(), span lock held by the span's owner */
+inline sweep()
+{
+	d_step {
+		k = 0;
+		do
+		:: k < N ->
+#ifdef OLD_SWEEP
+			/* every recorded bit frees the slot, counted per bit */
+			if
+			:: rbits[k] -> assert(rgen[k] == gen[k]); apply(k)
+			:: else -> skip
+			fi;
+#else
+			if
+			:: fbits[k] && rbits[k] ->
+				/* dup: the owner's free was applied when recorded */
+				report(k)
+			:: rbits[k] && !fbits[k] && !VIEW_ALLOC(k) ->
+				/* stale: the slot was already free */
+				report(k)
+			:: rbits[k] && !fbits[k] && VIEW_ALLOC(k) ->
+				/* a remote free of the generation it named */
+				assert(rgen[k] == gen[k]);
+				apply(k)
+			:: else -> skip
+			fi;
+#endif
+			abits[k] = (abits[k] || k < findex) && !fbits[k] && !rbits[k];
+			k++
+		:: else -> break
+		od;
+#ifdef OLD_SWEEP
+		acnt = acnt - nfp - nrem;
+#else
+		k = 0;
+		acnt = 0;
+		do
+		:: k < N -> acnt = acnt + abits[k]; k++
+		:: else -> break
+		od;
+#endif
+		k = 0;
+		do
+		:: k < N -> fbits[k] = 0; rbits[k] = 0; rgen[k] = 0; k++
+		:: else -> break
+		od;
+		nfp = 0;
+		nrem = 0;
+		findex = 0
+	};
+	check_counts()
+}
+
+/* span_retire(): no live object may be left */
+inline retire()
+{
+	d_step {
+		k = 0;
+		do
+		:: k < N -> assert(!live[k]); k++
+		:: else -> break
+		od;
+		st = DEAD
+	}
+}
+
+/*
+ * mcentral decides on a span it owns (uncache, fixup): both locks held
+ * (the span lock stands for both here: every path takes it).
+ */
+inline central_place()
+{
+	if
+	:: INUSE <= 0 ->
+#ifdef OLD_RETIRE
+		/* span_retire() sweeps a kept span; the decision was made */
+		sweep();
+		retire()
+#else
+		sweep();
+		if
+		:: acnt == 0 -> retire()
+		:: else -> st = (acnt < N -> PARTIAL : FULL)
+		fi
+#endif
+	:: else -> st = (INUSE < N -> PARTIAL : FULL)
+	fi
+}
+
+/* goalloc_central_fixup() */
+inline fixup(me)
+{
+	lock(me);
+	if
+	:: st == PARTIAL || st == FULL ->
+		if
+		:: INUSE <= 0 -> central_place()
+		:: else ->
+			if
+			:: st == FULL && INUSE < N -> st = PARTIAL
+			:: else -> skip
+			fi
+		fi
+	:: else -> skip
+	fi;
+	unlock(me)
+}
+
+/*
+ * free_remote() + goalloc_span_free_remote(): under the span lock, the
+ * owner's checks on racily read owner fields, then the remote bit.
+ */
+inline remote_free(me, i)
+{
+	attempts[i]++;
+	lock(me);
+	if
+	:: st == DEAD -> report(i); fix = 0
+	:: else ->
+		ok = !fbits[i] && !rbits[i];
+		if
+		:: ok -> ok = VIEW_ALLOC(i)
+		:: else -> skip
+		fi;
+		if
+		:: !ok -> report(i); fix = 0
+		:: else ->
+			d_step {
+				rbits[i] = 1;
+				nrem++;
+				rgen[i] = (live[i] -> gen[i] : 0)
+			};
+			fix = (st == PARTIAL || st == FULL) && (st == FULL || INUSE <= 0)
+		fi
+	fi;
+	unlock(me);
+	if
+	:: fix -> fixup(me)
+	:: else -> skip
+	fi
+}
+
+/* goalloc_span_check_free() + goalloc_span_free_owned(), by the owner */
+inline owner_free(i)
+{
+	attempts[i]++;
+	ok = !fbits[i] && !rbits[i] && VIEW_ALLOC(i);
+	if
+	:: !ok -> report(i)
+	:: ok && i + 1 == findex && !abits[i] ->
+		/* LIFO: the slot goes straight back into the alloc cache */
+		d_step { findex = i; acnt--; apply(i) }
+	:: ok && !(i + 1 == findex && !abits[i]) ->
+		d_step { fbits[i] = 1; nfp++; apply(i) }
+	fi
+}
+
+/*
+ * goalloc_span_take_fast() / goalloc_span_next_free(), by the owner: the
+ * lowest free slot at or above freeindex.  The take is linearised at the
+ * step that picks the slot (and, NEW, reads its remote bit).
+ */
+inline take(j)
+{
+	d_step {
+		j = findex;
+		do
+		:: j < N && abits[j] -> j++
+		:: else -> break
+		od;
+		if
+		:: j < N ->
+			assert(!live[j]);
+			live[j] = 1;
+			gen[j]++;
+			seen = rbits[j]
+		:: else -> seen = 0
+		fi
+	};
+	if
+	:: j < N ->
+#ifndef OLD_TAKE
+		if
+		:: seen ->
+			/* a stale remote free of a slot freed LIFO: report it */
+			lock(OWNER);
+			if
+			:: rbits[j] -> rbits[j] = 0; rgen[j] = 0; nrem--; report(j)
+			:: else -> skip
+			fi;
+			unlock(OWNER)
+		:: else -> skip
+		fi;
+#endif
+		d_step { findex = j + 1; acnt++ }
+	:: else -> skip
+	fi
+}
+
+proctype owner() provided (!inirq)
+{
+	byte ops, j, k, held, t;
+	bit ok, fix, seen, xdone;
+
+	started = 1;
+	do
+	:: ops < OPS ->
+		ops++;
+		if
+		:: st == CACHED ->
+			/* allocate */
+			busy = 1;
+			take(j);
+			if
+			:: j < N -> held = held | (1 << j)
+			:: else -> skip
+			fi;
+			busy = 0
+		:: st == CACHED ->
+			/* refill: sweep in place */
+			busy = 1;
+			lock(OWNER);
+			sweep();
+			unlock(OWNER);
+			busy = 0
+		:: st == CACHED ->
+			/* refill or drain: give the span back to mcentral */
+			busy = 1;
+			lock(OWNER);
+			central_place();
+			unlock(OWNER);
+			busy = 0
+		:: st == PARTIAL ->
+			/* goalloc_central_cache_span(): take it back */
+			busy = 1;
+			lock(OWNER);
+			if
+			:: nfp != 0 || nrem != 0 -> sweep()
+			:: else -> skip
+			fi;
+			if
+			:: INUSE < N -> st = CACHED
+			:: else -> st = FULL
+			fi;
+			unlock(OWNER);
+			busy = 0
+		:: held != 0 ->
+			/* free one of the owner's own objects */
+			j = 0;
+			do
+			:: (held >> j) & 1 -> break
+			:: j < N - 1 && (held >> (j + 1)) != 0 -> j++
+			od;
+			held = held & ~(1 << j);
+			if
+			:: st == CACHED -> busy = 1; owner_free(j); busy = 0
+			:: else -> remote_free(OWNER, j)
+			fi
+		:: owner_x && !xdone ->
+			/* the owner frees X too: a double free */
+			xdone = 1;
+			if
+			:: st == CACHED -> busy = 1; owner_free(X); busy = 0
+			:: else -> remote_free(OWNER, X)
+			fi
+		:: else -> skip
+		fi
+	:: else -> break
+	od;
+
+	/* Quiesce, then fold what is pending and check the books. */
+	(done_remote && done_irq);
+	if
+	:: owner_x && !xdone -> remote_free(OWNER, X)
+	:: else -> skip
+	fi;
+	/*
+	 * No span is stranded: one on mcentral's full list (which nothing
+	 * allocates from or sweeps until a free moves it) has every slot live.
+	 */
+	d_step {
+		k = 0;
+		t = 0;
+		do
+		:: k < N -> t = t + live[k]; k++
+		:: else -> break
+		od;
+		assert(st != FULL || t == N)
+	};
+	lock(OWNER);
+	if
+	:: st != DEAD -> sweep()
+	:: else -> skip
+	fi;
+	unlock(OWNER);
+	k = 0;
+	t = 0;
+	do
+	:: k < N ->
+		/* each free attempt applied or reported, exactly once */
+		assert(attempts[k] == applied[k] + reported[k]);
+		t = t + reported[k];
+		k++
+	:: else -> break
+	od;
+	/* without a double free nothing is reported (no valid free refused) */
+	assert(ndouble != 0 || t == 0)
+}
+
+/* the remote CPU: frees X, the pointer the owner handed it */
+proctype remote()
+{
+	byte k, t;
+	bit ok, fix;
+
+	started;
+	remote_free(REMOTE, X);
+	done_remote = 1
+}
+
+/*
+ * An interrupt on the owner's CPU that frees X: it lands between any two
+ * steps of the task (not while the task holds a lock with interrupts off)
+ * and runs to completion.  Inside a section it takes the remote path;
+ * outside one, on a span this CPU caches, it is the owner.
+ */
+proctype irq()
+{
+	byte k, t;
+	bit ok, fix;
+
+	if
+	:: irq_x ->
+		atomic { started && !irqoff && !inirq -> inirq = 1 };
+		if
+		:: !busy && st == CACHED -> busy = 1; owner_free(X); busy = 0
+		:: else -> remote_free(IRQ, X)
+		fi;
+		inirq = 0
+	:: else -> skip
+	fi;
+	done_irq = 1
+}
+
+init
+{
+	atomic {
+		/* the owner allocated X before handing it to the remote CPU */
+		findex = X + 1;
+		acnt = 1;
+		live[X] = 1;
+		gen[X] = 1;
+		if
+		:: owner_x = 0
+		:: owner_x = 1
+		fi;
+		if
+		:: irq_x = 0
+		:: irq_x = 1
+		fi;
+		ndouble = owner_x + irq_x;
+		run owner();
+		run remote();
+		run irq()
+	}
+}
