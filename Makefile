@@ -10,7 +10,7 @@
 #   make bench           goalloc against SLUB under UML and QEMU TCG; reports in
 #                        results/bench/ (never part of "make check")
 #   make kunit-uml | kunit-qemu | selftests | kasan-negative | stock | lint |
-#        harness-test    one part of "make check"
+#        harness-test | models    one part of "make check"
 #   make clean           remove everything the build made in this tree
 #
 # KDIR defaults to the running kernel's build tree; where that is absent,
@@ -31,7 +31,7 @@ sizeclasses:
 check:
 	tools/check.sh all
 
-kunit-uml kunit-qemu selftests kasan-negative stock lint harness-test dkms:
+kunit-uml kunit-qemu selftests kasan-negative stock lint harness-test dkms models:
 	tools/check.sh $@
 
 run:
@@ -50,4 +50,4 @@ clean:
 	$(MAKE) -s -C libgoalloc clean
 
 .PHONY: all modules sizeclasses check kunit-uml kunit-qemu selftests kasan-negative stock \
-	lint harness-test dkms run bench clean
+	lint harness-test dkms models run bench clean

@@ -3,7 +3,7 @@
 #
 # goalloc's test driver: "make check" runs every step, "make <step>" one.
 #
-# Usage: tools/check.sh {all|harness-test|kunit-uml|kunit-qemu|selftests|
+# Usage: tools/check.sh {all|models|harness-test|kunit-uml|kunit-qemu|selftests|
 #                        kasan-negative|stock|lint|dkms}
 #
 # Each step prints a line per check; the run ends with "N passed, N failed"
@@ -34,6 +34,16 @@ ksrc() { [ -n "$KSRC" ] || KSRC=$(src_tree); echo "$KSRC"; }
 do_deps() {
 	step deps
 	tools/install-deps.sh --stock || { bad deps "tools/install-deps.sh failed"; return 1; }
+}
+
+# The spin models of the lock-free protocols (kmod/models/): each new
+# protocol passes an exhaustive search, each old one still fails.
+do_models() {
+	step models
+	local out=$RES/models
+	rm -rf "$out"
+	tools/models.sh -o "$out"
+	add_counts "$out"
 }
 
 do_sizeclasses() {
@@ -223,6 +233,7 @@ case "$what" in
 all)
 	do_deps || exit 1
 	do_sizeclasses
+	do_models
 	do_harness_test
 	do_lint
 	do_kunit_uml
@@ -232,6 +243,7 @@ all)
 	do_dkms
 	;;
 harness-test) do_deps && do_harness_test ;;
+models) do_deps && do_models ;;
 kunit-uml) do_deps && do_kunit_uml ;;
 kunit-qemu|selftests) do_deps && do_kunit_qemu ;;
 kasan-negative) do_deps && do_kasan_negative ;;
