@@ -32,6 +32,7 @@
 
 #include "../uapi/linux/goalloc.h"
 #include "compat.h"
+#include "hooks.h"
 #include "internal.h"
 #include "uarena.h"
 
@@ -174,9 +175,9 @@ static long ioc_setup(struct goalloc_uarena *ua, void __user *uarg)
 
 static long ioc_alloc(struct goalloc_uarena *ua, void __user *uarg)
 {
+	struct goalloc_uarena_ticket t;
 	struct goalloc_alloc a;
 	void __user *uoffs;
-	unsigned long gen;
 	u64 *offs;
 	u32 argsz;
 	int err;
@@ -198,10 +199,21 @@ static long ioc_alloc(struct goalloc_uarena *ua, void __user *uarg)
 	if (!offs)
 		return -ENOMEM;
 	err = goalloc_uarena_alloc(ua, a.size, a.count, a.flags & GOALLOC_ALLOC_ZERO, offs,
-				   &gen);
+				   &t);
+	if (!err) {
+		struct goalloc_uarena_copyout co = {
+			.ua = ua, .count = a.count, .offsets = offs, .uoffsets = uoffs,
+		};
+
+		goalloc_hook(GOALLOC_HOOK_UARENA_COPYOUT, &co);
+	}
 	if (!err && copy_to_user(uoffs, offs, a.count * sizeof(u64))) {
-		/* Unmapped under us: all or nothing still holds. */
-		goalloc_uarena_undo(ua, gen, a.count, offs);
+		/*
+		 * Unmapped under us (by another thread, or by a free that
+		 * emptied the span the buffer lies in): take back what is
+		 * still certainly ours; see goalloc_uarena_undo().
+		 */
+		goalloc_uarena_undo(ua, &t, a.count, offs);
 		err = -EFAULT;
 	}
 	kvfree(offs);
@@ -299,11 +311,16 @@ static long ioc_stats(struct goalloc_uarena *ua, void __user *uarg)
 	return put_arg(uarg, &a, sizeof(a), argsz);
 }
 
-static long goalloc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+/**
+ * goalloc_uarena_ioctl() - one /dev/goalloc ioctl on an arena
+ * @ua: the arena
+ * @cmd: GOALLOC_IOC_*
+ * @uarg: the user's argument structure
+ *
+ * Return: 0 or a negative errno, as uapi/linux/goalloc.h documents.
+ */
+long goalloc_uarena_ioctl(struct goalloc_uarena *ua, unsigned int cmd, void __user *uarg)
 {
-	struct goalloc_uarena *ua = file->private_data;
-	void __user *uarg = (void __user *)arg;
-
 	switch (cmd) {
 	case GOALLOC_IOC_SETUP:
 		return ioc_setup(ua, uarg);
@@ -318,6 +335,12 @@ static long goalloc_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 	default:
 		return -ENOTTY;
 	}
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_ioctl);
+
+static long goalloc_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return goalloc_uarena_ioctl(file->private_data, cmd, (void __user *)arg);
 }
 
 static const struct file_operations goalloc_fops = {

@@ -31,6 +31,8 @@
  *	dropped its lock, before the caller retries
  * @GOALLOC_HOOK_UARENA_COPYOUT: a user arena's ALLOC, after the objects
  *	were taken and the arena unlocked, before their offsets are copied out
+ *	(process context, no lock held: this one may sleep); its argument is a
+ *	struct goalloc_uarena_copyout
  * @GOALLOC_NR_HOOKS: the number of hooks
  */
 enum goalloc_hook_id {

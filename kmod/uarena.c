@@ -15,7 +15,10 @@
  * idle chunk charged for reuse until the reset or the arena's end.)
  *
  * Everything runs in process context under the arena's mutex: an arena is
- * not a fast path shared by CPUs, it is a batch interface.
+ * not a fast path shared by CPUs, it is a batch interface.  Whatever the
+ * arena allocates for its own bookkeeping (the offset map, the xarray of
+ * spans) is charged to the opener's memory cgroup too, whoever makes the
+ * call that needs it.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -74,6 +77,7 @@ struct goalloc_uarena *goalloc_uarena_create(struct address_space *mapping)
 	atomic_long_inc(&goalloc_uarenas);
 	return ua;
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_create);
 
 /* Give a span back to the heap; @zap: unmap its pages from every process. */
 static void uspan_release(struct goalloc_uarena *ua, struct goalloc_span *s, bool zap)
@@ -105,8 +109,10 @@ static struct goalloc_span *uspan_create(struct goalloc_uarena *ua, unsigned int
 {
 	const struct goalloc_class_info *c = &goalloc_class_info[cls];
 	unsigned long first, align = 1, flags;
+	struct mem_cgroup *old_memcg;
 	struct goalloc_span *s;
 	unsigned int i;
+	int err = 0;
 
 	lockdep_assert_held(&ua->lock);
 	if (cls)
@@ -117,8 +123,11 @@ static struct goalloc_span *uspan_create(struct goalloc_uarena *ua, unsigned int
 	else if (!cls && is_power_of_2(npages))
 		align = npages;
 	if (!ua->offmap) {
+		/* The opener pays for the arena's metadata, not the caller. */
+		old_memcg = set_active_memcg(ua->pool.memcg);
 		ua->offmap = kvcalloc(BITS_TO_LONGS(ua->max_pages), sizeof(long),
 				      GFP_KERNEL_ACCOUNT);
+		set_active_memcg(old_memcg);
 		if (!ua->offmap)
 			return ERR_PTR(-ENOMEM);
 	}
@@ -132,18 +141,21 @@ static struct goalloc_span *uspan_create(struct goalloc_uarena *ua, unsigned int
 		return ERR_PTR(-ENOMEM);
 	s->upage = first;
 	INIT_LIST_HEAD(&s->list);
+	old_memcg = set_active_memcg(ua->pool.memcg);
 	for (i = 0; i < npages; i++) {
-		int err = xa_err(xa_store(&ua->spans, first + i, s, GFP_KERNEL_ACCOUNT));
-
-		if (err) {
-			while (i--)
-				xa_erase(&ua->spans, first + i);
-			spin_lock_irqsave(&s->lock, flags);
-			goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
-			spin_unlock_irqrestore(&s->lock, flags);
-			goalloc_heap_free_span(s);
-			return ERR_PTR(err);
-		}
+		err = xa_err(xa_store(&ua->spans, first + i, s, GFP_KERNEL_ACCOUNT));
+		if (err)
+			break;
+	}
+	set_active_memcg(old_memcg);
+	if (err) {
+		while (i--)
+			xa_erase(&ua->spans, first + i);
+		spin_lock_irqsave(&s->lock, flags);
+		goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
+		spin_unlock_irqrestore(&s->lock, flags);
+		goalloc_heap_free_span(s);
+		return ERR_PTR(err);
 	}
 	bitmap_set(ua->offmap, first, npages);
 	ua->pages += npages;
@@ -198,6 +210,7 @@ static int alloc_one(struct goalloc_uarena *ua, u64 size, bool zero, u64 *offp)
 	ua->objects++;
 	ua->bytes_allocated += s->elemsize;
 	ua->nalloc++;
+	ua->alloc_seq++;
 	atomic_long_inc(&goalloc_central[s->spc].nmalloc);
 	atomic_long_add(size, &goalloc_central[s->spc].requested);
 	*offp = obj_offset(s, p);
@@ -224,12 +237,26 @@ static int free_one(struct goalloc_uarena *ua, u64 off)
 	ua->objects--;
 	ua->bytes_allocated -= s->elemsize;
 	ua->nfree++;
+	ua->free_seq++;
 	atomic_long_inc(&goalloc_central[s->spc].nfree);
 	if (!goalloc_span_inuse(s))
 		uspan_release(ua, s, true);
 	else if (list_empty(&s->list))
 		list_add_tail(&s->list, &ua->partial[s->cls]);
 	return 0;
+}
+
+/* Make @n objects of @size taken back by the caller as if never allocated. */
+static void uncount(struct goalloc_uarena *ua, u64 size, u32 n)
+{
+	unsigned int cls = size <= GOALLOC_MAX_SMALL ? goalloc_size_class(size) : 0;
+	unsigned int spc = cls << 1 | 1;
+
+	ua->nalloc -= n;
+	ua->nfree -= n;
+	atomic_long_sub(n, &goalloc_central[spc].nmalloc);
+	atomic_long_sub(n, &goalloc_central[spc].nfree);
+	atomic_long_sub(n * size, &goalloc_central[spc].requested);
 }
 
 /**
@@ -239,7 +266,7 @@ static int free_one(struct goalloc_uarena *ua, u64 off)
  * @count: objects
  * @zero: zero every object, not only fresh memory
  * @offsets: filled with the objects' offsets
- * @gen: set to the arena's reset generation, for goalloc_uarena_undo()
+ * @t: filled in for goalloc_uarena_undo()
  *
  * All or nothing.
  *
@@ -247,58 +274,83 @@ static int free_one(struct goalloc_uarena *ua, u64 off)
  * allocated.
  */
 int goalloc_uarena_alloc(struct goalloc_uarena *ua, u64 size, u32 count, bool zero,
-			 u64 *offsets, unsigned long *gen)
+			 u64 *offsets, struct goalloc_uarena_ticket *t)
 {
 	int err = 0;
 	u32 i;
 
 	mutex_lock(&ua->lock);
-	*gen = ua->nreset;
 	for (i = 0; i < count; i++) {
 		err = alloc_one(ua, size, zero, &offsets[i]);
 		if (err)
 			break;
 	}
 	if (err && i) {
-		unsigned int cls = size <= GOALLOC_MAX_SMALL ? goalloc_size_class(size) : 0;
-		unsigned int spc = cls << 1 | 1;
 		u32 n = i;
 
+		/*
+		 * The lock was held throughout: the objects are this call's,
+		 * so each free succeeds.
+		 */
 		while (i--)
 			WARN_ON_ONCE(free_one(ua, offsets[i]));
 		/* Nothing happened, as far as the counters can tell either. */
-		ua->nalloc -= n;
-		ua->nfree -= n;
-		atomic_long_sub(n, &goalloc_central[spc].nmalloc);
-		atomic_long_sub(n, &goalloc_central[spc].nfree);
-		atomic_long_sub(n * size, &goalloc_central[spc].requested);
+		uncount(ua, size, n);
 	}
+	t->size = size;
+	t->gen = ua->nreset;
+	t->alloc_seq = ua->alloc_seq;
+	t->free_seq = ua->free_seq;
 	mutex_unlock(&ua->lock);
 	return err;
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_alloc);
 
 /**
  * goalloc_uarena_undo() - take back a batch the caller could not deliver
  * @ua: the arena
- * @gen: goalloc_uarena_gen() when the batch was allocated
+ * @t: the ticket goalloc_uarena_alloc() gave with the batch
  * @count: objects
  * @offsets: their offsets
  *
- * Nothing is freed if the arena was reset since: its objects are gone
- * already, and the offsets may now be someone else's.
+ * Between the allocation and the undo the arena was unlocked, and the
+ * offsets are predictable: another thread sharing the file may have freed
+ * some of them, and an offset freed and then allocated again is no longer
+ * this batch's.  Only what is certainly still the batch's is freed:
+ *
+ *  - the arena was reset since: nothing (the reset took the objects, and
+ *    the offsets may be someone else's now);
+ *  - nothing was freed since: every object is still the batch's;
+ *  - nothing was allocated since: no offset can have been reused, so the
+ *    objects still allocated are the batch's and those already freed are
+ *    skipped;
+ *  - both: which offsets were reused cannot be known, so nothing is freed.
+ *    The objects stay allocated and counted until freed by offset, a reset
+ *    or the arena's end: a leak inside the arena, never a free of someone
+ *    else's object.
+ *
+ * Return: the number of objects taken back.
  */
-void goalloc_uarena_undo(struct goalloc_uarena *ua, unsigned long gen, u32 count,
-			 const u64 *offsets)
+u32 goalloc_uarena_undo(struct goalloc_uarena *ua, const struct goalloc_uarena_ticket *t,
+			u32 count, const u64 *offsets)
 {
-	u32 i;
+	u32 i, n = 0;
 
 	mutex_lock(&ua->lock);
-	if (ua->nreset == gen) {
-		for (i = 0; i < count; i++)
-			WARN_ON_ONCE(free_one(ua, offsets[i]));
-	}
+	if (ua->nreset != t->gen)
+		goto out;
+	if (ua->free_seq != t->free_seq && ua->alloc_seq != t->alloc_seq)
+		goto out;
+	for (i = 0; i < count; i++)
+		if (!free_one(ua, offsets[i]))
+			n++;
+	/* The objects taken back were never handed out. */
+	uncount(ua, t->size, n);
+out:
 	mutex_unlock(&ua->lock);
+	return n;
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_undo);
 
 /**
  * goalloc_uarena_free() - free a batch of objects
@@ -326,6 +378,7 @@ u32 goalloc_uarena_free(struct goalloc_uarena *ua, u32 count, const u64 *offsets
 	mutex_unlock(&ua->lock);
 	return nfreed;
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_free);
 
 /* Release every span; @zap: unmap the whole arena from every process first. */
 static void release_all(struct goalloc_uarena *ua, bool zap)
@@ -380,6 +433,7 @@ void goalloc_uarena_destroy(struct goalloc_uarena *ua)
 	atomic_long_dec(&goalloc_uarenas);
 	kfree(ua);
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_destroy);
 
 /**
  * goalloc_uarena_setup() - set the arena's cap
@@ -456,6 +510,7 @@ void goalloc_uarena_stats(struct goalloc_uarena *ua, struct goalloc_stats *st)
 	st->heap_chunks = READ_ONCE(goalloc_heap.nchunks);
 	st->arenas = atomic_long_read(&goalloc_uarenas);
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_stats);
 
 /**
  * goalloc_uarena_fault() - map the span at a faulting offset

@@ -41,6 +41,9 @@ struct goalloc_stats;
  * @nalloc: objects allocated, ever
  * @nfree: objects freed one by one, ever
  * @nreset: resets, ever; also the generation goalloc_uarena_undo() checks
+ * @alloc_seq: objects taken by alloc_one(), ever; never taken back, so that
+ *	goalloc_uarena_undo() can tell whether anything was allocated since
+ * @free_seq: objects freed by free_one(), ever; never taken back, likewise
  * @nmaps: live mappings (VMAs) of the arena; atomic, as VMAs are copied and
  *	split where the arena's mutex cannot be taken
  *
@@ -61,7 +64,38 @@ struct goalloc_uarena {
 	unsigned long nalloc;
 	unsigned long nfree;
 	unsigned long nreset;
+	unsigned long alloc_seq;
+	unsigned long free_seq;
 	atomic_long_t nmaps;
+};
+
+/**
+ * struct goalloc_uarena_ticket - what goalloc_uarena_undo() needs to know
+ *	about a batch goalloc_uarena_alloc() handed out
+ * @size: bytes per object, as asked for
+ * @gen: the arena's @nreset right after the batch was taken
+ * @alloc_seq: the arena's @alloc_seq right after the batch was taken
+ * @free_seq: the arena's @free_seq right after the batch was taken
+ */
+struct goalloc_uarena_ticket {
+	u64 size;
+	unsigned long gen;
+	unsigned long alloc_seq;
+	unsigned long free_seq;
+};
+
+/**
+ * struct goalloc_uarena_copyout - GOALLOC_HOOK_UARENA_COPYOUT's argument
+ * @ua: the arena, unlocked
+ * @count: objects just allocated
+ * @offsets: their offsets (the kernel's copy)
+ * @uoffsets: where they are about to be copied to
+ */
+struct goalloc_uarena_copyout {
+	struct goalloc_uarena *ua;
+	u32 count;
+	const u64 *offsets;
+	u64 __user *uoffsets;
 };
 
 extern unsigned long goalloc_user_max_bytes;
@@ -71,9 +105,9 @@ struct goalloc_uarena *goalloc_uarena_create(struct address_space *mapping);
 void goalloc_uarena_destroy(struct goalloc_uarena *ua);
 int goalloc_uarena_setup(struct goalloc_uarena *ua, u64 *max_size);
 int goalloc_uarena_alloc(struct goalloc_uarena *ua, u64 size, u32 count, bool zero,
-			 u64 *offsets, unsigned long *gen);
-void goalloc_uarena_undo(struct goalloc_uarena *ua, unsigned long gen, u32 count,
-			 const u64 *offsets);
+			 u64 *offsets, struct goalloc_uarena_ticket *t);
+u32 goalloc_uarena_undo(struct goalloc_uarena *ua, const struct goalloc_uarena_ticket *t,
+			u32 count, const u64 *offsets);
 u32 goalloc_uarena_free(struct goalloc_uarena *ua, u32 count, const u64 *offsets,
 			s32 *results);
 void goalloc_uarena_reset(struct goalloc_uarena *ua);
@@ -81,5 +115,6 @@ void goalloc_uarena_stats(struct goalloc_uarena *ua, struct goalloc_stats *st);
 int goalloc_uarena_map(struct goalloc_uarena *ua, unsigned long pgoff, unsigned long npages);
 vm_fault_t goalloc_uarena_fault(struct goalloc_uarena *ua, struct vm_area_struct *vma,
 				pgoff_t pgoff);
+long goalloc_uarena_ioctl(struct goalloc_uarena *ua, unsigned int cmd, void __user *uarg);
 
 #endif /* _GOALLOC_UARENA_H */

@@ -73,7 +73,14 @@ struct goalloc_setup {
  * @offsets: user address of a __u64 array of @count entries, filled with
  *	the objects' offsets on success
  *
- * All or nothing: on any error no object is allocated.  Objects are
+ * All or nothing: on any error no object is allocated.  (One exception: if
+ * @offsets stops being writable while the call runs, because another
+ * thread unmapped it or freed the span it lies in, the call fails with
+ * EFAULT and takes its objects back, but only those it can be sure are
+ * still its own: if other threads of the arena both freed and allocated
+ * objects meanwhile, an offset of the batch may already be someone else's,
+ * so the batch's objects stay allocated, counted in @objects of
+ * GOALLOC_IOC_STATS, until a reset or the arena's end.)  Objects are
  * aligned to 8 bytes, power-of-two sizes to their size (up to 8 KiB, and
  * beyond that as far as the mapping's base is aligned).  Memory that is new
  * to the arena reads as zero; a slot reused after a free keeps what was
