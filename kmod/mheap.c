@@ -89,6 +89,15 @@ static struct goalloc_chunk *heap_find(struct goalloc_pool *pool, unsigned int n
 
 		if (ch->max_run < npages)
 			continue;
+		/*
+		 * A user pool's chunk holds one span that fills it: a span
+		 * placed in part of the kept idle chunk would leave the rest
+		 * charged and unused, and that chunk would go back only once
+		 * wholly empty, so the pool's excess over its spans would grow
+		 * past the one kept chunk the ABI allows (bytes_charged).
+		 */
+		if (pool != &goalloc_heap.kernel && ch->npages != npages)
+			continue;
 		if (node != NUMA_NO_NODE && ch->nid != node)
 			continue;
 		idx = bitmap_find_next_zero_area(ch->used, ch->npages, 0, npages, align - 1);

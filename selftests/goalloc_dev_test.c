@@ -1212,6 +1212,107 @@ TEST_F(arena, stats_classes)
 }
 
 /* ------------------------------------------------------------------ */
+/* The charge bound: bytes_charged - bytes_held is one idle 16 KiB block */
+
+#define IDLE_MAX	(16 * KiB)
+
+/* 0 if the arena's charge is within the bound; else logs and returns -1. */
+static int charge_within(struct __test_metadata *_metadata, int fd, const char *when,
+			 __u64 *held, __u64 *charged)
+{
+	struct goalloc_stats st;
+
+	if (ga_stats(fd, &st))
+		return -1;
+	*held = st.bytes_held;
+	*charged = st.bytes_charged;
+	if (st.bytes_charged >= st.bytes_held && st.bytes_charged <= st.bytes_held + IDLE_MAX)
+		return 0;
+	TH_LOG("%s: held %llu, charged %llu: more than one idle 16 KiB block", when,
+	       (unsigned long long)st.bytes_held, (unsigned long long)st.bytes_charged);
+	return -1;
+}
+
+/*
+ * A 16 KiB span emptied (its chunk kept idle), then a span of one heap page
+ * wanted: it must not take half of the kept chunk and leave the other half
+ * charged.  32 rounds of that held 256 KiB and charged 512 KiB.
+ */
+TEST_F(arena, charge_bound_fixed_pattern)
+{
+	__u64 held, charged, big, small[8 * 32];
+	unsigned int r;
+	char when[64];
+
+	for (r = 0; r < 32; r++) {
+		/* 2048 bytes: a span of two heap pages, alone in its chunk. */
+		ASSERT_EQ(0, ga_alloc(self->fd, 2048, 1, 0, &big));
+		ASSERT_EQ(0, ga_free_all(self->fd, &big, 1));
+		/* Eight of 1024 bytes: a new span of one heap page. */
+		ASSERT_EQ(0, ga_alloc(self->fd, 1024, 8, 0, &small[8 * r]));
+		snprintf(when, sizeof(when), "round %u", r);
+		ASSERT_EQ(0, charge_within(_metadata, self->fd, when, &held, &charged));
+	}
+	EXPECT_EQ(32 * HPAGE, held);
+	TH_LOG("32 rounds: held %llu, charged %llu", (unsigned long long)held,
+	       (unsigned long long)charged);
+	/* Half of them freed: every other span emptied. */
+	for (r = 0; r < 32; r += 2)
+		ASSERT_EQ(0, ga_free_all(self->fd, &small[8 * r], 8));
+	ASSERT_EQ(0, charge_within(_metadata, self->fd, "half freed", &held, &charged));
+	EXPECT_EQ(16 * HPAGE, held);
+	ASSERT_EQ(0, ga_reset(self->fd));
+	ASSERT_EQ(0, charge_within(_metadata, self->fd, "reset", &held, &charged));
+	EXPECT_EQ(0, held);
+	EXPECT_EQ(0, charged);
+}
+
+/* Random sizes, batches and frees; the bound is checked after every call. */
+TEST_F_TIMEOUT(arena, charge_bound_random, 120)
+{
+	static const __u64 sizes[] = {
+		8, 64, 500, 1024, 1152, 2048, 2304, 3072, 4096, 6784, 8192, 9472,
+		16384, 18432, 27264, 32768, 32769, 40000, 65536, 100000, 262144,
+	};
+	enum { LIVE = 512 };
+	__u64 *live = calloc(LIVE, sizeof(*live)), held, charged, maxexcess = 0;
+	unsigned int nlive = 0, op, fails = 0;
+	__u64 seed = 10;
+	char when[64];
+
+	ASSERT_NE(NULL, live);
+	for (op = 0; op < 3000 && !fails; op++) {
+		__u64 r = mix(seed, op);
+
+		if (nlive < 8 || (nlive < LIVE - 8 && r % 100 < 55)) {
+			__u64 size = sizes[(r >> 8) % (sizeof(sizes) / sizeof(sizes[0]))];
+			unsigned int n = 1 + (r >> 16) % 8;
+
+			ASSERT_EQ(0, ga_alloc(self->fd, size, n, 0, &live[nlive]));
+			nlive += n;
+		} else {
+			unsigned int i = (r >> 8) % nlive;
+
+			ASSERT_EQ(0, ga_free_all(self->fd, &live[i], 1));
+			live[i] = live[--nlive];
+		}
+		snprintf(when, sizeof(when), "op %u", op);
+		if (charge_within(_metadata, self->fd, when, &held, &charged))
+			fails++;
+		if (charged - held > maxexcess)
+			maxexcess = charged - held;
+	}
+	EXPECT_EQ(0, fails);
+	TH_LOG("%u calls, %u live objects, %llu bytes held at the end; largest excess %llu",
+	       op, nlive, (unsigned long long)held, (unsigned long long)maxexcess);
+	if (nlive)
+		ASSERT_EQ(0, ga_free_all(self->fd, live, nlive));
+	ASSERT_EQ(0, charge_within(_metadata, self->fd, "all freed", &held, &charged));
+	EXPECT_EQ(0, held);
+	free(live);
+}
+
+/* ------------------------------------------------------------------ */
 /* Memory cgroups                                                      */
 
 FIXTURE(memcg) {
