@@ -20,6 +20,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/miscdevice.h>
@@ -238,12 +239,7 @@ static long ioc_free(struct goalloc_uarena *ua, void __user *uarg)
 		return -EINVAL;
 	if (a.count > GOALLOC_MAX_BATCH)
 		return -E2BIG;
-	/* @nfreed must be deliverable before anything is freed. */
-	if (put_arg(uarg, &a, sizeof(a), argsz))
-		return -EFAULT;
 	ures = u64_to_user_ptr(a.results);
-	if (a.results && clear_user(ures, a.count * sizeof(s32)))
-		return -EFAULT;
 	offs = kvmalloc_array(a.count, sizeof(u64), GFP_KERNEL_ACCOUNT);
 	if (a.results)
 		res = kvmalloc_array(a.count, sizeof(s32), GFP_KERNEL_ACCOUNT);
@@ -251,7 +247,17 @@ static long ioc_free(struct goalloc_uarena *ua, void __user *uarg)
 		err = -ENOMEM;
 		goto out;
 	}
+	/*
+	 * All input first: @results (or the argument itself) may overlap
+	 * @offsets, and what the kernel writes must not change what it reads.
+	 */
 	if (copy_from_user(offs, u64_to_user_ptr(a.offsets), a.count * sizeof(u64))) {
+		err = -EFAULT;
+		goto out;
+	}
+	/* @nfreed and @results must be deliverable before anything is freed. */
+	if (put_arg(uarg, &a, sizeof(a), argsz) ||
+	    (a.results && clear_user(ures, a.count * sizeof(s32)))) {
 		err = -EFAULT;
 		goto out;
 	}
@@ -296,6 +302,12 @@ static long ioc_stats(struct goalloc_uarena *ua, void __user *uarg)
 	if (a.class_stat_size > PAGE_SIZE)
 		return -E2BIG;
 	n = a.class_stat_size && a.classes ? min_t(u32, a.nclasses, GOALLOC_NUM_CLASSES) : 0;
+	/*
+	 * The per-class view counts every allocation of the kernel's callers:
+	 * as /proc/slabinfo (mode 0400), it is for the privileged only.
+	 */
+	if (n && !perfmon_capable())
+		return -EPERM;
 	esz = min_t(size_t, a.class_stat_size, sizeof(struct goalloc_class_stat));
 	for (cls = 0; cls < n; cls++) {
 		void __user *e = u64_to_user_ptr(a.classes + (u64)cls * a.class_stat_size);

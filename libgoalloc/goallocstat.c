@@ -51,6 +51,8 @@ static const char *hint(int err, int at_open)
 		return " (is goalloc.ko loaded?)";
 	if (at_open && (err == EACCES || err == EPERM))
 		return " (try as root)";
+	if (!at_open && err == EPERM)
+		return " (the per-class view needs CAP_PERFMON or CAP_SYS_ADMIN)";
 	if (!at_open && (err == ENOTTY || err == EINVAL))
 		return " (not a goalloc device, or a goalloc without GOALLOC_IOC_STATS?)";
 	return "";

@@ -29,12 +29,14 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/goalloc.h>
 
 #include "kselftest_harness.h"
@@ -884,6 +886,167 @@ TEST_F(arena, stats_bad_classes)
 #undef STATS_AT
 	munmap(none, PAGE);
 	munmap(ro, PAGE);
+	EXPECT_UNCHANGED();
+	ASSERT_WORKS();
+}
+
+/*
+ * results[] overlapping offsets[]: every offset is read before any result
+ * is written, so the objects named are freed, not whatever a zeroed offset
+ * names (the object at offset 0, someone else's).
+ */
+TEST_F(arena, free_results_overlap_offsets)
+{
+	__u64 victim = ~0ULL, offs[4], buf[4], nfreed = 0;
+	struct goalloc_stats st;
+	unsigned int shift, i;
+
+	ASSERT_EQ(0, ga_alloc(self->fd, 64, 1, 0, &victim));
+	ASSERT_EQ(0, victim);	/* the first object of a fresh arena */
+	/* results at the start of offsets[], then over its second half. */
+	for (shift = 0; shift <= 2; shift += 2) {
+		__s32 *res = (__s32 *)&buf[shift];
+
+		ASSERT_EQ(0, ga_alloc(self->fd, 64, 4, 0, offs));
+		memcpy(buf, offs, sizeof(buf));
+		ASSERT_EQ(0, ga_free(self->fd, 4, buf, res, &nfreed));
+		EXPECT_EQ(4, nfreed) TH_LOG("results at offsets[%u]", shift);
+		for (i = 0; i < 4; i++)
+			EXPECT_EQ(0, res[i]) TH_LOG("results at offsets[%u]: entry %u", shift, i);
+		ASSERT_EQ(0, ga_stats(self->fd, &st));
+		EXPECT_EQ(1, st.objects);
+		/* None of the named objects is left; the victim is untouched. */
+		EXPECT_EQ(-EIO, ga_free_all(self->fd, offs, 4));
+	}
+	EXPECT_EQ(0, ga_free_all(self->fd, &victim, 1)) TH_LOG("the object at offset 0 was freed");
+	ASSERT_EQ(0, works(self->fd));
+}
+
+/* class_stat_size: up to 4096 bytes per entry, E2BIG above. */
+TEST_F(arena, stats_class_stat_size_limit)
+{
+	const size_t es = sizeof(struct goalloc_class_stat);
+	struct goalloc_stats st;
+	unsigned char *buf;
+	unsigned int i;
+	size_t k;
+
+	ASSERT_EQ(0, populate(self));
+	buf = malloc(3 * 4097);
+	ASSERT_NE(NULL, buf);
+	memset(buf, 0xa5, 3 * 4097);
+	memset(&st, 0, sizeof(st));
+	st.argsz = sizeof(st);
+	st.class_stat_size = 4097;
+	st.nclasses = 3;
+	st.classes = (__u64)(uintptr_t)buf;
+	EXPECT_EQ(-E2BIG, raw(self->fd, GOALLOC_IOC_STATS, &st));
+	for (k = 0; k < 3 * 4097; k++)
+		if (buf[k] != 0xa5)
+			break;
+	EXPECT_EQ(3 * 4097, k) TH_LOG("E2BIG, yet byte %zu was written", k);
+	/* Without a classes array: still E2BIG, as documented. */
+	st.classes = 0;
+	EXPECT_EQ(-E2BIG, raw(self->fd, GOALLOC_IOC_STATS, &st));
+	/* 4096: each entry is the kernel's part, then zeroes. */
+	memset(&st, 0, sizeof(st));
+	st.argsz = sizeof(st);
+	st.class_stat_size = 4096;
+	st.nclasses = 3;
+	st.classes = (__u64)(uintptr_t)buf;
+	ASSERT_EQ(0, raw(self->fd, GOALLOC_IOC_STATS, &st));
+	EXPECT_EQ(68, st.nclasses);
+	EXPECT_EQ(2, st.objects);
+	for (i = 0; i < 3; i++) {
+		struct goalloc_class_stat cs;
+
+		memcpy(&cs, buf + i * 4096, es);
+		EXPECT_EQ(i, cs.size_class);
+		for (k = es; k < 4096; k++)
+			if (buf[i * 4096 + k])
+				break;
+		EXPECT_EQ(4096, k) TH_LOG("entry %u: byte %zu not zeroed", i, k);
+	}
+	EXPECT_EQ(0xa5, buf[3 * 4096]);
+	free(buf);
+	EXPECT_UNCHANGED();
+	ASSERT_WORKS();
+}
+
+/* Drop CAP_SYS_ADMIN and CAP_PERFMON from this process: 0 or -errno. */
+static int drop_stats_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	const unsigned int drop[] = { CAP_SYS_ADMIN, 38 /* CAP_PERFMON */ };
+	unsigned int i;
+
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	for (i = 0; i < 2; i++) {
+		d[drop[i] / 32].effective &= ~(1U << (drop[i] % 32));
+		d[drop[i] / 32].permitted &= ~(1U << (drop[i] % 32));
+		d[drop[i] / 32].inheritable &= ~(1U << (drop[i] % 32));
+	}
+	if (syscall(SYS_capset, &h, d))
+		return -errno;
+	return 0;
+}
+
+/*
+ * The per-class view is goalloc-wide, kernel callers included: like
+ * /proc/slabinfo, only for CAP_PERFMON or CAP_SYS_ADMIN.  Without them the
+ * arena's own figures still come, and the number of classes.
+ */
+TEST_F(arena, stats_classes_privileged)
+{
+	struct goalloc_class_stat cls[4];
+	struct goalloc_stats st;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, populate(self));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		unsigned int k;
+
+		if (drop_stats_caps())
+			_exit(2);
+		memset(cls, 0xa5, sizeof(cls));
+		memset(&st, 0, sizeof(st));
+		st.argsz = sizeof(st);
+		st.class_stat_size = sizeof(cls[0]);
+		st.nclasses = 4;
+		st.classes = (__u64)(uintptr_t)cls;
+		if (raw(self->fd, GOALLOC_IOC_STATS, &st) != -EPERM)
+			_exit(3);
+		for (k = 0; k < sizeof(cls); k++)
+			if (((unsigned char *)cls)[k] != 0xa5)
+				_exit(4);
+		/* How many there are is no secret; the arena's own figures neither. */
+		st.nclasses = 0;
+		if (raw(self->fd, GOALLOC_IOC_STATS, &st) || st.nclasses != 68)
+			_exit(5);
+		if (ga_stats(self->fd, &st) || st.objects != 2 || st.nalloc != 2)
+			_exit(6);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("2: capset, 3: not EPERM, 4: written, "
+						 "5: nclasses 0 refused, 6: own figures");
+	/* With the privilege (this process): the entries come. */
+	memset(&st, 0, sizeof(st));
+	st.argsz = sizeof(st);
+	st.class_stat_size = sizeof(cls[0]);
+	st.nclasses = 4;
+	st.classes = (__u64)(uintptr_t)cls;
+	ASSERT_EQ(0, raw(self->fd, GOALLOC_IOC_STATS, &st));
+	EXPECT_EQ(3, cls[3].size_class);
+	EXPECT_EQ(24, cls[3].obj_size);
 	EXPECT_UNCHANGED();
 	ASSERT_WORKS();
 }

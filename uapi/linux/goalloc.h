@@ -16,7 +16,10 @@
  * Pointers are passed as __u64 so 32-bit and 64-bit callers share one
  * layout.  Unknown ioctls fail with ENOTTY, unknown flags and an @argsz
  * below the first version's size with EINVAL, unreadable or unwritable
- * user memory with EFAULT.
+ * user memory with EFAULT.  Every call reads all of its input (the
+ * structure and the arrays it points to) before it writes anything, so
+ * input and output may overlap: what the kernel writes never changes what
+ * it acts on.
  *
  * mmap: MAP_SHARED only (EINVAL otherwise); PROT_EXEC is refused (EPERM),
  * and so is a later mprotect() to it; the range (file offset + length) must
@@ -105,7 +108,8 @@ struct goalloc_alloc {
  * @count: entries, 1 .. GOALLOC_MAX_BATCH
  * @offsets: user address of a __u64 array of @count offsets to free
  * @results: user address of a __s32 array of @count results, or 0 for
- *	none.  Each entry is 0 (freed) or a negative errno:
+ *	none; it may overlap @offsets (all offsets are read first).  Each
+ *	entry is 0 (freed) or a negative errno:
  *	-ERANGE (at or beyond the arena's cap), -ENOENT (no object starts
  *	there: never allocated, or already freed), -EINVAL (inside an object,
  *	not at its start)
@@ -185,11 +189,24 @@ struct goalloc_class_stat {
  * @heap_chunks: chunks from the buddy allocator
  * @arenas: user arenas open
  * @class_stat_size: in: sizeof(struct goalloc_class_stat) as the caller
- *	knows it (0: no per-class view wanted); each entry is written with
- *	min(this, the kernel's size) bytes
+ *	knows it (0: no per-class view wanted), at most 4096 (E2BIG above);
+ *	each entry is written with min(this, the kernel's size) bytes and the
+ *	rest of it zeroed
  * @nclasses: in: entries @classes has room for; out: entries there are
  *	(all of them, even if more than were written)
  * @classes: user address of the array of per-class entries, or 0
+ *
+ * Anyone who can open the device sees the arena's own figures and the
+ * heap's totals (as /proc/meminfo shows the slab's).  The per-class view
+ * counts the allocations of goalloc's kernel callers, object by object, so
+ * like /proc/slabinfo (mode 0400) it is privileged: a caller without
+ * CAP_PERFMON or CAP_SYS_ADMIN that asks for entries (@class_stat_size,
+ * @classes and @nclasses all non-zero) fails with EPERM, and nothing is
+ * written; it may still ask with @nclasses 0 how many entries there are.
+ *
+ * Errors: EINVAL (unknown flag), E2BIG (@class_stat_size above 4096),
+ * EPERM (the per-class view without the privilege), EFAULT (the structure
+ * or @classes not writable).
  */
 struct goalloc_stats {
 	__u32 argsz;
