@@ -1309,6 +1309,39 @@ TEST_F_TIMEOUT(arena, charge_bound_random, 120)
 		ASSERT_EQ(0, ga_free_all(self->fd, live, nlive));
 	ASSERT_EQ(0, charge_within(_metadata, self->fd, "all freed", &held, &charged));
 	EXPECT_EQ(0, held);
+
+	/*
+	 * Whole spans of one and of two heap pages (8 objects of 1024 or of
+	 * 2048 bytes), allocated and freed at random: spans come and go with
+	 * every call, so every kept idle chunk meets the next span.
+	 */
+	maxexcess = 0;
+	nlive = 0;
+	for (op = 0; op < 2000 && !fails; op++) {
+		__u64 r = mix(seed + 1, op);
+
+		if (nlive < 8 || (nlive < LIVE - 8 && r % 100 < 50)) {
+			ASSERT_EQ(0, ga_alloc(self->fd, (r >> 8) % 2 ? 2048 : 1024, 8, 0,
+					      &live[nlive]));
+			nlive += 8;
+		} else {
+			unsigned int i = 8 * ((r >> 8) % (nlive / 8));
+
+			ASSERT_EQ(0, ga_free_all(self->fd, &live[i], 8));
+			nlive -= 8;
+			memmove(&live[i], &live[nlive], 8 * sizeof(*live));
+		}
+		snprintf(when, sizeof(when), "whole spans, op %u", op);
+		if (charge_within(_metadata, self->fd, when, &held, &charged))
+			fails++;
+		if (charged - held > maxexcess)
+			maxexcess = charged - held;
+	}
+	EXPECT_EQ(0, fails);
+	TH_LOG("whole spans: %u calls, %llu bytes held at the end; largest excess %llu",
+	       op, (unsigned long long)held, (unsigned long long)maxexcess);
+	if (nlive)
+		ASSERT_EQ(0, ga_free_all(self->fd, live, nlive));
 	free(live);
 }
 
