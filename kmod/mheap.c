@@ -43,11 +43,25 @@ struct goalloc_mheap goalloc_heap = {
 };
 EXPORT_SYMBOL_IF_KUNIT(goalloc_heap);
 
-/* Recompute a chunk's summary after its bitmap changed. */
+/* The table before goalloc_heap_init() and after goalloc_heap_exit(). */
+static struct goalloc_span_map span_map_none;
+
+struct goalloc_span_map __rcu *goalloc_span_map __read_mostly = RCU_INITIALIZER(&span_map_none);
+EXPORT_SYMBOL_IF_KUNIT(goalloc_span_map);
+
+/* The table, for its writers (heap lock held). */
+static struct goalloc_span_map *span_map(void)
+{
+	return rcu_dereference_protected(goalloc_span_map,
+					 lockdep_is_held(&goalloc_heap.lock));
+}
+
+/* Recompute a chunk's summary after its bitmap changed.  Heap lock held. */
 static void chunk_summarise(struct goalloc_chunk *ch)
 {
 	unsigned int start = 0, end, best = 0;
 
+	lockdep_assert_held(&goalloc_heap.lock);
 	while (start < ch->npages) {
 		start = find_next_zero_bit(ch->used, ch->npages, start);
 		if (start >= ch->npages)
@@ -59,19 +73,26 @@ static void chunk_summarise(struct goalloc_chunk *ch)
 	ch->max_run = best;
 }
 
+/* The span map of the region holding @addr, which a chunk covers.  Heap lock held. */
 static struct goalloc_heap_arena *arena_of(unsigned long addr)
 {
-	return goalloc_heap.arenas[__pa(addr) >> GOALLOC_CHUNK_SHIFT];
+	return rcu_dereference_protected(span_map()->region[__pa(addr) >> GOALLOC_CHUNK_SHIFT],
+					 lockdep_is_held(&goalloc_heap.lock));
 }
 
-/* Point the span map at @s (or clear it) for each of its pages. */
+/* Point the span map at @s (or clear it) for each of its pages.  Heap lock held. */
 static void map_span(struct goalloc_span *s, struct goalloc_span *val)
 {
 	struct goalloc_heap_arena *a = arena_of(s->base);
 	unsigned int first = (__pa(s->base) >> GOALLOC_PAGE_SHIFT) & (GOALLOC_CHUNK_PAGES - 1);
 	unsigned int i;
 
-	/* Lookups may follow the pointer at once: publish a finished span. */
+	lockdep_assert_held(&goalloc_heap.lock);
+	/*
+	 * [M3] Lookups may follow the pointer at once: publish a finished
+	 * span.  Pairs with the READ_ONCE() of the entry in goalloc_span_of()
+	 * and the address dependency of its callers' loads.
+	 */
 	smp_wmb();
 	for (i = 0; i < s->npages; i++)
 		WRITE_ONCE(a->spans[first + i], val);
@@ -221,17 +242,22 @@ static int heap_grow(struct goalloc_pool *pool, unsigned int npages, int node, g
 	goalloc_kasan_poison((void *)ch->base, nr_pages * PAGE_SIZE);
 
 	idx = __pa(ch->base) >> GOALLOC_CHUNK_SHIFT;
-	if (idx >= goalloc_heap.narenas) {
+	spin_lock_irqsave(&goalloc_heap.lock, flags);
+	if (idx >= span_map()->nregions) {
+		spin_unlock_irqrestore(&goalloc_heap.lock, flags);
 		/* Memory hot-added after load: the span map cannot cover it. */
 		pr_warn_once("memory above the span map (added after load) is not used\n");
 		goto fail;
 	}
-	spin_lock_irqsave(&goalloc_heap.lock, flags);
-	a = goalloc_heap.arenas[idx];
+	a = arena_of(ch->base);
 	if (!a) {
 		a = spare;
 		spare = NULL;
-		WRITE_ONCE(goalloc_heap.arenas[idx], a);
+		/*
+		 * [M2] kzalloc()'s zeroes before the pointer: pairs with the
+		 * rcu_dereference_check() of the entry in goalloc_span_of().
+		 */
+		rcu_assign_pointer(span_map()->region[idx], a);
 	}
 	a->nchunks++;
 	list_add_tail(&ch->list, &pool->chunks);
@@ -371,7 +397,8 @@ static void chunk_unlink(struct goalloc_chunk *ch, struct list_head *victims)
 		goalloc_heap.user_pages -= ch->npages;
 	goalloc_heap.chunks_released++;
 	if (!--a->nchunks) {
-		WRITE_ONCE(goalloc_heap.arenas[__pa(ch->base) >> GOALLOC_CHUNK_SHIFT], NULL);
+		/* Lookups still inside the region's array finish before it is freed. */
+		RCU_INIT_POINTER(span_map()->region[__pa(ch->base) >> GOALLOC_CHUNK_SHIFT], NULL);
 		kfree_rcu(a, rcu);
 	}
 }
@@ -492,15 +519,62 @@ unsigned long goalloc_heap_release(unsigned long keep_pages)
 	return chunks_free(&victims);
 }
 
+/* Regions of the direct map as far as it reaches now (memory hot-added moves it). */
+static unsigned long span_map_direct_regions(void)
+{
+	return (__pa((unsigned long)high_memory - 1) >> GOALLOC_CHUNK_SHIFT) + 1;
+}
+
+/**
+ * goalloc_span_map_resize() - replace the span map's region table
+ * @nregions: entries wanted: 4 MiB regions from physical address 0
+ * @gfp: how to allocate the new table
+ *
+ * Grows the table, or shrinks it where no region above @nregions holds a
+ * chunk.  Lookups keep running: they see the old table or the new one,
+ * with the same regions in both, and the old one is freed after a grace
+ * period.
+ *
+ * Return: 0, -ENOMEM, or -EBUSY if a chunk lies at or above @nregions.
+ */
+int goalloc_span_map_resize(unsigned long nregions, gfp_t gfp)
+{
+	struct goalloc_span_map *map, *old;
+	unsigned long flags, i;
+
+	map = kvzalloc(struct_size(map, region, nregions), gfp);
+	if (!map)
+		return -ENOMEM;
+	map->nregions = nregions;
+	spin_lock_irqsave(&goalloc_heap.lock, flags);
+	old = span_map();
+	for (i = nregions; i < old->nregions; i++) {
+		if (rcu_access_pointer(old->region[i])) {
+			spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+			kvfree(map);
+			return -EBUSY;
+		}
+	}
+	for (i = 0; i < min(nregions, old->nregions); i++)
+		RCU_INIT_POINTER(map->region[i],
+				 rcu_dereference_protected(old->region[i],
+							   lockdep_is_held(&goalloc_heap.lock)));
+	/*
+	 * [M1] The copied entries before the pointer: pairs with the
+	 * rcu_dereference_check() of the table in goalloc_span_of().
+	 */
+	rcu_assign_pointer(goalloc_span_map, map);
+	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+	if (old != &span_map_none)
+		kvfree_rcu(old, rcu);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_span_map_resize);
+
 int goalloc_heap_init(void)
 {
 	/* One entry per 4 MiB of the direct map, as far as it reaches now. */
-	goalloc_heap.narenas = (__pa((unsigned long)high_memory - 1) >> GOALLOC_CHUNK_SHIFT) + 1;
-	goalloc_heap.arenas = kvcalloc(goalloc_heap.narenas, sizeof(*goalloc_heap.arenas),
-				       GFP_KERNEL);
-	if (!goalloc_heap.arenas)
-		return -ENOMEM;
-	return 0;
+	return goalloc_span_map_resize(span_map_direct_regions(), GFP_KERNEL);
 }
 
 void goalloc_heap_exit(void)
@@ -510,8 +584,14 @@ void goalloc_heap_exit(void)
 		       goalloc_heap.pages_inuse);
 	else
 		goalloc_heap_release(0);
-	/* Wait for kfree_rcu() of spans and arenas before the table goes. */
+	if (!goalloc_heap.pages_inuse) {
+		struct goalloc_span_map *map = rcu_dereference_protected(goalloc_span_map, 1);
+
+		/* No lookup is left: the module's callers are gone. */
+		RCU_INIT_POINTER(goalloc_span_map, &span_map_none);
+		if (map != &span_map_none)
+			kvfree_rcu(map, rcu);
+	}
+	/* Wait for kfree_rcu() of spans, regions and tables before the module goes. */
 	rcu_barrier();
-	if (!goalloc_heap.pages_inuse)
-		kvfree(goalloc_heap.arenas);
 }

@@ -8,15 +8,33 @@
  * are naturally aligned, so a chunk never straddles a 4 MiB boundary of the
  * physical address space.  Each such 4 MiB region that holds a chunk has a
  * struct goalloc_heap_arena whose spans[] maps every 8 KiB heap page to the
- * span using it; a flat table indexed by physical address / 4 MiB finds the
- * region.  goalloc_span_of() is therefore two loads, takes no lock, and
- * touches only goalloc's own tables, so any pointer may be asked about.
+ * span using it; a flat table indexed by physical address / 4 MiB
+ * (struct goalloc_span_map) finds the region.  goalloc_span_of() therefore
+ * takes no lock and touches only goalloc's own tables, so any pointer may be
+ * asked about.
+ *
+ * The table covers the direct map as it is at load and grows when a chunk
+ * lands above it (memory hot-added later): a larger copy replaces it under
+ * the heap lock and the old one is freed after a grace period.
+ *
+ * Publication order (each writer's barrier and the reader's that pairs with
+ * it are named on both sides):
+ *  [M1] heap_grow() fills a new table, then rcu_assign_pointer() publishes
+ *       it; goalloc_span_of() reads it with rcu_dereference_check().
+ *  [M2] heap_grow() zeroes a new region's spans[], then rcu_assign_pointer()
+ *       publishes it in the table; goalloc_span_of() reads the entry with
+ *       rcu_dereference_check(), so it never reads kzalloc's stale bytes.
+ *  [M3] map_span() issues smp_wmb() after the span is initialised and
+ *       before its spans[] entries are stored; goalloc_span_of() reads the
+ *       entry with READ_ONCE() and its callers dereference it: an address
+ *       dependency, ordered on every CPU Linux supports.
  */
 #ifndef _GOALLOC_MHEAP_H
 #define _GOALLOC_MHEAP_H
 
 #include <linux/bitmap.h>
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 
 #include "mspan.h"
@@ -100,8 +118,29 @@ struct goalloc_heap_arena {
 };
 
 /**
+ * struct goalloc_span_map - the region table of the span map
+ * @nregions: entries in @region: 4 MiB regions from physical address 0
+ * @rcu: a table replaced by a larger one is freed after a grace period
+ * @region: the span map of each region, NULL where goalloc has no chunk;
+ *	written under goalloc_heap.lock, read locklessly under RCU
+ */
+struct goalloc_span_map {
+	unsigned long nregions;
+	struct rcu_head rcu;
+	struct goalloc_heap_arena __rcu *region[];
+};
+
+/*
+ * The current table; never NULL while the module is loaded (an empty table
+ * before goalloc_heap_init()).  Replaced under goalloc_heap.lock, read
+ * locklessly.  Apart from struct goalloc_mheap, whose cache line the heap
+ * lock's holders write.
+ */
+extern struct goalloc_span_map __rcu *goalloc_span_map;
+
+/**
  * struct goalloc_mheap - the page heap
- * @lock: protects everything below but @arenas' entries' readers; IRQ-safe
+ * @lock: protects everything below, and the span map's writers; IRQ-safe
  *	(GFP_ATOMIC callers reach the heap from interrupts)
  * @kernel: the pool of kernel callers (goalloc_alloc() and kernel arenas)
  * @nchunks: chunks held, all pools
@@ -112,8 +151,8 @@ struct goalloc_heap_arena {
  * @user_pages: heap pages held by user arenas' pools
  * @chunks_released: chunks given back to the buddy allocator, ever
  * @grow_fallbacks: kernel chunks allocated below the order asked for, ever
- * @arenas: region table, written under @lock, read locklessly
- * @narenas: entries in @arenas, fixed at load
+ * @map_grows: times the span map's region table grew after load (memory
+ *	hot-added above it), ever
  */
 struct goalloc_mheap {
 	spinlock_t lock;	/* see @lock above */
@@ -125,8 +164,7 @@ struct goalloc_mheap {
 	unsigned long user_pages;
 	unsigned long chunks_released;
 	unsigned long grow_fallbacks;
-	struct goalloc_heap_arena **arenas;
-	unsigned long narenas;
+	unsigned long map_grows;
 };
 
 extern struct goalloc_mheap goalloc_heap;
@@ -143,21 +181,25 @@ void goalloc_pool_init(struct goalloc_pool *pool, struct mem_cgroup *memcg);
 void goalloc_pool_release(struct goalloc_pool *pool);
 void goalloc_heap_free_span(struct goalloc_span *s);
 unsigned long goalloc_heap_release(unsigned long keep_pages);
+int goalloc_span_map_resize(unsigned long nregions, gfp_t gfp);
 
 /**
  * goalloc_span_of() - the span holding an address, if goalloc has one there
  * @p: any pointer
  *
  * Never touches memory outside goalloc's tables.  The caller must be in an
- * RCU read-side section (preemption disabled is one): spans are freed after
- * a grace period, so the result stays readable until the section ends; its
- * state field says whether it is still live.
+ * RCU read-side section (preemption disabled is one): spans, region arrays
+ * and replaced tables are freed after a grace period, so the result stays
+ * readable until the section ends; its state field says whether it is
+ * still live.  Reads pair with the writers' barriers [M1] [M2] [M3] (see
+ * the top of this file).
  *
  * Return: the span, or NULL for a pointer goalloc did not hand out.
  */
 static __always_inline struct goalloc_span *goalloc_span_of(const void *p)
 {
 	unsigned long addr = (unsigned long)p;
+	struct goalloc_span_map *map;
 	struct goalloc_heap_arena *a;
 	unsigned long pa;
 
@@ -165,11 +207,16 @@ static __always_inline struct goalloc_span *goalloc_span_of(const void *p)
 	if (addr - PAGE_OFFSET >= (unsigned long)high_memory - PAGE_OFFSET)
 		return NULL;
 	pa = __pa(addr);
-	if (pa >> GOALLOC_CHUNK_SHIFT >= goalloc_heap.narenas)
+	/* [M1]: pairs with rcu_assign_pointer() of a new table in heap_grow(). */
+	map = rcu_dereference_check(goalloc_span_map, rcu_read_lock_any_held());
+	if (pa >> GOALLOC_CHUNK_SHIFT >= map->nregions)
 		return NULL;
-	a = READ_ONCE(goalloc_heap.arenas[pa >> GOALLOC_CHUNK_SHIFT]);
+	/* [M2]: pairs with rcu_assign_pointer() of a new region in heap_grow(). */
+	a = rcu_dereference_check(map->region[pa >> GOALLOC_CHUNK_SHIFT],
+				  rcu_read_lock_any_held());
 	if (!a)
 		return NULL;
+	/* [M3]: pairs with the smp_wmb() in map_span(); callers' loads depend on it. */
 	return READ_ONCE(a->spans[(pa >> GOALLOC_PAGE_SHIFT) & (GOALLOC_CHUNK_PAGES - 1)]);
 }
 
