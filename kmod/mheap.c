@@ -21,6 +21,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
+#include "hooks.h"
 #include "internal.h"
 #include "mheap.h"
 
@@ -273,6 +274,8 @@ static int heap_grow(struct goalloc_pool *pool, unsigned int npages, int node, g
 	}
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
 	kfree(spare);
+	/* The new pages are anyone's now: a test may take them here. */
+	goalloc_hook(GOALLOC_HOOK_HEAP_GROWN, pool);
 	return 0;
 
 fail:
