@@ -161,14 +161,72 @@ static unsigned int grow_order(unsigned int need)
 		       GOALLOC_CHUNK_ORDER);
 }
 
-/*
- * Add a chunk able to hold @npages to @pool.  The kernel's pool tries the
- * order grow_order() picks first and falls back to smaller blocks down to
- * the smallest that fits; a user pool takes just that smallest block,
- * charged to its memory cgroup.
- */
-static int heap_grow(struct goalloc_pool *pool, unsigned int npages, int node, gfp_t gfp)
+/* Regions of the direct map as far as it reaches now (memory hot-added moves it). */
+static unsigned long span_map_direct_regions(void)
 {
+	return (__pa((unsigned long)high_memory - 1) >> GOALLOC_CHUNK_SHIFT) + 1;
+}
+
+/* Carve @s out of @ch at heap page @first, and map it.  Heap lock held. */
+static void span_carve(struct goalloc_span *s, struct goalloc_chunk *ch, unsigned int first)
+{
+	lockdep_assert_held(&goalloc_heap.lock);
+	if (ch == ch->pool->idle)
+		ch->pool->idle = NULL;
+	if (ch->pool == &goalloc_heap.kernel && ch->nfree == ch->npages)
+		goalloc_heap.pages_idle -= ch->npages;
+	bitmap_set(ch->used, first, s->npages);
+	ch->nfree -= s->npages;
+	chunk_summarise(ch);
+	goalloc_heap.pages_inuse += s->npages;
+	s->chunk = ch;
+	s->base = ch->base + (unsigned long)first * GOALLOC_PAGE_SIZE;
+	map_span(s, s);
+}
+
+static int span_map_replace(unsigned long nregions, gfp_t gfp, bool grow_only);
+
+/*
+ * Make the span map's table cover region @idx: memory hot-added after load
+ * lies above the table sized then.  The new table also covers the direct
+ * map as it reaches now, rounded up to 256 MiB, so a hot-added block does
+ * not grow it one region at a time.
+ */
+static int span_map_cover(unsigned long idx, gfp_t gfp)
+{
+	unsigned long n = round_up(max(idx + 1, span_map_direct_regions()), 64);
+
+	return span_map_replace(n, gfp, true);
+}
+
+/*
+ * The gfp mask of a chunk's block of 2^@order pages when it is the smallest
+ * that fits the span.  __GFP_NOFAIL is supported by the page allocator only
+ * up to order 1 (above, it warns when it has to retry): there the caller's
+ * loop in goalloc_pool_alloc_span() retries instead.
+ */
+static gfp_t block_gfp_needed(gfp_t meta, unsigned int order)
+{
+	if ((meta & __GFP_NOFAIL) && order > 1)
+		meta = (meta & ~__GFP_NOFAIL) | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
+	return meta;
+}
+
+/*
+ * Add a chunk able to hold @s to @pool and carve @s out of it, both under
+ * one hold of the heap lock.  The kernel's pool tries the order
+ * grow_order() picks first and falls back to smaller blocks down to the
+ * smallest that fits; a user pool takes just that smallest block, charged
+ * to its memory cgroup.
+ *
+ * The span is carved before the lock is dropped: pages published idle
+ * could be taken first by the scavenger, the shrinker or another CPU,
+ * leaving the grower with nothing however often it grows.  A grow that
+ * succeeds is an allocation that succeeds.
+ */
+static int heap_grow(struct goalloc_pool *pool, struct goalloc_span *s, int node, gfp_t gfp)
+{
+	unsigned int npages = s->npages;
 	unsigned int need = max_t(unsigned int, GOALLOC_MIN_CHUNK_ORDER,
 				  get_order((size_t)npages * GOALLOC_PAGE_SIZE));
 	bool user = pool != &goalloc_heap.kernel;
@@ -191,11 +249,11 @@ static int heap_grow(struct goalloc_pool *pool, unsigned int npages, int node, g
 	}
 	want = user ? need : grow_order(need);
 	for (order = want; order >= need; order--) {
-		gfp_t g = meta;
+		gfp_t g = block_gfp_needed(meta, order);
 
 		/* Larger blocks are a preference, not a need: try them lightly. */
 		if (order > need)
-			g = (g | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL;
+			g = (meta | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL;
 		/* A node asked for is a node required, as for kmalloc_node(). */
 		if (node != NUMA_NO_NODE)
 			g |= __GFP_THISNODE;
@@ -244,11 +302,12 @@ static int heap_grow(struct goalloc_pool *pool, unsigned int npages, int node, g
 
 	idx = __pa(ch->base) >> GOALLOC_CHUNK_SHIFT;
 	spin_lock_irqsave(&goalloc_heap.lock, flags);
-	if (idx >= span_map()->nregions) {
+	while (idx >= span_map()->nregions) {
+		/* Memory hot-added after load: the table must grow to cover it. */
 		spin_unlock_irqrestore(&goalloc_heap.lock, flags);
-		/* Memory hot-added after load: the span map cannot cover it. */
-		pr_warn_once("memory above the span map (added after load) is not used\n");
-		goto fail;
+		if (span_map_cover(idx, meta & ~__GFP_ACCOUNT))
+			goto fail;
+		spin_lock_irqsave(&goalloc_heap.lock, flags);
 	}
 	a = arena_of(ch->base);
 	if (!a) {
@@ -272,9 +331,11 @@ static int heap_grow(struct goalloc_pool *pool, unsigned int npages, int node, g
 		if (order < want)
 			goalloc_heap.grow_fallbacks++;
 	}
+	/* A fresh chunk is aligned to its size: its first page suits any alignment. */
+	span_carve(s, ch, 0);
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
 	kfree(spare);
-	/* The new pages are anyone's now: a test may take them here. */
+	/* The rest of the new pages is anyone's now: a test may take it here. */
 	goalloc_hook(GOALLOC_HOOK_HEAP_GROWN, pool);
 	return 0;
 
@@ -296,6 +357,9 @@ fail:
  * @state: the span's state when it becomes visible to lookups
  * @gfp: how to allocate; sleeps only where it allows
  *
+ * Fails only when the buddy allocator (or the memory cgroup) refuses the
+ * pages; never with __GFP_NOFAIL in a context that may sleep.
+ *
  * Return: the span, registered in the span map, or NULL.
  */
 struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned int spc,
@@ -305,9 +369,14 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 	bool user = pool != &goalloc_heap.kernel;
 	struct goalloc_span *s;
 	struct goalloc_chunk *ch;
-	unsigned int first, tries;
 	unsigned long flags;
+	unsigned int first;
 
+	if ((gfp & __GFP_NOFAIL) && !gfpflags_allow_blocking(gfp)) {
+		/* The page allocator cannot honour it either (and would warn). */
+		pr_warn_once("__GFP_NOFAIL without direct reclaim cannot be honoured: ignored\n");
+		gfp &= ~__GFP_NOFAIL;
+	}
 	if (user) {
 		struct mem_cgroup *old = set_active_memcg(pool->memcg);
 
@@ -322,28 +391,22 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 	s->spc = spc;
 	goalloc_span_init_state(s, state);
 	npages = s->npages;
-	/* Another CPU may take the chunk we added: retry a few times. */
-	for (tries = 0; tries < 4; tries++) {
+	for (;;) {
 		spin_lock_irqsave(&goalloc_heap.lock, flags);
 		ch = heap_find(pool, npages, align, node, &first);
 		if (ch) {
-			if (ch == pool->idle)
-				pool->idle = NULL;
-			if (!user && ch->nfree == ch->npages)
-				goalloc_heap.pages_idle -= ch->npages;
-			bitmap_set(ch->used, first, npages);
-			ch->nfree -= npages;
-			chunk_summarise(ch);
-			goalloc_heap.pages_inuse += npages;
-			s->chunk = ch;
-			s->base = ch->base + (unsigned long)first * GOALLOC_PAGE_SIZE;
-			map_span(s, s);
+			span_carve(s, ch, first);
 			spin_unlock_irqrestore(&goalloc_heap.lock, flags);
 			return s;
 		}
 		spin_unlock_irqrestore(&goalloc_heap.lock, flags);
-		if (heap_grow(pool, npages, node, gfp))
+		/* A grow that succeeds carves the span: no retry, no race. */
+		if (!heap_grow(pool, s, node, gfp))
+			return s;
+		/* Only a block above order 1 can fail under __GFP_NOFAIL: try again. */
+		if (!(gfp & __GFP_NOFAIL))
 			break;
+		memalloc_retry_wait(gfp);
 	}
 	goalloc_span_destroy(s);
 	return NULL;
@@ -521,26 +584,14 @@ unsigned long goalloc_heap_release(unsigned long keep_pages)
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
 	return chunks_free(&victims);
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_release);
 
-/* Regions of the direct map as far as it reaches now (memory hot-added moves it). */
-static unsigned long span_map_direct_regions(void)
-{
-	return (__pa((unsigned long)high_memory - 1) >> GOALLOC_CHUNK_SHIFT) + 1;
-}
-
-/**
- * goalloc_span_map_resize() - replace the span map's region table
- * @nregions: entries wanted: 4 MiB regions from physical address 0
- * @gfp: how to allocate the new table
- *
- * Grows the table, or shrinks it where no region above @nregions holds a
- * chunk.  Lookups keep running: they see the old table or the new one,
- * with the same regions in both, and the old one is freed after a grace
- * period.
- *
- * Return: 0, -ENOMEM, or -EBUSY if a chunk lies at or above @nregions.
+/*
+ * Replace the region table by one of @nregions entries; with @grow_only,
+ * only if that is larger than the current one.  Fails with -EBUSY if a
+ * chunk lies at or above @nregions.
  */
-int goalloc_span_map_resize(unsigned long nregions, gfp_t gfp)
+static int span_map_replace(unsigned long nregions, gfp_t gfp, bool grow_only)
 {
 	struct goalloc_span_map *map, *old;
 	unsigned long flags, i;
@@ -551,6 +602,12 @@ int goalloc_span_map_resize(unsigned long nregions, gfp_t gfp)
 	map->nregions = nregions;
 	spin_lock_irqsave(&goalloc_heap.lock, flags);
 	old = span_map();
+	if (grow_only && old->nregions >= nregions) {
+		/* Another grow got there first. */
+		spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+		kvfree(map);
+		return 0;
+	}
 	for (i = nregions; i < old->nregions; i++) {
 		if (rcu_access_pointer(old->region[i])) {
 			spin_unlock_irqrestore(&goalloc_heap.lock, flags);
@@ -567,10 +624,29 @@ int goalloc_span_map_resize(unsigned long nregions, gfp_t gfp)
 	 * rcu_dereference_check() of the table in goalloc_span_of().
 	 */
 	rcu_assign_pointer(goalloc_span_map, map);
+	if (old != &span_map_none && grow_only)
+		goalloc_heap.map_grows++;
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
 	if (old != &span_map_none)
 		kvfree_rcu(old, rcu);
 	return 0;
+}
+
+/**
+ * goalloc_span_map_resize() - replace the span map's region table
+ * @nregions: entries wanted: 4 MiB regions from physical address 0
+ * @gfp: how to allocate the new table
+ *
+ * Grows the table, or shrinks it where no region above @nregions holds a
+ * chunk.  Lookups keep running: they see the old table or the new one,
+ * with the same regions in both, and the old one is freed after a grace
+ * period.  The heap grows the table by itself when a chunk lands above it.
+ *
+ * Return: 0, -ENOMEM, or -EBUSY if a chunk lies at or above @nregions.
+ */
+int goalloc_span_map_resize(unsigned long nregions, gfp_t gfp)
+{
+	return span_map_replace(nregions, gfp, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_span_map_resize);
 
