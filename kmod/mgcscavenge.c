@@ -19,6 +19,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/cpumask.h>
 #include <linux/moduleparam.h>
 #include <linux/shrinker.h>
 #include <linux/workqueue.h>
@@ -42,6 +43,7 @@ static bool scavenger_stopped;
 
 /* Pages released by the scavenger and by the shrinker, ever (PAGE_SIZE). */
 atomic_long_t goalloc_scavenged_pages = ATOMIC_LONG_INIT(0);
+EXPORT_SYMBOL_IF_KUNIT(goalloc_scavenged_pages);
 
 /**
  * goalloc_retained_goal() - idle heap pages the scavenger leaves alone
@@ -106,22 +108,81 @@ static unsigned long pages_to_sys(unsigned long heap_pages)
 	return heap_pages * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
 }
 
-static unsigned long goalloc_shrink_count(struct shrinker *sh, struct shrink_control *sc)
+/*
+ * Heap pages of spans some CPU caches that hold no object: what draining
+ * the caches can give back.  A span with a live object goes from the cache
+ * to mcentral's lists and stays in the heap, so it is not counted: a
+ * shrinker that counted it would drain every CPU on every reclaim pass for
+ * nothing.
+ *
+ * Other CPUs' caches are read without their owners' sections: the figure
+ * is an estimate, which the drain does not rely on (each CPU re-checks its
+ * own spans).  A span read from a cache stays readable until
+ * rcu_read_unlock(): spans are freed with kfree_rcu() after they leave the
+ * cache.
+ */
+static unsigned long cached_empty_pages(void)
+{
+	unsigned long n = 0;
+	unsigned int cpu, spc;
+
+	if (atomic_long_read(&goalloc_cached_pages) <= 0)
+		return 0;
+	rcu_read_lock();
+	for_each_online_cpu(cpu) {
+		struct goalloc_mcache *c = per_cpu_ptr(&goalloc_mcache, cpu);
+
+		for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
+			struct goalloc_span *s = READ_ONCE(c->alloc[spc]);
+
+			/* Racy on purpose (see above): a stale figure costs one scan. */
+			if (data_race(s->state == GOALLOC_SPAN_CACHED && !goalloc_span_inuse(s)))
+				n += s->npages;
+		}
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+/**
+ * goalloc_shrink_count() - the shrinker's count: what a scan can give back
+ * @sh: the shrinker
+ * @sc: the reclaim's control
+ *
+ * Idle chunks, empty spans mcentral keeps and cached spans with no object.
+ * It is an upper bound: a span's pages go back to the buddy allocator only
+ * with the last span of their chunk.
+ *
+ * Return: PAGE_SIZE pages, or SHRINK_EMPTY.
+ */
+unsigned long goalloc_shrink_count(struct shrinker *sh, struct shrink_control *sc)
 {
 	unsigned long n = READ_ONCE(goalloc_heap.pages_idle) +
 			  max(0L, atomic_long_read(&goalloc_empty_pages)) +
-			  max(0L, atomic_long_read(&goalloc_cached_pages));
+			  cached_empty_pages();
 
 	return n ? pages_to_sys(n) : SHRINK_EMPTY;
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_shrink_count);
 
-static unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_control *sc)
+/**
+ * goalloc_shrink_scan() - the shrinker's scan: give back what goalloc holds idle
+ * @sh: the shrinker
+ * @sc: the reclaim's control; nr_to_scan in PAGE_SIZE pages
+ *
+ * Releases kept empty spans and idle chunks, and drains the CPUs' caches
+ * only if that was not enough and some cache holds a span with no object.
+ *
+ * Return: PAGE_SIZE pages released, or SHRINK_STOP.
+ */
+unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_control *sc)
 {
 	unsigned long freed;
 
 	goalloc_central_release_empty();
 	freed = goalloc_heap_release(0);
-	if (freed < sc->nr_to_scan && atomic_long_read(&goalloc_cached_pages) > 0) {
+	/* A drain costs every CPU an interruption: only where it gains pages. */
+	if (freed < sc->nr_to_scan && cached_empty_pages()) {
 		goalloc_drain_all();
 		goalloc_central_release_empty();
 		freed += goalloc_heap_release(0);
@@ -129,6 +190,7 @@ static unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_cont
 	atomic_long_add(freed, &goalloc_scavenged_pages);
 	return freed ? freed : SHRINK_STOP;
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_shrink_scan);
 
 #ifdef GOALLOC_HAVE_SHRINKER_ALLOC
 static struct shrinker *goalloc_shrinker;

@@ -183,6 +183,12 @@ void goalloc_heap_free_span(struct goalloc_span *s);
 unsigned long goalloc_heap_release(unsigned long keep_pages);
 int goalloc_span_map_resize(unsigned long nregions, gfp_t gfp);
 
+/* mgcscavenge.c: the shrinker's callbacks (exported to the KUnit tests). */
+struct shrinker;
+struct shrink_control;
+unsigned long goalloc_shrink_count(struct shrinker *sh, struct shrink_control *sc);
+unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_control *sc);
+
 /**
  * goalloc_span_of() - the span holding an address, if goalloc has one there
  * @p: any pointer

@@ -207,6 +207,50 @@ static void span_map_grows_for_new_memory(struct kunit *test)
 	rcu_read_unlock();
 }
 
+/*
+ * The shrinker counts only what a scan can give back, and a scan drains
+ * the CPUs' caches only when a cached span holds no object: a span with a
+ * live object stays in the heap however it is drained.
+ */
+static void shrinker_counts_only_what_it_can_free(struct kunit *test)
+{
+	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = 1024 };
+	unsigned long inuse0, scavenged0, sys_pages;
+	struct goalloc_span *s;
+	void *p;
+
+	heap_quiesce();
+	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
+	heap_quiesce();
+	inuse0 = READ_ONCE(goalloc_heap.pages_inuse);
+	p = goalloc_alloc(64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	rcu_read_lock();
+	s = goalloc_span_of(p);
+	rcu_read_unlock();
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	sys_pages = (unsigned long)s->npages * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_CACHED);
+
+	/* One cached span with a live object, nothing idle: nothing to gain. */
+	KUNIT_EXPECT_EQ(test, goalloc_shrink_count(NULL, &sc), SHRINK_EMPTY);
+	KUNIT_EXPECT_EQ(test, goalloc_shrink_scan(NULL, &sc), SHRINK_STOP);
+	/* And no CPU was drained for it: the span is still cached. */
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_CACHED);
+
+	/* With the object freed, the span is worth a drain. */
+	goalloc_free(p);
+	KUNIT_EXPECT_GE(test, goalloc_shrink_count(NULL, &sc), sys_pages);
+	scavenged0 = atomic_long_read(&goalloc_scavenged_pages);
+	KUNIT_EXPECT_NE(test, goalloc_shrink_scan(NULL, &sc), SHRINK_STOP);
+	/* Drained, and its pages went back (by the scan or a scavenger pass). */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_cached_pages), 0L);
+	KUNIT_EXPECT_GE(test, atomic_long_read(&goalloc_scavenged_pages) - scavenged0,
+			(long)sys_pages);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), inuse0);
+	KUNIT_EXPECT_EQ(test, goalloc_shrink_count(NULL, &sc), SHRINK_EMPTY);
+}
+
 static void heap_test_exit(struct kunit *test)
 {
 #ifdef GOALLOC_TEST_HOOKS
@@ -218,6 +262,7 @@ static struct kunit_case heap_cases[] = {
 	KUNIT_CASE(grow_race_scavenged),
 	KUNIT_CASE(grow_race_nofail),
 	KUNIT_CASE(span_map_grows_for_new_memory),
+	KUNIT_CASE(shrinker_counts_only_what_it_can_free),
 	{}
 };
 
