@@ -165,6 +165,19 @@ unsigned long goalloc_shrink_count(struct shrinker *sh, struct shrink_control *s
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_shrink_count);
 
+/*
+ * PAGE_SIZE pages freed since the heap held @held0 heap pages, of which
+ * goalloc_heap_release() returned @released.  A span given back may release
+ * its chunk at once (goalloc_heap_free_span()), which goalloc_heap_release()
+ * does not see: what the heap lost counts too.
+ */
+static unsigned long shrink_freed(unsigned long held0, unsigned long released)
+{
+	unsigned long held = READ_ONCE(goalloc_heap.pages_held);
+
+	return max(released, held0 > held ? pages_to_sys(held0 - held) : 0);
+}
+
 /**
  * goalloc_shrink_scan() - the shrinker's scan: give back what goalloc holds idle
  * @sh: the shrinker
@@ -177,18 +190,19 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_shrink_count);
  */
 unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_control *sc)
 {
-	unsigned long freed;
+	unsigned long held0 = READ_ONCE(goalloc_heap.pages_held), n;
 
 	goalloc_central_release_empty();
-	freed = goalloc_heap_release(0);
+	n = goalloc_heap_release(0);
 	/* A drain costs every CPU an interruption: only where it gains pages. */
-	if (freed < sc->nr_to_scan && cached_empty_pages()) {
+	if (shrink_freed(held0, n) < sc->nr_to_scan && cached_empty_pages()) {
 		goalloc_drain_all();
 		goalloc_central_release_empty();
-		freed += goalloc_heap_release(0);
+		n += goalloc_heap_release(0);
 	}
-	atomic_long_add(freed, &goalloc_scavenged_pages);
-	return freed ? freed : SHRINK_STOP;
+	atomic_long_add(n, &goalloc_scavenged_pages);
+	n = shrink_freed(held0, n);
+	return n ? n : SHRINK_STOP;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_shrink_scan);
 

@@ -160,7 +160,7 @@ static void grow_race_nofail(struct kunit *test)
 static void span_map_grows_for_new_memory(struct kunit *test)
 {
 	struct goalloc_span_map *map;
-	unsigned long n0, grows0;
+	unsigned long n0, grows0, grows;
 	struct goalloc_span *s;
 	void *p;
 
@@ -189,7 +189,8 @@ static void span_map_grows_for_new_memory(struct kunit *test)
 	if (p)
 		KUNIT_EXPECT_NOT_NULL(test, goalloc_span_of(p));
 	rcu_read_unlock();
-	KUNIT_EXPECT_GT(test, READ_ONCE(goalloc_heap.map_grows), grows0);
+	grows = READ_ONCE(goalloc_heap.map_grows);
+	KUNIT_EXPECT_GT(test, grows, grows0);
 	heap_put(s);
 	goalloc_free(p);
 	/* Back to a table at least as large as at the start. */
@@ -217,6 +218,7 @@ static void shrinker_counts_only_what_it_can_free(struct kunit *test)
 	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = 1024 };
 	unsigned long inuse0, scavenged0, sys_pages;
 	struct goalloc_span *s;
+	unsigned int state;
 	void *p;
 
 	heap_quiesce();
@@ -230,13 +232,15 @@ static void shrinker_counts_only_what_it_can_free(struct kunit *test)
 	rcu_read_unlock();
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	sys_pages = (unsigned long)s->npages * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_CACHED);
+	state = READ_ONCE(s->state);
+	KUNIT_EXPECT_EQ(test, state, (unsigned int)GOALLOC_SPAN_CACHED);
 
 	/* One cached span with a live object, nothing idle: nothing to gain. */
 	KUNIT_EXPECT_EQ(test, goalloc_shrink_count(NULL, &sc), SHRINK_EMPTY);
 	KUNIT_EXPECT_EQ(test, goalloc_shrink_scan(NULL, &sc), SHRINK_STOP);
 	/* And no CPU was drained for it: the span is still cached. */
-	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_CACHED);
+	state = READ_ONCE(s->state);
+	KUNIT_EXPECT_EQ(test, state, (unsigned int)GOALLOC_SPAN_CACHED);
 
 	/* With the object freed, the span is worth a drain. */
 	goalloc_free(p);
