@@ -136,7 +136,8 @@ static unsigned long cached_empty_pages(void)
 			struct goalloc_span *s = READ_ONCE(c->alloc[spc]);
 
 			/* Racy on purpose (see above): a stale figure costs one scan. */
-			if (data_race(s->state == GOALLOC_SPAN_CACHED && !goalloc_span_inuse(s)))
+			if (data_race(s->state == GOALLOC_SPAN_CACHED &&
+				      goalloc_span_inuse_hint(s) <= 0))
 				n += s->npages;
 		}
 	}
