@@ -85,7 +85,7 @@ static void heap_quiesce(void)
 }
 
 /* Is @s in the span map at each of its pages? */
-static bool span_mapped(struct goalloc_span *s)
+static bool __maybe_unused span_mapped(struct goalloc_span *s)
 {
 	bool ok = true;
 	unsigned long i;
