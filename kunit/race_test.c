@@ -117,7 +117,9 @@ static void free_decides_ownership_inside_section(struct kunit *test)
 	migrate_disable();
 	p = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
+	rcu_read_lock();
 	s = goalloc_span_of(p);
+	rcu_read_unlock();
 	race.span = s;
 	hook_install(GOALLOC_HOOK_FREE_LOOKUP, hook_run_span_out, p);
 	goalloc_free(p);
@@ -125,7 +127,9 @@ static void free_decides_ownership_inside_section(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, race.fired);
 	KUNIT_ASSERT_GT(test, race.n, 0U);
 	/* The interrupt left the CPU on another span; s went to mcentral. */
+	rcu_read_lock();
 	KUNIT_EXPECT_PTR_NE(test, goalloc_span_of(race.objs[race.n - 1]), s);
+	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_PARTIAL);
 	KUNIT_EXPECT_EQ(test, s->nfree_pending, 0);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(s->nremote), 1);
@@ -190,6 +194,7 @@ static void concurrent_double_free_never_retires_live_span(struct kunit *test)
 	long base = goalloc_objects_in_use(), bad = atomic_long_read(&goalloc_nr_bad_frees);
 	const size_t size = 1536;	/* a class of 8-object spans */
 	void *p1, *p2;
+	bool same;
 
 	if (skip_on_rt(test))
 		return;
@@ -201,7 +206,10 @@ static void concurrent_double_free_never_retires_live_span(struct kunit *test)
 	p2 = goalloc_alloc(size, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p1);
 	KUNIT_ASSERT_NOT_NULL(test, p2);
-	KUNIT_ASSERT_PTR_EQ(test, goalloc_span_of(p1), goalloc_span_of(p2));
+	rcu_read_lock();
+	same = goalloc_span_of(p1) == goalloc_span_of(p2);
+	rcu_read_unlock();
+	KUNIT_ASSERT_TRUE(test, same);
 	memset(p2, 0x5a, size);
 	WRITE_ONCE(goalloc_bad_free_quiet, 1);
 	hook_install(GOALLOC_HOOK_OWNER_FREE, hook_free_again, p1);
