@@ -21,9 +21,9 @@
  *    SOAK_HRTIMER_MODE), a timer and a tasklet (softirq) and an irq_work;
  *  - if balloon_free_pages is set, a balloon thread that takes pages from
  *    the buddy allocator until free memory falls below that mark, holds them
- *    briefly and gives them back: kswapd and direct reclaim then call
- *    goalloc's shrinker, whose drain IPIs land inside the other CPUs' cache
- *    sections.
+ *    briefly and gives some back (soak_balloon_fn()): kswapd and reclaim
+ *    then call goalloc's shrinker, whose drain IPIs land inside the other
+ *    CPUs' cache sections.
  *
  * Every object carries a pattern derived from its own seed, written at
  * allocation and checked before every free and across every realloc (large
@@ -76,13 +76,18 @@ static unsigned int balloon_hold_ms = 200;
 module_param(balloon_hold_ms, uint, 0444);
 MODULE_PARM_DESC(balloon_hold_ms, "how long the balloon holds its pages (default 200)");
 
-static unsigned int balloon_pause_ms = 1000;
-module_param(balloon_pause_ms, uint, 0444);
-MODULE_PARM_DESC(balloon_pause_ms, "pause between balloon cycles (default 1000)");
+static unsigned int balloon_swing_mb = 128;
+module_param(balloon_swing_mb, uint, 0444);
+MODULE_PARM_DESC(balloon_swing_mb,
+		 "memory the balloon gives back and takes again per cycle (default 128)");
 
-static unsigned int irq_period_us = 1000;
+static unsigned int balloon_pause_ms = 2000;
+module_param(balloon_pause_ms, uint, 0444);
+MODULE_PARM_DESC(balloon_pause_ms, "pause between balloon cycles (default 2000)");
+
+static unsigned int irq_period_us = 2000;
 module_param(irq_period_us, uint, 0444);
-MODULE_PARM_DESC(irq_period_us, "period of each CPU's hrtimer (default 1000)");
+MODULE_PARM_DESC(irq_period_us, "period of each CPU's hrtimer (default 2000)");
 
 static unsigned int seed = 1;
 module_param(seed, uint, 0444);
@@ -567,7 +572,7 @@ static void soak_thread_step(struct soak_cpu *c)
 {
 	u32 r = prandom_u32_state(&c->x.rnd), r2 = prandom_u32_state(&c->x.rnd);
 	struct soak_obj *o = &c->slot[r % SOAK_SLOTS];
-	gfp_t gfp = GFP_KERNEL;
+	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
 
 	if (!(++c->steps % 16)) {
 		struct soak_bulk *b = &c->bulk[r2 % SOAK_BULKS];
@@ -581,7 +586,7 @@ static void soak_thread_step(struct soak_cpu *c)
 		if (b->n)
 			soak_bulk_free(&c->x, b, CTX_THREAD);
 		else
-			soak_bulk_alloc(&c->x, b, n, size, GFP_KERNEL);
+			soak_bulk_alloc(&c->x, b, n, size, GFP_KERNEL | __GFP_NOWARN);
 	}
 	if (!(c->steps % 256))
 		soak_mixed_free(c);
@@ -600,7 +605,7 @@ static void soak_thread_step(struct soak_cpu *c)
 		soak_free(&c->x, o, "before free");
 		break;
 	case 4 ... 5:
-		soak_realloc(&c->x, o, soak_size(r >> 8, false), GFP_KERNEL);
+		soak_realloc(&c->x, o, soak_size(r >> 8, false), GFP_KERNEL | __GFP_NOWARN);
 		break;
 	default:
 		if (!soak_handoff(&c->x, o, c->cpu))
@@ -725,21 +730,49 @@ static void soak_start_hrtimer(void *info)
 	hrtimer_start(&c->hrt, ns_to_ktime((u64)irq_period_us * NSEC_PER_USEC), SOAK_HRTIMER_MODE);
 }
 
-/* The balloon: take pages down to balloon_free_pages, hold, give back. */
+static void soak_balloon_release(struct list_head *pages, unsigned long *held,
+				 unsigned long keep)
+{
+	struct page *page, *tmp;
+	unsigned int order;
+
+	list_for_each_entry_safe(page, tmp, pages, lru) {
+		if (*held <= keep)
+			break;
+		list_del(&page->lru);
+		order = page_private(page);
+		set_page_private(page, 0);
+		__free_pages(page, order);
+		*held -= 1UL << order;
+	}
+}
+
+/*
+ * The balloon: take pages down to balloon_free_pages (or until the page
+ * allocator refuses), hold them, and give back balloon_swing_mb of them;
+ * again after a pause.  Only the swing is
+ * allocated and freed each cycle (the rest stays held), so a cycle is short
+ * even under TCG, and between cycles free memory sits balloon_swing_mb
+ * above the mark: no pressure.
+ */
 static int soak_balloon_fn(void *unused)
 {
-	const gfp_t big = (GFP_KERNEL & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN | __GFP_NOMEMALLOC;
-	const gfp_t small = GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN | __GFP_NOMEMALLOC;
+	/*
+	 * Never direct reclaim: below the low watermark an allocation wakes
+	 * kswapd (which calls the shrinkers), and at the min watermark it
+	 * fails, which ends the fill before anyone else must reclaim.
+	 */
+	const gfp_t gfp = (GFP_KERNEL & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN | __GFP_NOMEMALLOC;
 	const unsigned int big_order = min(9, GOALLOC_MAX_PAGE_ORDER);
-	struct page *page, *tmp;
+	const unsigned long swing = (unsigned long)balloon_swing_mb << (20 - PAGE_SHIFT);
+	unsigned long held = 0;
+	struct page *page;
 	LIST_HEAD(pages);
-	unsigned long held;
 	unsigned int order;
 
 	while (!kthread_should_stop()) {
-		held = 0;
 		order = big_order;
-		atomic_long_inc(&soak_balloon_gen);	/* odd: holding */
+		atomic_long_inc(&soak_balloon_gen);	/* odd: pressure */
 		while (!kthread_should_stop()) {
 			unsigned long free = global_zone_page_state(NR_FREE_PAGES);
 
@@ -747,7 +780,7 @@ static int soak_balloon_fn(void *unused)
 				break;
 			if (free < balloon_free_pages + (4UL << big_order))
 				order = 0;
-			page = alloc_pages(order ? big : small, order);
+			page = alloc_pages(gfp, order);
 			if (!page) {
 				if (!order) {
 					soak_balloon_short++;
@@ -757,6 +790,7 @@ static int soak_balloon_fn(void *unused)
 				continue;
 			}
 			set_page_private(page, order);
+			/* Order-0 pages go first, so the swing frees them first. */
 			list_add(&page->lru, &pages);
 			held += 1UL << order;
 			if (!(held % 256))
@@ -765,15 +799,11 @@ static int soak_balloon_fn(void *unused)
 		soak_balloon_cycles++;
 		soak_balloon_max = max(soak_balloon_max, held);
 		schedule_timeout_interruptible(msecs_to_jiffies(balloon_hold_ms));
-		list_for_each_entry_safe(page, tmp, &pages, lru) {
-			list_del(&page->lru);
-			order = page_private(page);
-			set_page_private(page, 0);
-			__free_pages(page, order);
-		}
+		soak_balloon_release(&pages, &held, held > swing ? held - swing : 0);
 		atomic_long_inc(&soak_balloon_gen);	/* even: calm */
 		schedule_timeout_interruptible(msecs_to_jiffies(balloon_pause_ms));
 	}
+	soak_balloon_release(&pages, &held, 0);
 	return 0;
 }
 
