@@ -66,6 +66,7 @@
 #include "goalloc.h"
 #include "internal.h"
 #include "mheap.h"
+#include "mspan.h"
 
 static unsigned long balloon_free_pages;
 module_param(balloon_free_pages, ulong, 0444);
