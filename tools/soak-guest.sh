@@ -19,11 +19,12 @@ soak_vm() {
 }
 
 soak_hotplug() { # END: offline and online each CPU but 0 in turn until END
+	# At least two cycles however slow the guest is, so that a soak whose
+	# time ran out before this started still cycles the CPUs.
 	n=0 bad=0
-	while [ "$(date +%s)" -lt "$1" ]; do
+	while [ "$(date +%s)" -lt "$1" ] || [ $n -lt 2 ]; do
 		for f in /sys/devices/system/cpu/cpu[1-9]*/online; do
 			[ -w "$f" ] || { sleep 1; continue; }
-			[ "$(date +%s)" -lt "$1" ] || break
 			if echo 0 >"$f"; then
 				sleep 0.3
 				echo 1 >"$f" || bad=$((bad + 1))
@@ -33,13 +34,19 @@ soak_hotplug() { # END: offline and online each CPU but 0 in turn until END
 			fi
 			sleep 1
 		done
-		[ -n "$(ls /sys/devices/system/cpu/cpu[1-9]*/online 2>/dev/null)" ] || sleep 1
+		[ -n "$(ls /sys/devices/system/cpu/cpu[1-9]*/online 2>/dev/null)" ] || break
 	done
 	# Every CPU comes back, whatever happened.
 	for f in /sys/devices/system/cpu/cpu[1-9]*/online; do
 		[ "$(cat "$f")" = 1 ] || echo 1 >"$f" || bad=$((bad + 1))
 	done
 	echo "cycles=$n failed=$bad" >/tmp/soak-hotplug
+}
+
+# Where the guest's CPU time went: the "cpu" line of /proc/stat, in ticks.
+soak_cpu() {
+	awk '$1 == "cpu" { print "user=" $2 + $3, "system=" $4, "idle=" $5 + $6,
+		"irq=" $7, "softirq=" $8 }' /proc/stat
 }
 
 soak_main() {
@@ -67,13 +74,17 @@ soak_main() {
 	soak_hotplug "$end" &
 	hpid=$!
 	drops=0
-	while [ "$(date +%s)" -lt "$end" ]; do
+	cpu0=$(soak_cpu)
+	while [ "$(date +%s)" -lt "$end" ] || [ $drops -lt 3 ]; do
 		echo 3 >/proc/sys/vm/drop_caches && drops=$((drops + 1))
 		sleep 1
 	done
 	wait $hpid
 	wait $upid
 	urc=$?
+	say "GA-SOAK-CPU $(echo "$cpu0 $(soak_cpu)" | awk '{
+		for (i = 1; i <= 5; i++) { split($i, a, "="); split($(i + 5), b, "=");
+			printf "%s=%d ", a[1], b[2] - a[2] } }')"
 	say "GA-TAP-BEGIN goalloc_soak_user"
 	cat /tmp/soak-user.log >&3
 	say "GA-TAP-END goalloc_soak_user rc=$urc"
