@@ -82,13 +82,18 @@ module_param(balloon_swing_mb, uint, 0444);
 MODULE_PARM_DESC(balloon_swing_mb,
 		 "memory the balloon gives back and takes again per cycle (default 128)");
 
-static unsigned int balloon_pause_ms = 2000;
+static unsigned int balloon_pause_ms = 4000;
 module_param(balloon_pause_ms, uint, 0444);
-MODULE_PARM_DESC(balloon_pause_ms, "pause between balloon cycles (default 2000)");
+MODULE_PARM_DESC(balloon_pause_ms, "pause between balloon cycles (default 4000)");
 
-static unsigned int irq_period_us = 2000;
+static unsigned int irq_period_us = 4000;
 module_param(irq_period_us, uint, 0444);
-MODULE_PARM_DESC(irq_period_us, "period of each CPU's hrtimer (default 2000)");
+MODULE_PARM_DESC(irq_period_us, "period of each CPU's hrtimer (default 4000)");
+
+static unsigned int thread_rest_us = 2000;
+module_param(thread_rest_us, uint, 0444);
+MODULE_PARM_DESC(thread_rest_us,
+		 "each CPU's thread sleeps this long after every 64 steps (default 2000)");
 
 static unsigned int seed = 1;
 module_param(seed, uint, 0444);
@@ -628,7 +633,15 @@ static void soak_thread_fn(unsigned int cpu)
 	for (i = 0; i < SOAK_BATCH && READ_ONCE(soak_running); i++)
 		soak_thread_step(c);
 	soak_inbox_free(&c->x, &c->in, SOAK_BATCH / 2);
-	cond_resched();
+	/*
+	 * A rest, so that the rest of the guest (the userspace hammer, the
+	 * hotplug and drop_caches loops) runs too under slow emulation.  A
+	 * CPU going offline wakes the thread to park it.
+	 */
+	if (thread_rest_us)
+		schedule_timeout_interruptible(usecs_to_jiffies(thread_rest_us));
+	else
+		cond_resched();
 }
 
 static struct smp_hotplug_thread soak_threads = {
