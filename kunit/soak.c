@@ -509,7 +509,12 @@ static bool soak_handoff(struct soak_ctx *x, struct soak_obj *o, unsigned int se
 
 	if (n < 2)
 		return false;
-	t = cpumask_nth(prandom_u32_state(&x->rnd) % n, cpu_online_mask);
+	/*
+	 * The online mask changes under hotplug while this reads it; a stale
+	 * view picks a CPU that just went offline, whose inbox then keeps the
+	 * object until the CPU is back or the soak ends.  Benign: data_race().
+	 */
+	t = data_race(cpumask_nth(prandom_u32_state(&x->rnd) % n, cpu_online_mask));
 	if (t == self || t >= nr_cpu_ids)
 		return false;
 	in = &soak_cpus[t]->in;
