@@ -366,7 +366,8 @@ static void worker_threads(__u64 seed)
 
 	if (arena_open(&a))
 		return;
-	while (now_s() < deadline) {
+	/* Every worker runs at least once, however late it started. */
+	do {
 		double until = now_s() + 0.5 + (rnd(&seed) % 1000) / 1000.0;
 
 		for (i = 0; i < THREADS; i++) {
@@ -388,13 +389,13 @@ static void worker_threads(__u64 seed)
 			if (arena_open(&a))
 				return;
 		}
-	}
+	} while (now_s() < deadline);
 	arena_close(&a);
 }
 
 static void worker_fork(__u64 seed)
 {
-	while (now_s() < deadline) {
+	do {
 		struct obj mine[64];
 		int nmine = 0, status, i;
 		struct arena a;
@@ -435,14 +436,14 @@ static void worker_fork(__u64 seed)
 		free_some(&a, mine, &nmine, 64, &seed, "parent, after its child");
 		expect_empty(&a, "after parent and child freed all", false);
 		arena_close(&a);
-	}
+	} while (now_s() < deadline);
 }
 
 static void worker_kill(__u64 seed)
 {
 	static __u64 big[BIG_BATCH];
 
-	while (now_s() < deadline) {
+	do {
 		struct obj mine[32], tmp[8];
 		int nmine = 0, ntmp = 0, status;
 		struct arena a;
@@ -482,7 +483,7 @@ static void worker_kill(__u64 seed)
 		ga_reset(&a);
 		expect_empty(&a, "after RESET following a kill", true);
 		arena_close(&a);
-	}
+	} while (now_s() < deadline);
 }
 
 static void worker_reset(__u64 seed)
@@ -494,7 +495,7 @@ static void worker_reset(__u64 seed)
 
 	if (arena_open(&a))
 		return;
-	while (now_s() < deadline) {
+	do {
 		nlive = 0;
 		while (nlive + 32 <= MAXLIVE &&
 		       alloc_some(&a, live, &nlive, 32, obj_size(rnd(&seed)) % 16384 + 1, &seed))
@@ -511,7 +512,7 @@ static void worker_reset(__u64 seed)
 						(unsigned long long)offs[i]);
 			ga_free(&a, 16, offs);
 		}
-	}
+	} while (now_s() < deadline);
 	arena_close(&a);
 }
 
@@ -574,7 +575,8 @@ int main(int argc, char **argv)
 	for (k = 0; k < NR_WORKERS; k++)
 		pid[k] = spawn(k, mix(seed + k));
 	next_kill = t0 + 0.5;
-	while (now_s() < deadline) {
+	/* At least one kill and restart, however slow the machine. */
+	while (now_s() < deadline || !cnt->respawns) {
 		usleep(50000);
 		if (now_s() < next_kill)
 			continue;
