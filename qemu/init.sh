@@ -147,6 +147,11 @@ bench)
 	}
 	unload_all
 	;;
+soak)
+	# make soak (tools/soak.sh): the guest side is tools/soak-guest.sh,
+	# staged in /goalloc/bin and sourced so that it uses the helpers above.
+	. "$D/bin/soak-guest.sh"
+	;;
 insmod)
 	load goalloc
 	[ -d /sys/module/goalloc ] && say "GA-SYSFS $(cat /sys/module/goalloc/initstate)"

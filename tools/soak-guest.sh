@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The guest side of the soak (tools/soak.sh, Documentation/soak.rst).
+# Staged as /goalloc/bin/soak-guest.sh and sourced by qemu/init.sh in
+# GA_MODE=soak, so it uses init's say, load, unload_all, kmemleak_report,
+# $D and fd 3 (the results channel).  The duration comes from the kernel
+# command line: GA_SOAK_SECONDS.
+#
+# While goalloc_soak.ko runs its load: CPUs go offline and online in turn,
+# "echo 3 > drop_caches" runs every second (goalloc's shrinker, and its
+# drain IPIs, from another CPU), and goalloc_soak_user hammers /dev/goalloc.
+# Then the module is unloaded (it frees everything and prints its
+# SOAK-RESULT and SOAK-END lines), goalloc's heap figures are reported, and
+# goalloc is unloaded.
+
+soak_vm() {
+	awk '$1 ~ /^(slabs_scanned|pageoutrun|drop_slab|drop_pagecache|allocstall_)/ {
+		printf "%s=%s ", $1, $2 }' /proc/vmstat
+}
+
+soak_hotplug() { # END: offline and online each CPU but 0 in turn until END
+	# At least two cycles however slow the guest is, so that a soak whose
+	# time ran out before this started still cycles the CPUs.
+	n=0 bad=0
+	while [ "$(date +%s)" -lt "$1" ] || [ $n -lt 2 ]; do
+		for f in /sys/devices/system/cpu/cpu[1-9]*/online; do
+			[ -w "$f" ] || { sleep 1; continue; }
+			if echo 0 >"$f"; then
+				sleep 0.3
+				echo 1 >"$f" || bad=$((bad + 1))
+				n=$((n + 1))
+			else
+				bad=$((bad + 1))
+			fi
+			sleep 1
+		done
+		[ -n "$(ls /sys/devices/system/cpu/cpu[1-9]*/online 2>/dev/null)" ] || break
+	done
+	# Every CPU comes back, whatever happened.
+	for f in /sys/devices/system/cpu/cpu[1-9]*/online; do
+		[ "$(cat "$f")" = 1 ] || echo 1 >"$f" || bad=$((bad + 1))
+	done
+	echo "cycles=$n failed=$bad" >/tmp/soak-hotplug
+}
+
+# Where the guest's CPU time went: the "cpu" line of /proc/stat, in ticks.
+soak_cpu() {
+	awk '$1 == "cpu" { print "user=" $2 + $3, "system=" $4, "idle=" $5 + $6,
+		"irq=" $7, "softirq=" $8 }' /proc/stat
+}
+
+soak_main() {
+	S=${GA_SOAK_SECONDS:-60}
+	load goalloc || return
+	say "GA-SOAK-BEGIN seconds=$S"
+	say "GA-SOAK-VM-BEFORE $(soak_vm)"
+	# The balloon's mark: the largest zone (where allocations come from)
+	# halfway between its min and low watermarks, plus what the other
+	# zones hold free (their lowmem reserve keeps that unused).  kswapd
+	# wakes, and calls the shrinkers, on every cycle, while ordinary
+	# allocations stay above min and need no direct reclaim.
+	low=$(awk '/^Node/ { z = $4 } $1 == "pages" && $2 == "free" { free[z] = $3; all += $3 }
+		$1 == "min" { min[z] = $2 } $1 == "low" { low[z] = $2 }
+		$1 == "managed" && $2 > big { big = $2; main = z }
+		END { print all - free[main] + int((min[main] + low[main]) / 2) }' /proc/zoneinfo)
+	insmod "$D/modules/goalloc_soak.ko" balloon_free_pages="$low"
+	rc=$?
+	say "GA-MODULE load goalloc_soak rc=$rc"
+	[ $rc = 0 ] || return
+	loaded="goalloc_soak $loaded"
+	end=$(($(date +%s) + S))
+	goalloc_soak_user -s "$S" >/tmp/soak-user.log 2>&1 &
+	upid=$!
+	soak_hotplug "$end" &
+	hpid=$!
+	drops=0
+	cpu0=$(soak_cpu)
+	while [ "$(date +%s)" -lt "$end" ] || [ $drops -lt 3 ]; do
+		echo 3 >/proc/sys/vm/drop_caches && drops=$((drops + 1))
+		sleep 1
+	done
+	wait $hpid
+	wait $upid
+	urc=$?
+	say "GA-SOAK-CPU $(echo "$cpu0 $(soak_cpu)" | awk '{
+		for (i = 1; i <= 5; i++) { split($i, a, "="); split($(i + 5), b, "=");
+			printf "%s=%d ", a[1], b[2] - a[2] } }')"
+	say "GA-TAP-BEGIN goalloc_soak_user"
+	cat /tmp/soak-user.log >&3
+	say "GA-TAP-END goalloc_soak_user rc=$urc"
+	say "GA-SOAK-HOTPLUG $(cat /tmp/soak-hotplug 2>/dev/null) drop_caches=$drops"
+	rmmod goalloc_soak
+	say "GA-MODULE unload goalloc_soak rc=$?"
+	loaded=${loaded#goalloc_soak }
+	say "GA-SOAK-VM-AFTER $(soak_vm)"
+	say "GA-SOAK-HEAP $(awk '{ printf "%s=%s ", $1, $2 }' /sys/kernel/debug/goalloc/heap)"
+	dmesg | grep 'goalloc_soak: SOAK-' >&3
+}
+
+soak_main
+unload_all
+kmemleak_report
+say "GA-SOAK-END"
