@@ -5,6 +5,9 @@
 # Idempotent: does nothing when every package is already present.  As root it
 # runs apt-get; otherwise it names the missing packages and exits 1.
 #
+# The base list includes spin, the model checker that checks the Promela
+# models of goalloc's lock-free protocols (kmod/models/).
+#
 # Usage: tools/install-deps.sh [--stock] [--bench]
 #   --stock  also install Debian's stock 6.12 kernel image and the 6.12 and 6.1
 #            headers (for the "insmod on a distro kernel" checks).
@@ -14,7 +17,7 @@ set -euo pipefail
 
 base=(build-essential bc bison flex cpio kmod xz-utils libelf-dev libssl-dev
       dwarves python3 busybox-static qemu-system-x86 sparse dkms rsync
-      linux-source-6.12)
+      linux-source-6.12 spin)
 
 want=("${base[@]}")
 stock=0
