@@ -188,9 +188,7 @@ do_lint() {
 		bad lint "checkpatch --strict"
 	fi
 	k=$(qemu/kernel.sh debug) || { bad lint "debug kernel build"; return; }
-	mkdir -p "$BUILD/sparse"
-	rsync -a --delete "$GOALLOC_TOP/Kbuild" "$GOALLOC_TOP/kmod" "$GOALLOC_TOP/kunit" \
-		"$GOALLOC_TOP/bench" "$GOALLOC_TOP/uapi" "$BUILD/sparse/"
+	copy_module_sources "$BUILD/sparse"
 	make -C "$k" M="$BUILD/sparse" C=2 CHECK="sparse" modules >"$log/sparse.log" 2>&1
 	if grep -E '(warning|error):' "$log/sparse.log"; then
 		bad lint "sparse (make C=2)"

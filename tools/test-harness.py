@@ -224,6 +224,92 @@ CASES = [
 ]
 
 
+# What a kernel build leaves beside the sources (6.1 and 6.12 kbuild, one
+# module NAME of sources SRC): planted into a copy of the tree, none of it may
+# reach a test build's copy of the sources (qemu/lib.sh copy_module_sources).
+PRODUCTS_PER_DIR = ["modules.order", ".modules.order.cmd", "built-in.a", "lib.a",
+                    ".built-in.a.cmd", "Module.symvers"]
+PRODUCTS_PER_MODULE = ["{m}.o", "{m}.mod", "{m}.mod.c", "{m}.mod.o", "{m}.ko", "{m}.ko.unsigned",
+                       ".{m}.o.cmd", ".{m}.mod.cmd", ".{m}.mod.o.cmd", ".{m}.ko.cmd",
+                       "{m}.dwo", "{m}.lst", "{m}.symversions", "{m}.i", "{m}.s"]
+PRODUCTS_PER_SOURCE = ["{s}.o", ".{s}.o.cmd", ".{s}.o.d", "{s}.dwo", "{s}.i", "{s}.s",
+                       "{s}.lst", "{s}.gcno"]
+PRODUCTS_TOP = ["Module.symvers", ".Module.symvers.cmd", "modules.order", ".modules.order.cmd",
+                ".module-common.o", "..module-common.o.cmd", ".tmp_versions/goalloc.mod"]
+
+
+def source_copy_case(out):
+    """Plant build products in a copy of the tree, copy its module sources as
+    a test build does, and check that every source and no product arrives."""
+    tree = os.path.join(out, "source-copy", "tree")
+    dest = os.path.join(out, "source-copy", "build")
+    shutil.rmtree(os.path.dirname(tree), ignore_errors=True)
+    os.makedirs(tree)
+    dirs = ["kmod", "kunit", "bench", "uapi"]
+    for d in dirs + ["qemu"]:
+        shutil.copytree(os.path.join(TOP, d), os.path.join(tree, d),
+                        ignore=shutil.ignore_patterns("*.o", "*.ko", "*.mod", "*.mod.c", ".*.cmd",
+                                                      ".*.d", "*.a", "modules.order"))
+    shutil.copy(os.path.join(TOP, "Kbuild"), tree)
+    sources = set()
+    for root, _, files in os.walk(tree):
+        rel = os.path.relpath(root, tree)
+        if rel.split(os.sep)[0] not in dirs and rel != ".":
+            continue
+        for f in files:
+            if f == "Kbuild" or f.endswith((".c", ".h", ".mk")):
+                sources.add(os.path.normpath(os.path.join(rel, f)))
+    planted = set()
+
+    def plant(rel, what):
+        p = os.path.join(tree, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write("/* a build product for another kernel: %s */\n" % what)
+        planted.add(os.path.normpath(rel))
+
+    for d in dirs:
+        for root, _, files in os.walk(os.path.join(tree, d)):
+            rel = os.path.relpath(root, tree)
+            for name in PRODUCTS_PER_DIR:
+                plant(os.path.join(rel, name), name)
+            for f in files:
+                if f.endswith(".c"):
+                    stem = f[:-2]
+                    for pat in PRODUCTS_PER_SOURCE + PRODUCTS_PER_MODULE:
+                        plant(os.path.join(rel, pat.format(s=stem, m=stem)), pat)
+    for name in PRODUCTS_TOP:
+        plant(name, name)
+    # Whatever a real build of this tree left (make in the tree, build/*/):
+    # the names kbuild makes today, should they outgrow the lists above.
+    for base in [TOP] + [os.path.join(TOP, "build", b) for b in
+                         (os.listdir(os.path.join(TOP, "build"))
+                          if os.path.isdir(os.path.join(TOP, "build")) else [])]:
+        for d in dirs:
+            for root, _, files in os.walk(os.path.join(base, d)):
+                rel = os.path.relpath(root, base)
+                for f in files:
+                    r = os.path.normpath(os.path.join(rel, f))
+                    if r not in sources and not os.path.exists(os.path.join(tree, r)):
+                        plant(r, "from " + base)
+    sh = ". '%s/qemu/lib.sh' && copy_module_sources '%s'" % (tree, dest)
+    p = subprocess.run(["bash", "-c", sh], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    if p.returncode:
+        return False, "copy_module_sources failed: " + p.stdout[-300:]
+    got = set()
+    for root, _, files in os.walk(dest):
+        for f in files:
+            got.add(os.path.normpath(os.path.join(os.path.relpath(root, dest), f)))
+    leaked = sorted(got & planted)
+    missing = sorted(sources - got)
+    if leaked or missing:
+        return False, "%d of %d planted products copied (%s), %d sources missing (%s)" % (
+            len(leaked), len(planted), " ".join(leaked[:6]), len(missing), " ".join(missing[:6]))
+    return True, "%d sources copied, none of %d planted build products" % (len(sources),
+                                                                           len(planted))
+
+
 def run_verdict(ksrc, rundir, extra):
     cmd = [sys.executable, VERDICT, rundir, "--kind", "qemu", "--ksrc", ksrc] + extra
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -267,6 +353,9 @@ def main():
             ok = rc != 0 and any(want_text in ln for ln in fail_lines)
             why = "" if ok else "rc=%d, FAIL lines %s lack %r" % (rc, fail_lines, want_text)
         result(ok, "verdict on: " + name, why)
+
+    ok, why = source_copy_case(args.out)
+    result(ok, "test builds take sources only, no build product left in the tree", why)
 
     if args.kernel and args.initrd:
         d = os.path.join(args.out, "live-timeout")
