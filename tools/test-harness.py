@@ -292,22 +292,53 @@ def source_copy_case(out):
                     r = os.path.normpath(os.path.join(rel, f))
                     if r not in sources and not os.path.exists(os.path.join(tree, r)):
                         plant(r, "from " + base)
-    sh = ". '%s/qemu/lib.sh' && copy_module_sources '%s'" % (tree, dest)
-    p = subprocess.run(["bash", "-c", sh], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True)
-    if p.returncode:
-        return False, "copy_module_sources failed: " + p.stdout[-300:]
-    got = set()
-    for root, _, files in os.walk(dest):
-        for f in files:
-            got.add(os.path.normpath(os.path.join(os.path.relpath(root, dest), f)))
-    leaked = sorted(got & planted)
-    missing = sorted(sources - got)
-    if leaked or missing:
-        return False, "%d of %d planted products copied (%s), %d sources missing (%s)" % (
-            len(leaked), len(planted), " ".join(leaked[:6]), len(missing), " ".join(missing[:6]))
-    return True, "%d sources copied, none of %d planted build products" % (len(sources),
-                                                                           len(planted))
+    def copy(key):
+        sh = ". '%s/qemu/lib.sh' && copy_module_sources '%s' '%s'" % (tree, dest, key)
+        p = subprocess.run(["bash", "-c", sh], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        return p.returncode == 0, p.stdout[-300:]
+
+    def files(d):
+        got = {}
+        for root, _, names in os.walk(d):
+            for f in names:
+                path = os.path.join(root, f)
+                with open(path, "rb") as fh:
+                    got[os.path.normpath(os.path.relpath(path, d))] = fh.read()
+        return got
+
+    # The test build's own products from an earlier run: they must stay (an
+    # incremental rebuild), and no product of the tree may replace them.
+    own = ["kunit/goalloc_test.mod", "kmod/goalloc.mod", "kmod/modules.order",
+           "kmod/goalloc.mod.c", "kmod/malloc.o", ".module-common.o"]
+    ok, out = copy("kernel-A")
+    if not ok:
+        return False, "copy_module_sources failed: " + out
+    for rel in own:
+        with open(os.path.join(dest, rel), "w") as f:
+            f.write("own product\n")
+    planted_text = "/* a build product for another kernel"
+    ok, out = copy("kernel-A")
+    if not ok:
+        return False, "copy_module_sources failed: " + out
+    got = files(dest)
+    leaked = sorted(r for r, data in got.items() if data.startswith(planted_text.encode()))
+    missing = sorted(sources - set(got))
+    lost = sorted(r for r in own if got.get(r) != b"own product\n")
+    if leaked or missing or lost:
+        return False, ("%d of %d planted products copied (%s), %d sources missing (%s), "
+                       "%d own products lost (%s)" % (
+                           len(leaked), len(planted), " ".join(leaked[:6]), len(missing),
+                           " ".join(missing[:6]), len(lost), " ".join(lost)))
+    # Built last for another kernel: the copy starts from nothing.
+    ok, out = copy("kernel-B")
+    got = files(dest)
+    stale = sorted(r for r in own if r in got)
+    if not ok or stale:
+        return False, "a copy for another kernel kept the old build's %s" % " ".join(stale)
+    return True, ("%d sources copied, none of %d planted build products; an earlier build's "
+                  "own products kept, and dropped for another kernel" % (len(sources),
+                                                                        len(planted)))
 
 
 def run_verdict(ksrc, rundir, extra):
