@@ -148,7 +148,9 @@ guest_tests() {
 	guest_modules "$k" "$name" || return
 	if [ "$with_st" = 1 ]; then
 		build_userspace || return
-		st=("$BUILD"/selftests/* -- \
+		# The tests by their names (*_test, *_test.sh): other programs
+		# built beside them (the soak's userspace side) are not tests.
+		st=("$BUILD"/selftests/*_test "$BUILD"/selftests/*_test.sh -- \
 		    "$BUILD/libgoalloc/goallocstat" "$BUILD/libgoalloc/arena-demo")
 	fi
 	qemu/mkinitramfs.sh "$BUILD/$label-root" "$BUILD/$label.cpio.gz" -- \
