@@ -4,13 +4,17 @@
 #
 #   make                 build kmod/goalloc.ko (and the KUnit module where the
 #                        kernel has KUnit) against KDIR
-#   make check           every test: KUnit under UML and QEMU, selftests,
+#   make check           every test: KUnit under UML and QEMU (debug, KCSAN and
+#                        PREEMPT_RT kernels), selftests, a 60 s soak,
 #                        stock-kernel insmod, checkpatch, sparse, harness tests
+#   make soak            tools/soak.sh for SOAK_SECONDS (default 600) on each
+#                        of SOAK_KERNELS (default "debug kcsan rt")
 #   make run             the demo: boot a VM, load goalloc, show it working
 #   make bench           goalloc against SLUB under UML and QEMU TCG; reports in
 #                        results/bench/ (never part of "make check")
-#   make kunit-uml | kunit-qemu | selftests | kasan-negative | stock | lint |
-#        harness-test | models    one part of "make check"
+#   make kunit-uml | kunit-qemu | selftests | kunit-kcsan | kunit-rt |
+#        kasan-negative | stock | lint | harness-test | dkms | models | kernels
+#                        one part of "make check"
 #   make clean           remove everything the build made in this tree
 #
 # KDIR defaults to the running kernel's build tree; where that is absent,
@@ -31,8 +35,14 @@ sizeclasses:
 check:
 	tools/check.sh all
 
-kunit-uml kunit-qemu selftests kasan-negative stock lint harness-test dkms models:
+kunit-uml kunit-qemu selftests kunit-kcsan kunit-rt kasan-negative stock lint \
+harness-test dkms models kernels:
 	tools/check.sh $@
+
+SOAK_SECONDS ?= 600
+SOAK_KERNELS ?= debug kcsan rt
+soak:
+	SOAK_SECONDS='$(SOAK_SECONDS)' SOAK_KERNELS='$(SOAK_KERNELS)' tools/check.sh soak
 
 run:
 	tools/demo.sh
@@ -44,10 +54,10 @@ clean:
 	rm -rf build results
 	find kmod kunit bench \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
 		-o -name '*.mod.c' -o -name '.*.cmd' -o -name '*.a' \
-		-o -name modules.order \) -delete
+		-o -name '.*.d' -o -name modules.order \) -delete
 	rm -f Module.symvers modules.order .*.cmd .module-common.o
 	$(MAKE) -s -C selftests clean KSRC=.
 	$(MAKE) -s -C libgoalloc clean
 
-.PHONY: all modules sizeclasses check kunit-uml kunit-qemu selftests kasan-negative stock \
-	lint harness-test dkms models run bench clean
+.PHONY: all modules sizeclasses check kunit-uml kunit-qemu selftests kunit-kcsan kunit-rt \
+	kasan-negative stock lint harness-test dkms models kernels soak run bench clean

@@ -4,11 +4,17 @@
 # goalloc's test driver: "make check" runs every step, "make <step>" one.
 #
 # Usage: tools/check.sh {all|models|harness-test|kunit-uml|kunit-qemu|selftests|
-#                        kasan-negative|stock|lint|dkms}
+#                        kunit-kcsan|kunit-rt|kasan-negative|stock|lint|dkms|
+#                        soak|kernels}
 #
 # Each step prints a line per check; the run ends with "N passed, N failed"
 # and exits non-zero if anything failed.  Logs of every guest run go to
-# results/<step>/ (console.log, results.log, status, counts).
+# results/<step>/ (console.log, results.log, status, counts); the time each
+# step took goes to results/timings.
+#
+# "soak" runs tools/soak.sh for SOAK_SECONDS (default 600) on each kernel of
+# SOAK_KERNELS (default "debug kcsan rt"); "all" runs it for 60 seconds in
+# total, split over those kernels.
 set -uo pipefail
 . "$(dirname "$0")/../qemu/lib.sh"
 
@@ -21,12 +27,23 @@ t0=$(date +%s)
 
 ok()   { P=$((P + 1)); echo "[$1] PASS $2"; }
 bad()  { F=$((F + 1)); echo "[$1] FAIL $2${3:+: $3}"; }
+skip() { S=$((S + 1)); echo "[$1] SKIP $2${3:+: $3}"; }
 add_counts() { # RUNDIR
 	local p=0 f=1 s=0
 	[ -r "$1/counts" ] && read -r p f s <"$1/counts"
 	P=$((P + p)) F=$((F + f)) S=$((S + s))
 }
-step() { echo; echo "== $1 ($(( $(date +%s) - t0 ))s)"; }
+# Each step's wall-clock time, printed at the end and kept in results/timings.
+STEP="" STEP_T0=0 TIMES=()
+step_end() {
+	[ -n "$STEP" ] && TIMES+=("$(printf '%-24s %5ds' "$STEP" $(( $(date +%s) - STEP_T0 )))")
+	STEP=""
+}
+step() {
+	step_end
+	STEP=$1 STEP_T0=$(date +%s)
+	echo; echo "== $1 ($(( STEP_T0 - t0 ))s)"
+}
 
 KSRC=""
 ksrc() { [ -n "$KSRC" ] || KSRC=$(src_tree); echo "$KSRC"; }
@@ -44,6 +61,17 @@ do_models() {
 	rm -rf "$out"
 	tools/models.sh -o "$out"
 	add_counts "$out"
+}
+
+# The test kernels, built here (once, cached) so that a cold run's time shows
+# where it goes; every step that boots one asks qemu/kernel.sh again.
+TEST_KERNELS="debug uml kcsan rt"
+do_kernels() {
+	local k
+	for k in $TEST_KERNELS; do
+		step "kernel $k"
+		qemu/kernel.sh "$k" >/dev/null || bad kernels "$k kernel build"
+	done
 }
 
 do_sizeclasses() {
@@ -103,30 +131,72 @@ guest_cpus() {
 	echo "$n"
 }
 
-# The debug guest runs the KUnit suites and the selftests in one boot.
-do_kunit_qemu() {
-	step "kunit-qemu + selftests"
-	local k out=$RES/kunit-qemu
-	k=$(qemu/kernel.sh debug) || { bad kunit-qemu "debug kernel build"; return; }
-	guest_modules "$k" debug || return
+# The selftest binaries and libgoalloc's programs: userspace, static, the
+# same for every guest kernel; built once per run.
+USERSPACE_BUILT=""
+build_userspace() {
+	[ -n "$USERSPACE_BUILT" ] && return "$USERSPACE_BUILT"
+	USERSPACE_BUILT=1
 	if ! build_selftests "$BUILD/selftests"; then
 		bad selftests "selftest build"
-		return
+		return 1
 	fi
 	if ! build_libgoalloc "$BUILD/libgoalloc"; then
 		bad selftests "libgoalloc build"
-		return
+		return 1
 	fi
 	cp selftests/*.sh "$BUILD/selftests/"
-	qemu/mkinitramfs.sh "$BUILD/debug-root" "$BUILD/debug.cpio.gz" -- \
-		"$BUILD/debug/kmod/goalloc.ko" "$BUILD/debug/kunit/goalloc_test.ko" -- \
-		"$BUILD"/selftests/* -- \
-		"$BUILD/libgoalloc/goallocstat" "$BUILD/libgoalloc/arena-demo"
-	qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" -i "$BUILD/debug.cpio.gz" \
-		-o "$out" -c "$(guest_cpus)" -m 2G -t 900
-	qemu/verdict.py "$out" --kind qemu --ksrc "$(ksrc)" --label kunit-qemu \
+	USERSPACE_BUILT=0
+}
+
+# guest_tests KERNEL LABEL SELFTESTS TIMEOUT: boot test kernel KERNEL (debug,
+# kcsan, rt) with goalloc and its KUnit suites, and with the selftests if
+# SELFTESTS is 1, in one boot; the verdict goes to results/LABEL.
+guest_tests() {
+	local name=$1 label=$2 with_st=$3 tmo=$4 k out=$RES/$2 st=()
+	k=$(qemu/kernel.sh "$name") || { bad "$label" "$name kernel build"; return; }
+	guest_modules "$k" "$name" || return
+	if [ "$with_st" = 1 ]; then
+		build_userspace || return
+		# The tests by their names (*_test, *_test.sh): other programs
+		# built beside them (the soak's userspace side) are not tests.
+		st=("$BUILD"/selftests/*_test "$BUILD"/selftests/*_test.sh -- \
+		    "$BUILD/libgoalloc/goallocstat" "$BUILD/libgoalloc/arena-demo")
+	fi
+	qemu/mkinitramfs.sh "$BUILD/$label-root" "$BUILD/$label.cpio.gz" -- \
+		"$BUILD/$name/kmod/goalloc.ko" "$BUILD/$name/kunit/goalloc_test.ko" -- \
+		"${st[@]}"
+	qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" -i "$BUILD/$label.cpio.gz" \
+		-o "$out" -c "$(guest_cpus)" -m 2G -t "$tmo"
+	qemu/verdict.py "$out" --kind qemu --ksrc "$(ksrc)" --label "$label" \
 		--expect-suites 1
 	add_counts "$out"
+}
+
+# The debug guest (KASAN, lockdep, kmemleak) runs the KUnit suites and the
+# selftests in one boot.
+do_kunit_qemu() {
+	step "kunit-qemu + selftests"
+	guest_tests debug kunit-qemu 1 900
+}
+
+# The race-detector guest (KCSAN, lockdep): the same suites and selftests.
+# A KCSAN report involving goalloc fails the run; one inside the core kernel
+# is counted in a NOTE (qemu/verdict.py, Documentation/testing.rst).
+do_kunit_kcsan() {
+	step "kunit-kcsan + selftests"
+	guest_tests kcsan kunit-kcsan 1 1200
+}
+
+# The PREEMPT_RT guest (lockdep with raw-lock nesting, might-sleep checks):
+# the KUnit suites, which drive every per-CPU section, the drain IPI and
+# interrupt-context callers, where RT's sleeping locks go wrong.  The
+# selftests (the /dev/goalloc ioctls, process context) only with
+# GA_RT_SELFTESTS=1: they would add a third of a guest run to make check.
+do_kunit_rt() {
+	local st=${GA_RT_SELFTESTS:-0}
+	step "kunit-rt$([ "$st" = 1 ] && echo ' + selftests')"
+	guest_tests rt kunit-rt "$st" 900
 }
 
 # The negative test: goalloc_uaf.ko (kunit/uaf_negative.c) reads a freed
@@ -198,9 +268,7 @@ do_lint() {
 		bad lint "checkpatch --strict"
 	fi
 	k=$(qemu/kernel.sh debug) || { bad lint "debug kernel build"; return; }
-	mkdir -p "$BUILD/sparse"
-	rsync -a --delete "$GOALLOC_TOP/Kbuild" "$GOALLOC_TOP/kmod" "$GOALLOC_TOP/kunit" \
-		"$GOALLOC_TOP/bench" "$GOALLOC_TOP/uapi" "$BUILD/sparse/"
+	copy_module_sources "$BUILD/sparse"
 	make -C "$k" M="$BUILD/sparse" C=2 CHECK="sparse" modules >"$log/sparse.log" 2>&1
 	if grep -E '(warning|error):' "$log/sparse.log"; then
 		bad lint "sparse (make C=2)"
@@ -228,6 +296,30 @@ do_dkms() {
 	fi
 }
 
+# do_soak SECONDS: tools/soak.sh (written apart from this driver) on each
+# kernel of SOAK_KERNELS, SECONDS each; its verdict is OUTDIR/counts.
+do_soak() {
+	local secs=$1 k
+	if [ ! -x tools/soak.sh ]; then
+		step soak
+		skip soak "tools/soak.sh does not exist yet"
+		return
+	fi
+	for k in ${SOAK_KERNELS:-debug kcsan rt}; do
+		step "soak $k (${secs}s)"
+		rm -rf "$RES/soak-$k"
+		tools/soak.sh -k "$k" -s "$secs" -o "$RES/soak-$k"
+		add_counts "$RES/soak-$k"
+	done
+}
+
+# The 60 seconds of soak in "make check", split over the soak kernels.
+check_soak_seconds() {
+	local n
+	n=$(echo ${SOAK_KERNELS:-debug kcsan rt} | wc -w)
+	echo $(( 60 / (n > 0 ? n : 1) ))
+}
+
 what=${1:-all}
 case "$what" in
 all)
@@ -235,17 +327,32 @@ all)
 	do_sizeclasses
 	do_models
 	do_harness_test
+	do_kernels
 	do_lint
 	do_kunit_uml
 	do_kunit_qemu
 	do_kasan_negative
+	do_kunit_kcsan
+	do_kunit_rt
+	do_soak "$(check_soak_seconds)"
 	do_stock
 	do_dkms
 	;;
+kernels) do_deps && do_kernels ;;
 harness-test) do_deps && do_harness_test ;;
 models) do_deps && do_models ;;
 kunit-uml) do_deps && do_kunit_uml ;;
 kunit-qemu|selftests) do_deps && do_kunit_qemu ;;
+kunit-kcsan) do_deps && do_kunit_kcsan ;;
+kunit-rt) do_deps && do_kunit_rt ;;
+soak)
+	do_deps || exit 1
+	if [ ! -x tools/soak.sh ]; then
+		bad soak "tools/soak.sh does not exist"
+	else
+		do_soak "${SOAK_SECONDS:-600}"
+	fi
+	;;
 kasan-negative) do_deps && do_kasan_negative ;;
 stock) do_deps && do_stock ;;
 lint) do_deps && do_lint ;;
@@ -253,7 +360,10 @@ dkms) do_deps && do_dkms ;;
 *) die "unknown step $what" ;;
 esac
 
+step_end
 echo
+printf '%s\n' "${TIMES[@]}" "$(printf '%-24s %5ds' total $(( $(date +%s) - t0 )))" |
+	tee "$RES/timings"
 echo "goalloc $what: $(( $(date +%s) - t0 ))s; logs in $RES"
 if [ "$S" -gt 0 ]; then
 	echo "$P passed, $F failed, $S skipped"

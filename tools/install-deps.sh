@@ -5,6 +5,9 @@
 # Idempotent: does nothing when every package is already present.  As root it
 # runs apt-get; otherwise it names the missing packages and exits 1.
 #
+# The base list includes spin, the model checker that checks the Promela
+# models of goalloc's lock-free protocols (kmod/models/).
+#
 # Usage: tools/install-deps.sh [--stock] [--bench]
 #   --stock  also install Debian's stock 6.12 kernel image and the 6.12 and 6.1
 #            headers (for the "insmod on a distro kernel" checks).
@@ -37,19 +40,27 @@ fi
 
 # The stock kernel packages move with Debian's point releases; resolve the
 # versions behind the meta-packages instead of pinning a name that expires.
-resolve() { apt-cache depends "$1" 2>/dev/null | awk '/Depends:/ {print $2; exit}'; }
+# One apt-cache call for both (each one rebuilds apt's cache in memory where
+# the image keeps no pkgcache.bin: seconds apiece), one dpkg-query for all.
 if [ $stock = 1 ]; then
-	h612=$(resolve linux-headers-6.12-amd64)
-	h61=$(resolve linux-headers-amd64)
+	h612="" h61=""
+	{ read -r h612 && read -r h61; } < <(apt-cache depends linux-headers-6.12-amd64 \
+		linux-headers-amd64 2>/dev/null | awk '/^[^ ]/ {n = 0} /Depends:/ && !n++ {print $2}') || true
+	if [ -z "$h612" ] || [ -z "$h61" ]; then
+		echo "goalloc: install-deps: apt knows no linux-headers-6.12-amd64 or" \
+			"linux-headers-amd64 (apt-get update?)" >&2
+		exit 1
+	fi
 	i612=${h612/headers/image}-unsigned
 	want+=("$h612" "$h61" "$i612")
 fi
 
+present=$(dpkg-query -W -f='${Package} ${Status}\n' "${want[@]}" 2>/dev/null |
+	awk '/ install ok installed$/ {print $1}')
 missing=()
 for p in "${want[@]}"; do
 	[ -n "$p" ] || continue
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-		missing+=("$p")
+	grep -qxF "$p" <<<"$present" || missing+=("$p")
 done
 [ ${#missing[@]} = 0 ] && exit 0
 

@@ -4,9 +4,10 @@
 
 Each case takes a real passing run (qemu/testdata/good: the serial logs of a
 debug-kernel run), injects one kind of failure (a failing KUnit case, a
-second KTAP document that fails, an oops, a KASAN report, a lockdep splat, a
-kmemleak leak, a timeout, a panic, an expected report that is missing or
-stands beside an unexpected one, ...) and checks that qemu/verdict.py turns
+second KTAP document that fails, an oops, a KASAN report, a KCSAN report
+involving goalloc, a lockdep splat, PREEMPT_RT's invalid wait context and
+sleeping lock in atomic context, a kmemleak leak, a timeout, a panic, an
+expected report that is missing or stands beside an unexpected one, ...) and checks that qemu/verdict.py turns
 the run red, naming the right check.  With --kernel and --initrd, one more
 case boots a real guest under a 3-second limit and expects a timeout.
 
@@ -78,11 +79,69 @@ from goalloc_uaf_init+0x59/0x1000 [goalloc_uaf]
 OTHER_WARN = """[   40.1] ------------[ cut here ]------------
 [   40.1] WARNING: CPU: 0 PID: 50 at kmod/mheap.c:77 goalloc_heap_free_span+0x10/0x20 [goalloc]
 """
+# A KCSAN report with goalloc in one stack (the shape of a 6.12 report).
+KCSAN_GOALLOC = """[   41.2] ==================================================================
+[   41.2] BUG: KCSAN: data-race in goalloc_free / goalloc_shrink_scan
+[   41.2] 
+[   41.2] write to 0xffff88800a4c1010 of 8 bytes by task 77 on cpu 1:
+[   41.2]  goalloc_free+0x1d/0x90 [goalloc]
+[   41.2]  kunit_try_run_case+0x8f/0x180
+[   41.2]  kthread+0x19e/0x1d0
+[   41.2] 
+[   41.2] read to 0xffff88800a4c1010 of 8 bytes by interrupt on cpu 0:
+[   41.2]  __flush_smp_call_function_queue+0x1c8/0x2a0
+[   41.2]  sysvec_call_function_single+0x4d/0xa0
+[   41.2] 
+[   41.2] value changed: 0x0000000000000000 -> 0xffff88800a4c2000
+[   41.2] 
+[   41.2] Reported by Kernel Concurrency Sanitizer on:
+[   41.2] CPU: 0 UID: 0 PID: 0 Comm: swapper/0 Tainted: G           O       6.12.117 #1
+[   41.2] ==================================================================
+"""
+# A race inside the core kernel, no goalloc frame anywhere: not goalloc's.
+KCSAN_FOREIGN = """[    1.5] ==================================================================
+[    1.5] BUG: KCSAN: data-race in tick_nohz_next_event / tick_sched_timer
+[    1.5] 
+[    1.5] write to 0xffffffff82a0e2c8 of 8 bytes by interrupt on cpu 1:
+[    1.5]  tick_sched_timer+0x3c/0x120
+[    1.5]  __hrtimer_run_queues+0x1a5/0x3a0
+[    1.5] 
+[    1.5] read to 0xffffffff82a0e2c8 of 8 bytes by task 0 on cpu 0:
+[    1.5]  tick_nohz_next_event+0x1e/0x1b0
+[    1.5]  do_idle+0x88/0x120
+[    1.5] 
+[    1.5] Reported by Kernel Concurrency Sanitizer on:
+[    1.5] CPU: 0 UID: 0 PID: 0 Comm: swapper/0 Not tainted 6.12.117 #1
+[    1.5] ==================================================================
+"""
+# The same kind of race, but the "other" access is goalloc's (a race of a
+# kernel function with goalloc's data: goalloc's to fix or mark).
+KCSAN_GOALLOC_DEEP = KCSAN_FOREIGN.replace(
+    "[    1.5]  do_idle+0x88/0x120\n",
+    "[    1.5]  goalloc_mcache_drain+0x40/0x90 [goalloc]\n")
+assert KCSAN_GOALLOC_DEEP != KCSAN_FOREIGN
+# PREEMPT_RT: a spinlock_t (a sleeping lock there) taken under a raw lock, as
+# PROVE_RAW_LOCK_NESTING reports it, and a sleep in a preempt-off section.
+INVALID_WAIT = """[   42.0] =============================
+[   42.0] [ BUG: Invalid wait context ]
+[   42.0] 6.12.117-rt #1 Tainted: G           O
+[   42.0] -----------------------------
+[   42.0] kunit_try_catch/90 is trying to lock:
+[   42.0] ffff88800a4c0018 (&c->lock){+.+.}-{3:3}, at: goalloc_mcentral_grow+0x20/0x90 [goalloc]
+"""
+RT_SLEEP = """[   42.0] BUG: sleeping function called from invalid context at kernel/locking/spinlock_rt.c:48
+[   42.0] in_atomic(): 1, irqs_disabled(): 1, non_block: 0, pid: 0, name: swapper/1
+[   42.0] preempt_count: 10001, expected: 0
+[   42.0] Call Trace:
+[   42.0]  rt_spin_lock+0x3a/0x100
+[   42.0]  goalloc_drain_ipi+0x33/0x80 [goalloc]
+"""
 EXPECT_UAF = ["--expect-report", r"BUG: KASAN: use-after-free in goalloc_uaf_init\b"]
 EXPECT_BAD_FREE = ["--expect-report",
                    r"goalloc: bad free of \S+ \(double free\) from goalloc_uaf_init\b"]
 
 # name, {file: mutation}, extra verdict args, expect pass?, text of the FAIL line
+# (for a passing case: a text the output must hold, or None)
 CASES = [
     ("good run passes", {}, [], True, None),
     ("failing KUnit case", {"results.log": sub("    ok 4 obj_index", "    not ok 4 obj_index")},
@@ -142,10 +201,144 @@ CASES = [
     ("unexpected WARN beside the expected ones",
      {"console.log": append(UAF + BAD_FREE + OTHER_WARN)}, EXPECT_UAF + EXPECT_BAD_FREE, False,
      "kernel log clean"),
+    ("KCSAN data race in goalloc", {"console.log": append(KCSAN_GOALLOC)}, [], False, "KCSAN"),
+    ("KCSAN race of a kernel function with goalloc in the other stack",
+     {"console.log": append(KCSAN_GOALLOC_DEEP)}, [], False, "KCSAN"),
+    ("KCSAN race inside the core kernel is noted, not failed",
+     {"console.log": append(KCSAN_FOREIGN)}, [], True, "1 KCSAN report(s) without a goalloc"),
+    ("goalloc KCSAN report beside a core-kernel one",
+     {"console.log": append(KCSAN_FOREIGN + KCSAN_GOALLOC)}, [], False, "KCSAN"),
+    ("KCSAN report cut off by another report",
+     {"console.log": append(KCSAN_FOREIGN.rsplit("[    1.5] Reported", 1)[0] +
+                            "[    1.6] BUG: kernel NULL pointer dereference, address: 08\n")},
+     [], False, "BUG"),
+    ("PREEMPT_RT: invalid wait context", {"console.log": append(INVALID_WAIT)}, [], False,
+     "lockdep"),
+    ("PREEMPT_RT: sleeping lock in atomic context", {"console.log": append(RT_SLEEP)}, [],
+     False, "atomic-sleep"),
+    ("RCU self-detected stall", {"console.log": append(
+        "[   40.1] rcu: INFO: rcu_preempt self-detected stall on CPU\n")}, [], False, "stall"),
     ("expected text outside any report", {"console.log": append(
         "[   40.1] goalloc: bad free of 00000000b650e8f7 (double free) "
         "from goalloc_uaf_init+0x59/0x1000\n")}, EXPECT_BAD_FREE, False, "expected report"),
 ]
+
+
+# What a kernel build leaves beside the sources (6.1 and 6.12 kbuild, one
+# module NAME of sources SRC): planted into a copy of the tree, none of it may
+# reach a test build's copy of the sources (qemu/lib.sh copy_module_sources).
+PRODUCTS_PER_DIR = ["modules.order", ".modules.order.cmd", "built-in.a", "lib.a",
+                    ".built-in.a.cmd", "Module.symvers"]
+PRODUCTS_PER_MODULE = ["{m}.o", "{m}.mod", "{m}.mod.c", "{m}.mod.o", "{m}.ko", "{m}.ko.unsigned",
+                       ".{m}.o.cmd", ".{m}.mod.cmd", ".{m}.mod.o.cmd", ".{m}.ko.cmd",
+                       "{m}.dwo", "{m}.lst", "{m}.symversions", "{m}.i", "{m}.s"]
+PRODUCTS_PER_SOURCE = ["{s}.o", ".{s}.o.cmd", ".{s}.o.d", "{s}.dwo", "{s}.i", "{s}.s",
+                       "{s}.lst", "{s}.gcno"]
+PRODUCTS_TOP = ["Module.symvers", ".Module.symvers.cmd", "modules.order", ".modules.order.cmd",
+                ".module-common.o", "..module-common.o.cmd", ".tmp_versions/goalloc.mod"]
+
+
+def source_copy_case(out):
+    """Plant build products in a copy of the tree, copy its module sources as
+    a test build does, and check that every source and no product arrives."""
+    tree = os.path.join(out, "source-copy", "tree")
+    dest = os.path.join(out, "source-copy", "build")
+    shutil.rmtree(os.path.dirname(tree), ignore_errors=True)
+    os.makedirs(tree)
+    dirs = ["kmod", "kunit", "bench", "uapi"]
+    for d in dirs + ["qemu"]:
+        shutil.copytree(os.path.join(TOP, d), os.path.join(tree, d),
+                        ignore=shutil.ignore_patterns("*.o", "*.ko", "*.mod", "*.mod.c", ".*.cmd",
+                                                      ".*.d", "*.a", "modules.order"))
+    shutil.copy(os.path.join(TOP, "Kbuild"), tree)
+    sources = set()
+    for root, _, files in os.walk(tree):
+        rel = os.path.relpath(root, tree)
+        if rel.split(os.sep)[0] not in dirs and rel != ".":
+            continue
+        for f in files:
+            if f == "Kbuild" or f.endswith((".c", ".h", ".mk")):
+                sources.add(os.path.normpath(os.path.join(rel, f)))
+    planted = set()
+
+    def plant(rel, what):
+        p = os.path.join(tree, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write("/* a build product for another kernel: %s */\n" % what)
+        planted.add(os.path.normpath(rel))
+
+    for d in dirs:
+        for root, _, files in os.walk(os.path.join(tree, d)):
+            rel = os.path.relpath(root, tree)
+            for name in PRODUCTS_PER_DIR:
+                plant(os.path.join(rel, name), name)
+            for f in files:
+                if f.endswith(".c"):
+                    stem = f[:-2]
+                    for pat in PRODUCTS_PER_SOURCE + PRODUCTS_PER_MODULE:
+                        plant(os.path.join(rel, pat.format(s=stem, m=stem)), pat)
+    for name in PRODUCTS_TOP:
+        plant(name, name)
+    # Whatever a real build of this tree left (make in the tree, build/*/):
+    # the names kbuild makes today, should they outgrow the lists above.
+    for base in [TOP] + [os.path.join(TOP, "build", b) for b in
+                         (os.listdir(os.path.join(TOP, "build"))
+                          if os.path.isdir(os.path.join(TOP, "build")) else [])]:
+        for d in dirs:
+            for root, _, files in os.walk(os.path.join(base, d)):
+                rel = os.path.relpath(root, base)
+                for f in files:
+                    r = os.path.normpath(os.path.join(rel, f))
+                    if r not in sources and not os.path.exists(os.path.join(tree, r)):
+                        plant(r, "from " + base)
+    def copy(key):
+        sh = ". '%s/qemu/lib.sh' && copy_module_sources '%s' '%s'" % (tree, dest, key)
+        p = subprocess.run(["bash", "-c", sh], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        return p.returncode == 0, p.stdout[-300:]
+
+    def files(d):
+        got = {}
+        for root, _, names in os.walk(d):
+            for f in names:
+                path = os.path.join(root, f)
+                with open(path, "rb") as fh:
+                    got[os.path.normpath(os.path.relpath(path, d))] = fh.read()
+        return got
+
+    # The test build's own products from an earlier run: they must stay (an
+    # incremental rebuild), and no product of the tree may replace them.
+    own = ["kunit/goalloc_test.mod", "kmod/goalloc.mod", "kmod/modules.order",
+           "kmod/goalloc.mod.c", "kmod/malloc.o", ".module-common.o"]
+    ok, out = copy("kernel-A")
+    if not ok:
+        return False, "copy_module_sources failed: " + out
+    for rel in own:
+        with open(os.path.join(dest, rel), "w") as f:
+            f.write("own product\n")
+    planted_text = "/* a build product for another kernel"
+    ok, out = copy("kernel-A")
+    if not ok:
+        return False, "copy_module_sources failed: " + out
+    got = files(dest)
+    leaked = sorted(r for r, data in got.items() if data.startswith(planted_text.encode()))
+    missing = sorted(sources - set(got))
+    lost = sorted(r for r in own if got.get(r) != b"own product\n")
+    if leaked or missing or lost:
+        return False, ("%d of %d planted products copied (%s), %d sources missing (%s), "
+                       "%d own products lost (%s)" % (
+                           len(leaked), len(planted), " ".join(leaked[:6]), len(missing),
+                           " ".join(missing[:6]), len(lost), " ".join(lost)))
+    # Built last for another kernel: the copy starts from nothing.
+    ok, out = copy("kernel-B")
+    got = files(dest)
+    stale = sorted(r for r in own if r in got)
+    if not ok or stale:
+        return False, "a copy for another kernel kept the old build's %s" % " ".join(stale)
+    return True, ("%d sources copied, none of %d planted build products; an earlier build's "
+                  "own products kept, and dropped for another kernel" % (len(sources),
+                                                                        len(planted)))
 
 
 def run_verdict(ksrc, rundir, extra):
@@ -183,12 +376,17 @@ def main():
         rc, out = run_verdict(args.ksrc, d, extra)
         fail_lines = [ln for ln in out.splitlines() if " FAIL " in ln]
         if want_pass:
-            ok = rc == 0 and not fail_lines
-            why = "" if ok else "verdict failed a good run: %s" % (fail_lines or out[-300:])
+            # A passing case may name a text its output must hold (a NOTE).
+            ok = rc == 0 and not fail_lines and (want_text is None or want_text in out)
+            why = "" if ok else "verdict failed a good run or lacks %r: %s" % (
+                want_text, fail_lines or out[-300:])
         else:
             ok = rc != 0 and any(want_text in ln for ln in fail_lines)
             why = "" if ok else "rc=%d, FAIL lines %s lack %r" % (rc, fail_lines, want_text)
         result(ok, "verdict on: " + name, why)
+
+    ok, why = source_copy_case(args.out)
+    result(ok, "test builds take sources only, no build product left in the tree", why)
 
     if args.kernel and args.initrd:
         d = os.path.join(args.out, "live-timeout")
