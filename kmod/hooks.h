@@ -28,7 +28,7 @@
  *	still inside the section
  * @GOALLOC_HOOK_REMOTE_FREE: free_remote(), before the span lock is taken
  * @GOALLOC_HOOK_HEAP_GROWN: the heap, after a grow published new pages and
- *	dropped its lock, before the caller retries
+ *	dropped its lock (the span is already carved out of them)
  * @GOALLOC_HOOK_UARENA_COPYOUT: a user arena's ALLOC, after the objects
  *	were taken and the arena unlocked, before their offsets are copied out
  *	(process context, no lock held: this one may sleep); its argument is a

@@ -139,45 +139,40 @@ static noinline void *alloc_slow(size_t size, unsigned int spc, gfp_t gfp, int n
 	struct goalloc_mcache *c;
 	struct goalloc_span *s;
 	void *p;
-	int tries;
 
 	note_gfp_account(gfp);
-	/*
-	 * A grown span can be taken by others before we get to it; a few
-	 * more tries, and for __GFP_NOFAIL as many as it takes.
-	 */
-	for (tries = 0; tries < 4 || (gfp & __GFP_NOFAIL); tries++) {
-		if (node == NUMA_NO_NODE) {
-			c = goalloc_mcache_get();
-			if (goalloc_mcache_enter(c)) {
-				p = goalloc_span_next_free(c->alloc[spc]);
-				if (!p)
-					p = goalloc_mcache_refill(c, spc);
-				if (p)
-					count_alloc(c, spc, size);
-				goalloc_mcache_leave(c);
-				goalloc_mcache_put();
-				if (p)
-					return p;
-				goto grow;
-			}
+	if (node == NUMA_NO_NODE) {
+		c = goalloc_mcache_get();
+		if (goalloc_mcache_enter(c)) {
+			p = goalloc_span_next_free(c->alloc[spc]);
+			if (!p)
+				p = goalloc_mcache_refill(c, spc);
+			if (p)
+				count_alloc(c, spc, size);
+			goalloc_mcache_leave(c);
 			goalloc_mcache_put();
+			if (p)
+				return p;
+			goto grow;
 		}
-		p = goalloc_central_alloc(spc, node);
-		if (p) {
-			atomic_long_inc(&goalloc_central[spc].nmalloc);
-			atomic_long_add(size, &goalloc_central[spc].requested);
-			return p;
-		}
+		goalloc_mcache_put();
+	}
+	p = goalloc_central_alloc(spc, node);
+	if (p) {
+		atomic_long_inc(&goalloc_central[spc].nmalloc);
+		atomic_long_add(size, &goalloc_central[spc].requested);
+		return p;
+	}
 grow:
-		/* Outside any section: this may sleep if @gfp allows. */
-		s = goalloc_central_grow(spc, node, gfp);
-		if (!s)
-			return NULL;
-		if (node != NUMA_NO_NODE) {
-			goalloc_central_add_span(s);
-			continue;
-		}
+	/*
+	 * Outside any section: this may sleep if @gfp allows.  A grow that
+	 * succeeds yields the object (mheap carves the span under its lock;
+	 * for __GFP_NOFAIL it retries the page allocator until it does).
+	 */
+	s = goalloc_central_grow(spc, node, gfp);
+	if (!s)
+		return NULL;
+	if (node == NUMA_NO_NODE) {
 		c = goalloc_mcache_get();
 		if (goalloc_mcache_enter(c)) {
 			p = goalloc_mcache_install(c, spc, s);
@@ -187,9 +182,17 @@ grow:
 			return p;
 		}
 		goalloc_mcache_put();
-		goalloc_central_add_span(s);
 	}
-	return NULL;
+	/*
+	 * A node request, or an interrupt inside this CPU's section: take the
+	 * object while the span is still ours alone, then give the span to
+	 * mcentral.
+	 */
+	p = goalloc_span_next_free(s);
+	goalloc_central_add_span(s);
+	atomic_long_inc(&goalloc_central[spc].nmalloc);
+	atomic_long_add(size, &goalloc_central[spc].requested);
+	return p;
 }
 
 /**
