@@ -55,7 +55,9 @@ if [ $stock = 1 ]; then
 	want+=("$h612" "$h61" "$i612")
 fi
 
-present=$(dpkg-query -W -f='${Package} ${Status}\n' "${want[@]}" 2>/dev/null |
+# dpkg-query fails when any of them is unknown (not installed, say): that is
+# an answer here, not an error (set -e and pipefail would end the script).
+present=$({ dpkg-query -W -f='${Package} ${Status}\n' "${want[@]}" 2>/dev/null || true; } |
 	awk '/ install ok installed$/ {print $1}')
 missing=()
 for p in "${want[@]}"; do
