@@ -156,14 +156,11 @@ EXPORT_SYMBOL_GPL(goalloc_arena_alloc);
 void goalloc_arena_reset(struct goalloc_arena *a)
 {
 	struct goalloc_span *s, *tmp;
-	unsigned long flags;
 
 	list_for_each_entry_safe(s, tmp, &a->spans, list) {
 		list_del_init(&s->list);
 		kmemleak_free((void *)s->base);
-		spin_lock_irqsave(&s->lock, flags);
-		goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
-		spin_unlock_irqrestore(&s->lock, flags);
+		goalloc_span_kill(s);
 		atomic_long_sub(s->npages, &goalloc_arena_pages);
 		goalloc_heap_free_span(s);
 	}

@@ -176,6 +176,20 @@ static inline void goalloc_span_set_state(struct goalloc_span *s, enum goalloc_s
 	WRITE_ONCE(s->state, state);
 }
 
+/**
+ * goalloc_span_kill() - mark a published span dead, under its lock
+ * @s: the span, about to go back to the heap; lookups that still find it
+ *	see GOALLOC_SPAN_DEAD and refuse frees into it
+ */
+static inline void goalloc_span_kill(struct goalloc_span *s)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&s->lock, flags);
+	goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
+	spin_unlock_irqrestore(&s->lock, flags);
+}
+
 /* Was slot @idx freed by a non-owner since the last sweep?  Any context. */
 static __always_inline bool goalloc_span_remote_freed(const struct goalloc_span *s,
 						      unsigned int idx)

@@ -82,7 +82,6 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_create);
 /* Give a span back to the heap; @zap: unmap its pages from every process. */
 static void uspan_release(struct goalloc_uarena *ua, struct goalloc_span *s, bool zap)
 {
-	unsigned long flags;
 	unsigned int i;
 
 	lockdep_assert_held(&ua->lock);
@@ -97,9 +96,7 @@ static void uspan_release(struct goalloc_uarena *ua, struct goalloc_span *s, boo
 	ua->nspans--;
 	atomic_long_dec(&goalloc_central[s->spc].nspans);
 	/* A stray goalloc_free() from the kernel must see it gone. */
-	spin_lock_irqsave(&s->lock, flags);
-	goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
-	spin_unlock_irqrestore(&s->lock, flags);
+	goalloc_span_kill(s);
 	goalloc_heap_free_span(s);
 }
 
@@ -108,7 +105,7 @@ static struct goalloc_span *uspan_create(struct goalloc_uarena *ua, unsigned int
 					 unsigned int npages)
 {
 	const struct goalloc_class_info *c = &goalloc_class_info[cls];
-	unsigned long first, align = 1, flags;
+	unsigned long first, align = 1;
 	struct mem_cgroup *old_memcg;
 	struct goalloc_span *s;
 	unsigned int i;
@@ -151,9 +148,7 @@ static struct goalloc_span *uspan_create(struct goalloc_uarena *ua, unsigned int
 	if (err) {
 		while (i--)
 			xa_erase(&ua->spans, first + i);
-		spin_lock_irqsave(&s->lock, flags);
-		goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
-		spin_unlock_irqrestore(&s->lock, flags);
+		goalloc_span_kill(s);
 		goalloc_heap_free_span(s);
 		return ERR_PTR(err);
 	}

@@ -422,13 +422,9 @@ static void arenas(struct kunit *test)
 
 static void heap_put(struct goalloc_span *s)
 {
-	unsigned long flags;
-
 	if (!s)
 		return;
-	spin_lock_irqsave(&s->lock, flags);
-	goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
-	spin_unlock_irqrestore(&s->lock, flags);
+	goalloc_span_kill(s);
 	goalloc_heap_free_span(s);
 }
 

@@ -66,13 +66,9 @@ static void __maybe_unused thief_fn(void *arg)
 
 static void heap_put(struct goalloc_span *s)
 {
-	unsigned long flags;
-
 	if (!s)
 		return;
-	spin_lock_irqsave(&s->lock, flags);
-	goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
-	spin_unlock_irqrestore(&s->lock, flags);
+	goalloc_span_kill(s);
 	goalloc_heap_free_span(s);
 }
 
