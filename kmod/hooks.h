@@ -29,6 +29,9 @@
  * @GOALLOC_HOOK_REMOTE_FREE: free_remote(), before the span lock is taken
  * @GOALLOC_HOOK_HEAP_GROWN: the heap, after a grow published new pages and
  *	dropped its lock (the span is already carved out of them)
+ * @GOALLOC_HOOK_SPAN_GROWN: alloc_slow(), after mcentral grew a span for
+ *	this CPU's cache and before the cache is entered again to install it;
+ *	its argument is the span
  * @GOALLOC_HOOK_UARENA_COPYOUT: a user arena's ALLOC, after the objects
  *	were taken and the arena unlocked, before their offsets are copied out
  *	(process context, no lock held: this one may sleep); its argument is a
@@ -41,6 +44,7 @@ enum goalloc_hook_id {
 	GOALLOC_HOOK_OWNER_FREED,
 	GOALLOC_HOOK_REMOTE_FREE,
 	GOALLOC_HOOK_HEAP_GROWN,
+	GOALLOC_HOOK_SPAN_GROWN,
 	GOALLOC_HOOK_UARENA_COPYOUT,
 	GOALLOC_NR_HOOKS
 };

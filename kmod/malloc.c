@@ -173,6 +173,7 @@ grow:
 	if (!s)
 		return NULL;
 	if (node == NUMA_NO_NODE) {
+		goalloc_hook(GOALLOC_HOOK_SPAN_GROWN, s);
 		c = goalloc_mcache_get();
 		if (goalloc_mcache_enter(c)) {
 			p = goalloc_mcache_install(c, spc, s);

@@ -199,20 +199,36 @@ void goalloc_central_uncache_span(struct goalloc_span *s)
 }
 
 /**
- * goalloc_central_add_span() - put a span no CPU took on the partial list
- * @s: a fresh span from goalloc_central_grow()
+ * goalloc_central_add_span() - give mcentral a fresh span no CPU took
+ * @s: a span from goalloc_central_grow(), not yet on any list
+ *
+ * A span an object was taken from goes on the partial list.  One with no
+ * object (its CPU found a free slot elsewhere while it grew) is kept on the
+ * empty list, or goes back to the heap if the class keeps enough: on the
+ * partial list nothing would ever retire it, as only a free moves a span
+ * there, and its pages would stay in use for good.
  */
 void goalloc_central_add_span(struct goalloc_span *s)
 {
 	struct goalloc_mcentral *mc = &goalloc_central[s->spc];
+	bool release = false, kept = false;
 	unsigned long flags;
 
 	spin_lock_irqsave(&mc->lock, flags);
 	spin_lock(&s->lock);
-	goalloc_span_set_state(s, GOALLOC_SPAN_PARTIAL);
-	list_add(&s->list, &mc->partial);
+	if (!s->alloc_count) {
+		release = span_retire(mc, s);
+		kept = !release;
+	} else {
+		goalloc_span_set_state(s, GOALLOC_SPAN_PARTIAL);
+		list_add(&s->list, &mc->partial);
+	}
 	spin_unlock(&s->lock);
 	spin_unlock_irqrestore(&mc->lock, flags);
+	if (release)
+		span_release(s);
+	else if (kept)
+		goalloc_scavenger_kick();
 }
 
 /**

@@ -31,6 +31,7 @@ static struct {
 	void **objs;		/* what the "interrupt" allocated */
 	unsigned int n, max;
 	struct goalloc_span *span;
+	struct task_struct *task;	/* the test's, for hooks with no target */
 	bool fired;
 } race;
 
@@ -230,6 +231,106 @@ static void concurrent_double_free_never_retires_live_span(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad + 1);
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
 }
+/*
+ * Inside alloc_slow(), after it grew a span outside the section: the task's
+ * last two objects (in the span it ran out of, which mcentral now holds as
+ * full) are freed from elsewhere, and an interrupt allocates one object (its
+ * refill takes that span back).  The task comes back to install with a free
+ * slot in its current span.
+ */
+static void hook_free_slot_while_growing(void *arg)
+{
+	void *q;
+
+	if (current != race.task || race.fired || race.n < 2)
+		return;
+	race.fired = true;
+	race.span = arg;
+	goalloc_free(race.objs[--race.n]);
+	goalloc_free(race.objs[--race.n]);
+	q = goalloc_alloc(RACE_SIZE, GFP_ATOMIC);
+	if (q)
+		race.objs[race.n++] = q;
+}
+
+/*
+ * Spans of @spc on mcentral's partial and full lists with nothing in them
+ * and no free pending: no free will ever come to retire them.
+ */
+static unsigned int idle_listed_spans(unsigned int spc)
+{
+	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	struct list_head *lists[] = { &mc->partial, &mc->full };
+	struct goalloc_span *s;
+	unsigned int i, n = 0;
+	unsigned long flags;
+
+	spin_lock_irqsave(&mc->lock, flags);
+	for (i = 0; i < ARRAY_SIZE(lists); i++) {
+		list_for_each_entry(s, lists[i], list) {
+			spin_lock(&s->lock);
+			n += !s->alloc_count && !s->nfree_pending && !READ_ONCE(s->nremote);
+			spin_unlock(&s->lock);
+		}
+	}
+	spin_unlock_irqrestore(&mc->lock, flags);
+	return n;
+}
+
+/*
+ * Found by the soak (heap pages in use with no object left): when install
+ * found a free slot in the current span, the span it had grown went to
+ * mcentral's partial list with no object in it.  Only a free moves a span
+ * off that list, so none ever retired it and its pages stayed in use.  Now
+ * such a span is kept on the empty list (or goes back to the heap).
+ */
+static void grown_span_not_needed_is_not_stranded(struct kunit *test)
+{
+	long base = goalloc_objects_in_use(), bad = atomic_long_read(&goalloc_nr_bad_frees);
+	unsigned int spc, idle0, i;
+	void *p = NULL;
+
+	race.max = 16 * 1024;
+	race.n = 0;
+	race.fired = false;
+	race.task = current;
+	race.objs = kunit_kcalloc(test, race.max, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, race.objs);
+
+	migrate_disable();
+	p = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	rcu_read_lock();
+	spc = goalloc_span_of(p)->spc;
+	rcu_read_unlock();
+	race.objs[race.n++] = p;
+	idle0 = idle_listed_spans(spc);
+	/* Allocate until this CPU's allocation has to grow a span. */
+	WRITE_ONCE(goalloc_hooks[GOALLOC_HOOK_SPAN_GROWN], hook_free_slot_while_growing);
+	while (!race.fired && race.n < race.max) {
+		p = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
+		if (!p)
+			break;
+		race.objs[race.n++] = p;
+	}
+	WRITE_ONCE(goalloc_hooks[GOALLOC_HOOK_SPAN_GROWN], NULL);
+	race.task = NULL;
+	KUNIT_EXPECT_TRUE_MSG(test, race.fired, "no grow after %u objects", race.n);
+	/* Install gave the object from the slot freed meanwhile. */
+	if (race.fired) {
+		rcu_read_lock();
+		KUNIT_EXPECT_PTR_NE(test, goalloc_span_of(p), race.span);
+		rcu_read_unlock();
+	}
+	KUNIT_EXPECT_EQ(test, idle_listed_spans(spc), idle0);
+	for (i = 0; i < race.n; i++)
+		goalloc_free(race.objs[i]);
+	migrate_enable();
+	goalloc_drain_all();
+	KUNIT_EXPECT_EQ(test, idle_listed_spans(spc), idle0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad);
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
+}
 #else
 static void no_hooks(struct kunit *test)
 {
@@ -239,6 +340,7 @@ static void no_hooks(struct kunit *test)
 #define free_decides_ownership_inside_section no_hooks
 #define concurrent_double_free_found_on_reuse no_hooks
 #define concurrent_double_free_never_retires_live_span no_hooks
+#define grown_span_not_needed_is_not_stranded no_hooks
 #endif
 
 /*
@@ -296,6 +398,7 @@ static struct kunit_case race_cases[] = {
 	KUNIT_CASE(free_decides_ownership_inside_section),
 	KUNIT_CASE(concurrent_double_free_found_on_reuse),
 	KUNIT_CASE(concurrent_double_free_never_retires_live_span),
+	KUNIT_CASE(grown_span_not_needed_is_not_stranded),
 	KUNIT_CASE(realloc_in_place_zeroes_tail),
 	KUNIT_CASE(init_on_alloc_or_free_zeroes),
 	{}

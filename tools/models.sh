@@ -46,6 +46,8 @@ checks=(
 	"mcache_section:old       mcache_section.pml fail  -DOLD"
 	"mcache_section:old-free  mcache_section.pml fail  -DOLD_FREE"
 	"mcache_section:old-ipi   mcache_section.pml fail  -DOLD_IPI"
+	"mcache_section:new-add   mcache_section.pml pass  -DADD_START"
+	"mcache_section:old-add   mcache_section.pml fail  -DADD_START -DOLD_ADD"
 )
 DEPTH=100000
 # pan.c is large and each state space small: an unoptimised build is the

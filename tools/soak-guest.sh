@@ -18,6 +18,23 @@ soak_vm() {
 		printf "%s=%s ", $1, $2 }' /proc/vmstat
 }
 
+# 6.12's deadline "fair server" (the dl_server that guards SCHED_NORMAL
+# tasks from RT starvation) is stopped by sched_cpu_dying() at CPU offline,
+# and there, with no goalloc code on any stack, it was seen to WARN in
+# sub_running_bw() ("Dying CPU not properly vacated!") in two of six debug
+# runs (Documentation/soak.rst, "The scheduler at CPU offline").  A runtime
+# of 0 turns the server off on that CPU (dl_server_stop() and
+# dl_server_start() then return at once); the soak runs no RT tasks, so
+# nothing needs it.  Prints how many CPUs it turned off.
+soak_fair_server_off() {
+	n=0
+	for f in /sys/kernel/debug/sched/fair_server/cpu*/runtime; do
+		[ -w "$f" ] || continue
+		echo 0 >"$f" 2>/dev/null && n=$((n + 1))
+	done
+	echo $n
+}
+
 soak_hotplug() { # END: offline and online each CPU but 0 in turn until END
 	# At least two cycles however slow the guest is, so that a soak whose
 	# time ran out before this started still cycles the CPUs.
@@ -52,7 +69,7 @@ soak_cpu() {
 soak_main() {
 	S=${GA_SOAK_SECONDS:-60}
 	load goalloc || return
-	say "GA-SOAK-BEGIN seconds=$S"
+	say "GA-SOAK-BEGIN seconds=$S fair_server_off=$(soak_fair_server_off)"
 	say "GA-SOAK-VM-BEFORE $(soak_vm)"
 	# The balloon's mark: the largest zone (where allocations come from)
 	# halfway between its min and low watermarks, plus what the other

@@ -28,6 +28,13 @@
  *              order alone makes the IPI drain safe.  Must pass.
  *   OLD_IPI    the old free ordering, and interrupts that only drain (by
  *              IPI): the drain alone breaks it.  Must fail.
+ *   ADD_START  NEW, from a start where the task's allocation must grow
+ *              and, while it grows, CPU1 and two interrupts can leave a
+ *              free slot in CPU0's current span: install gives the fresh
+ *              span to goalloc_central_add_span() untouched.  Must pass.
+ *   OLD_ADD    with ADD_START: goalloc_central_add_span() files the fresh
+ *              span nobody took an object from as PARTIAL, where no free
+ *              will ever come to retire it.  Must fail.
  *
  * The span internals (take, LIFO free, remote bits, sweep) are modelled as
  * in span_free.pml's NEW protocol but each as one atomic step, and every
@@ -41,7 +48,8 @@
  *    mcentral (its lock and the span's lock held, span not cached);
  *  - no slot handed out twice; a valid free is never refused; no free is
  *    applied to a free slot; no span is retired with a live object;
- *    after a sweep alloc_count equals the live slots.
+ *    after a sweep alloc_count equals the live slots;
+ *  - at the end, every span on mcentral's lists holds a live object.
  */
 
 #ifdef OLD
@@ -351,12 +359,23 @@ inline central_alloc(me, s, j)
 	unlock(mcl, me)
 }
 
-/* goalloc_central_add_span() */
+/*
+ * goalloc_central_add_span(): a fresh span no CPU took; retired if no
+ * object was taken from it (OLD_ADD: filed as PARTIAL all the same, where
+ * no free will ever come to retire it)
+ */
 inline central_add(me, s)
 {
 	lock(mcl, me);
 	lock(sl[s], me);
+#ifdef OLD_ADD
 	st[s] = PARTIAL;
+#else
+	if
+	:: acnt[s] == 0 -> retire(s)
+	:: else -> st[s] = (acnt[s] < NSL -> PARTIAL : FULL)
+	fi;
+#endif
 	unlock(sl[s], me);
 	unlock(mcl, me)
 }
@@ -503,7 +522,11 @@ inline alloc_obj(me, k, os, oj)
 						os = s; oj = j
 					fi;
 					leave(k)
-				:: else -> central_add(me, s)
+				:: else ->
+					/* the span is still ours alone: take, then give */
+					take(s, j);
+					os = s; oj = j;
+					central_add(me, s)
 				fi
 			:: else -> skip
 			fi
@@ -579,8 +602,12 @@ proctype task() provided (!inirq)
 	byte s, s2, j, t, hs, hj, ops;
 	bit ok, fix;
 
+#ifdef ADD_START
+	hs = 0;		/* starts by allocating */
+#else
 	hs = 1;
 	hj = 0;
+#endif
 	do
 	:: ops < TOPS ->
 		ops++;
@@ -623,9 +650,15 @@ proctype cpu1()
 	byte s, s2, j, t, hs, hj, ops;
 	bit ok, fix;
 
+#ifdef ADD_START
+	/* CPU1 holds the object in S1's slot 0 */
+	hs = 1;
+	hj = 0;
+#else
 	/* CPU1 holds the object in S1's slot 1, allocated on CPU0 */
 	hs = 1;
 	hj = 1;
+#endif
 	do
 	:: ops < C1OPS ->
 		ops++;
@@ -639,7 +672,33 @@ proctype cpu1()
 
 init
 {
+	byte s, j, t;
+
 	atomic {
+#ifdef ADD_START
+		/*
+		 * The start that reaches install with a free slot: CPU0's
+		 * current span S1 is full (slot 0 CPU1's, slot 1 kept by
+		 * someone), S2 full of kept objects, so the task's allocation
+		 * must grow; while it grows, CPU1's free moves S1 to the partial
+		 * list, an interrupt refills from it and another frees that
+		 * object, and install finds the slot.
+		 */
+		st[1] = CACHED;
+		scpu[1] = 0;
+		findex[1] = 2;
+		acnt[1] = 2;
+		live[IX(1, 0)] = 1;
+		live[IX(1, 1)] = 1;
+		alloc[0] = 1;
+		st[2] = FULL;
+		scpu[2] = NOCPU;
+		abits[IX(2, 0)] = 1;
+		abits[IX(2, 1)] = 1;
+		acnt[2] = 2;
+		live[IX(2, 0)] = 1;
+		live[IX(2, 1)] = 1;
+#else
 		/* S1: CPU0's current span, full: p (slot 0, the task's), slot 1 (CPU1's) */
 		st[1] = CACHED;
 		scpu[1] = 0;
@@ -654,11 +713,37 @@ init
 		abits[IX(2, 0)] = 1;
 		acnt[2] = 1;
 		live[IX(2, 0)] = 1;
+#endif
 		/* S3: still in the heap */
 		scpu[3] = NOCPU;
 		alloc[1] = 0;
 		run task();
 		run irq();
 		run cpu1()
+	};
+	/*
+	 * When everyone is done, a span on mcentral's lists holds a live
+	 * object: nothing else would ever retire it (only a free moves a
+	 * span there), and its pages would stay in use for good.
+	 */
+	_nr_pr == 1;
+	d_step {
+		s = 1;
+		do
+		:: s <= NS ->
+			if
+			:: st[s] == PARTIAL || st[s] == FULL ->
+				j = 0;
+				t = 0;
+				do
+				:: j < NSL -> t = t + live[IX(s, j)]; j++
+				:: else -> break
+				od;
+				assert(t > 0)
+			:: else -> skip
+			fi;
+			s++
+		:: else -> break
+		od
 	}
 }
