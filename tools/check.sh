@@ -272,6 +272,14 @@ do_lint() {
 		grep -v '^total:' "$log/checkpatch.log"
 		bad lint "checkpatch --strict"
 	fi
+	# The one-way data path (kmod/layers.txt, Documentation/design.rst):
+	# no file of kmod/ includes or calls a layer above its own.
+	if tools/layers.py >"$log/layers.log" 2>&1; then
+		ok lint "layers: $(tail -1 "$log/layers.log" | sed 's/^layers: //')"
+	else
+		grep -v '^layers: [0-9]* files' "$log/layers.log"
+		bad lint "layers: kmod/ calls or includes up (kmod/layers.txt)"
+	fi
 	k=$(qemu/kernel.sh debug) || { bad lint "debug kernel build"; return; }
 	copy_module_sources "$BUILD/sparse"
 	make -C "$k" M="$BUILD/sparse" C=2 CHECK="sparse" modules >"$log/sparse.log" 2>&1
