@@ -13,9 +13,14 @@ case boots a real guest under a 3-second limit and expects a timeout.
 
 Usage: test-harness.py --ksrc KERNEL_SOURCE --out DIR [--kernel BZIMAGE --initrd CPIO]
 Writes DIR/counts ("passed failed skipped").
+
+The layering check of make lint (tools/layers.py) gets the same treatment:
+copies of kmod/ with an upcall added, an upward include, a stale exception,
+a file with no layer must fail, named (layers_cases()).
 """
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -345,6 +350,125 @@ def source_copy_case(out):
                                                                         len(planted)))
 
 
+LAYERS = os.path.join(TOP, "tools/layers.py")
+
+
+def layers_cases(out):
+    """tools/layers.py on copies of kmod/, each changed one way.
+
+    Yields (name, ok, why).  The functions and files the cases use are
+    picked from the table and the sources (a function of the mcache layer
+    called from a file of the mheap layer, ...), so the cases keep working
+    while the refactor renames and moves things; if a layer they name goes,
+    they fail and say so.
+    """
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("layers", LAYERS)
+    layers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(layers)
+    table = layers.Table(os.path.join(TOP, "kmod/layers.txt"))
+    model = layers.Model(TOP)
+
+    def files_of(layer, ext):
+        return sorted(f for f in model.src if table.layer_of(f) == layer and f.endswith(ext))
+
+    def function_of(layer):
+        for f in files_of(layer, ".c"):
+            src = model.src[f]
+            for name in sorted(src.defs):
+                if src.defs[name][1] and src.kinds[name] == "function" and \
+                        table.layer_of(f, name) == layer:
+                    return name
+        return None
+
+    def run(name, edit, want_pass, want):
+        """Copy kmod/, apply edit(dir), run the check, look for want in its output."""
+        d = os.path.join(out, "layers", name.replace(" ", "-"))
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.copytree(os.path.join(TOP, "kmod"), os.path.join(d, "kmod"),
+                        ignore=shutil.ignore_patterns("*.o", "*.ko", ".*.cmd", "*.mod*"))
+        try:
+            edit(d)
+        except (AssertionError, OSError, IndexError, TypeError) as e:
+            return False, "could not set the case up: %r" % e
+        p = subprocess.run([sys.executable, LAYERS, "--root", d], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        with open(os.path.join(d, "layers.log"), "w") as f:
+            f.write(p.stdout)
+        # Every line but the summary is an error.
+        errs = [ln for ln in p.stdout.splitlines() if not re.match(r"layers: \d+ files", ln)]
+        if want_pass:
+            ok = p.returncode == 0 and not errs
+        else:
+            ok = p.returncode != 0 and any(re.search(want, ln) for ln in errs)
+        return ok, "" if ok else "rc=%d, want %s %r: %s" % (
+            p.returncode, "pass" if want_pass else "an error matching", want,
+            errs or p.stdout[-300:])
+
+    def append_to(rel, text):
+        def edit(d):
+            with open(os.path.join(d, rel), "a") as f:
+                f.write(text)
+        return edit
+
+    def lines_of(rel):
+        with open(os.path.join(TOP, rel)) as f:
+            return f.read().count("\n")
+
+    heap_c, cache_fn = (files_of("mheap", ".c") or [None])[0], function_of("mcache")
+    span_c, span_h = (files_of("span", ".c") or [None])[0], (files_of("span", ".h") or [None])[0]
+    heap_h = (files_of("mheap", ".h") or [None])[0]
+    if not (heap_c and cache_fn and span_c and span_h and heap_h):
+        yield ("layers: the cases find their files and functions", False,
+               "no .c in layer mheap, .c/.h in span, .h in mheap or function in mcache: "
+               "update tools/test-harness.py layers_cases() with the table")
+        return
+    probe = "\nvoid goalloc_layers_probe(void)\n{\n\t%s();\n}\n" % cache_fn
+    probe_line = lines_of(heap_c) + 4
+    yield ("layers: the tree as it is passes",) + run("as is", lambda d: None, True, None)
+    yield ("layers: %s calling %s() (mheap -> mcache) fails, named" % (heap_c, cache_fn),) + \
+        run("upcall", append_to(heap_c, probe), False,
+            r"^layers: upcall: %s:%d: goalloc_layers_probe\(\) -> %s\(\) .*\(mheap calls mcache\)"
+            % (re.escape(heap_c), probe_line, cache_fn))
+    yield ("layers: the same upcall passes with an exception for it",) + \
+        run("excepted upcall", lambda d: (
+            append_to(heap_c, probe)(d),
+            append_to("kmod/layers.txt", "%s -> %s\t# issue 0 (a harness test)\n" % (
+                heap_c[5:], cache_fn))(d)), True, None)
+    yield ("layers: an exception that names no issue item fails",) + \
+        run("exception without issue", lambda d: (
+            append_to(heap_c, probe)(d),
+            append_to("kmod/layers.txt", "%s -> %s\t# for now\n" % (
+                heap_c[5:], cache_fn))(d)), False, r"names the issue item")
+    yield ("layers: a stale exception fails",) + \
+        run("stale exception", append_to("kmod/layers.txt", "%s -> %s\t# issue 0 (test)\n" % (
+            span_c[5:], cache_fn)), False,
+            r"stale exception '%s -> %s'" % (re.escape(span_c[5:]), cache_fn))
+    yield ("layers: an upcall from a static inline in a lower header fails",) + \
+        run("inline upcall", append_to(span_h, "\nstatic inline void goalloc_layers_probe(void)"
+                                                "\n{\n\t%s();\n}\n" % cache_fn), False,
+            r"^layers: upcall: %s:%d: goalloc_layers_probe\(\) -> %s\(\)" % (
+                re.escape(span_h), lines_of(span_h) + 4, cache_fn))
+    yield ("layers: %s including %s (span -> mheap) fails, named" % (span_c, heap_h),) + \
+        run("upward include", append_to(span_c, '#include "%s"\n' % heap_h[5:]), False,
+            r'^layers: upward include: %s:%d: #include "%s" \(span -> mheap\)' % (
+                re.escape(span_c), lines_of(span_c) + 1, re.escape(heap_h[5:])))
+    yield ("layers: a name in a comment, a string or a member is no upcall",) + \
+        run("no false upcall", append_to(heap_c, "\n/* %s() */\nstatic const char *probe_s = "
+                                                 "\"%s\";\nstatic int probe_m(struct x *p)\n"
+                                                 "{\n\treturn p->%s + p[0].%s;\n}\n" % (
+                                                     cache_fn, cache_fn, cache_fn, cache_fn)),
+            True, None)
+    yield ("layers: a table line naming a function that is gone fails",) + \
+        run("gone symbol", lambda d: open(os.path.join(d, "kmod/layers.txt"), "w").write(
+            open(os.path.join(TOP, "kmod/layers.txt")).read().replace(
+                "\n[except]", "\n%s:goalloc_layers_gone\tmcache\n[except]" % span_c[5:], 1)),
+            False, r"%s:goalloc_layers_gone names no definition" % re.escape(span_c))
+    yield ("layers: a file of kmod/ with no layer fails",) + \
+        run("unlisted file", lambda d: open(os.path.join(d, "kmod/newlayer.c"), "w").close(),
+            False, r"kmod/newlayer\.c has no layer")
+
+
 def run_verdict(ksrc, rundir, extra):
     cmd = [sys.executable, VERDICT, rundir, "--kind", "qemu", "--ksrc", ksrc] + extra
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -391,6 +515,9 @@ def main():
 
     ok, why = source_copy_case(args.out)
     result(ok, "test builds take sources only, no build product left in the tree", why)
+
+    for name, ok, why in layers_cases(args.out):
+        result(ok, name, why)
 
     if args.kernel and args.initrd:
         d = os.path.join(args.out, "live-timeout")
