@@ -31,12 +31,10 @@
 #include "goalloc.h"
 #include "hooks.h"
 #include "internal.h"
+#include "mcache.h"
 #include "mheap.h"
 
 static_assert(GOALLOC_MAX_SIZE == GOALLOC_MAX_LARGE);
-
-/* Bulk calls enter a CPU's cache for at most this many objects at a time. */
-#define GOALLOC_BULK_BATCH	64
 
 static struct dentry *goalloc_debugfs;
 
@@ -82,20 +80,6 @@ static __always_inline void *post_alloc(void *p, size_t size, size_t usable, gfp
 	return p;
 }
 
-/*
- * Undo post_alloc() for an object being freed; its free is not yet visible.
- * init_on_free wipes it, as SLUB does.
- */
-static __always_inline void pre_free(const void *p, size_t usable)
-{
-	kmemleak_free(p);
-	if (unlikely(want_init_on_free())) {
-		goalloc_kasan_unpoison(p, usable);
-		memset((void *)p, 0, usable);
-	}
-	goalloc_kasan_poison(p, usable);
-}
-
 /* __GFP_ACCOUNT cannot be honoured (Documentation/api.rst): say so once. */
 static void note_gfp_account(gfp_t gfp)
 {
@@ -104,96 +88,16 @@ static void note_gfp_account(gfp_t gfp)
 			       __builtin_return_address(0));
 }
 
-static void *large_alloc(size_t size, gfp_t gfp, int node)
+/* Go's c.allocLarge: a span of its own, from mcache (which asks the heap). */
+static noinline void *large_alloc(size_t size, gfp_t gfp, int node)
 {
-	unsigned int npages = DIV_ROUND_UP(size, GOALLOC_PAGE_SIZE);
 	struct goalloc_span *s;
-	struct goalloc_mcentral *mc;
 
 	note_gfp_account(gfp);
-	s = goalloc_heap_alloc_span(!!(gfp & GOALLOC_NOSCAN), npages,
-				    is_power_of_2(size) ? npages : 1, node,
-				    GOALLOC_SPAN_LARGE, gfp);
+	s = goalloc_mcache_alloc_large(size, (gfp & GOALLOC_NOSCAN) ? 1 : 0, gfp, node);
 	if (!s)
 		return NULL;
-	mc = &goalloc_central[s->spc];
-	atomic_long_inc(&mc->nspans);
-	atomic_long_inc(&mc->nmalloc);
-	atomic_long_add(size, &mc->requested);
 	return post_alloc((void *)s->base, size, s->elemsize, gfp);
-}
-
-static void count_alloc(struct goalloc_mcache *c, unsigned int spc, size_t size)
-{
-	c->stats[spc].nmalloc++;
-	c->stats[spc].requested += size;
-}
-
-/*
- * Everything but the fast path: the current span ran out (refill from
- * mcentral or the heap), this CPU's cache is busy (an interrupt inside a
- * section: use mcentral), or a node was asked for.
- */
-static noinline void *alloc_slow(size_t size, unsigned int spc, gfp_t gfp, int node)
-{
-	struct goalloc_mcache *c;
-	struct goalloc_span *s;
-	void *p;
-
-	note_gfp_account(gfp);
-	if (node == NUMA_NO_NODE) {
-		c = goalloc_mcache_get();
-		if (goalloc_mcache_enter(c)) {
-			p = goalloc_span_next_free(c->alloc[spc]);
-			if (!p)
-				p = goalloc_mcache_refill(c, spc);
-			if (p)
-				count_alloc(c, spc, size);
-			goalloc_mcache_leave(c);
-			goalloc_mcache_put();
-			if (p)
-				return p;
-			goto grow;
-		}
-		goalloc_mcache_put();
-	}
-	p = goalloc_central_alloc(spc, node);
-	if (p) {
-		atomic_long_inc(&goalloc_central[spc].nmalloc);
-		atomic_long_add(size, &goalloc_central[spc].requested);
-		return p;
-	}
-grow:
-	/*
-	 * Outside any section: this may sleep if @gfp allows.  A grow that
-	 * succeeds yields the object (mheap carves the span under its lock;
-	 * for __GFP_NOFAIL it retries the page allocator until it does).
-	 */
-	s = goalloc_central_grow(spc, node, gfp);
-	if (!s)
-		return NULL;
-	if (node == NUMA_NO_NODE) {
-		goalloc_hook(GOALLOC_HOOK_SPAN_GROWN, s);
-		c = goalloc_mcache_get();
-		if (goalloc_mcache_enter(c)) {
-			p = goalloc_mcache_install(c, spc, s);
-			count_alloc(c, spc, size);
-			goalloc_mcache_leave(c);
-			goalloc_mcache_put();
-			return p;
-		}
-		goalloc_mcache_put();
-	}
-	/*
-	 * A node request, or an interrupt inside this CPU's section: take the
-	 * object while the span is still ours alone, then give the span to
-	 * mcentral.
-	 */
-	p = goalloc_span_next_free(s);
-	goalloc_central_add_span(s);
-	atomic_long_inc(&goalloc_central[spc].nmalloc);
-	atomic_long_add(size, &goalloc_central[spc].requested);
-	return p;
 }
 
 /**
@@ -237,146 +141,20 @@ void *goalloc_alloc_node(size_t size, gfp_t gfp, int node)
 		if (likely(goalloc_mcache_enter(c))) {
 			p = goalloc_span_next_free_fast(c->alloc[spc]);
 			if (likely(p))
-				count_alloc(c, spc, size);
+				goalloc_mcache_count_alloc(c, spc, size);
 			goalloc_mcache_leave(c);
 		}
 		goalloc_mcache_put();
 	}
 	if (unlikely(!p)) {
-		p = alloc_slow(size, spc, gfp, node);
+		note_gfp_account(gfp);
+		p = goalloc_mcache_next_free(spc, size, gfp, node);
 		if (!p)
 			return NULL;
 	}
 	return post_alloc(p, size, goalloc_class_info[spc >> 1].size, gfp);
 }
 EXPORT_SYMBOL_GPL(goalloc_alloc_node);
-
-/*
- * Record a non-owner's free of one slot of a small-object span, whose lock
- * the caller holds.
- */
-static int free_slot_locked(struct goalloc_span *s, const void *p)
-{
-	int err;
-
-	switch (s->state) {
-	case GOALLOC_SPAN_DEAD:
-		return -ESTALE;
-	case GOALLOC_SPAN_ARENA:
-	case GOALLOC_SPAN_USER:
-		return -EPERM;
-	default:
-		err = goalloc_span_free_remote(s, p);
-		/* The slot cannot be reused before a sweep, which needs our lock. */
-		if (!err)
-			pre_free(p, s->elemsize);
-		return err;
-	}
-}
-
-/* Must mcentral move the span after frees into it?  Span lock held. */
-static bool needs_fixup(const struct goalloc_span *s)
-{
-	return (s->state == GOALLOC_SPAN_PARTIAL || s->state == GOALLOC_SPAN_FULL) &&
-	       (s->state == GOALLOC_SPAN_FULL || goalloc_span_inuse_hint(s) <= 0);
-}
-
-/*
- * A free by anyone but the span's owner: under the span's lock, with no
- * mcentral lock unless the span must move.  The caller is in an RCU
- * read-side section (the mcache pin is one), which keeps @s readable.
- */
-static int free_remote(struct goalloc_span *s, const void *p)
-{
-	unsigned long flags;
-	bool fixup = false;
-	int err = 0;
-
-	goalloc_hook(GOALLOC_HOOK_REMOTE_FREE, (void *)p);
-	spin_lock_irqsave(&s->lock, flags);
-	switch (s->state) {
-	case GOALLOC_SPAN_DEAD:
-		err = -ESTALE;
-		break;
-	case GOALLOC_SPAN_ARENA:
-	case GOALLOC_SPAN_USER:
-		err = -EPERM;
-		break;
-	case GOALLOC_SPAN_LARGE:
-		if (p != (void *)s->base) {
-			err = -EINVAL;
-			break;
-		}
-		goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
-		pre_free(p, s->elemsize);
-		break;
-	default:
-		err = free_slot_locked(s, p);
-		fixup = !err && needs_fixup(s);
-		break;
-	}
-	spin_unlock_irqrestore(&s->lock, flags);
-	if (err)
-		return err;
-	if (s->cls == 0) {
-		atomic_long_inc(&goalloc_central[s->spc].nfree);
-		atomic_long_dec(&goalloc_central[s->spc].nspans);
-		goalloc_heap_free_span(s);
-	} else if (fixup) {
-		goalloc_central_fixup(s);
-	}
-	return 0;
-}
-
-/*
- * One free.  Whether the span is this CPU's is decided inside the cache's
- * section: an interrupt landing before it may run the span out, drain it or
- * give it to mcentral, after which only the locked path may touch it
- * (model: kmod/models/mcache_section.pml).
- */
-static __always_inline int free_one(const void *p)
-{
-	struct goalloc_mcache *c;
-	struct goalloc_span *s;
-	unsigned int idx;
-	int err;
-
-	c = goalloc_mcache_get();
-	s = goalloc_span_of(p);
-	if (unlikely(!s)) {
-		goalloc_mcache_put();
-		return -EFAULT;
-	}
-	goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
-	if (likely(goalloc_mcache_enter(c))) {
-		if (likely(c->alloc[s->spc] == s)) {
-			/* The owner's free: no lock, no atomic instruction. */
-			err = goalloc_span_check_free(s, p, &idx);
-			if (likely(!err)) {
-				goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);
-				pre_free(p, s->elemsize);
-				goalloc_span_free_owned(s, idx);
-				c->stats[s->spc].nfree++;
-				goalloc_hook(GOALLOC_HOOK_OWNER_FREED, (void *)p);
-			}
-			goalloc_mcache_leave(c);
-			goalloc_mcache_put();
-			return err;
-		}
-		goalloc_mcache_leave(c);
-	}
-	err = free_remote(s, p);
-	if (!err && s->cls) {
-		if (goalloc_mcache_enter(c)) {
-			c->stats[s->spc].nfree++;
-			goalloc_mcache_leave(c);
-		} else {
-			atomic_long_inc(&goalloc_central[s->spc].nfree);
-		}
-	}
-	goalloc_mcache_put();
-	return err;
-}
 
 /**
  * goalloc_free() - free memory from goalloc_alloc() and friends
@@ -392,7 +170,7 @@ void goalloc_free(const void *p)
 
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return;
-	err = free_one(p);
+	err = goalloc_mcache_free(p);
 	if (unlikely(err))
 		goalloc_report_bad_free(p, err, _RET_IP_);
 }
@@ -528,7 +306,6 @@ int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 {
 	bool small = size && size <= GOALLOC_MAX_SMALL;
 	unsigned int spc = small ? spc_of(size, gfp) : 0;
-	struct goalloc_mcache *c;
 	size_t i = 0, j, start, end;
 
 	might_alloc(gfp & ~GOALLOC_NOSCAN);
@@ -536,25 +313,8 @@ int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 	while (i < n) {
 		start = i;
 		end = min(n, i + GOALLOC_BULK_BATCH);
-		c = goalloc_mcache_get();
-		if (small && goalloc_mcache_enter(c)) {
-			while (i < end) {
-				i += goalloc_span_take_fast(c->alloc[spc], ptrs + i, end - i);
-				if (i == end)
-					break;
-				/* Next word, an in-place sweep or a span from mcentral. */
-				ptrs[i] = goalloc_span_next_free(c->alloc[spc]);
-				if (!ptrs[i])
-					ptrs[i] = goalloc_mcache_refill(c, spc);
-				if (!ptrs[i])
-					break;
-				i++;
-			}
-			c->stats[spc].nmalloc += i - start;
-			c->stats[spc].requested += (i - start) * size;
-			goalloc_mcache_leave(c);
-		}
-		goalloc_mcache_put();
+		if (small)
+			i += goalloc_mcache_alloc_bulk(spc, size, end - i, ptrs + i);
 		for (j = start; j < i; j++)
 			post_alloc(ptrs[j], size, goalloc_class_info[spc >> 1].size, gfp);
 		if (i == end)
@@ -571,47 +331,6 @@ int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 }
 EXPORT_SYMBOL_GPL(goalloc_alloc_bulk);
 
-/*
- * goalloc_free_bulk()'s frees into a small-object span this CPU does not
- * own: ptrs[@i] and the objects before it down to ptrs[@start] that lie in
- * the same span, under one hold of the span's lock and with at most one
- * mcentral fixup (SLUB's bulk free builds a detached freelist per slab for
- * the same reason).  Returns the index of the last object handled.
- */
-static size_t free_remote_run(struct goalloc_mcache *c, struct goalloc_span *s,
-			      void **ptrs, size_t i, size_t start, unsigned long caller)
-{
-	unsigned long range = (unsigned long)s->nelems * s->elemsize;
-	unsigned long flags, nfree = 0;
-	bool fixup, live;
-	int err;
-
-	spin_lock_irqsave(&s->lock, flags);
-	/*
-	 * Only a live span's range says its neighbours are its objects: a
-	 * dead span's memory may already be another span's.
-	 */
-	live = s->state != GOALLOC_SPAN_DEAD && s->state != GOALLOC_SPAN_USER &&
-	       s->state != GOALLOC_SPAN_ARENA;
-	for (;;) {
-		err = free_slot_locked(s, ptrs[i]);
-		if (likely(!err))
-			nfree++;
-		else
-			goalloc_report_bad_free(ptrs[i], err, caller);
-		if (!live || i == start || ZERO_OR_NULL_PTR(ptrs[i - 1]) ||
-		    (unsigned long)ptrs[i - 1] - s->base >= range)
-			break;
-		i--;
-	}
-	fixup = nfree && needs_fixup(s);
-	spin_unlock_irqrestore(&s->lock, flags);
-	if (fixup)
-		goalloc_central_fixup(s);
-	c->stats[s->spc].nfree += nfree;
-	return i;
-}
-
 /**
  * goalloc_free_bulk() - free many objects
  * @n: how many
@@ -619,77 +338,15 @@ static size_t free_remote_run(struct goalloc_mcache *c, struct goalloc_span *s,
  */
 void goalloc_free_bulk(size_t n, void **ptrs)
 {
-	struct goalloc_span *s, *own;
-	struct goalloc_mcache *c;
-	unsigned long nfree;
-	unsigned int idx;
-	size_t i, start;
+	size_t i;
 	int err;
 
-	/*
-	 * Last to first: objects taken by goalloc_alloc_bulk() come back in
-	 * the reverse of the order they were handed out, so each owner's
-	 * free undoes the allocation before it and no sweep is needed.
-	 */
-	while (n) {
-		start = n > GOALLOC_BULK_BATCH ? n - GOALLOC_BULK_BATCH : 0;
-		c = goalloc_mcache_get();
-		if (!goalloc_mcache_enter(c)) {
-			/* An interrupt inside this CPU's section: one at a time. */
-			goalloc_mcache_put();
-			break;
-		}
-		/*
-		 * Objects freed together mostly share a span: while they are
-		 * in the span this CPU owns, skip the span map.  An owned span
-		 * cannot go away inside the section.
-		 */
-		own = NULL;
-		nfree = 0;
-		for (i = n; i-- > start;) {
-			const void *p = ptrs[i];
-
-			if (unlikely(ZERO_OR_NULL_PTR(p)))
-				continue;
-			if (own && (unsigned long)p - own->base <
-				   (unsigned long)own->nelems * own->elemsize) {
-				s = own;
-			} else {
-				if (own)
-					c->stats[own->spc].nfree += nfree;
-				own = NULL;
-				nfree = 0;
-				s = goalloc_span_of(p);
-			}
-			if (unlikely(!s)) {
-				err = -EFAULT;
-			} else if (likely(c->alloc[s->spc] == s)) {
-				err = goalloc_span_check_free(s, p, &idx);
-				if (likely(!err)) {
-					pre_free(p, s->elemsize);
-					goalloc_span_free_owned(s, idx);
-					own = s;
-					nfree++;
-				}
-			} else if (s->cls) {
-				i = free_remote_run(c, s, ptrs, i, start, _RET_IP_);
-				continue;
-			} else {
-				err = free_remote(s, p);
-			}
-			if (unlikely(err))
-				goalloc_report_bad_free(p, err, _RET_IP_);
-		}
-		if (own)
-			c->stats[own->spc].nfree += nfree;
-		goalloc_mcache_leave(c);
-		goalloc_mcache_put();
-		n = start;
-	}
+	/* Batches in the cache; what an interrupt inside a section left, singly. */
+	n = goalloc_mcache_free_bulk(n, ptrs, _RET_IP_);
 	for (i = 0; i < n; i++) {
 		if (ZERO_OR_NULL_PTR(ptrs[i]))
 			continue;
-		err = free_one(ptrs[i]);
+		err = goalloc_mcache_free(ptrs[i]);
 		if (unlikely(err))
 			goalloc_report_bad_free(ptrs[i], err, _RET_IP_);
 	}

@@ -27,7 +27,9 @@
 #include <linux/log2.h>
 #include <linux/spinlock.h>
 
+#include "hooks.h"
 #include "internal.h"
+#include "mcentral.h"
 #include "mheap.h"
 
 struct goalloc_mcentral goalloc_central[GOALLOC_NUM_SPC];
@@ -234,6 +236,7 @@ void goalloc_central_add_span(struct goalloc_span *s)
 /**
  * goalloc_central_alloc() - allocate one object without an mcache
  * @spc: span class
+ * @size: bytes asked for (counted)
  * @node: NUMA node the object must come from, or NUMA_NO_NODE
  *
  * For interrupts that find their CPU's mcache busy, and for requests for a
@@ -241,7 +244,7 @@ void goalloc_central_add_span(struct goalloc_span *s)
  *
  * Return: the object, or NULL if no span of mcentral has a free slot.
  */
-void *goalloc_central_alloc(unsigned int spc, int node)
+void *goalloc_central_alloc(unsigned int spc, size_t size, int node)
 {
 	struct goalloc_mcentral *mc = &goalloc_central[spc];
 	struct goalloc_span *s, *tmp;
@@ -280,10 +283,12 @@ void *goalloc_central_alloc(unsigned int spc, int node)
 		}
 	}
 	spin_unlock_irqrestore(&mc->lock, flags);
+	if (p)
+		goalloc_central_count_alloc(spc, size);
 	return p;
 }
 
-/**
+/*
  * goalloc_central_fixup() - move a span after a free changed what it holds
  * @s: a span that a free found in mcentral, full or now empty
  *
@@ -291,7 +296,7 @@ void *goalloc_central_alloc(unsigned int spc, int node)
  * with free slots leaves the full list; an empty one is kept for reuse or
  * goes back to the heap.
  */
-void goalloc_central_fixup(struct goalloc_span *s)
+static void goalloc_central_fixup(struct goalloc_span *s)
 {
 	struct goalloc_mcentral *mc = &goalloc_central[s->spc];
 	unsigned long flags;
@@ -315,6 +320,141 @@ void goalloc_central_fixup(struct goalloc_span *s)
 		span_release(s);
 	else if (kept)
 		goalloc_scavenger_kick();
+}
+
+/*
+ * Record a non-owner's free of one slot of a small-object span, whose lock
+ * the caller holds.
+ */
+static int free_slot_locked(struct goalloc_span *s, const void *p)
+{
+	int err;
+
+	switch (s->state) {
+	case GOALLOC_SPAN_DEAD:
+		return -ESTALE;
+	case GOALLOC_SPAN_ARENA:
+	case GOALLOC_SPAN_USER:
+		return -EPERM;
+	default:
+		err = goalloc_span_free_remote(s, p);
+		/* The slot cannot be reused before a sweep, which needs our lock. */
+		if (!err)
+			goalloc_pre_free(p, s->elemsize);
+		return err;
+	}
+}
+
+/* Must mcentral move the span after frees into it?  Span lock held. */
+static bool needs_fixup(const struct goalloc_span *s)
+{
+	return (s->state == GOALLOC_SPAN_PARTIAL || s->state == GOALLOC_SPAN_FULL) &&
+	       (s->state == GOALLOC_SPAN_FULL || goalloc_span_inuse_hint(s) <= 0);
+}
+
+/**
+ * goalloc_central_free() - free an object of a span no CPU owns here
+ * @s: the object's span, from goalloc_span_of() inside an RCU read-side
+ *	section (the mcache pin is one), which keeps @s readable
+ * @p: the object
+ *
+ * A free by anyone but the span's owner: under the span's lock, with no
+ * mcentral lock unless the span must move (goalloc_central_fixup()).  A
+ * large object's span goes back to the heap.
+ *
+ * Return: 0, or -ESTALE, -EPERM, -EINVAL, -EFAULT, -EALREADY for a bad free
+ * (nothing changed; the caller reports it).
+ */
+int goalloc_central_free(struct goalloc_span *s, const void *p)
+{
+	unsigned long flags;
+	bool fixup = false;
+	int err = 0;
+
+	goalloc_hook(GOALLOC_HOOK_REMOTE_FREE, (void *)p);
+	spin_lock_irqsave(&s->lock, flags);
+	switch (s->state) {
+	case GOALLOC_SPAN_DEAD:
+		err = -ESTALE;
+		break;
+	case GOALLOC_SPAN_ARENA:
+	case GOALLOC_SPAN_USER:
+		err = -EPERM;
+		break;
+	case GOALLOC_SPAN_LARGE:
+		if (p != (void *)s->base) {
+			err = -EINVAL;
+			break;
+		}
+		goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
+		goalloc_pre_free(p, s->elemsize);
+		break;
+	default:
+		err = free_slot_locked(s, p);
+		fixup = !err && needs_fixup(s);
+		break;
+	}
+	spin_unlock_irqrestore(&s->lock, flags);
+	if (err)
+		return err;
+	if (s->cls == 0) {
+		atomic_long_inc(&goalloc_central[s->spc].nfree);
+		atomic_long_dec(&goalloc_central[s->spc].nspans);
+		goalloc_heap_free_span(s);
+	} else if (fixup) {
+		goalloc_central_fixup(s);
+	}
+	return 0;
+}
+
+/**
+ * goalloc_central_free_run() - free a run of objects of a span no CPU owns here
+ * @s: the span of @ptrs[@i] (read as for goalloc_central_free())
+ * @ptrs: a bulk free's objects
+ * @i: the first one to free; the run goes down from it
+ * @start: the lowest index the run may reach
+ * @caller: the API's caller, for bad-free reports
+ * @nfreed: set to the number of objects freed
+ *
+ * ptrs[@i] and the objects before it down to ptrs[@start] that lie in the
+ * same span, under one hold of the span's lock and with at most one fixup
+ * (SLUB's bulk free builds a detached freelist per slab for the same
+ * reason).  Bad frees among them are reported here.
+ *
+ * Return: the index of the last object handled.
+ */
+size_t goalloc_central_free_run(struct goalloc_span *s, void **ptrs, size_t i, size_t start,
+				unsigned long caller, unsigned long *nfreed)
+{
+	unsigned long range = (unsigned long)s->nelems * s->elemsize;
+	unsigned long flags, nfree = 0;
+	bool fixup, live;
+	int err;
+
+	spin_lock_irqsave(&s->lock, flags);
+	/*
+	 * Only a live span's range says its neighbours are its objects: a
+	 * dead span's memory may already be another span's.
+	 */
+	live = s->state != GOALLOC_SPAN_DEAD && s->state != GOALLOC_SPAN_USER &&
+	       s->state != GOALLOC_SPAN_ARENA;
+	for (;;) {
+		err = free_slot_locked(s, ptrs[i]);
+		if (likely(!err))
+			nfree++;
+		else
+			goalloc_report_bad_free(ptrs[i], err, caller);
+		if (!live || i == start || ZERO_OR_NULL_PTR(ptrs[i - 1]) ||
+		    (unsigned long)ptrs[i - 1] - s->base >= range)
+			break;
+		i--;
+	}
+	fixup = nfree && needs_fixup(s);
+	spin_unlock_irqrestore(&s->lock, flags);
+	if (fixup)
+		goalloc_central_fixup(s);
+	*nfreed = nfree;
+	return i;
 }
 
 /**

@@ -25,6 +25,7 @@
 #include <linux/workqueue.h>
 
 #include "internal.h"
+#include "mcache.h"
 #include "mheap.h"
 
 static unsigned int retain_percent = 10;

@@ -20,6 +20,7 @@
 
 #include "../uapi/linux/goalloc.h"
 #include "internal.h"
+#include "mcache.h"
 #include "mheap.h"
 #include "uarena.h"
 

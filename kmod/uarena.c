@@ -32,6 +32,7 @@
 
 #include "../uapi/linux/goalloc.h"
 #include "internal.h"
+#include "mcentral.h"
 #include "uarena.h"
 
 /* The device maps heap pages whole: a page must not straddle two spans. */

@@ -19,6 +19,7 @@
 
 #include "goalloc.h"
 #include "internal.h"
+#include "mcache.h"
 #include "mheap.h"
 
 #define SLOTS		64

@@ -11,6 +11,7 @@
 
 #include "goalloc.h"
 #include "internal.h"
+#include "mcache.h"
 #include "mheap.h"
 
 static long live_objects(void)

@@ -17,6 +17,7 @@
 #include "goalloc.h"
 #include "hooks.h"
 #include "internal.h"
+#include "mcache.h"
 #include "mheap.h"
 
 /* What GOALLOC_HOOK_HEAP_GROWN does to the new pages. */

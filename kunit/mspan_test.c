@@ -11,6 +11,7 @@
 #include <linux/prandom.h>
 
 #include "internal.h"
+#include "mcache.h"
 #include "mspan.h"
 
 #define FAKE_BASE	0x100000UL

@@ -21,6 +21,7 @@
 #include "goalloc.h"
 #include "hooks.h"
 #include "internal.h"
+#include "mcache.h"
 #include "mheap.h"
 
 #define RACE_SIZE	64

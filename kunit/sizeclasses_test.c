@@ -12,6 +12,7 @@
 #include <linux/log2.h>
 
 #include "internal.h"
+#include "mcache.h"
 
 /*
  * Documented worst round-up waste (Documentation/sizeclasses.rst), in units

@@ -65,6 +65,7 @@
 
 #include "goalloc.h"
 #include "internal.h"
+#include "mcache.h"
 #include "mheap.h"
 #include "mspan.h"
 

@@ -22,6 +22,7 @@
 #include "../uapi/linux/goalloc.h"
 #include "hooks.h"
 #include "internal.h"
+#include "mcache.h"
 #include "uarena.h"
 
 #define BATCH	2

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mcache (mcache.c): each CPU's cache of one span per span class, Go's
+ * per-P mcache.  The API (malloc.c) calls it and nothing below it: its
+ * fast paths are the inlines here, its slow path (Go's nextFree: refill
+ * from mcentral, grow outside the section, install) and large objects
+ * (Go's allocLarge) are in mcache.c.  It calls mcentral (mcentral.h) and,
+ * for large objects, the heap.
+ */
+#ifndef _GOALLOC_MCACHE_H
+#define _GOALLOC_MCACHE_H
+
+#include <linux/local_lock.h>
+#include <linux/percpu.h>
+
+#include "hooks.h"
+#include "internal.h"
+#include "mcentral.h"
+#include "mheap.h"
+
+/**
+ * struct goalloc_class_stats - per-CPU event counts of one span class
+ * @nmalloc: objects allocated
+ * @nfree: objects freed
+ * @requested: bytes asked for by those allocations
+ */
+struct goalloc_class_stats {
+	unsigned long nmalloc;
+	unsigned long nfree;
+	unsigned long requested;
+};
+
+/**
+ * struct goalloc_mcache - one CPU's cache (Go's per-P mcache)
+ * @lock: with PREEMPT_RT only: keeps the CPU's other tasks (and its
+ *	threaded interrupts) out of a section; see goalloc_mcache_get()
+ * @busy: set while this CPU's code uses the cache.  Process context runs
+ *	with preemption off and interrupts on; an interrupt that finds @busy
+ *	set goes to mcentral instead, so it never sees a half-done update.
+ *	Model: kmod/models/mcache_section.pml.
+ * @alloc: the span each span class allocates from (never NULL: an empty
+ *	span stands in, as Go's emptymspan does)
+ * @stats: counts of what went through this cache
+ *
+ * Only the owning CPU touches it, inside a @busy section; cpuhp drains a
+ * dead CPU's cache from another CPU.  Whether a span is this CPU's is read
+ * only inside the section: an interrupt before it may change the cache.
+ */
+struct goalloc_mcache {
+#ifdef CONFIG_PREEMPT_RT
+	local_lock_t lock;
+#endif
+	u8 busy;
+	struct goalloc_span *alloc[GOALLOC_NUM_SPC];
+	struct goalloc_class_stats stats[GOALLOC_NUM_SPC];
+};
+
+DECLARE_PER_CPU(struct goalloc_mcache, goalloc_mcache);
+
+/**
+ * goalloc_mcache_get() - pin to this CPU and get its cache
+ *
+ * Without PREEMPT_RT: preemption off.  With PREEMPT_RT, where spinlock_t
+ * sleeps and interrupt handlers are threads: the cache's local_lock_t
+ * (migration off, and a per-CPU lock the CPU's other tasks wait on), so
+ * the section may take spinlock_t and free pages.  Either is an RCU
+ * read-side section, as goalloc_span_of() needs.  Callers from hard
+ * interrupt context are not supported on PREEMPT_RT (as for kmalloc()).
+ *
+ * Return: this CPU's cache, to enter with goalloc_mcache_enter().
+ */
+static __always_inline struct goalloc_mcache *goalloc_mcache_get(void)
+{
+#ifdef CONFIG_PREEMPT_RT
+	local_lock(&goalloc_mcache.lock);
+#else
+	preempt_disable();
+#endif
+	return this_cpu_ptr(&goalloc_mcache);
+}
+
+/* Undo goalloc_mcache_get(). */
+static __always_inline void goalloc_mcache_put(void)
+{
+#ifdef CONFIG_PREEMPT_RT
+	local_unlock(&goalloc_mcache.lock);
+#else
+	preempt_enable();
+#endif
+}
+
+/* Enter and leave a CPU's cache, got with goalloc_mcache_get(). */
+static __always_inline bool goalloc_mcache_enter(struct goalloc_mcache *c)
+{
+	if (unlikely(READ_ONCE(c->busy)))
+		return false;
+	WRITE_ONCE(c->busy, 1);
+	barrier();
+	return true;
+}
+
+static __always_inline void goalloc_mcache_leave(struct goalloc_mcache *c)
+{
+	barrier();
+	WRITE_ONCE(c->busy, 0);
+}
+
+/* Bulk calls enter a CPU's cache for at most this many objects at a time. */
+#define GOALLOC_BULK_BATCH	64
+
+/* Count an allocation from this CPU's cache, entered. */
+static __always_inline void goalloc_mcache_count_alloc(struct goalloc_mcache *c,
+						       unsigned int spc, size_t size)
+{
+	c->stats[spc].nmalloc++;
+	c->stats[spc].requested += size;
+}
+
+/**
+ * goalloc_mcache_free() - free one object, from any CPU
+ * @p: the object, not NULL
+ *
+ * Whether the span is this CPU's is decided inside the cache's section: an
+ * interrupt landing before it may run the span out, drain it or give it to
+ * mcentral, after which only the locked path may touch it (model:
+ * kmod/models/mcache_section.pml).  The owner's free takes no lock and no
+ * atomic instruction; any other goes to mcentral under the span's lock.
+ *
+ * Return: 0, or the errno goalloc_report_bad_free() reports.
+ */
+static __always_inline int goalloc_mcache_free(const void *p)
+{
+	struct goalloc_mcache *c;
+	struct goalloc_span *s;
+	unsigned int idx;
+	int err;
+
+	c = goalloc_mcache_get();
+	s = goalloc_span_of(p);
+	if (unlikely(!s)) {
+		goalloc_mcache_put();
+		return -EFAULT;
+	}
+	goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
+	if (likely(goalloc_mcache_enter(c))) {
+		if (likely(c->alloc[s->spc] == s)) {
+			err = goalloc_span_check_free(s, p, &idx);
+			if (likely(!err)) {
+				goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);
+				goalloc_pre_free(p, s->elemsize);
+				goalloc_span_free_owned(s, idx);
+				c->stats[s->spc].nfree++;
+				goalloc_hook(GOALLOC_HOOK_OWNER_FREED, (void *)p);
+			}
+			goalloc_mcache_leave(c);
+			goalloc_mcache_put();
+			return err;
+		}
+		goalloc_mcache_leave(c);
+	}
+	err = goalloc_central_free(s, p);
+	if (!err && s->cls) {
+		if (goalloc_mcache_enter(c)) {
+			c->stats[s->spc].nfree++;
+			goalloc_mcache_leave(c);
+		} else {
+			atomic_long_inc(&goalloc_central[s->spc].nfree);
+		}
+	}
+	goalloc_mcache_put();
+	return err;
+}
+
+/* mcache.c */
+extern struct goalloc_span goalloc_empty_span;
+void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int node);
+struct goalloc_span *goalloc_mcache_alloc_large(size_t size, unsigned int spc, gfp_t gfp,
+						int node);
+size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t size, size_t n, void **ptrs);
+size_t goalloc_mcache_free_bulk(size_t n, void **ptrs, unsigned long caller);
+void goalloc_mcache_drain(struct goalloc_mcache *c);
+bool goalloc_mcache_empty(unsigned int cpu);
+unsigned int goalloc_drain_all(void);
+int goalloc_mcache_init(void);
+void goalloc_mcache_exit(void);
+
+#endif /* _GOALLOC_MCACHE_H */
