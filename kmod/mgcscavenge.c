@@ -30,8 +30,10 @@
 #include "mheap.h"
 
 /**
- * goalloc_scavenge() - a trim pass, now: kept empty spans and idle chunks
- *	beyond the retention goal go back
+ * goalloc_scavenge() - run a trim pass now
+ *
+ * Gives the empty spans mcentral keeps back to the heap, then releases the
+ * idle chunks beyond the retention goal (goalloc_heap_retain_goal()).
  *
  * Return: PAGE_SIZE pages released to the buddy allocator.
  */

@@ -655,6 +655,7 @@ void goalloc_heap_trim_start(work_func_t pass)
  */
 void goalloc_heap_trim_flush(void)
 {
+	/* [T1]: pairs with the smp_store_release() in goalloc_heap_trim_start(). */
 	if (!smp_load_acquire(&goalloc_heap_trim.enabled))
 		return;
 	mod_delayed_work(system_unbound_wq, &goalloc_heap_trim.work, 0);

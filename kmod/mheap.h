@@ -91,13 +91,13 @@ struct mem_cgroup;
  *
  * The kernel's callers share goalloc_heap.kernel: its chunks are as large
  * as the buddy allocator gives (4 MiB) and idle ones are kept up to the
- * retention goal (struct goalloc_heap_trim), the rest released.  A user arena has a pool of its own, so that its
- * pages are charged to its memory cgroup and to no one else: its chunks are
- * exactly as large as the span that needed them, charged with
- * __GFP_ACCOUNT, and returned to the buddy allocator as soon as they are
- * idle, but for one small chunk kept so that a program allocating and
- * freeing one object at a time does not go to the buddy allocator (and the
- * memcg) every time.
+ * retention goal (struct goalloc_heap_trim), the rest released.  A user
+ * arena has a pool of its own, so that its pages are charged to its memory
+ * cgroup and to no one else: its chunks are exactly as large as the span
+ * that needed them, charged with __GFP_ACCOUNT, and returned to the buddy
+ * allocator as soon as they are idle, but for one small chunk kept so that
+ * a program allocating and freeing one object at a time does not go to the
+ * buddy allocator (and the memcg) every time.
  */
 struct goalloc_pool {
 	struct list_head chunks;
