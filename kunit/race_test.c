@@ -231,6 +231,7 @@ static void concurrent_double_free_never_retires_live_span(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad + 1);
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
 }
+
 /*
  * Inside alloc_slow(), after it grew a span outside the section: the task's
  * last two objects (in the span it ran out of, which mcentral now holds as
