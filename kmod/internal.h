@@ -30,12 +30,16 @@ static inline gfp_t goalloc_gfp_reclaim(gfp_t gfp)
 		      __GFP_NORETRY | __GFP_MEMALLOC | __GFP_NOMEMALLOC);
 }
 
-/* mgcscavenge.c */
-void goalloc_scavenger_kick(void);
+/*
+ * mgcscavenge.c: the top layer's trim pass (installed in the heap) and the
+ * shrinker, whose callbacks are exported to the KUnit tests.
+ */
+struct shrinker;
+struct shrink_control;
 unsigned long goalloc_scavenge(void);
-unsigned long goalloc_retained_goal(void);
 void goalloc_scavenger_flush(void);
-extern atomic_long_t goalloc_scavenged_pages;
+unsigned long goalloc_shrink_count(struct shrinker *sh, struct shrink_control *sc);
+unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_control *sc);
 int goalloc_scavenger_init(void);
 void goalloc_scavenger_exit(void);
 

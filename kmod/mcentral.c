@@ -15,9 +15,11 @@
  * goalloc_central_keep() spans per class, so a workload that fills and
  * empties spans over and over (SLUB keeps empty slabs on its partial lists
  * for the same reason) does not pay the heap for each one; beyond that it
- * goes back to the heap.  Keeping one kicks the scavenger, whose next pass
- * (scavenge_delay_ms later) gives every kept span back to the heap
- * (goalloc_central_release_empty()); so does the shrinker.
+ * goes back to the heap.  Keeping one asks the heap for a trim pass
+ * (goalloc_heap_trim_soon()); the pass, scavenge_delay_ms later, gives
+ * every kept span back to the heap (goalloc_central_release_empty()), and
+ * so does the shrinker.  Both are installed by the layer on top
+ * (mgcscavenge.c): mcentral only queues the heap's work item.
  *
  * Lock order: mcentral lock, then span lock.  Both are IRQ-safe.  The heap
  * lock is never taken under either.
@@ -197,7 +199,7 @@ void goalloc_central_uncache_span(struct goalloc_span *s)
 	if (empty)
 		span_release(s);
 	else if (kept)
-		goalloc_scavenger_kick();
+		goalloc_heap_trim_soon();
 }
 
 /**
@@ -230,7 +232,7 @@ void goalloc_central_add_span(struct goalloc_span *s)
 	if (release)
 		span_release(s);
 	else if (kept)
-		goalloc_scavenger_kick();
+		goalloc_heap_trim_soon();
 }
 
 /**
@@ -319,7 +321,7 @@ static void goalloc_central_fixup(struct goalloc_span *s)
 	if (release)
 		span_release(s);
 	else if (kept)
-		goalloc_scavenger_kick();
+		goalloc_heap_trim_soon();
 }
 
 /*
@@ -485,7 +487,7 @@ struct goalloc_span *goalloc_central_grow(unsigned int spc, int node, gfp_t gfp)
 /**
  * goalloc_central_release_empty() - give every kept empty span back to the heap
  *
- * For the scavenger and the shrinker.  Any context that may take the heap
+ * For the trim pass and the shrinker.  Any context that may take the heap
  * lock.
  *
  * Return: heap pages given back.

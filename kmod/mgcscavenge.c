@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The scavenger (Go's mgcscavenge.go): idle heap memory goes back to the
- * buddy allocator.
- *
- * Each pass first gives the empty spans mcentral keeps for reuse back to
- * the heap (a span is kept at most one pass), then releases idle chunks.
+ * buddy allocator.  This file is the top of the data path: it installs the
+ * background pass in the heap and registers the shrinker, and only calls
+ * down (mcache, mcentral, mheap); nothing below calls into it.
  *
  * Go keeps the heap's retained memory near its goal plus 10% and returns
- * the rest in the background.  goalloc keeps idle chunks (chunks holding no
- * span) up to retain_percent of the pages in use, and a delayed work item
- * releases the rest whenever a chunk goes idle beyond that.  A shrinker
- * answers memory pressure: it releases every idle chunk, and if that is not
- * enough, drains the per-CPU caches first so their empty spans go back too.
+ * the rest in the background.  The heap owns that policy (mheap.c): it
+ * keeps idle chunks (chunks holding no span) up to retain_percent of the
+ * pages in use, and it and mcentral ask for a pass through the heap's work
+ * item (goalloc_heap_trim_soon()) whenever a chunk goes idle beyond that or
+ * an empty span is kept.  The pass, installed here, first gives the empty
+ * spans mcentral keeps for reuse back to the heap (a span is kept at most
+ * one pass), then releases idle chunks beyond the goal.  A shrinker answers
+ * memory pressure: it releases every idle chunk, and if that is not enough,
+ * drains the per-CPU caches first so their empty spans go back too.
  *
  * goalloc releases whole chunks; Go releases individual pages of partly used
  * chunks, which goalloc does not do.
@@ -20,7 +23,6 @@
 
 #include <linux/atomic.h>
 #include <linux/cpumask.h>
-#include <linux/moduleparam.h>
 #include <linux/shrinker.h>
 #include <linux/workqueue.h>
 
@@ -28,69 +30,25 @@
 #include "mcache.h"
 #include "mheap.h"
 
-static unsigned int retain_percent = 10;
-module_param(retain_percent, uint, 0644);
-MODULE_PARM_DESC(retain_percent,
-		 "idle heap memory kept, as a percentage of the heap in use (default 10)");
-
-static unsigned int scavenge_delay_ms = 1000;
-module_param(scavenge_delay_ms, uint, 0644);
-MODULE_PARM_DESC(scavenge_delay_ms,
-		 "delay before idle memory beyond the goal is released (default 1000)");
-
-static void scavenger_work_fn(struct work_struct *work);
-static DECLARE_DELAYED_WORK(scavenger_work, scavenger_work_fn);
-static bool scavenger_stopped;
-
-/* Pages released by the scavenger and by the shrinker, ever (PAGE_SIZE). */
-atomic_long_t goalloc_scavenged_pages = ATOMIC_LONG_INIT(0);
-EXPORT_SYMBOL_IF_KUNIT(goalloc_scavenged_pages);
-
 /**
- * goalloc_retained_goal() - idle heap pages the scavenger leaves alone
+ * goalloc_scavenge() - run a trim pass now
  *
- * Return: the goal, in heap pages.
- */
-unsigned long goalloc_retained_goal(void)
-{
-	return READ_ONCE(goalloc_heap.pages_inuse) * READ_ONCE(retain_percent) / 100;
-}
-
-/**
- * goalloc_scavenge() - release idle chunks beyond the retention goal now
+ * Gives the empty spans mcentral keeps back to the heap, then releases the
+ * idle chunks beyond the retention goal (goalloc_heap_retain_goal()).
  *
- * Return: PAGE_SIZE pages released.
+ * Return: PAGE_SIZE pages released to the buddy allocator.
  */
 unsigned long goalloc_scavenge(void)
 {
-	unsigned long n;
-
 	goalloc_central_release_empty();
-	n = goalloc_heap_release(goalloc_retained_goal());
-
-	atomic_long_add(n, &goalloc_scavenged_pages);
-	return n;
+	return goalloc_heap_release(goalloc_heap_retain_goal());
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_scavenge);
 
+/* The heap's trim work item runs this (goalloc_heap_trim_start()). */
 static void scavenger_work_fn(struct work_struct *work)
 {
 	goalloc_scavenge();
-}
-
-/**
- * goalloc_scavenger_kick() - schedule the scavenger if idle memory is over goal
- *
- * Callable from any context.
- */
-void goalloc_scavenger_kick(void)
-{
-	if (READ_ONCE(scavenger_stopped))
-		return;
-	if (READ_ONCE(goalloc_heap.pages_idle) > goalloc_retained_goal() ||
-	    atomic_long_read(&goalloc_empty_pages) > 0)
-		queue_delayed_work(system_unbound_wq, &scavenger_work,
-				   msecs_to_jiffies(READ_ONCE(scavenge_delay_ms)));
 }
 
 /**
@@ -98,9 +56,7 @@ void goalloc_scavenger_kick(void)
  */
 void goalloc_scavenger_flush(void)
 {
-	/* Also waits for a pass already running: it may hold spans it is releasing. */
-	mod_delayed_work(system_unbound_wq, &scavenger_work, 0);
-	flush_delayed_work(&scavenger_work);
+	goalloc_heap_trim_flush();
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_scavenger_flush);
 
@@ -202,7 +158,6 @@ unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_control *sc
 		goalloc_central_release_empty();
 		n += goalloc_heap_release(0);
 	}
-	atomic_long_add(n, &goalloc_scavenged_pages);
 	n = shrink_freed(held0, n);
 	return n ? n : SHRINK_STOP;
 }
@@ -245,15 +200,21 @@ static void shrinker_stop(void)
 }
 #endif
 
+/* At load, after the heap, mcentral and the caches are up. */
 int goalloc_scavenger_init(void)
 {
-	return shrinker_start();
+	int ret;
+
+	goalloc_heap_trim_start(scavenger_work_fn);
+	ret = shrinker_start();
+	if (ret)
+		goalloc_heap_trim_stop();
+	return ret;
 }
 
-/* At unload, before the heap lets go of its chunks. */
+/* At unload, before the caches are drained and the heap lets go of its chunks. */
 void goalloc_scavenger_exit(void)
 {
 	shrinker_stop();
-	WRITE_ONCE(scavenger_stopped, true);
-	cancel_delayed_work_sync(&scavenger_work);
+	goalloc_heap_trim_stop();
 }

@@ -8,8 +8,16 @@
  * has at most a few thousand chunks, so it keeps one summary (the longest
  * free run) per chunk and skips chunks whose summary is too short.  Freeing
  * a span clears its bits, so neighbouring free runs coalesce by
- * construction.  Chunks with no span left are released to the buddy
- * allocator by the scavenger (mgcscavenge.c) through goalloc_heap_release().
+ * construction.
+ *
+ * The heap owns retention (Go's scavenger goal): it keeps idle chunks of the
+ * kernel pool (chunks with no span left) up to retain_percent of the pages
+ * in use.  A span free that leaves a chunk idle beyond that goal releases
+ * the chunk at once; the rest goes back through goalloc_heap_release(),
+ * called by a trim pass or the shrinker.  The heap and mcentral ask for a
+ * pass with goalloc_heap_trim_soon(); the pass itself, which also empties
+ * mcentral's kept spans, is installed by the layer on top (mgcscavenge.c)
+ * with goalloc_heap_trim_start(), so no layer below it calls up.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,6 +26,7 @@
 #include <linux/log2.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
@@ -43,6 +52,20 @@ struct goalloc_mheap goalloc_heap = {
 	.kernel.chunks = LIST_HEAD_INIT(goalloc_heap.kernel.chunks),
 };
 EXPORT_SYMBOL_IF_KUNIT(goalloc_heap);
+
+struct goalloc_heap_trim goalloc_heap_trim = {
+	.retain_percent = 10,
+	.delay_ms = 1000,
+	.released = ATOMIC_LONG_INIT(0),
+};
+EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_trim);
+
+module_param_named(retain_percent, goalloc_heap_trim.retain_percent, uint, 0644);
+MODULE_PARM_DESC(retain_percent,
+		 "idle heap memory kept, as a percentage of the heap in use (default 10)");
+module_param_named(scavenge_delay_ms, goalloc_heap_trim.delay_ms, uint, 0644);
+MODULE_PARM_DESC(scavenge_delay_ms,
+		 "delay before idle memory beyond the goal is released (default 1000)");
 
 /* The table before goalloc_heap_init() and after goalloc_heap_exit(). */
 static struct goalloc_span_map span_map_none;
@@ -494,8 +517,8 @@ static unsigned long chunks_free(struct list_head *victims)
  * The span leaves the span map at once and its memory is freed after an
  * RCU grace period.  A user pool's chunk left idle goes back to the buddy
  * allocator at once (uncharging its memory cgroup); so does a kernel chunk
- * left idle while idle memory is above the scavenger's goal.  May be called
- * from any context.
+ * left idle while idle memory is above the retention goal
+ * (goalloc_heap_retain_goal()).  May be called from any context.
  */
 void goalloc_heap_free_span(struct goalloc_span *s)
 {
@@ -523,11 +546,11 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 	} else if (idle) {
 		goalloc_heap.pages_idle += ch->npages;
 		/*
-		 * Idle memory beyond the scavenger's goal goes back at once:
+		 * Idle memory beyond the retention goal goes back at once:
 		 * a burst that grew the heap must not leave it grown for a
-		 * whole scavenger delay.  The goal is the hysteresis.
+		 * whole trim delay.  The goal is the hysteresis.
 		 */
-		if (goalloc_heap.pages_idle > goalloc_retained_goal())
+		if (goalloc_heap.pages_idle > goalloc_heap_retain_goal())
 			chunk_unlink(ch, &victims);
 	}
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
@@ -536,9 +559,14 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 		unsigned long n = chunks_free(&victims);
 
 		if (!user)
-			atomic_long_add(n, &goalloc_scavenged_pages);
-	} else if (idle && !user) {
-		goalloc_scavenger_kick();
+			atomic_long_add(n, &goalloc_heap_trim.released);
+	} else if (idle && !user &&
+		   READ_ONCE(goalloc_heap.pages_idle) > goalloc_heap_retain_goal()) {
+		/*
+		 * Over the goal since the lock was dropped: a pass trims it.
+		 * mcentral asks for its own kept spans when it keeps them.
+		 */
+		goalloc_heap_trim_soon();
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_free_span);
@@ -562,16 +590,33 @@ void goalloc_pool_release(struct goalloc_pool *pool)
 }
 
 /**
+ * goalloc_heap_retain_goal() - idle pages the kernel pool keeps
+ *
+ * retain_percent of the heap pages in use.  Read without the heap lock,
+ * the figure is a snapshot.
+ *
+ * Return: the goal, in heap pages.
+ */
+unsigned long goalloc_heap_retain_goal(void)
+{
+	return READ_ONCE(goalloc_heap.pages_inuse) *
+	       READ_ONCE(goalloc_heap_trim.retain_percent) / 100;
+}
+
+/**
  * goalloc_heap_release() - return the kernel pool's idle chunks to the buddy
  * allocator
- * @keep_pages: heap pages of idle chunks to keep (the retention goal)
+ * @keep_pages: heap pages of idle chunks to keep: goalloc_heap_retain_goal()
+ *	for a trim pass, 0 under memory pressure
+ *
+ * Counted in goalloc_heap_trim.released.
  *
  * Return: the number of PAGE_SIZE pages released.
  */
 unsigned long goalloc_heap_release(unsigned long keep_pages)
 {
 	struct goalloc_chunk *ch, *tmp;
-	unsigned long flags;
+	unsigned long flags, n;
 	LIST_HEAD(victims);
 
 	spin_lock_irqsave(&goalloc_heap.lock, flags);
@@ -582,9 +627,55 @@ unsigned long goalloc_heap_release(unsigned long keep_pages)
 			chunk_unlink(ch, &victims);
 	}
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
-	return chunks_free(&victims);
+	n = chunks_free(&victims);
+	atomic_long_add(n, &goalloc_heap_trim.released);
+	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_release);
+
+/**
+ * goalloc_heap_trim_start() - install the trim pass and let it be queued
+ * @pass: the pass, run from system_unbound_wq; it should give idle memory
+ *	beyond goalloc_heap_retain_goal() back
+ *
+ * Called once, at load, by the layer that owns the pass (mgcscavenge.c).
+ */
+void goalloc_heap_trim_start(work_func_t pass)
+{
+	INIT_DELAYED_WORK(&goalloc_heap_trim.work, pass);
+	/* [T1]: pairs with the smp_load_acquire() in goalloc_heap_trim_soon(). */
+	smp_store_release(&goalloc_heap_trim.enabled, true);
+}
+
+/**
+ * goalloc_heap_trim_flush() - run the trim pass now and wait for it
+ *
+ * Also waits for a pass already running: it may hold spans it is releasing.
+ * Does nothing when no pass is installed.  Process context.
+ */
+void goalloc_heap_trim_flush(void)
+{
+	/* [T1]: pairs with the smp_store_release() in goalloc_heap_trim_start(). */
+	if (!smp_load_acquire(&goalloc_heap_trim.enabled))
+		return;
+	mod_delayed_work(system_unbound_wq, &goalloc_heap_trim.work, 0);
+	flush_delayed_work(&goalloc_heap_trim.work);
+}
+
+/**
+ * goalloc_heap_trim_stop() - queue no trim pass any more, and cancel a pending one
+ *
+ * At unload, before the caches are drained: requests made by the drain are
+ * dropped, and the heap's and mcentral's exits release what is left.
+ * Waits for a pass already running.
+ */
+void goalloc_heap_trim_stop(void)
+{
+	if (!READ_ONCE(goalloc_heap_trim.enabled))
+		return;
+	WRITE_ONCE(goalloc_heap_trim.enabled, false);
+	cancel_delayed_work_sync(&goalloc_heap_trim.work);
+}
 
 /*
  * Replace the region table by one of @nregions entries; with @grow_only,

@@ -36,6 +36,7 @@
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 
 #include "mspan.h"
 
@@ -89,14 +90,14 @@ struct mem_cgroup;
  *	goalloc_heap.lock); goalloc_pool_release() gives it back
  *
  * The kernel's callers share goalloc_heap.kernel: its chunks are as large
- * as the buddy allocator gives (4 MiB) and idle ones are kept for the
- * scavenger to release.  A user arena has a pool of its own, so that its
- * pages are charged to its memory cgroup and to no one else: its chunks are
- * exactly as large as the span that needed them, charged with
- * __GFP_ACCOUNT, and returned to the buddy allocator as soon as they are
- * idle, but for one small chunk kept so that a program allocating and
- * freeing one object at a time does not go to the buddy allocator (and the
- * memcg) every time.
+ * as the buddy allocator gives (4 MiB) and idle ones are kept up to the
+ * retention goal (struct goalloc_heap_trim), the rest released.  A user
+ * arena has a pool of its own, so that its pages are charged to its memory
+ * cgroup and to no one else: its chunks are exactly as large as the span
+ * that needed them, charged with __GFP_ACCOUNT, and returned to the buddy
+ * allocator as soon as they are idle, but for one small chunk kept so that
+ * a program allocating and freeing one object at a time does not go to the
+ * buddy allocator (and the memcg) every time.
  */
 struct goalloc_pool {
 	struct list_head chunks;
@@ -147,7 +148,7 @@ extern struct goalloc_span_map __rcu *goalloc_span_map;
  * @pages_held: heap pages in chunks, all pools
  * @pages_inuse: heap pages in spans, all pools
  * @pages_idle: heap pages in the kernel pool's chunks with no span at all
- *	(what the scavenger may release)
+ *	(what a trim pass or the shrinker may release)
  * @user_pages: heap pages held by user arenas' pools
  * @chunks_released: chunks given back to the buddy allocator, ever
  * @grow_fallbacks: kernel chunks allocated below the order asked for, ever
@@ -169,6 +170,56 @@ struct goalloc_mheap {
 
 extern struct goalloc_mheap goalloc_heap;
 
+/**
+ * struct goalloc_heap_trim - the heap's retention: how much idle memory the
+ *	kernel pool keeps, and the work item that gives the rest back
+ * @retain_percent: idle heap pages kept, as a percentage of the pages in
+ *	use (goalloc_heap_retain_goal()); the module parameter retain_percent,
+ *	written through sysfs at any time, so read with READ_ONCE()
+ * @delay_ms: how long after a request the trim pass runs (module parameter
+ *	scavenge_delay_ms); read with READ_ONCE(), as @retain_percent
+ * @enabled: set once @work has its function (goalloc_heap_trim_start()),
+ *	cleared at unload (goalloc_heap_trim_stop()); read locklessly by
+ *	goalloc_heap_trim_soon(), so nothing is queued before the pass exists
+ *	or after teardown.  [T1] set with smp_store_release() after @work is
+ *	initialised; read with smp_load_acquire() before @work is queued.
+ * @released: PAGE_SIZE pages of the kernel pool given back to the buddy
+ *	allocator, ever, whoever asked (atomic)
+ * @work: the trim pass, queued on system_unbound_wq.  The heap only queues
+ *	it: its function belongs to the layer on top (mgcscavenge.c), as the
+ *	pass also returns the empty spans mcentral keeps, which lie above the
+ *	heap.
+ *
+ * Not under goalloc_heap.lock: every field is atomic, written once, or a
+ * tunable read as it is.
+ */
+struct goalloc_heap_trim {
+	unsigned int retain_percent;
+	unsigned int delay_ms;
+	bool enabled;
+	atomic_long_t released;
+	struct delayed_work work;
+};
+
+extern struct goalloc_heap_trim goalloc_heap_trim;
+
+/**
+ * goalloc_heap_trim_soon() - ask for a trim pass after the trim delay
+ *
+ * mcentral calls it when it keeps an empty span, the heap when idle memory
+ * is above the retention goal.  A pass already pending is not postponed.
+ * Does nothing before goalloc_heap_trim_start() or after
+ * goalloc_heap_trim_stop().  Callable from any context.
+ */
+static inline void goalloc_heap_trim_soon(void)
+{
+	/* [T1]: pairs with the smp_store_release() in goalloc_heap_trim_start(). */
+	if (!smp_load_acquire(&goalloc_heap_trim.enabled))
+		return;
+	queue_delayed_work(system_unbound_wq, &goalloc_heap_trim.work,
+			   msecs_to_jiffies(READ_ONCE(goalloc_heap_trim.delay_ms)));
+}
+
 int goalloc_heap_init(void);
 void goalloc_heap_exit(void);
 struct goalloc_span *goalloc_heap_alloc_span(unsigned int spc, unsigned int npages,
@@ -181,13 +232,11 @@ void goalloc_pool_init(struct goalloc_pool *pool, struct mem_cgroup *memcg);
 void goalloc_pool_release(struct goalloc_pool *pool);
 void goalloc_heap_free_span(struct goalloc_span *s);
 unsigned long goalloc_heap_release(unsigned long keep_pages);
+unsigned long goalloc_heap_retain_goal(void);
+void goalloc_heap_trim_start(work_func_t pass);
+void goalloc_heap_trim_flush(void);
+void goalloc_heap_trim_stop(void);
 int goalloc_span_map_resize(unsigned long nregions, gfp_t gfp);
-
-/* mgcscavenge.c: the shrinker's callbacks (exported to the KUnit tests). */
-struct shrinker;
-struct shrink_control;
-unsigned long goalloc_shrink_count(struct shrinker *sh, struct shrink_control *sc);
-unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_control *sc);
 
 /**
  * goalloc_span_of() - the span holding an address, if goalloc has one there

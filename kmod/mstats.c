@@ -147,7 +147,7 @@ static int heap_show(struct seq_file *m, void *v)
 	seq_printf(m, "heap_held_kib        %lu\n", READ_ONCE(goalloc_heap.pages_held) * kib);
 	seq_printf(m, "heap_inuse_kib       %lu\n", READ_ONCE(goalloc_heap.pages_inuse) * kib);
 	seq_printf(m, "heap_idle_kib        %lu\n", READ_ONCE(goalloc_heap.pages_idle) * kib);
-	seq_printf(m, "retain_goal_kib      %lu\n", goalloc_retained_goal() * kib);
+	seq_printf(m, "retain_goal_kib      %lu\n", goalloc_heap_retain_goal() * kib);
 	seq_printf(m, "cached_kib           %ld\n",
 		   atomic_long_read(&goalloc_cached_pages) * (long)kib);
 	seq_printf(m, "empty_kib            %ld\n",
@@ -160,7 +160,7 @@ static int heap_show(struct seq_file *m, void *v)
 	seq_printf(m, "chunk_fallbacks      %lu\n", READ_ONCE(goalloc_heap.grow_fallbacks));
 	seq_printf(m, "chunks_released      %lu\n", READ_ONCE(goalloc_heap.chunks_released));
 	seq_printf(m, "scavenged_kib        %ld\n",
-		   atomic_long_read(&goalloc_scavenged_pages) * (long)(PAGE_SIZE / 1024));
+		   atomic_long_read(&goalloc_heap_trim.released) * (long)(PAGE_SIZE / 1024));
 	seq_printf(m, "bad_frees            %ld\n", atomic_long_read(&goalloc_nr_bad_frees));
 	return 0;
 }
