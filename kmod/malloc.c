@@ -126,7 +126,7 @@ void *goalloc_alloc_node(size_t size, gfp_t gfp, int node)
 	might_alloc(gfp & ~GOALLOC_NOSCAN);
 	if (unlikely(!size))
 		return ZERO_SIZE_PTR;
-	if (unlikely(size > GOALLOC_MAX_SMALL)) {
+	if (unlikely(size > GOALLOC_MAX_CLASS_SIZE)) {
 		if (unlikely(size > GOALLOC_MAX_SIZE)) {
 			if (!(gfp & __GFP_NOWARN))
 				pr_warn_ratelimited("allocation of %zu bytes from %pS: over the %lu-byte maximum\n",
@@ -191,22 +191,13 @@ static long object_size(const void *p)
 		return -EFAULT;
 	}
 	spin_lock_irqsave(&s->lock, flags);
-	switch (s->state) {
-	case GOALLOC_SPAN_DEAD:
-		ret = -ESTALE;
-		break;
-	case GOALLOC_SPAN_ARENA:
-	case GOALLOC_SPAN_USER:
-		ret = -EPERM;
-		break;
-	case GOALLOC_SPAN_LARGE:
+	ret = goalloc_span_refusal(s);
+	if (!ret && s->state == GOALLOC_SPAN_LARGE) {
 		ret = p == (void *)s->base ? s->elemsize : -EINVAL;
-		break;
-	default:
+	} else if (!ret) {
 		ret = goalloc_span_check_free(s, p, &idx);
 		if (!ret)
 			ret = s->elemsize;
-		break;
 	}
 	spin_unlock_irqrestore(&s->lock, flags);
 	rcu_read_unlock();
@@ -304,7 +295,7 @@ EXPORT_SYMBOL_GPL(goalloc_realloc);
  */
 int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 {
-	bool small = size && size <= GOALLOC_MAX_SMALL;
+	bool small = size && size <= GOALLOC_MAX_CLASS_SIZE;
 	unsigned int spc = small ? spc_of(size, gfp) : 0;
 	size_t i = 0, j, start, end;
 

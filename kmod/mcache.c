@@ -42,9 +42,9 @@ DEFINE_PER_CPU(struct goalloc_mcache, goalloc_mcache);
  * Every CPU's cache points at it; nothing ever writes it (nelems is 0:
  * goalloc_span_next_free() returns before touching it).
  */
-struct goalloc_span goalloc_empty_span = {
+struct goalloc_span goalloc_placeholder_span = {
 	.state = GOALLOC_SPAN_DEAD,
-	.lock = __SPIN_LOCK_UNLOCKED(goalloc_empty_span.lock),
+	.lock = __SPIN_LOCK_UNLOCKED(goalloc_placeholder_span.lock),
 };
 
 /* Per-CPU drain work, for goalloc_drain_all(), which one caller runs at a time. */
@@ -64,9 +64,9 @@ static void mcache_uncache(struct goalloc_mcache *c, unsigned int spc)
 {
 	struct goalloc_span *s = c->alloc[spc];
 
-	if (s == &goalloc_empty_span)
+	if (s == &goalloc_placeholder_span)
 		return;
-	mcache_set(c, spc, &goalloc_empty_span);
+	mcache_set(c, spc, &goalloc_placeholder_span);
 	goalloc_central_uncache_span(s);
 }
 
@@ -87,7 +87,7 @@ static void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc)
 	unsigned long flags;
 	void *p;
 
-	if (s != &goalloc_empty_span) {
+	if (s != &goalloc_placeholder_span) {
 		unsigned int pending = s->nfree_pending + READ_ONCE(s->nremote);
 
 		if (pending && pending >= max(1, s->nelems / 8)) {
@@ -125,7 +125,7 @@ static void *goalloc_mcache_install(struct goalloc_mcache *c, unsigned int spc,
 	unsigned long flags;
 	void *p;
 
-	if (old != &goalloc_empty_span) {
+	if (old != &goalloc_placeholder_span) {
 		p = goalloc_span_next_free(old);
 		if (p) {
 			goalloc_central_add_span(s);
@@ -375,22 +375,22 @@ void goalloc_mcache_drain(struct goalloc_mcache *c)
 }
 
 /**
- * goalloc_mcache_empty() - does a CPU's cache hold no span?
+ * goalloc_mcache_drained() - does a CPU's cache hold no span?
  * @cpu: the CPU, offline or quiet
  *
  * Return: true if every span class has the empty span.
  */
-bool goalloc_mcache_empty(unsigned int cpu)
+bool goalloc_mcache_drained(unsigned int cpu)
 {
 	struct goalloc_mcache *c = per_cpu_ptr(&goalloc_mcache, cpu);
 	unsigned int spc;
 
 	for (spc = 0; spc < GOALLOC_NUM_SPC; spc++)
-		if (READ_ONCE(c->alloc[spc]) != &goalloc_empty_span)
+		if (READ_ONCE(c->alloc[spc]) != &goalloc_placeholder_span)
 			return false;
 	return true;
 }
-EXPORT_SYMBOL_IF_KUNIT(goalloc_mcache_empty);
+EXPORT_SYMBOL_IF_KUNIT(goalloc_mcache_drained);
 
 static void drain_work_fn(struct work_struct *w)
 {
@@ -452,7 +452,7 @@ int goalloc_mcache_init(void)
 		struct goalloc_mcache *c = per_cpu_ptr(&goalloc_mcache, cpu);
 
 		for (spc = 0; spc < GOALLOC_NUM_SPC; spc++)
-			c->alloc[spc] = &goalloc_empty_span;
+			c->alloc[spc] = &goalloc_placeholder_span;
 		INIT_WORK(per_cpu_ptr(&goalloc_drain_work, cpu), drain_work_fn);
 	}
 	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "goalloc:dead",

@@ -172,14 +172,14 @@ static __always_inline int goalloc_mcache_free(const void *p)
 }
 
 /* mcache.c */
-extern struct goalloc_span goalloc_empty_span;
+extern struct goalloc_span goalloc_placeholder_span;
 void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int node);
 struct goalloc_span *goalloc_mcache_alloc_large(size_t size, unsigned int spc, gfp_t gfp,
 						int node);
 size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t size, size_t n, void **ptrs);
 size_t goalloc_mcache_free_bulk(size_t n, void **ptrs, unsigned long caller);
 void goalloc_mcache_drain(struct goalloc_mcache *c);
-bool goalloc_mcache_empty(unsigned int cpu);
+bool goalloc_mcache_drained(unsigned int cpu);
 unsigned int goalloc_drain_all(void);
 int goalloc_mcache_init(void);
 void goalloc_mcache_exit(void);

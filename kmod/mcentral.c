@@ -17,7 +17,7 @@
  * for the same reason) does not pay the heap for each one; beyond that it
  * goes back to the heap.  Keeping one asks the heap for a trim pass
  * (goalloc_heap_trim_soon()); the pass, scavenge_delay_ms later, gives
- * every kept span back to the heap (goalloc_central_release_empty()), and
+ * every kept span back to the heap (goalloc_central_release_kept()), and
  * so does the shrinker.  Both are installed by the layer on top
  * (mgcscavenge.c): mcentral only queues the heap's work item.
  *
@@ -42,8 +42,8 @@ atomic_long_t goalloc_cached_pages = ATOMIC_LONG_INIT(0);
 EXPORT_SYMBOL_IF_KUNIT(goalloc_cached_pages);
 
 /* Heap pages of empty spans kept by mcentral for reuse. */
-atomic_long_t goalloc_empty_pages = ATOMIC_LONG_INIT(0);
-EXPORT_SYMBOL_IF_KUNIT(goalloc_empty_pages);
+atomic_long_t goalloc_kept_pages = ATOMIC_LONG_INIT(0);
+EXPORT_SYMBOL_IF_KUNIT(goalloc_kept_pages);
 
 /* Bytes of empty spans one span class keeps: 128 KiB, and at most four spans. */
 #define GOALLOC_KEEP_BYTES	(128 * 1024)
@@ -88,11 +88,11 @@ static bool span_retire(struct goalloc_mcentral *mc, struct goalloc_span *s)
 {
 	lockdep_assert_held(&mc->lock);
 	lockdep_assert_held(&s->lock);
-	if (mc->nempty < goalloc_central_keep(s->spc)) {
-		goalloc_span_set_state(s, GOALLOC_SPAN_EMPTY);
-		list_add(&s->list, &mc->empty);
-		mc->nempty++;
-		atomic_long_add(s->npages, &goalloc_empty_pages);
+	if (mc->nkept < goalloc_central_keep(s->spc)) {
+		goalloc_span_set_state(s, GOALLOC_SPAN_KEPT);
+		list_add(&s->list, &mc->kept);
+		mc->nkept++;
+		atomic_long_add(s->npages, &goalloc_kept_pages);
 		return false;
 	}
 	goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
@@ -104,8 +104,8 @@ static void span_unkeep(struct goalloc_mcentral *mc, struct goalloc_span *s)
 {
 	lockdep_assert_held(&mc->lock);
 	list_del_init(&s->list);
-	mc->nempty--;
-	atomic_long_sub(s->npages, &goalloc_empty_pages);
+	mc->nkept--;
+	atomic_long_sub(s->npages, &goalloc_kept_pages);
 }
 
 /*
@@ -156,7 +156,7 @@ struct goalloc_span *goalloc_central_cache_span(unsigned int spc)
 		atomic_long_add(s->npages, &goalloc_cached_pages);
 		return s;
 	}
-	s = list_first_entry_or_null(&mc->empty, struct goalloc_span, list);
+	s = list_first_entry_or_null(&mc->kept, struct goalloc_span, list);
 	if (s) {
 		spin_lock(&s->lock);
 		span_unkeep(mc, s);
@@ -272,7 +272,7 @@ void *goalloc_central_alloc(unsigned int spc, size_t size, int node)
 			break;
 	}
 	if (!p) {
-		list_for_each_entry(s, &mc->empty, list) {
+		list_for_each_entry(s, &mc->kept, list) {
 			if (node != NUMA_NO_NODE && s->chunk->nid != node)
 				continue;
 			spin_lock(&s->lock);
@@ -332,24 +332,21 @@ static int free_slot_locked(struct goalloc_span *s, const void *p)
 {
 	int err;
 
-	switch (s->state) {
-	case GOALLOC_SPAN_DEAD:
-		return -ESTALE;
-	case GOALLOC_SPAN_ARENA:
-	case GOALLOC_SPAN_USER:
-		return -EPERM;
-	default:
-		err = goalloc_span_free_remote(s, p);
-		/* The slot cannot be reused before a sweep, which needs our lock. */
-		if (!err)
-			goalloc_pre_free(p, s->elemsize);
+	lockdep_assert_held(&s->lock);
+	err = goalloc_span_refusal(s);
+	if (err)
 		return err;
-	}
+	err = goalloc_span_free_remote(s, p);
+	/* The slot cannot be reused before a sweep, which needs our lock. */
+	if (!err)
+		goalloc_pre_free(p, s->elemsize);
+	return err;
 }
 
 /* Must mcentral move the span after frees into it?  Span lock held. */
 static bool needs_fixup(const struct goalloc_span *s)
 {
+	lockdep_assert_held(&s->lock);
 	return (s->state == GOALLOC_SPAN_PARTIAL || s->state == GOALLOC_SPAN_FULL) &&
 	       (s->state == GOALLOC_SPAN_FULL || goalloc_span_inuse_hint(s) <= 0);
 }
@@ -375,26 +372,16 @@ int goalloc_central_free(struct goalloc_span *s, const void *p)
 
 	goalloc_hook(GOALLOC_HOOK_REMOTE_FREE, (void *)p);
 	spin_lock_irqsave(&s->lock, flags);
-	switch (s->state) {
-	case GOALLOC_SPAN_DEAD:
-		err = -ESTALE;
-		break;
-	case GOALLOC_SPAN_ARENA:
-	case GOALLOC_SPAN_USER:
-		err = -EPERM;
-		break;
-	case GOALLOC_SPAN_LARGE:
-		if (p != (void *)s->base) {
+	if (s->state == GOALLOC_SPAN_LARGE) {
+		if (p == (void *)s->base) {
+			goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
+			goalloc_pre_free(p, s->elemsize);
+		} else {
 			err = -EINVAL;
-			break;
 		}
-		goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
-		goalloc_pre_free(p, s->elemsize);
-		break;
-	default:
+	} else {
 		err = free_slot_locked(s, p);
 		fixup = !err && needs_fixup(s);
-		break;
 	}
 	spin_unlock_irqrestore(&s->lock, flags);
 	if (err)
@@ -438,8 +425,7 @@ size_t goalloc_central_free_run(struct goalloc_span *s, void **ptrs, size_t i, s
 	 * Only a live span's range says its neighbours are its objects: a
 	 * dead span's memory may already be another span's.
 	 */
-	live = s->state != GOALLOC_SPAN_DEAD && s->state != GOALLOC_SPAN_USER &&
-	       s->state != GOALLOC_SPAN_ARENA;
+	live = !goalloc_span_refusal(s);
 	for (;;) {
 		err = free_slot_locked(s, ptrs[i]);
 		if (likely(!err))
@@ -485,14 +471,14 @@ struct goalloc_span *goalloc_central_grow(unsigned int spc, int node, gfp_t gfp)
 }
 
 /**
- * goalloc_central_release_empty() - give every kept empty span back to the heap
+ * goalloc_central_release_kept() - give every kept empty span back to the heap
  *
  * For the trim pass and the shrinker.  Any context that may take the heap
  * lock.
  *
  * Return: heap pages given back.
  */
-unsigned long goalloc_central_release_empty(void)
+unsigned long goalloc_central_release_kept(void)
 {
 	unsigned long pages = 0, flags;
 	unsigned int spc;
@@ -502,10 +488,10 @@ unsigned long goalloc_central_release_empty(void)
 		struct goalloc_span *s, *tmp;
 		LIST_HEAD(victims);
 
-		if (!READ_ONCE(mc->nempty))
+		if (!READ_ONCE(mc->nkept))
 			continue;
 		spin_lock_irqsave(&mc->lock, flags);
-		list_for_each_entry_safe(s, tmp, &mc->empty, list) {
+		list_for_each_entry_safe(s, tmp, &mc->kept, list) {
 			spin_lock(&s->lock);
 			span_unkeep(mc, s);
 			goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
@@ -521,7 +507,7 @@ unsigned long goalloc_central_release_empty(void)
 	}
 	return pages;
 }
-EXPORT_SYMBOL_IF_KUNIT(goalloc_central_release_empty);
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_release_kept);
 
 void goalloc_central_init(void)
 {
@@ -533,7 +519,7 @@ void goalloc_central_init(void)
 		spin_lock_init(&mc->lock);
 		INIT_LIST_HEAD(&mc->partial);
 		INIT_LIST_HEAD(&mc->full);
-		INIT_LIST_HEAD(&mc->empty);
+		INIT_LIST_HEAD(&mc->kept);
 	}
 }
 
@@ -542,7 +528,7 @@ void goalloc_central_exit(void)
 {
 	unsigned int spc;
 
-	goalloc_central_release_empty();
+	goalloc_central_release_kept();
 	for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
 		struct goalloc_mcentral *mc = &goalloc_central[spc];
 		struct goalloc_span *s, *tmp;

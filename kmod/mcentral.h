@@ -20,9 +20,10 @@
  *	spans on them; IRQ-safe
  * @partial: spans that may have free slots
  * @full: spans with no free slot and no free pending
- * @empty: swept spans with no object, kept for reuse rather than given
- *	back to the heap at once (at most goalloc_central_keep() of them)
- * @nempty: spans on @empty
+ * @kept: swept spans with no object (GOALLOC_SPAN_KEPT), kept for reuse
+ *	rather than given back to the heap at once (at most
+ *	goalloc_central_keep() of them)
+ * @nkept: spans on @kept
  * @nspans: live spans of the class, wherever they are
  * @nmalloc: objects allocated outside any mcache (interrupt fallback, node
  *	requests)
@@ -33,8 +34,8 @@ struct goalloc_mcentral {
 	spinlock_t lock;	/* see @lock above */
 	struct list_head partial;
 	struct list_head full;
-	struct list_head empty;
-	unsigned int nempty;
+	struct list_head kept;
+	unsigned int nkept;
 	atomic_long_t nspans;
 	atomic_long_t nmalloc;
 	atomic_long_t nfree;
@@ -43,7 +44,7 @@ struct goalloc_mcentral {
 
 extern struct goalloc_mcentral goalloc_central[GOALLOC_NUM_SPC];
 extern atomic_long_t goalloc_cached_pages;
-extern atomic_long_t goalloc_empty_pages;
+extern atomic_long_t goalloc_kept_pages;
 
 /* Count an allocation made outside any mcache (mstats.c adds them up). */
 static inline void goalloc_central_count_alloc(unsigned int spc, size_t size)
@@ -70,6 +71,6 @@ int goalloc_central_free(struct goalloc_span *s, const void *p);
 size_t goalloc_central_free_run(struct goalloc_span *s, void **ptrs, size_t i, size_t start,
 				unsigned long caller, unsigned long *nfreed);
 unsigned int goalloc_central_keep(unsigned int spc);
-unsigned long goalloc_central_release_empty(void);
+unsigned long goalloc_central_release_kept(void);
 
 #endif /* _GOALLOC_MCENTRAL_H */

@@ -40,7 +40,7 @@
  */
 unsigned long goalloc_scavenge(void)
 {
-	goalloc_central_release_empty();
+	goalloc_central_release_kept();
 	return goalloc_heap_release(goalloc_heap_retain_goal());
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_scavenge);
@@ -116,7 +116,7 @@ static unsigned long cached_empty_pages(void)
 unsigned long goalloc_shrink_count(struct shrinker *sh, struct shrink_control *sc)
 {
 	unsigned long n = READ_ONCE(goalloc_heap.pages_idle) +
-			  max(0L, atomic_long_read(&goalloc_empty_pages)) +
+			  max(0L, atomic_long_read(&goalloc_kept_pages)) +
 			  cached_empty_pages();
 
 	return n ? pages_to_sys(n) : SHRINK_EMPTY;
@@ -150,12 +150,12 @@ unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_control *sc
 {
 	unsigned long held0 = READ_ONCE(goalloc_heap.pages_held), n;
 
-	goalloc_central_release_empty();
+	goalloc_central_release_kept();
 	n = goalloc_heap_release(0);
 	/* A drain costs every CPU an interruption: only where it gains pages. */
 	if (shrink_freed(held0, n) < sc->nr_to_scan && cached_empty_pages()) {
 		goalloc_drain_all();
-		goalloc_central_release_empty();
+		goalloc_central_release_kept();
 		n += goalloc_heap_release(0);
 	}
 	n = shrink_freed(held0, n);

@@ -96,9 +96,9 @@ bool goalloc_span_transition_ok(enum goalloc_span_state from, enum goalloc_span_
 	case GOALLOC_SPAN_CACHED:
 	case GOALLOC_SPAN_PARTIAL:
 	case GOALLOC_SPAN_FULL:
-	case GOALLOC_SPAN_EMPTY:
+	case GOALLOC_SPAN_KEPT:
 		return to == GOALLOC_SPAN_CACHED || to == GOALLOC_SPAN_PARTIAL ||
-		       to == GOALLOC_SPAN_FULL || to == GOALLOC_SPAN_EMPTY ||
+		       to == GOALLOC_SPAN_FULL || to == GOALLOC_SPAN_KEPT ||
 		       to == GOALLOC_SPAN_DEAD;
 	case GOALLOC_SPAN_LARGE:
 	case GOALLOC_SPAN_ARENA:

@@ -70,7 +70,7 @@ enum goalloc_span_state {
 	GOALLOC_SPAN_CACHED,	/* current span of one CPU's mcache */
 	GOALLOC_SPAN_PARTIAL,	/* in mcentral, may have free slots */
 	GOALLOC_SPAN_FULL,	/* in mcentral, no free slots, no frees pending */
-	GOALLOC_SPAN_EMPTY,	/* in mcentral, no object, swept: kept for reuse */
+	GOALLOC_SPAN_KEPT,	/* in mcentral, no object, swept: kept for reuse */
 	GOALLOC_SPAN_LARGE,	/* one large object */
 	GOALLOC_SPAN_ARENA,	/* memory of a kernel arena */
 	GOALLOC_SPAN_USER,	/* owned by a user arena (/dev/goalloc) */
@@ -310,6 +310,30 @@ static __always_inline bool goalloc_span_allocated(const struct goalloc_span *s,
 }
 
 /**
+ * goalloc_span_refusal() - is every pointer into this span refused?
+ * @s: the span, with its lock held, or owned by the caller
+ *
+ * The one place that says which span states the kernel API refuses
+ * outright, for frees, sizes and reallocations alike: a dead span (its
+ * memory went back to the heap: a stale pointer) and an arena's (the
+ * arena's memory, never freed object by object).
+ *
+ * Return: -ESTALE, -EPERM, or 0 if @s holds objects of the API.
+ */
+static __always_inline int goalloc_span_refusal(const struct goalloc_span *s)
+{
+	switch (s->state) {
+	case GOALLOC_SPAN_DEAD:
+		return -ESTALE;
+	case GOALLOC_SPAN_ARENA:
+	case GOALLOC_SPAN_USER:
+		return -EPERM;
+	default:
+		return 0;
+	}
+}
+
+/**
  * goalloc_span_check_free() - may this pointer be freed?
  * @s: the span
  * @p: the object: the exact start of an allocated slot of this span
@@ -326,7 +350,7 @@ static __always_inline int goalloc_span_check_free(const struct goalloc_span *s,
 
 	if ((unsigned long)p < s->base || off >= (unsigned long)s->nelems * s->elemsize)
 		return -EFAULT;
-	idx = (u32)(((u64)off * s->div_mul) >> 32);
+	idx = goalloc_div_index(s->div_mul, off);
 	if (off != (unsigned long)idx * s->elemsize)
 		return -EINVAL;
 	if (!goalloc_span_allocated(s, idx))

@@ -150,8 +150,8 @@ static int heap_show(struct seq_file *m, void *v)
 	seq_printf(m, "retain_goal_kib      %lu\n", goalloc_heap_retain_goal() * kib);
 	seq_printf(m, "cached_kib           %ld\n",
 		   atomic_long_read(&goalloc_cached_pages) * (long)kib);
-	seq_printf(m, "empty_kib            %ld\n",
-		   atomic_long_read(&goalloc_empty_pages) * (long)kib);
+	seq_printf(m, "kept_kib             %ld\n",
+		   atomic_long_read(&goalloc_kept_pages) * (long)kib);
 	seq_printf(m, "arena_kib            %ld\n",
 		   atomic_long_read(&goalloc_arena_pages) * (long)kib);
 	seq_printf(m, "user_arenas          %ld\n", atomic_long_read(&goalloc_uarenas));

@@ -5,7 +5,7 @@
  *
  * A request of n bytes is served from the smallest class whose size is >= n.
  * Two byte tables make the lookup constant-time: one in 8-byte steps up to
- * GOALLOC_SMALL_MAX, one in 128-byte steps above it.  An object's index in
+ * GOALLOC_FINE_MAX, one in 128-byte steps above it.  An object's index in
  * its span is (offset * div_mul) >> 32, which equals offset / size for every
  * offset inside a span (proved by the generator and by KUnit), so no division
  * is done on the free path.
@@ -20,9 +20,11 @@
 
 #define GOALLOC_PAGE_SHIFT	13
 #define GOALLOC_PAGE_SIZE	BIT(GOALLOC_PAGE_SHIFT)
-#define GOALLOC_MAX_SMALL	32768
+/* The largest size class: larger objects get a span of their own. */
+#define GOALLOC_MAX_CLASS_SIZE	32768
 #define GOALLOC_NUM_CLASSES	68
-#define GOALLOC_SMALL_MAX	(1024 - 8)
+/* The last size the fine table (GOALLOC_SMALL_DIV steps) serves. */
+#define GOALLOC_FINE_MAX	(1024 - 8)
 #define GOALLOC_SMALL_DIV	8
 #define GOALLOC_LARGE_DIV	128
 
@@ -41,22 +43,37 @@ struct goalloc_class_info {
 };
 
 extern const struct goalloc_class_info goalloc_class_info[GOALLOC_NUM_CLASSES];
-extern const u8 goalloc_size_to_class8[(GOALLOC_SMALL_MAX + GOALLOC_SMALL_DIV - 1) /
+extern const u8 goalloc_size_to_class8[(GOALLOC_FINE_MAX + GOALLOC_SMALL_DIV - 1) /
 				       GOALLOC_SMALL_DIV + 1];
-extern const u8 goalloc_size_to_class128[(GOALLOC_MAX_SMALL - 1024) /
+extern const u8 goalloc_size_to_class128[(GOALLOC_MAX_CLASS_SIZE - 1024) /
 					 GOALLOC_LARGE_DIV + 1];
 
 /**
  * goalloc_size_class() - the size class serving a request
- * @size: requested bytes, 1 .. GOALLOC_MAX_SMALL
+ * @size: requested bytes, 1 .. GOALLOC_MAX_CLASS_SIZE
  *
  * Return: the class index (1 .. GOALLOC_NUM_CLASSES - 1).
  */
 static __always_inline unsigned int goalloc_size_class(size_t size)
 {
-	if (size <= GOALLOC_SMALL_MAX)
+	if (size <= GOALLOC_FINE_MAX)
 		return goalloc_size_to_class8[DIV_ROUND_UP(size, GOALLOC_SMALL_DIV)];
 	return goalloc_size_to_class128[DIV_ROUND_UP(size - 1024, GOALLOC_LARGE_DIV)];
+}
+
+/**
+ * goalloc_div_index() - offset / size by a class's multiplier
+ * @div_mul: the class's div_mul (a span keeps a copy)
+ * @offset: byte offset from the span's start (inside the span)
+ *
+ * Go's divMagic: exact for every offset inside a span of the class
+ * (kunit/sizeclasses_test.c checks them all).
+ *
+ * Return: the index of the slot @offset falls in.
+ */
+static __always_inline unsigned int goalloc_div_index(u32 div_mul, u32 offset)
+{
+	return (u32)(((u64)offset * div_mul) >> 32);
 }
 
 /**
@@ -68,7 +85,7 @@ static __always_inline unsigned int goalloc_size_class(size_t size)
  */
 static __always_inline unsigned int goalloc_obj_index(unsigned int cls, u32 offset)
 {
-	return (u32)(((u64)offset * goalloc_class_info[cls].div_mul) >> 32);
+	return goalloc_div_index(goalloc_class_info[cls].div_mul, offset);
 }
 
 #endif /* _GOALLOC_SIZECLASSES_H */

@@ -173,7 +173,7 @@ static u64 obj_offset(const struct goalloc_span *s, const void *p)
 
 static int alloc_one(struct goalloc_uarena *ua, u64 size, bool zero, u64 *offp)
 {
-	unsigned int cls = size <= GOALLOC_MAX_SMALL ? goalloc_size_class(size) : 0;
+	unsigned int cls = size <= GOALLOC_MAX_CLASS_SIZE ? goalloc_size_class(size) : 0;
 	struct goalloc_span *s = NULL;
 	void *p = NULL;
 
@@ -245,7 +245,7 @@ static int free_one(struct goalloc_uarena *ua, u64 off)
 /* Make @n objects of @size taken back by the caller as if never allocated. */
 static void uncount(struct goalloc_uarena *ua, u64 size, u32 n)
 {
-	unsigned int cls = size <= GOALLOC_MAX_SMALL ? goalloc_size_class(size) : 0;
+	unsigned int cls = size <= GOALLOC_MAX_CLASS_SIZE ? goalloc_size_class(size) : 0;
 	unsigned int spc = cls << 1 | 1;
 
 	ua->nalloc -= n;

@@ -67,7 +67,7 @@ static size_t *test_sizes(struct kunit *test, unsigned int *n)
 
 static size_t expected_usable(size_t size)
 {
-	if (size <= GOALLOC_MAX_SMALL)
+	if (size <= GOALLOC_MAX_CLASS_SIZE)
 		return goalloc_class_info[goalloc_size_class(size)].size;
 	return round_up(size, GOALLOC_PAGE_SIZE);
 }
@@ -502,11 +502,11 @@ static void scavenger_releases_everything(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, live_objects(), 0L);
 	/* What is still in use is empty spans mcentral keeps for reuse. */
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse),
-			(unsigned long)atomic_long_read(&goalloc_empty_pages));
+			(unsigned long)atomic_long_read(&goalloc_kept_pages));
 	/* The background pass, as the module runs it. */
 	goalloc_scavenger_flush();
 	goalloc_scavenge();
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_empty_pages), 0L);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_kept_pages), 0L);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), 0UL);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_held), 0UL);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.nchunks), 0UL);
@@ -534,18 +534,18 @@ static void empty_spans_kept_for_reuse(struct kunit *test)
 	 * scavenge_delay_ms (a second) after this test's frees kick it.
 	 */
 	goalloc_scavenger_flush();
-	goalloc_central_release_empty();
+	goalloc_central_release_kept();
 	/* Every span of the class full, and no more than that. */
 	KUNIT_ASSERT_EQ(test, goalloc_alloc_bulk(size, GFP_KERNEL, n, v), (int)n);
-	empty0 = atomic_long_read(&goalloc_empty_pages);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_central[spc].nempty), 0U);
+	empty0 = atomic_long_read(&goalloc_kept_pages);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_central[spc].nkept), 0U);
 	spans = atomic_long_read(&goalloc_central[spc].nspans);
 	goalloc_free_bulk(n, v);
 	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
 	/* keep spans stay; the others went back to the heap. */
-	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_central[spc].nempty), keep);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_central[spc].nkept), keep);
 	/* Draining also gave back other classes' empty cached spans. */
-	KUNIT_EXPECT_GE(test, atomic_long_read(&goalloc_empty_pages) - empty0,
+	KUNIT_EXPECT_GE(test, atomic_long_read(&goalloc_kept_pages) - empty0,
 			(unsigned long)keep * goalloc_class_info[cls].npages);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_central[spc].nspans), (long)keep);
 	/* Taking them again uses the kept spans: no new span. */
@@ -554,14 +554,14 @@ static void empty_spans_kept_for_reuse(struct kunit *test)
 		KUNIT_ASSERT_NOT_NULL(test, v[i]);
 		memset(v[i], 0x5a, size);
 	}
-	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_central[spc].nempty), 0U);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_central[spc].nkept), 0U);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_central[spc].nspans), (long)keep);
 	KUNIT_EXPECT_LE(test, (unsigned long)keep, spans);
 	goalloc_free_bulk(keep * nelems, v);
 	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
-	KUNIT_EXPECT_GE(test, goalloc_central_release_empty(),
+	KUNIT_EXPECT_GE(test, goalloc_central_release_kept(),
 			(unsigned long)keep * goalloc_class_info[cls].npages);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_empty_pages), 0L);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_kept_pages), 0L);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_central[spc].nspans), 0L);
 }
 

@@ -77,7 +77,7 @@ static void heap_put(struct goalloc_span *s)
 static void heap_quiesce(void)
 {
 	goalloc_scavenger_flush();
-	goalloc_central_release_empty();
+	goalloc_central_release_kept();
 	goalloc_heap_release(0);
 }
 

@@ -350,7 +350,7 @@ static void sweep_keeps_pad_bits(struct kunit *test)
 static void span_state_transitions(struct kunit *test)
 {
 	static const enum goalloc_span_state small[] = {
-		GOALLOC_SPAN_CACHED, GOALLOC_SPAN_PARTIAL, GOALLOC_SPAN_FULL, GOALLOC_SPAN_EMPTY,
+		GOALLOC_SPAN_CACHED, GOALLOC_SPAN_PARTIAL, GOALLOC_SPAN_FULL, GOALLOC_SPAN_KEPT,
 	};
 	unsigned int i, j;
 

@@ -202,7 +202,7 @@ static void concurrent_double_free_never_retires_live_span(struct kunit *test)
 		return;
 	/* Start from an empty cache, so p1 and p2 share a span of their own. */
 	goalloc_drain_all();
-	goalloc_central_release_empty();
+	goalloc_central_release_kept();
 	migrate_disable();
 	p1 = goalloc_alloc(size, GFP_KERNEL);
 	p2 = goalloc_alloc(size, GFP_KERNEL);

@@ -32,7 +32,7 @@ static void class_table_shape(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_class_info[0].size, 0);
 	KUNIT_EXPECT_EQ(test, goalloc_class_info[1].size, 8);
 	KUNIT_EXPECT_EQ(test, goalloc_class_info[GOALLOC_NUM_CLASSES - 1].size,
-			GOALLOC_MAX_SMALL);
+			GOALLOC_MAX_CLASS_SIZE);
 	for (i = 1; i < GOALLOC_NUM_CLASSES; i++) {
 		const struct goalloc_class_info *c = &goalloc_class_info[i];
 		unsigned long span = c->npages * GOALLOC_PAGE_SIZE;
@@ -55,7 +55,7 @@ static void every_size_fits_smallest_class(struct kunit *test)
 {
 	size_t n;
 
-	for (n = 1; n <= GOALLOC_MAX_SMALL; n++) {
+	for (n = 1; n <= GOALLOC_MAX_CLASS_SIZE; n++) {
 		unsigned int cls = goalloc_size_class(n);
 
 		if (cls < 1 || cls >= GOALLOC_NUM_CLASSES) {
@@ -77,7 +77,7 @@ static void round_up_waste_within_bounds(struct kunit *test)
 	unsigned long obj_above_128 = 0, obj_from_9 = 0;
 	size_t n, worst_n = 0;
 
-	for (n = 9; n <= GOALLOC_MAX_SMALL; n++) {
+	for (n = 9; n <= GOALLOC_MAX_CLASS_SIZE; n++) {
 		unsigned long size = goalloc_class_info[goalloc_size_class(n)].size;
 		unsigned long w = (size - n) * 10000UL / n;
 		unsigned long wo = (size - n) * 10000UL / size;
@@ -126,7 +126,7 @@ static void power_of_two_sizes_get_own_class(struct kunit *test)
 	size_t n;
 
 	/* A power-of-two request up to 32 KiB lands in a class of that size. */
-	for (n = 8; n <= GOALLOC_MAX_SMALL; n <<= 1)
+	for (n = 8; n <= GOALLOC_MAX_CLASS_SIZE; n <<= 1)
 		KUNIT_EXPECT_EQ_MSG(test, goalloc_class_info[goalloc_size_class(n)].size,
 				    n, "size %zu", n);
 }

@@ -986,7 +986,7 @@ static void __exit soak_exit(void)
 	pr_info("SOAK-END mismatches=%ld errors=%ld bad_frees=%ld objects_left=%ld heap_pages_held=%lu heap_pages_inuse=%lu empty_pages=%ld drain_skipped=%u balloon_cycles=%lu balloon_max_pages=%lu balloon_short=%lu\n",
 		atomic_long_read(&soak_mismatches), atomic_long_read(&soak_errors), bad, objects,
 		READ_ONCE(goalloc_heap.pages_held), READ_ONCE(goalloc_heap.pages_inuse),
-		atomic_long_read(&goalloc_empty_pages), skipped, soak_balloon_cycles,
+		atomic_long_read(&goalloc_kept_pages), skipped, soak_balloon_cycles,
 		soak_balloon_max, soak_balloon_short);
 	soak_free_cpus();
 }

@@ -109,7 +109,7 @@ static void uarena_copyout_race(struct kunit *test)
 {
 #ifdef GOALLOC_TEST_HOOKS
 	const struct copyout_case *c = test->param_value;
-	bool small = c->size <= GOALLOC_MAX_SMALL;
+	bool small = c->size <= GOALLOC_MAX_CLASS_SIZE;
 	bool warned = test_taint(TAINT_WARN);
 	struct goalloc_uarena_ticket t;
 	struct goalloc_alloc a = {

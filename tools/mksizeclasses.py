@@ -33,12 +33,12 @@ import argparse
 import sys
 
 PAGE_SIZE = 8192
-MAX_SMALL = 32768
+MAX_CLASS_SIZE = 32768
 MIN_SPAN_OBJS = 8     # rule 5: at least this many objects per span...
 MIN_SPAN_BYTES = 32768  # ...or a span this large
 SMALL_DIV = 8         # step of the fine lookup table
 LARGE_DIV = 128       # step of the coarse lookup table
-SMALL_MAX = 1024 - 8  # last size served by the fine table
+FINE_MAX = 1024 - 8  # last size served by the fine (8-byte step) table
 
 
 def is_pow2(x):
@@ -49,7 +49,7 @@ def classes():
     out = [(0, 0)]  # class 0: large objects, own span
     align = 8
     size = align
-    while size <= MAX_SMALL:
+    while size <= MAX_CLASS_SIZE:
         if is_pow2(size):
             if size >= 2048:
                 align = 256
@@ -93,9 +93,9 @@ def lookup_tables(cls):
                 return i
         raise ValueError(n)
     small = [first_fit(i * SMALL_DIV) if i else 0
-             for i in range((SMALL_MAX + SMALL_DIV - 1) // SMALL_DIV + 1)]
+             for i in range((FINE_MAX + SMALL_DIV - 1) // SMALL_DIV + 1)]
     large = [first_fit(1024 + i * LARGE_DIV)
-             for i in range((MAX_SMALL - 1024) // LARGE_DIV + 1)]
+             for i in range((MAX_CLASS_SIZE - 1024) // LARGE_DIV + 1)]
     return small, large
 
 

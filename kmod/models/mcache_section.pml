@@ -75,7 +75,7 @@
 #define C1OPS	3	/* CPU1 operations */
 #endif
 
-#define NS	3	/* spans 1..NS; 0 is goalloc_empty_span */
+#define NS	3	/* spans 1..NS; 0 is goalloc_placeholder_span */
 #define NSL	2	/* slots per span */
 #define IX(s, j)	((s) * NSL + (j))
 
