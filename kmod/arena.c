@@ -41,10 +41,6 @@ struct goalloc_arena {
 	unsigned int tinyoffset;
 };
 
-/* Heap pages in arenas, for debugfs. */
-atomic_long_t goalloc_arena_pages = ATOMIC_LONG_INIT(0);
-EXPORT_SYMBOL_IF_KUNIT(goalloc_arena_pages);
-
 /**
  * goalloc_arena_create() - make an empty arena
  * @gfp: allocation mask for the arena's own structure
@@ -77,7 +73,7 @@ static void *arena_bump(struct goalloc_arena *a, size_t size, size_t align, gfp_
 	s = goalloc_heap_alloc_span(0, npages, alpages, NUMA_NO_NODE, GOALLOC_SPAN_ARENA, gfp);
 	if (!s)
 		return NULL;
-	atomic_long_add(s->npages, &goalloc_arena_pages);
+	goalloc_count(GOALLOC_CTR_ARENA_PAGES, s->npages);
 	list_add(&s->list, &a->spans);
 	/* Pointers stored in arena memory keep other objects alive. */
 	kmemleak_alloc((void *)s->base, s->elemsize, 1, goalloc_gfp_reclaim(gfp));
@@ -161,7 +157,7 @@ void goalloc_arena_reset(struct goalloc_arena *a)
 		list_del_init(&s->list);
 		kmemleak_free((void *)s->base);
 		goalloc_span_kill(s);
-		atomic_long_sub(s->npages, &goalloc_arena_pages);
+		goalloc_count(GOALLOC_CTR_ARENA_PAGES, -(long)s->npages);
 		goalloc_heap_free_span(s);
 	}
 	a->cur = 0;

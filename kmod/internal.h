@@ -30,6 +30,44 @@ static inline gfp_t goalloc_gfp_reclaim(gfp_t gfp)
 		      __GFP_NORETRY | __GFP_MEMALLOC | __GFP_NOMEMALLOC);
 }
 
+/**
+ * enum goalloc_counter - goalloc's global counters, one table
+ * @GOALLOC_CTR_CACHED_PAGES: heap pages in spans some CPU's cache holds
+ * @GOALLOC_CTR_KEPT_PAGES: heap pages in empty spans mcentral keeps
+ * @GOALLOC_CTR_ARENA_PAGES: heap pages of kernel arenas
+ * @GOALLOC_CTR_USER_ARENAS: /dev/goalloc arenas open
+ * @GOALLOC_CTR_RELEASED_PAGES: PAGE_SIZE pages of the kernel pool given
+ *	back to the buddy allocator, ever
+ * @GOALLOC_CTR_BAD_FREES: bad frees, sizes and reallocations reported
+ * @GOALLOC_CTR_COUNT: the number of counters
+ *
+ * Atomic, written by whichever layer owns the event and read by mstats.c
+ * (debugfs "heap": one line each, named by its table of names) and by the
+ * tests.  A page count may read below zero for a moment: an add and its
+ * matching subtract can run on two CPUs in either order.
+ */
+enum goalloc_counter {
+	GOALLOC_CTR_CACHED_PAGES,
+	GOALLOC_CTR_KEPT_PAGES,
+	GOALLOC_CTR_ARENA_PAGES,
+	GOALLOC_CTR_USER_ARENAS,
+	GOALLOC_CTR_RELEASED_PAGES,
+	GOALLOC_CTR_BAD_FREES,
+	GOALLOC_CTR_COUNT
+};
+
+extern atomic_long_t goalloc_counters[GOALLOC_CTR_COUNT];
+
+static inline void goalloc_count(enum goalloc_counter ctr, long n)
+{
+	atomic_long_add(n, &goalloc_counters[ctr]);
+}
+
+static inline long goalloc_counter(enum goalloc_counter ctr)
+{
+	return atomic_long_read(&goalloc_counters[ctr]);
+}
+
 /*
  * mgcscavenge.c: the top layer's trim pass (installed in the heap) and the
  * shrinker, whose callbacks are exported to the KUnit tests.
@@ -42,9 +80,6 @@ unsigned long goalloc_shrink_count(struct shrinker *sh, struct shrink_control *s
 unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_control *sc);
 int goalloc_scavenger_init(void);
 void goalloc_scavenger_exit(void);
-
-/* arena.c */
-extern atomic_long_t goalloc_arena_pages;
 
 /* chrdev.c: /dev/goalloc. */
 int goalloc_chrdev_init(void);

@@ -136,7 +136,7 @@ static void *goalloc_mcache_install(struct goalloc_mcache *c, unsigned int spc,
 	spin_lock_irqsave(&s->lock, flags);
 	goalloc_span_set_state(s, GOALLOC_SPAN_CACHED);
 	spin_unlock_irqrestore(&s->lock, flags);
-	atomic_long_add(s->npages, &goalloc_cached_pages);
+	goalloc_count(GOALLOC_CTR_CACHED_PAGES, s->npages);
 	mcache_set(c, spc, s);
 	return goalloc_span_next_free(s);
 }

@@ -37,14 +37,6 @@
 struct goalloc_mcentral goalloc_central[GOALLOC_NUM_SPC];
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central);
 
-/* Heap pages of spans cached by some CPU: what draining would give back. */
-atomic_long_t goalloc_cached_pages = ATOMIC_LONG_INIT(0);
-EXPORT_SYMBOL_IF_KUNIT(goalloc_cached_pages);
-
-/* Heap pages of empty spans kept by mcentral for reuse. */
-atomic_long_t goalloc_kept_pages = ATOMIC_LONG_INIT(0);
-EXPORT_SYMBOL_IF_KUNIT(goalloc_kept_pages);
-
 /* Bytes of empty spans one span class keeps: 128 KiB, and at most four spans. */
 #define GOALLOC_KEEP_BYTES	(128 * 1024)
 #define GOALLOC_KEEP_SPANS	4
@@ -92,7 +84,7 @@ static bool span_retire(struct goalloc_mcentral *mc, struct goalloc_span *s)
 		goalloc_span_set_state(s, GOALLOC_SPAN_KEPT);
 		list_add(&s->list, &mc->kept);
 		mc->nkept++;
-		atomic_long_add(s->npages, &goalloc_kept_pages);
+		goalloc_count(GOALLOC_CTR_KEPT_PAGES, s->npages);
 		return false;
 	}
 	goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
@@ -105,7 +97,7 @@ static void span_unkeep(struct goalloc_mcentral *mc, struct goalloc_span *s)
 	lockdep_assert_held(&mc->lock);
 	list_del_init(&s->list);
 	mc->nkept--;
-	atomic_long_sub(s->npages, &goalloc_kept_pages);
+	goalloc_count(GOALLOC_CTR_KEPT_PAGES, -(long)s->npages);
 }
 
 /*
@@ -153,7 +145,7 @@ struct goalloc_span *goalloc_central_cache_span(unsigned int spc)
 		goalloc_span_set_state(s, GOALLOC_SPAN_CACHED);
 		spin_unlock(&s->lock);
 		spin_unlock_irqrestore(&mc->lock, flags);
-		atomic_long_add(s->npages, &goalloc_cached_pages);
+		goalloc_count(GOALLOC_CTR_CACHED_PAGES, s->npages);
 		return s;
 	}
 	s = list_first_entry_or_null(&mc->kept, struct goalloc_span, list);
@@ -162,7 +154,7 @@ struct goalloc_span *goalloc_central_cache_span(unsigned int spc)
 		span_unkeep(mc, s);
 		goalloc_span_set_state(s, GOALLOC_SPAN_CACHED);
 		spin_unlock(&s->lock);
-		atomic_long_add(s->npages, &goalloc_cached_pages);
+		goalloc_count(GOALLOC_CTR_CACHED_PAGES, s->npages);
 	}
 	spin_unlock_irqrestore(&mc->lock, flags);
 	return s;
@@ -180,7 +172,7 @@ void goalloc_central_uncache_span(struct goalloc_span *s)
 	unsigned long flags;
 	bool empty, kept = false;
 
-	atomic_long_sub(s->npages, &goalloc_cached_pages);
+	goalloc_count(GOALLOC_CTR_CACHED_PAGES, -(long)s->npages);
 	spin_lock_irqsave(&mc->lock, flags);
 	spin_lock(&s->lock);
 	empty = false;

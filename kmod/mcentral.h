@@ -43,8 +43,6 @@ struct goalloc_mcentral {
 } ____cacheline_aligned_in_smp;
 
 extern struct goalloc_mcentral goalloc_central[GOALLOC_NUM_SPC];
-extern atomic_long_t goalloc_cached_pages;
-extern atomic_long_t goalloc_kept_pages;
 
 /* Count an allocation made outside any mcache (mstats.c adds them up). */
 static inline void goalloc_central_count_alloc(unsigned int spc, size_t size)

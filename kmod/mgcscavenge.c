@@ -83,7 +83,7 @@ static unsigned long cached_empty_pages(void)
 	unsigned long n = 0;
 	unsigned int cpu, spc;
 
-	if (atomic_long_read(&goalloc_cached_pages) <= 0)
+	if (goalloc_counter(GOALLOC_CTR_CACHED_PAGES) <= 0)
 		return 0;
 	rcu_read_lock();
 	for_each_online_cpu(cpu) {
@@ -116,7 +116,7 @@ static unsigned long cached_empty_pages(void)
 unsigned long goalloc_shrink_count(struct shrinker *sh, struct shrink_control *sc)
 {
 	unsigned long n = READ_ONCE(goalloc_heap.pages_idle) +
-			  max(0L, atomic_long_read(&goalloc_kept_pages)) +
+			  max(0L, goalloc_counter(GOALLOC_CTR_KEPT_PAGES)) +
 			  cached_empty_pages();
 
 	return n ? pages_to_sys(n) : SHRINK_EMPTY;

@@ -56,7 +56,6 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_heap);
 struct goalloc_heap_trim goalloc_heap_trim = {
 	.retain_percent = 10,
 	.delay_ms = 1000,
-	.released = ATOMIC_LONG_INIT(0),
 };
 EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_trim);
 
@@ -559,7 +558,7 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 		unsigned long n = chunks_free(&victims);
 
 		if (!user)
-			atomic_long_add(n, &goalloc_heap_trim.released);
+			goalloc_count(GOALLOC_CTR_RELEASED_PAGES, n);
 	} else if (idle && !user &&
 		   READ_ONCE(goalloc_heap.pages_idle) > goalloc_heap_retain_goal()) {
 		/*
@@ -609,7 +608,7 @@ unsigned long goalloc_heap_retain_goal(void)
  * @keep_pages: heap pages of idle chunks to keep: goalloc_heap_retain_goal()
  *	for a trim pass, 0 under memory pressure
  *
- * Counted in goalloc_heap_trim.released.
+ * Counted in GOALLOC_CTR_RELEASED_PAGES.
  *
  * Return: the number of PAGE_SIZE pages released.
  */
@@ -628,7 +627,7 @@ unsigned long goalloc_heap_release(unsigned long keep_pages)
 	}
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
 	n = chunks_free(&victims);
-	atomic_long_add(n, &goalloc_heap_trim.released);
+	goalloc_count(GOALLOC_CTR_RELEASED_PAGES, n);
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_release);

@@ -183,8 +183,6 @@ extern struct goalloc_mheap goalloc_heap;
  *	goalloc_heap_trim_soon(), so nothing is queued before the pass exists
  *	or after teardown.  [T1] set with smp_store_release() after @work is
  *	initialised; read with smp_load_acquire() before @work is queued.
- * @released: PAGE_SIZE pages of the kernel pool given back to the buddy
- *	allocator, ever, whoever asked (atomic)
  * @work: the trim pass, queued on system_unbound_wq.  The heap only queues
  *	it: its function belongs to the layer on top (mgcscavenge.c), as the
  *	pass also returns the empty spans mcentral keeps, which lie above the
@@ -197,7 +195,6 @@ struct goalloc_heap_trim {
 	unsigned int retain_percent;
 	unsigned int delay_ms;
 	bool enabled;
-	atomic_long_t released;
 	struct delayed_work work;
 };
 

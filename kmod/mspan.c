@@ -19,10 +19,6 @@
 /* The alloc cache is one bitmap word: goalloc supports 64-bit kernels. */
 static_assert(BITS_PER_LONG == 64);
 
-/* Bad frees seen, ever; shown in debugfs. */
-atomic_long_t goalloc_nr_bad_frees = ATOMIC_LONG_INIT(0);
-EXPORT_SYMBOL_IF_KUNIT(goalloc_nr_bad_frees);
-
 /*
  * Double frees found only later, by the owner, per span class: two frees
  * of one object at once, both counted as frees by their callers.  The
@@ -68,7 +64,7 @@ void goalloc_report_bad_free(const void *p, int err, unsigned long caller)
 {
 	static DEFINE_RATELIMIT_STATE(rs, DEFAULT_RATELIMIT_INTERVAL, DEFAULT_RATELIMIT_BURST);
 
-	atomic_long_inc(&goalloc_nr_bad_frees);
+	goalloc_count(GOALLOC_CTR_BAD_FREES, 1);
 	if (READ_ONCE(goalloc_bad_free_quiet) || !__ratelimit(&rs))
 		return;
 	if (caller) {

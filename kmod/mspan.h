@@ -143,7 +143,6 @@ unsigned int goalloc_span_sweep(struct goalloc_span *s);
 bool goalloc_span_transition_ok(enum goalloc_span_state from, enum goalloc_span_state to);
 
 /* Bad frees (mspan.c): counted always, reported once per burst. */
-extern atomic_long_t goalloc_nr_bad_frees;
 extern atomic_long_t goalloc_late_doubles[];
 extern int goalloc_bad_free_quiet;
 void goalloc_report_bad_free(const void *p, int err, unsigned long caller);

@@ -139,29 +139,53 @@ static int classes_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(classes);
 
+/*
+ * goalloc's global counters (internal.h), KFENCE's pattern: one table, its
+ * names beside it, and the compiler checks they stay the same length.
+ */
+atomic_long_t goalloc_counters[GOALLOC_CTR_COUNT];
+EXPORT_SYMBOL_IF_KUNIT(goalloc_counters);
+
+/* Unit of a counter: the debugfs line shows pages as KiB. */
+enum goalloc_counter_unit { GOALLOC_UNIT_NUMBER, GOALLOC_UNIT_HEAP_PAGES, GOALLOC_UNIT_PAGES };
+
+static const struct {
+	const char *name;
+	enum goalloc_counter_unit unit;
+} goalloc_counter_names[] = {
+	[GOALLOC_CTR_CACHED_PAGES]	= { "cached_kib", GOALLOC_UNIT_HEAP_PAGES },
+	[GOALLOC_CTR_KEPT_PAGES]	= { "kept_kib", GOALLOC_UNIT_HEAP_PAGES },
+	[GOALLOC_CTR_ARENA_PAGES]	= { "arena_kib", GOALLOC_UNIT_HEAP_PAGES },
+	[GOALLOC_CTR_USER_ARENAS]	= { "user_arenas", GOALLOC_UNIT_NUMBER },
+	[GOALLOC_CTR_RELEASED_PAGES]	= { "scavenged_kib", GOALLOC_UNIT_PAGES },
+	[GOALLOC_CTR_BAD_FREES]		= { "bad_frees", GOALLOC_UNIT_NUMBER },
+};
+
+static_assert(ARRAY_SIZE(goalloc_counter_names) == GOALLOC_CTR_COUNT);
+
 static int heap_show(struct seq_file *m, void *v)
 {
 	unsigned long kib = GOALLOC_PAGE_SIZE / 1024;
+	unsigned int i;
 
-	seq_printf(m, "heap_chunks          %lu\n", READ_ONCE(goalloc_heap.nchunks));
-	seq_printf(m, "heap_held_kib        %lu\n", READ_ONCE(goalloc_heap.pages_held) * kib);
-	seq_printf(m, "heap_inuse_kib       %lu\n", READ_ONCE(goalloc_heap.pages_inuse) * kib);
-	seq_printf(m, "heap_idle_kib        %lu\n", READ_ONCE(goalloc_heap.pages_idle) * kib);
-	seq_printf(m, "retain_goal_kib      %lu\n", goalloc_heap_retain_goal() * kib);
-	seq_printf(m, "cached_kib           %ld\n",
-		   atomic_long_read(&goalloc_cached_pages) * (long)kib);
-	seq_printf(m, "kept_kib             %ld\n",
-		   atomic_long_read(&goalloc_kept_pages) * (long)kib);
-	seq_printf(m, "arena_kib            %ld\n",
-		   atomic_long_read(&goalloc_arena_pages) * (long)kib);
-	seq_printf(m, "user_arenas          %ld\n", atomic_long_read(&goalloc_uarenas));
-	seq_printf(m, "user_kib             %lu\n", READ_ONCE(goalloc_heap.user_pages) * kib);
-	seq_printf(m, "objects_in_use       %ld\n", goalloc_objects_in_use());
-	seq_printf(m, "chunk_fallbacks      %lu\n", READ_ONCE(goalloc_heap.grow_fallbacks));
-	seq_printf(m, "chunks_released      %lu\n", READ_ONCE(goalloc_heap.chunks_released));
-	seq_printf(m, "scavenged_kib        %ld\n",
-		   atomic_long_read(&goalloc_heap_trim.released) * (long)(PAGE_SIZE / 1024));
-	seq_printf(m, "bad_frees            %ld\n", atomic_long_read(&goalloc_nr_bad_frees));
+	seq_printf(m, "%-20s %lu\n", "heap_chunks", READ_ONCE(goalloc_heap.nchunks));
+	seq_printf(m, "%-20s %lu\n", "heap_held_kib", READ_ONCE(goalloc_heap.pages_held) * kib);
+	seq_printf(m, "%-20s %lu\n", "heap_inuse_kib", READ_ONCE(goalloc_heap.pages_inuse) * kib);
+	seq_printf(m, "%-20s %lu\n", "heap_idle_kib", READ_ONCE(goalloc_heap.pages_idle) * kib);
+	seq_printf(m, "%-20s %lu\n", "retain_goal_kib", goalloc_heap_retain_goal() * kib);
+	seq_printf(m, "%-20s %lu\n", "user_kib", READ_ONCE(goalloc_heap.user_pages) * kib);
+	seq_printf(m, "%-20s %ld\n", "objects_in_use", goalloc_objects_in_use());
+	seq_printf(m, "%-20s %lu\n", "chunk_fallbacks", READ_ONCE(goalloc_heap.grow_fallbacks));
+	seq_printf(m, "%-20s %lu\n", "chunks_released", READ_ONCE(goalloc_heap.chunks_released));
+	for (i = 0; i < GOALLOC_CTR_COUNT; i++) {
+		long n = goalloc_counter(i);
+
+		if (goalloc_counter_names[i].unit == GOALLOC_UNIT_HEAP_PAGES)
+			n *= (long)kib;
+		else if (goalloc_counter_names[i].unit == GOALLOC_UNIT_PAGES)
+			n *= (long)(PAGE_SIZE / 1024);
+		seq_printf(m, "%-20s %ld\n", goalloc_counter_names[i].name, n);
+	}
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(heap);

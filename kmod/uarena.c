@@ -45,9 +45,6 @@ module_param_named(user_max_bytes, goalloc_user_max_bytes, ulong, 0644);
 MODULE_PARM_DESC(user_max_bytes,
 		 "Default and largest size cap of a /dev/goalloc arena, bytes (256 MiB)");
 
-/* User arenas alive, for the stats. */
-atomic_long_t goalloc_uarenas = ATOMIC_LONG_INIT(0);
-
 static unsigned long default_max_pages(void)
 {
 	return READ_ONCE(goalloc_user_max_bytes) >> GOALLOC_PAGE_SHIFT;
@@ -75,7 +72,7 @@ struct goalloc_uarena *goalloc_uarena_create(struct address_space *mapping)
 	xa_init(&ua->spans);
 	for (cls = 0; cls < GOALLOC_NUM_CLASSES; cls++)
 		INIT_LIST_HEAD(&ua->partial[cls]);
-	atomic_long_inc(&goalloc_uarenas);
+	goalloc_count(GOALLOC_CTR_USER_ARENAS, 1);
 	return ua;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_create);
@@ -426,7 +423,7 @@ void goalloc_uarena_destroy(struct goalloc_uarena *ua)
 	xa_destroy(&ua->spans);
 	kvfree(ua->offmap);
 	mutex_destroy(&ua->lock);
-	atomic_long_dec(&goalloc_uarenas);
+	goalloc_count(GOALLOC_CTR_USER_ARENAS, -1);
 	kfree(ua);
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_destroy);
@@ -504,7 +501,7 @@ void goalloc_uarena_stats(struct goalloc_uarena *ua, struct goalloc_stats *st)
 	st->heap_bytes = (u64)READ_ONCE(goalloc_heap.pages_held) << GOALLOC_PAGE_SHIFT;
 	st->heap_inuse_bytes = (u64)READ_ONCE(goalloc_heap.pages_inuse) << GOALLOC_PAGE_SHIFT;
 	st->heap_chunks = READ_ONCE(goalloc_heap.nchunks);
-	st->arenas = atomic_long_read(&goalloc_uarenas);
+	st->arenas = goalloc_counter(GOALLOC_CTR_USER_ARENAS);
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_stats);
 

@@ -99,7 +99,6 @@ struct goalloc_uarena_copyout {
 };
 
 extern unsigned long goalloc_user_max_bytes;
-extern atomic_long_t goalloc_uarenas;
 
 struct goalloc_uarena *goalloc_uarena_create(struct address_space *mapping);
 void goalloc_uarena_destroy(struct goalloc_uarena *ua);

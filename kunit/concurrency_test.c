@@ -328,7 +328,7 @@ static void everything_released_after_load(struct kunit *test)
 	/* A background pass may be releasing spans right now: wait for it. */
 	goalloc_scavenger_flush();
 	goalloc_scavenge();
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_kept_pages), 0L);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_KEPT_PAGES), 0L);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), 0UL);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_held), 0UL);
 }

@@ -123,7 +123,7 @@ static void api_zeroing(struct kunit *test)
 
 static void api_edge_cases(struct kunit *test)
 {
-	long base = live_objects(), bad = atomic_long_read(&goalloc_nr_bad_frees);
+	long base = live_objects(), bad = goalloc_counter(GOALLOC_CTR_BAD_FREES);
 	void *p;
 
 	KUNIT_EXPECT_PTR_EQ(test, goalloc_alloc(0, GFP_KERNEL), ZERO_SIZE_PTR);
@@ -140,7 +140,7 @@ static void api_edge_cases(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_size(p), 48UL);
 	KUNIT_EXPECT_PTR_EQ(test, goalloc_realloc(p, 0, GFP_KERNEL), ZERO_SIZE_PTR);
 	KUNIT_EXPECT_EQ(test, live_objects(), base);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad);
 }
 
 /* Growing moves and keeps the contents; shrinking stays in place. */
@@ -217,7 +217,7 @@ static void bulk_free_mixed(struct kunit *test)
 	static const size_t sizes[] = { 8, 24, 100, 1000, 4096, 9000, 40000 };
 	const size_t n = 700;
 	void **v = kunit_kcalloc(test, n, sizeof(*v), GFP_KERNEL);
-	long base = live_objects(), bad = atomic_long_read(&goalloc_nr_bad_frees);
+	long base = live_objects(), bad = goalloc_counter(GOALLOC_CTR_BAD_FREES);
 	void *twice;
 	size_t i;
 
@@ -241,7 +241,7 @@ static void bulk_free_mixed(struct kunit *test)
 	WRITE_ONCE(goalloc_bad_free_quiet, 1);
 	goalloc_free_bulk(n, v);
 	WRITE_ONCE(goalloc_bad_free_quiet, 0);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad + 2);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad + 2);
 	KUNIT_EXPECT_EQ(test, live_objects(), base);
 }
 
@@ -297,7 +297,7 @@ static void bad_frees_are_refused(struct kunit *test)
 	struct goalloc_arena *ar = goalloc_arena_create(GFP_KERNEL);
 	u8 *a = goalloc_alloc(64, GFP_KERNEL), *b = goalloc_alloc(64, GFP_KERNEL);
 	u8 *big = goalloc_alloc(100000, GFP_KERNEL), *gone, *gone_big, *in_arena;
-	long bad0 = atomic_long_read(&goalloc_nr_bad_frees), live;
+	long bad0 = goalloc_counter(GOALLOC_CTR_BAD_FREES), live;
 	int on_stack = 0, i;
 	const void *bad[9];
 
@@ -333,7 +333,7 @@ static void bad_frees_are_refused(struct kunit *test)
 	WRITE_ONCE(goalloc_bad_free_quiet, 1);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		goalloc_free(bad[i]);
-		KUNIT_EXPECT_EQ_MSG(test, atomic_long_read(&goalloc_nr_bad_frees), bad0 + i + 1,
+		KUNIT_EXPECT_EQ_MSG(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad0 + i + 1,
 				    "bad free #%d not caught", i);
 	}
 	/* goalloc_size() refuses the same pointers. */
@@ -382,7 +382,7 @@ static void large_objects(struct kunit *test)
 static void arenas(struct kunit *test)
 {
 	struct goalloc_arena *a = goalloc_arena_create(GFP_KERNEL);
-	long arena0 = atomic_long_read(&goalloc_arena_pages);
+	long arena0 = goalloc_counter(GOALLOC_CTR_ARENA_PAGES);
 	u8 *t1, *t2, *t3, *t4, *big, *p;
 	unsigned int i;
 
@@ -412,13 +412,13 @@ static void arenas(struct kunit *test)
 	big = goalloc_arena_alloc(a, 1 << 20, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, big);
 	KUNIT_EXPECT_EQ(test, (unsigned long)big & ((1 << 20) - 1), 0UL);
-	KUNIT_EXPECT_GT(test, atomic_long_read(&goalloc_arena_pages), arena0);
+	KUNIT_EXPECT_GT(test, goalloc_counter(GOALLOC_CTR_ARENA_PAGES), arena0);
 	goalloc_arena_reset(a);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_arena_pages), arena0);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_ARENA_PAGES), arena0);
 	/* Still usable after a reset. */
 	KUNIT_EXPECT_NOT_NULL(test, goalloc_arena_alloc(a, 100, GFP_KERNEL));
 	goalloc_arena_destroy(a);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_arena_pages), arena0);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_ARENA_PAGES), arena0);
 }
 
 static void heap_put(struct goalloc_span *s)
@@ -502,15 +502,15 @@ static void scavenger_releases_everything(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, live_objects(), 0L);
 	/* What is still in use is empty spans mcentral keeps for reuse. */
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse),
-			(unsigned long)atomic_long_read(&goalloc_kept_pages));
+			(unsigned long)goalloc_counter(GOALLOC_CTR_KEPT_PAGES));
 	/* The background pass, as the module runs it. */
 	goalloc_scavenger_flush();
 	goalloc_scavenge();
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_kept_pages), 0L);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_KEPT_PAGES), 0L);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), 0UL);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_held), 0UL);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.nchunks), 0UL);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_cached_pages), 0L);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_CACHED_PAGES), 0L);
 }
 
 /*
@@ -537,7 +537,7 @@ static void empty_spans_kept_for_reuse(struct kunit *test)
 	goalloc_central_release_kept();
 	/* Every span of the class full, and no more than that. */
 	KUNIT_ASSERT_EQ(test, goalloc_alloc_bulk(size, GFP_KERNEL, n, v), (int)n);
-	empty0 = atomic_long_read(&goalloc_kept_pages);
+	empty0 = goalloc_counter(GOALLOC_CTR_KEPT_PAGES);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_central[spc].nkept), 0U);
 	spans = atomic_long_read(&goalloc_central[spc].nspans);
 	goalloc_free_bulk(n, v);
@@ -545,7 +545,7 @@ static void empty_spans_kept_for_reuse(struct kunit *test)
 	/* keep spans stay; the others went back to the heap. */
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_central[spc].nkept), keep);
 	/* Draining also gave back other classes' empty cached spans. */
-	KUNIT_EXPECT_GE(test, atomic_long_read(&goalloc_kept_pages) - empty0,
+	KUNIT_EXPECT_GE(test, goalloc_counter(GOALLOC_CTR_KEPT_PAGES) - empty0,
 			(unsigned long)keep * goalloc_class_info[cls].npages);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_central[spc].nspans), (long)keep);
 	/* Taking them again uses the kept spans: no new span. */
@@ -561,7 +561,7 @@ static void empty_spans_kept_for_reuse(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
 	KUNIT_EXPECT_GE(test, goalloc_central_release_kept(),
 			(unsigned long)keep * goalloc_class_info[cls].npages);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_kept_pages), 0L);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_KEPT_PAGES), 0L);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_central[spc].nspans), 0L);
 }
 

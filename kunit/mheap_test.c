@@ -246,11 +246,11 @@ static void shrinker_counts_only_what_it_can_free(struct kunit *test)
 	/* With the object freed, the span is worth a drain. */
 	goalloc_free(p);
 	KUNIT_EXPECT_GE(test, goalloc_shrink_count(NULL, &sc), sys_pages);
-	scavenged0 = atomic_long_read(&goalloc_heap_trim.released);
+	scavenged0 = goalloc_counter(GOALLOC_CTR_RELEASED_PAGES);
 	KUNIT_EXPECT_NE(test, goalloc_shrink_scan(NULL, &sc), SHRINK_STOP);
 	/* Drained, and its pages went back (by the scan or a scavenger pass). */
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_cached_pages), 0L);
-	KUNIT_EXPECT_GE(test, atomic_long_read(&goalloc_heap_trim.released) - scavenged0,
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_CACHED_PAGES), 0L);
+	KUNIT_EXPECT_GE(test, goalloc_counter(GOALLOC_CTR_RELEASED_PAGES) - scavenged0,
 			(long)sys_pages);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), inuse0);
 	KUNIT_EXPECT_EQ(test, goalloc_shrink_count(NULL, &sc), SHRINK_EMPTY);

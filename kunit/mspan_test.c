@@ -256,7 +256,7 @@ static int remote_free(struct goalloc_span *s, void *p)
  */
 static void racing_double_free_lifo_found_on_reuse(struct kunit *test)
 {
-	long bad = atomic_long_read(&goalloc_nr_bad_frees);
+	long bad = goalloc_counter(GOALLOC_CTR_BAD_FREES);
 	long late = atomic_long_read(&goalloc_late_doubles[0]);
 	struct goalloc_span *s;
 	void *p0, *p1, *q;
@@ -274,7 +274,7 @@ static void racing_double_free_lifo_found_on_reuse(struct kunit *test)
 	q = goalloc_span_next_free(s);
 	WRITE_ONCE(goalloc_bad_free_quiet, 0);
 	KUNIT_EXPECT_PTR_EQ(test, q, p1);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad + 1);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad + 1);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_late_doubles[0]), late + 1);
 	/* The span is a test's own, outside the object counts: take it back. */
 	atomic_long_dec(&goalloc_late_doubles[0]);
@@ -291,7 +291,7 @@ static void racing_double_free_lifo_found_on_reuse(struct kunit *test)
 /* The same race where the owner records in free_bits: the sweep frees once. */
 static void racing_double_free_swept_once(struct kunit *test)
 {
-	long bad = atomic_long_read(&goalloc_nr_bad_frees);
+	long bad = goalloc_counter(GOALLOC_CTR_BAD_FREES);
 	long late = atomic_long_read(&goalloc_late_doubles[0]);
 	struct goalloc_span *s;
 	void *p0, *p1, *p2;
@@ -311,7 +311,7 @@ static void racing_double_free_swept_once(struct kunit *test)
 	/* ...the sweep frees the slot once and recounts. */
 	KUNIT_EXPECT_EQ(test, goalloc_span_sweep(s), 1U);
 	WRITE_ONCE(goalloc_bad_free_quiet, 0);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad + 1);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad + 1);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_late_doubles[0]), late + 1);
 	atomic_long_dec(&goalloc_late_doubles[0]);
 	KUNIT_EXPECT_EQ(test, s->alloc_count, 2);

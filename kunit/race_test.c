@@ -104,7 +104,7 @@ static bool skip_on_rt(struct kunit *test)
  */
 static void free_decides_ownership_inside_section(struct kunit *test)
 {
-	long base = goalloc_objects_in_use(), bad = atomic_long_read(&goalloc_nr_bad_frees);
+	long base = goalloc_objects_in_use(), bad = goalloc_counter(GOALLOC_CTR_BAD_FREES);
 	struct goalloc_span *s;
 	unsigned int i;
 	void *p;
@@ -138,7 +138,7 @@ static void free_decides_ownership_inside_section(struct kunit *test)
 	for (i = 0; i < race.n; i++)
 		goalloc_free(race.objs[i]);
 	migrate_enable();
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad);
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
 }
 
@@ -152,7 +152,7 @@ static void free_decides_ownership_inside_section(struct kunit *test)
  */
 static void concurrent_double_free_found_on_reuse(struct kunit *test)
 {
-	long base = goalloc_objects_in_use(), bad = atomic_long_read(&goalloc_nr_bad_frees);
+	long base = goalloc_objects_in_use(), bad = goalloc_counter(GOALLOC_CTR_BAD_FREES);
 	void *p, *q, *r;
 
 	if (skip_on_rt(test))
@@ -171,7 +171,7 @@ static void concurrent_double_free_found_on_reuse(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, q);
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	KUNIT_EXPECT_PTR_NE(test, q, r);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad + 1);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad + 1);
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base + 2);
 	/* Both are live objects of their own: a sweep must keep them. */
 	goalloc_drain_all();
@@ -180,7 +180,7 @@ static void concurrent_double_free_found_on_reuse(struct kunit *test)
 	goalloc_free(q);
 	goalloc_free(r);
 	migrate_enable();
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad + 1);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad + 1);
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
 }
 
@@ -193,7 +193,7 @@ static void concurrent_double_free_found_on_reuse(struct kunit *test)
  */
 static void concurrent_double_free_never_retires_live_span(struct kunit *test)
 {
-	long base = goalloc_objects_in_use(), bad = atomic_long_read(&goalloc_nr_bad_frees);
+	long base = goalloc_objects_in_use(), bad = goalloc_counter(GOALLOC_CTR_BAD_FREES);
 	const size_t size = 1536;	/* a class of 8-object spans */
 	void *p1, *p2;
 	bool same;
@@ -221,7 +221,7 @@ static void concurrent_double_free_never_retires_live_span(struct kunit *test)
 	migrate_enable();
 	goalloc_drain_all();
 	WRITE_ONCE(goalloc_bad_free_quiet, 0);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad + 1);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad + 1);
 	KUNIT_EXPECT_EQ(test, goalloc_size(p2), size);
 	rcu_read_lock();
 	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_span_of(p2)->state), (u8)GOALLOC_SPAN_PARTIAL);
@@ -229,7 +229,7 @@ static void concurrent_double_free_never_retires_live_span(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base + 1);
 	KUNIT_EXPECT_EQ(test, ((u8 *)p2)[size - 1], 0x5a);
 	goalloc_free(p2);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad + 1);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad + 1);
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
 }
 
@@ -288,7 +288,7 @@ static unsigned int idle_listed_spans(unsigned int spc)
  */
 static void grown_span_not_needed_is_not_stranded(struct kunit *test)
 {
-	long base = goalloc_objects_in_use(), bad = atomic_long_read(&goalloc_nr_bad_frees);
+	long base = goalloc_objects_in_use(), bad = goalloc_counter(GOALLOC_CTR_BAD_FREES);
 	unsigned int spc, idle0, i;
 	void *p = NULL;
 
@@ -330,7 +330,7 @@ static void grown_span_not_needed_is_not_stranded(struct kunit *test)
 	migrate_enable();
 	goalloc_drain_all();
 	KUNIT_EXPECT_EQ(test, idle_listed_spans(spc), idle0);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_nr_bad_frees), bad);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad);
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
 }
 #else

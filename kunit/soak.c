@@ -883,7 +883,7 @@ static int __init soak_init(void)
 	}
 
 	soak_base_objects = goalloc_objects_in_use();
-	soak_base_bad_frees = atomic_long_read(&goalloc_nr_bad_frees);
+	soak_base_bad_frees = goalloc_counter(GOALLOC_CTR_BAD_FREES);
 	soak_t0 = ktime_get();
 	WRITE_ONCE(soak_running, true);
 	ret = smpboot_register_percpu_thread(&soak_threads);
@@ -982,11 +982,11 @@ static void __exit soak_exit(void)
 	goalloc_scavenger_flush();
 	goalloc_scavenge();
 	objects = goalloc_objects_in_use() - soak_base_objects;
-	bad = atomic_long_read(&goalloc_nr_bad_frees) - soak_base_bad_frees;
+	bad = goalloc_counter(GOALLOC_CTR_BAD_FREES) - soak_base_bad_frees;
 	pr_info("SOAK-END mismatches=%ld errors=%ld bad_frees=%ld objects_left=%ld heap_pages_held=%lu heap_pages_inuse=%lu empty_pages=%ld drain_skipped=%u balloon_cycles=%lu balloon_max_pages=%lu balloon_short=%lu\n",
 		atomic_long_read(&soak_mismatches), atomic_long_read(&soak_errors), bad, objects,
 		READ_ONCE(goalloc_heap.pages_held), READ_ONCE(goalloc_heap.pages_inuse),
-		atomic_long_read(&goalloc_kept_pages), skipped, soak_balloon_cycles,
+		goalloc_counter(GOALLOC_CTR_KEPT_PAGES), skipped, soak_balloon_cycles,
 		soak_balloon_max, soak_balloon_short);
 	soak_free_cpus();
 }
