@@ -109,6 +109,7 @@ static void span_unkeep(struct goalloc_mcentral *mc, struct goalloc_span *s)
  */
 static bool span_has_free(const struct goalloc_span *s)
 {
+	lockdep_assert_held(&s->lock);
 	return goalloc_span_inuse_hint(s) < (int)s->nelems;
 }
 
