@@ -20,16 +20,16 @@
 
 /**
  * enum goalloc_hook_id - the racy points, each between two named steps
- * @GOALLOC_HOOK_FREE_LOOKUP: free_one(), after the pointer's span is found,
+ * @GOALLOC_HOOK_FREE_LOOKUP: goalloc_mcache_free(), after the pointer's span is found,
  *	before this CPU's cache is entered
- * @GOALLOC_HOOK_OWNER_FREE: free_one(), inside the owner's section, after
+ * @GOALLOC_HOOK_OWNER_FREE: goalloc_mcache_free(), inside the owner's section, after
  *	the free was checked and before it is recorded
- * @GOALLOC_HOOK_OWNER_FREED: free_one(), after the owner recorded a free,
+ * @GOALLOC_HOOK_OWNER_FREED: goalloc_mcache_free(), after the owner recorded a free,
  *	still inside the section
- * @GOALLOC_HOOK_REMOTE_FREE: free_remote(), before the span lock is taken
+ * @GOALLOC_HOOK_REMOTE_FREE: goalloc_central_free(), before the span lock is taken
  * @GOALLOC_HOOK_HEAP_GROWN: the heap, after a grow published new pages and
  *	dropped its lock (the span is already carved out of them)
- * @GOALLOC_HOOK_SPAN_GROWN: alloc_slow(), after mcentral grew a span for
+ * @GOALLOC_HOOK_SPAN_GROWN: goalloc_mcache_next_free(), after mcentral grew a span for
  *	this CPU's cache and before the cache is entered again to install it;
  *	its argument is the span
  * @GOALLOC_HOOK_UARENA_COPYOUT: a user arena's ALLOC, after the objects

@@ -11,7 +11,7 @@
  * empty and back to the heap) take the mcentral lock, in
  * goalloc_central_fixup().
  *
- * A span left with no object is swept and kept on the empty list, up to
+ * A span left with no object is swept and kept on the kept list, up to
  * goalloc_central_keep() spans per class, so a workload that fills and
  * empties spans over and over (SLUB keeps empty slabs on its partial lists
  * for the same reason) does not pay the heap for each one; beyond that it
@@ -71,7 +71,7 @@ static bool span_swept_empty(struct goalloc_span *s)
 }
 
 /*
- * A span with no object (span_swept_empty()): keep it on the empty list if
+ * A span with no object (span_swept_empty()): keep it on the kept list if
  * the class has room, else mark it dead for the caller to release after
  * dropping the locks.  Both locks held.  Returns true if the caller must
  * release it.

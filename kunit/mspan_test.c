@@ -234,7 +234,7 @@ static void random_ops_match_model(struct kunit *test)
 	}
 }
 
-/* A remote free recorded under the span lock, as free_remote() does. */
+/* A remote free recorded under the span lock, as goalloc_central_free() does. */
 static int remote_free(struct goalloc_span *s, void *p)
 {
 	unsigned long flags;

@@ -61,7 +61,7 @@ static bool hook_mine(const void *arg)
 /*
  * An interrupt between the free's span lookup and its section: GFP_ATOMIC
  * allocations of the same class until the CPU's current span is no longer
- * the freed object's span (alloc_slow -> refill -> uncache).
+ * the freed object's span (goalloc_mcache_next_free() -> refill -> uncache).
  */
 static void hook_run_span_out(void *arg)
 {
@@ -234,7 +234,7 @@ static void concurrent_double_free_never_retires_live_span(struct kunit *test)
 }
 
 /*
- * Inside alloc_slow(), after it grew a span outside the section: the task's
+ * Inside goalloc_mcache_next_free(), after it grew a span outside the section: the task's
  * last two objects (in the span it ran out of, which mcentral now holds as
  * full) are freed from elsewhere, and an interrupt allocates one object (its
  * refill takes that span back).  The task comes back to install with a free
@@ -284,7 +284,7 @@ static unsigned int idle_listed_spans(unsigned int spc)
  * found a free slot in the current span, the span it had grown went to
  * mcentral's partial list with no object in it.  Only a free moves a span
  * off that list, so none ever retired it and its pages stayed in use.  Now
- * such a span is kept on the empty list (or goes back to the heap).
+ * such a span is kept on the kept list (or goes back to the heap).
  */
 static void grown_span_not_needed_is_not_stranded(struct kunit *test)
 {

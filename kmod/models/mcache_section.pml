@@ -4,23 +4,23 @@
  * drain, and another CPU taking spans from mcentral.
  *
  * Covers (issue #10, bug 1):
- *   kmod/internal.h  goalloc_mcache_enter(), goalloc_mcache_leave()
- *   kmod/malloc.c    free_one() (the ownership check vs the enter),
- *                    free_remote(), needs_fixup(), goalloc_alloc_node()
- *                    and alloc_slow() (fast path, refill, grow, install,
- *                    the busy fallback to mcentral)
- *   kmod/mcache.c    goalloc_mcache_refill(), mcache_uncache(),
- *                    goalloc_mcache_install(), goalloc_mcache_drain() and
- *                    its callers (drain_this_cpu())
- *   kmod/mcentral.c  goalloc_central_cache_span(),
+ *   kmod/mcache.h    goalloc_mcache_enter(), goalloc_mcache_leave(),
+ *                    goalloc_mcache_free() (the ownership check vs the enter)
+ *   kmod/malloc.c    goalloc_alloc_node() (the fast path)
+ *   kmod/mcache.c    goalloc_mcache_next_free() (refill, grow, install, the
+ *                    busy fallback to mcentral), goalloc_mcache_refill(),
+ *                    mcache_uncache(), goalloc_mcache_install(),
+ *                    goalloc_mcache_drain() and its callers (the drain work)
+ *   kmod/mcentral.c  goalloc_central_free(), needs_fixup(),
+ *                    goalloc_central_cache_span(),
  *                    goalloc_central_uncache_span(), goalloc_central_alloc(),
  *                    goalloc_central_add_span(), goalloc_central_fixup()
  *
  * Variants (cpp defines, e.g. "spin -DOLD -a mcache_section.pml"):
- *   (none)     NEW: free_one() enters the section first and checks
+ *   (none)     NEW: goalloc_mcache_free() enters the section first and checks
  *              c->alloc[spc] == s inside it; the drain is per-CPU work in
  *              process context, between the task's sections.  Must pass.
- *   OLD        free_one() checks c->alloc[spc] == s before entering; the
+ *   OLD        goalloc_mcache_free() checks c->alloc[spc] == s before entering; the
  *              drain is an IPI (an interrupt action).  Must fail.
  *   OLD_FREE   only the free ordering is old (drain as in NEW): the
  *              interrupt's refill alone breaks it.  Must fail.
@@ -440,7 +440,7 @@ inline mcache_uncache(me, k)
 
 /*
  * An allocation on CPU k by @me: goalloc_alloc_node() fast path, then
- * alloc_slow(): refill (sweep in place or trade the span with mcentral),
+ * goalloc_mcache_next_free(): refill (sweep in place or trade the span with mcentral),
  * the busy fallback to mcentral, grow and install.  The object is (os, oj),
  * os = 0 if none.
  */
@@ -538,7 +538,7 @@ inline alloc_obj(me, k, os, oj)
 	fi
 }
 
-/* free_remote(): under the span lock; then goalloc_central_fixup() */
+/* goalloc_central_free(): under the span lock; then goalloc_central_fixup() */
 inline free_remote(me, s, i)
 {
 	lock(sl[s], me);
@@ -556,7 +556,7 @@ inline free_remote(me, s, i)
 	fi
 }
 
-/* free_one() on CPU k by @me of the object (s, i) */
+/* goalloc_mcache_free() on CPU k by @me of the object (s, i) */
 inline free_one(me, k, s, i)
 {
 #ifdef OLD_FREE

@@ -8,10 +8,10 @@
  *                 goalloc_span_check_free(), goalloc_span_free_owned()
  *   kmod/mspan.c  goalloc_span_next_free(), goalloc_span_free_remote(),
  *                 goalloc_span_sweep()
- *   kmod/malloc.c free_one() (which path a free takes), free_remote(),
- *                 needs_fixup()
+ *   kmod/mcache.h goalloc_mcache_free() (which path a free takes)
  *   kmod/mcache.c goalloc_mcache_refill() (sweep in place), mcache_uncache()
- *   kmod/mcentral.c goalloc_central_uncache_span(), goalloc_central_fixup(),
+ *   kmod/mcentral.c goalloc_central_free(), needs_fixup(),
+ *                 goalloc_central_uncache_span(), goalloc_central_fixup(),
  *                 goalloc_central_cache_span(), span_retire()
  *
  * Variants (cpp defines, e.g. "spin -DOLD -a span_free.pml"):
@@ -269,7 +269,7 @@ inline fixup(me)
 }
 
 /*
- * free_remote() + goalloc_span_free_remote(): under the span lock, the
+ * goalloc_central_free() + goalloc_span_free_remote(): under the span lock, the
  * owner's checks on racily read owner fields, then the remote bit.
  */
 inline remote_free(me, i)
