@@ -437,6 +437,7 @@ size_t goalloc_central_free_run(struct goalloc_span *s, void **ptrs, size_t i, s
 	*nfreed = nfree;
 	return i;
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_free_run);
 
 /**
  * goalloc_central_grow() - a new span of a class from the heap

@@ -346,6 +346,50 @@ static void no_hooks(struct kunit *test)
 #endif
 
 /*
+ * A bulk free's run into a span that died between its lookup and its lock
+ * (another CPU freed the span's last object and the heap took its pages
+ * back): its range no longer says the neighbours are its objects, as the
+ * pages may already be another span's.  goalloc_central_free_run() used to
+ * refuse every neighbour in that range as a stale pointer too, leaking live
+ * objects of the span that holds those pages now.  The dead span is handed
+ * to it directly: the state a racing CPU leaves at the lock.
+ */
+static void free_run_stops_at_dead_span(struct kunit *test)
+{
+	long bad = goalloc_counter(GOALLOC_CTR_BAD_FREES), base = goalloc_objects_in_use();
+	struct goalloc_span *now, *dead;
+	unsigned long freed = ~0UL;
+	void *ptrs[2], *q;
+	size_t i;
+
+	q = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	rcu_read_lock();
+	now = goalloc_span_of(q);
+	rcu_read_unlock();
+	/* The span that held the same pages before, dead now. */
+	dead = goalloc_span_create(now->base, now->cls, 0, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, dead);
+	goalloc_span_init_state(dead, GOALLOC_SPAN_DEAD);
+	/* Freed last to first: the stale pointer, then q, a live object. */
+	ptrs[0] = q;
+	ptrs[1] = (void *)(q == (void *)now->base ? now->base + now->elemsize : now->base);
+	WRITE_ONCE(goalloc_bad_free_quiet, 1);
+	i = goalloc_central_free_run(dead, ptrs, 1, 0, _THIS_IP_, &freed);
+	WRITE_ONCE(goalloc_bad_free_quiet, 0);
+	goalloc_span_destroy(dead);
+	/* Only the stale pointer was handled, and refused. */
+	KUNIT_EXPECT_EQ(test, i, (size_t)1);
+	KUNIT_EXPECT_EQ(test, freed, 0UL);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad + 1);
+	/* q is still a live object, and frees through its own span. */
+	KUNIT_EXPECT_EQ(test, goalloc_size(q), (size_t)RACE_SIZE);
+	goalloc_free(q);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad + 1);
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
+}
+
+/*
  * krealloc() in 6.12 zeroes what lies past the new size when the object
  * stays in place under __GFP_ZERO or init_on_alloc; so must goalloc.
  */
@@ -401,6 +445,7 @@ static struct kunit_case race_cases[] = {
 	KUNIT_CASE(concurrent_double_free_found_on_reuse),
 	KUNIT_CASE(concurrent_double_free_never_retires_live_span),
 	KUNIT_CASE(grown_span_not_needed_is_not_stranded),
+	KUNIT_CASE(free_run_stops_at_dead_span),
 	KUNIT_CASE(realloc_in_place_zeroes_tail),
 	KUNIT_CASE(init_on_alloc_or_free_zeroes),
 	{}
