@@ -229,6 +229,55 @@ void goalloc_central_add_span(struct goalloc_span *s)
 }
 
 /**
+ * goalloc_central_take() - a free slot from the first span of a list that has one
+ * @partial: spans that may have free slots, each swept on the way if it
+ *	has frees pending and no slot otherwise; the list's owner holds the
+ *	list (mcentral's lock, or a user arena's mutex)
+ * @full: where a span left with no free slot goes, as GOALLOC_SPAN_FULL
+ *	(mcentral's full list); or NULL for spans that keep their state (a
+ *	user arena's): a span found with no slot is taken off @partial, and
+ *	the one the slot came from stays first until a walk finds it full
+ * @node: NUMA node the slot must come from, or NUMA_NO_NODE
+ * @sp: set to the slot's span
+ *
+ * The owner's walk over its partial list (Go's mcentral partial sets),
+ * shared by mcentral and the user arenas.  Never sleeps.
+ *
+ * Return: the slot, or NULL if no span of @partial had one.
+ */
+void *goalloc_central_take(struct list_head *partial, struct list_head *full, int node,
+			   struct goalloc_span **sp)
+{
+	struct goalloc_span *s, *tmp;
+	unsigned long flags;
+	void *p = NULL;
+
+	list_for_each_entry_safe(s, tmp, partial, list) {
+		if (node != NUMA_NO_NODE && s->chunk->nid != node)
+			continue;
+		spin_lock_irqsave(&s->lock, flags);
+		p = goalloc_span_next_free_locked(s);
+		if (!p && (s->nfree_pending || s->nremote)) {
+			goalloc_span_sweep(s);
+			p = goalloc_span_next_free_locked(s);
+		}
+		if (!full && !p) {
+			list_del_init(&s->list);
+		} else if (full && !span_has_free(s)) {
+			goalloc_span_set_state(s, GOALLOC_SPAN_FULL);
+			list_move(&s->list, full);
+		}
+		spin_unlock_irqrestore(&s->lock, flags);
+		if (p) {
+			*sp = s;
+			break;
+		}
+	}
+	return p;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_take);
+
+/**
  * goalloc_central_alloc() - allocate one object without an mcache
  * @spc: span class
  * @size: bytes asked for (counted)
@@ -242,28 +291,12 @@ void goalloc_central_add_span(struct goalloc_span *s)
 void *goalloc_central_alloc(unsigned int spc, size_t size, int node)
 {
 	struct goalloc_mcentral *mc = &goalloc_central[spc];
-	struct goalloc_span *s, *tmp;
+	struct goalloc_span *s;
 	unsigned long flags;
-	void *p = NULL;
+	void *p;
 
 	spin_lock_irqsave(&mc->lock, flags);
-	list_for_each_entry_safe(s, tmp, &mc->partial, list) {
-		if (node != NUMA_NO_NODE && s->chunk->nid != node)
-			continue;
-		spin_lock(&s->lock);
-		p = goalloc_span_next_free_locked(s);
-		if (!p && (s->nfree_pending || s->nremote)) {
-			goalloc_span_sweep(s);
-			p = goalloc_span_next_free_locked(s);
-		}
-		if (!span_has_free(s)) {
-			goalloc_span_set_state(s, GOALLOC_SPAN_FULL);
-			list_move(&s->list, &mc->full);
-		}
-		spin_unlock(&s->lock);
-		if (p)
-			break;
-	}
+	p = goalloc_central_take(&mc->partial, &mc->full, node, &s);
 	if (!p) {
 		list_for_each_entry(s, &mc->kept, list) {
 			if (node != NUMA_NO_NODE && s->chunk->nid != node)
@@ -452,13 +485,10 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central_free_run);
  */
 struct goalloc_span *goalloc_central_grow(unsigned int spc, int node, gfp_t gfp)
 {
-	unsigned int size = goalloc_class_info[spc >> 1].size;
-	unsigned int align = 1;
 	struct goalloc_span *s;
 
-	if (is_power_of_2(size) && size > GOALLOC_PAGE_SIZE)
-		align = size / GOALLOC_PAGE_SIZE;
-	s = goalloc_heap_alloc_span(spc, 0, align, node, GOALLOC_SPAN_NEW, gfp);
+	s = goalloc_heap_alloc_span(spc, 0, goalloc_class_align(goalloc_spc_class(spc)), node,
+				    GOALLOC_SPAN_NEW, gfp);
 	if (s)
 		atomic_long_inc(&goalloc_central[spc].nspans);
 	return s;

@@ -63,6 +63,8 @@ void goalloc_central_exit(void);
 struct goalloc_span *goalloc_central_cache_span(unsigned int spc);
 void goalloc_central_uncache_span(struct goalloc_span *s);
 void goalloc_central_add_span(struct goalloc_span *s);
+void *goalloc_central_take(struct list_head *partial, struct list_head *full, int node,
+			   struct goalloc_span **sp);
 void *goalloc_central_alloc(unsigned int spc, size_t size, int node);
 struct goalloc_span *goalloc_central_grow(unsigned int spc, int node, gfp_t gfp);
 int goalloc_central_free(struct goalloc_span *s, const void *p);

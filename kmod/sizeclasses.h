@@ -16,6 +16,7 @@
 #include <linux/bits.h>
 #include <linux/types.h>
 #include <linux/compiler.h>
+#include <linux/log2.h>
 #include <linux/math.h>
 
 #define GOALLOC_PAGE_SHIFT	13
@@ -86,6 +87,50 @@ static __always_inline unsigned int goalloc_div_index(u32 div_mul, u32 offset)
 static __always_inline unsigned int goalloc_obj_index(unsigned int cls, u32 offset)
 {
 	return goalloc_div_index(goalloc_class_info[cls].div_mul, offset);
+}
+
+/*
+ * Span classes (Go's spanClass): each size class has a scan and a noscan
+ * span class, spc = size class * 2 + noscan.  Spell them with these only.
+ */
+
+/**
+ * goalloc_spc() - the span class of a size class
+ * @cls: size class, 0 for a large object
+ * @noscan: the noscan span class (objects kmemleak does not scan)
+ *
+ * Return: the span class.
+ */
+static __always_inline unsigned int goalloc_spc(unsigned int cls, bool noscan)
+{
+	return cls << 1 | (noscan ? 1 : 0);
+}
+
+/**
+ * goalloc_spc_class() - the size class of a span class
+ * @spc: span class
+ *
+ * Return: the size class.
+ */
+static __always_inline unsigned int goalloc_spc_class(unsigned int spc)
+{
+	return spc >> 1;
+}
+
+/**
+ * goalloc_class_align() - the alignment of a new span of a size class
+ * @cls: size class, 1 .. GOALLOC_NUM_CLASSES - 1
+ *
+ * Objects whose size is a power of two above a heap page are naturally
+ * aligned: their spans are aligned to the size.
+ *
+ * Return: the alignment in heap pages (a power of two, 1 for none).
+ */
+static __always_inline unsigned int goalloc_class_align(unsigned int cls)
+{
+	unsigned int size = goalloc_class_info[cls].size;
+
+	return is_power_of_2(size) && size > GOALLOC_PAGE_SIZE ? size / GOALLOC_PAGE_SIZE : 1;
 }
 
 #endif /* _GOALLOC_SIZECLASSES_H */
