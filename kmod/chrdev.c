@@ -37,6 +37,9 @@
 #include "internal.h"
 #include "uarena.h"
 
+/* The largest object the ABI allows fits a span of the heap. */
+static_assert(GOALLOC_MAX_OBJECT <= GOALLOC_MAX_LARGE);
+
 /* Who may open the device: root only unless the administrator says more. */
 static ushort goalloc_dev_mode = 0600;
 module_param_named(dev_mode, goalloc_dev_mode, ushort, 0444);
@@ -287,8 +290,26 @@ static long ioc_reset(struct goalloc_uarena *ua, void __user *uarg)
 	return 0;
 }
 
+/*
+ * One size class as the ABI reports it: goalloc as a whole, the kernel's
+ * callers (mstats.c) and the user arenas (uarena.c) together.
+ */
+static void class_stat(unsigned int cls, struct goalloc_class_stat *cs)
+{
+	struct goalloc_uarena_class_stats u;
+
+	goalloc_class_stat(cls, cs);
+	goalloc_uarena_class_stats(cls, &u);
+	cs->nalloc += u.nalloc;
+	cs->nfree += u.nfree;
+	cs->objs_inuse = cs->nalloc - cs->nfree;
+	cs->spans += max(u.nspans, 0L);
+	cs->bytes_held = cls ? cs->spans * cs->span_bytes : 0;
+}
+
 static long ioc_stats(struct goalloc_uarena *ua, void __user *uarg)
 {
+	struct goalloc_uarena_stats st;
 	struct goalloc_stats a;
 	u32 argsz, cls, n;
 	size_t esz;
@@ -313,12 +334,25 @@ static long ioc_stats(struct goalloc_uarena *ua, void __user *uarg)
 		void __user *e = u64_to_user_ptr(a.classes + (u64)cls * a.class_stat_size);
 		struct goalloc_class_stat cs;
 
-		goalloc_class_stat(cls, &cs);
+		class_stat(cls, &cs);
 		if (copy_to_user(e, &cs, esz) ||
 		    clear_user(e + esz, a.class_stat_size - esz))
 			return -EFAULT;
 	}
-	goalloc_uarena_stats(ua, &a);
+	goalloc_uarena_stats(ua, &st);
+	a.max_size = st.max_bytes;
+	a.objects = st.objects;
+	a.bytes_allocated = st.bytes_allocated;
+	a.bytes_held = st.bytes_held;
+	a.bytes_charged = st.bytes_charged;
+	a.spans = st.nspans;
+	a.nalloc = st.nalloc;
+	a.nfree = st.nfree;
+	a.nreset = st.nreset;
+	a.heap_bytes = st.heap_bytes;
+	a.heap_inuse_bytes = st.heap_inuse_bytes;
+	a.heap_chunks = st.heap_chunks;
+	a.arenas = st.narenas;
 	a.nclasses = GOALLOC_NUM_CLASSES;
 	return put_arg(uarg, &a, sizeof(a), argsz);
 }

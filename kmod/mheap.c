@@ -10,9 +10,16 @@
  * a span clears its bits, so neighbouring free runs coalesce by
  * construction.
  *
- * The heap owns retention (Go's scavenger goal): it keeps idle chunks of the
- * kernel pool (chunks with no span left) up to retain_percent of the pages
- * in use.  A span free that leaves a chunk idle beyond that goal releases
+ * Chunks belong to pools (struct goalloc_pool): the kernel's, each user
+ * arena's, a test's.  What differs between pools is data, set once at
+ * goalloc_pool_init() (struct goalloc_pool_policy): whom the pages are
+ * charged to, whether chunks are cut to fit one span, what idle memory is
+ * kept, and whether the trim pass and the shrinker release it.  No code
+ * here asks which pool it has.
+ *
+ * The heap owns retention (Go's scavenger goal): the kernel pool keeps idle
+ * chunks (chunks with no span left) up to retain_percent of its pages in
+ * use.  A span free that leaves a chunk idle beyond that goal releases
  * the chunk at once; the rest goes back through goalloc_heap_release(),
  * called by a trim pass or the shrinker.  The heap and mcentral ask for a
  * pass with goalloc_heap_trim_soon(); the pass itself, which also empties
@@ -34,9 +41,6 @@
 #include "internal.h"
 #include "mheap.h"
 
-/* The largest idle chunk a user pool keeps: 16 KiB, two heap pages. */
-#define GOALLOC_POOL_KEEP_PAGES	2
-
 /* Buddy blocks up to the chunk size exist on every supported kernel. */
 static_assert(GOALLOC_CHUNK_ORDER <= GOALLOC_MAX_PAGE_ORDER);
 static_assert(GOALLOC_CHUNK_PAGES <= U16_MAX);
@@ -49,7 +53,14 @@ static_assert(GOALLOC_CHUNK_PAGES <= U16_MAX);
 
 struct goalloc_mheap goalloc_heap = {
 	.lock = __SPIN_LOCK_UNLOCKED(goalloc_heap.lock),
-	.kernel.chunks = LIST_HEAD_INIT(goalloc_heap.kernel.chunks),
+	.kernel = {
+		.chunks = LIST_HEAD_INIT(goalloc_heap.kernel.chunks),
+		.policy = {
+			.trimmed = true,
+			.retain_percent = &goalloc_heap_trim.retain_percent,
+			.grow_min_order = GOALLOC_GROW_MIN_ORDER,
+		},
+	},
 };
 EXPORT_SYMBOL_IF_KUNIT(goalloc_heap);
 
@@ -134,13 +145,14 @@ static struct goalloc_chunk *heap_find(struct goalloc_pool *pool, unsigned int n
 		if (ch->max_run < npages)
 			continue;
 		/*
-		 * A user pool's chunk holds one span that fills it: a span
+		 * An exact-fit chunk holds one span that fills it: a span
 		 * placed in part of the kept idle chunk would leave the rest
 		 * charged and unused, and that chunk would go back only once
 		 * wholly empty, so the pool's excess over its spans would grow
-		 * past the one kept chunk the ABI allows (bytes_charged).
+		 * past the one kept chunk (a user arena's ABI bounds it:
+		 * bytes_charged).
 		 */
-		if (pool != &goalloc_heap.kernel && ch->npages != npages)
+		if (pool->policy.exact_fit && ch->npages != npages)
 			continue;
 		if (node != NUMA_NO_NODE && ch->nid != node)
 			continue;
@@ -167,20 +179,50 @@ static void block_free(struct page *page, unsigned int order, unsigned long nr)
 }
 
 /*
- * The order of the kernel pool's next chunk: about an eighth of what the
- * pool holds, between GOALLOC_GROW_MIN_ORDER and a full chunk.  A small
- * heap grows in small steps, so its footprint stays near what it uses (Go
- * commits arena memory page by page for the same reason); a large one in
- * 4 MiB chunks, so the chunk list stays short.
+ * The order of a pool's next chunk, at least @need: for an exact-fit pool
+ * just that; else about an eighth of what the pool holds, between its
+ * policy's smallest chunk and a full one.  A small heap grows in small
+ * steps, so its footprint stays near what it uses (Go commits arena memory
+ * page by page for the same reason); a large one in 4 MiB chunks, so the
+ * chunk list stays short.
  */
-static unsigned int grow_order(unsigned int need)
+static unsigned int grow_order(const struct goalloc_pool *pool, unsigned int need)
 {
-	unsigned long held = READ_ONCE(goalloc_heap.kernel.pages_held) *
-			     (GOALLOC_PAGE_SIZE / PAGE_SIZE);
+	unsigned long held = READ_ONCE(pool->pages_held) * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
 	unsigned int order = held >= 16 ? ilog2(held / 8) : 0;
 
-	return clamp_t(unsigned int, order, max_t(unsigned int, need, GOALLOC_GROW_MIN_ORDER),
+	if (pool->policy.exact_fit)
+		return need;
+	return clamp_t(unsigned int, order, max(need, pool->policy.grow_min_order),
 		       GOALLOC_CHUNK_ORDER);
+}
+
+/*
+ * Heap pages held, idle and in use: in the pool and in the heap's totals,
+ * which the policy says how to sort.  Heap lock held.
+ */
+static void pool_add_held(struct goalloc_pool *pool, long n)
+{
+	lockdep_assert_held(&goalloc_heap.lock);
+	pool->pages_held += n;
+	goalloc_heap.pages_held += n;
+	if (pool->policy.charge)
+		goalloc_heap.user_pages += n;
+}
+
+static void pool_add_idle(struct goalloc_pool *pool, long n)
+{
+	lockdep_assert_held(&goalloc_heap.lock);
+	pool->pages_idle += n;
+	if (pool->policy.trimmed)
+		goalloc_heap.pages_idle += n;
+}
+
+static void pool_add_inuse(struct goalloc_pool *pool, long n)
+{
+	lockdep_assert_held(&goalloc_heap.lock);
+	pool->pages_inuse += n;
+	goalloc_heap.pages_inuse += n;
 }
 
 /* Regions of the direct map as far as it reaches now (memory hot-added moves it). */
@@ -193,14 +235,12 @@ static unsigned long span_map_direct_regions(void)
 static void span_carve(struct goalloc_span *s, struct goalloc_chunk *ch, unsigned int first)
 {
 	lockdep_assert_held(&goalloc_heap.lock);
-	if (ch == ch->pool->idle)
-		ch->pool->idle = NULL;
-	if (ch->pool == &goalloc_heap.kernel && ch->nfree == ch->npages)
-		goalloc_heap.pages_idle -= ch->npages;
+	if (ch->nfree == ch->npages)
+		pool_add_idle(ch->pool, -(long)ch->npages);
 	bitmap_set(ch->used, first, s->npages);
 	ch->nfree -= s->npages;
 	chunk_summarise(ch);
-	goalloc_heap.pages_inuse += s->npages;
+	pool_add_inuse(ch->pool, s->npages);
 	s->chunk = ch;
 	s->base = ch->base + (unsigned long)first * GOALLOC_PAGE_SIZE;
 	map_span(s, s);
@@ -235,41 +275,23 @@ static gfp_t block_gfp_needed(gfp_t meta, unsigned int order)
 }
 
 /*
- * Add a chunk able to hold @s to @pool and carve @s out of it, both under
- * one hold of the heap lock.  The kernel's pool tries the order
- * grow_order() picks first and falls back to smaller blocks down to the
- * smallest that fits; a user pool takes just that smallest block, charged
- * to its memory cgroup.
- *
- * The span is carved before the lock is dropped: pages published idle
- * could be taken first by the scavenger, the shrinker or another CPU,
- * leaving the grower with nothing however often it grows.  A grow that
- * succeeds is an allocation that succeeds.
+ * A block of pages for a chunk of @pool that can hold @npages heap pages:
+ * of the order grow_order() picks, else of smaller ones down to the
+ * smallest that fits.  An exact-fit pool's block is split and cut to
+ * @npages.  Sets the block's order, its PAGE_SIZE pages and whether it fell
+ * short of the order wanted.
  */
-static int heap_grow(struct goalloc_pool *pool, struct goalloc_span *s, int node, gfp_t gfp)
+static struct page *chunk_block(struct goalloc_pool *pool, unsigned int npages, int node,
+				gfp_t meta, unsigned int *orderp, unsigned long *nr_pages,
+				bool *fallback)
 {
-	unsigned int npages = s->npages;
+	unsigned long need_pages = (unsigned long)npages * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
 	unsigned int need = max_t(unsigned int, GOALLOC_MIN_CHUNK_ORDER,
 				  get_order((size_t)npages * GOALLOC_PAGE_SIZE));
-	bool user = pool != &goalloc_heap.kernel;
-	gfp_t meta = goalloc_gfp_reclaim(gfp);
-	struct goalloc_heap_arena *a = NULL, *spare;
-	struct mem_cgroup *old_memcg = NULL;
-	struct goalloc_chunk *ch;
-	unsigned long need_pages = (unsigned long)npages * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
-	unsigned long flags, idx, i, nr_pages;
+	unsigned int want = grow_order(pool, need), order;
 	struct page *page = NULL;
-	unsigned int order, want;
+	unsigned long i;
 
-	if (user) {
-		/*
-		 * The memcg decides, not the OOM killer: past its limit the
-		 * allocation fails and the caller sees ENOMEM.
-		 */
-		meta |= __GFP_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
-		old_memcg = set_active_memcg(pool->memcg);
-	}
-	want = user ? need : grow_order(need);
 	for (order = want; order >= need; order--) {
 		gfp_t g = block_gfp_needed(meta, order);
 
@@ -283,30 +305,101 @@ static int heap_grow(struct goalloc_pool *pool, struct goalloc_span *s, int node
 		if (page)
 			break;
 	}
-	if (!page) {
-		if (user)
-			set_active_memcg(old_memcg);
-		return -ENOMEM;
-	}
-
-	/*
-	 * A user pool pays for what it uses: the block is split into single
-	 * pages and the tail beyond the span's need goes straight back.
-	 */
-	if (user && need_pages < (1UL << order)) {
+	if (!page)
+		return NULL;
+	*orderp = order;
+	*fallback = order < want;
+	*nr_pages = 1UL << order;
+	/* An exact-fit pool pays for what it uses: the tail goes straight back. */
+	if (pool->policy.exact_fit && need_pages < *nr_pages) {
 		split_page(page, order);
-		for (i = need_pages; i < (1UL << order); i++)
+		for (i = need_pages; i < *nr_pages; i++)
 			__free_page(page + i);
-		nr_pages = need_pages;
-	} else {
-		nr_pages = 1UL << order;
+		*nr_pages = need_pages;
 	}
+	return page;
+}
 
-	ch = kzalloc(sizeof(*ch), meta);
-	/* The span map is shared: not the user's to pay for. */
-	spare = kzalloc(sizeof(*spare), meta & ~__GFP_ACCOUNT);
-	if (user)
-		set_active_memcg(old_memcg);
+/*
+ * Add @ch to its pool and the span map, and carve @s from its start, under
+ * one hold of the heap lock; @spare is a region's span map, taken if the
+ * chunk's region has none yet.  Fails only if the span map's table could
+ * not grow to cover the chunk.
+ */
+static int chunk_publish(struct goalloc_chunk *ch, struct goalloc_span *s,
+			 struct goalloc_heap_arena **spare, gfp_t gfp, bool fallback)
+{
+	unsigned long idx = __pa(ch->base) >> GOALLOC_CHUNK_SHIFT, flags;
+	struct goalloc_pool *pool = ch->pool;
+	struct goalloc_heap_arena *a;
+
+	spin_lock_irqsave(&goalloc_heap.lock, flags);
+	while (idx >= span_map()->nregions) {
+		/* Memory hot-added after load: the table must grow to cover it. */
+		spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+		if (span_map_cover(idx, gfp))
+			return -ENOMEM;
+		spin_lock_irqsave(&goalloc_heap.lock, flags);
+	}
+	a = arena_of(ch->base);
+	if (!a) {
+		a = *spare;
+		*spare = NULL;
+		/*
+		 * [M2] kzalloc()'s zeroes before the pointer: pairs with the
+		 * rcu_dereference_check() of the entry in goalloc_span_of().
+		 */
+		rcu_assign_pointer(span_map()->region[idx], a);
+	}
+	a->nchunks++;
+	list_add_tail(&ch->list, &pool->chunks);
+	pool->nchunks++;
+	goalloc_heap.nchunks++;
+	pool_add_held(pool, ch->npages);
+	pool_add_idle(pool, ch->npages);
+	if (fallback)
+		goalloc_heap.grow_fallbacks++;
+	/* A fresh chunk is aligned to its size: its first page suits any alignment. */
+	span_carve(s, ch, 0);
+	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+	return 0;
+}
+
+/*
+ * Add a chunk able to hold @s to @pool and carve @s out of it, both under
+ * one hold of the heap lock (chunk_publish()).  The block, the chunk and
+ * (for a pool that charges) the span map's region are allocated under the
+ * pool's memcg, the region excepted: the span map is shared, not the
+ * user's to pay for.
+ *
+ * The span is carved before the lock is dropped: pages published idle
+ * could be taken first by the scavenger, the shrinker or another CPU,
+ * leaving the grower with nothing however often it grows.  A grow that
+ * succeeds is an allocation that succeeds.
+ */
+static int heap_grow(struct goalloc_pool *pool, struct goalloc_span *s, int node, gfp_t gfp)
+{
+	struct goalloc_heap_arena *spare = NULL;
+	gfp_t meta = goalloc_gfp_reclaim(gfp);
+	struct goalloc_chunk *ch = NULL;
+	unsigned long nr_pages = 0;
+	struct mem_cgroup *old;
+	unsigned int order = 0;
+	struct page *page;
+	bool fallback = false;
+
+	old = goalloc_pool_charge_begin(pool, &meta);
+	/* The memcg decides, not the OOM killer: past its limit the grow fails. */
+	if (pool->policy.charge)
+		meta |= __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
+	page = chunk_block(pool, s->npages, node, meta, &order, &nr_pages, &fallback);
+	if (page) {
+		ch = kzalloc(sizeof(*ch), meta);
+		spare = kzalloc(sizeof(*spare), meta & ~__GFP_ACCOUNT);
+	}
+	goalloc_pool_charge_end(pool, old);
+	if (!page)
+		return -ENOMEM;
 	if (!ch || !spare)
 		goto fail;
 	/* Its base is an object's address too: not a reference kmemleak should see. */
@@ -321,41 +414,10 @@ static int heap_grow(struct goalloc_pool *pool, struct goalloc_span *s, int node
 	ch->max_run = ch->npages;
 	/* Free heap memory is poisoned; slots are unpoisoned as handed out. */
 	goalloc_kasan_poison((void *)ch->base, nr_pages * PAGE_SIZE);
-
-	idx = __pa(ch->base) >> GOALLOC_CHUNK_SHIFT;
-	spin_lock_irqsave(&goalloc_heap.lock, flags);
-	while (idx >= span_map()->nregions) {
-		/* Memory hot-added after load: the table must grow to cover it. */
-		spin_unlock_irqrestore(&goalloc_heap.lock, flags);
-		if (span_map_cover(idx, meta & ~__GFP_ACCOUNT))
-			goto fail;
-		spin_lock_irqsave(&goalloc_heap.lock, flags);
+	if (chunk_publish(ch, s, &spare, meta & ~__GFP_ACCOUNT, fallback)) {
+		goalloc_kasan_unpoison(page_address(page), nr_pages * PAGE_SIZE);
+		goto fail;
 	}
-	a = arena_of(ch->base);
-	if (!a) {
-		a = spare;
-		spare = NULL;
-		/*
-		 * [M2] kzalloc()'s zeroes before the pointer: pairs with the
-		 * rcu_dereference_check() of the entry in goalloc_span_of().
-		 */
-		rcu_assign_pointer(span_map()->region[idx], a);
-	}
-	a->nchunks++;
-	list_add_tail(&ch->list, &pool->chunks);
-	pool->pages_held += ch->npages;
-	goalloc_heap.nchunks++;
-	goalloc_heap.pages_held += ch->npages;
-	if (user) {
-		goalloc_heap.user_pages += ch->npages;
-	} else {
-		goalloc_heap.pages_idle += ch->npages;
-		if (order < want)
-			goalloc_heap.grow_fallbacks++;
-	}
-	/* A fresh chunk is aligned to its size: its first page suits any alignment. */
-	span_carve(s, ch, 0);
-	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
 	kfree(spare);
 	/* The rest of the new pages is anyone's now: a test may take it here. */
 	goalloc_hook(GOALLOC_HOOK_HEAP_GROWN, pool);
@@ -364,7 +426,6 @@ static int heap_grow(struct goalloc_pool *pool, struct goalloc_span *s, int node
 fail:
 	kfree(spare);
 	kfree(ch);
-	goalloc_kasan_unpoison(page_address(page), nr_pages * PAGE_SIZE);
 	block_free(page, order, nr_pages);
 	return -ENOMEM;
 }
@@ -388,9 +449,10 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 					     unsigned int npages, unsigned int align, int node,
 					     enum goalloc_span_state state, gfp_t gfp)
 {
-	bool user = pool != &goalloc_heap.kernel;
+	gfp_t meta = goalloc_gfp_reclaim(gfp);
 	struct goalloc_span *s;
 	struct goalloc_chunk *ch;
+	struct mem_cgroup *old;
 	unsigned long flags;
 	unsigned int first;
 
@@ -399,15 +461,9 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 		pr_warn_once("__GFP_NOFAIL without direct reclaim cannot be honoured: ignored\n");
 		gfp &= ~__GFP_NOFAIL;
 	}
-	if (user) {
-		struct mem_cgroup *old = set_active_memcg(pool->memcg);
-
-		s = goalloc_span_create(0, spc >> 1, npages,
-					goalloc_gfp_reclaim(gfp) | __GFP_ACCOUNT);
-		set_active_memcg(old);
-	} else {
-		s = goalloc_span_create(0, spc >> 1, npages, goalloc_gfp_reclaim(gfp));
-	}
+	old = goalloc_pool_charge_begin(pool, &meta);
+	s = goalloc_span_create(0, goalloc_spc_class(spc), npages, meta);
+	goalloc_pool_charge_end(pool, old);
 	if (!s)
 		return NULL;
 	s->spc = spc;
@@ -458,16 +514,23 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_alloc_span);
 /**
  * goalloc_pool_init() - set up an empty pool
  * @pool: the pool
- * @memcg: the memory cgroup to charge, referenced by the caller for the
- *	pool's lifetime; NULL charges no one
+ * @policy: how it grows, whom it charges and what idle memory it keeps;
+ *	copied (a memcg in it stays referenced by the caller for the pool's
+ *	life)
+ *
+ * The pool is given back with goalloc_pool_trim(@pool, 0) once its last
+ * span is freed.
  */
-void goalloc_pool_init(struct goalloc_pool *pool, struct mem_cgroup *memcg)
+void goalloc_pool_init(struct goalloc_pool *pool, const struct goalloc_pool_policy *policy)
 {
 	INIT_LIST_HEAD(&pool->chunks);
-	pool->memcg = memcg;
+	pool->policy = *policy;
+	pool->nchunks = 0;
 	pool->pages_held = 0;
-	pool->idle = NULL;
+	pool->pages_inuse = 0;
+	pool->pages_idle = 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_init);
 
 /* Take an idle chunk out of its pool and the heap; the caller frees it. */
 static void chunk_unlink(struct goalloc_chunk *ch, struct list_head *victims)
@@ -476,13 +539,10 @@ static void chunk_unlink(struct goalloc_chunk *ch, struct list_head *victims)
 
 	lockdep_assert_held(&goalloc_heap.lock);
 	list_move(&ch->list, victims);
-	ch->pool->pages_held -= ch->npages;
+	ch->pool->nchunks--;
 	goalloc_heap.nchunks--;
-	goalloc_heap.pages_held -= ch->npages;
-	if (ch->pool == &goalloc_heap.kernel)
-		goalloc_heap.pages_idle -= ch->npages;
-	else
-		goalloc_heap.user_pages -= ch->npages;
+	pool_add_held(ch->pool, -(long)ch->npages);
+	pool_add_idle(ch->pool, -(long)ch->npages);
 	goalloc_heap.chunks_released++;
 	if (!--a->nchunks) {
 		/* Lookups still inside the region's array finish before it is freed. */
@@ -509,20 +569,35 @@ static unsigned long chunks_free(struct list_head *victims)
 	return released;
 }
 
+/*
+ * May @pool keep @ch, just gone idle (and counted in the pool's idle
+ * pages)?  Its policy says: up to its retention goal, or one small chunk.
+ * Heap lock held.
+ */
+static bool pool_keeps_idle(const struct goalloc_pool *pool, const struct goalloc_chunk *ch)
+{
+	lockdep_assert_held(&goalloc_heap.lock);
+	if (pool->policy.retain_percent)
+		return pool->pages_idle <= goalloc_pool_retain_goal(pool);
+	/* @ch is the pool's only idle chunk, and a small one. */
+	return pool->pages_idle == ch->npages && ch->npages <= pool->policy.keep_chunk_pages;
+}
+
 /**
  * goalloc_heap_free_span() - give a dead span's pages back to the heap
  * @s: the span, in state GOALLOC_SPAN_DEAD and on no list
  *
  * The span leaves the span map at once and its memory is freed after an
- * RCU grace period.  A user pool's chunk left idle goes back to the buddy
- * allocator at once (uncharging its memory cgroup); so does a kernel chunk
- * left idle while idle memory is above the retention goal
- * (goalloc_heap_retain_goal()).  May be called from any context.
+ * RCU grace period.  A chunk left idle beyond what its pool keeps
+ * (struct goalloc_pool_policy) goes back to the buddy allocator at once,
+ * uncharging a memory cgroup if the pool charged one: a burst that grew
+ * the heap must not leave it grown for a whole trim delay, and the goal is
+ * the hysteresis.  May be called from any context.
  */
 void goalloc_heap_free_span(struct goalloc_span *s)
 {
 	struct goalloc_chunk *ch = s->chunk;
-	bool user = ch->pool != &goalloc_heap.kernel;
+	struct goalloc_pool *pool = ch->pool;
 	unsigned int first = (s->base - ch->base) / GOALLOC_PAGE_SIZE;
 	unsigned long flags;
 	LIST_HEAD(victims);
@@ -534,22 +609,11 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 	bitmap_clear(ch->used, first, s->npages);
 	ch->nfree += s->npages;
 	chunk_summarise(ch);
-	goalloc_heap.pages_inuse -= s->npages;
+	pool_add_inuse(pool, -(long)s->npages);
 	idle = ch->nfree == ch->npages;
-	if (idle && user) {
-		/* Keep one small idle chunk; a second idle one makes room. */
-		if (!ch->pool->idle && ch->npages <= GOALLOC_POOL_KEEP_PAGES)
-			ch->pool->idle = ch;
-		else
-			chunk_unlink(ch, &victims);
-	} else if (idle) {
-		goalloc_heap.pages_idle += ch->npages;
-		/*
-		 * Idle memory beyond the retention goal goes back at once:
-		 * a burst that grew the heap must not leave it grown for a
-		 * whole trim delay.  The goal is the hysteresis.
-		 */
-		if (goalloc_heap.pages_idle > goalloc_heap_retain_goal())
+	if (idle) {
+		pool_add_idle(pool, ch->npages);
+		if (!pool_keeps_idle(pool, ch))
 			chunk_unlink(ch, &victims);
 	}
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
@@ -557,10 +621,10 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 	if (!list_empty(&victims)) {
 		unsigned long n = chunks_free(&victims);
 
-		if (!user)
+		if (pool->policy.trimmed)
 			goalloc_count(GOALLOC_CTR_RELEASED_PAGES, n);
-	} else if (idle && !user &&
-		   READ_ONCE(goalloc_heap.pages_idle) > goalloc_heap_retain_goal()) {
+	} else if (idle && pool->policy.trimmed &&
+		   READ_ONCE(pool->pages_idle) > goalloc_pool_retain_goal(pool)) {
 		/*
 		 * Over the goal since the lock was dropped: a pass trims it.
 		 * mcentral asks for its own kept spans when it keeps them.
@@ -571,36 +635,82 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_free_span);
 
 /**
- * goalloc_pool_release() - give a user pool's kept idle chunk back
- * @pool: the pool
+ * goalloc_heap_put_span() - kill a published span and give its pages back
+ * @s: the span, on no list, that no one will allocate from or free into
+ *	any more; lookups that still find it see GOALLOC_SPAN_DEAD and refuse
+ *	frees into it
+ *
+ * The teardown of a span that an engine above mcentral owns outright (a
+ * kernel or user arena's).  Any context.
  */
-void goalloc_pool_release(struct goalloc_pool *pool)
+void goalloc_heap_put_span(struct goalloc_span *s)
 {
-	unsigned long flags;
-	LIST_HEAD(victims);
-
-	spin_lock_irqsave(&goalloc_heap.lock, flags);
-	if (pool->idle) {
-		chunk_unlink(pool->idle, &victims);
-		pool->idle = NULL;
-	}
-	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
-	chunks_free(&victims);
+	goalloc_span_kill(s);
+	goalloc_heap_free_span(s);
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_put_span);
+
+/**
+ * goalloc_pool_retain_goal() - idle heap pages a pool keeps
+ * @pool: the pool
+ *
+ * retain_percent of the pool's pages in use, for a pool whose policy sets
+ * it (the kernel's: the module parameter); else the one small chunk it
+ * keeps.  Read without the heap lock, the figure is a snapshot.
+ *
+ * Return: the goal, in heap pages.
+ */
+unsigned long goalloc_pool_retain_goal(const struct goalloc_pool *pool)
+{
+	const unsigned int *pct = pool->policy.retain_percent;
+
+	if (!pct)
+		return pool->policy.keep_chunk_pages;
+	return READ_ONCE(pool->pages_inuse) * READ_ONCE(*pct) / 100;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_retain_goal);
 
 /**
  * goalloc_heap_retain_goal() - idle pages the kernel pool keeps
  *
- * retain_percent of the heap pages in use.  Read without the heap lock,
- * the figure is a snapshot.
- *
- * Return: the goal, in heap pages.
+ * Return: goalloc_pool_retain_goal() of the kernel pool, in heap pages.
  */
 unsigned long goalloc_heap_retain_goal(void)
 {
-	return READ_ONCE(goalloc_heap.pages_inuse) *
-	       READ_ONCE(goalloc_heap_trim.retain_percent) / 100;
+	return goalloc_pool_retain_goal(&goalloc_heap.kernel);
 }
+
+/**
+ * goalloc_pool_trim() - return a pool's idle chunks to the buddy allocator
+ * @pool: the pool
+ * @keep_pages: heap pages of idle chunks to keep: the retention goal for a
+ *	trim pass, 0 under memory pressure or when the pool's owner is done
+ *
+ * A pool the trim pass owns (struct goalloc_pool_policy, @trimmed) counts
+ * what it releases in GOALLOC_CTR_RELEASED_PAGES.
+ *
+ * Return: the number of PAGE_SIZE pages released.
+ */
+unsigned long goalloc_pool_trim(struct goalloc_pool *pool, unsigned long keep_pages)
+{
+	struct goalloc_chunk *ch, *tmp;
+	unsigned long flags, n;
+	LIST_HEAD(victims);
+
+	spin_lock_irqsave(&goalloc_heap.lock, flags);
+	list_for_each_entry_safe(ch, tmp, &pool->chunks, list) {
+		if (pool->pages_idle <= keep_pages)
+			break;
+		if (ch->nfree == ch->npages)
+			chunk_unlink(ch, &victims);
+	}
+	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+	n = chunks_free(&victims);
+	if (pool->policy.trimmed)
+		goalloc_count(GOALLOC_CTR_RELEASED_PAGES, n);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_trim);
 
 /**
  * goalloc_heap_release() - return the kernel pool's idle chunks to the buddy
@@ -614,21 +724,7 @@ unsigned long goalloc_heap_retain_goal(void)
  */
 unsigned long goalloc_heap_release(unsigned long keep_pages)
 {
-	struct goalloc_chunk *ch, *tmp;
-	unsigned long flags, n;
-	LIST_HEAD(victims);
-
-	spin_lock_irqsave(&goalloc_heap.lock, flags);
-	list_for_each_entry_safe(ch, tmp, &goalloc_heap.kernel.chunks, list) {
-		if (goalloc_heap.pages_idle <= keep_pages)
-			break;
-		if (ch->nfree == ch->npages)
-			chunk_unlink(ch, &victims);
-	}
-	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
-	n = chunks_free(&victims);
-	goalloc_count(GOALLOC_CTR_RELEASED_PAGES, n);
-	return n;
+	return goalloc_pool_trim(&goalloc_heap.kernel, keep_pages);
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_release);
 

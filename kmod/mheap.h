@@ -19,11 +19,13 @@
  *
  * Publication order (each writer's barrier and the reader's that pairs with
  * it are named on both sides):
- *  [M1] heap_grow() fills a new table, then rcu_assign_pointer() publishes
- *       it; goalloc_span_of() reads it with rcu_dereference_check().
- *  [M2] heap_grow() zeroes a new region's spans[], then rcu_assign_pointer()
- *       publishes it in the table; goalloc_span_of() reads the entry with
- *       rcu_dereference_check(), so it never reads kzalloc's stale bytes.
+ *  [M1] span_map_replace() fills a new table, then rcu_assign_pointer()
+ *       publishes it; goalloc_span_of() reads it with
+ *       rcu_dereference_check().
+ *  [M2] chunk_publish() zeroes a new region's spans[], then
+ *       rcu_assign_pointer() publishes it in the table; goalloc_span_of()
+ *       reads the entry with rcu_dereference_check(), so it never reads
+ *       kzalloc's stale bytes.
  *  [M3] map_span() issues smp_wmb() after the span is initialised and
  *       before its spans[] entries are stored; goalloc_span_of() reads the
  *       entry with READ_ONCE() and its callers dereference it: an address
@@ -35,6 +37,7 @@
 #include <linux/bitmap.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/mm.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
 
@@ -55,8 +58,8 @@
  * @pool: the pool the chunk belongs to
  * @base: address of the first byte
  * @page: the first struct page, for __free_pages()
- * @order: buddy order of the block; a user pool's block may have been split
- *	and cut to its first @npages heap pages
+ * @order: buddy order of the block; an exact-fit pool's block may have been
+ *	split and cut to its first @npages heap pages
  * @nid: NUMA node of the pages
  * @npages: heap pages in the chunk
  * @nfree: heap pages not in any span
@@ -81,30 +84,102 @@ struct goalloc_chunk {
 struct mem_cgroup;
 
 /**
+ * struct goalloc_pool_policy - how a pool grows, whom it charges and what
+ *	idle memory it keeps; set once, by goalloc_pool_init()
+ * @memcg: the memory cgroup charged when @charge (its owner holds a
+ *	reference for the pool's life); NULL charges the current task's
+ * @charge: the pool's pages and the heap's metadata for them are charged
+ *	(__GFP_ACCOUNT) to @memcg, and past its limit a grow fails (ENOMEM)
+ *	rather than calling the OOM killer; its pages count as user pages
+ *	(goalloc_heap.user_pages)
+ * @exact_fit: each chunk is the smallest block that fits the span that
+ *	needed it, cut to that span's pages, and holds that span only: the
+ *	pool pays for what it uses, and a kept idle chunk serves only a span
+ *	of its size (so the excess over the spans stays one kept chunk)
+ * @trimmed: the heap's trim pass and the shrinker release the pool's idle
+ *	chunks (goalloc_heap_release()): its idle pages count in
+ *	goalloc_heap.pages_idle and GOALLOC_CTR_RELEASED_PAGES, and going
+ *	over its retention goal asks for a pass
+ * @retain_percent: idle heap pages kept, as a percentage of the pool's
+ *	pages in use (a tunable, read with READ_ONCE()); NULL: one idle chunk
+ *	of at most @keep_chunk_pages is kept instead
+ * @keep_chunk_pages: without @retain_percent, the largest idle chunk kept
+ *	(one at most); any other chunk goes back as soon as it is idle
+ * @grow_min_order: buddy order of the smallest chunk a pool that is not
+ *	@exact_fit grows by; larger as the pool grows (see grow_order())
+ */
+struct goalloc_pool_policy {
+	struct mem_cgroup *memcg;
+	bool charge;
+	bool exact_fit;
+	bool trimmed;
+	const unsigned int *retain_percent;
+	unsigned int keep_chunk_pages;
+	unsigned int grow_min_order;
+};
+
+/**
  * struct goalloc_pool - chunks that serve one owner's spans
- * @chunks: the pool's chunks (under goalloc_heap.lock)
- * @memcg: the memory cgroup charged for the pool's pages, or NULL for the
- *	kernel's pool (no charge).  The pool holds a reference.
- * @pages_held: heap pages in the pool's chunks (under goalloc_heap.lock)
- * @idle: a user pool's one idle chunk kept for reuse, or NULL (under
- *	goalloc_heap.lock); goalloc_pool_release() gives it back
+ * @chunks: the pool's chunks
+ * @policy: how it grows, charges and keeps idle memory; constant after
+ *	goalloc_pool_init()
+ * @nchunks: chunks in @chunks
+ * @pages_held: heap pages in the pool's chunks
+ * @pages_inuse: heap pages in the pool's spans
+ * @pages_idle: heap pages in the pool's chunks with no span at all
  *
- * The kernel's callers share goalloc_heap.kernel: its chunks are as large
- * as the buddy allocator gives (4 MiB) and idle ones are kept up to the
+ * All fields but @policy are under goalloc_heap.lock; the counters are
+ * also read without it, as snapshots (READ_ONCE()).
+ *
+ * The kernel's callers share goalloc_heap.kernel: its chunks grow with it
+ * up to the buddy allocator's 4 MiB, and idle ones are kept up to the
  * retention goal (struct goalloc_heap_trim), the rest released.  A user
- * arena has a pool of its own, so that its pages are charged to its memory
- * cgroup and to no one else: its chunks are exactly as large as the span
- * that needed them, charged with __GFP_ACCOUNT, and returned to the buddy
- * allocator as soon as they are idle, but for one small chunk kept so that
- * a program allocating and freeing one object at a time does not go to the
- * buddy allocator (and the memcg) every time.
+ * arena has a pool of its own, charged to its memory cgroup and to no one
+ * else, exact-fit, that keeps one small idle chunk (uarena.c sets its
+ * policy).  A KUnit test may make a pool of its own, so as to test the heap
+ * on chunks no one else uses.
  */
 struct goalloc_pool {
 	struct list_head chunks;
-	struct mem_cgroup *memcg;
+	struct goalloc_pool_policy policy;
+	unsigned long nchunks;
 	unsigned long pages_held;
-	struct goalloc_chunk *idle;
+	unsigned long pages_inuse;
+	unsigned long pages_idle;
 };
+
+/**
+ * goalloc_pool_charge_begin() - charge what is allocated for a pool to its memcg
+ * @pool: the pool
+ * @gfp: the mask of the allocations to come; __GFP_ACCOUNT is added for a
+ *	pool that charges (struct goalloc_pool_policy, @charge)
+ *
+ * The one place a pool's memory cgroup is made the one charged, whoever
+ * makes the call; goalloc_pool_charge_end() restores the caller's.  Does
+ * nothing for a pool that charges no one.
+ *
+ * Return: what goalloc_pool_charge_end() needs.
+ */
+static inline struct mem_cgroup *goalloc_pool_charge_begin(const struct goalloc_pool *pool,
+							   gfp_t *gfp)
+{
+	if (!pool->policy.charge)
+		return NULL;
+	*gfp |= __GFP_ACCOUNT;
+	return set_active_memcg(pool->policy.memcg);
+}
+
+/**
+ * goalloc_pool_charge_end() - end what goalloc_pool_charge_begin() began
+ * @pool: the pool
+ * @old: goalloc_pool_charge_begin()'s return value
+ */
+static inline void goalloc_pool_charge_end(const struct goalloc_pool *pool,
+					   struct mem_cgroup *old)
+{
+	if (pool->policy.charge)
+		set_active_memcg(old);
+}
 
 /**
  * struct goalloc_heap_arena - the span map of one 4 MiB physical region
@@ -147,11 +222,13 @@ extern struct goalloc_span_map __rcu *goalloc_span_map;
  * @nchunks: chunks held, all pools
  * @pages_held: heap pages in chunks, all pools
  * @pages_inuse: heap pages in spans, all pools
- * @pages_idle: heap pages in the kernel pool's chunks with no span at all
- *	(what a trim pass or the shrinker may release)
- * @user_pages: heap pages held by user arenas' pools
+ * @pages_idle: heap pages in the chunks with no span at all of the pools
+ *	the trim pass and the shrinker release (the kernel's)
+ * @user_pages: heap pages held by pools that charge a memory cgroup (user
+ *	arenas')
  * @chunks_released: chunks given back to the buddy allocator, ever
- * @grow_fallbacks: kernel chunks allocated below the order asked for, ever
+ * @grow_fallbacks: chunks allocated below the order asked for, ever (pools
+ *	that are not exact-fit)
  * @map_grows: times the span map's region table grew after load (memory
  *	hot-added above it), ever
  */
@@ -173,8 +250,9 @@ extern struct goalloc_mheap goalloc_heap;
 /**
  * struct goalloc_heap_trim - the heap's retention: how much idle memory the
  *	kernel pool keeps, and the work item that gives the rest back
- * @retain_percent: idle heap pages kept, as a percentage of the pages in
- *	use (goalloc_heap_retain_goal()); the module parameter retain_percent,
+ * @retain_percent: idle heap pages the kernel pool keeps, as a percentage
+ *	of its pages in use (goalloc_heap_retain_goal()); the kernel pool's
+ *	policy points at it; the module parameter retain_percent,
  *	written through sysfs at any time, so read with READ_ONCE()
  * @delay_ms: how long after a request the trim pass runs (module parameter
  *	scavenge_delay_ms); read with READ_ONCE(), as @retain_percent
@@ -225,9 +303,11 @@ struct goalloc_span *goalloc_heap_alloc_span(unsigned int spc, unsigned int npag
 struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned int spc,
 					     unsigned int npages, unsigned int align, int node,
 					     enum goalloc_span_state state, gfp_t gfp);
-void goalloc_pool_init(struct goalloc_pool *pool, struct mem_cgroup *memcg);
-void goalloc_pool_release(struct goalloc_pool *pool);
+void goalloc_pool_init(struct goalloc_pool *pool, const struct goalloc_pool_policy *policy);
+unsigned long goalloc_pool_trim(struct goalloc_pool *pool, unsigned long keep_pages);
+unsigned long goalloc_pool_retain_goal(const struct goalloc_pool *pool);
 void goalloc_heap_free_span(struct goalloc_span *s);
+void goalloc_heap_put_span(struct goalloc_span *s);
 unsigned long goalloc_heap_release(unsigned long keep_pages);
 unsigned long goalloc_heap_retain_goal(void);
 void goalloc_heap_trim_start(work_func_t pass);
@@ -259,11 +339,11 @@ static __always_inline struct goalloc_span *goalloc_span_of(const void *p)
 	if (addr - PAGE_OFFSET >= (unsigned long)high_memory - PAGE_OFFSET)
 		return NULL;
 	pa = __pa(addr);
-	/* [M1]: pairs with rcu_assign_pointer() of a new table in heap_grow(). */
+	/* [M1]: pairs with rcu_assign_pointer() of a new table in span_map_replace(). */
 	map = rcu_dereference_check(goalloc_span_map, rcu_read_lock_any_held());
 	if (pa >> GOALLOC_CHUNK_SHIFT >= map->nregions)
 		return NULL;
-	/* [M2]: pairs with rcu_assign_pointer() of a new region in heap_grow(). */
+	/* [M2]: pairs with rcu_assign_pointer() of a new region in chunk_publish(). */
 	a = rcu_dereference_check(map->region[pa >> GOALLOC_CHUNK_SHIFT],
 				  rcu_read_lock_any_held());
 	if (!a)

@@ -85,7 +85,8 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_objects_in_use);
 /**
  * goalloc_class_stat() - one size class, as /dev/goalloc reports it
  * @cls: size class
- * @st: filled in (scan and noscan spans together; user arenas included)
+ * @st: filled in (scan and noscan spans together; the kernel's callers only:
+ *	chrdev.c adds the user arenas')
  */
 void goalloc_class_stat(unsigned int cls, struct goalloc_class_stat *st)
 {

@@ -8,8 +8,9 @@
  * arena, so no page is ever shared with another arena or with the kernel's
  * callers.  Each span is also placed at a run of the arena's offset space:
  * an object's offset is its span's offset plus its slot's.  Allocation walks
- * the class's spans with free slots, as mcentral does; frees are recorded in
- * the span's free bitmap and folded in by the sweep when the span runs dry.
+ * the class's spans with free slots with mcentral's walk
+ * (goalloc_central_take()); frees are recorded in the span's free bitmap and
+ * folded in by the sweep when the span runs dry.
  * A span left empty is unmapped from every process and goes back to the heap
  * at once; a reset does the same for all of them.  (The pool keeps one small
  * idle chunk charged for reuse until the reset or the arena's end.)
@@ -19,6 +20,11 @@
  * arena allocates for its own bookkeeping (the offset map, the xarray of
  * spans) is charged to the opener's memory cgroup too, whoever makes the
  * call that needs it.
+ *
+ * The arenas count their own traffic: each arena its figures, and all of
+ * them together per size class (goalloc_uarena_class_stats()), never in the
+ * kernel callers' counters.  goalloc_uarena_stats() fills a kernel-side
+ * struct; chrdev.c turns it into the ABI's.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -30,20 +36,51 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include "../uapi/linux/goalloc.h"
 #include "internal.h"
 #include "mcentral.h"
 #include "uarena.h"
 
 /* The device maps heap pages whole: a page must not straddle two spans. */
 static_assert(PAGE_SIZE <= GOALLOC_PAGE_SIZE);
-static_assert(GOALLOC_MAX_OBJECT <= GOALLOC_MAX_LARGE);
+
+/* The largest idle chunk an arena's pool keeps: 16 KiB, two heap pages. */
+#define UARENA_KEEP_PAGES	2
+
+/* Spans of user arenas are noscan: no kernel pointer is ever in them. */
+#define UARENA_NOSCAN		true
 
 /* The default cap of a new arena, bytes; SETUP may only lower it. */
 unsigned long goalloc_user_max_bytes = 256UL << 20;
 module_param_named(user_max_bytes, goalloc_user_max_bytes, ulong, 0644);
 MODULE_PARM_DESC(user_max_bytes,
 		 "Default and largest size cap of a /dev/goalloc arena, bytes (256 MiB)");
+
+/**
+ * struct uarena_class - the traffic of all user arenas in one size class
+ * @nalloc: objects allocated, ever (less those of batches taken back)
+ * @nfree: objects freed, ever, by a free, a reset or an arena's end
+ * @nspans: live spans
+ */
+struct uarena_class {
+	atomic_long_t nalloc;
+	atomic_long_t nfree;
+	atomic_long_t nspans;
+};
+
+static struct uarena_class uarena_class[GOALLOC_NUM_CLASSES];
+
+/**
+ * goalloc_uarena_class_stats() - what all user arenas hold in one size class
+ * @cls: size class (0: large objects)
+ * @st: filled in
+ */
+void goalloc_uarena_class_stats(unsigned int cls, struct goalloc_uarena_class_stats *st)
+{
+	st->nalloc = atomic_long_read(&uarena_class[cls].nalloc);
+	st->nfree = atomic_long_read(&uarena_class[cls].nfree);
+	st->nspans = atomic_long_read(&uarena_class[cls].nspans);
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_class_stats);
 
 static unsigned long default_max_pages(void)
 {
@@ -61,12 +98,25 @@ static unsigned long default_max_pages(void)
 struct goalloc_uarena *goalloc_uarena_create(struct address_space *mapping)
 {
 	struct goalloc_uarena *ua = kzalloc(sizeof(*ua), GFP_KERNEL_ACCOUNT);
+	/*
+	 * The arena's pages are the opener's, and only its: charged to its
+	 * memcg, chunks cut to their span, one small idle chunk kept (the ABI
+	 * bounds bytes_charged by it), the rest back at once.
+	 */
+	struct goalloc_pool_policy policy = {
+		.memcg = current->mm ? get_mem_cgroup_from_mm(current->mm) : NULL,
+		.charge = true,
+		.exact_fit = true,
+		.keep_chunk_pages = UARENA_KEEP_PAGES,
+	};
 	unsigned int cls;
 
-	if (!ua)
+	if (!ua) {
+		mem_cgroup_put(policy.memcg);
 		return NULL;
+	}
 	mutex_init(&ua->lock);
-	goalloc_pool_init(&ua->pool, current->mm ? get_mem_cgroup_from_mm(current->mm) : NULL);
+	goalloc_pool_init(&ua->pool, &policy);
 	ua->mapping = mapping;
 	ua->max_pages = default_max_pages();
 	xa_init(&ua->spans);
@@ -92,37 +142,39 @@ static void uspan_release(struct goalloc_uarena *ua, struct goalloc_span *s, boo
 	list_del_init(&s->list);
 	ua->pages -= s->npages;
 	ua->nspans--;
-	atomic_long_dec(&goalloc_central[s->spc].nspans);
+	atomic_long_dec(&uarena_class[s->cls].nspans);
 	/* A stray goalloc_free() from the kernel must see it gone. */
-	goalloc_span_kill(s);
-	goalloc_heap_free_span(s);
+	goalloc_heap_put_span(s);
 }
 
 /* A new span of class @cls (or of @npages for one large object). */
 static struct goalloc_span *uspan_create(struct goalloc_uarena *ua, unsigned int cls,
 					 unsigned int npages)
 {
-	const struct goalloc_class_info *c = &goalloc_class_info[cls];
-	unsigned long first, align = 1;
+	unsigned long first, align;
 	struct mem_cgroup *old_memcg;
+	gfp_t gfp = GFP_KERNEL;
 	struct goalloc_span *s;
 	unsigned int i;
 	int err = 0;
 
 	lockdep_assert_held(&ua->lock);
-	if (cls)
-		npages = c->npages;
-	/* Power-of-two objects above a heap page: naturally aligned offsets. */
-	if (cls && is_power_of_2(c->size) && c->size > GOALLOC_PAGE_SIZE)
-		align = c->size / GOALLOC_PAGE_SIZE;
-	else if (!cls && is_power_of_2(npages))
-		align = npages;
+	/*
+	 * Offsets are aligned as the kernel's spans are: a class's as
+	 * mcentral's, and a large object of a power-of-two number of heap
+	 * pages to that number.
+	 */
+	if (cls) {
+		npages = goalloc_class_info[cls].npages;
+		align = goalloc_class_align(cls);
+	} else {
+		align = is_power_of_2(npages) ? npages : 1;
+	}
 	if (!ua->offmap) {
 		/* The opener pays for the arena's metadata, not the caller. */
-		old_memcg = set_active_memcg(ua->pool.memcg);
-		ua->offmap = kvcalloc(BITS_TO_LONGS(ua->max_pages), sizeof(long),
-				      GFP_KERNEL_ACCOUNT);
-		set_active_memcg(old_memcg);
+		old_memcg = goalloc_pool_charge_begin(&ua->pool, &gfp);
+		ua->offmap = kvcalloc(BITS_TO_LONGS(ua->max_pages), sizeof(long), gfp);
+		goalloc_pool_charge_end(&ua->pool, old_memcg);
 		if (!ua->offmap)
 			return ERR_PTR(-ENOMEM);
 	}
@@ -130,30 +182,29 @@ static struct goalloc_span *uspan_create(struct goalloc_uarena *ua, unsigned int
 	if (first >= ua->max_pages)
 		return ERR_PTR(-ENOMEM);
 
-	s = goalloc_pool_alloc_span(&ua->pool, cls << 1 | 1, npages, 1, NUMA_NO_NODE,
-				    GOALLOC_SPAN_USER, GFP_KERNEL);
+	s = goalloc_pool_alloc_span(&ua->pool, goalloc_spc(cls, UARENA_NOSCAN), npages, 1,
+				    NUMA_NO_NODE, GOALLOC_SPAN_USER, GFP_KERNEL);
 	if (!s)
 		return ERR_PTR(-ENOMEM);
 	s->upage = first;
 	INIT_LIST_HEAD(&s->list);
-	old_memcg = set_active_memcg(ua->pool.memcg);
+	old_memcg = goalloc_pool_charge_begin(&ua->pool, &gfp);
 	for (i = 0; i < npages; i++) {
-		err = xa_err(xa_store(&ua->spans, first + i, s, GFP_KERNEL_ACCOUNT));
+		err = xa_err(xa_store(&ua->spans, first + i, s, gfp));
 		if (err)
 			break;
 	}
-	set_active_memcg(old_memcg);
+	goalloc_pool_charge_end(&ua->pool, old_memcg);
 	if (err) {
 		while (i--)
 			xa_erase(&ua->spans, first + i);
-		goalloc_span_kill(s);
-		goalloc_heap_free_span(s);
+		goalloc_heap_put_span(s);
 		return ERR_PTR(err);
 	}
 	bitmap_set(ua->offmap, first, npages);
 	ua->pages += npages;
 	ua->nspans++;
-	atomic_long_inc(&goalloc_central[s->spc].nspans);
+	atomic_long_inc(&uarena_class[cls].nspans);
 	/*
 	 * Userspace may see any byte of it from now on: the previous owner's
 	 * data must not show.  The kernel writes it, so KASAN must allow that.
@@ -168,28 +219,22 @@ static u64 obj_offset(const struct goalloc_span *s, const void *p)
 	return ((u64)s->upage << GOALLOC_PAGE_SHIFT) + ((unsigned long)p - s->base);
 }
 
+/* The size class serving @size bytes, 0 for a large object. */
+static unsigned int uarena_class_of(u64 size)
+{
+	return size <= GOALLOC_MAX_CLASS_SIZE ? goalloc_size_class(size) : 0;
+}
+
 static int alloc_one(struct goalloc_uarena *ua, u64 size, bool zero, u64 *offp)
 {
-	unsigned int cls = size <= GOALLOC_MAX_CLASS_SIZE ? goalloc_size_class(size) : 0;
+	unsigned int cls = uarena_class_of(size);
 	struct goalloc_span *s = NULL;
 	void *p = NULL;
 
-	while (cls && !list_empty(&ua->partial[cls])) {
-		s = list_first_entry(&ua->partial[cls], struct goalloc_span, list);
-		p = goalloc_span_next_free(s);
-		if (!p && s->nfree_pending) {
-			unsigned long flags;
-
-			spin_lock_irqsave(&s->lock, flags);
-			goalloc_span_sweep(s);
-			spin_unlock_irqrestore(&s->lock, flags);
-			p = goalloc_span_next_free(s);
-		}
-		if (p)
-			break;
-		/* Full: off the list until a free puts it back. */
-		list_del_init(&s->list);
-	}
+	lockdep_assert_held(&ua->lock);
+	/* A span found full leaves the list until a free puts it back. */
+	if (cls)
+		p = goalloc_central_take(&ua->partial[cls], NULL, NUMA_NO_NODE, &s);
 	if (!p) {
 		s = uspan_create(ua, cls, cls ? 0 : DIV_ROUND_UP(size, GOALLOC_PAGE_SIZE));
 		if (IS_ERR(s))
@@ -204,8 +249,7 @@ static int alloc_one(struct goalloc_uarena *ua, u64 size, bool zero, u64 *offp)
 	ua->bytes_allocated += s->elemsize;
 	ua->nalloc++;
 	ua->alloc_seq++;
-	atomic_long_inc(&goalloc_central[s->spc].nmalloc);
-	atomic_long_add(size, &goalloc_central[s->spc].requested);
+	atomic_long_inc(&uarena_class[s->cls].nalloc);
 	*offp = obj_offset(s, p);
 	return 0;
 }
@@ -231,7 +275,7 @@ static int free_one(struct goalloc_uarena *ua, u64 off)
 	ua->bytes_allocated -= s->elemsize;
 	ua->nfree++;
 	ua->free_seq++;
-	atomic_long_inc(&goalloc_central[s->spc].nfree);
+	atomic_long_inc(&uarena_class[s->cls].nfree);
 	if (!goalloc_span_inuse(s))
 		uspan_release(ua, s, true);
 	else if (list_empty(&s->list))
@@ -242,14 +286,12 @@ static int free_one(struct goalloc_uarena *ua, u64 off)
 /* Make @n objects of @size taken back by the caller as if never allocated. */
 static void uncount(struct goalloc_uarena *ua, u64 size, u32 n)
 {
-	unsigned int cls = size <= GOALLOC_MAX_CLASS_SIZE ? goalloc_size_class(size) : 0;
-	unsigned int spc = cls << 1 | 1;
+	unsigned int cls = uarena_class_of(size);
 
 	ua->nalloc -= n;
 	ua->nfree -= n;
-	atomic_long_sub(n, &goalloc_central[spc].nmalloc);
-	atomic_long_sub(n, &goalloc_central[spc].nfree);
-	atomic_long_sub(n * size, &goalloc_central[spc].requested);
+	atomic_long_sub(n, &uarena_class[cls].nalloc);
+	atomic_long_sub(n, &uarena_class[cls].nfree);
 }
 
 /**
@@ -385,7 +427,7 @@ static void release_all(struct goalloc_uarena *ua, bool zap)
 	xa_for_each(&ua->spans, idx, s) {
 		ua->objects -= goalloc_span_inuse(s);
 		ua->bytes_allocated -= (unsigned long)goalloc_span_inuse(s) * s->elemsize;
-		atomic_long_add(goalloc_span_inuse(s), &goalloc_central[s->spc].nfree);
+		atomic_long_add(goalloc_span_inuse(s), &uarena_class[s->cls].nfree);
 		uspan_release(ua, s, false);
 	}
 	WARN_ON_ONCE(ua->objects || ua->bytes_allocated || ua->pages || ua->nspans);
@@ -402,7 +444,7 @@ void goalloc_uarena_reset(struct goalloc_uarena *ua)
 {
 	mutex_lock(&ua->lock);
 	release_all(ua, true);
-	goalloc_pool_release(&ua->pool);
+	goalloc_pool_trim(&ua->pool, 0);
 	ua->nreset++;
 	mutex_unlock(&ua->lock);
 }
@@ -416,10 +458,10 @@ void goalloc_uarena_destroy(struct goalloc_uarena *ua)
 	mutex_lock(&ua->lock);
 	release_all(ua, false);
 	mutex_unlock(&ua->lock);
-	goalloc_pool_release(&ua->pool);
-	/* Every other chunk of a user pool went back as soon as it was idle. */
+	goalloc_pool_trim(&ua->pool, 0);
+	/* Every other chunk of the pool went back as soon as it was idle. */
 	WARN_ON_ONCE(ua->pool.pages_held);
-	mem_cgroup_put(ua->pool.memcg);
+	mem_cgroup_put(ua->pool.policy.memcg);
 	xa_destroy(&ua->spans);
 	kvfree(ua->offmap);
 	mutex_destroy(&ua->lock);
@@ -481,19 +523,19 @@ int goalloc_uarena_map(struct goalloc_uarena *ua, unsigned long pgoff, unsigned 
 }
 
 /**
- * goalloc_uarena_stats() - the arena's and goalloc's numbers
+ * goalloc_uarena_stats() - the arena's and the heap's numbers
  * @ua: the arena
- * @st: filled in, but for the per-class fields
+ * @st: filled in
  */
-void goalloc_uarena_stats(struct goalloc_uarena *ua, struct goalloc_stats *st)
+void goalloc_uarena_stats(struct goalloc_uarena *ua, struct goalloc_uarena_stats *st)
 {
 	mutex_lock(&ua->lock);
-	st->max_size = (u64)ua->max_pages << GOALLOC_PAGE_SHIFT;
+	st->max_bytes = (u64)ua->max_pages << GOALLOC_PAGE_SHIFT;
 	st->objects = ua->objects;
 	st->bytes_allocated = ua->bytes_allocated;
 	st->bytes_held = (u64)ua->pages << GOALLOC_PAGE_SHIFT;
 	st->bytes_charged = (u64)READ_ONCE(ua->pool.pages_held) << GOALLOC_PAGE_SHIFT;
-	st->spans = ua->nspans;
+	st->nspans = ua->nspans;
 	st->nalloc = ua->nalloc;
 	st->nfree = ua->nfree;
 	st->nreset = ua->nreset;
@@ -501,7 +543,7 @@ void goalloc_uarena_stats(struct goalloc_uarena *ua, struct goalloc_stats *st)
 	st->heap_bytes = (u64)READ_ONCE(goalloc_heap.pages_held) << GOALLOC_PAGE_SHIFT;
 	st->heap_inuse_bytes = (u64)READ_ONCE(goalloc_heap.pages_inuse) << GOALLOC_PAGE_SHIFT;
 	st->heap_chunks = READ_ONCE(goalloc_heap.nchunks);
-	st->arenas = goalloc_counter(GOALLOC_CTR_USER_ARENAS);
+	st->narenas = goalloc_counter(GOALLOC_CTR_USER_ARENAS);
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_stats);
 

@@ -19,8 +19,6 @@
 #include "mheap.h"
 #include "sizeclasses.h"
 
-struct goalloc_stats;
-
 /**
  * struct goalloc_uarena - one user arena
  * @lock: serialises every operation on the arena and its fault handler.
@@ -85,6 +83,53 @@ struct goalloc_uarena_ticket {
 };
 
 /**
+ * struct goalloc_uarena_stats - an arena's figures and the heap's
+ *	(goalloc_uarena_stats()); chrdev.c reports them as the ABI's
+ *	struct goalloc_stats
+ * @max_bytes: the arena's cap
+ * @objects: its live objects
+ * @bytes_allocated: bytes of their slots
+ * @bytes_held: bytes of its spans
+ * @bytes_charged: bytes of its pool's chunks, charged to its memcg
+ * @nspans: its spans
+ * @nalloc: objects it allocated, ever
+ * @nfree: objects freed one by one, ever
+ * @nreset: its resets, ever
+ * @heap_bytes: the whole heap's bytes held, all pools
+ * @heap_inuse_bytes: ... of which in spans
+ * @heap_chunks: the heap's chunks
+ * @narenas: user arenas open
+ */
+struct goalloc_uarena_stats {
+	u64 max_bytes;
+	u64 objects;
+	u64 bytes_allocated;
+	u64 bytes_held;
+	u64 bytes_charged;
+	u64 nspans;
+	u64 nalloc;
+	u64 nfree;
+	u64 nreset;
+	u64 heap_bytes;
+	u64 heap_inuse_bytes;
+	u64 heap_chunks;
+	u64 narenas;
+};
+
+/**
+ * struct goalloc_uarena_class_stats - all user arenas' traffic in one size
+ *	class (goalloc_uarena_class_stats())
+ * @nalloc: objects allocated, ever
+ * @nfree: objects freed, ever
+ * @nspans: live spans
+ */
+struct goalloc_uarena_class_stats {
+	long nalloc;
+	long nfree;
+	long nspans;
+};
+
+/**
  * struct goalloc_uarena_copyout - GOALLOC_HOOK_UARENA_COPYOUT's argument
  * @ua: the arena, unlocked
  * @count: objects just allocated
@@ -110,7 +155,8 @@ u32 goalloc_uarena_undo(struct goalloc_uarena *ua, const struct goalloc_uarena_t
 u32 goalloc_uarena_free(struct goalloc_uarena *ua, u32 count, const u64 *offsets,
 			s32 *results);
 void goalloc_uarena_reset(struct goalloc_uarena *ua);
-void goalloc_uarena_stats(struct goalloc_uarena *ua, struct goalloc_stats *st);
+void goalloc_uarena_stats(struct goalloc_uarena *ua, struct goalloc_uarena_stats *st);
+void goalloc_uarena_class_stats(unsigned int cls, struct goalloc_uarena_class_stats *st);
 int goalloc_uarena_map(struct goalloc_uarena *ua, unsigned long pgoff, unsigned long npages);
 vm_fault_t goalloc_uarena_fault(struct goalloc_uarena *ua, struct vm_area_struct *vma,
 				pgoff_t pgoff);

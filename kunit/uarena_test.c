@@ -116,7 +116,7 @@ static void uarena_copyout_race(struct kunit *test)
 		.argsz = sizeof(a), .size = c->size, .count = BATCH,
 	};
 	struct address_space *mapping;
-	struct goalloc_stats st, st0;
+	struct goalloc_uarena_stats st, st0;
 	struct goalloc_uarena *ua;
 	u64 pin = 0, ours_left[BATCH];
 	unsigned long ubase;
