@@ -160,6 +160,7 @@ struct goalloc_span *goalloc_central_cache_span(unsigned int spc)
 	spin_unlock_irqrestore(&mc->lock, flags);
 	return s;
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_cache_span);
 
 /**
  * goalloc_central_uncache_span() - take back a span from its CPU's mcache
@@ -194,6 +195,7 @@ void goalloc_central_uncache_span(struct goalloc_span *s)
 	else if (kept)
 		goalloc_heap_trim_soon();
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_uncache_span);
 
 /**
  * goalloc_central_add_span() - give mcentral a fresh span no CPU took
@@ -227,6 +229,7 @@ void goalloc_central_add_span(struct goalloc_span *s)
 	else if (kept)
 		goalloc_heap_trim_soon();
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_add_span);
 
 /**
  * goalloc_central_take() - a free slot from the first span of a list that has one
@@ -315,6 +318,7 @@ void *goalloc_central_alloc(unsigned int spc, size_t size, int node)
 		goalloc_central_count_alloc(spc, size);
 	return p;
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_alloc);
 
 /*
  * goalloc_central_fixup() - move a span after a free changed what it holds
@@ -421,6 +425,7 @@ int goalloc_central_free(struct goalloc_span *s, const void *p)
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_free);
 
 /**
  * goalloc_central_free_run() - free a run of objects of a span no CPU owns here
@@ -473,25 +478,42 @@ size_t goalloc_central_free_run(struct goalloc_span *s, void **ptrs, size_t i, s
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central_free_run);
 
 /**
- * goalloc_central_grow() - a new span of a class from the heap
+ * goalloc_central_grow_pool() - a new span of a class from a pool of the heap
+ * @pool: the pool: the kernel's, or a KUnit test's own
  * @spc: span class
  * @node: NUMA node, or NUMA_NO_NODE
  * @gfp: the caller's mask; sleeps only where it allows
  *
  * Spans of power-of-two classes larger than a heap page are aligned to the
- * class size, so such objects are naturally aligned.
+ * class size (goalloc_class_align()), so such objects are naturally
+ * aligned.  The span goes back to @pool when mcentral releases it.
+ *
+ * Return: the span (not yet on any list or in any mcache), or NULL.
+ */
+struct goalloc_span *goalloc_central_grow_pool(struct goalloc_pool *pool, unsigned int spc,
+					       int node, gfp_t gfp)
+{
+	struct goalloc_span *s;
+
+	s = goalloc_pool_alloc_span(pool, spc, 0, goalloc_class_align(goalloc_spc_class(spc)),
+				    node, GOALLOC_SPAN_NEW, gfp);
+	if (s)
+		atomic_long_inc(&goalloc_central[spc].nspans);
+	return s;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_grow_pool);
+
+/**
+ * goalloc_central_grow() - a new span of a class from the kernel's pool
+ * @spc: span class
+ * @node: NUMA node, or NUMA_NO_NODE
+ * @gfp: the caller's mask; sleeps only where it allows
  *
  * Return: the span (not yet on any list or in any mcache), or NULL.
  */
 struct goalloc_span *goalloc_central_grow(unsigned int spc, int node, gfp_t gfp)
 {
-	struct goalloc_span *s;
-
-	s = goalloc_heap_alloc_span(spc, 0, goalloc_class_align(goalloc_spc_class(spc)), node,
-				    GOALLOC_SPAN_NEW, gfp);
-	if (s)
-		atomic_long_inc(&goalloc_central[spc].nspans);
-	return s;
+	return goalloc_central_grow_pool(&goalloc_heap.kernel, spc, node, gfp);
 }
 
 /**

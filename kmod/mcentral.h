@@ -67,6 +67,8 @@ void *goalloc_central_take(struct list_head *partial, struct list_head *full, in
 			   struct goalloc_span **sp);
 void *goalloc_central_alloc(unsigned int spc, size_t size, int node);
 struct goalloc_span *goalloc_central_grow(unsigned int spc, int node, gfp_t gfp);
+struct goalloc_span *goalloc_central_grow_pool(struct goalloc_pool *pool, unsigned int spc,
+					       int node, gfp_t gfp);
 int goalloc_central_free(struct goalloc_span *s, const void *p);
 size_t goalloc_central_free_run(struct goalloc_span *s, void **ptrs, size_t i, size_t start,
 				unsigned long caller, unsigned long *nfreed);

@@ -756,6 +756,7 @@ void goalloc_heap_trim_flush(void)
 	mod_delayed_work(system_unbound_wq, &goalloc_heap_trim.work, 0);
 	flush_delayed_work(&goalloc_heap_trim.work);
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_trim_flush);
 
 /**
  * goalloc_heap_trim_stop() - queue no trim pass any more, and cancel a pending one
