@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit: the kernel API (kmod/malloc.c) over the whole allocator: sizes,
- * alignment, zeroing, realloc, bulk, large objects, bad frees, and the
- * scavenger giving every page back.
+ * alignment, zeroing, realloc, bulk, large objects, bad frees, arenas.  The
+ * layers below have suites of their own: goalloc_mheap, goalloc_mcentral,
+ * goalloc_scavenger.
  */
 #include <kunit/test.h>
 #include <linux/slab.h>
@@ -421,150 +422,6 @@ static void arenas(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_ARENA_PAGES), arena0);
 }
 
-static void heap_put(struct goalloc_span *s)
-{
-	if (!s)
-		return;
-	goalloc_span_kill(s);
-	goalloc_heap_free_span(s);
-}
-
-/* The heap: first fit, alignment, coalescing of freed runs. */
-static void heap_runs_coalesce(struct kunit *test)
-{
-	struct goalloc_span *a, *b, *c, *d, *e;
-	unsigned long flags, first;
-	struct goalloc_chunk *ch;
-
-	a = goalloc_heap_alloc_span(0, 3, 1, NUMA_NO_NODE, GOALLOC_SPAN_ARENA, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, a);
-	ch = a->chunk;
-	b = goalloc_heap_alloc_span(0, 5, 1, NUMA_NO_NODE, GOALLOC_SPAN_ARENA, GFP_KERNEL);
-	c = goalloc_heap_alloc_span(0, 3, 1, NUMA_NO_NODE, GOALLOC_SPAN_ARENA, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, b);
-	KUNIT_ASSERT_NOT_NULL(test, c);
-	if (b->chunk != ch || c->chunk != ch || b->base != a->base + 3 * GOALLOC_PAGE_SIZE ||
-	    c->base != b->base + 5 * GOALLOC_PAGE_SIZE) {
-		/* Someone else's spans sit in between; the layout test needs a clean chunk. */
-		kunit_info(test, "heap not clean: layout checks skipped\n");
-	} else {
-		/* Free b: the next 5-page run takes its place (first fit)... */
-		heap_put(b);
-		d = goalloc_heap_alloc_span(0, 5, 1, NUMA_NO_NODE, GOALLOC_SPAN_ARENA, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, d);
-		KUNIT_EXPECT_EQ(test, d->base, a->base + 3 * GOALLOC_PAGE_SIZE);
-		b = d;
-		/*
-		 * ... and freeing a and b coalesces 8 pages in front of c (a
-		 * need not start the chunk: other spans may sit before it).
-		 */
-		first = a->base;
-		heap_put(a);
-		heap_put(b);
-		e = goalloc_heap_alloc_span(0, 8, 1, NUMA_NO_NODE, GOALLOC_SPAN_ARENA, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, e);
-		KUNIT_EXPECT_EQ(test, e->base, first);
-		a = e;
-		b = NULL;
-	}
-	/* Alignment: a 16-page run aligned to 16 pages. */
-	d = goalloc_heap_alloc_span(0, 16, 16, NUMA_NO_NODE, GOALLOC_SPAN_ARENA, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, d);
-	KUNIT_EXPECT_EQ(test, d->base % (16 * GOALLOC_PAGE_SIZE), 0UL);
-	heap_put(a);
-	heap_put(b);
-	heap_put(c);
-	heap_put(d);
-	spin_lock_irqsave(&goalloc_heap.lock, flags);
-	if (ch->nfree == ch->npages)
-		KUNIT_EXPECT_EQ(test, ch->max_run, ch->npages);
-	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
-}
-
-/*
- * With everything freed, draining the caches and running the scavenger
- * leaves goalloc holding no memory at all.
- */
-static void scavenger_releases_everything(struct kunit *test)
-{
-	void **v = kunit_kcalloc(test, 300, sizeof(*v), GFP_KERNEL);
-	unsigned int i;
-
-	KUNIT_ASSERT_NOT_NULL(test, v);
-	for (i = 0; i < 300; i++) {
-		v[i] = goalloc_alloc(i * 97 + 1, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, v[i]);
-	}
-	KUNIT_EXPECT_GT(test, READ_ONCE(goalloc_heap.pages_held), 0UL);
-	for (i = 0; i < 300; i++)
-		goalloc_free(v[i]);
-	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
-	KUNIT_EXPECT_EQ(test, live_objects(), 0L);
-	/* What is still in use is empty spans mcentral keeps for reuse. */
-	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse),
-			(unsigned long)goalloc_counter(GOALLOC_CTR_KEPT_PAGES));
-	/* The background pass, as the module runs it. */
-	goalloc_scavenger_flush();
-	goalloc_scavenge();
-	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_KEPT_PAGES), 0L);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), 0UL);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_held), 0UL);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.nchunks), 0UL);
-	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_CACHED_PAGES), 0L);
-}
-
-/*
- * A span left empty is kept by mcentral (up to goalloc_central_keep() per
- * class) and handed out again before the heap is asked; the scavenger's
- * pass gives kept spans back.
- */
-static void empty_spans_kept_for_reuse(struct kunit *test)
-{
-	const size_t size = 4096;
-	unsigned int cls = goalloc_size_class(size), spc = cls * 2;
-	unsigned int nelems = goalloc_class_info[cls].nelems;
-	unsigned int keep = goalloc_central_keep(spc), n = (keep + 2) * nelems, i;
-	void **v = kunit_kcalloc(test, n, sizeof(*v), GFP_KERNEL);
-	unsigned long spans, empty0;
-
-	KUNIT_ASSERT_NOT_NULL(test, v);
-	KUNIT_EXPECT_GE(test, keep, 1U);
-	/*
-	 * No background pass pending from earlier tests: the next one comes
-	 * scavenge_delay_ms (a second) after this test's frees kick it.
-	 */
-	goalloc_scavenger_flush();
-	goalloc_central_release_kept();
-	/* Every span of the class full, and no more than that. */
-	KUNIT_ASSERT_EQ(test, goalloc_alloc_bulk(size, GFP_KERNEL, n, v), (int)n);
-	empty0 = goalloc_counter(GOALLOC_CTR_KEPT_PAGES);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_central[spc].nkept), 0U);
-	spans = atomic_long_read(&goalloc_central[spc].nspans);
-	goalloc_free_bulk(n, v);
-	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
-	/* keep spans stay; the others went back to the heap. */
-	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_central[spc].nkept), keep);
-	/* Draining also gave back other classes' empty cached spans. */
-	KUNIT_EXPECT_GE(test, goalloc_counter(GOALLOC_CTR_KEPT_PAGES) - empty0,
-			(unsigned long)keep * goalloc_class_info[cls].npages);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_central[spc].nspans), (long)keep);
-	/* Taking them again uses the kept spans: no new span. */
-	for (i = 0; i < keep * nelems; i++) {
-		v[i] = goalloc_alloc(size, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, v[i]);
-		memset(v[i], 0x5a, size);
-	}
-	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_central[spc].nkept), 0U);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_central[spc].nspans), (long)keep);
-	KUNIT_EXPECT_LE(test, (unsigned long)keep, spans);
-	goalloc_free_bulk(keep * nelems, v);
-	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
-	KUNIT_EXPECT_GE(test, goalloc_central_release_kept(),
-			(unsigned long)keep * goalloc_class_info[cls].npages);
-	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_KEPT_PAGES), 0L);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_central[spc].nspans), 0L);
-}
-
 static struct kunit_case malloc_cases[] = {
 	KUNIT_CASE(api_sizes),
 	KUNIT_CASE(api_zeroing),
@@ -577,9 +434,6 @@ static struct kunit_case malloc_cases[] = {
 	KUNIT_CASE(bad_frees_are_refused),
 	KUNIT_CASE(large_objects),
 	KUNIT_CASE(arenas),
-	KUNIT_CASE(heap_runs_coalesce),
-	KUNIT_CASE(empty_spans_kept_for_reuse),
-	KUNIT_CASE(scavenger_releases_everything),
 	{}
 };
 

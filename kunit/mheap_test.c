@@ -1,24 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit: the page heap (kmod/mheap.c) at its racy points, the span map
- * growing for memory it did not cover at load, and the shrinker's count.
+ * KUnit: the page heap (kmod/mheap.c) on a pool of the test's own
+ * (pool_test.h): the layout of runs and their coalescing, exact-fit pools,
+ * what an idle chunk becomes, the span map, the heap's racy points, and
+ * the span map growing for memory it did not cover at load.
  *
- * The tests use the global heap.  Each starts from a heap with no idle
- * chunk (what the shrinker would leave) and gives back every page it took,
- * checking the heap's counters against their values at its start.  None
- * waits for the scavenger: its pending pass is run first, and the rest is
- * driven by the test's own calls.
+ * Every test but the last runs on its own pool, so it checks the layout
+ * and the pool's counters exactly: no other span can sit in its chunks, and
+ * no trim pass or shrinker releases them.
  */
 #include <kunit/test.h>
 #include <linux/cpumask.h>
 #include <linux/sched.h>
-#include <linux/shrinker.h>
 
 #include "goalloc.h"
 #include "hooks.h"
 #include "internal.h"
 #include "mcache.h"
+#include "mcentral.h"
 #include "mheap.h"
+#include "pool_test.h"
+
+/* The retention goal of the tests' retaining pools, in percent. */
+static unsigned int test_retain_percent;
+
+/* Idle chunks go back at once (a goal of 0 % of what is in use). */
+static const struct goalloc_pool_policy retaining = {
+	.retain_percent = &test_retain_percent,
+	.grow_min_order = GOALLOC_CHUNK_ORDER - 3,
+};
+
+/* A user arena's policy (uarena.c), charging the test's own memcg. */
+static const struct goalloc_pool_policy exact = {
+	.charge = true,
+	.exact_fit = true,
+	.keep_chunk_pages = 2,
+};
 
 /* What GOALLOC_HOOK_HEAP_GROWN does to the new pages. */
 enum thief_mode {
@@ -30,6 +47,7 @@ enum thief_mode {
 
 static struct {
 	struct task_struct *task;
+	struct goalloc_pool *pool;
 	enum thief_mode mode;
 	unsigned int npages;
 	bool inside;
@@ -45,18 +63,18 @@ static void __maybe_unused thief_fn(void *arg)
 	struct goalloc_span *s;
 
 	/* Only the test's own allocation, and not the thief's own grows. */
-	if (current != thief.task || arg != &goalloc_heap.kernel || thief.inside)
+	if (current != thief.task || arg != thief.pool || thief.inside)
 		return;
 	thief.inside = true;
 	thief.calls++;
 	switch (thief.mode) {
 	case THIEF_RELEASE:
-		thief.released += goalloc_heap_release(0);
+		thief.released += goalloc_pool_trim(thief.pool, 0);
 		break;
 	case THIEF_ALLOC:
 		if (thief.nstolen == THIEF_MAX)
 			break;
-		s = goalloc_heap_alloc_span(0, thief.npages, 1, NUMA_NO_NODE,
+		s = goalloc_pool_alloc_span(thief.pool, 0, thief.npages, 1, NUMA_NO_NODE,
 					    GOALLOC_SPAN_ARENA, GFP_NOWAIT | __GFP_NOWARN);
 		if (s)
 			thief.stolen[thief.nstolen++] = s;
@@ -67,22 +85,12 @@ static void __maybe_unused thief_fn(void *arg)
 
 static void heap_put(struct goalloc_span *s)
 {
-	if (!s)
-		return;
-	goalloc_span_kill(s);
-	goalloc_heap_free_span(s);
-}
-
-/* No idle chunk, no kept empty span, no scavenger pass pending. */
-static void heap_quiesce(void)
-{
-	goalloc_scavenger_flush();
-	goalloc_central_release_kept();
-	goalloc_heap_release(0);
+	if (s)
+		goalloc_heap_put_span(s);
 }
 
 /* Is @s in the span map at each of its pages? */
-static bool __maybe_unused span_mapped(struct goalloc_span *s)
+static bool span_mapped(struct goalloc_span *s)
 {
 	bool ok = true;
 	unsigned long i;
@@ -94,26 +102,267 @@ static bool __maybe_unused span_mapped(struct goalloc_span *s)
 	return ok;
 }
 
+/* The summary of @ch (its longest free run), read under the heap lock. */
+static unsigned int chunk_max_run(struct goalloc_chunk *ch)
+{
+	unsigned long flags;
+	unsigned int run;
+
+	spin_lock_irqsave(&goalloc_heap.lock, flags);
+	run = ch->max_run;
+	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+	return run;
+}
+
+/* First fit, alignment, and freed runs coalescing with their neighbours. */
+static void mheap_runs_coalesce(struct kunit *test)
+{
+	struct goalloc_pool *pool;
+	struct goalloc_span *a, *b, *c, *d, *e;
+	struct goalloc_chunk *ch;
+	unsigned long base;
+
+	test_retain_percent = 0;
+	pool = test_pool_create(test, &retaining);
+	a = test_pool_span(pool, 3, 1);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	ch = a->chunk;
+	base = ch->base;
+	/* The pool's first chunk: a starts it, and there is room for all. */
+	KUNIT_EXPECT_EQ(test, a->base, base);
+	KUNIT_ASSERT_GE(test, ch->npages, 32);
+	b = test_pool_span(pool, 5, 1);
+	c = test_pool_span(pool, 3, 1);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_EXPECT_PTR_EQ(test, b->chunk, ch);
+	KUNIT_EXPECT_PTR_EQ(test, c->chunk, ch);
+	KUNIT_EXPECT_EQ(test, b->base, base + 3 * GOALLOC_PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, c->base, base + 8 * GOALLOC_PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), 11UL);
+	KUNIT_EXPECT_EQ(test, chunk_max_run(ch), ch->npages - 11U);
+
+	/* Free b: the next 5-page run takes its place (first fit)... */
+	heap_put(b);
+	d = test_pool_span(pool, 5, 1);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	KUNIT_EXPECT_EQ(test, d->base, base + 3 * GOALLOC_PAGE_SIZE);
+	/* ... and so does a 4-page run: first fit, not best fit. */
+	heap_put(d);
+	e = test_pool_span(pool, 4, 1);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, e->base, base + 3 * GOALLOC_PAGE_SIZE);
+	heap_put(e);
+	/* Freeing a coalesces 8 pages in front of c: an 8-page run fits there. */
+	heap_put(a);
+	KUNIT_EXPECT_EQ(test, chunk_max_run(ch), ch->npages - 11U);
+	e = test_pool_span(pool, 8, 1);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_EQ(test, e->base, base);
+
+	/* Alignment: a 16-page run aligned to 16 pages skips pages 11..15. */
+	d = test_pool_span(pool, 16, 16);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	KUNIT_EXPECT_EQ(test, (d->base - base) % (16 * GOALLOC_PAGE_SIZE), 0UL);
+	KUNIT_EXPECT_EQ(test, d->base, base + 16 * GOALLOC_PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), 27UL);
+	heap_put(c);
+	heap_put(d);
+	/* Only e is left: the rest is one run again. */
+	KUNIT_EXPECT_EQ(test, chunk_max_run(ch), ch->npages - 8U);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 1UL);
+	heap_put(e);
+	/* Idle, beyond a goal of 0 %: gone at once. */
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 0UL);
+	test_pool_check_empty(test, pool);
+}
+
+/*
+ * An exact-fit pool (a user arena's): each chunk is cut to its span, one
+ * idle chunk of at most keep_chunk_pages is kept, and it serves only a
+ * span of its own size.
+ */
+static void mheap_exact_fit(struct kunit *test)
+{
+	const unsigned long per = GOALLOC_PAGE_SIZE / PAGE_SIZE;
+	unsigned long user0 = READ_ONCE(goalloc_heap.user_pages);
+	struct goalloc_span *s1, *s2, *s3;
+	struct goalloc_chunk *ch2;
+	struct goalloc_pool *pool;
+
+	pool = test_pool_create(test, &exact);
+	s3 = test_pool_span(pool, 3, 1);
+	KUNIT_ASSERT_NOT_NULL(test, s3);
+	/* A 32 KiB block, cut to the span's 24 KiB. */
+	KUNIT_EXPECT_EQ(test, s3->chunk->npages, 3);
+	KUNIT_EXPECT_EQ(test, s3->chunk->order, (unsigned int)get_order(4 * GOALLOC_PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, s3->base, s3->chunk->base);
+	s2 = test_pool_span(pool, 2, 1);
+	KUNIT_ASSERT_NOT_NULL(test, s2);
+	ch2 = s2->chunk;
+	KUNIT_EXPECT_EQ(test, ch2->npages, 2);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_held), 5UL);
+	/* Its pages count as user pages in the heap's totals. */
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.user_pages), user0 + 5);
+
+	/* A small chunk gone idle is kept... */
+	heap_put(s2);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 2UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_idle), 2UL);
+	/* ... but a smaller span does not take part of it... */
+	s1 = test_pool_span(pool, 1, 1);
+	KUNIT_ASSERT_NOT_NULL(test, s1);
+	KUNIT_EXPECT_PTR_NE(test, s1->chunk, ch2);
+	KUNIT_EXPECT_EQ(test, s1->chunk->npages, 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 3UL);
+	/* ... while one of its size does. */
+	s2 = test_pool_span(pool, 2, 1);
+	KUNIT_ASSERT_NOT_NULL(test, s2);
+	KUNIT_EXPECT_PTR_EQ(test, s2->chunk, ch2);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_idle), 0UL);
+
+	/* A chunk larger than keep_chunk_pages goes back as soon as it is idle. */
+	heap_put(s3);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 2UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_held), 3UL);
+	/* One small idle chunk is kept, a second goes back. */
+	heap_put(s1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_idle), 1UL);
+	heap_put(s2);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_idle), 1UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 1UL);
+	/* The owner's trim gives the kept one back: one heap page. */
+	KUNIT_EXPECT_EQ(test, goalloc_pool_trim(pool, 0), per);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.user_pages), user0);
+	test_pool_check_empty(test, pool);
+}
+
+/*
+ * A retaining pool keeps idle chunks up to its goal and gives back a chunk
+ * that goes idle beyond it at once; goalloc_pool_trim() releases down to
+ * what it is told to keep.  Spans of 16 heap pages each fill a chunk of
+ * their own (grow_min_order is their order).
+ */
+static void mheap_release(struct kunit *test)
+{
+	static const struct goalloc_pool_policy one_span_chunks = {
+		.retain_percent = &test_retain_percent,
+		.grow_min_order = 17 - PAGE_SHIFT,
+	};
+	const unsigned long per = GOALLOC_PAGE_SIZE / PAGE_SIZE;
+	unsigned long released0 = goalloc_counter(GOALLOC_CTR_RELEASED_PAGES);
+	unsigned long idle0 = READ_ONCE(goalloc_heap.pages_idle);
+	struct goalloc_span *s[4];
+	struct goalloc_pool *pool;
+	unsigned int i;
+
+	test_retain_percent = 50;
+	pool = test_pool_create(test, &one_span_chunks);
+	for (i = 0; i < ARRAY_SIZE(s); i++) {
+		s[i] = test_pool_span(pool, 16, 1);
+		KUNIT_ASSERT_NOT_NULL(test, s[i]);
+		KUNIT_EXPECT_EQ(test, s[i]->chunk->npages, 16);
+	}
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 4UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), 64UL);
+
+	/* 16 idle, goal 48 * 50 % = 24: kept. */
+	heap_put(s[0]);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 4UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_idle), 16UL);
+	/* 32 idle, goal 32 * 50 % = 16: the chunk goes back at once. */
+	heap_put(s[1]);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 3UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_idle), 16UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_held), 48UL);
+	/* A trim that may keep what is idle releases nothing... */
+	KUNIT_EXPECT_EQ(test, goalloc_pool_trim(pool, 16), 0UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 3UL);
+	/* ... one that may keep nothing, the idle chunk. */
+	KUNIT_EXPECT_EQ(test, goalloc_pool_trim(pool, 0), 16 * per);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 2UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_idle), 0UL);
+	/* The idle chunk is reused before the pool grows. */
+	s[0] = test_pool_span(pool, 16, 1);
+	KUNIT_ASSERT_NOT_NULL(test, s[0]);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 3UL);
+	heap_put(s[0]);
+	s[1] = test_pool_span(pool, 16, 1);
+	KUNIT_ASSERT_NOT_NULL(test, s[1]);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 3UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_idle), 0UL);
+	/* 16 idle, goal 16: kept; then 32 idle, goal 8, and 32, goal 0: released. */
+	for (i = 1; i < ARRAY_SIZE(s); i++)
+		heap_put(s[i]);
+	/* The chunk kept while the goal allowed it stays until a trim. */
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 1UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_idle), 16UL);
+	/* A private pool is none of the trim pass's business. */
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_RELEASED_PAGES), released0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_idle), idle0);
+	test_pool_check_empty(test, pool);
+}
+
+/* The span map finds a span from each of its pages, and nothing after it is freed. */
+static void mheap_span_map(struct kunit *test)
+{
+	struct goalloc_span *s, *t;
+	struct goalloc_pool *pool;
+	unsigned long base, i;
+
+	test_retain_percent = 100;
+	pool = test_pool_create(test, &retaining);
+	s = test_pool_span(pool, 3, 1);
+	t = test_pool_span(pool, 2, 1);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	base = s->chunk->base;
+	KUNIT_EXPECT_TRUE(test, span_mapped(s));
+	KUNIT_EXPECT_TRUE(test, span_mapped(t));
+	rcu_read_lock();
+	/* Any byte of a page maps, not only its start. */
+	KUNIT_EXPECT_PTR_EQ(test, goalloc_span_of((void *)(s->base + 3 * GOALLOC_PAGE_SIZE - 1)),
+			    s);
+	/* The chunk's free pages map to no span. */
+	KUNIT_EXPECT_NULL(test, goalloc_span_of((void *)(base + 5 * GOALLOC_PAGE_SIZE)));
+	KUNIT_EXPECT_NULL(test, goalloc_span_of((void *)(base + (s->chunk->npages - 1) *
+								 GOALLOC_PAGE_SIZE)));
+	rcu_read_unlock();
+	heap_put(s);
+	/* Gone from the map at once; t is still there. */
+	rcu_read_lock();
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_NULL(test, goalloc_span_of((void *)(base + i * GOALLOC_PAGE_SIZE)));
+	rcu_read_unlock();
+	KUNIT_EXPECT_TRUE(test, span_mapped(t));
+	heap_put(t);
+	rcu_read_lock();
+	KUNIT_EXPECT_NULL(test, goalloc_span_of((void *)(base + 3 * GOALLOC_PAGE_SIZE)));
+	rcu_read_unlock();
+	test_pool_check_empty(test, pool);
+}
+
 /*
  * Allocate a whole-chunk span while the hook takes the pages of each grow
- * before the allocation can use them.  A whole chunk fits no chunk the heap
- * holds once idle ones are gone, so every attempt must grow.
+ * before the allocation can use them.  A whole chunk fits no chunk the
+ * test's pool holds, so every attempt must grow.
  */
 static void grow_race(struct kunit *test, enum thief_mode mode, gfp_t gfp)
 {
 #ifdef GOALLOC_TEST_HOOKS
-	unsigned long inuse0;
+	struct goalloc_pool *pool;
 	struct goalloc_span *s;
 	unsigned int i;
 
-	heap_quiesce();
-	inuse0 = READ_ONCE(goalloc_heap.pages_inuse);
+	test_retain_percent = 0;
+	pool = test_pool_create(test, &retaining);
 	memset(&thief, 0, sizeof(thief));
 	thief.task = current;
+	thief.pool = pool;
 	thief.mode = mode;
 	thief.npages = GOALLOC_CHUNK_PAGES;
 	WRITE_ONCE(goalloc_hooks[GOALLOC_HOOK_HEAP_GROWN], thief_fn);
-	s = goalloc_heap_alloc_span(0, GOALLOC_CHUNK_PAGES, 1, NUMA_NO_NODE,
+	s = goalloc_pool_alloc_span(pool, 0, GOALLOC_CHUNK_PAGES, 1, NUMA_NO_NODE,
 				    GOALLOC_SPAN_ARENA, gfp);
 	WRITE_ONCE(goalloc_hooks[GOALLOC_HOOK_HEAP_GROWN], NULL);
 	/* The hook ran, so the race was forced, not hoped for. */
@@ -128,13 +377,15 @@ static void grow_race(struct kunit *test, enum thief_mode mode, gfp_t gfp)
 		memset((void *)s->base, 0x5a, GOALLOC_CHUNK_SIZE);
 		KUNIT_EXPECT_EQ(test, ((u8 *)s->base)[GOALLOC_CHUNK_SIZE - 1], 0x5a);
 	}
+	/* The release found nothing idle: the grow had carved its span. */
+	if (mode == THIEF_RELEASE)
+		KUNIT_EXPECT_EQ(test, thief.released, 0UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 1UL + thief.nstolen);
 	heap_put(s);
 	for (i = 0; i < thief.nstolen; i++)
 		heap_put(thief.stolen[i]);
-	heap_quiesce();
 	/* Every page taken went back. */
-	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), inuse0);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_idle), 0UL);
+	test_pool_check_empty(test, pool);
 #else
 	kunit_skip(test, "built without GOALLOC_TEST_HOOKS");
 #endif
@@ -156,28 +407,37 @@ static void grow_race_nofail(struct kunit *test)
  * Memory above the span map's table, as memory hot-added after load is:
  * with the heap empty, the table is cut to nothing, so every chunk the
  * buddy allocator gives lies above it.  The heap must grow the table and
- * use the memory.
+ * use the memory, for the test's pool and for the kernel's.
  */
 static void span_map_grows_for_new_memory(struct kunit *test)
 {
 	struct goalloc_span_map *map;
 	unsigned long n0, grows0, grows;
+	struct goalloc_pool *pool;
 	struct goalloc_span *s;
 	void *p;
 
-	heap_quiesce();
+	/*
+	 * The span map is the whole heap's: it can be cut to nothing only
+	 * when no pool holds a chunk.  Every test gives back what it took,
+	 * so once the caches, mcentral and the kernel pool let go of theirs,
+	 * none is left; one that is would be a leak, and fails the test.
+	 */
+	goalloc_scavenger_flush();
 	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
-	heap_quiesce();
-	if (READ_ONCE(goalloc_heap.nchunks))
-		kunit_skip(test, "the heap holds %lu chunks: cannot cut the span map",
-			   READ_ONCE(goalloc_heap.nchunks));
+	goalloc_central_release_kept();
+	goalloc_heap_release(0);
+	KUNIT_ASSERT_EQ_MSG(test, READ_ONCE(goalloc_heap.nchunks), 0UL,
+			    "the heap holds chunks with everything freed");
 	rcu_read_lock();
 	n0 = rcu_dereference(goalloc_span_map)->nregions;
 	rcu_read_unlock();
 	grows0 = READ_ONCE(goalloc_heap.map_grows);
 	KUNIT_ASSERT_EQ(test, goalloc_span_map_resize(0, GFP_KERNEL), 0);
 
-	s = goalloc_heap_alloc_span(0, 3, 1, NUMA_NO_NODE, GOALLOC_SPAN_ARENA, GFP_KERNEL);
+	test_retain_percent = 0;
+	pool = test_pool_create(test, &retaining);
+	s = test_pool_span(pool, 3, 1);
 	KUNIT_EXPECT_NOT_NULL(test, s);
 	p = goalloc_alloc(100, GFP_KERNEL);
 	KUNIT_EXPECT_NOT_NULL(test, p);
@@ -207,53 +467,7 @@ static void span_map_grows_for_new_memory(struct kunit *test)
 	rcu_read_lock();
 	KUNIT_EXPECT_NULL(test, goalloc_span_of(&thief));
 	rcu_read_unlock();
-}
-
-/*
- * The shrinker counts only what a scan can give back, and a scan drains
- * the CPUs' caches only when a cached span holds no object: a span with a
- * live object stays in the heap however it is drained.
- */
-static void shrinker_counts_only_what_it_can_free(struct kunit *test)
-{
-	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = 1024 };
-	unsigned long inuse0, scavenged0, sys_pages;
-	struct goalloc_span *s;
-	unsigned int state;
-	void *p;
-
-	heap_quiesce();
-	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
-	heap_quiesce();
-	inuse0 = READ_ONCE(goalloc_heap.pages_inuse);
-	p = goalloc_alloc(64, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, p);
-	rcu_read_lock();
-	s = goalloc_span_of(p);
-	rcu_read_unlock();
-	KUNIT_ASSERT_NOT_NULL(test, s);
-	sys_pages = (unsigned long)s->npages * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
-	state = READ_ONCE(s->state);
-	KUNIT_EXPECT_EQ(test, state, (unsigned int)GOALLOC_SPAN_CACHED);
-
-	/* One cached span with a live object, nothing idle: nothing to gain. */
-	KUNIT_EXPECT_EQ(test, goalloc_shrink_count(NULL, &sc), SHRINK_EMPTY);
-	KUNIT_EXPECT_EQ(test, goalloc_shrink_scan(NULL, &sc), SHRINK_STOP);
-	/* And no CPU was drained for it: the span is still cached. */
-	state = READ_ONCE(s->state);
-	KUNIT_EXPECT_EQ(test, state, (unsigned int)GOALLOC_SPAN_CACHED);
-
-	/* With the object freed, the span is worth a drain. */
-	goalloc_free(p);
-	KUNIT_EXPECT_GE(test, goalloc_shrink_count(NULL, &sc), sys_pages);
-	scavenged0 = goalloc_counter(GOALLOC_CTR_RELEASED_PAGES);
-	KUNIT_EXPECT_NE(test, goalloc_shrink_scan(NULL, &sc), SHRINK_STOP);
-	/* Drained, and its pages went back (by the scan or a scavenger pass). */
-	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_CACHED_PAGES), 0L);
-	KUNIT_EXPECT_GE(test, goalloc_counter(GOALLOC_CTR_RELEASED_PAGES) - scavenged0,
-			(long)sys_pages);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), inuse0);
-	KUNIT_EXPECT_EQ(test, goalloc_shrink_count(NULL, &sc), SHRINK_EMPTY);
+	test_pool_check_empty(test, pool);
 }
 
 static void heap_test_exit(struct kunit *test)
@@ -263,18 +477,21 @@ static void heap_test_exit(struct kunit *test)
 #endif
 }
 
-static struct kunit_case heap_cases[] = {
+static struct kunit_case mheap_cases[] = {
+	KUNIT_CASE(mheap_runs_coalesce),
+	KUNIT_CASE(mheap_exact_fit),
+	KUNIT_CASE(mheap_release),
+	KUNIT_CASE(mheap_span_map),
 	KUNIT_CASE(grow_race_scavenged),
 	KUNIT_CASE(grow_race_nofail),
 	KUNIT_CASE(span_map_grows_for_new_memory),
-	KUNIT_CASE(shrinker_counts_only_what_it_can_free),
 	{}
 };
 
-static struct kunit_suite heap_suite = {
-	.name = "goalloc_heap",
+static struct kunit_suite mheap_suite = {
+	.name = "goalloc_mheap",
 	.exit = heap_test_exit,
-	.test_cases = heap_cases,
+	.test_cases = mheap_cases,
 };
 
-kunit_test_suite(heap_suite);
+kunit_test_suite(mheap_suite);

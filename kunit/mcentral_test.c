@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: mcentral (kmod/mcentral.c): its partial, full and empty lists, the
+ * number of empty spans a class keeps, the fixup after frees, and spans
+ * retired back to the heap.
+ *
+ * The spans come from a heap pool of the test's own (pool_test.h), through
+ * mcentral's own grow (goalloc_central_grow_pool()), so the pages each step
+ * gives back are counted exactly in that pool.  mcentral's lists are one
+ * set per span class for the whole module; the tests use one class and
+ * begin by asserting that no one else holds a span of it (every test that
+ * ran before gave back what it took, and the caches were drained).  The
+ * trim pass is held (test_trim_hold()), so it never empties the lists
+ * behind a test's back.
+ *
+ * The tests act as mcentral's callers do: they take slots as a span's
+ * owner or through goalloc_central_alloc(), free them as non-owners
+ * through goalloc_central_free(), and count those frees in the class's
+ * counters as the free path does.
+ */
+#include <kunit/test.h>
+#include <linux/kmemleak.h>
+
+#include "internal.h"
+#include "mcache.h"
+#include "mcentral.h"
+#include "mheap.h"
+#include "pool_test.h"
+
+/* The class the tests use: 1024-byte objects, eight to a one-page span. */
+#define TEST_SIZE	1024
+
+static unsigned int no_retain;
+
+/* Spans of one heap page, each in a chunk of its own while the pool is small. */
+static const struct goalloc_pool_policy central_pool = {
+	.retain_percent = &no_retain,
+	.grow_min_order = GOALLOC_MIN_CHUNK_ORDER,
+};
+
+static unsigned int test_spc(void)
+{
+	return goalloc_spc(goalloc_size_class(TEST_SIZE), true);
+}
+
+/* No span of the class anywhere in mcentral: the test's are the only ones. */
+static void central_check_clean(struct kunit *test, struct goalloc_mcentral *mc)
+{
+	unsigned long flags;
+	bool clean;
+
+	goalloc_drain_all();
+	goalloc_central_release_kept();
+	spin_lock_irqsave(&mc->lock, flags);
+	clean = list_empty(&mc->partial) && list_empty(&mc->full) && list_empty(&mc->kept) &&
+		!mc->nkept;
+	spin_unlock_irqrestore(&mc->lock, flags);
+	KUNIT_ASSERT_TRUE_MSG(test, clean, "class %u holds spans with everything freed",
+			      goalloc_spc_class(test_spc()));
+}
+
+/* Is @s on @list?  mcentral's lock held by the caller or no one else racing. */
+static bool span_on(struct goalloc_mcentral *mc, struct list_head *list,
+		    struct goalloc_span *s)
+{
+	struct goalloc_span *t;
+	unsigned long flags;
+	bool found = false;
+
+	spin_lock_irqsave(&mc->lock, flags);
+	list_for_each_entry(t, list, list)
+		found |= t == s;
+	spin_unlock_irqrestore(&mc->lock, flags);
+	return found;
+}
+
+/* What malloc.c's post_alloc() does that a free undoes (goalloc_pre_free()). */
+static void *handed_out(void *p)
+{
+	if (p)
+		kmemleak_alloc(p, TEST_SIZE, 1, GFP_KERNEL);
+	return p;
+}
+
+/* A free by a non-owner, as goalloc_free() makes it. */
+static int central_free(struct goalloc_span *s, void *p)
+{
+	int err;
+
+	rcu_read_lock();
+	err = goalloc_central_free(s, p);
+	rcu_read_unlock();
+	return err;
+}
+
+static void test_init_hold(struct kunit *test)
+{
+	test_trim_hold(test);
+}
+
+/*
+ * One span through every list: partial with a free slot, full once the
+ * last slot is taken, partial again after a free (the fixup), kept empty
+ * after the last free, handed to a CPU and back, released to the heap.
+ */
+static void mcentral_lists(struct kunit *test)
+{
+	unsigned int spc = test_spc(), n, i;
+	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	long nspans0, live0, empty0, cached0, counted = 0;
+	struct goalloc_pool *pool;
+	struct goalloc_span *s;
+	void *v[64], *p;
+
+	test_init_hold(test);
+	central_check_clean(test, mc);
+	nspans0 = atomic_long_read(&mc->nspans);
+	live0 = goalloc_objects_in_use();
+	empty0 = goalloc_counter(GOALLOC_CTR_KEPT_PAGES);
+	cached0 = goalloc_counter(GOALLOC_CTR_CACHED_PAGES);
+	pool = test_pool_create(test, &central_pool);
+
+	s = goalloc_central_grow_pool(pool, spc, NUMA_NO_NODE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_PTR_EQ(test, s->chunk->pool, pool);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&mc->nspans), nspans0 + 1);
+	n = s->nelems;
+	KUNIT_ASSERT_GE(test, n, 3U);
+	KUNIT_ASSERT_LE(test, n, (unsigned int)ARRAY_SIZE(v));
+
+	/* The grower took one slot as the span's owner, then gave it to mcentral. */
+	v[0] = handed_out(goalloc_span_next_free(s));
+	KUNIT_ASSERT_NOT_NULL(test, v[0]);
+	goalloc_central_add_span(s);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_PARTIAL);
+	KUNIT_EXPECT_TRUE(test, span_on(mc, &mc->partial, s));
+
+	/* The other slots, from mcentral: the span goes full with the last. */
+	for (i = 1; i < n; i++) {
+		v[i] = handed_out(goalloc_central_alloc(spc, TEST_SIZE, NUMA_NO_NODE));
+		KUNIT_ASSERT_NOT_NULL(test, v[i]);
+		counted++;
+		rcu_read_lock();
+		KUNIT_EXPECT_PTR_EQ(test, goalloc_span_of(v[i]), s);
+		rcu_read_unlock();
+	}
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_FULL);
+	KUNIT_EXPECT_TRUE(test, span_on(mc, &mc->full, s));
+	KUNIT_EXPECT_TRUE(test, list_empty(&mc->partial));
+	/* mcentral does not grow by itself. */
+	KUNIT_EXPECT_NULL(test, goalloc_central_alloc(spc, TEST_SIZE, NUMA_NO_NODE));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), (unsigned long)s->npages);
+
+	/* A free into a full span moves it back to the partial list... */
+	KUNIT_EXPECT_EQ(test, central_free(s, v[1]), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_PARTIAL);
+	KUNIT_EXPECT_TRUE(test, span_on(mc, &mc->partial, s));
+	/* ... and the slot comes back, by a sweep, to the next allocation. */
+	p = handed_out(goalloc_central_alloc(spc, TEST_SIZE, NUMA_NO_NODE));
+	KUNIT_EXPECT_PTR_EQ(test, p, v[1]);
+	if (p)
+		counted++;
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_FULL);
+
+	/* The last free empties it: kept for reuse, not given back. */
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, central_free(s, v[i]), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_KEPT);
+	KUNIT_EXPECT_TRUE(test, span_on(mc, &mc->kept, s));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), 1U);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_KEPT_PAGES), empty0 + s->npages);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), (unsigned long)s->npages);
+
+	/* A CPU asking for a span gets the kept one, and gives it back. */
+	KUNIT_EXPECT_PTR_EQ(test, goalloc_central_cache_span(spc), s);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_CACHED);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), 0U);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_CACHED_PAGES), cached0 + s->npages);
+	goalloc_central_uncache_span(s);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_KEPT);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_CACHED_PAGES), cached0);
+
+	/* The trim pass's and the shrinker's call gives it to the heap. */
+	KUNIT_EXPECT_GE(test, goalloc_central_release_kept(), (unsigned long)s->npages);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), 0U);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_KEPT_PAGES), empty0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&mc->nspans), nspans0);
+	/* The caller's count of its frees, as the free path keeps it. */
+	atomic_long_add(counted, &mc->nfree);
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), live0);
+	test_pool_check_empty(test, pool);
+}
+
+/*
+ * A class keeps goalloc_central_keep() empty spans, the rest goes back to
+ * the heap at once; the kept ones serve the next requests before the heap
+ * is asked for more.
+ */
+static void mcentral_keep_limit(struct kunit *test)
+{
+	unsigned int spc = test_spc(), keep = goalloc_central_keep(spc), i;
+	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	struct goalloc_span *s[8], *c[8];
+	struct goalloc_pool *pool;
+	unsigned long held, npages;
+	long nspans0, empty0;
+	void *v[8];
+
+	test_init_hold(test);
+	central_check_clean(test, mc);
+	/* 1 KiB objects: one-page spans, 128 KiB of them is more than four. */
+	KUNIT_ASSERT_EQ(test, keep, 4U);
+	nspans0 = atomic_long_read(&mc->nspans);
+	empty0 = goalloc_counter(GOALLOC_CTR_KEPT_PAGES);
+	pool = test_pool_create(test, &central_pool);
+
+	for (i = 0; i < keep + 2; i++) {
+		s[i] = goalloc_central_grow_pool(pool, spc, NUMA_NO_NODE, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, s[i]);
+		v[i] = handed_out(goalloc_span_next_free(s[i]));
+		KUNIT_ASSERT_NOT_NULL(test, v[i]);
+		goalloc_central_add_span(s[i]);
+	}
+	npages = s[0]->npages;
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), (keep + 2) * npages);
+	/* Emptied one by one: keep of them stay, the others go back. */
+	for (i = 0; i < keep + 2; i++)
+		KUNIT_EXPECT_EQ(test, central_free(s[i], v[i]), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), keep);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&mc->nspans), nspans0 + keep);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), keep * npages);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_KEPT_PAGES), empty0 + keep * npages);
+
+	/* Requests take the kept spans: the heap is not asked for more. */
+	held = READ_ONCE(pool->pages_held);
+	for (i = 0; i < keep; i++) {
+		c[i] = goalloc_central_cache_span(spc);
+		KUNIT_ASSERT_NOT_NULL(test, c[i]);
+		KUNIT_EXPECT_PTR_EQ(test, c[i]->chunk->pool, pool);
+	}
+	KUNIT_EXPECT_NULL(test, goalloc_central_cache_span(spc));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), 0U);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_held), held);
+	for (i = 0; i < keep; i++)
+		goalloc_central_uncache_span(c[i]);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), keep);
+
+	KUNIT_EXPECT_GE(test, goalloc_central_release_kept(), keep * npages);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), 0U);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&mc->nspans), nspans0);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_KEPT_PAGES), empty0);
+	test_pool_check_empty(test, pool);
+}
+
+/*
+ * A grown span no object was taken from (its CPU found a slot elsewhere
+ * while it grew) is kept empty, not left on the partial list where nothing
+ * would ever retire it; once the class keeps enough, it goes back at once.
+ */
+static void mcentral_retire_unused(struct kunit *test)
+{
+	unsigned int spc = test_spc(), keep = goalloc_central_keep(spc), i;
+	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	struct goalloc_pool *pool;
+	struct goalloc_span *s;
+	unsigned long npages = 0;
+	long nspans0;
+
+	test_init_hold(test);
+	central_check_clean(test, mc);
+	nspans0 = atomic_long_read(&mc->nspans);
+	pool = test_pool_create(test, &central_pool);
+	for (i = 0; i <= keep; i++) {
+		s = goalloc_central_grow_pool(pool, spc, NUMA_NO_NODE, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, s);
+		npages = s->npages;
+		goalloc_central_add_span(s);
+		if (i < keep) {
+			KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_KEPT);
+			KUNIT_EXPECT_FALSE(test, span_on(mc, &mc->partial, s));
+		}
+	}
+	/* The last one found the class full of kept spans: gone already. */
+	KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), keep);
+	KUNIT_EXPECT_TRUE(test, list_empty(&mc->partial));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), keep * npages);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&mc->nspans), nspans0 + keep);
+	goalloc_central_release_kept();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&mc->nspans), nspans0);
+	test_pool_check_empty(test, pool);
+}
+
+/*
+ * A run of frees into one span (goalloc_free_bulk()'s) is recorded under
+ * one hold of its lock with one fixup: the span empties, and is kept.
+ */
+static void mcentral_free_run(struct kunit *test)
+{
+	unsigned int spc = test_spc(), n, i;
+	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	unsigned long nfreed = 0;
+	struct goalloc_pool *pool;
+	struct goalloc_span *s;
+	void *v[64];
+	size_t last;
+
+	test_init_hold(test);
+	central_check_clean(test, mc);
+	pool = test_pool_create(test, &central_pool);
+	s = goalloc_central_grow_pool(pool, spc, NUMA_NO_NODE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	n = s->nelems;
+	KUNIT_ASSERT_LE(test, n, (unsigned int)ARRAY_SIZE(v));
+	for (i = 0; i < n; i++) {
+		v[i] = handed_out(goalloc_span_next_free(s));
+		KUNIT_ASSERT_NOT_NULL(test, v[i]);
+	}
+	goalloc_central_add_span(s);
+	rcu_read_lock();
+	last = goalloc_central_free_run(s, v, n - 1, 0, _THIS_IP_, &nfreed);
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, last, (size_t)0);
+	KUNIT_EXPECT_EQ(test, nfreed, (unsigned long)n);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_KEPT);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), 1U);
+	goalloc_central_release_kept();
+	test_pool_check_empty(test, pool);
+}
+
+static struct kunit_case mcentral_cases[] = {
+	KUNIT_CASE(mcentral_lists),
+	KUNIT_CASE(mcentral_keep_limit),
+	KUNIT_CASE(mcentral_retire_unused),
+	KUNIT_CASE(mcentral_free_run),
+	{}
+};
+
+static struct kunit_suite mcentral_suite = {
+	.name = "goalloc_mcentral",
+	.test_cases = mcentral_cases,
+};
+
+kunit_test_suite(mcentral_suite);

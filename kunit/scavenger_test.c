@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: retention and the scavenger (kmod/mheap.c's retention goal and
+ * trim work item, kmod/mgcscavenge.c's pass and shrinker): what idle memory
+ * a pool keeps, the trim pass being asked for and doing its work, and the
+ * shrinker's count and scan.
+ *
+ * The goal is checked on a heap pool of the test's own (pool_test.h).  The
+ * trim pass and the shrinker work on the whole module (the kernel pool and
+ * mcentral's lists): those tests first bring it to a known state (drained
+ * caches, nothing kept, no idle chunk), hold the trim pass so that it runs
+ * only when the test runs it (test_trim_hold()), and check exact counts;
+ * none waits for the scavenger's timing.
+ */
+#include <kunit/test.h>
+#include <linux/shrinker.h>
+#include <linux/workqueue.h>
+
+#include "goalloc.h"
+#include "internal.h"
+#include "mcache.h"
+#include "mcentral.h"
+#include "mheap.h"
+#include "pool_test.h"
+
+static unsigned int test_retain_percent;
+
+/* Spans of 16 heap pages each fill a chunk of their own (order 5 of 4 KiB pages). */
+static const struct goalloc_pool_policy retaining = {
+	.retain_percent = &test_retain_percent,
+	.grow_min_order = 17 - PAGE_SHIFT,
+};
+
+/* One-page spans of one class, each in a chunk of its own while the pool is small. */
+static const struct goalloc_pool_policy small_chunks = {
+	.retain_percent = &test_retain_percent,
+	.grow_min_order = GOALLOC_MIN_CHUNK_ORDER,
+};
+
+/* The module with nothing idle: drained caches, no kept span, no idle chunk. */
+static void heap_quiesce(struct kunit *test)
+{
+	test_trim_hold(test);
+	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
+	goalloc_central_release_kept();
+	goalloc_heap_release(0);
+}
+
+/*
+ * A pool keeps idle chunks up to its goal, retain_percent of its pages in
+ * use, a tunable read as it is; the trim pass trims to the goal.
+ */
+static void scavenger_retain_goal(struct kunit *test)
+{
+	const unsigned long per = GOALLOC_PAGE_SIZE / PAGE_SIZE;
+	struct goalloc_pool *pool;
+	struct goalloc_span *s[10];
+	unsigned int i;
+
+	test_retain_percent = 25;
+	pool = test_pool_create(test, &retaining);
+	for (i = 0; i < ARRAY_SIZE(s); i++) {
+		s[i] = test_pool_span(pool, 16, 1);
+		KUNIT_ASSERT_NOT_NULL(test, s[i]);
+	}
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), 160UL);
+	KUNIT_EXPECT_EQ(test, goalloc_pool_retain_goal(pool), 40UL);
+	/* 16 idle, goal 36; 32 idle, goal 32: both kept. */
+	goalloc_heap_put_span(s[0]);
+	KUNIT_EXPECT_EQ(test, goalloc_pool_retain_goal(pool), 36UL);
+	goalloc_heap_put_span(s[1]);
+	KUNIT_EXPECT_EQ(test, goalloc_pool_retain_goal(pool), 32UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_idle), 32UL);
+	/* 48 idle, goal 28: the third goes back at once. */
+	goalloc_heap_put_span(s[2]);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_idle), 32UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 9UL);
+	/* The goal follows the tunable: at 100 % the next is kept. */
+	WRITE_ONCE(test_retain_percent, 100);
+	KUNIT_EXPECT_EQ(test, goalloc_pool_retain_goal(pool), 112UL);
+	goalloc_heap_put_span(s[3]);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_idle), 48UL);
+	/* A trim to the goal keeps what is within it... */
+	KUNIT_EXPECT_EQ(test, goalloc_pool_trim(pool, goalloc_pool_retain_goal(pool)), 0UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_idle), 48UL);
+	/* ... and at 10 %, releases down to it: 9 pages, no chunk of 16 stays. */
+	WRITE_ONCE(test_retain_percent, 10);
+	KUNIT_EXPECT_EQ(test, goalloc_pool_retain_goal(pool), 9UL);
+	KUNIT_EXPECT_EQ(test, goalloc_pool_trim(pool, goalloc_pool_retain_goal(pool)),
+			48 * per);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_idle), 0UL);
+	for (i = 4; i < ARRAY_SIZE(s); i++)
+		goalloc_heap_put_span(s[i]);
+	test_pool_check_empty(test, pool);
+}
+
+/*
+ * Keeping an empty span asks for a trim pass, which gives kept spans back
+ * to the heap: here, to the test's pool, which lets the chunk go.
+ */
+static void scavenger_trim_work(struct kunit *test)
+{
+	unsigned int spc = goalloc_spc(goalloc_size_class(1024), true);
+	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	struct goalloc_pool *pool;
+	struct goalloc_span *s;
+
+	heap_quiesce(test);
+	KUNIT_EXPECT_FALSE(test, delayed_work_pending(&goalloc_heap_trim.work));
+	KUNIT_ASSERT_EQ(test, READ_ONCE(mc->nkept), 0U);
+	test_retain_percent = 0;
+	pool = test_pool_create(test, &retaining);
+	s = goalloc_central_grow_pool(pool, spc, NUMA_NO_NODE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	/* No object taken: mcentral keeps it, and asks for a pass. */
+	goalloc_central_add_span(s);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), 1U);
+	KUNIT_EXPECT_TRUE(test, delayed_work_pending(&goalloc_heap_trim.work));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 1UL);
+	/* The pass, run now rather than a delay later. */
+	goalloc_heap_trim_flush();
+	KUNIT_EXPECT_FALSE(test, delayed_work_pending(&goalloc_heap_trim.work));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), 0U);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 0UL);
+	test_pool_check_empty(test, pool);
+}
+
+/*
+ * The shrinker counts exactly what is idle and kept, and its scan gives it
+ * back: here, empty spans of the test's pool that mcentral keeps.
+ */
+static void scavenger_shrinker_kept_spans(struct kunit *test)
+{
+	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = 1024 };
+	unsigned int spc = goalloc_spc(goalloc_size_class(1024), true);
+	const unsigned long per = GOALLOC_PAGE_SIZE / PAGE_SIZE;
+	unsigned int keep = goalloc_central_keep(spc), i;
+	unsigned long npages = 0;
+	struct goalloc_pool *pool;
+	struct goalloc_span *s;
+
+	heap_quiesce(test);
+	KUNIT_EXPECT_EQ(test, goalloc_shrink_count(NULL, &sc), SHRINK_EMPTY);
+	test_retain_percent = 0;
+	pool = test_pool_create(test, &small_chunks);
+	for (i = 0; i < keep; i++) {
+		s = goalloc_central_grow_pool(pool, spc, NUMA_NO_NODE, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, s);
+		npages += s->npages;
+		goalloc_central_add_span(s);
+	}
+	KUNIT_EXPECT_EQ(test, goalloc_shrink_count(NULL, &sc), npages * per);
+	KUNIT_EXPECT_EQ(test, goalloc_shrink_scan(NULL, &sc), npages * per);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_held), 0UL);
+	KUNIT_EXPECT_EQ(test, goalloc_shrink_count(NULL, &sc), SHRINK_EMPTY);
+	KUNIT_EXPECT_EQ(test, goalloc_shrink_scan(NULL, &sc), SHRINK_STOP);
+	test_pool_check_empty(test, pool);
+}
+
+/*
+ * The shrinker counts only what a scan can give back, and a scan drains
+ * the CPUs' caches only when a cached span holds no object: a span with a
+ * live object stays in the heap however it is drained.
+ */
+static void shrinker_counts_only_what_it_can_free(struct kunit *test)
+{
+	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = 1024 };
+	unsigned long inuse0, scavenged0, sys_pages;
+	struct goalloc_span *s;
+	unsigned int state;
+	void *p;
+
+	heap_quiesce(test);
+	inuse0 = READ_ONCE(goalloc_heap.pages_inuse);
+	p = goalloc_alloc(64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	rcu_read_lock();
+	s = goalloc_span_of(p);
+	rcu_read_unlock();
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	sys_pages = (unsigned long)s->npages * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
+	state = READ_ONCE(s->state);
+	KUNIT_EXPECT_EQ(test, state, (unsigned int)GOALLOC_SPAN_CACHED);
+
+	/* One cached span with a live object, nothing idle: nothing to gain. */
+	KUNIT_EXPECT_EQ(test, goalloc_shrink_count(NULL, &sc), SHRINK_EMPTY);
+	KUNIT_EXPECT_EQ(test, goalloc_shrink_scan(NULL, &sc), SHRINK_STOP);
+	/* And no CPU was drained for it: the span is still cached. */
+	state = READ_ONCE(s->state);
+	KUNIT_EXPECT_EQ(test, state, (unsigned int)GOALLOC_SPAN_CACHED);
+
+	/* With the object freed, the span is worth a drain. */
+	goalloc_free(p);
+	KUNIT_EXPECT_GE(test, goalloc_shrink_count(NULL, &sc), sys_pages);
+	scavenged0 = goalloc_counter(GOALLOC_CTR_RELEASED_PAGES);
+	KUNIT_EXPECT_NE(test, goalloc_shrink_scan(NULL, &sc), SHRINK_STOP);
+	/* Drained, and its pages went back (by the scan: the pass is held). */
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_CACHED_PAGES), 0L);
+	KUNIT_EXPECT_GE(test, goalloc_counter(GOALLOC_CTR_RELEASED_PAGES) - scavenged0,
+			(long)sys_pages);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), inuse0);
+	KUNIT_EXPECT_EQ(test, goalloc_shrink_count(NULL, &sc), SHRINK_EMPTY);
+}
+
+/*
+ * With everything freed, draining the caches and running the scavenger
+ * leaves goalloc holding no memory at all.
+ */
+static void scavenger_releases_everything(struct kunit *test)
+{
+	void **v = kunit_kcalloc(test, 300, sizeof(*v), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	for (i = 0; i < 300; i++) {
+		v[i] = goalloc_alloc(i * 97 + 1, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, v[i]);
+	}
+	KUNIT_EXPECT_GT(test, READ_ONCE(goalloc_heap.pages_held), 0UL);
+	for (i = 0; i < 300; i++)
+		goalloc_free(v[i]);
+	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), 0L);
+	/* What is still in use is empty spans mcentral keeps for reuse. */
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse),
+			(unsigned long)goalloc_counter(GOALLOC_CTR_KEPT_PAGES));
+	/* The background pass, as the module runs it. */
+	goalloc_scavenger_flush();
+	goalloc_scavenge();
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_KEPT_PAGES), 0L);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), 0UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_held), 0UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.nchunks), 0UL);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_CACHED_PAGES), 0L);
+}
+
+static struct kunit_case scavenger_cases[] = {
+	KUNIT_CASE(scavenger_retain_goal),
+	KUNIT_CASE(scavenger_trim_work),
+	KUNIT_CASE(scavenger_shrinker_kept_spans),
+	KUNIT_CASE(shrinker_counts_only_what_it_can_free),
+	KUNIT_CASE(scavenger_releases_everything),
+	{}
+};
+
+static struct kunit_suite scavenger_suite = {
+	.name = "goalloc_scavenger",
+	.test_cases = scavenger_cases,
+};
+
+kunit_test_suite(scavenger_suite);
