@@ -57,7 +57,7 @@ EXPORT_SYMBOL_GPL(goalloc_version);
 
 static __always_inline unsigned int spc_of(size_t size, gfp_t gfp)
 {
-	return goalloc_size_class(size) * 2 + ((gfp & GOALLOC_NOSCAN) ? 1 : 0);
+	return goalloc_spc(goalloc_size_class(size), !!(gfp & GOALLOC_NOSCAN));
 }
 
 /*
@@ -152,7 +152,7 @@ void *goalloc_alloc_node(size_t size, gfp_t gfp, int node)
 		if (!p)
 			return NULL;
 	}
-	return post_alloc(p, size, goalloc_class_info[spc >> 1].size, gfp);
+	return post_alloc(p, size, goalloc_class_info[goalloc_spc_class(spc)].size, gfp);
 }
 EXPORT_SYMBOL_GPL(goalloc_alloc_node);
 
@@ -297,6 +297,7 @@ int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 {
 	bool small = size && size <= GOALLOC_MAX_CLASS_SIZE;
 	unsigned int spc = small ? spc_of(size, gfp) : 0;
+	size_t usable = goalloc_class_info[goalloc_spc_class(spc)].size;
 	size_t i = 0, j, start, end;
 
 	might_alloc(gfp & ~GOALLOC_NOSCAN);
@@ -307,7 +308,7 @@ int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 		if (small)
 			i += goalloc_mcache_alloc_bulk(spc, size, end - i, ptrs + i);
 		for (j = start; j < i; j++)
-			post_alloc(ptrs[j], size, goalloc_class_info[spc >> 1].size, gfp);
+			post_alloc(ptrs[j], size, usable, gfp);
 		if (i == end)
 			continue;
 		/* The heap must grow (or the cache is busy): the single path. */

@@ -49,7 +49,7 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central);
  */
 unsigned int goalloc_central_keep(unsigned int spc)
 {
-	unsigned long bytes = goalloc_class_info[spc >> 1].npages * GOALLOC_PAGE_SIZE;
+	unsigned long bytes = goalloc_class_info[goalloc_spc_class(spc)].npages * GOALLOC_PAGE_SIZE;
 
 	return clamp_t(unsigned long, GOALLOC_KEEP_BYTES / bytes, 1, GOALLOC_KEEP_SPANS);
 }
@@ -590,7 +590,7 @@ void goalloc_central_exit(void)
 				goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
 			spin_unlock_irqrestore(&s->lock, flags);
 			if (!empty) {
-				pr_err("class %u: %u objects never freed\n", spc >> 1,
+				pr_err("class %u: %u objects never freed\n", goalloc_spc_class(spc),
 				       s->alloc_count);
 				continue;
 			}

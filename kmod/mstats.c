@@ -93,8 +93,8 @@ void goalloc_class_stat(unsigned int cls, struct goalloc_class_stat *st)
 	const struct goalloc_class_info *c = &goalloc_class_info[cls];
 	struct goalloc_class_usage u, n;
 
-	goalloc_class_usage(cls << 1, &u);
-	goalloc_class_usage(cls << 1 | 1, &n);
+	goalloc_class_usage(goalloc_spc(cls, false), &u);
+	goalloc_class_usage(goalloc_spc(cls, true), &n);
 	memset(st, 0, sizeof(*st));
 	st->size_class = cls;
 	st->obj_size = cls ? c->size : 0;
@@ -117,8 +117,8 @@ static int classes_show(struct seq_file *m, void *v)
 		struct goalloc_class_usage u, n;
 		unsigned long span = c->npages * GOALLOC_PAGE_SIZE;
 
-		goalloc_class_usage(cls << 1, &u);
-		goalloc_class_usage(cls << 1 | 1, &n);
+		goalloc_class_usage(goalloc_spc(cls, false), &u);
+		goalloc_class_usage(goalloc_spc(cls, true), &n);
 		u.nmalloc += n.nmalloc;
 		u.nfree += n.nfree;
 		u.requested += n.requested;
