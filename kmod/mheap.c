@@ -434,7 +434,7 @@ fail:
  * goalloc_pool_alloc_span() - a new span over fresh heap pages of a pool
  * @pool: the pool whose chunks hold the span
  * @spc: span class; size class 0 means one object of @npages pages
- * @npages: heap pages, used when @cls is 0
+ * @npages: heap pages, used when @spc is of size class 0
  * @align: alignment of the run, in heap pages (a power of two)
  * @node: NUMA node for the pages, or NUMA_NO_NODE
  * @state: the span's state when it becomes visible to lookups
@@ -494,7 +494,7 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_alloc_span);
 /**
  * goalloc_heap_alloc_span() - a new span over fresh pages of the kernel pool
  * @spc: span class; size class 0 means one object of @npages pages
- * @npages: heap pages, used when @cls is 0
+ * @npages: heap pages, used when @spc is of size class 0
  * @align: alignment of the run, in heap pages (a power of two)
  * @node: NUMA node for the pages, or NUMA_NO_NODE
  * @state: the span's state when it becomes visible to lookups
