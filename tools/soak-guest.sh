@@ -24,10 +24,17 @@ soak_vm() {
 # sub_running_bw() ("Dying CPU not properly vacated!") in two of six debug
 # runs (Documentation/soak.rst, "The scheduler at CPU offline").  A runtime
 # of 0 turns the server off on that CPU (dl_server_stop() and
-# dl_server_start() then return at once); the soak runs no RT tasks, so
-# nothing needs it.  Prints how many CPUs it turned off.
+# dl_server_start() then return at once).  Not on PREEMPT_RT: there the
+# soak's timer, hrtimer and irq_work load runs in SCHED_FIFO threads, and
+# without the server (6.12 has no other RT throttling without
+# RT_GROUP_SCHED) they starved this script for good in a 10-minute soak.
+# Prints how many CPUs it turned off.
 soak_fair_server_off() {
 	n=0
+	if uname -v | grep -q PREEMPT_RT; then
+		echo 0
+		return
+	fi
 	for f in /sys/kernel/debug/sched/fair_server/cpu*/runtime; do
 		[ -w "$f" ] || continue
 		echo 0 >"$f" 2>/dev/null && n=$((n + 1))
