@@ -14,6 +14,10 @@
 #
 # The accelerator: GA_ACCEL=auto (default) uses KVM only where a probe boot
 # under KVM once reached /init (cached), else TCG; GA_ACCEL=kvm|tcg forces.
+# GA_ACCEL=icount is TCG with one thread and an instruction counter for a
+# clock ("-icount shift=0,align=off,sleep=off"): the guest's time advances
+# exactly one nanosecond per guest instruction, whatever the host does, so a
+# run is deterministic (make bench icount, tools/check.sh bench-budget).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -32,9 +36,11 @@ rm -f "$out/console.log" "$out/results.log" "$out/status"
 
 # boot ACCEL CPU SMP MEM SECONDS DIR CMDLINE: one guest, serial 0 (console)
 # and serial 1 (results) into DIR; returns QEMU's (or timeout's) status.
+# ACCEL is QEMU's -accel value; the icount options, if any, are in $icount.
+icount=()
 boot() {
 	timeout -k 10 "$5" qemu-system-x86_64 \
-		-accel "$1" -cpu "$2" -smp "$3" -m "$4" \
+		-accel "$1" "${icount[@]}" -cpu "$2" -smp "$3" -m "$4" \
 		-kernel "$kernel" -initrd "$initrd" -append "$7" \
 		-display none -monitor none -no-reboot \
 		-chardev file,id=con,path="$6/console.log" -serial chardev:con \
@@ -70,10 +76,11 @@ accel="tcg,thread=multi" cpu=max
 case "${GA_ACCEL:-auto}" in
 kvm) accel=kvm cpu=host ;;
 tcg) ;;
+icount) accel=tcg icount=(-icount shift=0,align=off,sleep=off) ;;
 auto) if kvm_works; then accel=kvm cpu=host; fi ;;
-*) die "GA_ACCEL must be auto, kvm or tcg" ;;
+*) die "GA_ACCEL must be auto, kvm, tcg or icount" ;;
 esac
-echo "$accel" >"$out/accel"
+echo "$accel${icount[*]:+ ${icount[*]}}" >"$out/accel"
 
 cmdline="console=ttyS0 panic=-1 loglevel=7 log_buf_len=4M"
 cmdline+=" kasan.fault=report GA_RUNNER=qemu GA_MODE=$mode $extra"
