@@ -8,21 +8,30 @@
  *
  *   test,variant,size,alloc,round,ns_per_op,cycles_per_op
  *
- * alloc is goalloc, kmalloc, or cache (a kmem_cache of the size created
- * with SLAB_NO_MERGE, so SLUB cannot share it with another cache).  Each
+ * alloc is goalloc, kmalloc, cache (a kmem_cache of the size created
+ * with SLAB_NO_MERGE, so SLUB cannot share it with another cache), or loop:
+ * the same loop around no allocator at all (the "allocation" is a static
+ * object, the free does nothing), which prices the loop's own work - the
+ * counter, the dispatch on the allocator, the write to each object.  Each
  * round runs every allocator once, in an order that rotates from round to
  * round, so slow drifts of the machine hit all of them alike.  The
  * calibration rows (test "calib") price the primitives the allocators are
  * built from.  tools/bench.sh turns the rows into medians and ratios.
  *
+ * Under QEMU with -icount shift=0 (make bench icount) the guest's clock
+ * advances one nanosecond per guest instruction: ns_per_op is then an exact
+ * count of instructions per operation, loop included.
+ *
  * Parameters: tests= (comma list: calib,pair,nthenn,bulk,remote,random,
- * scaling; default all), sizes= (comma list of bytes), rounds=, iters=
- * (operations per measurement for the loops), par_sizes= (the sizes of
- * the multi-CPU tests).
+ * scaling; default all), allocs= (comma list: goalloc,kmalloc,cache,loop;
+ * default all), sizes= (comma list of bytes), rounds=, iters= (operations
+ * per measurement for the loops), par_sizes= (the sizes of the multi-CPU
+ * tests).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/debugfs.h>
@@ -47,6 +56,10 @@
 static char *tests = "calib,pair,nthenn,bulk,remote,random,scaling";
 module_param(tests, charp, 0444);
 MODULE_PARM_DESC(tests, "Benchmarks to run (comma list)");
+
+static char *allocs = "goalloc,kmalloc,cache,loop";
+module_param(allocs, charp, 0444);
+MODULE_PARM_DESC(allocs, "Allocators to measure (comma list: goalloc,kmalloc,cache,loop)");
 
 /* Powers of two 8..32768 with 96 and 192, then sizes between classes. */
 #define BENCH_SIZES \
@@ -75,9 +88,12 @@ MODULE_PARM_DESC(iters, "Operations per measurement");
 /* The scaling test uses CPUs below this number. */
 #define BENCH_MAX_CPUS	256
 
-enum allocator { A_GOALLOC, A_KMALLOC, A_CACHE, NR_ALLOC };
+enum allocator { A_GOALLOC, A_KMALLOC, A_CACHE, A_LOOP, NR_ALLOC };
 
-static const char *const alloc_name[NR_ALLOC] = { "goalloc", "kmalloc", "cache" };
+static const char *const alloc_name[NR_ALLOC] = { "goalloc", "kmalloc", "cache", "loop" };
+
+/* What the loop "allocator" hands out: every object is this one. */
+static char loop_obj[SMP_CACHE_BYTES] __aligned(SMP_CACHE_BYTES);
 
 /* The results, as text; read through debugfs once the run is over. */
 static char *out;
@@ -124,8 +140,10 @@ static __always_inline void *a_alloc(const struct allocator_ops *a)
 		return goalloc_alloc(a->size, GFP_KERNEL);
 	case A_KMALLOC:
 		return kmalloc(a->size, GFP_KERNEL);
-	default:
+	case A_CACHE:
 		return kmem_cache_alloc(a->cache, GFP_KERNEL);
+	default:
+		return loop_obj;
 	}
 }
 
@@ -138,8 +156,10 @@ static __always_inline void a_free(const struct allocator_ops *a, void *p)
 	case A_KMALLOC:
 		kfree(p);
 		break;
-	default:
+	case A_CACHE:
 		kmem_cache_free(a->cache, p);
+		break;
+	default:
 		break;
 	}
 }
@@ -301,9 +321,17 @@ static void run_bulk(const struct allocator_ops *a, unsigned int n, unsigned int
 	char variant[16];
 	u64 ns, cy;
 
+	if (a->which == A_LOOP) {
+		for (i = 0; i < n; i++)
+			ptrs[i] = loop_obj;
+	}
 	t_start(&t);
 	for (r = 0; r < reps; r++) {
-		if (a->which == A_GOALLOC) {
+		if (a->which == A_LOOP) {
+			/* No allocator: only the writes the others' loops make. */
+			for (i = 0; i < n; i++)
+				WRITE_ONCE(*(char *)ptrs[i], 1);
+		} else if (a->which == A_GOALLOC) {
 			if (goalloc_alloc_bulk(a->size, GFP_KERNEL, n, ptrs) != n)
 				return;
 			for (i = 0; i < n; i++)
@@ -328,15 +356,28 @@ static u32 *rnd_sizes;
 
 static void *r_alloc(enum allocator which, size_t size)
 {
-	return which == A_GOALLOC ? goalloc_alloc(size, GFP_KERNEL) : kmalloc(size, GFP_KERNEL);
+	switch (which) {
+	case A_GOALLOC:
+		return goalloc_alloc(size, GFP_KERNEL);
+	case A_KMALLOC:
+		return kmalloc(size, GFP_KERNEL);
+	default:
+		return loop_obj;
+	}
 }
 
 static void r_free(enum allocator which, void *p)
 {
-	if (which == A_GOALLOC)
+	switch (which) {
+	case A_GOALLOC:
 		goalloc_free(p);
-	else
+		break;
+	case A_KMALLOC:
 		kfree(p);
+		break;
+	default:
+		break;
+	}
 }
 
 static void run_random(enum allocator which, unsigned int round)
@@ -615,17 +656,28 @@ static void run_scaling(const struct allocator_ops *a, unsigned int ncpus, unsig
 
 /* ---- driver ---- */
 
-static bool want(const char *test)
+/* Is @name an item of the comma list @list? */
+static bool in_list(const char *list, const char *name)
 {
-	const char *p = tests;
-	size_t len = strlen(test);
+	const char *p = list;
+	size_t len = strlen(name);
 
-	while ((p = strstr(p, test))) {
-		if ((p == tests || p[-1] == ',') && (p[len] == ',' || !p[len]))
+	while ((p = strstr(p, name))) {
+		if ((p == list || p[-1] == ',') && (p[len] == ',' || !p[len]))
 			return true;
 		p += len;
 	}
 	return false;
+}
+
+static bool want(const char *test)
+{
+	return in_list(tests, test);
+}
+
+static bool want_alloc(enum allocator which)
+{
+	return in_list(allocs, alloc_name[which]);
 }
 
 static unsigned int parse_sizes(const char *list, unsigned int *v)
@@ -643,8 +695,16 @@ static unsigned int parse_sizes(const char *list, unsigned int *v)
 	return n;
 }
 
-/* Run @fn for each allocator of one size, rotating the order by round. */
-static void each_alloc(unsigned int size, unsigned int round, bool with_kmalloc,
+#define WITH_GOALLOC	BIT(A_GOALLOC)
+#define WITH_KMALLOC	BIT(A_KMALLOC)
+#define WITH_CACHE	BIT(A_CACHE)
+#define WITH_LOOP	BIT(A_LOOP)
+
+/*
+ * Run @fn for each allocator of one size that @with names and allocs=
+ * wants, rotating the order by round.
+ */
+static void each_alloc(unsigned int size, unsigned int round, unsigned long with,
 		       void (*fn)(const struct allocator_ops *a, unsigned int round, void *arg),
 		       void *arg)
 {
@@ -656,11 +716,12 @@ static void each_alloc(unsigned int size, unsigned int round, bool with_kmalloc,
 		ops[i].size = size;
 		ops[i].cache = NULL;
 	}
-	ops[A_CACHE].cache = make_cache(size);
+	if ((with & WITH_CACHE) && want_alloc(A_CACHE))
+		ops[A_CACHE].cache = make_cache(size);
 	for (i = 0; i < NR_ALLOC; i++) {
 		const struct allocator_ops *a = &ops[(i + round) % NR_ALLOC];
 
-		if (a->which == A_KMALLOC && !with_kmalloc)
+		if (!(with & BIT(a->which)) || !want_alloc(a->which))
 			continue;
 		if (a->which == A_CACHE && !a->cache)
 			continue;
@@ -716,8 +777,8 @@ static int bench_run(void)
 
 	nsz = parse_sizes(sizes, sz);
 	npsz = parse_sizes(par_sizes, psz);
-	emit("# goalloc_bench: kernel %s, %u online CPUs, HZ %u, rounds %u, iters %u\n",
-	     init_utsname()->release, num_online_cpus(), HZ, rounds, iters);
+	emit("# goalloc_bench: kernel %s, %u online CPUs, HZ %u, rounds %u, iters %u, allocs %s\n",
+	     init_utsname()->release, num_online_cpus(), HZ, rounds, iters, allocs);
 	emit("test,variant,size,alloc,round,ns_per_op,cycles_per_op\n");
 
 	/* A fixed shuffle and fixed random sizes: every allocator sees the same. */
@@ -750,21 +811,34 @@ static int bench_run(void)
 			bench_calib(r);
 		for (i = 0; i < nsz; i++) {
 			if (want("pair"))
-				each_alloc(sz[i], r, true, do_pair, NULL);
+				each_alloc(sz[i], r, WITH_GOALLOC | WITH_KMALLOC | WITH_CACHE |
+					   WITH_LOOP, do_pair, NULL);
 			if (want("nthenn"))
-				each_alloc(sz[i], r, true, do_nthenn, NULL);
+				each_alloc(sz[i], r, WITH_GOALLOC | WITH_KMALLOC | WITH_CACHE |
+					   WITH_LOOP, do_nthenn, NULL);
 			if (want("bulk"))
-				each_alloc(sz[i], r, false, do_bulk, NULL);
+				each_alloc(sz[i], r, WITH_GOALLOC | WITH_CACHE | WITH_LOOP,
+					   do_bulk, NULL);
 		}
 		if (want("random")) {
-			run_random(r % 2 ? A_KMALLOC : A_GOALLOC, r);
-			run_random(r % 2 ? A_GOALLOC : A_KMALLOC, r);
+			static const enum allocator order[2][3] = {
+				{ A_GOALLOC, A_KMALLOC, A_LOOP },
+				{ A_KMALLOC, A_GOALLOC, A_LOOP },
+			};
+
+			for (k = 0; k < ARRAY_SIZE(order[0]); k++) {
+				if (want_alloc(order[r % 2][k]))
+					run_random(order[r % 2][k], r);
+			}
 		}
 		for (i = 0; i < npsz; i++) {
+			/* The loop alone says nothing across CPUs: not measured. */
 			if (want("remote"))
-				each_alloc(psz[i], r, true, do_remote, NULL);
+				each_alloc(psz[i], r, WITH_GOALLOC | WITH_KMALLOC | WITH_CACHE,
+					   do_remote, NULL);
 			if (want("scaling"))
-				each_alloc(psz[i], r, true, do_scaling, NULL);
+				each_alloc(psz[i], r, WITH_GOALLOC | WITH_KMALLOC | WITH_CACHE,
+					   do_scaling, NULL);
 		}
 	}
 	emit("# done in %lld ms\n", ktime_to_ms(ktime_sub(ktime_get(), t0)));
