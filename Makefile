@@ -6,14 +6,18 @@
 #                        kernel has KUnit) against KDIR
 #   make check           every test: KUnit under UML and QEMU (debug, KCSAN and
 #                        PREEMPT_RT kernels), selftests, a 60 s soak,
-#                        stock-kernel insmod, checkpatch, sparse, harness tests
+#                        stock-kernel insmod, checkpatch, sparse, harness tests,
+#                        the instruction budget (bench/budget.txt)
 #   make soak            tools/soak.sh for SOAK_SECONDS (default 600) on each
 #                        of SOAK_KERNELS (default "debug kcsan rt")
 #   make run             the demo: boot a VM, load goalloc, show it working
-#   make bench           goalloc against SLUB under UML and QEMU TCG; reports in
-#                        results/bench/ (never part of "make check")
+#   make bench           goalloc against SLUB: instructions per operation under
+#                        QEMU -icount, time under UML and QEMU TCG; reports in
+#                        results/bench/ ("make check" runs only the instruction
+#                        budget, bench/budget.txt: make bench-budget)
 #   make kunit-uml | kunit-qemu | selftests | kunit-kcsan | kunit-rt |
-#        kasan-negative | stock | lint | harness-test | dkms | models | kernels
+#        kasan-negative | stock | lint | harness-test | dkms | models | kernels |
+#        bench-budget
 #                        one part of "make check"
 #   make clean           remove everything the build made in this tree
 #
@@ -36,7 +40,7 @@ check:
 	tools/check.sh all
 
 kunit-uml kunit-qemu selftests kunit-kcsan kunit-rt kasan-negative stock lint \
-harness-test dkms models kernels:
+harness-test dkms models kernels bench-budget:
 	tools/check.sh $@
 
 SOAK_SECONDS ?= 600
@@ -60,4 +64,5 @@ clean:
 	$(MAKE) -s -C libgoalloc clean
 
 .PHONY: all modules sizeclasses check kunit-uml kunit-qemu selftests kunit-kcsan kunit-rt \
-	kasan-negative stock lint harness-test dkms models kernels soak run bench clean
+	kasan-negative stock lint harness-test dkms models kernels bench-budget soak run bench \
+	clean

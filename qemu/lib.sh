@@ -79,6 +79,9 @@ build_modules() {
 	if [ -z "${GOALLOC_NO_HOOKS:-}" ] && grep -q '^CONFIG_KUNIT=[ym]' "$kdir/.config" 2>/dev/null; then
 		arch+=(GOALLOC_TEST_HOOKS=1)
 	fi
+	# Extra compiler flags, for a deliberately different build (the proof
+	# that the instruction budget can fail: Documentation/benchmarks.rst).
+	[ -n "${GOALLOC_KCFLAGS:-}" ] && arch+=("KCFLAGS=$GOALLOC_KCFLAGS")
 	if ! make -C "$kdir" M="$out" "${arch[@]}" W=1 modules >"$out/build.log" 2>&1; then
 		cat "$out/build.log" >&2
 		return 1
@@ -87,6 +90,17 @@ build_modules() {
 	if grep -E 'warning:' "$out/build.log" >&2; then
 		return 1
 	fi
+}
+
+# pack_reproducible ROOTDIR CPIO: ROOTDIR as a gzip'd cpio that depends only
+# on the files' contents and names: sorted, every mtime 0, no inode or device
+# numbers, no gzip timestamp.  An icount guest is deterministic only if its
+# input is: unpacking an initramfs whose bytes changed (a new mtime) costs a
+# different number of instructions, and shifts every later timer tick.
+pack_reproducible() {
+	(cd "$1" && find . -print0 | xargs -0 touch -h -d @0 &&
+		find . -print0 | LC_ALL=C sort -z |
+		cpio -o -0 -H newc --quiet --reproducible | gzip -n -1) >"$2"
 }
 
 # selftests_build OUTDIR: the kselftest binaries, static so that the

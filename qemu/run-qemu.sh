@@ -17,7 +17,8 @@
 # GA_ACCEL=icount is TCG with one thread and an instruction counter for a
 # clock ("-icount shift=0,align=off,sleep=off"): the guest's time advances
 # exactly one nanosecond per guest instruction, whatever the host does, so a
-# run is deterministic (make bench icount, tools/check.sh bench-budget).
+# run is deterministic, given the same kernel and initramfs bytes
+# (tools/bench.sh icount, tools/check.sh bench-budget).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -76,11 +77,17 @@ accel="tcg,thread=multi" cpu=max
 case "${GA_ACCEL:-auto}" in
 kvm) accel=kvm cpu=host ;;
 tcg) ;;
-icount) accel=tcg icount=(-icount shift=0,align=off,sleep=off) ;;
+icount)
+	# Nothing from the host may reach the guest either: the RTC runs on
+	# the virtual clock from a fixed date, and RDRAND/RDSEED are hidden
+	# (random numbers steer the kernel's paths).
+	accel=tcg cpu=max,-rdrand,-rdseed
+	icount=(-icount shift=0,align=off,sleep=off -rtc base=2026-01-01T00:00:00,clock=vm)
+	;;
 auto) if kvm_works; then accel=kvm cpu=host; fi ;;
 *) die "GA_ACCEL must be auto, kvm, tcg or icount" ;;
 esac
-echo "$accel${icount[*]:+ ${icount[*]}}" >"$out/accel"
+echo "$accel${icount[*]:+ ${icount[*]}} -cpu $cpu" >"$out/accel"
 
 cmdline="console=ttyS0 panic=-1 loglevel=7 log_buf_len=4M"
 cmdline+=" kasan.fault=report GA_RUNNER=qemu GA_MODE=$mode $extra"

@@ -6,14 +6,18 @@ Usage: tools/bench-report.py RESULTS_DIR
 
 Reads RESULTS_DIR/raw-<env>.csv (rows "test,variant,size,alloc,round,
 ns_per_op,cycles_per_op" from bench/goalloc_bench.c) for each environment
-present (uml, tcg) and writes:
+present (icount, uml, tcg) and writes:
 
-  bench.csv   env,test,variant,size,alloc,median_ns,min_ns,max_ns,
-              ratio_vs,median_ratio,min_ratio,max_ratio
-  bench.md    calibration, the bar, and every measurement
+  bench.csv   env,test,variant,size,ratio_vs,goalloc_median,median_ratio,
+              min_ratio,max_ratio
+  bench.md    instructions per operation (icount) first, then for the timed
+              runs calibration, the bar, and every measurement
   *.png       plots (gnuplot), when gnuplot is installed
 
-A ratio is goalloc's time over SLUB's *in the same round* (the rounds
+icount is QEMU with -icount shift=0: the guest clock advances one ns per
+guest instruction, so its "ns" are instructions, exact and the same from
+run to run; its ratio is goalloc's median count over SLUB's.  For the timed
+runs a ratio is goalloc's time over SLUB's *in the same round* (the rounds
 interleave the allocators), so a drift of the machine cancels out; the
 median over rounds is reported with its min and max.
 """
@@ -25,7 +29,17 @@ import statistics
 import subprocess
 import sys
 
-ENVS = ("uml", "tcg")
+ENVS = ("icount", "uml", "tcg")
+TIMED = ("uml", "tcg")
+ALLOCS = ("goalloc", "kmalloc", "cache", "loop")
+TEST_ORDER = {"pair": 0, "nthenn": 1, "bulk": 2, "random": 3}
+
+# The bar in instructions (issue 12): test, label, the SLUB side, the limit.
+ICOUNT_BAR = [
+    ("pair", "alloc+free pair", "cache", 0.5),
+    ("nthenn", "N allocs then N frees", "cache", 0.6),
+    ("bulk", "bulk", "cache", 0.8),
+]
 
 # The bar (../shared/design/goalloc.md): test -> (the SLUB side, the limit).
 BAR = [
@@ -86,6 +100,108 @@ def fmt(x, nd=2):
     return "-" if x is None or x != x else ("%.*f" % (nd, x))
 
 
+def span(xs, nd=0):
+    """'a-b' (or 'a' when they are equal) of a list of numbers, '-' if empty."""
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return "-"
+    lo, hi = fmt(min(xs), nd), fmt(max(xs), nd)
+    return lo if lo == hi else "%s-%s" % (lo, hi)
+
+
+def icount_medians(rows):
+    """(test, variant, size) -> alloc -> median instructions per operation."""
+    agg = aggregate(rows)
+    return {k: {a: statistics.median(v.values()) for a, v in per.items() if v}
+            for k, per in agg.items()}
+
+
+# The summary rows of the icount table: label, which measurements, SLUB sides.
+ICOUNT_GROUPS = [
+    ("alloc+free pair, 8 B - 8 KiB", lambda t, v, s: t == "pair" and s <= 8192),
+    ("alloc+free pair above 8 KiB (kmalloc: page allocator)",
+     lambda t, v, s: t == "pair" and s > 8192),
+    ("N allocs then N frees (N = 32, 256, 10000; in order, shuffled)",
+     lambda t, v, s: t == "nthenn"),
+    ("bulk (N = 8, 32, 128)", lambda t, v, s: t == "bulk"),
+    ("random sizes 8 B - 4 KiB, 100k live", lambda t, v, s: t == "random"),
+]
+
+
+def icount_section(meta, rows, csv_rows):
+    """The instruction-exact tables: a summary, the bar, every measurement."""
+    med = icount_medians(rows)
+    md = ["## Instructions per operation (QEMU -icount, one vCPU, perf kernel)", ""]
+    md.append("Exact counts: under `-icount shift=0` the guest's clock advances one ns per "
+              "guest instruction, so a run gives the same figures every time. An operation is "
+              "one object allocated, written once and freed (per object for N-then-N and "
+              "bulk). Every count includes the benchmark's own loop; *loop* is the same loop "
+              "around no allocator (a static object, an empty free), so *goalloc - loop* is "
+              "what the allocator itself executes. Ratios are goalloc's count over SLUB's, "
+              "loop included on both sides (not subtracted). Median over the rounds.")
+    md.append("")
+    md += ["    " + m for m in meta]
+    md.append("")
+    md += ["| pattern | goalloc | kmalloc | kmem_cache | loop | goalloc / kmalloc | "
+           "goalloc / kmem_cache |", "|---|---|---|---|---|---|---|"]
+    for label, sel in ICOUNT_GROUPS:
+        keys = [k for k in med if sel(*k)]
+        if not keys:
+            continue
+        cells = []
+        for a in ("goalloc", "kmalloc", "cache", "loop"):
+            cells.append(span([med[k].get(a) for k in keys]))
+        for slub in ("kmalloc", "cache"):
+            rs = [med[k]["goalloc"] / med[k][slub] for k in keys
+                  if med[k].get("goalloc") and med[k].get(slub)]
+            cells.append("%s (%s)" % (fmt(geomean(rs)), span(rs, 2)) if rs else "-")
+        md.append("| %s | %s |" % (label, " | ".join(cells)))
+    md.append("")
+    md.append("Counts as min-max over the sizes (and variants); ratios as the geometric "
+              "mean (min-max).")
+    md.append("")
+    md += ["### The bar in instructions (issue 12)", "",
+           "| pattern | vs | bar | geomean | worst | met |", "|---|---|---|---|---|---|"]
+    for test, label, slub, limit in ICOUNT_BAR:
+        rs = [(med[k]["goalloc"] / med[k][slub], k[2], k[1]) for k in med
+              if k[0] == test and med[k].get("goalloc") and med[k].get(slub)]
+        if not rs:
+            continue
+        worst = max(rs)
+        md.append("| %s | %s | <= %.2f | %s | %s (%s %s) | %d/%d |" % (
+            label, slub, limit, fmt(geomean([r for r, _, _ in rs])), fmt(worst[0]), worst[1],
+            worst[2], sum(1 for r, _, _ in rs if r <= limit), len(rs)))
+    md.append("")
+    calib = sorted((k[1], v.get("-")) for k, v in med.items() if k[0] == "calib")
+    if calib:
+        md += ["### Calibration (instructions per primitive, loop included)", "",
+               "| primitive | instructions |", "|---|---|"]
+        md += ["| %s | %s |" % (name, fmt(v)) for name, v in calib]
+        md.append("")
+    md += ["### Every measurement (instructions per operation)", "",
+           "| test | variant | size | goalloc | kmalloc | kmem_cache | loop | goalloc - loop | "
+           "vs kmalloc | vs kmem_cache |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for k in sorted((k for k in med if k[0] in TEST_ORDER),
+                    key=lambda k: (TEST_ORDER[k[0]], k[1], k[2])):
+        m = med[k]
+        g, lp = m.get("goalloc"), m.get("loop")
+        cells = []
+        for slub in ("kmalloc", "cache"):
+            if g and m.get(slub):
+                r = g / m[slub]
+                cells.append(fmt(r))
+                csv_rows.append(["icount", k[0], k[1], k[2], slub, fmt(g), fmt(r, 3),
+                                 fmt(r, 3), fmt(r, 3)])
+            else:
+                cells.append("-")
+        md.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            k[0], k[1], k[2] or "mixed", fmt(g), fmt(m.get("kmalloc")), fmt(m.get("cache")),
+            fmt(lp), fmt(g - lp if g is not None and lp is not None else None),
+            cells[0], cells[1]))
+    md.append("")
+    return md
+
+
 def main():
     out = sys.argv[1]
     envs = {}
@@ -99,12 +215,17 @@ def main():
     csv_rows = []
     md = ["# goalloc against SLUB", ""]
     md.append("Generated by `make bench` (tools/bench.sh, tools/bench-report.py). "
+              "Instructions per operation first (exact), then timing: "
               "ns per operation (an operation is one object allocated and freed, "
               "or one step of the test); ratio = goalloc / SLUB in the same round, "
               "median over rounds [min, max]. Ratios below 1 favour goalloc.")
     md.append("")
+    if "icount" in envs:
+        md += icount_section(*envs["icount"], csv_rows)
+    head = len(md)
+    timed = {e: v for e, v in envs.items() if e in TIMED}
     bar_lines = {}
-    for env, (meta, rows) in envs.items():
+    for env, (meta, rows) in timed.items():
         agg = aggregate(rows)
         md += ["## %s" % env.upper(), ""]
         md += ["    " + m for m in meta]
@@ -159,15 +280,15 @@ def main():
                 worst = max(meds)
                 ok = sum(1 for m, _, _ in meds if m <= limit)
                 bar_lines.setdefault((label, slub, limit), {})[env] = (g, worst, ok, len(meds))
-    md_bar = ["## The bar", "",
+    md_bar = ["## The bar (timing)", "",
               "Geometric mean over sizes (and variants) of the per-size median ratio; "
               "the worst case; how many cases meet the bar.", "",
               "| pattern | vs | bar | " + " | ".join("%s geomean | %s worst | %s met" %
-                                                      (e, e, e) for e in envs) + " |",
-              "|---|---|---|" + "---|---|---|" * len(envs)]
+                                                      (e, e, e) for e in timed) + " |",
+              "|---|---|---|" + "---|---|---|" * len(timed)]
     for (label, slub, limit), per_env in bar_lines.items():
         cells = []
-        for e in envs:
+        for e in timed:
             if e in per_env:
                 g, worst, ok, n = per_env[e]
                 cells.append("%s | %s (%s %s) | %d/%d" % (fmt(g), fmt(worst[0]), worst[1] or "",
@@ -176,7 +297,8 @@ def main():
                 cells.append("- | - | -")
         md_bar.append("| %s | %s | <= %.2f | %s |" % (label, slub, limit, " | ".join(cells)))
     md_bar.append("")
-    md = md[:4] + md_bar + md[4:]
+    if timed:
+        md = md[:head] + md_bar + md[head:]
 
     with open(os.path.join(out, "bench.md"), "w") as f:
         f.write("\n".join(md) + "\n")
@@ -188,6 +310,7 @@ def main():
 
     if shutil.which("gnuplot"):
         for env, (meta, rows) in envs.items():
+            unit = "instructions" if env == "icount" else "ns"
             agg = aggregate(rows)
             dat = os.path.join(out, "pair-%s.dat" % env)
             with open(dat, "w") as f:
@@ -200,12 +323,13 @@ def main():
             png = os.path.join(out, "pair-%s.png" % env)
             script = (
                 "set terminal png size 900,500; set output '%s';"
-                "set title 'alloc+free pair, %s (median ns)'; set logscale x 2;"
-                "set xlabel 'object size (bytes)'; set ylabel 'ns per pair';"
+                "set title 'alloc+free pair, %s (median %s)'; set logscale x 2;"
+                "set xlabel 'object size (bytes)'; set ylabel '%s per pair';"
                 "set datafile missing '-'; set key left top;"
                 "plot '%s' using 1:2 with linespoints title 'goalloc',"
                 " '' using 1:3 with linespoints title 'kmalloc',"
-                " '' using 1:4 with linespoints title 'kmem_cache'" % (png, env.upper(), dat))
+                " '' using 1:4 with linespoints title 'kmem_cache'" % (png, env.upper(), unit,
+                                                                      unit, dat))
             subprocess.run(["gnuplot", "-e", script], check=False)
     print("bench-report: wrote %s" % os.path.join(out, "bench.md"))
 

@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# "make bench": goalloc against SLUB, in the same boot, under UML (one CPU,
-# native speed) and under QEMU TCG (SMP) on the non-debug perf kernel.
+# "make bench": goalloc against SLUB, in the same boot: instructions per
+# operation under QEMU with -icount (one vCPU, the perf kernel; exact and
+# repeatable), then time under UML (one CPU, native speed) and under QEMU
+# TCG (SMP) on the non-debug perf kernel.
 #
-# Usage: tools/bench.sh [uml|tcg|userspace|trace|all] (default all)
-#   BENCH_ARGS  goalloc_bench.ko parameters (default: rounds=5 iters=20000,
-#               and iters=5000 under TCG, which runs ~20x slower)
+# Usage: tools/bench.sh [icount|uml|tcg|userspace|trace|all] (default all)
+#   BENCH_ARGS  goalloc_bench.ko parameters of the timed runs (default:
+#               rounds=5 iters=20000, and iters=5000 under TCG, which runs
+#               ~20x slower)
+#   BENCH_ICOUNT_ARGS  those of the icount run (default: the single-CPU
+#               tests, rounds=3 iters=5000)
 #   GA_CPUS     vCPUs of the TCG guest (default 4)
 #
 # Raw rows, the aggregated CSV, bench.md and PNG plots go to results/bench/.
-# Timing benchmarks never fail: this reports numbers, it does not judge them.
+# Benchmarks never fail: this reports numbers, it does not judge them (the
+# instruction budget of make check does: tools/check.sh bench-budget).
 set -euo pipefail
 . "$(dirname "$0")/../qemu/lib.sh"
 cd "$GOALLOC_TOP"
@@ -22,12 +28,20 @@ out=$GOALLOC_TOP/results/bench
 mkdir -p "$out"
 tools/install-deps.sh --bench
 
-# stage NAME KDIR ARGS: a guest root with goalloc.ko and goalloc_bench.ko.
+# stage NAME KDIR ARGS [ROOT]: a guest root build/bench-ROOT-root (ROOT
+# defaults to NAME) with goalloc.ko and goalloc_bench.ko built for KDIR in
+# build/NAME.
 stage() {
+	local root=build/bench-${4:-$1}-root
 	build_modules "$2" "build/$1"
-	qemu/mkinitramfs.sh "build/bench-$1-root" - -- "build/$1/kmod/goalloc.ko" \
+	qemu/mkinitramfs.sh "$root" - -- "build/$1/kmod/goalloc.ko" \
 		"build/$1/bench/goalloc_bench.ko"
-	echo "$3" >"build/bench-$1-root/goalloc/bench.args"
+	echo "$3" >"$root/goalloc/bench.args"
+}
+
+# pack ROOT: build/bench-ROOT.cpio.gz from the staged root, reproducibly.
+pack() {
+	pack_reproducible "build/bench-$1-root" "build/bench-$1.cpio.gz"
 }
 
 # extract RUNDIR NAME: the rows between the GA-BENCH markers.
@@ -38,6 +52,20 @@ extract() {
 	qemu/verdict.py "$1" --kind "$3" --ksrc "$(src_tree)" --label "bench-$2" ||
 		die "the $2 benchmark run was not clean (see $1)"
 }
+
+# Instruction-exact: under -icount shift=0 the guest's clock advances one ns
+# per guest instruction, so ns_per_op is instructions per operation.  One
+# vCPU (icount runs one TCG thread), the single-CPU tests only.
+if [ "$what" = icount ] || [ "$what" = all ]; then
+	k=$(qemu/kernel.sh perf)
+	stage perf "$k" \
+		"${BENCH_ICOUNT_ARGS:-tests=calib,pair,nthenn,bulk,random rounds=3 iters=5000}" icount
+	pack icount
+	log "QEMU icount benchmark run (1 vCPU, perf kernel; 1 ns = 1 instruction)"
+	GA_ACCEL=icount qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" \
+		-i build/bench-icount.cpio.gz -o results/bench-icount -c 1 -m 2G -t 1800 -M bench
+	extract results/bench-icount icount qemu
+fi
 
 if [ "$what" = uml ] || [ "$what" = all ]; then
 	k=$(qemu/kernel.sh uml)
@@ -51,8 +79,7 @@ fi
 if [ "$what" = tcg ] || [ "$what" = all ]; then
 	k=$(qemu/kernel.sh perf)
 	stage perf "$k" "${BENCH_ARGS:-rounds=5 iters=5000}"
-	(cd build/bench-perf-root && find . | cpio -o -H newc --quiet | gzip -1) \
-		>build/bench-perf.cpio.gz
+	pack perf
 	log "QEMU TCG benchmark run (${GA_CPUS:-4} vCPUs, perf kernel)"
 	qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" -i build/bench-perf.cpio.gz \
 		-o results/bench-tcg -c "${GA_CPUS:-4}" -m 2G -t 3600 -M bench
