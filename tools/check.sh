@@ -3,9 +3,9 @@
 #
 # goalloc's test driver: "make check" runs every step, "make <step>" one.
 #
-# Usage: tools/check.sh {all|models|harness-test|kunit-uml|kunit-qemu|selftests|
-#                        kunit-kcsan|kunit-rt|kasan-negative|stock|lint|dkms|
-#                        soak|kernels}
+# Usage: tools/check.sh {all|models|harness-test|kunit-uml|bench-budget|
+#                        kunit-qemu|selftests|kunit-kcsan|kunit-rt|
+#                        kasan-negative|stock|lint|dkms|soak|kernels}
 #
 # Each step prints a line per check; the run ends with "N passed, N failed"
 # and exits non-zero if anything failed.  Logs of every guest run go to
@@ -65,8 +65,8 @@ do_models() {
 
 # The test kernels, built here (once, cached) so that a cold run's time shows
 # where it goes; every step that boots one asks qemu/kernel.sh again.
-# The test kernels "make check" boots.
-TEST_KERNELS=${KERNELS:-debug uml kcsan rt}
+# The test kernels "make check" boots (perf: the instruction budget's).
+TEST_KERNELS=${KERNELS:-debug uml kcsan rt perf}
 do_kernels() {
 	local k
 	for k in $TEST_KERNELS; do
@@ -117,6 +117,39 @@ do_kunit_uml() {
 	qemu/verdict.py "$out" --kind uml --ksrc "$(ksrc)" --label kunit-uml \
 		--expect-suites 1
 	add_counts "$out"
+}
+
+# The instruction budget (bench/budget.txt, Documentation/benchmarks.rst):
+# goalloc_bench.ko's pair, N-then-N and bulk tests at a few sizes on the perf
+# kernel under QEMU -icount, where the guest's clock counts instructions, so
+# the counts are exact and the same from run to run.  Each budget line is a
+# PASS or FAIL (tools/bench-budget.py): a count above its budget (a slower
+# fast path) fails, and so does one well below it (a speed-up must lower the
+# budget in the same commit).  Built without test hooks, as make bench
+# builds.  GOALLOC_KCFLAGS (extra compiler flags for the modules) is for
+# proving the check can fail: Documentation/benchmarks.rst.
+do_bench_budget() {
+	step bench-budget
+	local k out=$RES/bench-budget root=$BUILD/bench-budget-root mods=$BUILD/perf args
+	rm -rf "$out"
+	k=$(qemu/kernel.sh perf) || { bad bench-budget "perf kernel build"; return; }
+	[ -n "${GOALLOC_KCFLAGS:-}" ] && mods=$BUILD/perf-kcflags
+	if ! GOALLOC_NO_HOOKS=1 build_modules "$k" "$mods"; then
+		bad bench-budget "module build against the perf kernel"
+		return
+	fi
+	args=$(tools/bench-budget.py args) || { bad bench-budget "bench/budget.txt unreadable"; return; }
+	qemu/mkinitramfs.sh "$root" - -- "$mods/kmod/goalloc.ko" "$mods/bench/goalloc_bench.ko"
+	echo "$args" >"$root/goalloc/bench.args"
+	pack_reproducible "$root" "$BUILD/bench-budget.cpio.gz"
+	GA_ACCEL=icount qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" \
+		-i "$BUILD/bench-budget.cpio.gz" -o "$out" -c 1 -m 1G -t 600 -M bench
+	qemu/verdict.py "$out" --kind qemu --ksrc "$(ksrc)" --label bench-budget
+	add_counts "$out"
+	sed -n '/^GA-BENCH-BEGIN/,/^GA-BENCH-END/p' "$out/results.log" | sed '1d;$d' \
+		>"$out/raw-icount.csv"
+	tools/bench-budget.py check "$out/raw-icount.csv" --out "$out/budget"
+	add_counts "$out/budget"
 }
 
 # vCPUs of the debug guest: 4, but no more than the host's CPUs.  Under TCG
@@ -343,6 +376,7 @@ all)
 	do_kernels
 	do_lint
 	do_kunit_uml
+	do_bench_budget
 	do_kunit_qemu
 	do_kasan_negative
 	do_kunit_kcsan
@@ -351,10 +385,11 @@ all)
 	do_stock
 	do_dkms
 	;;
-kernels) KERNELS=${KERNELS:-debug uml kcsan rt}; TEST_KERNELS=$KERNELS; do_deps && do_kernels ;;
+kernels) KERNELS=${KERNELS:-debug uml kcsan rt perf}; TEST_KERNELS=$KERNELS; do_deps && do_kernels ;;
 harness-test) do_deps && do_harness_test ;;
 models) do_deps && do_models ;;
 kunit-uml) do_deps && do_kunit_uml ;;
+bench-budget) do_deps && do_bench_budget ;;
 kunit-qemu|selftests) do_deps && do_kunit_qemu ;;
 kunit-kcsan) do_deps && do_kunit_kcsan ;;
 kunit-rt) do_deps && do_kunit_rt ;;

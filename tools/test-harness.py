@@ -17,6 +17,13 @@ Writes DIR/counts ("passed failed skipped").
 The layering check of make lint (tools/layers.py) gets the same treatment:
 copies of kmod/ with an upcall added, an upward include, a stale exception,
 a file with no layer must fail, named (layers_cases()).
+
+So does the instruction budget's judge (tools/bench-budget.py, make check's
+bench-budget step): rows made from bench/budget.txt itself pass at the base
+counts and fail, named, one count over its budget, one far under it (a
+speed-up that kept the old budget) and one missing (budget_cases()).  That
+a real slowed build turns the step red is shown by a manual run
+(Documentation/benchmarks.rst).
 """
 import argparse
 import os
@@ -469,6 +476,85 @@ def layers_cases(out):
             False, r"kmod/newlayer\.c has no layer")
 
 
+BENCH_BUDGET = os.path.join(TOP, "tools/bench-budget.py")
+
+
+def budget_cases(out):
+    """tools/bench-budget.py on rows made from bench/budget.txt.  Yields (name, ok, why)."""
+    import importlib.util
+    import math
+    spec = importlib.util.spec_from_file_location("bench_budget", BENCH_BUDGET)
+    bb = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bb)
+    d = os.path.join(out, "budget")
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    budget = bb.Budget(os.path.join(TOP, "bench/budget.txt"))
+    entries = [(t, v, s, base, mx) for _, t, v, s, base, mx in budget.entries]
+
+    def raw(name, count_of):
+        """A raw CSV: goalloc's count for each entry from count_of(entry) (None: no row)."""
+        p = os.path.join(d, name + ".csv")
+        with open(p, "w") as f:
+            f.write("# goalloc_bench: a harness case\n"
+                    "test,variant,size,alloc,round,ns_per_op,cycles_per_op\n")
+            for e in entries:
+                c = count_of(e)
+                for rnd in range(3):
+                    f.write("%s,%s,%d,cache,%d,%.2f,0.00\n" % (e[0], e[1], e[2], rnd, e[3]))
+                    if c is not None:
+                        f.write("%s,%s,%d,goalloc,%d,%.2f,0.00\n" % (e[0], e[1], e[2], rnd, c))
+        return p
+
+    def run(csv, want_pass, want=None, budget_file=None):
+        p = subprocess.run([sys.executable, BENCH_BUDGET, "check", csv, "--budget",
+                            budget_file or budget.path, "--out", d],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        fails = [ln for ln in p.stdout.splitlines() if " FAIL " in ln]
+        passes = [ln for ln in p.stdout.splitlines() if " PASS " in ln]
+        if want_pass:
+            ok = p.returncode == 0 and not fails and len(passes) == len(entries)
+        else:
+            ok = p.returncode != 0 and any(re.search(want, ln) for ln in fails)
+        return ok, "" if ok else "rc=%d, want %s %r: %s" % (
+            p.returncode, "pass" if want_pass else "a FAIL matching", want,
+            fails or p.stdout[-300:])
+
+    if not entries:
+        yield ("budget: bench/budget.txt has budget lines", False, "none")
+        return
+    first = entries[0]
+    name = r"goalloc %s %s %s" % tuple(re.escape(str(x)) for x in first[:3])
+    yield ("budget: counts at the budget's base pass",) + \
+        run(raw("base", lambda e: e[3]), True)
+    yield ("budget: counts exactly at the budget pass",) + \
+        run(raw("at-max", lambda e: e[4]), True)
+    yield ("budget: one count just over its budget fails, named",) + \
+        run(raw("over", lambda e: e[4] + 0.01 if e is first else e[3]), False,
+            name + r": .* > budget .*a slowdown")
+    low = 1 - budget.margin / 100
+    yield ("budget: one count well under its base (a speed-up, budget kept) fails",) + \
+        run(raw("faster", lambda e: e[3] * low - 0.5 if e is first else e[3]), False,
+            name + r": .*lower the budget")
+    yield ("budget: a budget line without a measurement fails",) + \
+        run(raw("missing", lambda e: None if e is first else e[3]), False,
+            name + r": no measurement")
+    # "update" from a 10% faster run: the check then passes with the new
+    # counts, and max is base plus the margin, rounded up.
+    copy = os.path.join(d, "budget.txt")
+    shutil.copy(budget.path, copy)
+    faster = raw("update", lambda e: round(e[3] * 0.9, 2))
+    p = subprocess.run([sys.executable, BENCH_BUDGET, "update", faster, "--budget", copy],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    new = bb.Budget(copy)
+    want_max = [math.ceil(round(e[3] * 0.9, 2) * (1 + budget.margin / 100)) for e in entries]
+    ok = p.returncode == 0 and [e[5] for e in new.entries] == want_max and \
+        new.params == budget.params and run(faster, True, budget_file=copy)[0] and \
+        not run(raw("old", lambda e: e[3]), True, budget_file=copy)[0]
+    yield ("budget: update lowers every line, and the old counts then fail", ok,
+           "" if ok else "rc=%d: %s" % (p.returncode, p.stdout[-300:]))
+
+
 def run_verdict(ksrc, rundir, extra):
     cmd = [sys.executable, VERDICT, rundir, "--kind", "qemu", "--ksrc", ksrc] + extra
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -517,6 +603,9 @@ def main():
     result(ok, "test builds take sources only, no build product left in the tree", why)
 
     for name, ok, why in layers_cases(args.out):
+        result(ok, name, why)
+
+    for name, ok, why in budget_cases(args.out):
         result(ok, name, why)
 
     if args.kernel and args.initrd:
