@@ -121,8 +121,9 @@ ICOUNT_GROUPS = [
     ("alloc+free pair, 8 B - 8 KiB", lambda t, v, s: t == "pair" and s <= 8192),
     ("alloc+free pair above 8 KiB (kmalloc: page allocator)",
      lambda t, v, s: t == "pair" and s > 8192),
-    ("N allocs then N frees (N = 32, 256, 10000; in order, shuffled)",
-     lambda t, v, s: t == "nthenn"),
+    ("N allocs then N frees, 8 B - 8 KiB (N = 32, 256, 10000; in order, shuffled)",
+     lambda t, v, s: t == "nthenn" and s <= 8192),
+    ("N allocs then N frees above 8 KiB", lambda t, v, s: t == "nthenn" and s > 8192),
     ("bulk (N = 8, 32, 128)", lambda t, v, s: t == "bulk"),
     ("random sizes 8 B - 4 KiB, 100k live", lambda t, v, s: t == "random"),
 ]
