@@ -641,13 +641,23 @@ static void soak_thread_fn(unsigned int cpu)
 	soak_inbox_free(&c->x, &c->in, SOAK_BATCH / 2);
 	/*
 	 * A rest, so that the rest of the guest (the userspace hammer, the
-	 * hotplug and drop_caches loops) runs too under slow emulation.  A
-	 * CPU going offline wakes the thread to park it.
+	 * hotplug and drop_caches loops) runs too under slow emulation.
+	 *
+	 * Not when the thread is to park: a CPU going offline sets the flag
+	 * and wakes the thread once, and only smpboot's loop parks it.  Were
+	 * it to sleep here after that wake, only the timeout would end the
+	 * rest, and on PREEMPT_RT the timer softirq runs in ksoftirqd, parked
+	 * before this thread: CPU offline hung for good in the first RT soaks.
+	 * The state is set before the check, so a wake in between is kept.
 	 */
-	if (thread_rest_us)
-		schedule_timeout_interruptible(usecs_to_jiffies(thread_rest_us));
-	else
+	if (thread_rest_us) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!kthread_should_park())
+			schedule_timeout(usecs_to_jiffies(thread_rest_us));
+		__set_current_state(TASK_RUNNING);
+	} else {
 		cond_resched();
+	}
 }
 
 static struct smp_hotplug_thread soak_threads = {

@@ -26,9 +26,8 @@ soak_vm() {
 # of 0 turns the server off on that CPU (dl_server_stop() and
 # dl_server_start() then return at once).  Not on PREEMPT_RT: there the
 # soak's timer, hrtimer and irq_work load runs in SCHED_FIFO threads, and
-# without the server (6.12 has no other RT throttling without
-# RT_GROUP_SCHED) they starved this script for good in a 10-minute soak.
-# Prints how many CPUs it turned off.
+# the server is the only thing in 6.12 (without RT_GROUP_SCHED) that keeps
+# them from starving this script.  Prints how many CPUs it turned off.
 soak_fair_server_off() {
 	n=0
 	if uname -v | grep -q PREEMPT_RT; then
@@ -67,6 +66,26 @@ soak_hotplug() { # END: offline and online each CPU but 0 in turn until END
 	echo "cycles=$n failed=$bad" >/tmp/soak-hotplug
 }
 
+# If the run is not over three minutes after its load should have ended,
+# say who is stuck where: every task's state, wait channel and kernel
+# stack, three times, two minutes apart.  A stalled soak then shows its
+# cause in the console log instead of a silent time-out.
+soak_watchdog() { # SECONDS: wait that long first
+	sleep "$1"
+	for round in 1 2 3; do
+		say "GA-SOAK-STUCK round=$round: tasks (pid comm state wchan), then stacks"
+		for d in /proc/[0-9]*; do
+			st=$(awk '{ print $3 }' "$d/stat" 2>/dev/null)
+			[ -n "$st" ] || continue
+			echo "GA-SOAK-TASK ${d#/proc/} $(cat "$d/comm" 2>/dev/null) $st $(cat "$d/wchan" 2>/dev/null)"
+			case "$st" in
+			R|D) sed 's/^/GA-SOAK-STACK   /' "$d/stack" 2>/dev/null ;;
+			esac
+		done
+		sleep 120
+	done
+}
+
 # Where the guest's CPU time went: the "cpu" line of /proc/stat, in ticks.
 soak_cpu() {
 	awk '$1 == "cpu" { print "user=" $2 + $3, "system=" $4, "idle=" $5 + $6,
@@ -97,15 +116,20 @@ soak_main() {
 	upid=$!
 	soak_hotplug "$end" &
 	hpid=$!
+	soak_watchdog $((S + 180)) &
+	wpid=$!
 	drops=0
 	cpu0=$(soak_cpu)
 	while [ "$(date +%s)" -lt "$end" ] || [ $drops -lt 3 ]; do
 		echo 3 >/proc/sys/vm/drop_caches && drops=$((drops + 1))
 		sleep 1
 	done
+	say "GA-SOAK-WAIT hotplug"
 	wait $hpid
+	say "GA-SOAK-WAIT user"
 	wait $upid
 	urc=$?
+	kill $wpid 2>/dev/null
 	say "GA-SOAK-CPU $(echo "$cpu0 $(soak_cpu)" | awk '{
 		for (i = 1; i <= 5; i++) { split($i, a, "="); split($(i + 5), b, "=");
 			printf "%s=%d ", a[1], b[2] - a[2] } }')"
