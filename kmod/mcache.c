@@ -70,7 +70,7 @@ static void mcache_uncache(struct goalloc_mcache *c, unsigned int spc)
 	goalloc_central_uncache_span(s);
 }
 
-/*
+/**
  * goalloc_mcache_refill() - allocate after the current span ran out
  * @c: this CPU's cache, entered
  * @spc: span class
@@ -81,7 +81,7 @@ static void mcache_uncache(struct goalloc_mcache *c, unsigned int spc)
  *
  * Return: an object, or NULL if a new span must come from the heap.
  */
-static void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc)
+void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc)
 {
 	struct goalloc_span *s = c->alloc[spc];
 	unsigned long flags;
@@ -236,130 +236,6 @@ struct goalloc_span *goalloc_mcache_alloc_large(size_t size, unsigned int spc, g
 	if (s)
 		goalloc_central_count_large(s->spc, size);
 	return s;
-}
-
-/**
- * goalloc_mcache_alloc_bulk() - take up to @n objects from this CPU's cache
- * @spc: span class
- * @size: bytes per object (counted)
- * @n: how many, at most GOALLOC_BULK_BATCH
- * @ptrs: where to put them
- *
- * One entry of the cache: runs of the current span's alloc cache, the next
- * bitmap word, an in-place sweep or a span from mcentral.  Stops where a
- * span would have to grow (which may sleep) or if the cache is busy.
- *
- * Return: the number of objects taken, from @ptrs[0]; not yet made usable.
- */
-size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t size, size_t n, void **ptrs)
-{
-	struct goalloc_mcache *c;
-	size_t i = 0;
-
-	c = goalloc_mcache_get();
-	if (goalloc_mcache_enter(c)) {
-		while (i < n) {
-			i += goalloc_span_take_fast(c->alloc[spc], ptrs + i, n - i);
-			if (i == n)
-				break;
-			ptrs[i] = goalloc_span_next_free(c->alloc[spc]);
-			if (!ptrs[i])
-				ptrs[i] = goalloc_mcache_refill(c, spc);
-			if (!ptrs[i])
-				break;
-			i++;
-		}
-		c->stats[spc].nmalloc += i;
-		c->stats[spc].requested += i * size;
-		goalloc_mcache_leave(c);
-	}
-	goalloc_mcache_put();
-	return i;
-}
-
-/**
- * goalloc_mcache_free_bulk() - free objects in batches of one cache entry
- * @n: how many
- * @ptrs: the objects (NULL and ZERO_SIZE_PTR skipped)
- * @caller: the API's caller, for bad-free reports
- *
- * Last to first: objects taken by goalloc_alloc_bulk() come back in the
- * reverse of the order they were handed out, so each owner's free undoes
- * the allocation before it and no sweep is needed.  Objects in a span this
- * CPU owns are freed without the span map while they stay in it; runs of
- * objects in another span go to mcentral under one hold of its lock.  Bad
- * frees are reported here.
- *
- * Return: how many objects, from @ptrs[0], are left for single frees (an
- * interrupt landed inside this CPU's section); 0 when all are done.
- */
-size_t goalloc_mcache_free_bulk(size_t n, void **ptrs, unsigned long caller)
-{
-	struct goalloc_span *s, *own;
-	struct goalloc_mcache *c;
-	unsigned long nfree;
-	unsigned int idx;
-	size_t i, start;
-	int err;
-
-	while (n) {
-		start = n > GOALLOC_BULK_BATCH ? n - GOALLOC_BULK_BATCH : 0;
-		c = goalloc_mcache_get();
-		if (!goalloc_mcache_enter(c)) {
-			goalloc_mcache_put();
-			break;
-		}
-		/*
-		 * Objects freed together mostly share a span: while they are
-		 * in the span this CPU owns, skip the span map.  An owned span
-		 * cannot go away inside the section.
-		 */
-		own = NULL;
-		nfree = 0;
-		for (i = n; i-- > start;) {
-			const void *p = ptrs[i];
-
-			if (unlikely(ZERO_OR_NULL_PTR(p)))
-				continue;
-			if (own && (unsigned long)p - own->base <
-				   (unsigned long)own->nelems * own->elemsize) {
-				s = own;
-			} else {
-				if (own)
-					c->stats[own->spc].nfree += nfree;
-				own = NULL;
-				nfree = 0;
-				s = goalloc_span_of(p);
-			}
-			if (unlikely(!s)) {
-				err = -EFAULT;
-			} else if (likely(c->alloc[s->spc] == s)) {
-				err = goalloc_span_check_free(s, p, &idx);
-				if (likely(!err)) {
-					goalloc_pre_free(p, s->elemsize);
-					goalloc_span_free_owned(s, idx);
-					own = s;
-					nfree++;
-				}
-			} else if (s->cls) {
-				unsigned long freed;
-
-				i = goalloc_central_free_run(s, ptrs, i, start, caller, &freed);
-				c->stats[s->spc].nfree += freed;
-				continue;
-			} else {
-				err = goalloc_central_free(s, p);
-			}
-			if (unlikely(err))
-				goalloc_report_bad_free(p, err, caller);
-		}
-		if (own)
-			c->stats[own->spc].nfree += nfree;
-		goalloc_mcache_leave(c);
-		goalloc_mcache_put();
-		n = start;
-	}
-	return n;
 }
 
 /**
