@@ -108,7 +108,7 @@ static void chunk_summarise(struct goalloc_chunk *ch)
 }
 
 /* The span map of the region holding @addr, which a chunk covers.  Heap lock held. */
-static struct goalloc_heap_arena *arena_of(unsigned long addr)
+static struct goalloc_span_region *region_of(unsigned long addr)
 {
 	return rcu_dereference_protected(span_map()->region[__pa(addr) >> GOALLOC_CHUNK_SHIFT],
 					 lockdep_is_held(&goalloc_heap.lock));
@@ -117,7 +117,7 @@ static struct goalloc_heap_arena *arena_of(unsigned long addr)
 /* Point the span map at @s (or clear it) for each of its pages.  Heap lock held. */
 static void map_span(struct goalloc_span *s, struct goalloc_span *val)
 {
-	struct goalloc_heap_arena *a = arena_of(s->base);
+	struct goalloc_span_region *a = region_of(s->base);
 	unsigned int first = (__pa(s->base) >> GOALLOC_PAGE_SHIFT) & (GOALLOC_CHUNK_PAGES - 1);
 	unsigned int i;
 
@@ -327,11 +327,11 @@ static struct page *chunk_block(struct goalloc_pool *pool, unsigned int npages, 
  * not grow to cover the chunk.
  */
 static int chunk_publish(struct goalloc_chunk *ch, struct goalloc_span *s,
-			 struct goalloc_heap_arena **spare, gfp_t gfp, bool fallback)
+			 struct goalloc_span_region **spare, gfp_t gfp, bool fallback)
 {
 	unsigned long idx = __pa(ch->base) >> GOALLOC_CHUNK_SHIFT, flags;
 	struct goalloc_pool *pool = ch->pool;
-	struct goalloc_heap_arena *a;
+	struct goalloc_span_region *a;
 
 	spin_lock_irqsave(&goalloc_heap.lock, flags);
 	while (idx >= span_map()->nregions) {
@@ -341,7 +341,7 @@ static int chunk_publish(struct goalloc_chunk *ch, struct goalloc_span *s,
 			return -ENOMEM;
 		spin_lock_irqsave(&goalloc_heap.lock, flags);
 	}
-	a = arena_of(ch->base);
+	a = region_of(ch->base);
 	if (!a) {
 		a = *spare;
 		*spare = NULL;
@@ -379,7 +379,7 @@ static int chunk_publish(struct goalloc_chunk *ch, struct goalloc_span *s,
  */
 static int heap_grow(struct goalloc_pool *pool, struct goalloc_span *s, int node, gfp_t gfp)
 {
-	struct goalloc_heap_arena *spare = NULL;
+	struct goalloc_span_region *spare = NULL;
 	gfp_t meta = goalloc_gfp_reclaim(gfp);
 	struct goalloc_chunk *ch = NULL;
 	unsigned long nr_pages = 0;
@@ -535,7 +535,7 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_init);
 /* Take an idle chunk out of its pool and the heap; the caller frees it. */
 static void chunk_unlink(struct goalloc_chunk *ch, struct list_head *victims)
 {
-	struct goalloc_heap_arena *a = arena_of(ch->base);
+	struct goalloc_span_region *a = region_of(ch->base);
 
 	lockdep_assert_held(&goalloc_heap.lock);
 	list_move(&ch->list, victims);

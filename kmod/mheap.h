@@ -7,7 +7,7 @@
  * (4 MiB, falling back to smaller orders under fragmentation).  Buddy blocks
  * are naturally aligned, so a chunk never straddles a 4 MiB boundary of the
  * physical address space.  Each such 4 MiB region that holds a chunk has a
- * struct goalloc_heap_arena whose spans[] maps every 8 KiB heap page to the
+ * struct goalloc_span_region whose spans[] maps every 8 KiB heap page to the
  * span using it; a flat table indexed by physical address / 4 MiB
  * (struct goalloc_span_map) finds the region.  goalloc_span_of() therefore
  * takes no lock and touches only goalloc's own tables, so any pointer may be
@@ -182,12 +182,12 @@ static inline void goalloc_pool_charge_end(const struct goalloc_pool *pool,
 }
 
 /**
- * struct goalloc_heap_arena - the span map of one 4 MiB physical region
+ * struct goalloc_span_region - the span map of one 4 MiB physical region
  * @nchunks: chunks in the region (under goalloc_heap.lock)
  * @rcu: freed after a grace period: lookups run under RCU (preemption off)
  * @spans: span using each heap page, NULL where goalloc has no span
  */
-struct goalloc_heap_arena {
+struct goalloc_span_region {
 	unsigned int nchunks;
 	struct rcu_head rcu;
 	struct goalloc_span *spans[GOALLOC_CHUNK_PAGES];
@@ -203,7 +203,7 @@ struct goalloc_heap_arena {
 struct goalloc_span_map {
 	unsigned long nregions;
 	struct rcu_head rcu;
-	struct goalloc_heap_arena __rcu *region[];
+	struct goalloc_span_region __rcu *region[];
 };
 
 /*
@@ -332,7 +332,7 @@ static __always_inline struct goalloc_span *goalloc_span_of(const void *p)
 {
 	unsigned long addr = (unsigned long)p;
 	struct goalloc_span_map *map;
-	struct goalloc_heap_arena *a;
+	struct goalloc_span_region *a;
 	unsigned long pa;
 
 	/* Only the direct map holds goalloc memory. */
