@@ -47,6 +47,13 @@ load() {
 	return $rc
 }
 
+# sections MODULE: "NAME=ADDR ..." for the module's loaded sections.
+sections() {
+	for f in /sys/module/$1/sections/.text*; do
+		[ -e "$f" ] && printf '%s=%s ' "${f##*/}" "$(cat "$f")"
+	done
+}
+
 unload_all() {
 	for m in $loaded; do
 		rmmod "$m"
@@ -137,9 +144,13 @@ bench)
 	# benchmark if one was staged.
 	args=$(cat $D/bench.args 2>/dev/null)
 	load goalloc && {
+		# Where the modules' sections are, for tools/insn-trace.sh:
+		# the same on every boot of the same build (no KASLR).
+		say "GA-SECTIONS goalloc $(sections goalloc)"
 		insmod "$D/modules/goalloc_bench.ko" $args
 		rc=$?
 		say "GA-MODULE load goalloc_bench rc=$rc"
+		say "GA-SECTIONS goalloc_bench $(sections goalloc_bench)"
 		[ $rc = 0 ] && loaded="goalloc_bench $loaded"
 		say "GA-BENCH-BEGIN"
 		cat /sys/kernel/debug/goalloc_bench/results >&3

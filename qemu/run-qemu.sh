@@ -39,6 +39,8 @@ rm -f "$out/console.log" "$out/results.log" "$out/status"
 # and serial 1 (results) into DIR; returns QEMU's (or timeout's) status.
 # ACCEL is QEMU's -accel value; the icount options, if any, are in $icount.
 icount=()
+# GA_QEMU_ARGS: more QEMU options (tools/insn-trace.sh: "-s -S" for gdb).
+read -r -a qemu_extra <<<"${GA_QEMU_ARGS:-}"
 boot() {
 	timeout -k 10 "$5" qemu-system-x86_64 \
 		-accel "$1" "${icount[@]}" -cpu "$2" -smp "$3" -m "$4" \
@@ -46,7 +48,7 @@ boot() {
 		-display none -monitor none -no-reboot \
 		-chardev file,id=con,path="$6/console.log" -serial chardev:con \
 		-chardev file,id=res,path="$6/results.log" -serial chardev:res \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 "${qemu_extra[@]}" \
 		</dev/null >"$6/qemu.log" 2>&1
 }
 
