@@ -120,6 +120,16 @@ static inline void goalloc_kasan_unpoison(const void *p, size_t size) { }
  * visible (where a free is recorded: mcache for the owner, mcentral under
  * the span's lock for anyone else).  init_on_free wipes it, as SLUB does.
  */
+/*
+ * Does goalloc_pre_free() do anything in this kernel?  If not, a free's fast
+ * path makes no call (make bench-budget counts its prologue's pushes).
+ */
+static __always_inline bool goalloc_pre_free_wanted(void)
+{
+	return IS_ENABLED(CONFIG_KASAN_GENERIC) || IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) ||
+	       want_init_on_free();
+}
+
 static __always_inline void goalloc_pre_free(const void *p, size_t usable)
 {
 	kmemleak_free(p);

@@ -93,6 +93,30 @@ static void note_gfp_account(gfp_t gfp)
 			       __builtin_return_address(0));
 }
 
+/*
+ * Does post_alloc() do anything for @gfp in this kernel?  If not, the fast
+ * path returns the slot as it is and calls nothing.
+ */
+static __always_inline bool post_alloc_wanted(gfp_t gfp)
+{
+	return IS_ENABLED(CONFIG_KASAN_GENERIC) || IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) ||
+	       want_init_on_alloc(gfp);
+}
+
+/*
+ * might_alloc()'s checks where a debug option makes them check something
+ * (lockdep's reclaim annotation, DEBUG_ATOMIC_SLEEP), without the voluntary
+ * preemption point it is on other kernels: 16 of the 231 instructions of an
+ * alloc+free pair (tools/insn-trace.sh), for a call that never sleeps when
+ * it takes a slot from its CPU's cache.  The slow path's page allocations
+ * keep their own.
+ */
+static __always_inline void goalloc_might_alloc(gfp_t gfp)
+{
+	if (IS_ENABLED(CONFIG_LOCKDEP) || IS_ENABLED(CONFIG_DEBUG_ATOMIC_SLEEP))
+		might_alloc(gfp & ~GOALLOC_NOSCAN);
+}
+
 /* Go's c.allocLarge: a span of its own, from mcache (which asks the heap). */
 static noinline void *large_alloc(size_t size, gfp_t gfp, int node)
 {
@@ -103,6 +127,41 @@ static noinline void *large_alloc(size_t size, gfp_t gfp, int node)
 	if (!s)
 		return NULL;
 	return post_alloc((void *)s->base, size, s->elemsize, gfp);
+}
+
+/* A slot from the fast path that must be made usable (post_alloc_wanted()). */
+static noinline void *post_alloc_slow(void *p, size_t size, gfp_t gfp)
+{
+	return post_alloc(p, size, goalloc_class_info[goalloc_size_class(size)].size, gfp);
+}
+
+/*
+ * Everything goalloc_alloc_node()'s fast path leaves: size 0, too large,
+ * large objects, a NUMA node asked for, and Go's nextFree (the CPU's span
+ * has no free slot at hand, or the cache is busy: an interrupt inside it).
+ */
+static noinline void *alloc_slow(size_t size, gfp_t gfp, int node)
+{
+	void *p;
+
+	if (unlikely(!size))
+		return ZERO_SIZE_PTR;
+	if (unlikely(size > GOALLOC_MAX_CLASS_SIZE)) {
+		might_alloc(gfp & ~GOALLOC_NOSCAN);
+		if (unlikely(size > GOALLOC_MAX_SIZE)) {
+			if (!(gfp & __GFP_NOWARN))
+				pr_warn_ratelimited("allocation of %zu bytes from %pS: over the %lu-byte maximum\n",
+						    size, (void *)_RET_IP_, GOALLOC_MAX_SIZE);
+			return NULL;
+		}
+		return large_alloc(size, gfp, node);
+	}
+	might_alloc(gfp & ~GOALLOC_NOSCAN);
+	note_gfp_account(gfp);
+	p = goalloc_mcache_next_free(spc_of(size, gfp), size, gfp, node);
+	if (!p)
+		return NULL;
+	return post_alloc(p, size, goalloc_class_info[goalloc_size_class(size)].size, gfp);
 }
 
 /**
@@ -119,6 +178,8 @@ static noinline void *large_alloc(size_t size, gfp_t gfp, int node)
  * Objects are 8-byte aligned at least, and power-of-two sizes are
  * naturally aligned.  Sizes up to GOALLOC_MAX_SIZE are served; a larger
  * one fails with one rate-limited warning (none under __GFP_NOWARN).
+ * Unlike kmalloc(), a call served from the CPU's cache is not a voluntary
+ * preemption point (see goalloc_might_alloc()).
  *
  * Return: the object, ZERO_SIZE_PTR for @size 0, or NULL.
  */
@@ -128,38 +189,36 @@ void *goalloc_alloc_node(size_t size, gfp_t gfp, int node)
 	unsigned int spc;
 	void *p = NULL;
 
-	might_alloc(gfp & ~GOALLOC_NOSCAN);
-	if (unlikely(!size))
-		return ZERO_SIZE_PTR;
-	if (unlikely(size > GOALLOC_MAX_CLASS_SIZE)) {
-		if (unlikely(size > GOALLOC_MAX_SIZE)) {
-			if (!(gfp & __GFP_NOWARN))
-				pr_warn_ratelimited("allocation of %zu bytes from %pS: over the %lu-byte maximum\n",
-						    size, (void *)_RET_IP_, GOALLOC_MAX_SIZE);
-			return NULL;
-		}
-		return large_alloc(size, gfp, node);
-	}
+	goalloc_might_alloc(gfp);
+	/* The fast path calls nothing: every other case is one tail call. */
+	if (unlikely(size - 1 >= GOALLOC_MAX_CLASS_SIZE || node != NUMA_NO_NODE))
+		return alloc_slow(size, gfp, node);
 	spc = spc_of(size, gfp);
-	if (likely(node == NUMA_NO_NODE)) {
-		c = goalloc_mcache_get();
-		if (likely(goalloc_mcache_enter(c))) {
-			p = goalloc_span_next_free_fast(c->alloc[spc]);
-			if (likely(p))
-				goalloc_mcache_count_alloc(c, spc, size);
-			goalloc_mcache_leave(c);
-		}
-		goalloc_mcache_put();
+	c = goalloc_mcache_get();
+	if (likely(goalloc_mcache_enter(c))) {
+		p = goalloc_span_next_free_fast(c->alloc[spc]);
+		if (likely(p))
+			goalloc_mcache_count_alloc(c, spc);
+		goalloc_mcache_leave(c);
 	}
-	if (unlikely(!p)) {
-		note_gfp_account(gfp);
-		p = goalloc_mcache_next_free(spc, size, gfp, node);
-		if (!p)
-			return NULL;
-	}
-	return post_alloc(p, size, goalloc_class_info[goalloc_spc_class(spc)].size, gfp);
+	goalloc_mcache_put();
+	if (unlikely(!p))
+		return alloc_slow(size, gfp, node);
+	if (unlikely(post_alloc_wanted(gfp)))
+		return post_alloc_slow(p, size, gfp);
+	return p;
 }
 EXPORT_SYMBOL_GPL(goalloc_alloc_node);
+
+/* What goalloc_free()'s fast path leaves; @caller for a bad free's report. */
+static noinline void free_slow(const void *p, unsigned long caller)
+{
+	int err;
+
+	err = goalloc_mcache_free(p);
+	if (unlikely(err))
+		goalloc_report_bad_free(p, err, caller);
+}
 
 /**
  * goalloc_free() - free memory from goalloc_alloc() and friends
@@ -171,13 +230,11 @@ EXPORT_SYMBOL_GPL(goalloc_alloc_node);
  */
 void goalloc_free(const void *p)
 {
-	int err;
-
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return;
-	err = goalloc_mcache_free(p);
-	if (unlikely(err))
-		goalloc_report_bad_free(p, err, _RET_IP_);
+	if (likely(goalloc_mcache_free_fast(p)))
+		return;
+	free_slow(p, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(goalloc_free);
 
@@ -311,7 +368,7 @@ int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 		start = i;
 		end = min(n, i + GOALLOC_BULK_BATCH);
 		if (small)
-			i += goalloc_mcache_alloc_bulk(spc, size, end - i, ptrs + i);
+			i += goalloc_mcache_alloc_bulk(spc, end - i, ptrs + i);
 		for (j = start; j < i; j++)
 			post_alloc(ptrs[j], size, usable, gfp);
 		if (i == end)

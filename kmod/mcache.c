@@ -144,7 +144,7 @@ static void *goalloc_mcache_install(struct goalloc_mcache *c, unsigned int spc,
 /**
  * goalloc_mcache_next_free() - an object of a span class, past the fast path
  * @spc: span class
- * @size: bytes asked for (counted)
+ * @size: bytes asked for
  * @gfp: the caller's mask; sleeps only where it allows
  * @node: NUMA node, or NUMA_NO_NODE
  *
@@ -168,7 +168,7 @@ void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int nod
 			if (!p)
 				p = goalloc_mcache_refill(c, spc);
 			if (p)
-				goalloc_mcache_count_alloc(c, spc, size);
+				goalloc_mcache_count_alloc(c, spc);
 			goalloc_mcache_leave(c);
 			goalloc_mcache_put();
 			if (p)
@@ -194,7 +194,7 @@ grow:
 		c = goalloc_mcache_get();
 		if (goalloc_mcache_enter(c)) {
 			p = goalloc_mcache_install(c, spc, s);
-			goalloc_mcache_count_alloc(c, spc, size);
+			goalloc_mcache_count_alloc(c, spc);
 			goalloc_mcache_leave(c);
 			goalloc_mcache_put();
 			return p;
@@ -208,7 +208,7 @@ grow:
 	 */
 	p = goalloc_span_next_free(s);
 	goalloc_central_add_span(s);
-	goalloc_central_count_alloc(spc, size);
+	goalloc_central_count_alloc(spc);
 	return p;
 }
 
@@ -234,7 +234,7 @@ struct goalloc_span *goalloc_mcache_alloc_large(size_t size, unsigned int spc, g
 				    is_power_of_2(size) ? npages : 1, node,
 				    GOALLOC_SPAN_LARGE, gfp);
 	if (s)
-		goalloc_central_count_large(s->spc, size);
+		goalloc_central_count_large(s->spc);
 	return s;
 }
 

@@ -19,18 +19,6 @@
 #include "mheap.h"
 
 /**
- * struct goalloc_class_stats - per-CPU event counts of one span class
- * @nmalloc: objects allocated
- * @nfree: objects freed
- * @requested: bytes asked for by those allocations
- */
-struct goalloc_class_stats {
-	unsigned long nmalloc;
-	unsigned long nfree;
-	unsigned long requested;
-};
-
-/**
  * struct goalloc_mcache - one CPU's cache (Go's per-P mcache)
  * @lock: with PREEMPT_RT only: keeps the CPU's other tasks (and its
  *	threaded interrupts) out of a section; see goalloc_mcache_get()
@@ -40,7 +28,9 @@ struct goalloc_class_stats {
  *	Model: kmod/models/mcache_section.pml.
  * @alloc: the span each span class allocates from (never NULL: an empty
  *	span stands in, as Go's emptymspan does)
- * @stats: counts of what went through this cache
+ * @nmalloc: objects allocated through this cache, per span class
+ * @nfree: objects freed through this cache, per span class (one array
+ *	each, so that a count is one instruction on the fast path)
  *
  * Only the owning CPU touches it, inside a @busy section; cpuhp drains a
  * dead CPU's cache from another CPU.  Whether a span is this CPU's is read
@@ -52,7 +42,8 @@ struct goalloc_mcache {
 #endif
 	u8 busy;
 	struct goalloc_span *alloc[GOALLOC_NUM_SPC];
-	struct goalloc_class_stats stats[GOALLOC_NUM_SPC];
+	unsigned long nmalloc[GOALLOC_NUM_SPC];
+	unsigned long nfree[GOALLOC_NUM_SPC];
 };
 
 DECLARE_PER_CPU(struct goalloc_mcache, goalloc_mcache);
@@ -110,10 +101,9 @@ static __always_inline void goalloc_mcache_leave(struct goalloc_mcache *c)
 
 /* Count an allocation from this CPU's cache, entered. */
 static __always_inline void goalloc_mcache_count_alloc(struct goalloc_mcache *c,
-						       unsigned int spc, size_t size)
+						       unsigned int spc)
 {
-	c->stats[spc].nmalloc++;
-	c->stats[spc].requested += size;
+	c->nmalloc[spc]++;
 }
 
 /**
@@ -149,7 +139,7 @@ static __always_inline int goalloc_mcache_free(const void *p)
 				goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);
 				goalloc_pre_free(p, s->elemsize);
 				goalloc_span_free_owned(s, idx);
-				c->stats[s->spc].nfree++;
+				c->nfree[s->spc]++;
 				goalloc_hook(GOALLOC_HOOK_OWNER_FREED, (void *)p);
 			}
 			goalloc_mcache_leave(c);
@@ -161,7 +151,7 @@ static __always_inline int goalloc_mcache_free(const void *p)
 	err = goalloc_central_free(s, p);
 	if (!err && s->cls) {
 		if (goalloc_mcache_enter(c)) {
-			c->stats[s->spc].nfree++;
+			c->nfree[s->spc]++;
 			goalloc_mcache_leave(c);
 		} else {
 			atomic_long_inc(&goalloc_central[s->spc].nfree);
@@ -169,6 +159,47 @@ static __always_inline int goalloc_mcache_free(const void *p)
 	}
 	goalloc_mcache_put();
 	return err;
+}
+
+/**
+ * goalloc_mcache_free_fast() - the owner's free, with no call on its way
+ * @p: the object, not NULL
+ *
+ * goalloc_mcache_free() for the common case alone: @p is a valid object of
+ * the span this CPU allocates from, and freeing it needs no sanitizer or
+ * init_on_free work.  It calls nothing (outside test hooks), so the API's
+ * free needs no stack frame.  Anything else, a bad free included, is left
+ * untouched for goalloc_mcache_free(), which checks it again.
+ *
+ * Return: true if @p was freed, false if goalloc_mcache_free() must look.
+ */
+static __always_inline bool goalloc_mcache_free_fast(const void *p)
+{
+	struct goalloc_mcache *c;
+	struct goalloc_span *s;
+	unsigned int idx;
+	bool done = false;
+
+	if (goalloc_pre_free_wanted())
+		return false;
+	c = goalloc_mcache_get();
+	s = goalloc_span_of(p);
+	if (likely(s)) {
+		goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
+		if (likely(goalloc_mcache_enter(c))) {
+			if (likely(c->alloc[s->spc] == s) &&
+			    likely(!goalloc_span_check_free(s, p, &idx))) {
+				goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);
+				goalloc_span_free_owned(s, idx);
+				c->nfree[s->spc]++;
+				goalloc_hook(GOALLOC_HOOK_OWNER_FREED, (void *)p);
+				done = true;
+			}
+			goalloc_mcache_leave(c);
+		}
+	}
+	goalloc_mcache_put();
+	return done;
 }
 
 /* mcache.c */
@@ -191,7 +222,6 @@ void goalloc_mcache_exit(void);
 /**
  * goalloc_mcache_alloc_bulk() - take up to @n objects from this CPU's cache
  * @spc: span class
- * @size: bytes per object (counted)
  * @n: how many, at most GOALLOC_BULK_BATCH
  * @ptrs: where to put them
  *
@@ -201,8 +231,8 @@ void goalloc_mcache_exit(void);
  *
  * Return: the number of objects taken, from @ptrs[0]; not yet made usable.
  */
-static __always_inline size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t size,
-							size_t n, void **ptrs)
+static __always_inline size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t n,
+							void **ptrs)
 {
 	struct goalloc_mcache *c;
 	size_t i = 0;
@@ -220,8 +250,7 @@ static __always_inline size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t
 				break;
 			i++;
 		}
-		c->stats[spc].nmalloc += i;
-		c->stats[spc].requested += i * size;
+		c->nmalloc[spc] += i;
 		goalloc_mcache_leave(c);
 	}
 	goalloc_mcache_put();
@@ -277,7 +306,7 @@ static __always_inline size_t goalloc_mcache_free_bulk(size_t n, void **ptrs, un
 				s = own;
 			} else {
 				if (own)
-					c->stats[own->spc].nfree += nfree;
+					c->nfree[own->spc] += nfree;
 				own = NULL;
 				nfree = 0;
 				s = goalloc_span_of(p);
@@ -296,7 +325,7 @@ static __always_inline size_t goalloc_mcache_free_bulk(size_t n, void **ptrs, un
 				unsigned long freed;
 
 				i = goalloc_central_free_run(s, ptrs, i, start, caller, &freed);
-				c->stats[s->spc].nfree += freed;
+				c->nfree[s->spc] += freed;
 				continue;
 			} else {
 				err = goalloc_central_free(s, p);
@@ -305,7 +334,7 @@ static __always_inline size_t goalloc_mcache_free_bulk(size_t n, void **ptrs, un
 				goalloc_report_bad_free(p, err, caller);
 		}
 		if (own)
-			c->stats[own->spc].nfree += nfree;
+			c->nfree[own->spc] += nfree;
 		goalloc_mcache_leave(c);
 		goalloc_mcache_put();
 		n = start;

@@ -315,7 +315,7 @@ void *goalloc_central_alloc(unsigned int spc, size_t size, int node)
 	}
 	spin_unlock_irqrestore(&mc->lock, flags);
 	if (p)
-		goalloc_central_count_alloc(spc, size);
+		goalloc_central_count_alloc(spc);
 	return p;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central_alloc);

@@ -28,7 +28,6 @@
  * @nmalloc: objects allocated outside any mcache (interrupt fallback, node
  *	requests)
  * @nfree: objects freed outside the owner's mcache
- * @requested: bytes requested by @nmalloc allocations
  */
 struct goalloc_mcentral {
 	spinlock_t lock;	/* see @lock above */
@@ -39,23 +38,21 @@ struct goalloc_mcentral {
 	atomic_long_t nspans;
 	atomic_long_t nmalloc;
 	atomic_long_t nfree;
-	atomic_long_t requested;
 } ____cacheline_aligned_in_smp;
 
 extern struct goalloc_mcentral goalloc_central[GOALLOC_NUM_SPC];
 
 /* Count an allocation made outside any mcache (mstats.c adds them up). */
-static inline void goalloc_central_count_alloc(unsigned int spc, size_t size)
+static inline void goalloc_central_count_alloc(unsigned int spc)
 {
 	atomic_long_inc(&goalloc_central[spc].nmalloc);
-	atomic_long_add(size, &goalloc_central[spc].requested);
 }
 
 /* Count a large object's span, which the heap gave to mcache directly. */
-static inline void goalloc_central_count_large(unsigned int spc, size_t size)
+static inline void goalloc_central_count_large(unsigned int spc)
 {
 	atomic_long_inc(&goalloc_central[spc].nspans);
-	goalloc_central_count_alloc(spc, size);
+	goalloc_central_count_alloc(spc);
 }
 
 void goalloc_central_init(void);

@@ -110,7 +110,9 @@ static void chunk_summarise(struct goalloc_chunk *ch)
 /* The span map of the region holding @addr, which a chunk covers.  Heap lock held. */
 static struct goalloc_span_region *region_of(unsigned long addr)
 {
-	return rcu_dereference_protected(span_map()->region[__pa(addr) >> GOALLOC_CHUNK_SHIFT],
+	unsigned long i = goalloc_map_offset(addr) >> GOALLOC_CHUNK_SHIFT;
+
+	return rcu_dereference_protected(span_map()->region[i],
 					 lockdep_is_held(&goalloc_heap.lock));
 }
 
@@ -118,7 +120,8 @@ static struct goalloc_span_region *region_of(unsigned long addr)
 static void map_span(struct goalloc_span *s, struct goalloc_span *val)
 {
 	struct goalloc_span_region *a = region_of(s->base);
-	unsigned int first = (__pa(s->base) >> GOALLOC_PAGE_SHIFT) & (GOALLOC_CHUNK_PAGES - 1);
+	unsigned int first = (goalloc_map_offset(s->base) >> GOALLOC_PAGE_SHIFT) &
+			     (GOALLOC_CHUNK_PAGES - 1);
 	unsigned int i;
 
 	lockdep_assert_held(&goalloc_heap.lock);
@@ -228,7 +231,7 @@ static void pool_add_inuse(struct goalloc_pool *pool, long n)
 /* Regions of the direct map as far as it reaches now (memory hot-added moves it). */
 static unsigned long span_map_direct_regions(void)
 {
-	return (__pa((unsigned long)high_memory - 1) >> GOALLOC_CHUNK_SHIFT) + 1;
+	return (goalloc_map_offset((unsigned long)high_memory - 1) >> GOALLOC_CHUNK_SHIFT) + 1;
 }
 
 /* Carve @s out of @ch at heap page @first, and map it.  Heap lock held. */
@@ -329,7 +332,7 @@ static struct page *chunk_block(struct goalloc_pool *pool, unsigned int npages, 
 static int chunk_publish(struct goalloc_chunk *ch, struct goalloc_span *s,
 			 struct goalloc_span_region **spare, gfp_t gfp, bool fallback)
 {
-	unsigned long idx = __pa(ch->base) >> GOALLOC_CHUNK_SHIFT, flags;
+	unsigned long idx = goalloc_map_offset(ch->base) >> GOALLOC_CHUNK_SHIFT, flags;
 	struct goalloc_pool *pool = ch->pool;
 	struct goalloc_span_region *a;
 
@@ -546,7 +549,8 @@ static void chunk_unlink(struct goalloc_chunk *ch, struct list_head *victims)
 	goalloc_heap.chunks_released++;
 	if (!--a->nchunks) {
 		/* Lookups still inside the region's array finish before it is freed. */
-		RCU_INIT_POINTER(span_map()->region[__pa(ch->base) >> GOALLOC_CHUNK_SHIFT], NULL);
+		RCU_INIT_POINTER(span_map()->region[goalloc_map_offset(ch->base) >>
+						    GOALLOC_CHUNK_SHIFT], NULL);
 		kfree_rcu(a, rcu);
 	}
 }

@@ -8,8 +8,9 @@
  * are naturally aligned, so a chunk never straddles a 4 MiB boundary of the
  * physical address space.  Each such 4 MiB region that holds a chunk has a
  * struct goalloc_span_region whose spans[] maps every 8 KiB heap page to the
- * span using it; a flat table indexed by physical address / 4 MiB
- * (struct goalloc_span_map) finds the region.  goalloc_span_of() therefore
+ * span using it; a flat table indexed by direct-map offset / 4 MiB
+ * (goalloc_map_offset(): the physical address on x86-64; struct
+ * goalloc_span_map) finds the region.  goalloc_span_of() therefore
  * takes no lock and touches only goalloc's own tables, so any pointer may be
  * asked about.
  *
@@ -316,6 +317,25 @@ void goalloc_heap_trim_stop(void);
 int goalloc_span_map_resize(unsigned long nregions, gfp_t gfp);
 
 /**
+ * goalloc_map_offset() - where an address is in the direct map
+ * @addr: an address of the direct map (any address, for goalloc_span_of())
+ *
+ * The span map is indexed by it.  On x86-64 it is the physical address, as
+ * __pa() computes it for the direct map, without __pa()'s test for the
+ * kernel image's addresses (which goalloc never hands out).  Chunks are
+ * buddy blocks, aligned to their size in physical memory, and the direct map
+ * starts on a boundary larger than a chunk on every architecture with one,
+ * so a chunk never straddles two regions of the map.
+ *
+ * Return: @addr - PAGE_OFFSET; past the map's end for any address outside
+ * the direct map.
+ */
+static __always_inline unsigned long goalloc_map_offset(unsigned long addr)
+{
+	return addr - PAGE_OFFSET;
+}
+
+/**
  * goalloc_span_of() - the span holding an address, if goalloc has one there
  * @p: any pointer
  *
@@ -330,26 +350,25 @@ int goalloc_span_map_resize(unsigned long nregions, gfp_t gfp);
  */
 static __always_inline struct goalloc_span *goalloc_span_of(const void *p)
 {
-	unsigned long addr = (unsigned long)p;
+	unsigned long off = goalloc_map_offset((unsigned long)p);
 	struct goalloc_span_map *map;
 	struct goalloc_span_region *a;
-	unsigned long pa;
 
-	/* Only the direct map holds goalloc memory. */
-	if (addr - PAGE_OFFSET >= (unsigned long)high_memory - PAGE_OFFSET)
-		return NULL;
-	pa = __pa(addr);
 	/* [M1]: pairs with rcu_assign_pointer() of a new table in span_map_replace(). */
 	map = rcu_dereference_check(goalloc_span_map, rcu_read_lock_any_held());
-	if (pa >> GOALLOC_CHUNK_SHIFT >= map->nregions)
+	/*
+	 * The map covers only the direct map (chunks are in it, and it grows
+	 * only for them), so this one test refuses any other address too.
+	 */
+	if (off >> GOALLOC_CHUNK_SHIFT >= map->nregions)
 		return NULL;
 	/* [M2]: pairs with rcu_assign_pointer() of a new region in chunk_publish(). */
-	a = rcu_dereference_check(map->region[pa >> GOALLOC_CHUNK_SHIFT],
+	a = rcu_dereference_check(map->region[off >> GOALLOC_CHUNK_SHIFT],
 				  rcu_read_lock_any_held());
 	if (!a)
 		return NULL;
 	/* [M3]: pairs with the smp_wmb() in map_span(); callers' loads depend on it. */
-	return READ_ONCE(a->spans[(pa >> GOALLOC_PAGE_SHIFT) & (GOALLOC_CHUNK_PAGES - 1)]);
+	return READ_ONCE(a->spans[(off >> GOALLOC_PAGE_SHIFT) & (GOALLOC_CHUNK_PAGES - 1)]);
 }
 
 #endif /* _GOALLOC_MHEAP_H */

@@ -4,9 +4,9 @@
  *
  *  goalloc/classes  one line per size class (scan and noscan together):
  *                   object size, span pages, objects per span, objects in
- *                   use, live spans, bytes those spans hold, and over all
- *                   allocations so far the bytes requested against the
- *                   bytes handed out.  Class 0 is large objects.
+ *                   use, live spans, bytes those spans hold, and the
+ *                   objects allocated since load.  Class 0 is large
+ *                   objects.
  *  goalloc/heap     the page heap, the caches, the scavenger, bad frees.
  *
  * Counts are summed from per-CPU counters without stopping anyone, so a
@@ -28,13 +28,11 @@
  * struct goalloc_class_usage - what one span class holds right now
  * @nmalloc: objects allocated, ever
  * @nfree: objects freed, ever
- * @requested: bytes requested by all allocations, ever
  * @nspans: live spans
  */
 struct goalloc_class_usage {
 	unsigned long nmalloc;
 	unsigned long nfree;
-	unsigned long requested;
 	long nspans;
 };
 
@@ -51,15 +49,12 @@ static void goalloc_class_usage(unsigned int spc, struct goalloc_class_usage *u)
 	u->nmalloc = atomic_long_read(&mc->nmalloc);
 	/* Each late-found double free was counted as a free by both callers. */
 	u->nfree = atomic_long_read(&mc->nfree) - atomic_long_read(&goalloc_late_doubles[spc]);
-	u->requested = atomic_long_read(&mc->requested);
 	u->nspans = atomic_long_read(&mc->nspans);
 	for_each_possible_cpu(cpu) {
-		const struct goalloc_class_stats *st =
-			&per_cpu_ptr(&goalloc_mcache, cpu)->stats[spc];
+		const struct goalloc_mcache *c = per_cpu_ptr(&goalloc_mcache, cpu);
 
-		u->nmalloc += READ_ONCE(st->nmalloc);
-		u->nfree += READ_ONCE(st->nfree);
-		u->requested += READ_ONCE(st->requested);
+		u->nmalloc += READ_ONCE(c->nmalloc[spc]);
+		u->nfree += READ_ONCE(c->nfree[spc]);
 	}
 }
 
@@ -111,7 +106,7 @@ static int classes_show(struct seq_file *m, void *v)
 {
 	unsigned int cls;
 
-	seq_puts(m, "class  size  pages  objs/span  tail   inuse  spans  held_bytes  alloc_objs  requested_bytes  alloc_bytes\n");
+	seq_puts(m, "class  size  pages  objs/span  tail   inuse  spans  held_bytes  alloc_objs\n");
 	for (cls = 0; cls < GOALLOC_NUM_CLASSES; cls++) {
 		const struct goalloc_class_info *c = &goalloc_class_info[cls];
 		struct goalloc_class_usage u, n;
@@ -121,20 +116,19 @@ static int classes_show(struct seq_file *m, void *v)
 		goalloc_class_usage(goalloc_spc(cls, true), &n);
 		u.nmalloc += n.nmalloc;
 		u.nfree += n.nfree;
-		u.requested += n.requested;
 		u.nspans += n.nspans;
 		if (!cls) {
 			/* Large objects: a span each, sized to the object. */
-			seq_printf(m, "%5u %5s %6s %10s %5s %7ld %6ld %11s %11lu %16lu %12s\n",
+			seq_printf(m, "%5u %5s %6s %10s %5s %7ld %6ld %11s %11lu\n",
 				   0, "large", "-", "1", "-", (long)(u.nmalloc - u.nfree),
-				   u.nspans, "-", u.nmalloc, u.requested, "-");
+				   u.nspans, "-", u.nmalloc);
 			continue;
 		}
-		seq_printf(m, "%5u %5u %6u %10u %5lu %7ld %6ld %11lu %11lu %16lu %12lu\n",
+		seq_printf(m, "%5u %5u %6u %10u %5lu %7ld %6ld %11lu %11lu\n",
 			   cls, c->size, c->npages, c->nelems,
 			   span - (unsigned long)c->nelems * c->size,
 			   (long)(u.nmalloc - u.nfree), u.nspans, u.nspans * span,
-			   u.nmalloc, u.requested, u.nmalloc * c->size);
+			   u.nmalloc);
 	}
 	return 0;
 }
