@@ -30,26 +30,13 @@ static_assert(__GFP_BITS_SHIFT < 30);
 
 const char *goalloc_version(void);
 
+void *goalloc_alloc(size_t size, gfp_t gfp);
 void *goalloc_alloc_node(size_t size, gfp_t gfp, int node);
 void goalloc_free(const void *p);
 size_t goalloc_size(const void *p);
 void *goalloc_realloc(const void *p, size_t size, gfp_t gfp);
 int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs);
 void goalloc_free_bulk(size_t n, void **ptrs);
-
-/**
- * goalloc_alloc() - allocate memory
- * @size: bytes wanted
- * @gfp: allocation mask, as for kmalloc(), optionally with GOALLOC_NOSCAN
- *
- * See goalloc_alloc_node().
- *
- * Return: the object, ZERO_SIZE_PTR for @size 0, or NULL.
- */
-static inline void *goalloc_alloc(size_t size, gfp_t gfp)
-{
-	return goalloc_alloc_node(size, gfp, NUMA_NO_NODE);
-}
 
 struct goalloc_arena;
 

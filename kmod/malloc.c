@@ -58,11 +58,12 @@ EXPORT_SYMBOL_GPL(goalloc_version);
 /*
  * goalloc_spc() for a request, spelled out: through goalloc_spc()'s bool
  * the compiler made three more instructions per allocation of it (make
- * bench-budget counted the pair at 234 instead of 231).
+ * bench-budget counted the pair at 234 instead of 231).  One table load
+ * (goalloc_size_spc()) where two tables and a branch were.
  */
 static __always_inline unsigned int spc_of(size_t size, gfp_t gfp)
 {
-	return goalloc_size_class(size) * 2 + ((gfp & GOALLOC_NOSCAN) ? 1 : 0);
+	return goalloc_size_spc(size) + ((gfp & GOALLOC_NOSCAN) ? 1 : 0);
 }
 
 /*
@@ -185,30 +186,49 @@ static noinline void *alloc_slow(size_t size, gfp_t gfp, int node)
  */
 void *goalloc_alloc_node(size_t size, gfp_t gfp, int node)
 {
+	if (node == NUMA_NO_NODE)
+		return goalloc_alloc(size, gfp);
+	return alloc_slow(size, gfp, node);
+}
+EXPORT_SYMBOL_GPL(goalloc_alloc_node);
+
+/**
+ * goalloc_alloc() - allocate memory
+ * @size: bytes wanted
+ * @gfp: allocation mask, as for kmalloc(), optionally with GOALLOC_NOSCAN
+ *
+ * goalloc_alloc_node() for any node (kmalloc()), its own entry so that the
+ * fast path tests no node.
+ *
+ * Return: the object, ZERO_SIZE_PTR for @size 0, or NULL.
+ */
+void *goalloc_alloc(size_t size, gfp_t gfp)
+{
 	struct goalloc_mcache *c;
 	unsigned int spc;
-	void *p = NULL;
+	void *p;
 
 	goalloc_might_alloc(gfp);
 	/* The fast path calls nothing: every other case is one tail call. */
-	if (unlikely(size - 1 >= GOALLOC_MAX_CLASS_SIZE || node != NUMA_NO_NODE))
-		return alloc_slow(size, gfp, node);
+	if (unlikely(size - 1 >= GOALLOC_MAX_CLASS_SIZE))
+		return alloc_slow(size, gfp, NUMA_NO_NODE);
 	spc = spc_of(size, gfp);
 	c = goalloc_mcache_get();
 	if (likely(goalloc_mcache_enter(c))) {
-		p = goalloc_span_next_free_fast(c->alloc[spc]);
-		if (likely(p))
+		if (likely(goalloc_span_take_one(c->alloc[spc], &p))) {
 			goalloc_mcache_count_alloc(c, spc);
+			goalloc_mcache_leave(c);
+			goalloc_mcache_put();
+			if (unlikely(post_alloc_wanted(gfp)))
+				return post_alloc_slow(p, size, gfp);
+			return p;
+		}
 		goalloc_mcache_leave(c);
 	}
 	goalloc_mcache_put();
-	if (unlikely(!p))
-		return alloc_slow(size, gfp, node);
-	if (unlikely(post_alloc_wanted(gfp)))
-		return post_alloc_slow(p, size, gfp);
-	return p;
+	return alloc_slow(size, gfp, NUMA_NO_NODE);
 }
-EXPORT_SYMBOL_GPL(goalloc_alloc_node);
+EXPORT_SYMBOL_GPL(goalloc_alloc);
 
 /* What goalloc_free()'s fast path leaves; @caller for a bad free's report. */
 static noinline void free_slow(const void *p, unsigned long caller)

@@ -177,7 +177,6 @@ static __always_inline bool goalloc_mcache_free_fast(const void *p)
 {
 	struct goalloc_mcache *c;
 	struct goalloc_span *s;
-	unsigned int idx;
 	bool done = false;
 
 	if (goalloc_pre_free_wanted())
@@ -187,11 +186,10 @@ static __always_inline bool goalloc_mcache_free_fast(const void *p)
 	if (likely(s)) {
 		goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
 		if (likely(goalloc_mcache_enter(c))) {
-			if (likely(c->alloc[s->spc] == s) &&
-			    likely(!goalloc_span_check_free(s, p, &idx))) {
-				goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);
-				goalloc_span_free_owned(s, idx);
-				c->nfree[s->spc]++;
+			unsigned int spc = s->spc;
+
+			if (likely(c->alloc[spc] == s) && likely(goalloc_span_owner_free(s, p))) {
+				c->nfree[spc]++;
 				goalloc_hook(GOALLOC_HOOK_OWNER_FREED, (void *)p);
 				done = true;
 			}

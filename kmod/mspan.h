@@ -62,6 +62,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 
+#include "hooks.h"
 #include "sizeclasses.h"
 
 /* Where a span is; @state changes under @lock (and mcentral's lock). */
@@ -193,8 +194,13 @@ static inline void goalloc_span_kill(struct goalloc_span *s)
 static __always_inline bool goalloc_span_remote_freed(const struct goalloc_span *s,
 						      unsigned int idx)
 {
-	/* Written under @lock by remote frees; the owner reads without it. */
-	return READ_ONCE(s->remote_bits[BIT_WORD(idx)]) & BIT_MASK(idx);
+	/*
+	 * Written under @lock by remote frees; the owner reads without it.
+	 * test_bit() is one read of the word (an atomic read to KCSAN): one
+	 * bt with a memory operand, where READ_ONCE() of the word and a mask
+	 * took five instructions.
+	 */
+	return test_bit(idx, s->remote_bits);
 }
 
 /**
@@ -269,8 +275,9 @@ static __always_inline unsigned int goalloc_span_take_fast(struct goalloc_span *
 }
 
 /**
- * goalloc_span_next_free_fast() - take a free slot from the alloc cache
+ * goalloc_span_take_one() - take a free slot from the alloc cache
  * @s: the span, owned by the caller
+ * @pp: set to the slot's address on success
  *
  * Go's nextFreeFast: one ctz, no bitmap access but the remote-free word of
  * the slot.  goalloc_span_take_fast() for one slot, written for the fewest
@@ -279,27 +286,43 @@ static __always_inline unsigned int goalloc_span_take_fast(struct goalloc_span *
  * from freeindex), so that bound is not tested; the refill at the last slot
  * of a 64-slot word is left to the slow path, as there.
  *
- * Return: the slot's address, or NULL if the slow path must look.
+ * Return: true if a slot was taken, false if the slow path must look.
  */
-static __always_inline void *goalloc_span_next_free_fast(struct goalloc_span *s)
+static __always_inline bool goalloc_span_take_one(struct goalloc_span *s, void **pp)
 {
 	u64 cache = s->alloc_cache;
-	unsigned int bit, idx;
+	unsigned long bit, idx;
 
 	if (unlikely(!cache))
-		return NULL;
+		return false;
 	bit = __ffs64(cache);
 	idx = s->freeindex + bit;
 	if (unlikely((idx + 1) % 64 == 0) && idx + 1 != s->nelems)
-		return NULL;
+		return false;
 	if (unlikely(goalloc_span_remote_freed(s, idx)))
-		return NULL;
+		return false;
 	/* bit + 1 may be 64: shift in two steps to stay defined. */
 	s->alloc_cache = (cache >> bit) >> 1;
 	/* Remote frees read freeindex without the owner's help. */
 	WRITE_ONCE(s->freeindex, idx + 1);
 	s->alloc_count++;
-	return (void *)(s->base + (unsigned long)idx * s->elemsize);
+	*pp = (void *)(s->base + (unsigned long)idx * s->elemsize);
+	return true;
+}
+
+/**
+ * goalloc_span_next_free_fast() - take a free slot from the alloc cache
+ * @s: the span, owned by the caller
+ *
+ * goalloc_span_take_one(), as a pointer.
+ *
+ * Return: the slot's address, or NULL if the slow path must look.
+ */
+static __always_inline void *goalloc_span_next_free_fast(struct goalloc_span *s)
+{
+	void *p;
+
+	return goalloc_span_take_one(s, &p) ? p : NULL;
 }
 
 /**
@@ -403,6 +426,50 @@ static __always_inline void goalloc_span_free_owned(struct goalloc_span *s, unsi
 	/* Remote readers of this word race benignly (goalloc_span_allocated()). */
 	__set_bit(idx, s->free_bits);
 	s->nfree_pending++;
+}
+
+/**
+ * goalloc_span_owner_free() - check and record the owner's free, in one
+ * @s: the span, owned by the caller
+ * @p: the pointer being freed, inside @s's pages
+ *
+ * goalloc_span_check_free() and goalloc_span_free_owned() as one, for the
+ * free's fast path: freeindex read once, the LIFO test first (an
+ * alloc+free pair ends there), "allocated" tested only where the record
+ * needs it.  The same decisions: a slot is freed iff check_free() would
+ * pass it, and goes back to the alloc cache iff free_owned() would put it
+ * there.  No sanitizer or init_on_free work (the caller has none to do).
+ *
+ * Return: true if @p was freed; false if it is not the start of an
+ * allocated slot, with nothing changed (the slow path reports it).
+ */
+static __always_inline bool goalloc_span_owner_free(struct goalloc_span *s, const void *p)
+{
+	unsigned long off = (unsigned long)p - s->base;
+	unsigned int idx, fi;
+
+	if (off >= (unsigned long)s->nelems * s->elemsize)
+		return false;
+	idx = goalloc_div_index(s->div_mul, off);
+	if (off != (unsigned long)idx * s->elemsize)
+		return false;
+	if (test_bit(idx, s->free_bits) || goalloc_span_remote_freed(s, idx))
+		return false;
+	fi = s->freeindex;
+	if (idx + 1 == fi && fi % 64 && !test_bit(idx, s->alloc_bits)) {
+		goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);
+		s->alloc_cache = (s->alloc_cache << 1) | 1;
+		WRITE_ONCE(s->freeindex, idx);
+		s->alloc_count--;
+		return true;
+	}
+	if (idx >= fi && !test_bit(idx, s->alloc_bits))
+		return false;
+	goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);
+	/* Remote readers of this word race benignly (goalloc_span_allocated()). */
+	__set_bit(idx, s->free_bits);
+	s->nfree_pending++;
+	return true;
 }
 
 #endif /* _GOALLOC_MSPAN_H */

@@ -62,6 +62,25 @@ static __always_inline unsigned int goalloc_size_class(size_t size)
 	return goalloc_size_to_class128[DIV_ROUND_UP(size - 1024, GOALLOC_LARGE_DIV)];
 }
 
+/*
+ * goalloc_size_class()'s two tables as one: the scan span class of every
+ * request size in GOALLOC_SMALL_DIV steps (4 KiB).  Every class size is a
+ * multiple of GOALLOC_SMALL_DIV (tools/mksizeclasses.py checks), so one step
+ * never spans two classes; the fast path looks a request up with no branch.
+ */
+extern const u8 goalloc_size_to_spc8[GOALLOC_MAX_CLASS_SIZE / GOALLOC_SMALL_DIV + 1];
+
+/**
+ * goalloc_size_spc() - the scan span class serving a request
+ * @size: requested bytes, 1 .. GOALLOC_MAX_CLASS_SIZE
+ *
+ * Return: goalloc_spc(goalloc_size_class(@size), false), by one load.
+ */
+static __always_inline unsigned int goalloc_size_spc(size_t size)
+{
+	return goalloc_size_to_spc8[DIV_ROUND_UP(size, GOALLOC_SMALL_DIV)];
+}
+
 /**
  * goalloc_div_index() - offset / size by a class's multiplier
  * @div_mul: the class's div_mul (a span keeps a copy)

@@ -51,6 +51,16 @@ static void class_table_shape(struct kunit *test)
 	}
 }
 
+/* The fast path's one table says what goalloc_size_class() says, at every size. */
+static void flat_table_matches_lookup(struct kunit *test)
+{
+	size_t n;
+
+	for (n = 1; n <= GOALLOC_MAX_CLASS_SIZE; n++)
+		KUNIT_ASSERT_EQ_MSG(test, goalloc_size_spc(n),
+				    goalloc_spc(goalloc_size_class(n), false), "size %zu", n);
+}
+
 static void every_size_fits_smallest_class(struct kunit *test)
 {
 	size_t n;
@@ -134,6 +144,7 @@ static void power_of_two_sizes_get_own_class(struct kunit *test)
 static struct kunit_case sizeclasses_cases[] = {
 	KUNIT_CASE(class_table_shape),
 	KUNIT_CASE(every_size_fits_smallest_class),
+	KUNIT_CASE(flat_table_matches_lookup),
 	KUNIT_CASE(round_up_waste_within_bounds),
 	KUNIT_CASE(obj_index_matches_division),
 	KUNIT_CASE(power_of_two_sizes_get_own_class),

@@ -10,7 +10,7 @@
 # learn where the modules land (the same on every boot of one build: no
 # KASLR, deterministic guest), once with gdb attached, single-stepping a few
 # whole iterations of each allocator's loop from one call of its entry
-# function to the next (goalloc_alloc_node, __kmalloc_noprof,
+# function to the next (goalloc_alloc, __kmalloc_noprof,
 # kmem_cache_alloc_noprof).  Prints instructions per iteration, per
 # function and in order; the executed PCs are in results/insn-trace/.
 # The loop's own instructions are in every row (the same loop for all).
@@ -67,7 +67,7 @@ addr() { awk -v n="$1" '$2 == n { print $1; exit }' "$syms"; }
 port=$((20000 + RANDOM % 20000))
 {
 	echo "port $port"
-	echo "goalloc $(addr goalloc_alloc_node) 500 4"
+	echo "goalloc $(addr goalloc_alloc) 500 4"
 	echo "kmalloc $(addr __kmalloc_noprof) 500 4"
 	echo "kmem_cache $(addr kmem_cache_alloc_noprof) 500 4"
 } >"$out/plan"

@@ -115,6 +115,7 @@ def verify(cls):
     assert len(cls) == 68, len(cls)
     for size, npages in cls[1:]:
         span = npages * PAGE_SIZE
+        assert size % SMALL_DIV == 0, size
         assert span % size <= span // 8, size
         m = div_magic(size)
         for off in range(0, span + 1):
@@ -157,6 +158,13 @@ def emit(cls):
     table("goalloc_size_to_class8", small)
     p("")
     table("goalloc_size_to_class128", large)
+    p("")
+    # The fast path's table: both above as one, as scan span classes
+    # (class * 2), every size in SMALL_DIV steps (class sizes are multiples
+    # of it: verify() checks).
+    flat = [0] + [2 * next(i for i, (size, _) in enumerate(cls) if i and size >= s)
+                  for s in range(SMALL_DIV, MAX_CLASS_SIZE + 1, SMALL_DIV)]
+    table("goalloc_size_to_spc8", flat)
     return "\n".join(w) + "\n"
 
 
