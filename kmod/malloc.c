@@ -380,16 +380,17 @@ int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 	bool small = size && size <= GOALLOC_MAX_CLASS_SIZE;
 	unsigned int spc = small ? spc_of(size, gfp) : 0;
 	size_t usable = goalloc_class_info[goalloc_spc_class(spc)].size;
+	bool post = post_alloc_wanted(gfp);
 	size_t i = 0, j, start, end;
 
-	might_alloc(gfp & ~GOALLOC_NOSCAN);
+	goalloc_might_alloc(gfp);
 	note_gfp_account(gfp);
 	while (i < n) {
 		start = i;
 		end = min(n, i + GOALLOC_BULK_BATCH);
 		if (small)
 			i += goalloc_mcache_alloc_bulk(spc, end - i, ptrs + i);
-		for (j = start; j < i; j++)
+		for (j = start; post && j < i; j++)
 			post_alloc(ptrs[j], size, usable, gfp);
 		if (i == end)
 			continue;

@@ -273,9 +273,10 @@ static __always_inline size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t
  */
 static __always_inline size_t goalloc_mcache_free_bulk(size_t n, void **ptrs, unsigned long caller)
 {
+	bool pre_free = goalloc_pre_free_wanted();
+	unsigned long nfree, own_base = 0, own_len = 0;
 	struct goalloc_span *s, *own;
 	struct goalloc_mcache *c;
-	unsigned long nfree;
 	unsigned int idx;
 	size_t i, start;
 	int err;
@@ -297,12 +298,16 @@ static __always_inline size_t goalloc_mcache_free_bulk(size_t n, void **ptrs, un
 		for (i = n; i-- > start;) {
 			const void *p = ptrs[i];
 
-			if (unlikely(ZERO_OR_NULL_PTR(p)))
-				continue;
-			if (own && (unsigned long)p - own->base <
-				   (unsigned long)own->nelems * own->elemsize) {
+			if (own && (unsigned long)p - own_base < own_len) {
+				/* Still this CPU's span: no lookup, no owner test. */
+				if (likely(!pre_free) && likely(goalloc_span_owner_free(own, p))) {
+					nfree++;
+					continue;
+				}
 				s = own;
 			} else {
+				if (unlikely(ZERO_OR_NULL_PTR(p)))
+					continue;
 				if (own)
 					c->nfree[own->spc] += nfree;
 				own = NULL;
@@ -312,12 +317,23 @@ static __always_inline size_t goalloc_mcache_free_bulk(size_t n, void **ptrs, un
 			if (unlikely(!s)) {
 				err = -EFAULT;
 			} else if (likely(c->alloc[s->spc] == s)) {
-				err = goalloc_span_check_free(s, p, &idx);
+				if (likely(!pre_free) && likely(goalloc_span_owner_free(s, p))) {
+					err = 0;
+				} else {
+					err = goalloc_span_check_free(s, p, &idx);
+					if (likely(!err)) {
+						goalloc_pre_free(p, s->elemsize);
+						goalloc_span_free_owned(s, idx);
+					}
+				}
 				if (likely(!err)) {
-					goalloc_pre_free(p, s->elemsize);
-					goalloc_span_free_owned(s, idx);
-					own = s;
+					if (own != s) {
+						own = s;
+						own_base = s->base;
+						own_len = (unsigned long)s->nelems * s->elemsize;
+					}
 					nfree++;
+					continue;
 				}
 			} else if (s->cls) {
 				unsigned long freed;

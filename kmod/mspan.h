@@ -237,38 +237,42 @@ static inline unsigned int goalloc_span_inuse(const struct goalloc_span *s)
  * @ptrs: where to put the slots' addresses
  * @n: how many are wanted
  *
- * Go's nextFreeFast, for a run of slots: one ctz per slot, the cache word
- * and freeindex kept in registers and written back once.  Stops at the end
- * of the span and before the last slot of a 64-slot word (unless it is the
- * span's last), leaving the cache refill to the slow path; and at a slot
- * with a remote free recorded (a concurrent double free, see the top of
- * this file), which the slow path resolves.
+ * Go's nextFreeFast, for a run of slots.  The slots on offer are the
+ * cache's bits (the rest of freeindex's 64-slot word), less the word's last
+ * slot unless it is the span's last (its refill is the slow path's), cut
+ * before the first slot with a remote free recorded (a concurrent double
+ * free, see the top of this file: the slow path resolves it).  Then one
+ * ctz and one clear-lowest-bit per slot; cache and freeindex are written
+ * back once.
  *
  * Return: the number of slots taken.
  */
 static __always_inline unsigned int goalloc_span_take_fast(struct goalloc_span *s, void **ptrs,
 							   unsigned int n)
 {
-	unsigned int fi = s->freeindex, nelems = s->nelems, k = 0, bit, idx;
-	unsigned long base = s->base, size = s->elemsize;
-	u64 cache = s->alloc_cache;
+	unsigned int fi = s->freeindex, w = fi % 64, k = 0;
+	unsigned long base = s->base, size = s->elemsize, bit = 0;
+	u64 cache = s->alloc_cache, avail = cache, remote;
 
-	while (k < n && cache) {
-		bit = __ffs64(cache);
-		idx = fi + bit;
-		if (idx >= nelems || ((idx + 1) % 64 == 0 && idx + 1 != nelems))
-			break;
-		if (unlikely(goalloc_span_remote_freed(s, idx)))
-			break;
-		/* bit + 1 may be 64: shift in two steps to stay defined. */
-		cache = (cache >> bit) >> 1;
-		fi = idx + 1;
-		ptrs[k++] = (void *)(base + (unsigned long)idx * size);
+	/* An empty cache (the placeholder span's too, which has no bitmaps). */
+	if (!cache)
+		return 0;
+	if (fi - w + 64 != s->nelems)
+		avail &= ~(1ULL << (63 - w));
+	/* The cache's window lies in one word of remote_bits. */
+	remote = (READ_ONCE(s->remote_bits[fi / 64]) >> w) & avail;
+	if (unlikely(remote))
+		avail &= (remote & -remote) - 1;
+	while (k < n && avail) {
+		bit = __ffs64(avail);
+		ptrs[k++] = (void *)(base + (fi + bit) * size);
+		avail &= avail - 1;
 	}
 	if (k) {
-		s->alloc_cache = cache;
+		/* bit + 1 may be 64: shift in two steps to stay defined. */
+		s->alloc_cache = (cache >> bit) >> 1;
 		/* Remote frees read freeindex without the owner's help. */
-		WRITE_ONCE(s->freeindex, fi);
+		WRITE_ONCE(s->freeindex, fi + bit + 1);
 		s->alloc_count += k;
 	}
 	return k;

@@ -3,15 +3,17 @@
 #
 # Where the instructions of a fast path go, one by one.
 #
-# Usage: tools/insn-trace.sh [SIZE] [TEST]   (defaults: 256 pair)
+# Usage: tools/insn-trace.sh [SIZE] [TEST]   (defaults: 256 pair; TEST is
+#        pair, nthenn or bulk)
 #
 # Boots the perf kernel under QEMU -icount (as make bench-budget does) with
-# goalloc_bench.ko running TEST (pair or nthenn) at SIZE, twice: once to
+# goalloc_bench.ko running TEST at SIZE, twice: once to
 # learn where the modules land (the same on every boot of one build: no
 # KASLR, deterministic guest), once with gdb attached, single-stepping a few
 # whole iterations of each allocator's loop from one call of its entry
 # function to the next (goalloc_alloc, __kmalloc_noprof,
-# kmem_cache_alloc_noprof).  Prints instructions per iteration, per
+# kmem_cache_alloc_noprof; for bulk, goalloc_alloc_bulk and
+# kmem_cache_alloc_bulk_noprof with 8 objects a call).  Prints instructions per iteration, per
 # function and in order; the executed PCs are in results/insn-trace/.
 # The loop's own instructions are in every row (the same loop for all).
 set -euo pipefail
@@ -67,9 +69,15 @@ addr() { awk -v n="$1" '$2 == n { print $1; exit }' "$syms"; }
 port=$((20000 + RANDOM % 20000))
 {
 	echo "port $port"
-	echo "goalloc $(addr goalloc_alloc) 500 4"
-	echo "kmalloc $(addr __kmalloc_noprof) 500 4"
-	echo "kmem_cache $(addr kmem_cache_alloc_noprof) 500 4"
+	if [ "$test" = bulk ]; then
+		# The n8 variant (the first): 250 calls of 8 objects each.
+		echo "goalloc $(addr goalloc_alloc_bulk) 100 3"
+		echo "kmem_cache $(addr kmem_cache_alloc_bulk_noprof) 100 3"
+	else
+		echo "goalloc $(addr goalloc_alloc) 500 4"
+		echo "kmalloc $(addr __kmalloc_noprof) 500 4"
+		echo "kmem_cache $(addr kmem_cache_alloc_noprof) 500 4"
+	fi
 } >"$out/plan"
 
 log "insn-trace: stepping $test at $size bytes under gdb"
