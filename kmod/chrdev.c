@@ -177,11 +177,20 @@ static long ioc_setup(struct goalloc_uarena *ua, void __user *uarg)
 	return put_arg(uarg, &a, sizeof(a), argsz);
 }
 
+/*
+ * Batches up to this many objects use a buffer on the stack, not
+ * kvmalloc(): a one-object call is most of what a thread cache's misses
+ * and the plain library's single-object calls make.
+ */
+#define IOC_STACK_BATCH	16
+
 static long ioc_alloc(struct goalloc_uarena *ua, void __user *uarg)
 {
+	u64 stack_offs[IOC_STACK_BATCH];
 	struct goalloc_uarena_ticket t;
 	struct goalloc_alloc a;
 	void __user *uoffs;
+	bool out_fields;
 	u64 *offs;
 	u32 argsz;
 	int err;
@@ -199,7 +208,14 @@ static long ioc_alloc(struct goalloc_uarena *ua, void __user *uarg)
 	/* Prove the output writable before anything is allocated. */
 	if (clear_user(uoffs, a.count * sizeof(u64)))
 		return -EFAULT;
-	offs = kvmalloc_array(a.count, sizeof(u64), GFP_KERNEL_ACCOUNT);
+	/* @obj_size and @gen go back only to a caller that knows them. */
+	out_fields = argsz >= offsetofend(struct goalloc_alloc, gen);
+	if (out_fields && put_arg(uarg, &a, sizeof(a), argsz))
+		return -EFAULT;
+	if (a.count <= IOC_STACK_BATCH)
+		offs = stack_offs;
+	else
+		offs = kvmalloc_array(a.count, sizeof(u64), GFP_KERNEL_ACCOUNT);
 	if (!offs)
 		return -ENOMEM;
 	err = goalloc_uarena_alloc(ua, a.size, a.count, a.flags & GOALLOC_ALLOC_ZERO, offs,
@@ -220,32 +236,53 @@ static long ioc_alloc(struct goalloc_uarena *ua, void __user *uarg)
 		goalloc_uarena_undo(ua, &t, a.count, offs);
 		err = -EFAULT;
 	}
-	kvfree(offs);
+	if (!err && out_fields) {
+		a.obj_size = t.obj_size;
+		a.gen = t.gen;
+		/*
+		 * Proven writable above; if another thread has unmapped it
+		 * since, the objects are delivered (their offsets are out)
+		 * and only these two fields are lost: EFAULT says so.
+		 */
+		err = put_arg(uarg, &a, sizeof(a), argsz);
+	}
+	if (offs != stack_offs)
+		kvfree(offs);
 	return err;
 }
 
 static long ioc_free(struct goalloc_uarena *ua, void __user *uarg)
 {
+	u64 stack_offs[IOC_STACK_BATCH];
+	s32 stack_res[IOC_STACK_BATCH];
+	bool on_stack;
 	struct goalloc_free a;
 	void __user *ures;
 	s32 *res = NULL;
+	u32 argsz, nfreed;
 	u64 *offs;
-	u32 argsz;
 	int err;
 
 	err = get_arg(&a, sizeof(a), offsetofend(struct goalloc_free, nfreed), uarg, &argsz);
 	if (err)
 		return err;
-	if (a.flags)
+	if (a.flags & ~(GOALLOC_FREE_GEN | GOALLOC_FREE_KEEP))
 		return -EINVAL;
 	if (!a.count)
 		return -EINVAL;
 	if (a.count > GOALLOC_MAX_BATCH)
 		return -E2BIG;
 	ures = u64_to_user_ptr(a.results);
-	offs = kvmalloc_array(a.count, sizeof(u64), GFP_KERNEL_ACCOUNT);
-	if (a.results)
-		res = kvmalloc_array(a.count, sizeof(s32), GFP_KERNEL_ACCOUNT);
+	on_stack = a.count <= IOC_STACK_BATCH;
+	if (on_stack) {
+		offs = stack_offs;
+		if (a.results)
+			res = stack_res;
+	} else {
+		offs = kvmalloc_array(a.count, sizeof(u64), GFP_KERNEL_ACCOUNT);
+		if (a.results)
+			res = kvmalloc_array(a.count, sizeof(s32), GFP_KERNEL_ACCOUNT);
+	}
 	if (!offs || (a.results && !res)) {
 		err = -ENOMEM;
 		goto out;
@@ -264,14 +301,24 @@ static long ioc_free(struct goalloc_uarena *ua, void __user *uarg)
 		err = -EFAULT;
 		goto out;
 	}
-	a.nfreed = goalloc_uarena_free(ua, a.count, offs, res);
+	err = goalloc_uarena_free_batch(ua, a.count, offs, res, a.flags & GOALLOC_FREE_KEEP,
+					a.flags & GOALLOC_FREE_GEN ? &a.gen : NULL, &nfreed);
+	if (err) {
+		/* Nothing freed; @nfreed was proven writable above. */
+		a.nfreed = 0;
+		put_arg(uarg, &a, sizeof(a), argsz);
+		goto out;
+	}
+	a.nfreed = nfreed;
 	if (res && copy_to_user(ures, res, a.count * sizeof(s32)))
 		err = -EFAULT;
 	else
 		err = put_arg(uarg, &a, sizeof(a), argsz);
 out:
-	kvfree(res);
-	kvfree(offs);
+	if (!on_stack) {
+		kvfree(res);
+		kvfree(offs);
+	}
 	return err;
 }
 

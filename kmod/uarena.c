@@ -12,7 +12,12 @@
  * (goalloc_central_take()); frees are recorded in the span's free bitmap and
  * folded in by the sweep when the span runs dry.
  * A span left empty is unmapped from every process and goes back to the heap
- * at once; a reset does the same for all of them.  (The pool keeps one small
+ * at once, unless the free asks to keep it (GOALLOC_FREE_KEEP, which
+ * libgoalloc's thread caches use): then at most one empty span per class
+ * stays mapped, so that a class whose last object comes and goes does not
+ * pay a span's creation, zeroing, fault and unmap each time.  Its memory is
+ * the arena's own and the metadata is out of band, so what userspace writes
+ * to it reaches nothing of the kernel's.  A reset releases all of them.  (The pool keeps one small
  * idle chunk charged for reuse until the reset or the arena's end.)
  *
  * Everything runs in process context under the arena's mutex: an arena is
@@ -133,6 +138,8 @@ static void uspan_release(struct goalloc_uarena *ua, struct goalloc_span *s, boo
 	unsigned int i;
 
 	lockdep_assert_held(&ua->lock);
+	if (ua->kept[s->cls] == s)
+		ua->kept[s->cls] = NULL;
 	if (zap)
 		unmap_mapping_range(ua->mapping, (loff_t)s->upage << GOALLOC_PAGE_SHIFT,
 				    (loff_t)s->npages << GOALLOC_PAGE_SHIFT, 1);
@@ -242,6 +249,9 @@ static int alloc_one(struct goalloc_uarena *ua, u64 size, bool zero, u64 *offp)
 		p = goalloc_span_next_free(s);
 		if (cls)
 			list_add(&s->list, &ua->partial[cls]);
+	} else if (ua->kept[cls] == s) {
+		/* The kept span holds an object again: no longer empty. */
+		ua->kept[cls] = NULL;
 	}
 	if (zero)
 		memset(p, 0, s->elemsize);
@@ -254,7 +264,8 @@ static int alloc_one(struct goalloc_uarena *ua, u64 size, bool zero, u64 *offp)
 	return 0;
 }
 
-static int free_one(struct goalloc_uarena *ua, u64 off)
+/* Free the object at @off; @keep: keep its span if it empties (see @kept). */
+static int free_one(struct goalloc_uarena *ua, u64 off, bool keep)
 {
 	struct goalloc_span *s;
 	u64 rel;
@@ -276,9 +287,14 @@ static int free_one(struct goalloc_uarena *ua, u64 off)
 	ua->nfree++;
 	ua->free_seq++;
 	atomic_long_inc(&uarena_class[s->cls].nfree);
-	if (!goalloc_span_inuse(s))
-		uspan_release(ua, s, true);
-	else if (list_empty(&s->list))
+	if (!goalloc_span_inuse(s)) {
+		if (!keep || !s->cls || (ua->kept[s->cls] && ua->kept[s->cls] != s)) {
+			uspan_release(ua, s, true);
+			return 0;
+		}
+		ua->kept[s->cls] = s;
+	}
+	if (list_empty(&s->list))
 		list_add_tail(&s->list, &ua->partial[s->cls]);
 	return 0;
 }
@@ -328,11 +344,14 @@ int goalloc_uarena_alloc(struct goalloc_uarena *ua, u64 size, u32 count, bool ze
 		 * so each free succeeds.
 		 */
 		while (i--)
-			WARN_ON_ONCE(free_one(ua, offsets[i]));
+			WARN_ON_ONCE(free_one(ua, offsets[i], false));
 		/* Nothing happened, as far as the counters can tell either. */
 		uncount(ua, size, n);
 	}
 	t->size = size;
+	t->obj_size = uarena_class_of(size) ?
+		goalloc_class_info[uarena_class_of(size)].size :
+		(u64)DIV_ROUND_UP(size, GOALLOC_PAGE_SIZE) << GOALLOC_PAGE_SHIFT;
 	t->gen = ua->nreset;
 	t->alloc_seq = ua->alloc_seq;
 	t->free_seq = ua->free_seq;
@@ -377,7 +396,7 @@ u32 goalloc_uarena_undo(struct goalloc_uarena *ua, const struct goalloc_uarena_t
 	if (ua->free_seq != t->free_seq && ua->alloc_seq != t->alloc_seq)
 		goto out;
 	for (i = 0; i < count; i++)
-		if (!free_one(ua, offsets[i]))
+		if (!free_one(ua, offsets[i], false))
 			n++;
 	/* The objects taken back were never handed out. */
 	uncount(ua, t->size, n);
@@ -399,21 +418,52 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_undo);
 u32 goalloc_uarena_free(struct goalloc_uarena *ua, u32 count, const u64 *offsets,
 			s32 *results)
 {
-	u32 i, nfreed = 0;
+	u32 nfreed;
 
+	goalloc_uarena_free_batch(ua, count, offsets, results, false, NULL, &nfreed);
+	return nfreed;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_free);
+
+/**
+ * goalloc_uarena_free_batch() - free a batch of objects, with options
+ * @ua: the arena
+ * @count: entries
+ * @offsets: the objects' offsets
+ * @results: per entry, 0 or a negative errno (see the uapi header); may be NULL
+ * @keep: keep a span the batch empties mapped, one per class at most
+ *	(GOALLOC_FREE_KEEP)
+ * @gen: NULL, or the reset generation the offsets belong to: if the arena
+ *	was reset since, nothing is freed (GOALLOC_FREE_GEN)
+ * @nfreed: set to the number of objects freed
+ *
+ * Return: 0, or -ESTALE (@gen is not the arena's generation; *@nfreed 0 and
+ * @results untouched).
+ */
+int goalloc_uarena_free_batch(struct goalloc_uarena *ua, u32 count, const u64 *offsets,
+			      s32 *results, bool keep, const u64 *gen, u32 *nfreed)
+{
+	u32 i, n = 0;
+
+	*nfreed = 0;
 	mutex_lock(&ua->lock);
+	if (gen && *gen != ua->nreset) {
+		mutex_unlock(&ua->lock);
+		return -ESTALE;
+	}
 	for (i = 0; i < count; i++) {
-		int err = free_one(ua, offsets[i]);
+		int err = free_one(ua, offsets[i], keep);
 
 		if (results)
 			results[i] = err;
 		if (!err)
-			nfreed++;
+			n++;
 	}
 	mutex_unlock(&ua->lock);
-	return nfreed;
+	*nfreed = n;
+	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_free);
+EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_free_batch);
 
 /* Release every span; @zap: unmap the whole arena from every process first. */
 static void release_all(struct goalloc_uarena *ua, bool zap)

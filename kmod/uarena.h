@@ -32,6 +32,9 @@
  *	until the first span
  * @spans: heap page index in the offset space -> span there
  * @partial: per size class, spans with free slots or frees to sweep
+ * @kept: per size class, the one span kept mapped with no object in it
+ *	(a free with GOALLOC_FREE_KEEP emptied it), on @partial; or NULL.
+ *	Cleared as soon as an object is allocated from it or it is released.
  * @objects: live objects
  * @bytes_allocated: bytes of the live objects' slots
  * @pages: heap pages in spans
@@ -55,6 +58,7 @@ struct goalloc_uarena {
 	unsigned long *offmap;
 	struct xarray spans;
 	struct list_head partial[GOALLOC_NUM_CLASSES];
+	struct goalloc_span *kept[GOALLOC_NUM_CLASSES];
 	unsigned long objects;
 	unsigned long bytes_allocated;
 	unsigned long pages;
@@ -71,12 +75,14 @@ struct goalloc_uarena {
  * struct goalloc_uarena_ticket - what goalloc_uarena_undo() needs to know
  *	about a batch goalloc_uarena_alloc() handed out
  * @size: bytes per object, as asked for
+ * @obj_size: bytes of each object's slot (its class's, or its whole span)
  * @gen: the arena's @nreset right after the batch was taken
  * @alloc_seq: the arena's @alloc_seq right after the batch was taken
  * @free_seq: the arena's @free_seq right after the batch was taken
  */
 struct goalloc_uarena_ticket {
 	u64 size;
+	u64 obj_size;
 	unsigned long gen;
 	unsigned long alloc_seq;
 	unsigned long free_seq;
@@ -154,6 +160,8 @@ u32 goalloc_uarena_undo(struct goalloc_uarena *ua, const struct goalloc_uarena_t
 			u32 count, const u64 *offsets);
 u32 goalloc_uarena_free(struct goalloc_uarena *ua, u32 count, const u64 *offsets,
 			s32 *results);
+int goalloc_uarena_free_batch(struct goalloc_uarena *ua, u32 count, const u64 *offsets,
+			      s32 *results, bool keep, const u64 *gen, u32 *nfreed);
 void goalloc_uarena_reset(struct goalloc_uarena *ua);
 void goalloc_uarena_stats(struct goalloc_uarena *ua, struct goalloc_uarena_stats *st);
 void goalloc_uarena_class_stats(unsigned int cls, struct goalloc_uarena_class_stats *st);

@@ -231,12 +231,27 @@ static int map_all(FIXTURE_DATA(arena) *self)
 } while (0)
 
 /* The five ioctls and their structure sizes. */
-static const struct { unsigned long cmd; size_t size; const char *name; } cmds[] = {
-	{ GOALLOC_IOC_SETUP, sizeof(struct goalloc_setup), "SETUP" },
-	{ GOALLOC_IOC_ALLOC, sizeof(struct goalloc_alloc), "ALLOC" },
-	{ GOALLOC_IOC_FREE, sizeof(struct goalloc_free), "FREE" },
-	{ GOALLOC_IOC_RESET, sizeof(struct goalloc_reset), "RESET" },
-	{ GOALLOC_IOC_STATS, sizeof(struct goalloc_stats), "STATS" },
+/*
+ * The five ioctls: their structure sizes (today's, and the first
+ * version's, below which EINVAL), and the flags each takes.
+ */
+static const struct {
+	unsigned long cmd;
+	size_t size;
+	size_t size0;
+	__u32 flags;
+	const char *name;
+} cmds[] = {
+	{ GOALLOC_IOC_SETUP, sizeof(struct goalloc_setup), sizeof(struct goalloc_setup), 0,
+	  "SETUP" },
+	{ GOALLOC_IOC_ALLOC, sizeof(struct goalloc_alloc), GOALLOC_ALLOC_SIZE_VER0,
+	  GOALLOC_ALLOC_ZERO, "ALLOC" },
+	{ GOALLOC_IOC_FREE, sizeof(struct goalloc_free), GOALLOC_FREE_SIZE_VER0,
+	  GOALLOC_FREE_GEN | GOALLOC_FREE_KEEP, "FREE" },
+	{ GOALLOC_IOC_RESET, sizeof(struct goalloc_reset), sizeof(struct goalloc_reset), 0,
+	  "RESET" },
+	{ GOALLOC_IOC_STATS, sizeof(struct goalloc_stats), sizeof(struct goalloc_stats), 0,
+	  "STATS" },
 };
 
 /*
@@ -323,7 +338,7 @@ TEST_F(arena, argsz_too_small)
 	ASSERT_EQ(0, populate(self));
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		const __u32 sz[] = {
-			0, 1, 4, 7, cmds[i].size - 8, cmds[i].size - 4, cmds[i].size - 1,
+			0, 1, 4, 7, cmds[i].size0 - 8, cmds[i].size0 - 4, cmds[i].size0 - 1,
 		};
 
 		for (k = 0; k < ARRAY_SIZE(sz); k++) {
@@ -481,25 +496,28 @@ TEST_F(arena, argsz_longer_nonzero_tail)
 
 TEST_F(arena, garbage_flags)
 {
-	const __u32 flags[] = { 1U << 1, 1U << 2, 1U << 31, ~0U, GOALLOC_ALLOC_ZERO | (1U << 7) };
 	union argbuf b;
-	unsigned int i, k;
+	unsigned int i, bit;
 
 	ASSERT_EQ(0, populate(self));
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
-		for (k = 0; k < ARRAY_SIZE(flags); k++) {
+		const __u32 flags[] = { ~0U, cmds[i].flags | (1U << 7), cmds[i].flags | (1U << 31) };
+
+		/* Every bit an ioctl does not take, alone, and with all it takes. */
+		for (bit = 0; bit < 32; bit++) {
+			if (cmds[i].flags & (1U << bit))
+				continue;
 			valid_arg(&b, i, self->live);
-			b.setup.flags = flags[k];
+			b.setup.flags = 1U << bit;
 			EXPECT_EQ(-EINVAL, raw(fd_for(self, cmds[i].cmd), cmds[i].cmd, &b))
-				TH_LOG("%s flags %#x", cmds[i].name, flags[k]);
+				TH_LOG("%s flags %#x", cmds[i].name, 1U << bit);
 		}
-		if (cmds[i].cmd == GOALLOC_IOC_ALLOC)
-			continue;
-		/* Bit 0 is ALLOC's only: no other ioctl takes it. */
-		valid_arg(&b, i, self->live);
-		b.setup.flags = 1;
-		EXPECT_EQ(-EINVAL, raw(fd_for(self, cmds[i].cmd), cmds[i].cmd, &b))
-			TH_LOG("%s flags 1", cmds[i].name);
+		for (bit = 0; bit < ARRAY_SIZE(flags); bit++) {
+			valid_arg(&b, i, self->live);
+			b.setup.flags = flags[bit];
+			EXPECT_EQ(-EINVAL, raw(fd_for(self, cmds[i].cmd), cmds[i].cmd, &b))
+				TH_LOG("%s flags %#x", cmds[i].name, flags[bit]);
+		}
 	}
 	EXPECT_EMPTY_UNTOUCHED();
 	EXPECT_UNCHANGED();

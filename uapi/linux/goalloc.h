@@ -89,6 +89,17 @@ struct goalloc_setup {
  * to the arena reads as zero; a slot reused after a free keeps what was
  * written to it unless GOALLOC_ALLOC_ZERO is given.
  *
+ * @obj_size: out: bytes of each object's slot (the size class's, or the
+ *	large object's whole span); a request of any size from @size up to
+ *	@obj_size gets a slot of this class.  Since the second version.
+ * @gen: out: the arena's reset generation (@nreset of GOALLOC_IOC_STATS)
+ *	right after the batch was taken; GOALLOC_FREE_GEN gives it back.
+ *	Since the second version.
+ *
+ * @obj_size and @gen are written back only to a caller whose @argsz covers
+ * them (an older caller's structure is not written to); the whole structure
+ * must then be writable, proven before anything is allocated (EFAULT).
+ *
  * Errors: EINVAL (size or count 0, unknown flag), E2BIG (size or count
  * above the maxima), ENOMEM (the cap or the memory cgroup's limit is
  * reached, or memory is short), EFAULT (@offsets not writable).
@@ -99,12 +110,31 @@ struct goalloc_alloc {
 	__u64 size;
 	__u64 count;
 	__u64 offsets;
+	__u64 obj_size;
+	__u64 gen;
 };
+
+/* Size of the first version of struct goalloc_alloc, without the outputs. */
+#define GOALLOC_ALLOC_SIZE_VER0	32
+
+/*
+ * goalloc_free.flags: refuse the whole call with ESTALE if the arena was
+ * reset since @gen (the generation GOALLOC_IOC_ALLOC reported): a batch
+ * cached across a reset must not free another user's new objects.
+ */
+#define GOALLOC_FREE_GEN	0x1U
+/*
+ * goalloc_free.flags: a span this call leaves without objects stays mapped
+ * and held by the arena, for the next allocations of its class, instead of
+ * going back to the heap: at most one such empty span per size class
+ * (objects up to 32 KiB) per arena; others go back as without the flag.
+ */
+#define GOALLOC_FREE_KEEP	0x2U
 
 /**
  * struct goalloc_free - GOALLOC_IOC_FREE: free a batch of objects
  * @argsz: sizeof(struct goalloc_free)
- * @flags: none defined: must be 0
+ * @flags: GOALLOC_FREE_GEN, GOALLOC_FREE_KEEP, or 0
  * @count: entries, 1 .. GOALLOC_MAX_BATCH
  * @offsets: user address of a __u64 array of @count offsets to free
  * @results: user address of a __s32 array of @count results, or 0 for
@@ -114,12 +144,19 @@ struct goalloc_alloc {
  *	there: never allocated, or already freed), -EINVAL (inside an object,
  *	not at its start)
  * @nfreed: out: how many entries were freed
+ * @gen: with GOALLOC_FREE_GEN: the reset generation the offsets belong to
+ *	(GOALLOC_IOC_ALLOC's @gen); ignored otherwise.  Since the second
+ *	version.
  *
  * Entries are independent: a bad one changes nothing and the others are
  * still freed.  The call itself fails only for a bad argument (EINVAL,
- * E2BIG, EFAULT; then nothing is freed); it returns 0 even when some
+ * E2BIG, EFAULT; then nothing is freed), or with ESTALE under
+ * GOALLOC_FREE_GEN (nothing freed, @nfreed 0); it returns 0 even when some
  * entries were refused, so check @nfreed.  A span left empty goes back to
- * goalloc's heap and its pages are unmapped from every process.
+ * goalloc's heap and its pages are unmapped from every process, unless
+ * GOALLOC_FREE_KEEP keeps it (then it stays mapped: a use after free of its
+ * objects reads and writes the arena's own memory, as with any allocator
+ * that reuses memory, and never the kernel's metadata, which is not in it).
  */
 struct goalloc_free {
 	__u32 argsz;
@@ -128,7 +165,11 @@ struct goalloc_free {
 	__u64 offsets;
 	__u64 results;
 	__u64 nfreed;
+	__u64 gen;
 };
+
+/* Size of the first version of struct goalloc_free, without @gen. */
+#define GOALLOC_FREE_SIZE_VER0	40
 
 /**
  * struct goalloc_reset - GOALLOC_IOC_RESET: free every object at once
