@@ -8,10 +8,11 @@
  * into pointers (mapping base + offset) and back.  Offsets, not pointers,
  * are what two processes sharing an arena agree on: each has its own base.
  *
- * The library keeps no allocator state of its own; an arena handle is
- * immutable between goalloc_open()/goalloc_from_fd() and goalloc_close(),
- * so any number of threads may use it at once (the kernel serialises the
- * arena), but none may still use it once goalloc_close() is called.
+ * goalloc_cached_alloc() and goalloc_cached_free() serve single objects
+ * from per-thread caches (batches taken from and given back to the kernel);
+ * every other call goes to the kernel.  Any number of threads may use an
+ * arena handle at once, but none may still use it once goalloc_close() is
+ * called, nor during a goalloc_reset() or goalloc_cache_drop().
  *
  * See Documentation/libgoalloc.rst and uapi/linux/goalloc.h.
  */
@@ -52,6 +53,28 @@ ssize_t goalloc_free_batch(struct goalloc_arena *a, size_t count, void *const *p
 			   int *results);
 void *goalloc_alloc1(struct goalloc_arena *a, size_t size);
 int goalloc_free1(struct goalloc_arena *a, void *p);
+
+void *goalloc_cached_alloc(struct goalloc_arena *a, size_t size);
+int goalloc_cached_free(struct goalloc_arena *a, void *p);
+void goalloc_cache_flush(struct goalloc_arena *a);
+void goalloc_cache_drop(struct goalloc_arena *a);
+
+/**
+ * struct goalloc_cache_stats - this process's thread caches of one arena
+ * @cached: objects in the caches now (allocated, as the kernel counts)
+ * @double_frees: double frees caught: at the call (the object was in a
+ *	cache) or when a cache's batch went back to the kernel
+ * @refills: GOALLOC_IOC_ALLOC calls the caches made
+ * @flushes: GOALLOC_IOC_FREE calls the caches made
+ */
+struct goalloc_cache_stats {
+	__u64 cached;
+	__u64 double_frees;
+	__u64 refills;
+	__u64 flushes;
+};
+
+void goalloc_cache_stats(struct goalloc_arena *a, struct goalloc_cache_stats *st);
 
 int goalloc_reset(struct goalloc_arena *a);
 int goalloc_stats(struct goalloc_arena *a, struct goalloc_stats *st,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The userspace benchmark: /dev/goalloc arenas against glibc malloc and
+# The userspace benchmark: /dev/goalloc arenas (raw batched ioctls, and
+# libgoalloc's thread cache one object per call) against glibc malloc and
 # Boost.Interprocess managed_shared_memory, per object, in one perf-kernel
 # guest under QEMU.
 #
@@ -84,7 +85,9 @@ sed -n '/^GA-UBENCH-LOG-BEGIN/,/^GA-UBENCH-LOG-END/p' "$res" | sed '1d;$d' |
 		"accel $(cat "$guest/accel"), clocksource" \
 		"$(sed -n 's/^GA-UBENCH-CLOCKSOURCE //p' "$res" | tr -d '\r')."
 	echo "Every object is touched (one byte written) when it is allocated;"
-	echo "goalloc takes one ioctl per batch, malloc and Boost one call per object."
+	echo "goalloc (ioctl) takes one ioctl per batch; libgoalloc, malloc and Boost"
+	echo "one call per object (libgoalloc's thread cache goes to the kernel in"
+	echo "batches of its own)."
 	if grep -q tcg "$guest/accel"; then
 		echo
 		echo "Under TCG (no KVM) every instruction is emulated, and system calls,"
@@ -96,37 +99,41 @@ sed -n '/^GA-UBENCH-LOG-BEGIN/,/^GA-UBENCH-LOG-END/p' "$res" | sed '1d;$d' |
 	NR > 1 { m[$1, $2, $3, $4] = $5; if (!($2 in seen)) { seen[$2]; sz[++ns] = $2 }
 		 if (!($3 in seenb)) { seenb[$3]; bt[++nb] = $3 } }
 	function r(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
+	function af(x, s, b) { return m[x, s, b, "alloc"] + m[x, s, b, "free"] }
 	END {
 		print "## Fill, then drain: all objects live, then all freed"
 		print ""
-		print "| size | batch | goalloc alloc | goalloc free | malloc alloc | malloc free |" \
-		      " Boost alloc | Boost free | goalloc/malloc | goalloc/Boost |"
-		print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		print "| size | batch | libgoalloc alloc | libgoalloc free | goalloc ioctl alloc+free |" \
+		      " malloc alloc | malloc free | Boost alloc | Boost free |" \
+		      " libgoalloc/malloc | libgoalloc/Boost | ioctl/malloc | ioctl/Boost |"
+		print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		for (i = 1; i <= ns; i++) for (j = 1; j <= nb; j++) {
 			s = sz[i]; b = bt[j]
-			g = m["goalloc", s, b, "alloc"] + m["goalloc", s, b, "free"]
-			c = m["malloc", s, b, "alloc"] + m["malloc", s, b, "free"]
-			x = m["boost", s, b, "alloc"] + m["boost", s, b, "free"]
-			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s, b,
-				m["goalloc", s, b, "alloc"], m["goalloc", s, b, "free"],
+			l = af("libgoalloc", s, b); g = af("goalloc", s, b)
+			c = af("malloc", s, b); x = af("boost", s, b)
+			printf "| %s | %s | %s | %s | %.1f | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				s, b, m["libgoalloc", s, b, "alloc"], m["libgoalloc", s, b, "free"], g,
 				m["malloc", s, b, "alloc"], m["malloc", s, b, "free"],
 				m["boost", s, b, "alloc"], m["boost", s, b, "free"],
-				r(g, c), r(g, x)
+				r(l, c), r(l, x), r(g, c), r(g, x)
 		}
 		print ""
-		print "Ratios: (alloc + free) of goalloc over the same for malloc or Boost."
+		print "Ratios: (alloc + free) of libgoalloc or of the raw ioctls over the same"
+		print "for malloc or Boost."
 		print ""
 		print "## Cycle: allocate a batch, touch it, free it (alloc + free)"
 		print ""
-		print "| size | batch | goalloc | malloc | Boost | goalloc/malloc | goalloc/Boost |"
-		print "|---:|---:|---:|---:|---:|---:|---:|"
+		print "| size | batch | libgoalloc | goalloc ioctl | malloc | Boost |" \
+		      " libgoalloc/malloc | libgoalloc/Boost | ioctl/malloc | ioctl/Boost |"
+		print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		for (i = 1; i <= ns; i++) for (j = 1; j <= nb; j++) {
 			s = sz[i]; b = bt[j]
+			l = m["libgoalloc", s, b, "cycle"]
 			g = m["goalloc", s, b, "cycle"]
 			c = m["malloc", s, b, "cycle"]
 			x = m["boost", s, b, "cycle"]
-			printf "| %s | %s | %s | %s | %s | %s | %s |\n", s, b, g, c, x,
-				r(g, c), r(g, x)
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", s, b, l, g, c, x,
+				r(l, c), r(l, x), r(g, c), r(g, x)
 		}
 	}' "$out/userspace.csv"
 } >"$out/userspace.md"
@@ -134,8 +141,9 @@ sed -n '/^GA-UBENCH-LOG-BEGIN/,/^GA-UBENCH-LOG-END/p' "$res" | sed '1d;$d' |
 # The plot: 64-byte objects, alloc + free per object against the batch.
 dat=$bld/plot64.dat
 awk -F, 'NR > 1 && $2 == 64 && ($4 == "alloc" || $4 == "free") { t[$3, $1] += $5; b[$3] }
-	END { print "# batch goalloc malloc boost"
-	      for (x in b) print x, t[x, "goalloc"], t[x, "malloc"], t[x, "boost"] }' \
+	END { print "# batch goalloc malloc boost libgoalloc"
+	      for (x in b) print x, t[x, "goalloc"], t[x, "malloc"], t[x, "boost"],
+		      t[x, "libgoalloc"] }' \
 	"$out/userspace.csv" | sort -n >"$dat"
 gnuplot <<GP
 set terminal pngcairo size 800,500 noenhanced
@@ -148,6 +156,7 @@ set xtics ("1" 1, "16" 16, "256" 256)
 set grid
 set key top right
 plot "$dat" using 1:2 with linespoints lw 2 title "goalloc ioctl", \
+     "" using 1:5 with linespoints lw 2 title "libgoalloc thread cache", \
      "" using 1:3 with linespoints lw 2 title "glibc malloc", \
      "" using 1:4 with linespoints lw 2 title "Boost managed_shared_memory"
 GP

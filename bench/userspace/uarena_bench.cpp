@@ -17,8 +17,10 @@
  *                only one batch is ever live.  Alloc and free together.
  *
  * goalloc allocates a batch with one GOALLOC_IOC_ALLOC and frees it with one
- * GOALLOC_IOC_FREE (raw ioctls, argsz = sizeof); malloc and Boost take one
- * call per object.  Touching makes every allocator pay for usable memory:
+ * GOALLOC_IOC_FREE (raw ioctls, argsz = sizeof); libgoalloc (an arena of its
+ * own, opened with goalloc_open()) takes one goalloc_cached_alloc() or
+ * goalloc_cached_free() per object, served by the thread cache, which goes
+ * to the kernel in batches; malloc and Boost take one call per object.  Touching makes every allocator pay for usable memory:
  * goalloc's fresh spans fault in through the arena mapping, malloc's heap
  * grows with brk, Boost's segment is tmpfs memory mapped once.
  *
@@ -51,6 +53,8 @@
 #include <boost/interprocess/managed_shared_memory.hpp>
 
 #include <linux/goalloc.h>
+
+#include "libgoalloc.h"
 
 namespace bip = boost::interprocess;
 
@@ -90,7 +94,7 @@ static inline void touch(void *p)
  * over the allocator, so the calls inline and the harness costs every
  * allocator the same few instructions per batch.
  */
-static const char *const alloc_names[] = { "goalloc", "malloc", "boost" };
+static const char *const alloc_names[] = { "goalloc", "malloc", "boost", "libgoalloc" };
 
 class goalloc_arena {
 public:
@@ -158,6 +162,56 @@ private:
 	char *base_;
 	size_t len_;
 	std::vector<__u64> offs_;
+};
+
+/* libgoalloc's thread cache: one call per object, as malloc. */
+class libgoalloc_cached {
+public:
+	explicit libgoalloc_cached(const char *dev)
+	{
+		setenv(LIBGOALLOC_DEV_ENV, dev, 1);
+		a_ = goalloc_open(0);
+		if (!a_)
+			die("goalloc_open", errno);
+		fprintf(stderr, "libgoalloc: arena on %s, cap %zu MiB mapped, thread cache\n",
+			dev, goalloc_cap(a_) >> 20);
+	}
+
+	~libgoalloc_cached()
+	{
+		goalloc_close(a_);
+	}
+
+	void alloc_batch(size_t size, unsigned int n, void **ptrs)
+	{
+		for (unsigned int i = 0; i < n; i++) {
+			ptrs[i] = goalloc_cached_alloc(a_, size);
+			if (!ptrs[i])
+				die("goalloc_cached_alloc", errno);
+			touch(ptrs[i]);
+		}
+	}
+
+	void free_batch(unsigned int n, void **ptrs)
+	{
+		for (unsigned int i = 0; i < n; i++)
+			if (goalloc_cached_free(a_, ptrs[i]))
+				die("goalloc_cached_free", errno);
+	}
+
+	void report()
+	{
+		struct goalloc_cache_stats st;
+
+		goalloc_cache_stats(a_, &st);
+		fprintf(stderr, "libgoalloc: %llu refills, %llu flushes, %llu cached at the end,"
+			" %llu double frees\n", (unsigned long long)st.refills,
+			(unsigned long long)st.flushes, (unsigned long long)st.cached,
+			(unsigned long long)st.double_frees);
+	}
+
+private:
+	struct goalloc_arena *a_;
 };
 
 class glibc_malloc {
@@ -301,6 +355,7 @@ int main(int argc, char **argv)
 	goalloc_arena ga(dev);
 	glibc_malloc gm;
 	boost_shm bs(shm, seg_bytes);
+	libgoalloc_cached lg(dev);
 	const size_t nalloc = sizeof(alloc_names) / sizeof(alloc_names[0]);
 
 	std::vector<void *> ptrs(nobj);
@@ -321,7 +376,8 @@ int main(int argc, char **argv)
 					unsigned int bt = batches[b];
 					sample x = a == 0 ? run_sample(ga, sz, bt, nobj, ptrs) :
 						   a == 1 ? run_sample(gm, sz, bt, nobj, ptrs) :
-							    run_sample(bs, sz, bt, nobj, ptrs);
+						   a == 2 ? run_sample(bs, sz, bt, nobj, ptrs) :
+							    run_sample(lg, sz, bt, nobj, ptrs);
 
 					if (r)
 						at(a, s, b, r - 1) = x;
@@ -332,6 +388,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "round %u/%u done\n", r, rounds);
 	}
 
+	lg.report();
 	printf("allocator,size,batch,op,median_ns,min_ns,max_ns\n");
 	fprintf(stderr, "\nns per object: median [min .. max] over %u rounds\n", rounds);
 	fprintf(stderr, "%-8s %5s %5s  %-28s %-28s %-28s\n", "alloc", "size", "batch",
