@@ -50,6 +50,8 @@ struct goalloc_arena {
 	unsigned long lgen;	/* bumped by a reset or goalloc_cache_drop() */
 	struct ga_tcache *tcs;	/* the thread caches of this arena */
 	struct goalloc_arena *next, **pprev;	/* ga_arenas */
+	size_t grow_budget;	/* bytes the stacks may grow by, in all */
+	size_t grown;		/* bytes they have grown by (atomic) */
 	__u64 ndouble;		/* double frees caught */
 	__u64 nrefill;		/* GOALLOC_IOC_ALLOC calls of the caches */
 	__u64 nflush;		/* GOALLOC_IOC_FREE calls of the caches */
@@ -697,6 +699,16 @@ int goalloc_stats(struct goalloc_arena *a, struct goalloc_stats *st,
 #define GA_TC_BYTES	(256U << 10)
 #define GA_TC_MAX_OBJS	1024U
 #define GA_TC_MIN_OBJS	8U
+/* Objects per refill or flush call, at most. */
+#define GA_TC_BATCH	512U
+/*
+ * A stack found full on a free doubles instead of flushing while the
+ * process's caches of the arena have grown by less than this in all (and
+ * than 1/32 of the arena's cap): a thread that frees and reallocates many
+ * objects of a class keeps them, as malloc keeps its freed chunks.
+ */
+#define GA_TC_GROW_BYTES	(8U << 20)
+#define GA_TC_GROW_MAX_OBJS	65536U
 
 struct ga_tclass {
 	unsigned int n;		/* offsets in @offs (atomic for stats readers) */
@@ -709,6 +721,7 @@ struct ga_tcache {
 	struct ga_tcache *tnext;	/* the thread's caches */
 	struct ga_tcache *anext, **apprev;	/* the arena's caches, ga_lock */
 	pthread_t owner;
+	size_t grown;		/* this cache's part of the arena's @grown */
 	unsigned long lgen;	/* the arena's @lgen the stacks belong to */
 	__u64 gen;		/* the kernel's reset generation of the offsets */
 	int has_gen;
@@ -772,6 +785,7 @@ static void ga_atfork_child(void)
 				tc->cls[i].n = 0;
 			if (pthread_equal(tc->owner, self))
 				continue;
+			a->grown -= tc->grown;
 			*tc->apprev = tc->anext;
 			if (tc->anext)
 				tc->anext->apprev = tc->apprev;
@@ -803,6 +817,8 @@ static void ga_cache_init(struct goalloc_arena *a)
 	a->lgen = 0;
 	a->tcs = NULL;
 	a->ndouble = a->nrefill = a->nflush = 0;
+	a->grown = 0;
+	a->grow_budget = a->cap / 32 < GA_TC_GROW_BYTES ? a->cap / 32 : GA_TC_GROW_BYTES;
 	pthread_once(&ga_once, ga_init_once);
 	if (!ga_key_ok)
 		return;
@@ -852,28 +868,31 @@ static void tc_drop(struct ga_tcache *tc, struct goalloc_arena *a)
 static void tclass_flush(struct ga_tcache *tc, struct goalloc_arena *a,
 			 struct ga_tclass *c, unsigned int k)
 {
-	__s32 res[GA_TC_MAX_OBJS];
+	__s32 res[GA_TC_BATCH];
 	struct goalloc_free fr;
-	unsigned int i;
+	unsigned int i, done, m;
 
 	if (!k)
 		return;
 	for (i = 0; i < k; i++)
 		shadow_cas(a, c->offs[i], GA_ST_CACHED, GA_ST_NONE);
-	memset(&fr, 0, sizeof(fr));
-	fr.argsz = sizeof(fr);
-	fr.flags = GOALLOC_FREE_GEN | GOALLOC_FREE_KEEP;
-	fr.count = k;
-	fr.offsets = (uintptr_t)c->offs;
-	fr.results = (uintptr_t)res;
-	fr.gen = tc->gen;
-	__atomic_fetch_add(&a->nflush, 1, __ATOMIC_RELAXED);
-	if (goalloc_ioctl(a->fd, GOALLOC_IOC_FREE, &fr) == 0 && fr.nfreed != k) {
-		for (i = 0; i < k; i++)
-			if (res[i])
-				__atomic_fetch_add(&a->ndouble, 1, __ATOMIC_RELAXED);
+	for (done = 0; done < k; done += m) {
+		m = k - done < GA_TC_BATCH ? k - done : GA_TC_BATCH;
+		memset(&fr, 0, sizeof(fr));
+		fr.argsz = sizeof(fr);
+		fr.flags = GOALLOC_FREE_GEN | GOALLOC_FREE_KEEP;
+		fr.count = m;
+		fr.offsets = (uintptr_t)(c->offs + done);
+		fr.results = (uintptr_t)res;
+		fr.gen = tc->gen;
+		__atomic_fetch_add(&a->nflush, 1, __ATOMIC_RELAXED);
+		/* ESTALE: the arena was reset, the objects are gone already. */
+		if (goalloc_ioctl(a->fd, GOALLOC_IOC_FREE, &fr) == 0 && fr.nfreed != m) {
+			for (i = 0; i < m; i++)
+				if (res[i])
+					__atomic_fetch_add(&a->ndouble, 1, __ATOMIC_RELAXED);
+		}
 	}
-	/* ESTALE: the arena was reset, the objects are gone: nothing to free. */
 	memmove(c->offs, c->offs + k, (c->n - k) * sizeof(*c->offs));
 	__atomic_store_n(&c->n, c->n - k, __ATOMIC_RELAXED);
 }
@@ -894,6 +913,7 @@ static void tc_free(struct ga_tcache *tc)
 {
 	unsigned int i;
 
+	/* Its growth was given back to the arena when it was unlinked. */
 	for (i = 0; i < GA_TC_CLASSES; i++)
 		free(tc->cls[i].offs);
 	free(tc);
@@ -902,6 +922,8 @@ static void tc_free(struct ga_tcache *tc)
 /* Unlink a live cache from its arena; ga_lock held. */
 static void tc_unlink(struct ga_tcache *tc)
 {
+	__atomic_fetch_sub(&tc->a->grown, tc->grown, __ATOMIC_RELAXED);
+	tc->grown = 0;
 	*tc->apprev = tc->anext;
 	if (tc->anext)
 		tc->anext->apprev = tc->apprev;
@@ -1051,7 +1073,7 @@ static void give_back(struct goalloc_arena *a, const __u64 *offs, unsigned int k
  */
 static void *cached_alloc_slow(struct goalloc_arena *a, struct ga_tcache *tc, size_t size)
 {
-	__u64 offs[GA_TC_MAX_OBJS / 2];
+	__u64 offs[GA_TC_BATCH];
 	struct goalloc_alloc req;
 	struct ga_tclass *c;
 	unsigned int idx, want, i, room;
@@ -1064,6 +1086,8 @@ static void *cached_alloc_slow(struct goalloc_arena *a, struct ga_tcache *tc, si
 	want = tc_cap(idx ? ga_idx_size[idx] : (unsigned int)size) / 2;
 	if (idx && tc->cls[idx].cap)
 		want = tc->cls[idx].cap / 2;
+	if (want > GA_TC_BATCH)
+		want = GA_TC_BATCH;
 
 	memset(&req, 0, sizeof(req));
 	req.argsz = sizeof(req);
@@ -1164,6 +1188,29 @@ void *goalloc_cached_alloc(struct goalloc_arena *a, size_t size)
 	return a->base + off;
 }
 
+/* Double a full stack if the arena's growth budget allows: true if it did. */
+static int tclass_grow(struct goalloc_arena *a, struct ga_tcache *tc, struct ga_tclass *c,
+		       unsigned int idx)
+{
+	size_t delta = (size_t)c->cap * ga_idx_size[idx];
+	__u64 *offs;
+
+	if (c->cap * 2 > GA_TC_GROW_MAX_OBJS)
+		return 0;
+	if (__atomic_add_fetch(&a->grown, delta, __ATOMIC_RELAXED) > a->grow_budget)
+		goto undo;
+	offs = realloc(c->offs, (size_t)c->cap * 2 * sizeof(*offs));
+	if (!offs)
+		goto undo;
+	c->offs = offs;
+	c->cap *= 2;
+	tc->grown += delta;
+	return 1;
+undo:
+	__atomic_fetch_sub(&a->grown, delta, __ATOMIC_RELAXED);
+	return 0;
+}
+
 /**
  * goalloc_cached_free() - free one object into this thread's cache
  * @a: the arena
@@ -1220,7 +1267,7 @@ int goalloc_cached_free(struct goalloc_arena *a, void *p)
 		return goalloc_free1(a, p);
 	}
 	n = c->n;
-	if (n == c->cap) {
+	if (n == c->cap && !tclass_grow(a, tc, c, idx)) {
 		tclass_flush(tc, a, c, c->cap / 2);
 		n = c->n;
 	}

@@ -151,6 +151,41 @@ TEST_F(cache, reuse_without_kernel)
 	EXPECT_EQ(before.flushes, after.flushes);
 }
 
+/*
+ * A thread that frees many objects of a class keeps them (its stack grows
+ * instead of flushing), but only up to the growth budget: 1/32 of the
+ * arena's cap (2 MiB here) over the base stack (1024 objects of 64 bytes).
+ */
+TEST_F(cache, growth_bounded)
+{
+	const unsigned int n = 40000;
+	void **p = malloc(n * sizeof(*p));
+	struct goalloc_cache_stats before, after;
+	unsigned int i;
+	__u64 c;
+
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < n; i++)
+		ASSERT_NE(NULL, p[i] = goalloc_cached_alloc(self->a, 64));
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, goalloc_cached_free(self->a, p[i]));
+	c = cached(self->a);
+	EXPECT_EQ(c, kobjects(self->fd));
+	EXPECT_LT(4096, c);			/* it grew */
+	EXPECT_GE(2 * MiB + 64 * KiB, c * 64);	/* within the budget */
+	/* The next round is served by the cache: no refill. */
+	goalloc_cache_stats(self->a, &before);
+	for (i = 0; i < 4096; i++)
+		ASSERT_NE(NULL, p[i] = goalloc_cached_alloc(self->a, 64));
+	goalloc_cache_stats(self->a, &after);
+	EXPECT_EQ(before.refills, after.refills);
+	for (i = 0; i < 4096; i++)
+		ASSERT_EQ(0, goalloc_cached_free(self->a, p[i]));
+	goalloc_cache_flush(self->a);
+	EXPECT_EQ(0, kobjects(self->fd));
+	free(p);
+}
+
 static void *thread_body(void *arg)
 {
 	struct goalloc_arena *a = arg;
