@@ -48,6 +48,8 @@ struct goalloc_arena {
 	unsigned char *pagemap;
 	size_t shadow_len;	/* bytes mapped at @shadow, @pagemap included */
 	unsigned long lgen;	/* bumped by a reset or goalloc_cache_drop() */
+	__u64 kgen;		/* the kernel's reset generation last seen, ga_lock */
+	int has_kgen;
 	struct ga_tcache *tcs;	/* the thread caches of this arena */
 	struct goalloc_arena *next, **pprev;	/* ga_arenas */
 	size_t grow_budget;	/* bytes the stacks may grow by, in all */
@@ -59,6 +61,7 @@ struct goalloc_arena {
 
 static void ga_cache_init(struct goalloc_arena *a);
 static void ga_cache_fini(struct goalloc_arena *a);
+static void ga_cache_reset(struct goalloc_arena *a);
 static unsigned int learn_class(size_t size, __u64 obj_size);
 
 /* Objects above this size are not cached: each is a span of its own. */
@@ -625,7 +628,7 @@ int goalloc_reset(struct goalloc_arena *a)
 	if (goalloc_ioctl(a->fd, GOALLOC_IOC_RESET, &rs) < 0)
 		return -1;
 	/* What the caches held went with everything else. */
-	goalloc_cache_drop(a);
+	ga_cache_reset(a);
 	return 0;
 }
 
@@ -677,9 +680,10 @@ int goalloc_stats(struct goalloc_arena *a, struct goalloc_stats *st,
  * stack of offsets per size class.  goalloc_cached_alloc() pops, and
  * goalloc_cached_free() pushes, without a system call.  An empty stack is
  * refilled with one GOALLOC_IOC_ALLOC of half its capacity; a full one
- * gives its older half back with one GOALLOC_IOC_FREE (GOALLOC_FREE_GEN,
- * so nothing is freed across a reset, and GOALLOC_FREE_KEEP, so the span
- * a flush empties stays mapped for the next refill).  Sizes are mapped to
+ * doubles within a budget (GA_TC_GROW_BYTES), and past it gives its older
+ * half back with GOALLOC_IOC_FREE (GOALLOC_FREE_GEN, so nothing is freed
+ * across a reset, and GOALLOC_FREE_KEEP, so the span a flush empties stays
+ * mapped for the next refill).  Sizes are mapped to
  * classes by what the kernel reports (@obj_size of the refill): no size
  * table is compiled in.
  *
@@ -818,6 +822,8 @@ static void ga_cache_init(struct goalloc_arena *a)
 	a->tcs = NULL;
 	a->ndouble = a->nrefill = a->nflush = 0;
 	a->grown = 0;
+	a->kgen = 0;
+	a->has_kgen = 0;
 	a->grow_budget = a->cap / 32 < GA_TC_GROW_BYTES ? a->cap / 32 : GA_TC_GROW_BYTES;
 	pthread_once(&ga_once, ga_init_once);
 	if (!ga_key_ok)
@@ -871,6 +877,7 @@ static void tclass_flush(struct ga_tcache *tc, struct goalloc_arena *a,
 	__s32 res[GA_TC_BATCH];
 	struct goalloc_free fr;
 	unsigned int i, done, m;
+	int stale = 0;
 
 	if (!k)
 		return;
@@ -886,15 +893,24 @@ static void tclass_flush(struct ga_tcache *tc, struct goalloc_arena *a,
 		fr.results = (uintptr_t)res;
 		fr.gen = tc->gen;
 		__atomic_fetch_add(&a->nflush, 1, __ATOMIC_RELAXED);
-		/* ESTALE: the arena was reset, the objects are gone already. */
-		if (goalloc_ioctl(a->fd, GOALLOC_IOC_FREE, &fr) == 0 && fr.nfreed != m) {
-			for (i = 0; i < m; i++)
-				if (res[i])
-					__atomic_fetch_add(&a->ndouble, 1, __ATOMIC_RELAXED);
+		if (goalloc_ioctl(a->fd, GOALLOC_IOC_FREE, &fr) == 0) {
+			if (fr.nfreed != m)
+				for (i = 0; i < m; i++)
+					if (res[i])
+						__atomic_fetch_add(&a->ndouble, 1,
+								   __ATOMIC_RELAXED);
+		} else if (errno == ESTALE) {
+			stale = 1;
 		}
 	}
 	memmove(c->offs, c->offs + k, (c->n - k) * sizeof(*c->offs));
 	__atomic_store_n(&c->n, c->n - k, __ATOMIC_RELAXED);
+	/*
+	 * ESTALE: the arena was reset since the stacks were filled; their
+	 * objects are gone already, and so is what the rest of them holds.
+	 */
+	if (stale)
+		tc_drop(tc, a);
 }
 
 static void tc_flush_all(struct ga_tcache *tc, struct goalloc_arena *a)
@@ -1021,6 +1037,16 @@ static struct ga_tcache *tc_get(struct goalloc_arena *a)
 	return ga_tc_last = tc;
 }
 
+/* Room for a stack of class @idx; c->cap stays 0 if there is no memory. */
+static void tclass_alloc(struct ga_tclass *c, unsigned int idx)
+{
+	unsigned int cap = tc_cap(ga_idx_size[idx]);
+
+	c->offs = malloc(cap * sizeof(*c->offs));
+	if (c->offs)
+		c->cap = cap;
+}
+
 /* The index of the class whose slots are @obj_size bytes; 0 if no room. */
 static unsigned int class_index(unsigned int obj_size)
 {
@@ -1046,7 +1072,7 @@ static unsigned int learn_class(size_t size, __u64 obj_size)
 	idx = class_index((unsigned int)obj_size);
 	if (idx)
 		for (t = (unsigned int)(size + 7) / 8; t <= obj_size / 8; t++)
-			__atomic_store_n(&ga_size_idx[t], (unsigned char)idx, __ATOMIC_RELAXED);
+			__atomic_store_n(&ga_size_idx[t], (unsigned char)idx, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&ga_lock);
 	return idx;
 }
@@ -1068,6 +1094,31 @@ static void give_back(struct goalloc_arena *a, const __u64 *offs, unsigned int k
 }
 
 /*
+ * A refill reported the kernel's reset generation @gen.  If it is not the
+ * one the process knew, another process has reset the arena: every cached
+ * offset and every live state of the process is stale, and all are
+ * forgotten (goalloc_cache_drop(), once per reset, by the first thread to
+ * see it).
+ */
+static void note_gen(struct goalloc_arena *a, struct ga_tcache *tc, __u64 gen)
+{
+	if (tc->has_gen && tc->gen == gen)
+		return;
+	pthread_mutex_lock(&ga_lock);
+	if (a->has_kgen && a->kgen != gen)
+		goalloc_cache_drop(a);
+	a->kgen = gen;
+	a->has_kgen = 1;
+	pthread_mutex_unlock(&ga_lock);
+	if (tc->lgen != __atomic_load_n(&a->lgen, __ATOMIC_RELAXED)) {
+		tc_drop(tc, a);
+		tc->lgen = __atomic_load_n(&a->lgen, __ATOMIC_RELAXED);
+	}
+	tc->gen = gen;
+	tc->has_gen = 1;
+}
+
+/*
  * The slow path of goalloc_cached_alloc(): the stack for @size is empty or
  * the class not known yet.  Refill it with one GOALLOC_IOC_ALLOC.
  */
@@ -1082,7 +1133,7 @@ static void *cached_alloc_slow(struct goalloc_arena *a, struct ga_tcache *tc, si
 		tc_drop(tc, a);
 		tc->lgen = __atomic_load_n(&a->lgen, __ATOMIC_RELAXED);
 	}
-	idx = __atomic_load_n(&ga_size_idx[(size + 7) / 8], __ATOMIC_RELAXED);
+	idx = __atomic_load_n(&ga_size_idx[(size + 7) / 8], __ATOMIC_ACQUIRE);
 	want = tc_cap(idx ? ga_idx_size[idx] : (unsigned int)size) / 2;
 	if (idx && tc->cls[idx].cap)
 		want = tc->cls[idx].cap / 2;
@@ -1112,22 +1163,13 @@ static void *cached_alloc_slow(struct goalloc_arena *a, struct ga_tcache *tc, si
 		errno = EIO;
 		return NULL;
 	}
-	/* The arena was reset by someone since the stacks were filled. */
-	if (tc->has_gen && tc->gen != req.gen)
-		tc_drop(tc, a);
-	tc->gen = req.gen;
-	tc->has_gen = 1;
+	note_gen(a, tc, req.gen);
 
 	if (!idx)
 		idx = learn_class(size, req.obj_size);
 	c = idx ? &tc->cls[idx] : NULL;
-	if (c && !c->cap) {
-		unsigned int cap = tc_cap(ga_idx_size[idx]);
-
-		c->offs = malloc(cap * sizeof(*c->offs));
-		if (c->offs)
-			c->cap = cap;
-	}
+	if (c && !c->cap)
+		tclass_alloc(c, idx);
 	if (!c || !c->cap) {
 		/* Not cacheable: keep one, give the rest back. */
 		give_back(a, offs + 1, want - 1, req.gen);
@@ -1177,7 +1219,7 @@ void *goalloc_cached_alloc(struct goalloc_arena *a, size_t size)
 		if (!tc)
 			return goalloc_alloc1(a, size);
 	}
-	idx = __atomic_load_n(&ga_size_idx[(size + 7) / 8], __ATOMIC_RELAXED);
+	idx = __atomic_load_n(&ga_size_idx[(size + 7) / 8], __ATOMIC_ACQUIRE);
 	c = &tc->cls[idx];
 	n = c->n;
 	if (!idx || !n || tc->lgen != __atomic_load_n(&a->lgen, __ATOMIC_RELAXED))
@@ -1262,6 +1304,8 @@ int goalloc_cached_free(struct goalloc_arena *a, void *p)
 		idx = __atomic_load_n(&a->pagemap[off >> GA_PAGEMAP_SHIFT], __ATOMIC_RELAXED);
 	}
 	c = idx ? &tc->cls[idx] : NULL;
+	if (c && !c->cap)
+		tclass_alloc(c, idx);
 	if (!c || !c->cap) {
 		shadow_cas(a, off, GA_ST_CACHED, GA_ST_NONE);
 		return goalloc_free1(a, p);
@@ -1338,4 +1382,24 @@ void goalloc_cache_stats(struct goalloc_arena *a, struct goalloc_cache_stats *st
 	st->double_frees = __atomic_load_n(&a->ndouble, __ATOMIC_RELAXED);
 	st->refills = __atomic_load_n(&a->nrefill, __ATOMIC_RELAXED);
 	st->flushes = __atomic_load_n(&a->nflush, __ATOMIC_RELAXED);
+}
+
+/*
+ * This process reset the arena: forget the caches, and learn the new
+ * generation, so that the next refill does not take the reset for someone
+ * else's and drop the stacks filled after it.
+ */
+static void ga_cache_reset(struct goalloc_arena *a)
+{
+	struct goalloc_stats st;
+
+	if (!a->shadow)
+		return;
+	pthread_mutex_lock(&ga_lock);
+	goalloc_cache_drop(a);
+	if (goalloc_fd_stats(a->fd, &st, NULL, NULL) == 0) {
+		a->kgen = st.nreset;
+		a->has_kgen = 1;
+	}
+	pthread_mutex_unlock(&ga_lock);
 }

@@ -480,6 +480,122 @@ TEST(killed_process_last_close)
 	close(fd);
 }
 
+/*
+ * Another process (here: another file of the arena) resets it: the cache's
+ * flush is refused whole (ESTALE), so the objects allocated after the reset
+ * at the same offsets are not freed, and the stale stacks are dropped.
+ */
+TEST_F(cache, foreign_reset_frees_nothing)
+{
+	void *p[10];
+	__u64 offs[10];
+	unsigned int i;
+
+	for (i = 0; i < 10; i++)
+		ASSERT_NE(NULL, p[i] = goalloc_cached_alloc(self->a, 64));
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(0, goalloc_cached_free(self->a, p[i]));
+	ASSERT_EQ(0, ga_reset(self->fd));
+	ASSERT_EQ(0, ga_alloc(self->fd, 64, 10, 0, offs));
+	goalloc_cache_flush(self->a);
+	EXPECT_EQ(10, kobjects(self->fd));
+	EXPECT_EQ(0, cached(self->a));
+	/* A refill after it works on the new generation. */
+	ASSERT_NE(NULL, p[0] = goalloc_cached_alloc(self->a, 64));
+	for (i = 0; i < 10; i++)
+		EXPECT_NE(goalloc_off(self->a, p[0]), offs[i]);
+	EXPECT_EQ(0, goalloc_cached_free(self->a, p[0]));
+	goalloc_cache_flush(self->a);
+	EXPECT_EQ(10, kobjects(self->fd));
+	EXPECT_EQ(0, ga_free_all(self->fd, offs, 10));
+}
+
+/*
+ * Threads pass objects to each other through shared slots and free what
+ * they take out: every object keeps its owner's pattern until freed (none
+ * is handed out twice), and when the threads are gone all is back.
+ */
+#define NSLOTS		64
+#define NTHREADS	4
+#define NITERS		4000
+
+struct swap_ctx {
+	struct goalloc_arena *a;
+	void *slot[NSLOTS];
+	int bad;
+};
+
+/* An object of @sz bytes: its size in its first 8, a pattern after. */
+static void swap_fill(void *p, size_t sz)
+{
+	memcpy(p, &sz, sizeof(sz));
+	fill((char *)p + 8, sz - 8, (uintptr_t)p);
+}
+
+static int swap_check(void *p)
+{
+	size_t sz;
+
+	memcpy(&sz, p, sizeof(sz));
+	return sz >= 16 && sz < 1024 && check((char *)p + 8, sz - 8, (uintptr_t)p) == -1;
+}
+
+static void *swap_body(void *arg)
+{
+	struct swap_ctx **pc = arg, *ctx = pc[0];
+	unsigned int me = (unsigned int)(uintptr_t)pc[1], i, k;
+	__u64 rnd = me * 7919 + 1;
+
+	for (i = 0; i < NITERS; i++) {
+		size_t sz;
+		void *p, *old;
+
+		rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+		sz = 16 + (rnd >> 33) % 500;
+		k = (rnd >> 20) % NSLOTS;
+		p = goalloc_cached_alloc(ctx->a, sz);
+		if (!p) {
+			__atomic_store_n(&ctx->bad, 1, __ATOMIC_RELAXED);
+			break;
+		}
+		swap_fill(p, sz);
+		old = __atomic_exchange_n(&ctx->slot[k], p, __ATOMIC_ACQ_REL);
+		if (!old)
+			continue;
+		if (!swap_check(old))
+			__atomic_store_n(&ctx->bad, 2, __ATOMIC_RELAXED);
+		if (goalloc_cached_free(ctx->a, old))
+			__atomic_store_n(&ctx->bad, 3, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+TEST_F(cache, threads_swap_objects)
+{
+	struct swap_ctx ctx = { .a = self->a };
+	void *args[NTHREADS][2];
+	pthread_t t[NTHREADS];
+	unsigned int i;
+
+	for (i = 0; i < NTHREADS; i++) {
+		args[i][0] = &ctx;
+		args[i][1] = (void *)(uintptr_t)i;
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, swap_body, args[i]));
+	}
+	for (i = 0; i < NTHREADS; i++)
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+	EXPECT_EQ(0, ctx.bad);
+	for (i = 0; i < NSLOTS; i++) {
+		if (!ctx.slot[i])
+			continue;
+		EXPECT_TRUE(swap_check(ctx.slot[i]));
+		EXPECT_EQ(0, goalloc_cached_free(self->a, ctx.slot[i]));
+	}
+	goalloc_cache_flush(self->a);
+	EXPECT_EQ(0, kobjects(self->fd));
+	EXPECT_EQ(0, double_frees(self->a));
+}
+
 /* goalloc_reset() drops the caches: nothing stale is handed out. */
 TEST_F(cache, reset_drops_cache)
 {
