@@ -241,10 +241,13 @@ static long ioc_alloc(struct goalloc_uarena *ua, void __user *uarg)
 		a.gen = t.gen;
 		/*
 		 * Proven writable above; if another thread has unmapped it
-		 * since, the objects are delivered (their offsets are out)
-		 * and only these two fields are lost: EFAULT says so.
+		 * since, the call fails as for @offsets, and takes back what
+		 * is still certainly its own.
 		 */
-		err = put_arg(uarg, &a, sizeof(a), argsz);
+		if (put_arg(uarg, &a, sizeof(a), argsz)) {
+			goalloc_uarena_undo(ua, &t, a.count, offs);
+			err = -EFAULT;
+		}
 	}
 	if (offs != stack_offs)
 		kvfree(offs);

@@ -75,6 +75,12 @@ struct goalloc_setup {
  * @count: objects, 1 .. GOALLOC_MAX_BATCH
  * @offsets: user address of a __u64 array of @count entries, filled with
  *	the objects' offsets on success
+ * @obj_size: out: bytes of each object's slot (the size class's, or the
+ *	large object's whole span); a request of any size from @size up to
+ *	@obj_size gets a slot of this class.  Since the second version.
+ * @gen: out: the arena's reset generation (@nreset of GOALLOC_IOC_STATS)
+ *	right after the batch was taken; GOALLOC_FREE_GEN gives it back.
+ *	Since the second version.
  *
  * All or nothing: on any error no object is allocated.  (One exception: if
  * @offsets stops being writable while the call runs, because another
@@ -89,16 +95,11 @@ struct goalloc_setup {
  * to the arena reads as zero; a slot reused after a free keeps what was
  * written to it unless GOALLOC_ALLOC_ZERO is given.
  *
- * @obj_size: out: bytes of each object's slot (the size class's, or the
- *	large object's whole span); a request of any size from @size up to
- *	@obj_size gets a slot of this class.  Since the second version.
- * @gen: out: the arena's reset generation (@nreset of GOALLOC_IOC_STATS)
- *	right after the batch was taken; GOALLOC_FREE_GEN gives it back.
- *	Since the second version.
- *
  * @obj_size and @gen are written back only to a caller whose @argsz covers
  * them (an older caller's structure is not written to); the whole structure
- * must then be writable, proven before anything is allocated (EFAULT).
+ * must then be writable, proven before anything is allocated (EFAULT).  If
+ * it stops being writable while the call runs, the call fails with EFAULT
+ * as for @offsets above, with the same exception.
  *
  * Errors: EINVAL (size or count 0, unknown flag), E2BIG (size or count
  * above the maxima), ENOMEM (the cap or the memory cgroup's limit is
