@@ -127,7 +127,8 @@ static inline unsigned long shadow_cas(struct goalloc_arena *a, __u64 off, long 
  */
 static unsigned long shadow_take_live(struct goalloc_arena *a, __u64 off)
 {
-	if (!a->shadow || off >= a->cap)
+	/* Every object starts on a granule: anything else is the kernel's. */
+	if (!a->shadow || off >= a->cap || off % 8)
 		return GA_ST_NONE;
 	return shadow_cas(a, off, GA_ST_LIVE, GA_ST_NONE);
 }
@@ -1283,6 +1284,9 @@ int goalloc_cached_free(struct goalloc_arena *a, void *p)
 		errno = EFAULT;
 		return a->shadow ? -1 : goalloc_free1(a, p);
 	}
+	/* Not an object's start: the kernel says what it is (EINVAL...). */
+	if (off % 8)
+		return goalloc_free1(a, p);
 	st = shadow_cas(a, off, GA_ST_LIVE, GA_ST_CACHED);
 	if (st == GA_ST_CACHED) {
 		__atomic_fetch_add(&a->ndouble, 1, __ATOMIC_RELAXED);

@@ -288,6 +288,10 @@ TEST_F(cache, double_free_after_flush)
 	ASSERT_NE(NULL, p = goalloc_cached_alloc(self->a, 64));
 	EXPECT_EQ(-1, goalloc_cached_free(self->a, (char *)p + 8));
 	EXPECT_EQ(EINVAL, errno);
+	/* Inside its first 8 bytes: not taken for the object itself. */
+	EXPECT_EQ(-1, goalloc_cached_free(self->a, (char *)p + 3));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, double_frees(self->a));
 	EXPECT_EQ(-1, goalloc_cached_free(self->a, &errno));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(0, goalloc_cached_free(self->a, p));
