@@ -26,7 +26,15 @@
  *	the free was checked and before it is recorded
  * @GOALLOC_HOOK_OWNER_FREED: goalloc_mcache_free(), after the owner recorded a free,
  *	still inside the section
- * @GOALLOC_HOOK_REMOTE_FREE: goalloc_central_free(), before the span lock is taken
+ * @GOALLOC_HOOK_REMOTE_FREE: goalloc_central_free(), before the free is recorded
+ * @GOALLOC_HOOK_REMOTE_CHECKED: goalloc_span_free_remote(), after the span was
+ *	pinned and the slot checked, before the object is made free and its
+ *	remote bit set
+ * @GOALLOC_HOOK_CENTRAL_DECIDED: mcentral, under both locks, after it decided
+ *	from the span's counts where a span a CPU gave back goes and before it
+ *	records that (goalloc_central_uncache_span()); its argument is the span.
+ *	A lock-free remote free landing here reads the span's old state.  Only
+ *	code that takes no span lock may run here
  * @GOALLOC_HOOK_HEAP_GROWN: the heap, after a grow published new pages and
  *	dropped its lock (the span is already carved out of them)
  * @GOALLOC_HOOK_SPAN_GROWN: goalloc_mcache_next_free(), after mcentral grew a span for
@@ -43,6 +51,8 @@ enum goalloc_hook_id {
 	GOALLOC_HOOK_OWNER_FREE,
 	GOALLOC_HOOK_OWNER_FREED,
 	GOALLOC_HOOK_REMOTE_FREE,
+	GOALLOC_HOOK_REMOTE_CHECKED,
+	GOALLOC_HOOK_CENTRAL_DECIDED,
 	GOALLOC_HOOK_HEAP_GROWN,
 	GOALLOC_HOOK_SPAN_GROWN,
 	GOALLOC_HOOK_UARENA_COPYOUT,

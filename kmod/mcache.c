@@ -88,7 +88,7 @@ void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc)
 	void *p;
 
 	if (s != &goalloc_placeholder_span) {
-		unsigned int pending = s->nfree_pending + READ_ONCE(s->nremote);
+		unsigned int pending = s->nfree_pending + atomic_read(&s->nremote);
 
 		if (pending && pending >= max(1, s->nelems / 8)) {
 			spin_lock_irqsave(&s->lock, flags);

@@ -5,11 +5,14 @@
  *
  * An mcache trades spans with mcentral: it gives back an exhausted span and
  * takes a partial one, which is swept on the way (Go's cacheSpan and
- * uncacheSpan); a span is the batch of the refill.  Frees into spans
- * mcentral owns are recorded under the span's own lock, with no mcentral
- * lock per object; only a span's transitions (full -> partial, partial ->
+ * uncacheSpan); a span is the batch of the refill.  Frees by anyone but a
+ * span's owner take no lock at all (goalloc_span_free_remote(): atomic bit
+ * operations); only a span's transitions (full -> partial, partial ->
  * empty and back to the heap) take the mcentral lock, in
- * goalloc_central_fixup().
+ * goalloc_central_fixup(), which the free asks for after it looked at the
+ * span's state.  mcentral looks again after each placement it makes
+ * (span_settle()), so that a free that read the state just before it is
+ * not lost (model: kmod/models/span_free.pml).
  *
  * A span left with no object is swept and kept on the kept list, up to
  * goalloc_central_keep() spans per class, so a workload that fills and
@@ -59,7 +62,9 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central_keep);
  * Is the span mcentral now owns empty?  The count of objects in use is a
  * hint that a concurrent double free can make too low (mspan.h), never too
  * high; only a sweep makes it exact.  So: sweep when the hint says empty,
- * then believe the swept count.  Both locks held.
+ * then believe the swept count.  A remote free in flight (nremote pins the
+ * span) may still be reading the span: not empty until it is done.  Both
+ * locks held.
  */
 static bool span_swept_empty(struct goalloc_span *s)
 {
@@ -67,7 +72,8 @@ static bool span_swept_empty(struct goalloc_span *s)
 	if (goalloc_span_inuse_hint(s) > 0)
 		return false;
 	goalloc_span_sweep(s);
-	return !s->alloc_count;
+	smp_mb();	/* the sweep, then the pins: pairs with the remote free's */
+	return !s->alloc_count && !atomic_read(&s->nremote);
 }
 
 /*
@@ -119,6 +125,87 @@ static void span_release(struct goalloc_span *s)
 	goalloc_heap_free_span(s);
 }
 
+/* What span_settle() did with a span. */
+enum span_fate {
+	SPAN_STAYS,	/* on the partial or full list */
+	SPAN_KEPT,	/* empty, on the kept list: queue the trim pass */
+	SPAN_RELEASE,	/* empty and dead: release it once the locks are dropped */
+};
+
+/*
+ * span_settle() - look again after mcentral placed a span, until it holds
+ * @mc: the span's mcentral, locked
+ * @s: the span, locked, just placed PARTIAL or FULL on @mc's lists
+ *
+ * A remote free takes no lock (mspan.h): it records (pin, bit), issues a
+ * full barrier, then reads the span's state and counts and asks for a
+ * fixup if the span is FULL or may be empty.  mcentral writes the state and
+ * counts under its locks, issues a full barrier here, then reads nremote
+ * and the bits.  Of two such sequences at least one sees the other's write
+ * (store buffering with full barriers on both sides): a remote free that
+ * read the state from before this placement, and so asked for nothing, is
+ * seen here.  So: a FULL span with a free pending goes to the partial list;
+ * a span that may be empty is swept, and retired if it is, with no remote
+ * free in flight (which will look itself once done); a sweep that freed
+ * something changed the counts, so look again.
+ *
+ * Return: what became of the span.
+ */
+static enum span_fate span_settle(struct goalloc_mcentral *mc, struct goalloc_span *s)
+{
+	unsigned int freed;
+
+	lockdep_assert_held(&mc->lock);
+	lockdep_assert_held(&s->lock);
+	for (;;) {
+		smp_mb();	/* the placement, then the remote frees' records */
+		if (s->state == GOALLOC_SPAN_FULL && span_has_free(s)) {
+			goalloc_span_set_state(s, GOALLOC_SPAN_PARTIAL);
+			list_move_tail(&s->list, &mc->partial);
+			continue;
+		}
+		if (goalloc_span_inuse_hint(s) > 0)
+			return SPAN_STAYS;
+		freed = goalloc_span_sweep(s);
+		smp_mb();	/* the sweep, then the pins */
+		if (!s->alloc_count && !atomic_read(&s->nremote)) {
+			list_del_init(&s->list);
+			return span_retire(mc, s) ? SPAN_RELEASE : SPAN_KEPT;
+		}
+		/*
+		 * Nothing freed: the counts a remote free reads did not move,
+		 * and one still in flight sees this sweep when it looks.
+		 */
+		if (!freed)
+			return SPAN_STAYS;
+	}
+}
+
+/*
+ * Release the spans span_settle() retired dead, and queue the trim pass if
+ * it kept one, once mcentral's lock is dropped.
+ */
+static void release_victims(struct list_head *victims, bool kept)
+{
+	struct goalloc_span *s, *tmp;
+
+	list_for_each_entry_safe(s, tmp, victims, list) {
+		list_del_init(&s->list);
+		span_release(s);
+	}
+	if (kept)
+		goalloc_heap_trim_soon();
+}
+
+/* After span_settle(), with both locks dropped. */
+static void span_settled(struct goalloc_span *s, enum span_fate fate)
+{
+	if (fate == SPAN_RELEASE)
+		span_release(s);
+	else if (fate == SPAN_KEPT)
+		goalloc_heap_trim_soon();
+}
+
 /**
  * goalloc_central_cache_span() - hand a swept span with free slots to a CPU
  * @spc: span class
@@ -129,25 +216,33 @@ struct goalloc_span *goalloc_central_cache_span(unsigned int spc)
 {
 	struct goalloc_mcentral *mc = &goalloc_central[spc];
 	struct goalloc_span *s, *tmp;
+	enum span_fate fate;
 	unsigned long flags;
+	LIST_HEAD(victims);
+	bool kept = false;
 
 	spin_lock_irqsave(&mc->lock, flags);
 	list_for_each_entry_safe(s, tmp, &mc->partial, list) {
 		spin_lock(&s->lock);
 		list_del_init(&s->list);
-		if (s->nfree_pending || s->nremote)
+		if (s->nfree_pending || atomic_read(&s->nremote))
 			goalloc_span_sweep(s);
 		if (!span_has_free(s)) {
 			goalloc_span_set_state(s, GOALLOC_SPAN_FULL);
 			list_add(&s->list, &mc->full);
+			/* Back to the partial list's tail, if a free came meanwhile. */
+			fate = span_settle(mc, s);
 			spin_unlock(&s->lock);
+			if (fate == SPAN_RELEASE)
+				list_add(&s->list, &victims);
+			kept |= fate == SPAN_KEPT;
 			continue;
 		}
 		goalloc_span_set_state(s, GOALLOC_SPAN_CACHED);
 		spin_unlock(&s->lock);
 		spin_unlock_irqrestore(&mc->lock, flags);
 		goalloc_count(GOALLOC_CTR_CACHED_PAGES, s->npages);
-		return s;
+		goto out;
 	}
 	s = list_first_entry_or_null(&mc->kept, struct goalloc_span, list);
 	if (s) {
@@ -158,6 +253,8 @@ struct goalloc_span *goalloc_central_cache_span(unsigned int spc)
 		goalloc_count(GOALLOC_CTR_CACHED_PAGES, s->npages);
 	}
 	spin_unlock_irqrestore(&mc->lock, flags);
+out:
+	release_victims(&victims, kept);
 	return s;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central_cache_span);
@@ -166,34 +263,32 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central_cache_span);
  * goalloc_central_uncache_span() - take back a span from its CPU's mcache
  * @s: the span, GOALLOC_SPAN_CACHED, removed from the mcache by its owner
  *
- * An empty span is kept for reuse or goes back to the heap.
+ * The span goes on the partial list if its counts say it has a free slot,
+ * else on the full list; span_settle() then retires it if it is empty
+ * (kept for reuse, or back to the heap) and sees any remote free that read
+ * the span's state while it was still CACHED.
  */
 void goalloc_central_uncache_span(struct goalloc_span *s)
 {
 	struct goalloc_mcentral *mc = &goalloc_central[s->spc];
+	enum goalloc_span_state to;
+	enum span_fate fate;
 	unsigned long flags;
-	bool empty, kept = false;
 
 	goalloc_count(GOALLOC_CTR_CACHED_PAGES, -(long)s->npages);
 	spin_lock_irqsave(&mc->lock, flags);
 	spin_lock(&s->lock);
-	empty = false;
-	if (span_swept_empty(s)) {
-		empty = span_retire(mc, s);
-		kept = !empty;
-	} else if (span_has_free(s)) {
-		goalloc_span_set_state(s, GOALLOC_SPAN_PARTIAL);
+	to = span_has_free(s) ? GOALLOC_SPAN_PARTIAL : GOALLOC_SPAN_FULL;
+	goalloc_hook(GOALLOC_HOOK_CENTRAL_DECIDED, s);
+	goalloc_span_set_state(s, to);
+	if (to == GOALLOC_SPAN_PARTIAL)
 		list_add_tail(&s->list, &mc->partial);
-	} else {
-		goalloc_span_set_state(s, GOALLOC_SPAN_FULL);
+	else
 		list_add(&s->list, &mc->full);
-	}
+	fate = span_settle(mc, s);
 	spin_unlock(&s->lock);
 	spin_unlock_irqrestore(&mc->lock, flags);
-	if (empty)
-		span_release(s);
-	else if (kept)
-		goalloc_heap_trim_soon();
+	span_settled(s, fate);
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central_uncache_span);
 
@@ -231,15 +326,58 @@ void goalloc_central_add_span(struct goalloc_span *s)
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central_add_span);
 
+/*
+ * goalloc_central_take(), for mcentral's own lists too: a span it moves to
+ * @full is settled (span_settle()); one it retired dead goes on @victims
+ * for the caller to release once mcentral's lock is dropped, and @kept says
+ * whether one was kept.
+ */
+static void *central_take(struct list_head *partial, struct list_head *full, int node,
+			  struct goalloc_span **sp, struct list_head *victims, bool *kept)
+{
+	struct goalloc_span *s, *tmp;
+	enum span_fate fate;
+	unsigned long flags;
+	void *p = NULL;
+
+	list_for_each_entry_safe(s, tmp, partial, list) {
+		if (node != NUMA_NO_NODE && s->chunk->nid != node)
+			continue;
+		spin_lock_irqsave(&s->lock, flags);
+		p = goalloc_span_next_free_locked(s);
+		if (!p && (s->nfree_pending || atomic_read(&s->nremote))) {
+			goalloc_span_sweep(s);
+			p = goalloc_span_next_free_locked(s);
+		}
+		if (!full && !p) {
+			list_del_init(&s->list);
+		} else if (full && !span_has_free(s)) {
+			goalloc_span_set_state(s, GOALLOC_SPAN_FULL);
+			list_move(&s->list, full);
+			/* mcentral's span: a remote free may have read PARTIAL. */
+			fate = span_settle(&goalloc_central[s->spc], s);
+			if (fate == SPAN_RELEASE)
+				list_add(&s->list, victims);
+			*kept |= fate == SPAN_KEPT;
+		}
+		spin_unlock_irqrestore(&s->lock, flags);
+		if (p) {
+			*sp = s;
+			break;
+		}
+	}
+	return p;
+}
+
 /**
  * goalloc_central_take() - a free slot from the first span of a list that has one
  * @partial: spans that may have free slots, each swept on the way if it
  *	has frees pending and no slot otherwise; the list's owner holds the
  *	list (mcentral's lock, or a user arena's mutex)
- * @full: where a span left with no free slot goes, as GOALLOC_SPAN_FULL
- *	(mcentral's full list); or NULL for spans that keep their state (a
- *	user arena's): a span found with no slot is taken off @partial, and
- *	the one the slot came from stays first until a walk finds it full
+ * @full: NULL, for spans that keep their state (a user arena's): a span
+ *	found with no slot is taken off @partial, and the one the slot came
+ *	from stays first until a walk finds it full.  (mcentral's own walk,
+ *	which moves spans to its full list, is goalloc_central_alloc()'s.)
  * @node: NUMA node the slot must come from, or NUMA_NO_NODE
  * @sp: set to the slot's span
  *
@@ -251,31 +389,13 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central_add_span);
 void *goalloc_central_take(struct list_head *partial, struct list_head *full, int node,
 			   struct goalloc_span **sp)
 {
-	struct goalloc_span *s, *tmp;
-	unsigned long flags;
-	void *p = NULL;
+	LIST_HEAD(victims);
+	bool kept = false;
+	void *p;
 
-	list_for_each_entry_safe(s, tmp, partial, list) {
-		if (node != NUMA_NO_NODE && s->chunk->nid != node)
-			continue;
-		spin_lock_irqsave(&s->lock, flags);
-		p = goalloc_span_next_free_locked(s);
-		if (!p && (s->nfree_pending || s->nremote)) {
-			goalloc_span_sweep(s);
-			p = goalloc_span_next_free_locked(s);
-		}
-		if (!full && !p) {
-			list_del_init(&s->list);
-		} else if (full && !span_has_free(s)) {
-			goalloc_span_set_state(s, GOALLOC_SPAN_FULL);
-			list_move(&s->list, full);
-		}
-		spin_unlock_irqrestore(&s->lock, flags);
-		if (p) {
-			*sp = s;
-			break;
-		}
-	}
+	/* Without @full nothing is settled, so nothing is retired here. */
+	p = central_take(partial, full, node, sp, &victims, &kept);
+	WARN_ON_ONCE(!list_empty(&victims) || kept);
 	return p;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central_take);
@@ -296,10 +416,12 @@ void *goalloc_central_alloc(unsigned int spc, size_t size, int node)
 	struct goalloc_mcentral *mc = &goalloc_central[spc];
 	struct goalloc_span *s;
 	unsigned long flags;
+	LIST_HEAD(victims);
+	bool kept = false;
 	void *p;
 
 	spin_lock_irqsave(&mc->lock, flags);
-	p = goalloc_central_take(&mc->partial, &mc->full, node, &s);
+	p = central_take(&mc->partial, &mc->full, node, &s, &victims, &kept);
 	if (!p) {
 		list_for_each_entry(s, &mc->kept, list) {
 			if (node != NUMA_NO_NODE && s->chunk->nid != node)
@@ -314,6 +436,7 @@ void *goalloc_central_alloc(unsigned int spc, size_t size, int node)
 		}
 	}
 	spin_unlock_irqrestore(&mc->lock, flags);
+	release_victims(&victims, kept);
 	if (p)
 		goalloc_central_count_alloc(spc);
 	return p;
@@ -322,63 +445,62 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central_alloc);
 
 /*
  * goalloc_central_fixup() - move a span after a free changed what it holds
- * @s: a span that a free found in mcentral, full or now empty
+ * @s: a span that a free found in mcentral, full or maybe empty
  *
- * Re-checks under both locks, as the span may have moved since.  A span
+ * Re-checks under both locks, as the span may have moved since: a span
  * with free slots leaves the full list; an empty one is kept for reuse or
- * goes back to the heap.
+ * goes back to the heap (span_settle()).
  */
 static void goalloc_central_fixup(struct goalloc_span *s)
 {
 	struct goalloc_mcentral *mc = &goalloc_central[s->spc];
+	enum span_fate fate = SPAN_STAYS;
 	unsigned long flags;
-	bool release = false, kept = false;
 
 	spin_lock_irqsave(&mc->lock, flags);
 	spin_lock(&s->lock);
-	if (s->state == GOALLOC_SPAN_PARTIAL || s->state == GOALLOC_SPAN_FULL) {
-		if (span_swept_empty(s)) {
-			list_del_init(&s->list);
-			release = span_retire(mc, s);
-			kept = !release;
-		} else if (s->state == GOALLOC_SPAN_FULL && span_has_free(s)) {
-			goalloc_span_set_state(s, GOALLOC_SPAN_PARTIAL);
-			list_move_tail(&s->list, &mc->partial);
-		}
-	}
+	if (s->state == GOALLOC_SPAN_PARTIAL || s->state == GOALLOC_SPAN_FULL)
+		fate = span_settle(mc, s);
 	spin_unlock(&s->lock);
 	spin_unlock_irqrestore(&mc->lock, flags);
-	if (release)
-		span_release(s);
-	else if (kept)
-		goalloc_heap_trim_soon();
+	span_settled(s, fate);
 }
 
 /*
- * Record a non-owner's free of one slot of a small-object span, whose lock
- * the caller holds.
+ * Must mcentral move the span after a remote free into it?  Read after the
+ * free's last write and its full barrier (goalloc_span_free_remote()), with
+ * no lock: if this reads a state from before mcentral's last placement,
+ * that placement's span_settle() sees the free instead.
  */
-static int free_slot_locked(struct goalloc_span *s, const void *p)
-{
-	int err;
-
-	lockdep_assert_held(&s->lock);
-	err = goalloc_span_refusal(s);
-	if (err)
-		return err;
-	err = goalloc_span_free_remote(s, p);
-	/* The slot cannot be reused before a sweep, which needs our lock. */
-	if (!err)
-		goalloc_pre_free(p, s->elemsize);
-	return err;
-}
-
-/* Must mcentral move the span after frees into it?  Span lock held. */
 static bool needs_fixup(const struct goalloc_span *s)
 {
-	lockdep_assert_held(&s->lock);
-	return (s->state == GOALLOC_SPAN_PARTIAL || s->state == GOALLOC_SPAN_FULL) &&
-	       (s->state == GOALLOC_SPAN_FULL || goalloc_span_inuse_hint(s) <= 0);
+	u8 state = READ_ONCE(s->state);
+
+	return (state == GOALLOC_SPAN_PARTIAL || state == GOALLOC_SPAN_FULL) &&
+	       (state == GOALLOC_SPAN_FULL || goalloc_span_inuse_hint(s) <= 0);
+}
+
+/* A free into a span of one large object (or an arena's), under its lock. */
+static int central_free_large(struct goalloc_span *s, const void *p)
+{
+	unsigned long flags;
+	int err;
+
+	spin_lock_irqsave(&s->lock, flags);
+	err = goalloc_span_refusal(s);
+	if (!err && s->state == GOALLOC_SPAN_LARGE && p == (void *)s->base) {
+		goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
+		goalloc_pre_free(p, s->elemsize);
+	} else if (!err) {
+		err = -EINVAL;
+	}
+	spin_unlock_irqrestore(&s->lock, flags);
+	if (err)
+		return err;
+	atomic_long_inc(&goalloc_central[s->spc].nfree);
+	atomic_long_dec(&goalloc_central[s->spc].nspans);
+	goalloc_heap_free_span(s);
+	return 0;
 }
 
 /**
@@ -387,43 +509,26 @@ static bool needs_fixup(const struct goalloc_span *s)
  *	section (the mcache pin is one), which keeps @s readable
  * @p: the object
  *
- * A free by anyone but the span's owner: under the span's lock, with no
- * mcentral lock unless the span must move (goalloc_central_fixup()).  A
- * large object's span goes back to the heap.
+ * A free by anyone but the span's owner: recorded with no lock
+ * (goalloc_span_free_remote()), and with mcentral's lock only if the span
+ * must move (goalloc_central_fixup()).  A large object's span goes back to
+ * the heap.
  *
  * Return: 0, or -ESTALE, -EPERM, -EINVAL, -EFAULT, -EALREADY for a bad free
  * (nothing changed; the caller reports it).
  */
 int goalloc_central_free(struct goalloc_span *s, const void *p)
 {
-	unsigned long flags;
-	bool fixup = false;
-	int err = 0;
+	int err;
 
 	goalloc_hook(GOALLOC_HOOK_REMOTE_FREE, (void *)p);
-	spin_lock_irqsave(&s->lock, flags);
-	if (s->state == GOALLOC_SPAN_LARGE) {
-		if (p == (void *)s->base) {
-			goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
-			goalloc_pre_free(p, s->elemsize);
-		} else {
-			err = -EINVAL;
-		}
-	} else {
-		err = free_slot_locked(s, p);
-		fixup = !err && needs_fixup(s);
-	}
-	spin_unlock_irqrestore(&s->lock, flags);
-	if (err)
-		return err;
-	if (s->cls == 0) {
-		atomic_long_inc(&goalloc_central[s->spc].nfree);
-		atomic_long_dec(&goalloc_central[s->spc].nspans);
-		goalloc_heap_free_span(s);
-	} else if (fixup) {
+	if (!s->cls)
+		return central_free_large(s, p);
+	err = goalloc_span_free_remote(s, p, true);
+	/* Also after a refused free: its pin may have held back a retire. */
+	if (needs_fixup(s))
 		goalloc_central_fixup(s);
-	}
-	return 0;
+	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central_free);
 
@@ -437,9 +542,10 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central_free);
  * @nfreed: set to the number of objects freed
  *
  * ptrs[@i] and the objects before it down to ptrs[@start] that lie in the
- * same span, under one hold of the span's lock and with at most one fixup
- * (SLUB's bulk free builds a detached freelist per slab for the same
- * reason).  Bad frees among them are reported here.
+ * same span, each recorded as goalloc_central_free() records one, with at
+ * most one fixup, after the last (SLUB's bulk free builds a detached
+ * freelist per slab for the same reason).  Bad frees among them are
+ * reported here.
  *
  * Return: the index of the last object handled.
  */
@@ -447,18 +553,18 @@ size_t goalloc_central_free_run(struct goalloc_span *s, void **ptrs, size_t i, s
 				unsigned long caller, unsigned long *nfreed)
 {
 	unsigned long range = (unsigned long)s->nelems * s->elemsize;
-	unsigned long flags, nfree = 0;
-	bool fixup, live;
+	unsigned long nfree = 0;
+	bool live;
 	int err;
 
-	spin_lock_irqsave(&s->lock, flags);
 	/*
 	 * Only a live span's range says its neighbours are its objects: a
-	 * dead span's memory may already be another span's.
+	 * dead span's memory may already be another span's.  A span live here
+	 * stays live while the run frees its objects: it holds them.
 	 */
 	live = !goalloc_span_refusal(s);
 	for (;;) {
-		err = free_slot_locked(s, ptrs[i]);
+		err = goalloc_span_free_remote(s, ptrs[i], true);
 		if (likely(!err))
 			nfree++;
 		else
@@ -468,9 +574,8 @@ size_t goalloc_central_free_run(struct goalloc_span *s, void **ptrs, size_t i, s
 			break;
 		i--;
 	}
-	fixup = nfree && needs_fixup(s);
-	spin_unlock_irqrestore(&s->lock, flags);
-	if (fixup)
+	/* After the run's last record and its full barrier. */
+	if (needs_fixup(s))
 		goalloc_central_fixup(s);
 	*nfreed = nfree;
 	return i;

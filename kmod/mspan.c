@@ -13,6 +13,7 @@
 #include <linux/ratelimit.h>
 #include <linux/slab.h>
 
+#include "hooks.h"
 #include "internal.h"
 #include "mspan.h"
 
@@ -186,27 +187,23 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_span_destroy);
 /*
  * Slot @idx, free in the owner's view, has a remote free recorded: the
  * remote free raced the owner's own free of the same object (see mspan.h).
- * The slot stays free; the remote record goes, as one double free.  @lock
- * held.
+ * The slot stays free; the remote record goes, as one double free.  The bit
+ * is taken with an atomic test-and-clear, as remote frees set bits of the
+ * same word without a lock; if a sweep took it first, the sweep reported it.
  */
 static void span_drop_stale_remote(struct goalloc_span *s, unsigned int idx)
 {
-	unsigned long *w = &s->remote_bits[BIT_WORD(idx)];
-
-	lockdep_assert_held(&s->lock);
-	if (!(*w & BIT_MASK(idx)))
+	if (!test_and_clear_bit(idx, s->remote_bits))
 		return;
-	WRITE_ONCE(*w, *w & ~BIT_MASK(idx));
-	WRITE_ONCE(s->nremote, s->nremote - 1);
+	atomic_dec(&s->nremote);
 	atomic_long_inc(&goalloc_late_doubles[s->spc]);
 	goalloc_report_bad_free((void *)(s->base + (unsigned long)idx * s->elemsize),
 				-EALREADY, 0);
 }
 
-static void *span_next_free(struct goalloc_span *s, bool locked)
+static void *span_next_free(struct goalloc_span *s)
 {
 	void *p = goalloc_span_next_free_fast(s);
-	unsigned long flags;
 	unsigned int bit, idx;
 
 	if (p)
@@ -229,15 +226,9 @@ static void *span_next_free(struct goalloc_span *s, bool locked)
 		s->alloc_cache = 0;
 		return NULL;
 	}
-	if (unlikely(goalloc_span_remote_freed(s, idx))) {
-		if (locked) {
-			span_drop_stale_remote(s, idx);
-		} else {
-			spin_lock_irqsave(&s->lock, flags);
-			span_drop_stale_remote(s, idx);
-			spin_unlock_irqrestore(&s->lock, flags);
-		}
-	}
+	/* No remote bit is set while nremote is 0 (mspan.h). */
+	if (unlikely(atomic_read(&s->nremote)) && goalloc_span_remote_freed(s, idx))
+		span_drop_stale_remote(s, idx);
 	WRITE_ONCE(s->freeindex, idx + 1);
 	if (s->freeindex % 64 == 0)
 		s->alloc_cache = s->freeindex < s->nelems ?
@@ -254,13 +245,13 @@ static void *span_next_free(struct goalloc_span *s, bool locked)
  *
  * The fast path first; else move freeindex to the next 64-slot word that
  * has a free slot and reload the cache from it.  A stale remote free of the
- * slot (a concurrent double free) is dropped under @s->lock first.
+ * slot (a concurrent double free) is dropped first.
  *
  * Return: the slot's address, or NULL if the span is full until swept.
  */
 void *goalloc_span_next_free(struct goalloc_span *s)
 {
-	return span_next_free(s, false);
+	return span_next_free(s);
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_span_next_free);
 
@@ -273,7 +264,7 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_span_next_free);
 void *goalloc_span_next_free_locked(struct goalloc_span *s)
 {
 	lockdep_assert_held(&s->lock);
-	return span_next_free(s, true);
+	return span_next_free(s);
 }
 
 /**
@@ -297,26 +288,85 @@ int goalloc_span_free(struct goalloc_span *s, const void *p)
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_span_free);
 
+/*
+ * The remote free's check (goalloc_span_check_free() for a non-owner, with
+ * no lock): free_bits and remote_bits, then freeindex, then alloc_bits, in
+ * that order, against the sweep's order of writes (alloc_bits and the
+ * recorded frees, smp_wmb(), freeindex).  A read that sees a recorded free
+ * already cleared by a sweep then sees that sweep's freeindex and
+ * alloc_bits: a slot whose free was folded never reads as allocated.  A
+ * read racing the owner's own free of the slot may still pass (a
+ * concurrent double free), which the owner reconciles (mspan.h).
+ */
+static int span_check_remote(const struct goalloc_span *s, const void *p, unsigned int *idxp)
+{
+	unsigned long off = (unsigned long)p - s->base;
+	unsigned int idx, fi;
+
+	if ((unsigned long)p < s->base || off >= (unsigned long)s->nelems * s->elemsize)
+		return -EFAULT;
+	idx = goalloc_div_index(s->div_mul, off);
+	if (off != (unsigned long)idx * s->elemsize)
+		return -EINVAL;
+	/* The owner writes free_bits without a lock: a racy read, see above. */
+	if (data_race(test_bit(idx, s->free_bits)) || goalloc_span_remote_freed(s, idx))
+		return -EALREADY;
+	smp_rmb();	/* the recorded frees, then freeindex: pairs with the sweep */
+	fi = READ_ONCE(s->freeindex);
+	smp_rmb();	/* freeindex, then alloc_bits: pairs with the sweep */
+	if (idx >= fi && !(READ_ONCE(s->alloc_bits[BIT_WORD(idx)]) & BIT_MASK(idx)))
+		return -EALREADY;
+	*idxp = idx;
+	return 0;
+}
+
 /**
  * goalloc_span_free_remote() - record the free of one slot, as a non-owner
- * @s: the span, whose @lock the caller holds
+ * @s: a small-object span, found by goalloc_span_of() inside an RCU
+ *	read-side section that lasts until the caller is done with it
  * @p: the object: the exact start of a slot of this span
+ * @pre_free: call goalloc_pre_free() on the object before it is recorded
+ *	(the span's memory is real; false only for the span layer's tests)
  *
- * Return: 0, or an error from goalloc_span_check_free().
+ * No lock (mspan.h, "Remote frees without a lock"): pin the span in
+ * @nremote, check the slot, set its bit with test_and_set_bit(); a failed
+ * check or a bit found set (two remote frees of one object) unpins.  The
+ * object is made free (goalloc_pre_free()) before its bit is set: once the
+ * bit is set the owner may fold it and hand the slot out again.  Ends with
+ * a full barrier after its last write to the span, so that the caller's
+ * reads of the span's state see any placement mcentral made before that
+ * write or mcentral's recheck sees this free (mcentral.c, span_settle()).
+ *
+ * Return: 0; -ESTALE or -EPERM for a span that takes no free
+ * (goalloc_span_refusal()); or an error from goalloc_span_check_free().
  */
-int goalloc_span_free_remote(struct goalloc_span *s, const void *p)
+int goalloc_span_free_remote(struct goalloc_span *s, const void *p, bool pre_free)
 {
 	unsigned int idx;
 	int err;
 
-	lockdep_assert_held(&s->lock);
-	err = goalloc_span_check_free(s, p, &idx);
+	/* An arena's span never takes a pin: its counts are its owner's. */
+	err = goalloc_span_refusal(s);
 	if (err)
 		return err;
-	/* The owner reads the word without the lock (goalloc_span_remote_freed()). */
-	WRITE_ONCE(s->remote_bits[BIT_WORD(idx)], s->remote_bits[BIT_WORD(idx)] | BIT_MASK(idx));
-	WRITE_ONCE(s->nremote, s->nremote + 1);
-	return 0;
+	atomic_inc(&s->nremote);
+	smp_mb__after_atomic();	/* the pin, then every read of the span */
+	err = goalloc_span_refusal(s);
+	if (!err)
+		err = span_check_remote(s, p, &idx);
+	if (!err) {
+		goalloc_hook(GOALLOC_HOOK_REMOTE_CHECKED, (void *)p);
+		if (pre_free)
+			goalloc_pre_free(p, s->elemsize);
+		/* Fully ordered: the bit, then the caller's reads of the span. */
+		if (test_and_set_bit(idx, s->remote_bits))
+			err = -EALREADY;
+	}
+	if (err) {
+		atomic_dec(&s->nremote);
+		smp_mb__after_atomic();	/* the unpin, then the caller's reads */
+	}
+	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_span_free_remote);
 
@@ -336,12 +386,16 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_span_free_remote);
  * freed it back into its cache) frees nothing; each is one double free.
  * alloc_count is recounted from the bitmap, so it is exact afterwards.
  *
+ * Remote frees go on meanwhile, without the lock: each word of remote_bits
+ * is taken with xchg(), and nremote loses exactly the bits taken.  A bit
+ * set after its word was taken stays for the next sweep.
+ *
  * Return: the number of slots freed.
  */
 unsigned int goalloc_span_sweep(struct goalloc_span *s)
 {
 	unsigned int nwords = BITS_TO_LONGS(s->nelems), fi = s->freeindex, w;
-	unsigned int freed = 0, doubles = 0, count = 0;
+	unsigned int freed = 0, doubles = 0, count = 0, taken = 0;
 	unsigned long first_double = 0;
 
 	for (w = 0; w < nwords; w++) {
@@ -357,7 +411,10 @@ unsigned int goalloc_span_sweep(struct goalloc_span *s)
 			below = 0;
 		alloc = s->alloc_bits[w] | below;
 		fb = s->free_bits[w];
-		rb = s->remote_bits[w];
+		rb = READ_ONCE(s->remote_bits[w]);
+		if (rb)
+			rb = xchg(&s->remote_bits[w], 0);
+		taken += hweight_long(rb);
 		dup = (fb & rb) | (rb & ~alloc);
 		f = (fb | rb) & alloc;
 		if (unlikely(dup)) {
@@ -367,17 +424,20 @@ unsigned int goalloc_span_sweep(struct goalloc_span *s)
 			doubles += hweight_long(dup);
 		}
 		alloc &= ~f;
-		s->alloc_bits[w] = alloc;
+		/* Remote checks read it without the lock (span_check_remote()). */
+		WRITE_ONCE(s->alloc_bits[w], alloc);
 		freed += hweight_long(f);
 		count += hweight_long(alloc);
-		s->free_bits[w] = 0;
-		WRITE_ONCE(s->remote_bits[w], 0);
+		WRITE_ONCE(s->free_bits[w], 0);
 	}
 	/* The pad bits past nelems read as allocated: not objects. */
 	count -= nwords * BITS_PER_LONG - s->nelems;
 	s->alloc_count = count;
 	s->nfree_pending = 0;
-	WRITE_ONCE(s->nremote, 0);
+	if (taken)
+		atomic_sub(taken, &s->nremote);
+	/* alloc_bits and the recorded frees, then freeindex: span_check_remote(). */
+	smp_wmb();
 	WRITE_ONCE(s->freeindex, 0);
 	span_refill_cache(s);
 	if (unlikely(doubles))

@@ -11,7 +11,8 @@
  *    shifted so that bit 0 is slot freeindex; ctz finds the next free slot.
  *  - free_bits: frees recorded by the span's owner since the last sweep (the
  *    slot Go's gcmarkBits occupies).
- *  - remote_bits: frees recorded by anyone else, under @lock.
+ *  - remote_bits: frees recorded by anyone else, with atomic bit operations
+ *    and no lock (goalloc_span_free_remote()).
  *
  * The sweep folds remote_bits into free_bits and free_bits into alloc_bits.
  *
@@ -20,12 +21,32 @@
  * mcache's section keeps other users of that cache away), or mcentral
  * (states PARTIAL, FULL and EMPTY, under the class's mcentral lock *and*
  * @lock).  The owner alone changes freeindex, alloc_cache, alloc_count,
- * free_bits and nfree_pending.  Anyone else frees through
- * goalloc_span_free_remote() under @lock, which reads the owner's fields
- * without changing them.  The sweep changes alloc_bits and remote_bits and
- * so needs the owner *and* @lock.
+ * free_bits, nfree_pending and alloc_bits (the sweep, which also needs
+ * @lock).  Anyone else frees through goalloc_span_free_remote(), with no
+ * lock: it reads the owner's fields without changing them and writes only
+ * remote_bits and nremote, with atomic instructions.
  *
- * Concurrent double frees (model: kmod/models/span_free.pml).  The owner's
+ * Remote frees without a lock (model: kmod/models/span_free.pml).  A
+ * remote free is: pin (atomic_inc(nremote), a full barrier), check the slot
+ * against the owner's state, test_and_set_bit() in remote_bits (a full
+ * barrier); a failed check or a bit found set unpins (atomic_dec, full
+ * barrier).  So nremote counts the remote bits set plus the remote frees in
+ * flight, and is never below the bits set: the owner need look at
+ * remote_bits only while nremote != 0 (goalloc_span_take_fast()).  The
+ * sweep takes each word with xchg() and subtracts what it took.  After its
+ * last write the remote free reads the span's state and counts and asks
+ * mcentral to move the span if it must (a FULL span that gained a free
+ * slot, a span that may be empty); mcentral, after each placement it
+ * makes, issues a full barrier and looks again (mcentral.c, span_settle()):
+ * of two such writer-then-reader sequences one always sees the other's
+ * write, so no transition is missed although neither takes the other's
+ * lock.  mcentral never retires a span while nremote != 0 (a remote free
+ * in flight may still be reading it), and the sweep publishes alloc_bits
+ * before it resets freeindex (smp_wmb(), paired in the remote check), so a
+ * remote check never takes a freed slot for an allocated one because it
+ * read the sweep half-done.
+ *
+ * Concurrent double frees.  The owner's
  * free and a remote free of one object can run at once: each checks the
  * slot is allocated, and neither sees the other's record yet.  Rather than
  * pay an atomic instruction on the owner's free, the two records are
@@ -37,8 +58,8 @@
  *  - a remote bit on a slot the owner already gave back to its alloc cache
  *    (the owner's LIFO free, goalloc_span_free_owned()) is found when the
  *    owner is about to hand the slot out again (goalloc_span_take_fast()
- *    stops there; goalloc_span_next_free() clears the bit under @lock and
- *    reports it) or by the sweep; the slot stays free, once.
+ *    stops there while nremote != 0; goalloc_span_next_free() clears the
+ *    bit and reports it) or by the sweep; the slot stays free, once.
  *
  * So a double free is reported exactly once and never frees a slot that is
  * free, and no count is off after a sweep.  Between sweeps alloc_count -
@@ -91,14 +112,15 @@ struct goalloc_chunk;
  * @alloc_count: slots allocated as of the last sweep plus those handed out
  *	since (frees do not change it; the sweep subtracts them)
  * @nfree_pending: frees in @free_bits, not yet swept
- * @nremote: frees in @remote_bits, not yet folded
+ * @nremote: frees in @remote_bits not yet folded, plus remote frees in
+ *	flight (mspan.h, top); atomic, written by anyone
  * @cls: size class, 0 for a large object or an arena
  * @spc: span class: cls * 2 + noscan
  * @state: an enum goalloc_span_state
  * @npages: heap pages (GOALLOC_PAGE_SIZE) in the span
  * @upage: for a user arena's span, its first heap page in the arena's
  *	offset space
- * @lock: serialises remote frees, the sweep and state changes
+ * @lock: serialises the sweep, state changes and mcentral's decisions
  * @list: on an mcentral list (under its lock) or an arena's list
  * @chunk: the heap chunk holding the span's pages
  * @rcu: the span is freed after an RCU grace period, as lock-free lookups
@@ -117,12 +139,12 @@ struct goalloc_span {
 	u16 freeindex;
 	u16 alloc_count;
 	u16 nfree_pending;
-	u16 nremote;
 	u8 cls;
 	u8 spc;
 	u8 state;
 	u32 npages;
 	u32 upage;
+	atomic_t nremote;
 	spinlock_t lock;	/* see "Ownership and locking" above */
 	struct list_head list;
 	struct goalloc_chunk *chunk;
@@ -138,7 +160,7 @@ struct goalloc_span *goalloc_span_create(unsigned long base, unsigned int cls,
 void goalloc_span_destroy(struct goalloc_span *s);
 void *goalloc_span_next_free(struct goalloc_span *s);
 int goalloc_span_free(struct goalloc_span *s, const void *p);
-int goalloc_span_free_remote(struct goalloc_span *s, const void *p);
+int goalloc_span_free_remote(struct goalloc_span *s, const void *p, bool pre_free);
 void *goalloc_span_next_free_locked(struct goalloc_span *s);
 unsigned int goalloc_span_sweep(struct goalloc_span *s);
 bool goalloc_span_transition_ok(enum goalloc_span_state from, enum goalloc_span_state to);
@@ -195,7 +217,7 @@ static __always_inline bool goalloc_span_remote_freed(const struct goalloc_span 
 						      unsigned int idx)
 {
 	/*
-	 * Written under @lock by remote frees; the owner reads without it.
+	 * Set by remote frees with atomic bit operations; read without a lock.
 	 * test_bit() is one read of the word (an atomic read to KCSAN): one
 	 * bt with a memory operand, where READ_ONCE() of the word and a mask
 	 * took five instructions.
@@ -216,7 +238,9 @@ static __always_inline bool goalloc_span_remote_freed(const struct goalloc_span 
  */
 static inline int goalloc_span_inuse_hint(const struct goalloc_span *s)
 {
-	return (int)s->alloc_count - (int)s->nfree_pending - (int)READ_ONCE(s->nremote);
+	/* A remote free reads the owner's counts racily: a hint (see above). */
+	return (int)data_race(s->alloc_count) - (int)data_race(s->nfree_pending) -
+	       atomic_read(&s->nremote);
 }
 
 /**
@@ -334,13 +358,8 @@ static __always_inline void *goalloc_span_next_free_fast(struct goalloc_span *s)
  * @s: the span
  * @idx: slot index, below nelems
  *
- * May be called by a non-owner under @s->lock.  Its reads of the owner's
- * free_bits and freeindex race with the owner's free, and may miss a free
- * the owner is recording at this moment, never invent one: the owner moves
- * freeindex down only over a slot it is freeing itself
- * (goalloc_span_free_owned()), and the slot of any valid free was handed
- * out before the free began.  What such a race misses is reconciled by the
- * owner (see the top of this file).
+ * For the owner.  A non-owner checks with its own reads, ordered against
+ * the sweep's writes (mspan.c, span_check_remote()).
  *
  * Return: true if the slot was handed out and its free not yet recorded.
  */
@@ -366,7 +385,7 @@ static __always_inline bool goalloc_span_allocated(const struct goalloc_span *s,
  */
 static __always_inline int goalloc_span_refusal(const struct goalloc_span *s)
 {
-	switch (s->state) {
+	switch (READ_ONCE(s->state)) {
 	case GOALLOC_SPAN_DEAD:
 		return -ESTALE;
 	case GOALLOC_SPAN_ARENA:

@@ -134,7 +134,7 @@ static void free_decides_ownership_inside_section(struct kunit *test)
 	rcu_read_unlock();
 	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_PARTIAL);
 	KUNIT_EXPECT_EQ(test, s->nfree_pending, 0);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(s->nremote), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->nremote), 1);
 	for (i = 0; i < race.n; i++)
 		goalloc_free(race.objs[i]);
 	migrate_enable();
@@ -271,7 +271,7 @@ static unsigned int idle_listed_spans(unsigned int spc)
 	for (i = 0; i < ARRAY_SIZE(lists); i++) {
 		list_for_each_entry(s, lists[i], list) {
 			spin_lock(&s->lock);
-			n += !s->alloc_count && !s->nfree_pending && !READ_ONCE(s->nremote);
+			n += !s->alloc_count && !s->nfree_pending && !atomic_read(&s->nremote);
 			spin_unlock(&s->lock);
 		}
 	}

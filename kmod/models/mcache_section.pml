@@ -538,10 +538,13 @@ inline alloc_obj(me, k, os, oj)
 	fi
 }
 
-/* goalloc_central_free(): under the span lock; then goalloc_central_fixup() */
+/*
+ * goalloc_central_free(): the record takes no lock (goalloc_span_free_remote(),
+ * whose steps are span_free.pml's); then, from the state read after it,
+ * goalloc_central_fixup()
+ */
 inline free_remote(me, s, i)
 {
-	lock(sl[s], me);
 	assert(st[s] != DEAD && st[s] != HEAP);
 	d_step {
 		assert(VIEW_ALLOC(s, i));
@@ -549,7 +552,6 @@ inline free_remote(me, s, i)
 		nrem[s]++
 	};
 	fix = (st[s] == PARTIAL || st[s] == FULL) && (st[s] == FULL || INUSE(s) <= 0);
-	unlock(sl[s], me);
 	if
 	:: fix -> central_fixup(me, s)
 	:: else -> skip

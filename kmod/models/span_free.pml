@@ -3,7 +3,7 @@
  * span_free.pml - owner free vs remote free vs sweep vs a concurrent double
  * free, on one small-object span.
  *
- * Covers (issue #10, bug 2):
+ * Covers (issue #10, bug 2; issue #12, item 4: remote frees without a lock):
  *   kmod/mspan.h  goalloc_span_take_fast(), goalloc_span_allocated(),
  *                 goalloc_span_check_free(), goalloc_span_free_owned()
  *   kmod/mspan.c  goalloc_span_next_free(), goalloc_span_free_remote(),
@@ -12,16 +12,30 @@
  *   kmod/mcache.c goalloc_mcache_refill() (sweep in place), mcache_uncache()
  *   kmod/mcentral.c goalloc_central_free(), needs_fixup(),
  *                 goalloc_central_uncache_span(), goalloc_central_fixup(),
- *                 goalloc_central_cache_span(), span_retire()
+ *                 goalloc_central_cache_span(), span_settle(), span_retire()
  *
  * Variants (cpp defines, e.g. "spin -DOLD -a span_free.pml"):
- *   (none)  the NEW protocol (kmod/models/README.rst): the owner's take
- *           looks at the slot's remote bit and reports a stale one under
- *           the lock; the sweep detects a slot freed twice (dup) and a
- *           remote free of a slot that was free (stale); a span is retired
- *           only after a sweep under its lock, iff alloc_count == 0; the
- *           inuse hint is signed and a hint <= 0 means "sweep and look".
+ *   (none)  the protocol (kmod/models/README.rst): a remote free takes no
+ *           lock: it pins the span (nremote++), checks, sets its bit
+ *           atomically, unpins if refused, then reads the state and asks
+ *           for a fixup; the owner's take looks at the slot's remote bit
+ *           while nremote != 0 and drops a stale one; the sweep detects a
+ *           slot freed twice (dup) and a remote free of a slot that was
+ *           free (stale); mcentral looks again after each placement
+ *           (span_settle()) and retires a span only after a sweep, iff
+ *           alloc_count == 0 and no remote free is in flight; the inuse
+ *           hint is signed and a hint <= 0 means "sweep and look".
  *           Must pass.
+ *   NO_PIN  the retire ignores remote frees in flight.  Must fail: a free
+ *           that checked the slot before the span was emptied writes into
+ *           the object of a retired span.
+ *   NO_SETTLE  mcentral decides and writes the state without looking
+ *           again.  Must fail: a remote free that read CACHED just before
+ *           leaves an empty span on the partial list.
+ *   PIN_LATE  nremote counts only bits, incremented after the bit is set
+ *           (frees in flight counted apart for the retire).  Must fail:
+ *           the owner's take skips the look at a stale bit and the next
+ *           sweep frees the new object.
  *   OLD     the protocol before the fix: no remote-bit check at take; the
  *           sweep subtracts nfree_pending + nremote and clears every
  *           recorded bit; retire on inuse == 0 without sweeping; inuse an
@@ -31,7 +45,7 @@
  *           unsigned inuse: a concurrent double free strands the span on
  *           mcentral's full list with no object in it.
  *   N=<n>   slots in the span (default 2).  OPS=<n>: owner operations
- *           (default 5).
+ *           (default 3).
  *
  * Actors: the owner CPU's task (allocates, frees what it holds, sweeps,
  * gives the span back to mcentral and takes it again), a remote CPU that
@@ -46,7 +60,9 @@
  * (rgen[i], 0 if the slot was free when the bit was set).  Every free
  * attempt ends up applied (to a live slot, of the generation it named) or
  * reported, exactly once.  At the end no span is stranded on mcentral's
- * full list with a slot that is not live.
+ * full list with a slot that is not live, nor on its partial list with
+ * none live.  A remote free never writes into the object (pre_free) of a
+ * retired span.
  */
 
 #ifdef OLD
@@ -60,7 +76,7 @@
 #define N 2
 #endif
 #ifndef OPS
-#define OPS 5
+#define OPS 3
 #endif
 
 /* span states (enum goalloc_span_state; EMPTY/kept is folded into DEAD) */
@@ -86,6 +102,9 @@ short nrem;		/* nremote */
 short acnt;		/* alloc_count */
 byte st = CACHED;	/* state */
 byte lk;		/* the span lock: 0 or the holder */
+#ifdef PIN_LATE
+byte inflight;		/* remote frees under way, apart from nremote */
+#endif
 
 /* the owner's CPU */
 bit busy;		/* mcache->busy: the task is inside a section */
@@ -159,10 +178,18 @@ inline check_counts()
 	}
 }
 
-/* goalloc_span_sweep(), span lock held by the span's owner */
+/*
+ * goalloc_span_sweep(), span lock held by the span's owner.  Remote frees
+ * take no lock: each remote word is taken with xchg() (one step here, the
+ * model's span being one word), and nremote loses what was taken.  The
+ * freeindex reset is a step of its own after the bitmaps (smp_wmb()), so a
+ * remote check may read the new bitmaps with the old freeindex.
+ */
 inline sweep()
 {
 	d_step {
+		swfreed = 0;
+		t = 0;
 		k = 0;
 		do
 		:: k < N ->
@@ -183,10 +210,13 @@ inline sweep()
 			:: rbits[k] && !fbits[k] && VIEW_ALLOC(k) ->
 				/* a remote free of the generation it named */
 				assert(rgen[k] == gen[k]);
-				apply(k)
+				apply(k);
+				swfreed++
+			:: fbits[k] && !rbits[k] -> swfreed++
 			:: else -> skip
 			fi;
 #endif
+			t = t + rbits[k];
 			abits[k] = (abits[k] || k < findex) && !fbits[k] && !rbits[k];
 			k++
 		:: else -> break
@@ -207,9 +237,13 @@ inline sweep()
 		:: else -> break
 		od;
 		nfp = 0;
-		nrem = 0;
-		findex = 0
+#ifdef OLD_SWEEP
+		nrem = 0
+#else
+		nrem = nrem - t
+#endif
 	};
+	findex = 0;
 	check_counts()
 }
 
@@ -227,26 +261,77 @@ inline retire()
 }
 
 /*
- * mcentral decides on a span it owns (uncache, fixup): both locks held
- * (the span lock stands for both here: every path takes it).
+ * span_settle(): after mcentral placed a span (PARTIAL or FULL), look
+ * again until nothing changes: a FULL span with a free pending goes
+ * partial; a span that may be empty is swept, and retired if it is and no
+ * remote free is in flight (nremote counts those); a sweep that freed
+ * something looks again.  Both locks held (the span lock stands for both).
+ * NO_PIN: retire whatever nremote says.
+ */
+inline settle()
+{
+	do
+	:: st == FULL && INUSE < N -> st = PARTIAL
+	:: else ->
+		if
+		:: INUSE > 0 -> break
+		:: else ->
+#ifdef OLD_RETIRE
+			/* retire on the hint, sweeping the kept span after */
+			sweep();
+			retire();
+			break
+#else
+			sweep();
+			if
+#ifdef NO_PIN
+			:: acnt == 0 -> retire(); break
+#elif defined(PIN_LATE)
+			:: acnt == 0 && nrem == 0 && inflight == 0 -> retire(); break
+#else
+			:: acnt == 0 && nrem == 0 -> retire(); break
+#endif
+			:: else ->
+				if
+				:: swfreed == 0 -> break
+				:: else -> skip
+				fi
+			fi
+#endif
+		fi
+	od
+}
+
+/*
+ * mcentral places a span a CPU gave back (goalloc_central_uncache_span()):
+ * the decision from the counts, then the state written, a separate step
+ * (GOALLOC_HOOK_CENTRAL_DECIDED sits between them), then span_settle().
+ * NO_SETTLE: no second look; the empty check comes first, as before
+ * remote frees went lock-free.
  */
 inline central_place()
 {
+#ifdef NO_SETTLE
 	if
 	:: INUSE <= 0 ->
-#ifdef OLD_RETIRE
-		/* span_retire() sweeps a kept span; the decision was made */
-		sweep();
-		retire()
-#else
 		sweep();
 		if
-		:: acnt == 0 -> retire()
-		:: else -> st = (acnt < N -> PARTIAL : FULL)
+		:: acnt == 0 && nrem == 0 -> retire()
+		:: else -> skip
 		fi
-#endif
-	:: else -> st = (INUSE < N -> PARTIAL : FULL)
+	:: else -> skip
+	fi;
+	if
+	:: st != DEAD ->
+		to = (INUSE < N -> PARTIAL : FULL);
+		st = to
+	:: else -> skip
 	fi
+#else
+	to = (INUSE < N -> PARTIAL : FULL);
+	st = to;
+	settle()
+#endif
 }
 
 /* goalloc_central_fixup() */
@@ -254,48 +339,79 @@ inline fixup(me)
 {
 	lock(me);
 	if
-	:: st == PARTIAL || st == FULL ->
-		if
-		:: INUSE <= 0 -> central_place()
-		:: else ->
-			if
-			:: st == FULL && INUSE < N -> st = PARTIAL
-			:: else -> skip
-			fi
-		fi
+	:: st == PARTIAL || st == FULL -> settle()
 	:: else -> skip
 	fi;
 	unlock(me)
 }
 
 /*
- * goalloc_central_free() + goalloc_span_free_remote(): under the span lock, the
- * owner's checks on racily read owner fields, then the remote bit.
+ * goalloc_central_free() + goalloc_span_free_remote(), no lock: refuse a
+ * dead span; pin (nremote++); the checks on racily read owner fields, one
+ * step per read as the code makes them (free and remote bits, freeindex,
+ * alloc bit); make the object free (goalloc_pre_free(): it writes into the
+ * object, so its span must not have been retired); test_and_set the bit;
+ * on a refusal unpin.  Then needs_fixup(): the state, then the counts.
+ * PIN_LATE: nremote counts the bits only, incremented after the bit is set;
+ * the retire still waits for frees in flight (a count of its own), so only
+ * the owner's gate (take looks at bits only while nremote != 0) is wrong.
  */
 inline remote_free(me, i)
 {
 	attempts[i]++;
-	lock(me);
 	if
 	:: st == DEAD -> report(i); fix = 0
 	:: else ->
-		ok = !fbits[i] && !rbits[i];
+#ifdef PIN_LATE
+		inflight++;
+#else
+		nrem++;
+#endif
 		if
-		:: ok -> ok = VIEW_ALLOC(i)
-		:: else -> skip
+		:: st == DEAD -> ok = 0
+		:: else ->
+			ok = !fbits[i] && !rbits[i];
+			if
+			:: ok ->
+				if
+				:: i < findex -> skip
+				:: else -> ok = abits[i]
+				fi
+			:: else -> skip
+			fi
 		fi;
 		if
-		:: !ok -> report(i); fix = 0
-		:: else ->
+		:: ok ->
+			/* goalloc_pre_free() writes into the object */
+			assert(st != DEAD);
 			d_step {
-				rbits[i] = 1;
-				nrem++;
-				rgen[i] = (live[i] -> gen[i] : 0)
-			};
-			fix = (st == PARTIAL || st == FULL) && (st == FULL || INUSE <= 0)
+				if
+				:: rbits[i] -> ok = 0
+				:: else ->
+					rbits[i] = 1;
+					rgen[i] = (live[i] -> gen[i] : 0)
+				fi
+			}
+		:: else -> skip
+		fi;
+#ifdef PIN_LATE
+		if
+		:: ok -> nrem++
+		:: else -> report(i)
+		fi;
+		inflight--;
+#else
+		if
+		:: !ok -> nrem--; report(i)
+		:: else -> skip
+		fi;
+#endif
+		fix = (st == PARTIAL || st == FULL);
+		if
+		:: fix -> fix = (st == FULL || INUSE <= 0)
+		:: else -> skip
 		fi
 	fi;
-	unlock(me);
 	if
 	:: fix -> fixup(me)
 	:: else -> skip
@@ -324,6 +440,8 @@ inline owner_free(i)
  */
 inline take(j)
 {
+	/* the gate: remote bits are looked at only while nremote != 0 */
+	chk = (nrem != 0);
 	d_step {
 		j = findex;
 		do
@@ -335,7 +453,7 @@ inline take(j)
 			assert(!live[j]);
 			live[j] = 1;
 			gen[j]++;
-			seen = rbits[j]
+			seen = chk && rbits[j]
 		:: else -> seen = 0
 		fi
 	};
@@ -344,13 +462,13 @@ inline take(j)
 #ifndef OLD_TAKE
 		if
 		:: seen ->
-			/* a stale remote free of a slot freed LIFO: report it */
-			lock(OWNER);
-			if
-			:: rbits[j] -> rbits[j] = 0; rgen[j] = 0; nrem--; report(j)
-			:: else -> skip
-			fi;
-			unlock(OWNER)
+			/* a stale remote free of a slot freed LIFO: test_and_clear_bit */
+			d_step {
+				if
+				:: rbits[j] -> rbits[j] = 0; rgen[j] = 0; nrem--; report(j)
+				:: else -> skip
+				fi
+			}
 		:: else -> skip
 		fi;
 #endif
@@ -361,8 +479,8 @@ inline take(j)
 
 proctype owner() provided (!inirq)
 {
-	byte ops, j, k, held, t;
-	bit ok, fix, seen, xdone;
+	byte ops, j, k, held, t, to, swfreed;
+	bit ok, fix, seen, xdone, chk;
 
 	started = 1;
 	do
@@ -402,7 +520,7 @@ proctype owner() provided (!inirq)
 			fi;
 			if
 			:: INUSE < N -> st = CACHED
-			:: else -> st = FULL
+			:: else -> st = FULL; settle()
 			fi;
 			unlock(OWNER);
 			busy = 0
@@ -447,7 +565,9 @@ proctype owner() provided (!inirq)
 		:: k < N -> t = t + live[k]; k++
 		:: else -> break
 		od;
-		assert(st != FULL || t == N)
+		assert(st != FULL || t == N);
+		/* nor on the partial list with nothing in it: it would hold its pages */
+		assert(st != PARTIAL || t > 0)
 	};
 	lock(OWNER);
 	if
@@ -472,7 +592,7 @@ proctype owner() provided (!inirq)
 /* the remote CPU: frees X, the pointer the owner handed it */
 proctype remote()
 {
-	byte k, t;
+	byte k, t, swfreed;
 	bit ok, fix;
 
 	started;
@@ -488,7 +608,7 @@ proctype remote()
  */
 proctype irq()
 {
-	byte k, t;
+	byte k, t, swfreed;
 	bit ok, fix;
 
 	if
