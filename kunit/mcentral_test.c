@@ -291,8 +291,8 @@ static void mcentral_retire_unused(struct kunit *test)
 }
 
 /*
- * A run of frees into one span (goalloc_free_bulk()'s) is recorded under
- * one hold of its lock with one fixup: the span empties, and is kept.
+ * A run of frees into one span (goalloc_free_bulk()'s) is recorded with one
+ * fixup, after the last: the span empties, and is kept.
  */
 static void mcentral_free_run(struct kunit *test)
 {
@@ -327,11 +327,186 @@ static void mcentral_free_run(struct kunit *test)
 	test_pool_check_empty(test, pool);
 }
 
+#ifdef GOALLOC_TEST_HOOKS
+/* What a hook-forced test hands its hook. */
+static struct {
+	struct goalloc_span *span;
+	void *obj;
+	int err;
+	u8 state;
+	bool fired;
+} placed;
+
+static void placed_set(struct goalloc_span *s, void *obj)
+{
+	placed.span = s;
+	placed.obj = obj;
+	placed.err = -1;
+	placed.state = 0;
+	placed.fired = false;
+}
+
+/*
+ * Another CPU's free, without a lock, between mcentral's decision on a span
+ * a CPU gave back and its record of it: it reads the old state (CACHED)
+ * and asks for no fixup.
+ */
+static void hook_free_while_placed(void *arg)
+{
+	if (arg != placed.span || placed.fired)
+		return;
+	placed.fired = true;
+	placed.err = goalloc_central_free(placed.span, placed.obj);
+}
+
+/*
+ * Remote frees take no lock, so one may land between mcentral's decision on
+ * a span a CPU gives back and its record of that decision, and read the
+ * span's old state: it asks for nothing.  mcentral's second look after the
+ * placement (span_settle()) must see it: a span given back full that
+ * gained a free slot goes to the partial list, one whose last object went
+ * is kept (kmod/models/span_free.pml, NO_SETTLE).
+ */
+static void mcentral_remote_free_while_placed(struct kunit *test)
+{
+	unsigned int spc = test_spc(), n, i;
+	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	long bad = goalloc_counter(GOALLOC_CTR_BAD_FREES);
+	struct goalloc_pool *pool;
+	struct goalloc_span *s;
+	void *v[64];
+
+	test_init_hold(test);
+	central_check_clean(test, mc);
+	pool = test_pool_create(test, &central_pool);
+	s = goalloc_central_grow_pool(pool, spc, NUMA_NO_NODE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	n = s->nelems;
+	KUNIT_ASSERT_GE(test, n, 3U);
+	KUNIT_ASSERT_LE(test, n, (unsigned int)ARRAY_SIZE(v));
+	v[0] = handed_out(goalloc_span_next_free(s));
+	KUNIT_ASSERT_NOT_NULL(test, v[0]);
+	goalloc_central_add_span(s);
+	/* A CPU takes the span and fills it. */
+	KUNIT_ASSERT_PTR_EQ(test, goalloc_central_cache_span(spc), s);
+	for (i = 1; i < n; i++) {
+		v[i] = handed_out(goalloc_span_next_free(s));
+		KUNIT_ASSERT_NOT_NULL(test, v[i]);
+	}
+
+	/* Given back full; a free lands as mcentral decides "full". */
+	placed_set(s, v[n - 1]);
+	WRITE_ONCE(goalloc_hooks[GOALLOC_HOOK_CENTRAL_DECIDED], hook_free_while_placed);
+	goalloc_central_uncache_span(s);
+	WRITE_ONCE(goalloc_hooks[GOALLOC_HOOK_CENTRAL_DECIDED], NULL);
+	KUNIT_EXPECT_TRUE(test, placed.fired);
+	KUNIT_EXPECT_EQ(test, placed.err, 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_PARTIAL);
+	KUNIT_EXPECT_TRUE(test, span_on(mc, &mc->partial, s));
+
+	/* All but v[0] freed; a CPU takes the span again and gives it back. */
+	for (i = 1; i < n - 1; i++)
+		KUNIT_EXPECT_EQ(test, central_free(s, v[i]), 0);
+	KUNIT_ASSERT_PTR_EQ(test, goalloc_central_cache_span(spc), s);
+	KUNIT_EXPECT_EQ(test, goalloc_span_inuse(s), 1U);
+	/* The last object's free lands as mcentral decides "partial". */
+	placed_set(s, v[0]);
+	WRITE_ONCE(goalloc_hooks[GOALLOC_HOOK_CENTRAL_DECIDED], hook_free_while_placed);
+	goalloc_central_uncache_span(s);
+	WRITE_ONCE(goalloc_hooks[GOALLOC_HOOK_CENTRAL_DECIDED], NULL);
+	KUNIT_EXPECT_TRUE(test, placed.fired);
+	KUNIT_EXPECT_EQ(test, placed.err, 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_KEPT);
+	KUNIT_EXPECT_TRUE(test, span_on(mc, &mc->kept, s));
+	KUNIT_EXPECT_FALSE(test, span_on(mc, &mc->partial, s));
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad);
+	goalloc_central_release_kept();
+	test_pool_check_empty(test, pool);
+}
+
+/*
+ * The owner frees the object too (a double free) and gives the span back,
+ * emptied, after the remote free checked the object and before it records
+ * the free: the remote free is still reading the span and about to write
+ * into the object (goalloc_pre_free()).
+ */
+static void hook_owner_frees_and_gives_back(void *arg)
+{
+	if (arg != placed.obj || placed.fired)
+		return;
+	placed.fired = true;
+	placed.err = goalloc_span_free(placed.span, arg);
+	goalloc_central_uncache_span(placed.span);
+	placed.state = READ_ONCE(placed.span->state);
+}
+
+/*
+ * A span is not retired while a remote free is in flight in it (nremote
+ * pins it): a retired span's pages may be another span's by the time the
+ * free writes into its object.  The free then records its bit on a slot
+ * that is free, and asks for the fixup, whose sweep reports the double
+ * free and retires the span (kmod/models/span_free.pml, NO_PIN).
+ */
+static void mcentral_no_retire_while_remote_free_in_flight(struct kunit *test)
+{
+	unsigned int spc = test_spc();
+	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	long bad = goalloc_counter(GOALLOC_CTR_BAD_FREES);
+	long late = atomic_long_read(&goalloc_late_doubles[spc]);
+	struct goalloc_pool *pool;
+	struct goalloc_span *s;
+	void *p;
+	int err;
+
+	test_init_hold(test);
+	central_check_clean(test, mc);
+	pool = test_pool_create(test, &central_pool);
+	s = goalloc_central_grow_pool(pool, spc, NUMA_NO_NODE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	p = handed_out(goalloc_span_next_free(s));
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	goalloc_central_add_span(s);
+	KUNIT_ASSERT_PTR_EQ(test, goalloc_central_cache_span(spc), s);
+
+	placed_set(s, p);
+	WRITE_ONCE(goalloc_bad_free_quiet, 1);
+	WRITE_ONCE(goalloc_hooks[GOALLOC_HOOK_REMOTE_CHECKED], hook_owner_frees_and_gives_back);
+	err = central_free(s, p);
+	WRITE_ONCE(goalloc_hooks[GOALLOC_HOOK_REMOTE_CHECKED], NULL);
+	WRITE_ONCE(goalloc_bad_free_quiet, 0);
+	KUNIT_EXPECT_TRUE(test, placed.fired);
+	/* The owner's free was first; the span stayed while pinned. */
+	KUNIT_EXPECT_EQ(test, placed.err, 0);
+	KUNIT_EXPECT_EQ(test, placed.state, (u8)GOALLOC_SPAN_PARTIAL);
+	/* The remote free passed its check; its record was found stale. */
+	KUNIT_EXPECT_EQ(test, err, 0);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad + 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_late_doubles[spc]), late + 1);
+	/* The test's objects are outside the class counts: take it back. */
+	atomic_long_dec(&goalloc_late_doubles[spc]);
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->nremote), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_KEPT);
+	KUNIT_EXPECT_TRUE(test, span_on(mc, &mc->kept, s));
+	goalloc_central_release_kept();
+	test_pool_check_empty(test, pool);
+}
+#else
+static void no_hooks(struct kunit *test)
+{
+	kunit_skip(test, "goalloc.ko was built without GOALLOC_TEST_HOOKS");
+}
+
+#define mcentral_remote_free_while_placed no_hooks
+#define mcentral_no_retire_while_remote_free_in_flight no_hooks
+#endif
+
 static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(mcentral_lists),
 	KUNIT_CASE(mcentral_keep_limit),
 	KUNIT_CASE(mcentral_retire_unused),
 	KUNIT_CASE(mcentral_free_run),
+	KUNIT_CASE(mcentral_remote_free_while_placed),
+	KUNIT_CASE(mcentral_no_retire_while_remote_free_in_flight),
 	{}
 };
 
