@@ -479,9 +479,15 @@ static int producer_thread(void *arg)
 		if (unlikely(!p))
 			break;
 		WRITE_ONCE(*(char *)p, 1);
-		/* Acquire: the consumer is done with the slot it gave back. */
+		/*
+		 * Acquire: the consumer is done with the slot it gave back.
+		 * Waiting yields: with one thread per CPU and no preemption, a
+		 * stop_machine() (the TSC's clocksource switch at boot) would
+		 * otherwise wait forever for this CPU while its stopper waits
+		 * for the consumer's.
+		 */
 		while (h - smp_load_acquire(&r->tail) >= RING_SIZE)
-			cpu_relax();
+			cond_resched();
 		r->slot[h % RING_SIZE] = p;
 		/* Release: the slot's pointer is visible before the new head. */
 		smp_store_release(&r->head, h + 1);
@@ -517,7 +523,8 @@ static int consumer_thread(void *arg)
 			if (!done)
 				live++;
 		}
-		cpu_relax();
+		/* Yields, as the producer's wait does. */
+		cond_resched();
 	} while (live);
 	par->ns[par->nrings] = ktime_to_ns(ktime_sub(ktime_get(), t0));
 	par_finish();
