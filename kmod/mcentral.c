@@ -219,6 +219,7 @@ struct goalloc_span *goalloc_central_cache_span(unsigned int spc)
 	enum span_fate fate;
 	unsigned long flags;
 	LIST_HEAD(victims);
+	LIST_HEAD(later);
 	bool kept = false;
 
 	spin_lock_irqsave(&mc->lock, flags);
@@ -230,8 +231,14 @@ struct goalloc_span *goalloc_central_cache_span(unsigned int spc)
 		if (!span_has_free(s)) {
 			goalloc_span_set_state(s, GOALLOC_SPAN_FULL);
 			list_add(&s->list, &mc->full);
-			/* Back to the partial list's tail, if a free came meanwhile. */
 			fate = span_settle(mc, s);
+			/*
+			 * Back on the partial list if a free came meanwhile:
+			 * not walked again now (a free still in flight keeps
+			 * its hint low until it is done).
+			 */
+			if (fate == SPAN_STAYS && s->state == GOALLOC_SPAN_PARTIAL)
+				list_move_tail(&s->list, &later);
 			spin_unlock(&s->lock);
 			if (fate == SPAN_RELEASE)
 				list_add(&s->list, &victims);
@@ -240,10 +247,12 @@ struct goalloc_span *goalloc_central_cache_span(unsigned int spc)
 		}
 		goalloc_span_set_state(s, GOALLOC_SPAN_CACHED);
 		spin_unlock(&s->lock);
+		list_splice_tail(&later, &mc->partial);
 		spin_unlock_irqrestore(&mc->lock, flags);
 		goalloc_count(GOALLOC_CTR_CACHED_PAGES, s->npages);
 		goto out;
 	}
+	list_splice_tail(&later, &mc->partial);
 	s = list_first_entry_or_null(&mc->kept, struct goalloc_span, list);
 	if (s) {
 		spin_lock(&s->lock);
@@ -338,6 +347,7 @@ static void *central_take(struct list_head *partial, struct list_head *full, int
 	struct goalloc_span *s, *tmp;
 	enum span_fate fate;
 	unsigned long flags;
+	LIST_HEAD(later);
 	void *p = NULL;
 
 	list_for_each_entry_safe(s, tmp, partial, list) {
@@ -356,6 +366,9 @@ static void *central_take(struct list_head *partial, struct list_head *full, int
 			list_move(&s->list, full);
 			/* mcentral's span: a remote free may have read PARTIAL. */
 			fate = span_settle(&goalloc_central[s->spc], s);
+			/* Back on @partial: not walked again now (as cache_span()). */
+			if (!p && fate == SPAN_STAYS && s->state == GOALLOC_SPAN_PARTIAL)
+				list_move_tail(&s->list, &later);
 			if (fate == SPAN_RELEASE)
 				list_add(&s->list, victims);
 			*kept |= fate == SPAN_KEPT;
@@ -366,6 +379,7 @@ static void *central_take(struct list_head *partial, struct list_head *full, int
 			break;
 		}
 	}
+	list_splice_tail(&later, partial);
 	return p;
 }
 
