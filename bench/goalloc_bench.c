@@ -634,6 +634,68 @@ out:
 	kfree(cpus);
 }
 
+/* free_elsewhere: the objects one CPU allocated, for another to free. */
+static void **seq_objs;
+
+static int seq_alloc_thread(void *arg)
+{
+	unsigned int i;
+
+	par_wait_start();
+	for (i = 0; i < iters; i++) {
+		seq_objs[i] = a_alloc(par->a);
+		if (seq_objs[i])
+			WRITE_ONCE(*(char *)seq_objs[i], 1);
+	}
+	par_finish();
+	return 0;
+}
+
+static int seq_free_thread(void *arg)
+{
+	unsigned int i;
+	ktime_t t0;
+
+	par_wait_start();
+	t0 = ktime_get();
+	for (i = 0; i < iters; i++) {
+		if (seq_objs[i])
+			a_free(par->a, seq_objs[i]);
+	}
+	par->ns[0] = ktime_to_ns(ktime_sub(ktime_get(), t0));
+	par_finish();
+	return 0;
+}
+
+/*
+ * Remote frees alone: one CPU allocates @iters objects, then, once it is
+ * done, another frees them all; only the frees are timed.  No thread waits
+ * for another while timed, so the figure is the cross-CPU free path's own
+ * cost (under -icount, its instructions), without the ring's hand-offs.
+ */
+static void run_free_elsewhere(const struct allocator_ops *a, unsigned int round)
+{
+	unsigned int cpus[2], cpu, n = 0;
+
+	for_each_online_cpu(cpu) {
+		if (n < 2)
+			cpus[n++] = cpu;
+	}
+	if (n < 2)
+		return;
+	seq_objs = vmalloc(array_size(iters, sizeof(*seq_objs)));
+	if (!seq_objs)
+		return;
+	memset(par, 0, sizeof(*par));
+	par->a = a;
+	if (!par_run(1, &cpus[1], seq_alloc_thread, false) &&
+	    !par_run(1, &cpus[0], seq_free_thread, false))
+		row("remote", "free_elsewhere", a->size, alloc_name[a->which], round, par->ns[0],
+		    0, iters);
+	vfree(seq_objs);
+	seq_objs = NULL;
+}
+
 static void run_scaling(const struct allocator_ops *a, unsigned int ncpus, unsigned int round)
 {
 	unsigned int *cpus, cpu, n = 0, i;
@@ -766,6 +828,7 @@ static void do_remote(const struct allocator_ops *a, unsigned int round, void *a
 {
 	run_remote(a, false, round);
 	run_remote(a, true, round);
+	run_free_elsewhere(a, round);
 }
 
 static void do_scaling(const struct allocator_ops *a, unsigned int round, void *arg)

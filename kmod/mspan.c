@@ -13,7 +13,6 @@
 #include <linux/ratelimit.h>
 #include <linux/slab.h>
 
-#include "hooks.h"
 #include "internal.h"
 #include "mspan.h"
 
@@ -287,88 +286,6 @@ int goalloc_span_free(struct goalloc_span *s, const void *p)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_span_free);
-
-/*
- * The remote free's check (goalloc_span_check_free() for a non-owner, with
- * no lock): free_bits and remote_bits, then freeindex, then alloc_bits, in
- * that order, against the sweep's order of writes (alloc_bits and the
- * recorded frees, smp_wmb(), freeindex).  A read that sees a recorded free
- * already cleared by a sweep then sees that sweep's freeindex and
- * alloc_bits: a slot whose free was folded never reads as allocated.  A
- * read racing the owner's own free of the slot may still pass (a
- * concurrent double free), which the owner reconciles (mspan.h).
- */
-static int span_check_remote(const struct goalloc_span *s, const void *p, unsigned int *idxp)
-{
-	unsigned long off = (unsigned long)p - s->base;
-	unsigned int idx, fi;
-
-	if ((unsigned long)p < s->base || off >= (unsigned long)s->nelems * s->elemsize)
-		return -EFAULT;
-	idx = goalloc_div_index(s->div_mul, off);
-	if (off != (unsigned long)idx * s->elemsize)
-		return -EINVAL;
-	/* The owner writes free_bits without a lock: a racy read, see above. */
-	if (data_race(test_bit(idx, s->free_bits)) || goalloc_span_remote_freed(s, idx))
-		return -EALREADY;
-	smp_rmb();	/* the recorded frees, then freeindex: pairs with the sweep */
-	fi = READ_ONCE(s->freeindex);
-	smp_rmb();	/* freeindex, then alloc_bits: pairs with the sweep */
-	if (idx >= fi && !(READ_ONCE(s->alloc_bits[BIT_WORD(idx)]) & BIT_MASK(idx)))
-		return -EALREADY;
-	*idxp = idx;
-	return 0;
-}
-
-/**
- * goalloc_span_free_remote() - record the free of one slot, as a non-owner
- * @s: a small-object span, found by goalloc_span_of() inside an RCU
- *	read-side section that lasts until the caller is done with it
- * @p: the object: the exact start of a slot of this span
- * @pre_free: call goalloc_pre_free() on the object before it is recorded
- *	(the span's memory is real; false only for the span layer's tests)
- *
- * No lock (mspan.h, "Remote frees without a lock"): pin the span in
- * @nremote, check the slot, set its bit with test_and_set_bit(); a failed
- * check or a bit found set (two remote frees of one object) unpins.  The
- * object is made free (goalloc_pre_free()) before its bit is set: once the
- * bit is set the owner may fold it and hand the slot out again.  Ends with
- * a full barrier after its last write to the span, so that the caller's
- * reads of the span's state see any placement mcentral made before that
- * write or mcentral's recheck sees this free (mcentral.c, span_settle()).
- *
- * Return: 0; -ESTALE or -EPERM for a span that takes no free
- * (goalloc_span_refusal()); or an error from goalloc_span_check_free().
- */
-int goalloc_span_free_remote(struct goalloc_span *s, const void *p, bool pre_free)
-{
-	unsigned int idx;
-	int err;
-
-	/* An arena's span never takes a pin: its counts are its owner's. */
-	err = goalloc_span_refusal(s);
-	if (err)
-		return err;
-	atomic_inc(&s->nremote);
-	smp_mb__after_atomic();	/* the pin, then every read of the span */
-	err = goalloc_span_refusal(s);
-	if (!err)
-		err = span_check_remote(s, p, &idx);
-	if (!err) {
-		goalloc_hook(GOALLOC_HOOK_REMOTE_CHECKED, (void *)p);
-		if (pre_free)
-			goalloc_pre_free(p, s->elemsize);
-		/* Fully ordered: the bit, then the caller's reads of the span. */
-		if (test_and_set_bit(idx, s->remote_bits))
-			err = -EALREADY;
-	}
-	if (err) {
-		atomic_dec(&s->nremote);
-		smp_mb__after_atomic();	/* the unpin, then the caller's reads */
-	}
-	return err;
-}
-EXPORT_SYMBOL_IF_KUNIT(goalloc_span_free_remote);
 
 /**
  * goalloc_span_sweep() - fold recorded frees into the allocation bitmap

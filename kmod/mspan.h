@@ -84,6 +84,7 @@
 #include <linux/types.h>
 
 #include "hooks.h"
+#include "internal.h"
 #include "sizeclasses.h"
 
 /* Where a span is; @state changes under @lock (and mcentral's lock). */
@@ -160,7 +161,6 @@ struct goalloc_span *goalloc_span_create(unsigned long base, unsigned int cls,
 void goalloc_span_destroy(struct goalloc_span *s);
 void *goalloc_span_next_free(struct goalloc_span *s);
 int goalloc_span_free(struct goalloc_span *s, const void *p);
-int goalloc_span_free_remote(struct goalloc_span *s, const void *p, bool pre_free);
 void *goalloc_span_next_free_locked(struct goalloc_span *s);
 unsigned int goalloc_span_sweep(struct goalloc_span *s);
 bool goalloc_span_transition_ok(enum goalloc_span_state from, enum goalloc_span_state to);
@@ -493,6 +493,89 @@ static __always_inline bool goalloc_span_owner_free(struct goalloc_span *s, cons
 	__set_bit(idx, s->free_bits);
 	s->nfree_pending++;
 	return true;
+}
+
+/*
+ * The remote free's check (goalloc_span_check_free() for a non-owner, with
+ * no lock): the recorded frees, then freeindex, then alloc_bits.  The sweep
+ * writes alloc_bits and the recorded frees, then (smp_wmb()) resets
+ * freeindex: a check that reads the reset freeindex reads that sweep's
+ * alloc_bits, so a valid free is never refused because it read a sweep
+ * half-done.  A double free racing a sweep or the owner's own free of the
+ * slot may pass; the owner reconciles it (see the top of this file).
+ */
+static __always_inline int goalloc_span_check_remote(const struct goalloc_span *s,
+						     const void *p, unsigned int *idxp)
+{
+	unsigned long off = (unsigned long)p - s->base;
+	unsigned int idx, fi;
+
+	/* Below @s->base, @off wraps past the end: one test for both. */
+	if (off >= (unsigned long)s->nelems * s->elemsize)
+		return -EFAULT;
+	idx = goalloc_div_index(s->div_mul, off);
+	if (off != (unsigned long)idx * s->elemsize)
+		return -EINVAL;
+	/* The owner writes free_bits without a lock: a racy read, see above. */
+	if (data_race(test_bit(idx, s->free_bits)) || goalloc_span_remote_freed(s, idx))
+		return -EALREADY;
+	fi = READ_ONCE(s->freeindex);
+	smp_rmb();	/* freeindex, then alloc_bits: pairs with goalloc_span_sweep() */
+	if (idx >= fi && !(READ_ONCE(s->alloc_bits[BIT_WORD(idx)]) & BIT_MASK(idx)))
+		return -EALREADY;
+	*idxp = idx;
+	return 0;
+}
+
+/**
+ * goalloc_span_free_remote() - record the free of one slot, as a non-owner
+ * @s: a small-object span, found by goalloc_span_of() inside an RCU
+ *	read-side section that lasts until the caller is done with it
+ * @p: the object: the exact start of a slot of this span
+ * @pre_free: call goalloc_pre_free() on the object before it is recorded
+ *	(the span's memory is real; false only for the span layer's tests)
+ *
+ * No lock (see "Remote frees without a lock" above): pin the span in
+ * @nremote, check the slot, set its bit with test_and_set_bit(); a failed
+ * check or a bit found set (two remote frees of one object) unpins.  A span
+ * that died after the state was read is refused by the check: mcentral
+ * retires a span only after a sweep and with no pin, so a free pinned after
+ * that reads the swept bitmaps.  The object is made free
+ * (goalloc_pre_free()) before its bit is set: once the bit is set the owner
+ * may fold it and hand the slot out again.  Ends with a full barrier after
+ * its last write to the span, so that the caller's reads of the span's
+ * state see any placement mcentral made before that write, or mcentral's
+ * second look sees this free (mcentral.c, span_settle()).  Inline: it is
+ * the whole of a cross-CPU free.
+ *
+ * Return: 0; -ESTALE or -EPERM for a span that takes no free
+ * (goalloc_span_refusal()); or an error from goalloc_span_check_free().
+ */
+static __always_inline int goalloc_span_free_remote(struct goalloc_span *s, const void *p,
+						    bool pre_free)
+{
+	unsigned int idx;
+	int err;
+
+	/* An arena's span never takes a pin: its counts are its owner's. */
+	err = goalloc_span_refusal(s);
+	if (err)
+		return err;
+	atomic_inc(&s->nremote);
+	smp_mb__after_atomic();	/* the pin, then every read of the span */
+	err = goalloc_span_check_remote(s, p, &idx);
+	if (likely(!err)) {
+		goalloc_hook(GOALLOC_HOOK_REMOTE_CHECKED, (void *)p);
+		if (pre_free)
+			goalloc_pre_free(p, s->elemsize);
+		/* Fully ordered: the bit, then the caller's reads of the span. */
+		if (likely(!test_and_set_bit(idx, s->remote_bits)))
+			return 0;
+		err = -EALREADY;
+	}
+	atomic_dec(&s->nremote);
+	smp_mb__after_atomic();	/* the unpin, then the caller's reads */
+	return err;
 }
 
 #endif /* _GOALLOC_MSPAN_H */
