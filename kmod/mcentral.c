@@ -568,27 +568,43 @@ size_t goalloc_central_free_run(struct goalloc_span *s, void **ptrs, size_t i, s
 {
 	unsigned long range = (unsigned long)s->nelems * s->elemsize;
 	unsigned long nfree = 0;
-	bool live;
+	size_t last = i;
+	unsigned int n;
 	int err;
 
 	/*
 	 * Only a live span's range says its neighbours are its objects: a
 	 * dead span's memory may already be another span's.  A span live here
-	 * stays live while the run frees its objects: it holds them.
+	 * stays live while the run frees its objects: it holds them, and the
+	 * run's pin keeps mcentral from retiring it meanwhile.
 	 */
-	live = !goalloc_span_refusal(s);
-	for (;;) {
-		err = goalloc_span_free_remote(s, ptrs[i], true);
+	err = goalloc_span_refusal(s);
+	if (err) {
+		goalloc_report_bad_free(ptrs[i], err, caller);
+		*nfreed = 0;
+		return i;
+	}
+	while (last > start && !ZERO_OR_NULL_PTR(ptrs[last - 1]) &&
+	       (unsigned long)ptrs[last - 1] - s->base < range)
+		last--;
+	/* One pin per object of the run, taken at once (mspan.h). */
+	n = i - last + 1;
+	atomic_add(n, &s->nremote);
+	smp_mb__after_atomic();	/* the pin, then every read of the span */
+	for (;; i--) {
+		err = goalloc_span_free_remote_pinned(s, ptrs[i], true);
 		if (likely(!err))
 			nfree++;
 		else
 			goalloc_report_bad_free(ptrs[i], err, caller);
-		if (!live || i == start || ZERO_OR_NULL_PTR(ptrs[i - 1]) ||
-		    (unsigned long)ptrs[i - 1] - s->base >= range)
+		if (i == last)
 			break;
-		i--;
 	}
-	/* After the run's last record and its full barrier. */
+	/* The pins no bit took; a bit set last was a full barrier already. */
+	if (nfree != n) {
+		atomic_sub(n - nfree, &s->nremote);
+		smp_mb__after_atomic();	/* the unpin, then the caller's reads */
+	}
 	if (needs_fixup(s))
 		goalloc_central_fixup(s);
 	*nfreed = nfree;

@@ -551,10 +551,34 @@ static __always_inline int goalloc_span_check_remote(const struct goalloc_span *
  * Return: 0; -ESTALE or -EPERM for a span that takes no free
  * (goalloc_span_refusal()); or an error from goalloc_span_check_free().
  */
+
+/*
+ * goalloc_span_free_remote() after the pin: the check, the object made free,
+ * the bit.  For a run of frees into one span under one pin of the run's
+ * length (goalloc_central_free_run()), which keeps nremote at or above the
+ * bits set and gives back what it did not use.
+ */
+static __always_inline int goalloc_span_free_remote_pinned(struct goalloc_span *s,
+							   const void *p, bool pre_free)
+{
+	unsigned int idx;
+	int err;
+
+	err = goalloc_span_check_remote(s, p, &idx);
+	if (unlikely(err))
+		return err;
+	goalloc_hook(GOALLOC_HOOK_REMOTE_CHECKED, (void *)p);
+	if (pre_free)
+		goalloc_pre_free(p, s->elemsize);
+	/* Fully ordered: the bit, then the caller's reads of the span. */
+	if (unlikely(test_and_set_bit(idx, s->remote_bits)))
+		return -EALREADY;
+	return 0;
+}
+
 static __always_inline int goalloc_span_free_remote(struct goalloc_span *s, const void *p,
 						    bool pre_free)
 {
-	unsigned int idx;
 	int err;
 
 	/* An arena's span never takes a pin: its counts are its owner's. */
@@ -563,18 +587,11 @@ static __always_inline int goalloc_span_free_remote(struct goalloc_span *s, cons
 		return err;
 	atomic_inc(&s->nremote);
 	smp_mb__after_atomic();	/* the pin, then every read of the span */
-	err = goalloc_span_check_remote(s, p, &idx);
-	if (likely(!err)) {
-		goalloc_hook(GOALLOC_HOOK_REMOTE_CHECKED, (void *)p);
-		if (pre_free)
-			goalloc_pre_free(p, s->elemsize);
-		/* Fully ordered: the bit, then the caller's reads of the span. */
-		if (likely(!test_and_set_bit(idx, s->remote_bits)))
-			return 0;
-		err = -EALREADY;
+	err = goalloc_span_free_remote_pinned(s, p, pre_free);
+	if (unlikely(err)) {
+		atomic_dec(&s->nremote);
+		smp_mb__after_atomic();	/* the unpin, then the caller's reads */
 	}
-	atomic_dec(&s->nremote);
-	smp_mb__after_atomic();	/* the unpin, then the caller's reads */
 	return err;
 }
 
