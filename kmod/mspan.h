@@ -32,7 +32,12 @@
  * barrier); a failed check or a bit found set unpins (atomic_dec, full
  * barrier).  So nremote counts the remote bits set plus the remote frees in
  * flight, and is never below the bits set: the owner need look at
- * remote_bits only while nremote != 0 (goalloc_span_take_fast()).  The
+ * remote_bits only while nremote != 0 (goalloc_span_take_fast(); the
+ * single-slot goalloc_span_take_one() looks every time, which is always
+ * safe).  A pin the owner's read of nremote missed belongs to a free whose
+ * bit comes after that take: it frees the object just handed out, as any
+ * double free racing a slot's reuse does (by address, no allocator can
+ * tell it from a valid free of the new object).  The
  * sweep takes each word with xchg() and subtracts what it took.  After its
  * last write the remote free reads the span's state and counts and asks
  * mcentral to move the span if it must (a FULL span that gained a free
@@ -43,15 +48,14 @@
  * lock.  mcentral never retires a span while nremote != 0 (a remote free
  * in flight may still be reading it), and the sweep publishes alloc_bits
  * before it resets freeindex (smp_wmb(), paired in the remote check), so a
- * remote check never takes a freed slot for an allocated one because it
- * read the sweep half-done.
+ * valid remote free is never refused because its check read a sweep
+ * half-done.
  *
- * Concurrent double frees.  The owner's
- * free and a remote free of one object can run at once: each checks the
- * slot is allocated, and neither sees the other's record yet.  Rather than
- * pay an atomic instruction on the owner's free, the two records are
- * reconciled by the owner, which is the only one that can hand the slot
- * out again:
+ * Concurrent double frees.  The owner's free and a remote free of one
+ * object can run at once: each checks the slot is allocated, and neither
+ * sees the other's record yet.  Rather than pay an atomic instruction on
+ * the owner's free, the two records are reconciled by the owner, which is
+ * the only one that can hand the slot out again:
  *
  *  - a slot set in both free_bits and remote_bits is freed once by the
  *    sweep, and one double free is reported;
