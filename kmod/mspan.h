@@ -32,9 +32,10 @@
  * barrier); a failed check or a bit found set unpins (atomic_dec, full
  * barrier).  So nremote counts the remote bits set plus the remote frees in
  * flight, and is never below the bits set: the owner need look at
- * remote_bits only while nremote != 0 (goalloc_span_take_fast(); the
- * single-slot goalloc_span_take_one() looks every time, which is always
- * safe).  A pin the owner's read of nremote missed belongs to a free whose
+ * remote_bits only while nremote != 0 (the slow path,
+ * goalloc_span_next_free(), skips the look when it is 0; the fast takes
+ * read the slot's remote word every time, which is always safe).  A pin
+ * the owner's read of nremote missed belongs to a free whose
  * bit comes after that take: it frees the object just handed out, as any
  * double free racing a slot's reuse does (by address, no allocator can
  * tell it from a valid free of the new object).  The
@@ -62,8 +63,8 @@
  *  - a remote bit on a slot the owner already gave back to its alloc cache
  *    (the owner's LIFO free, goalloc_span_free_owned()) is found when the
  *    owner is about to hand the slot out again (goalloc_span_take_fast()
- *    stops there while nremote != 0; goalloc_span_next_free() clears the
- *    bit and reports it) or by the sweep; the slot stays free, once.
+ *    stops there; goalloc_span_next_free() clears the bit and reports it)
+ *    or by the sweep; the slot stays free, once.
  *
  * So a double free is reported exactly once and never frees a slot that is
  * free, and no count is off after a sweep.  Between sweeps alloc_count -
