@@ -28,7 +28,7 @@ step=${REPLAY_STEP:-250}
 rcpus=${REPLAY_CPUS:-1}
 R=/sys/kernel/debug/goalloc_replay
 G=/sys/kernel/debug/goalloc/heap
-say "REPLAY-BEGIN alloc=$alloc step=$step kernel=$(uname -r) cpus=$(nproc) replay_cpus=$rcpus"
+say "REPLAY-BEGIN alloc=$alloc step=$step kernel=$(uname -r) cpus=$(nproc) replay_cpus=$rcpus goalloc_params=${REPLAY_GOALLOC_PARAMS:-none}"
 
 finish() {
 	say "REPLAY-END"
@@ -37,7 +37,9 @@ finish() {
 	poweroff -f
 }
 
-if ! insmod /replay/goalloc.ko || ! insmod /replay/goalloc_replay.ko; then
+# REPLAY_GOALLOC_PARAMS: goalloc.ko's module parameters, "," for " ".
+if ! insmod /replay/goalloc.ko $(echo "${REPLAY_GOALLOC_PARAMS:-}" | tr , ' ') ||
+	! insmod /replay/goalloc_replay.ko; then
 	say "REPLAY-ERROR insmod"
 	finish
 fi

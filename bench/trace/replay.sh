@@ -5,7 +5,7 @@
 # the project's perf kernel under QEMU, and tabulate the memory each holds.
 #
 # Usage: bench/trace/replay.sh [-t TRACE] [-s STEP] [-k perf|debug] [-c CPUS]
-#                              [-a ALLOCATORS] [RESULTS_DIR]
+#                              [-a ALLOCATORS] [-p PARAMS] [RESULTS_DIR]
 #
 # TRACE: an ftrace text trace (.xz, .gz or plain; default the committed
 # bench/trace/debian-6.12-busybox.trace.xz).  STEP: records replayed between
@@ -18,7 +18,8 @@
 # vCPUs: both allocators' per-CPU caches then hold what they did on the
 # traced machine.  -a "goalloc" (or "kmalloc") boots only that allocator's
 # guest and prints its trajectory instead of the table (for experiments;
-# default "goalloc kmalloc").
+# default "goalloc kmalloc").  -p "retain_percent=0,scavenge_delay_ms=100"
+# loads goalloc.ko with those module parameters (comma-separated).
 #
 # -k debug replays in the debug kernel (KASAN, lockdep, kmemleak) instead of
 # the perf kernel: a check of the module, not a measurement.
@@ -33,10 +34,11 @@ top=$(cd "$here/../.." && pwd)
 . "$top/qemu/lib.sh"
 
 trace=$here/debian-6.12-busybox.trace.xz step=250 kname=perf cpus=1 allocs="goalloc kmalloc"
-while getopts t:s:k:c:a: opt; do
+params=
+while getopts t:s:k:c:a:p: opt; do
 	case $opt in
 	t) trace=$OPTARG ;; s) step=$OPTARG ;; k) kname=$OPTARG ;;
-	c) cpus=$OPTARG ;; a) allocs=$OPTARG ;;
+	c) cpus=$OPTARG ;; a) allocs=$OPTARG ;; p) params=$OPTARG ;;
 	*) die "usage: see the head of $0" ;;
 	esac
 done
@@ -72,7 +74,7 @@ for a in $allocs; do
 	log "replaying through $a on $cpus CPU(s) (fresh boot, $vcpus vCPUs)"
 	"$top/qemu/run-qemu.sh" -k "$kdir/arch/x86/boot/bzImage" -i "$out/initrd" \
 		-o "$out/$a" -c "$vcpus" -m 2G -t 900 -M replay \
-		-a "REPLAY_ALLOC=$a REPLAY_STEP=$step REPLAY_CPUS=$cpus"
+		-a "REPLAY_ALLOC=$a REPLAY_STEP=$step REPLAY_CPUS=$cpus REPLAY_GOALLOC_PARAMS=$params"
 	grep -q '^REPLAY-END' "$out/$a/results.log" ||
 		die "the $a guest did not finish: $out/$a/console.log"
 	! grep '^REPLAY-ERROR' "$out/$a/results.log" || die "the $a replay failed"

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/xattr.h>
 
-static int storm(const char *path, int n)
+static int one_file(const char *path, int n)
 {
 	char name[32], val[640], got[640], list[8192];
 	ssize_t len;
@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 	}
 	n = atoi(argv[1]);
 	for (i = 2; i < argc; i++)
-		if (storm(argv[i], n))
+		if (one_file(argv[i], n))
 			return 1;
 	return 0;
 }
