@@ -16,8 +16,9 @@
  * memory pressure: it releases every idle chunk, and if that is not enough,
  * drains the per-CPU caches first so their empty spans go back too.
  *
- * goalloc releases whole chunks; Go releases individual pages of partly used
- * chunks, which goalloc does not do.
+ * As Go's scavenger releases free pages, not only free arenas, the pass
+ * and the shrinker also release free pages between the spans of chunks
+ * still in use (goalloc_heap_scavenge()), down to the same goal.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -34,14 +35,19 @@
  * goalloc_scavenge() - run a trim pass now
  *
  * Gives the empty spans mcentral keeps back to the heap, then releases the
- * idle chunks beyond the retention goal (goalloc_heap_retain_goal()).
+ * idle chunks beyond the retention goal (goalloc_heap_retain_goal()), then
+ * free pages between spans until the heap's free pages, idle chunks'
+ * included, are down to the goal.
  *
  * Return: PAGE_SIZE pages released to the buddy allocator.
  */
 unsigned long goalloc_scavenge(void)
 {
+	unsigned long n;
+
 	goalloc_central_release_kept();
-	return goalloc_heap_release(goalloc_heap_retain_goal());
+	n = goalloc_heap_release(goalloc_heap_retain_goal());
+	return n + goalloc_heap_scavenge(goalloc_heap_retain_goal());
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_scavenge);
 
@@ -107,15 +113,17 @@ static unsigned long cached_empty_pages(void)
  * @sh: the shrinker
  * @sc: the reclaim's control
  *
- * Idle chunks, empty spans mcentral keeps and cached spans with no object.
- * It is an upper bound: a span's pages go back to the buddy allocator only
- * with the last span of their chunk.
+ * Free heap pages (idle chunks and between spans), empty spans mcentral
+ * keeps and cached spans with no object.  An estimate: the heap's counters
+ * are read without its lock.
  *
  * Return: PAGE_SIZE pages, or SHRINK_EMPTY.
  */
 unsigned long goalloc_shrink_count(struct shrinker *sh, struct shrink_control *sc)
 {
-	unsigned long n = READ_ONCE(goalloc_heap.pages_idle) +
+	long free = (long)READ_ONCE(goalloc_heap.kernel.pages_held) -
+		    (long)READ_ONCE(goalloc_heap.kernel.pages_inuse);
+	unsigned long n = max(0L, free) +
 			  max(0L, goalloc_counter(GOALLOC_CTR_KEPT_PAGES)) +
 			  cached_empty_pages();
 
@@ -141,8 +149,9 @@ static unsigned long shrink_freed(unsigned long held0, unsigned long released)
  * @sh: the shrinker
  * @sc: the reclaim's control; nr_to_scan in PAGE_SIZE pages
  *
- * Releases kept empty spans and idle chunks, and drains the CPUs' caches
- * only if that was not enough and some cache holds a span with no object.
+ * Releases kept empty spans, idle chunks and free pages between spans, and
+ * drains the CPUs' caches only if that was not enough and some cache holds
+ * a span with no object.
  *
  * Return: PAGE_SIZE pages released, or SHRINK_STOP.
  */
@@ -152,11 +161,13 @@ unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_control *sc
 
 	goalloc_central_release_kept();
 	n = goalloc_heap_release(0);
+	n += goalloc_heap_scavenge(0);
 	/* A drain costs every CPU an interruption: only where it gains pages. */
 	if (shrink_freed(held0, n) < sc->nr_to_scan && cached_empty_pages()) {
 		goalloc_drain_all();
 		goalloc_central_release_kept();
 		n += goalloc_heap_release(0);
+		n += goalloc_heap_scavenge(0);
 	}
 	n = shrink_freed(held0, n);
 	return n ? n : SHRINK_STOP;

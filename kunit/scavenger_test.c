@@ -44,6 +44,7 @@ static void heap_quiesce(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
 	goalloc_central_release_kept();
 	goalloc_heap_release(0);
+	goalloc_heap_scavenge(0);
 }
 
 /*
@@ -160,12 +161,14 @@ static void scavenger_shrinker_kept_spans(struct kunit *test)
 /*
  * The shrinker counts only what a scan can give back, and a scan drains
  * the CPUs' caches only when a cached span holds no object: a span with a
- * live object stays in the heap however it is drained.
+ * live object stays in the heap however it is drained, though the free
+ * pages around it go back (goalloc_heap_scavenge()).
  */
 static void shrinker_counts_only_what_it_can_free(struct kunit *test)
 {
 	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = 1024 };
-	unsigned long inuse0, scavenged0, sys_pages;
+	const unsigned long per = GOALLOC_PAGE_SIZE / PAGE_SIZE;
+	unsigned long inuse0, scavenged0, sys_pages, free;
 	struct goalloc_span *s;
 	unsigned int state;
 	void *p;
@@ -182,7 +185,17 @@ static void shrinker_counts_only_what_it_can_free(struct kunit *test)
 	state = READ_ONCE(s->state);
 	KUNIT_EXPECT_EQ(test, state, (unsigned int)GOALLOC_SPAN_CACHED);
 
-	/* One cached span with a live object, nothing idle: nothing to gain. */
+	/*
+	 * One cached span with a live object: what can go back is the free
+	 * pages of its chunk, scavenged without a drain.
+	 */
+	free = READ_ONCE(goalloc_heap.kernel.pages_held) -
+	       READ_ONCE(goalloc_heap.kernel.pages_inuse);
+	KUNIT_EXPECT_EQ(test, goalloc_shrink_count(NULL, &sc), free ? free * per : SHRINK_EMPTY);
+	KUNIT_EXPECT_EQ(test, goalloc_shrink_scan(NULL, &sc), free ? free * per : SHRINK_STOP);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.kernel.pages_held),
+			READ_ONCE(goalloc_heap.kernel.pages_inuse));
+	/* Then nothing is left to gain. */
 	KUNIT_EXPECT_EQ(test, goalloc_shrink_count(NULL, &sc), SHRINK_EMPTY);
 	KUNIT_EXPECT_EQ(test, goalloc_shrink_scan(NULL, &sc), SHRINK_STOP);
 	/* And no CPU was drained for it: the span is still cached. */
