@@ -31,10 +31,92 @@
 #include "mcache.h"
 #include "mheap.h"
 
+/*
+ * Spans that caches hold for nothing (Go flushes every P's mcache at each
+ * collection): a CPU's cache keeps a current span for every class it ever
+ * allocated from, however long ago, and for a class used once that is a
+ * whole span, often with no object left in it.  Each pass, every CPU gives
+ * back to mcentral the span of each class it has allocated nothing from
+ * since the pass before (an idle CPU, all of them); there other CPUs take
+ * them, and the empty ones go back to the heap.  Idleness is read off the
+ * cache's own allocation counts, on its CPU, so the fast path pays nothing.
+ *
+ * @flush_seen: each class's allocation count at the CPU's last flush, read
+ * and written only by the flush on that CPU (passes run one at a time).
+ */
+static DEFINE_PER_CPU(unsigned long [GOALLOC_NUM_SPC], flush_seen);
+static DEFINE_PER_CPU(struct work_struct, idle_flush_work);
+static DEFINE_PER_CPU(unsigned int, idle_flushed);
+
+/*
+ * On the CPU whose cache it flushes, in process context: no section of the
+ * CPU is open (sections are never preempted).  Should the CPU have gone
+ * offline, this runs elsewhere and looks at that CPU's cache, which is
+ * harmless.
+ */
+static void idle_flush_fn(struct work_struct *w)
+{
+	struct goalloc_mcache *c = goalloc_mcache_get();
+	unsigned long *seen = this_cpu_ptr(flush_seen);
+	unsigned int spc, n = 0;
+
+	if (goalloc_mcache_enter(c)) {
+		for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
+			struct goalloc_span *s = c->alloc[spc];
+
+			if (s != &goalloc_placeholder_span && c->nmalloc[spc] == seen[spc]) {
+				/* As mcache_uncache() does. */
+				c->alloc[spc] = &goalloc_placeholder_span;
+				goalloc_central_uncache_span(s);
+				n++;
+			}
+			seen[spc] = c->nmalloc[spc];
+		}
+		goalloc_mcache_leave(c);
+	}
+	this_cpu_write(idle_flushed, n);
+	goalloc_mcache_put();
+}
+
+/**
+ * goalloc_flush_idle_spans() - take back the spans caches have not used since the last call
+ *
+ * On every online CPU whose cache holds a span, by a work item on that CPU
+ * that this waits for: the span of each class the CPU allocated nothing
+ * from since the previous call goes back to mcentral.  The trim pass calls
+ * it; process context.
+ *
+ * Return: the number of spans taken back.
+ */
+unsigned int goalloc_flush_idle_spans(void)
+{
+	unsigned int cpu, n = 0;
+	cpumask_var_t queued;
+
+	if (!zalloc_cpumask_var(&queued, GFP_KERNEL))
+		return 0;
+	for_each_online_cpu(cpu) {
+		if (goalloc_mcache_drained(cpu))
+			continue;
+		per_cpu(idle_flushed, cpu) = 0;
+		queue_work_on(cpu, system_wq, per_cpu_ptr(&idle_flush_work, cpu));
+		cpumask_set_cpu(cpu, queued);
+	}
+	for_each_cpu(cpu, queued) {
+		flush_work(per_cpu_ptr(&idle_flush_work, cpu));
+		n += per_cpu(idle_flushed, cpu);
+	}
+	free_cpumask_var(queued);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_flush_idle_spans);
+
 /**
  * goalloc_scavenge() - run a trim pass now
  *
- * Gives the empty spans mcentral keeps back to the heap, then releases the
+ * Takes back the spans of classes CPUs have not allocated from since the
+ * last pass (goalloc_flush_idle_spans()), gives the empty spans mcentral keeps back
+ * to the heap, then releases the
  * idle chunks beyond the retention goal (goalloc_heap_retain_goal()), then
  * free pages between spans until the heap's free pages, idle chunks'
  * included, are down to the goal.
@@ -45,6 +127,7 @@ unsigned long goalloc_scavenge(void)
 {
 	unsigned long n;
 
+	goalloc_flush_idle_spans();
 	goalloc_central_release_kept();
 	n = goalloc_heap_release(goalloc_heap_retain_goal());
 	return n + goalloc_heap_scavenge(goalloc_heap_retain_goal());
@@ -214,8 +297,11 @@ static void shrinker_stop(void)
 /* At load, after the heap, mcentral and the caches are up. */
 int goalloc_scavenger_init(void)
 {
+	unsigned int cpu;
 	int ret;
 
+	for_each_possible_cpu(cpu)
+		INIT_WORK(per_cpu_ptr(&idle_flush_work, cpu), idle_flush_fn);
 	goalloc_heap_trim_start(scavenger_work_fn);
 	ret = shrinker_start();
 	if (ret)

@@ -247,11 +247,65 @@ static void scavenger_releases_everything(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_CACHED_PAGES), 0L);
 }
 
+/* The state of the span of @p. */
+static unsigned int span_state_of(void *p)
+{
+	struct goalloc_span *s;
+	unsigned int state;
+
+	rcu_read_lock();
+	s = goalloc_span_of(p);
+	state = s ? READ_ONCE(s->state) : GOALLOC_SPAN_DEAD;
+	rcu_read_unlock();
+	return state;
+}
+
+/*
+ * A pass takes back the span of each class a CPU has allocated nothing
+ * from since the pass before (goalloc_flush_idle_spans()), and leaves the
+ * others: here two classes, one of them used again between two passes.
+ */
+static void scavenger_flushes_idle_spans(struct kunit *test)
+{
+	long live0;
+	unsigned int cpu;
+	void *p, *q;
+
+	heap_quiesce(test);
+	live0 = goalloc_objects_in_use();
+	migrate_disable();
+	cpu = smp_processor_id();
+	p = goalloc_alloc(64, GFP_KERNEL);
+	q = goalloc_alloc(1024, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	/* Both classes allocated since the last look: nothing flushed. */
+	goalloc_flush_idle_spans();
+	KUNIT_EXPECT_EQ(test, span_state_of(p), (unsigned int)GOALLOC_SPAN_CACHED);
+	KUNIT_EXPECT_EQ(test, span_state_of(q), (unsigned int)GOALLOC_SPAN_CACHED);
+	/* The 64-byte class allocates again, the 1024-byte one does not. */
+	goalloc_free(p);
+	p = goalloc_alloc(64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_GE(test, goalloc_flush_idle_spans(), 1U);
+	KUNIT_EXPECT_EQ(test, span_state_of(p), (unsigned int)GOALLOC_SPAN_CACHED);
+	KUNIT_EXPECT_EQ(test, span_state_of(q), (unsigned int)GOALLOC_SPAN_PARTIAL);
+	/* Nothing allocated since: the CPU's cache ends up empty. */
+	KUNIT_EXPECT_GE(test, goalloc_flush_idle_spans(), 1U);
+	KUNIT_EXPECT_EQ(test, span_state_of(p), (unsigned int)GOALLOC_SPAN_PARTIAL);
+	KUNIT_EXPECT_TRUE(test, goalloc_mcache_drained(cpu));
+	migrate_enable();
+	goalloc_free(p);
+	goalloc_free(q);
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), live0);
+}
+
 static struct kunit_case scavenger_cases[] = {
 	KUNIT_CASE(scavenger_retain_goal),
 	KUNIT_CASE(scavenger_trim_work),
 	KUNIT_CASE(scavenger_shrinker_kept_spans),
 	KUNIT_CASE(shrinker_counts_only_what_it_can_free),
+	KUNIT_CASE(scavenger_flushes_idle_spans),
 	KUNIT_CASE(scavenger_releases_everything),
 	{}
 };
