@@ -195,16 +195,19 @@ static void block_free(struct page *page, unsigned int order, unsigned long nr)
 
 /*
  * The order of a pool's next chunk, at least @need: for an exact-fit pool
- * just that; else about an eighth of what the pool holds, between its
+ * just that; else about a 32nd of what the pool holds, between its
  * policy's smallest chunk and a full one.  A small heap grows in small
  * steps, so its footprint stays near what it uses (Go commits arena memory
- * page by page for the same reason); a large one in 4 MiB chunks, so the
- * chunk list stays short.
+ * page by page for the same reason); a large one in 4 MiB chunks (from
+ * 128 MiB held), so the chunk list stays short.  Each grow's unused rest
+ * is held until spans fill it or a trim pass scavenges it: with an eighth,
+ * a 4 MiB heap grew by 512 KiB at a time, most of it unused at the peak
+ * of the committed trace (Documentation/trace-replay.rst).
  */
 static unsigned int grow_order(const struct goalloc_pool *pool, unsigned int need)
 {
 	unsigned long held = READ_ONCE(pool->pages_held) * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
-	unsigned int order = held >= 16 ? ilog2(held / 8) : 0;
+	unsigned int order = held >= 64 ? ilog2(held / 32) : 0;
 
 	if (pool->policy.exact_fit)
 		return need;
@@ -436,6 +439,13 @@ static int heap_grow(struct goalloc_pool *pool, struct goalloc_span *s, int node
 	kfree(spare);
 	/* The rest of the new pages is anyone's now: a test may take it here. */
 	goalloc_hook(GOALLOC_HOOK_HEAP_GROWN, pool);
+	/*
+	 * The heap grew (Go starts a collection, and flushes the caches, when
+	 * it has grown enough): a trim pass takes back what caches hold for
+	 * nothing and scavenges free pages beyond the goal.
+	 */
+	if (pool->policy.trimmed)
+		goalloc_heap_trim_soon();
 	return 0;
 
 fail:

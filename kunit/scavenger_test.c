@@ -247,6 +247,35 @@ static void scavenger_releases_everything(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_CACHED_PAGES), 0L);
 }
 
+/*
+ * A grow of the kernel pool asks for a trim pass (goalloc_heap_trim_soon()),
+ * as Go starts a collection when its heap grows; a test's pool, which no
+ * pass trims, does not.
+ */
+static void scavenger_pass_on_grow(struct kunit *test)
+{
+	struct goalloc_pool *pool;
+	struct goalloc_span *s;
+	void *p;
+
+	heap_quiesce(test);
+	KUNIT_ASSERT_FALSE(test, delayed_work_pending(&goalloc_heap_trim.work));
+	test_retain_percent = 0;
+	pool = test_pool_create(test, &retaining);
+	s = test_pool_span(pool, 1, 1);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_FALSE(test, delayed_work_pending(&goalloc_heap_trim.work));
+	goalloc_heap_put_span(s);
+	test_pool_check_empty(test, pool);
+	/* No free page is left (heap_quiesce()): a large object grows the pool. */
+	KUNIT_ASSERT_EQ(test, READ_ONCE(goalloc_heap.kernel.pages_held),
+			READ_ONCE(goalloc_heap.kernel.pages_inuse));
+	p = goalloc_alloc(64 * 1024, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_TRUE(test, delayed_work_pending(&goalloc_heap_trim.work));
+	goalloc_free(p);
+}
+
 /* The state of the span of @p. */
 static unsigned int span_state_of(void *p)
 {
@@ -306,6 +335,7 @@ static struct kunit_case scavenger_cases[] = {
 	KUNIT_CASE(scavenger_shrinker_kept_spans),
 	KUNIT_CASE(shrinker_counts_only_what_it_can_free),
 	KUNIT_CASE(scavenger_flushes_idle_spans),
+	KUNIT_CASE(scavenger_pass_on_grow),
 	KUNIT_CASE(scavenger_releases_everything),
 	{}
 };
