@@ -9,12 +9,20 @@
  * /sys/kernel/debug/goalloc_replay/trace (in as many writes as it likes,
  * from offset 0), then drives the replay through .../run:
  *
+ *   cpus N                  how the records are run (before "start"): 0 or
+ *                           1, in the writer's context, on its CPU; N > 1,
+ *                           each on the CPU its event ran on in the trace,
+ *                           modulo N, among the first N online CPUs
  *   start goalloc|kmalloc   rewind to the first record, choose the allocator
  *   step N                  replay the next N records (0: all that remain)
  *   finish                  free every object still live
  *
- * and reads .../result: key=value lines.  The replay is single-threaded, in
- * the writer's context, with GFP_KERNEL.
+ * and reads .../result: key=value lines.  The replay is sequential, in the
+ * trace's order, with GFP_KERNEL.  With "cpus N", each run of consecutive
+ * records of one traced CPU is handed to a work item bound to its CPU
+ * (work_on_cpu()) and the next run waits for it, so the per-CPU caches of
+ * both allocators fill and empty as they did when the trace was taken, and
+ * an object allocated on one CPU and freed on another is a remote free.
  *
  * What the module measures itself: the bytes requested (live and peak), the
  * bytes the allocator reports usable (goalloc_size(), ksize()), the pages of
@@ -43,12 +51,16 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/vmstat.h>
+#include <linux/workqueue.h>
 
 #include "goalloc.h"
 
 #define REPLAY_MAGIC	"GAREPLAY"
-#define REPLAY_VERSION	1
+#define REPLAY_VERSION	2
 #define REPLAY_FREE	BIT(31)
+/* Version 2: bits 24-31 of a record's @arg hold the event's CPU. */
+#define REPLAY_CPU_SHIFT	24
+#define REPLAY_BYTES_MASK	(BIT(REPLAY_CPU_SHIFT) - 1)
 #define REPLAY_MAX_EVENTS	(64UL << 20)
 
 /* The stream's header, as trace2bin.py writes it. */
@@ -58,13 +70,16 @@ struct replay_header {
 	__le32 record_size;
 	__le64 nr_events;
 	__le32 nr_ids;
-	__le32 reserved;
+	__le32 nr_cpus;
 } __packed;
 
-/* One record: bit 31 of @op_id set for a free; @bytes of an allocation. */
+/*
+ * One record: bit 31 of @op_id set for a free; @arg holds the bytes of an
+ * allocation, and from version 2 the event's CPU in bits 24-31.
+ */
 struct replay_record {
 	__le32 op_id;
-	__le32 bytes;
+	__le32 arg;
 } __packed;
 
 enum replay_alloc { R_NONE, R_GOALLOC, R_KMALLOC };
@@ -93,6 +108,7 @@ static const char *const alloc_name[] = { "none", "goalloc", "kmalloc" };
  * @bad_records: records naming an id out of range, or in the wrong state
  * @replay_ns: time spent replaying records
  * @finish_ns: time spent in "finish"
+ * @handoffs: runs of records handed to a CPU's work item ("cpus N")
  */
 struct replay_state {
 	struct replay_header hdr;
@@ -110,10 +126,20 @@ struct replay_state {
 	u64 failures;
 	u64 bad_records;
 	u64 replay_ns, finish_ns;
+	u64 handoffs;
 };
+
+#define REPLAY_MAX_CPUS	BIT(32 - REPLAY_CPU_SHIFT)
 
 static DEFINE_MUTEX(replay_lock);
 static struct replay_state st;
+/*
+ * "cpus N": records run on @replay_cpus CPUs, trace CPU c on
+ * @replay_cpu_map[c % N]; 0 or 1: in the writer's context.  Under
+ * replay_lock; kept across streams.
+ */
+static unsigned int replay_cpus;
+static unsigned int replay_cpu_map[REPLAY_MAX_CPUS];
 static struct dentry *replay_dir;
 
 static long slab_pages(void)
@@ -196,6 +222,21 @@ static void alloc_one(u32 id, u32 size)
 	st.usable_peak = max(st.usable_peak, st.usable_live);
 }
 
+static u32 record_bytes(const struct replay_record *r)
+{
+	u32 arg = le32_to_cpu(r->arg);
+
+	return le32_to_cpu(st.hdr.version) >= 2 ? arg & REPLAY_BYTES_MASK : arg;
+}
+
+/* The replay CPU slot of a record: its traced CPU, modulo "cpus N". */
+static unsigned int record_slot(const struct replay_record *r)
+{
+	if (le32_to_cpu(st.hdr.version) < 2)
+		return 0;
+	return (le32_to_cpu(r->arg) >> REPLAY_CPU_SHIFT) % replay_cpus;
+}
+
 static void replay_one(const struct replay_record *r)
 {
 	u32 op = le32_to_cpu(r->op_id);
@@ -215,7 +256,7 @@ static void replay_one(const struct replay_record *r)
 		st.bad_records++;
 		return;
 	}
-	alloc_one(id, le32_to_cpu(r->bytes));
+	alloc_one(id, record_bytes(r));
 }
 
 static void free_all(void)
@@ -246,6 +287,7 @@ static void reset_counters(enum replay_alloc a)
 	st.bad_records = 0;
 	st.replay_ns = 0;
 	st.finish_ns = 0;
+	st.handoffs = 0;
 }
 
 static void drop_stream(void)
@@ -264,7 +306,7 @@ static int load_header(void)
 	u32 ids = nr_ids();
 
 	if (memcmp(st.hdr.magic, REPLAY_MAGIC, sizeof(st.hdr.magic)) ||
-	    le32_to_cpu(st.hdr.version) != REPLAY_VERSION ||
+	    le32_to_cpu(st.hdr.version) < 1 || le32_to_cpu(st.hdr.version) > REPLAY_VERSION ||
 	    le32_to_cpu(st.hdr.record_size) != sizeof(struct replay_record) ||
 	    n > REPLAY_MAX_EVENTS || ids > REPLAY_FREE)
 		return -EINVAL;
@@ -328,6 +370,24 @@ static const struct file_operations trace_fops = {
 	.write = trace_write,
 };
 
+/*
+ * Replay records up to *@arg (a u64), in the caller's context: the writer's,
+ * or a work item on the records' CPU, which the writer waits for (holding
+ * replay_lock, so the state is the work item's alone meanwhile).
+ */
+static long run_records(void *arg)
+{
+	u64 end = *(u64 *)arg;
+
+	for (; st.next < end; st.next++) {
+		replay_one(&st.recs[st.next]);
+		sample();
+		if (!(st.next & 1023))
+			cond_resched();
+	}
+	return 0;
+}
+
 static int run_step(u64 n)
 {
 	u64 end = n ? min(st.next + n, nr_events()) : nr_events();
@@ -335,20 +395,53 @@ static int run_step(u64 n)
 
 	if (st.alloc == R_NONE)
 		return -EINVAL;
-	for (; st.next < end; st.next++) {
-		replay_one(&st.recs[st.next]);
-		sample();
-		if (!(st.next & 1023))
-			cond_resched();
+	if (replay_cpus <= 1) {
+		run_records(&end);
+	} else {
+		while (st.next < end) {
+			unsigned int slot = record_slot(&st.recs[st.next]);
+			u64 stop = st.next + 1;
+
+			while (stop < end && record_slot(&st.recs[stop]) == slot)
+				stop++;
+			work_on_cpu(replay_cpu_map[slot], run_records, &stop);
+			st.handoffs++;
+		}
 	}
 	st.replay_ns += ktime_get_ns() - t0;
 	return 0;
 }
 
+/* "cpus N": spread the records over the first N online CPUs. */
+static int set_cpus(unsigned int n)
+{
+	unsigned int cpu, i = 0;
+
+	if (st.live)
+		return -EBUSY;
+	if (n > REPLAY_MAX_CPUS || n > num_online_cpus())
+		return -EINVAL;
+	for_each_online_cpu(cpu) {
+		if (i == n)
+			break;
+		replay_cpu_map[i++] = cpu;
+	}
+	if (i < n)
+		return -EINVAL;
+	replay_cpus = n;
+	return 0;
+}
+
 static int run_cmd(char *cmd)
 {
+	unsigned int ncpus;
 	u64 n;
 
+	if (!strncmp(cmd, "cpus ", 5)) {
+		if (kstrtouint(cmd + 5, 0, &ncpus))
+			return -EINVAL;
+		return set_cpus(ncpus);
+	}
 	if (!stream_complete())
 		return -ENODATA;
 	if (!strcmp(cmd, "start goalloc") || !strcmp(cmd, "start kmalloc")) {
@@ -420,6 +513,10 @@ static int result_show(struct seq_file *m, void *v)
 	seq_printf(m, "bad_records=%llu\n", st.bad_records);
 	seq_printf(m, "replay_ns=%llu\n", st.replay_ns);
 	seq_printf(m, "finish_ns=%llu\n", st.finish_ns);
+	seq_printf(m, "replay_cpus=%u\n", max(replay_cpus, 1U));
+	seq_printf(m, "trace_cpus=%u\n",
+		   stream_complete() ? max(le32_to_cpu(st.hdr.nr_cpus), 1U) : 0);
+	seq_printf(m, "handoffs=%llu\n", st.handoffs);
 	mutex_unlock(&replay_lock);
 	return 0;
 }

@@ -75,6 +75,7 @@ static inline long goalloc_counter(enum goalloc_counter ctr)
 struct shrinker;
 struct shrink_control;
 unsigned long goalloc_scavenge(void);
+unsigned int goalloc_flush_idle_spans(void);
 void goalloc_scavenger_flush(void);
 unsigned long goalloc_shrink_count(struct shrinker *sh, struct shrink_control *sc);
 unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_control *sc);

@@ -16,8 +16,9 @@
  * memory pressure: it releases every idle chunk, and if that is not enough,
  * drains the per-CPU caches first so their empty spans go back too.
  *
- * goalloc releases whole chunks; Go releases individual pages of partly used
- * chunks, which goalloc does not do.
+ * As Go's scavenger releases free pages, not only free arenas, the pass
+ * and the shrinker also release free pages between the spans of chunks
+ * still in use (goalloc_heap_scavenge()), down to the same goal.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -30,18 +31,106 @@
 #include "mcache.h"
 #include "mheap.h"
 
+/*
+ * Spans that caches hold for nothing (Go flushes every P's mcache at each
+ * collection): a CPU's cache keeps a current span for every class it ever
+ * allocated from, however long ago, and for a class used once that is a
+ * whole span, often with no object left in it.  Each pass, every CPU gives
+ * back to mcentral the span of each class it has allocated nothing from
+ * since the pass before (an idle CPU, all of them); there other CPUs take
+ * them, and the empty ones go back to the heap.  Idleness is read off the
+ * cache's own allocation counts, on its CPU, so the fast path pays nothing.
+ *
+ * @flush_seen: each class's allocation count at the CPU's last flush, read
+ * and written only by the flush on that CPU (passes run one at a time).
+ */
+static DEFINE_PER_CPU(unsigned long [GOALLOC_NUM_SPC], flush_seen);
+static DEFINE_PER_CPU(struct work_struct, idle_flush_work);
+static DEFINE_PER_CPU(unsigned int, idle_flushed);
+
+/*
+ * On the CPU whose cache it flushes, in process context: no section of the
+ * CPU is open (sections are never preempted).  Should the CPU have gone
+ * offline, this runs elsewhere and looks at that CPU's cache, which is
+ * harmless.
+ */
+static void idle_flush_fn(struct work_struct *w)
+{
+	struct goalloc_mcache *c = goalloc_mcache_get();
+	unsigned long *seen = this_cpu_ptr(flush_seen);
+	unsigned int spc, n = 0;
+
+	if (goalloc_mcache_enter(c)) {
+		for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
+			struct goalloc_span *s = c->alloc[spc];
+
+			if (s != &goalloc_placeholder_span && c->nmalloc[spc] == seen[spc]) {
+				/* As mcache_uncache() does. */
+				c->alloc[spc] = &goalloc_placeholder_span;
+				goalloc_central_uncache_span(s);
+				n++;
+			}
+			seen[spc] = c->nmalloc[spc];
+		}
+		goalloc_mcache_leave(c);
+	}
+	this_cpu_write(idle_flushed, n);
+	goalloc_mcache_put();
+}
+
+/**
+ * goalloc_flush_idle_spans() - take back the spans caches have not used since the last call
+ *
+ * On every online CPU whose cache holds a span, by a work item on that CPU
+ * that this waits for: the span of each class the CPU allocated nothing
+ * from since the previous call goes back to mcentral.  The trim pass calls
+ * it; process context.
+ *
+ * Return: the number of spans taken back.
+ */
+unsigned int goalloc_flush_idle_spans(void)
+{
+	unsigned int cpu, n = 0;
+	cpumask_var_t queued;
+
+	if (!zalloc_cpumask_var(&queued, GFP_KERNEL))
+		return 0;
+	for_each_online_cpu(cpu) {
+		if (goalloc_mcache_drained(cpu))
+			continue;
+		per_cpu(idle_flushed, cpu) = 0;
+		queue_work_on(cpu, system_wq, per_cpu_ptr(&idle_flush_work, cpu));
+		cpumask_set_cpu(cpu, queued);
+	}
+	for_each_cpu(cpu, queued) {
+		flush_work(per_cpu_ptr(&idle_flush_work, cpu));
+		n += per_cpu(idle_flushed, cpu);
+	}
+	free_cpumask_var(queued);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_flush_idle_spans);
+
 /**
  * goalloc_scavenge() - run a trim pass now
  *
- * Gives the empty spans mcentral keeps back to the heap, then releases the
- * idle chunks beyond the retention goal (goalloc_heap_retain_goal()).
+ * Takes back the spans of classes CPUs have not allocated from since the
+ * last pass (goalloc_flush_idle_spans()), gives the empty spans mcentral keeps back
+ * to the heap, then releases the
+ * idle chunks beyond the retention goal (goalloc_heap_retain_goal()), then
+ * free pages between spans until the heap's free pages, idle chunks'
+ * included, are down to the goal.
  *
  * Return: PAGE_SIZE pages released to the buddy allocator.
  */
 unsigned long goalloc_scavenge(void)
 {
+	unsigned long n;
+
+	goalloc_flush_idle_spans();
 	goalloc_central_release_kept();
-	return goalloc_heap_release(goalloc_heap_retain_goal());
+	n = goalloc_heap_release(goalloc_heap_retain_goal());
+	return n + goalloc_heap_scavenge(goalloc_heap_retain_goal());
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_scavenge);
 
@@ -107,15 +196,17 @@ static unsigned long cached_empty_pages(void)
  * @sh: the shrinker
  * @sc: the reclaim's control
  *
- * Idle chunks, empty spans mcentral keeps and cached spans with no object.
- * It is an upper bound: a span's pages go back to the buddy allocator only
- * with the last span of their chunk.
+ * Free heap pages (idle chunks and between spans), empty spans mcentral
+ * keeps and cached spans with no object.  An estimate: the heap's counters
+ * are read without its lock.
  *
  * Return: PAGE_SIZE pages, or SHRINK_EMPTY.
  */
 unsigned long goalloc_shrink_count(struct shrinker *sh, struct shrink_control *sc)
 {
-	unsigned long n = READ_ONCE(goalloc_heap.pages_idle) +
+	long free = (long)READ_ONCE(goalloc_heap.kernel.pages_held) -
+		    (long)READ_ONCE(goalloc_heap.kernel.pages_inuse);
+	unsigned long n = max(0L, free) +
 			  max(0L, goalloc_counter(GOALLOC_CTR_KEPT_PAGES)) +
 			  cached_empty_pages();
 
@@ -141,8 +232,9 @@ static unsigned long shrink_freed(unsigned long held0, unsigned long released)
  * @sh: the shrinker
  * @sc: the reclaim's control; nr_to_scan in PAGE_SIZE pages
  *
- * Releases kept empty spans and idle chunks, and drains the CPUs' caches
- * only if that was not enough and some cache holds a span with no object.
+ * Releases kept empty spans, idle chunks and free pages between spans, and
+ * drains the CPUs' caches only if that was not enough and some cache holds
+ * a span with no object.
  *
  * Return: PAGE_SIZE pages released, or SHRINK_STOP.
  */
@@ -152,11 +244,13 @@ unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_control *sc
 
 	goalloc_central_release_kept();
 	n = goalloc_heap_release(0);
+	n += goalloc_heap_scavenge(0);
 	/* A drain costs every CPU an interruption: only where it gains pages. */
 	if (shrink_freed(held0, n) < sc->nr_to_scan && cached_empty_pages()) {
 		goalloc_drain_all();
 		goalloc_central_release_kept();
 		n += goalloc_heap_release(0);
+		n += goalloc_heap_scavenge(0);
 	}
 	n = shrink_freed(held0, n);
 	return n ? n : SHRINK_STOP;
@@ -203,8 +297,11 @@ static void shrinker_stop(void)
 /* At load, after the heap, mcentral and the caches are up. */
 int goalloc_scavenger_init(void)
 {
+	unsigned int cpu;
 	int ret;
 
+	for_each_possible_cpu(cpu)
+		INIT_WORK(per_cpu_ptr(&idle_flush_work, cpu), idle_flush_fn);
 	goalloc_heap_trim_start(scavenger_work_fn);
 	ret = shrinker_start();
 	if (ret)

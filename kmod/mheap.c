@@ -107,6 +107,18 @@ static void chunk_summarise(struct goalloc_chunk *ch)
 	ch->max_run = best;
 }
 
+/* Heap pages a chunk holds: all but the scavenged ones. */
+static unsigned int chunk_held(const struct goalloc_chunk *ch)
+{
+	return ch->npages - ch->nscav;
+}
+
+/* Does no span use the chunk?  Its pages are then all free or scavenged. */
+static bool chunk_spanless(const struct goalloc_chunk *ch)
+{
+	return ch->nfree + ch->nscav == ch->npages;
+}
+
 /* The span map of the region holding @addr, which a chunk covers.  Heap lock held. */
 static struct goalloc_span_region *region_of(unsigned long addr)
 {
@@ -183,16 +195,19 @@ static void block_free(struct page *page, unsigned int order, unsigned long nr)
 
 /*
  * The order of a pool's next chunk, at least @need: for an exact-fit pool
- * just that; else about an eighth of what the pool holds, between its
+ * just that; else about a 32nd of what the pool holds, between its
  * policy's smallest chunk and a full one.  A small heap grows in small
  * steps, so its footprint stays near what it uses (Go commits arena memory
- * page by page for the same reason); a large one in 4 MiB chunks, so the
- * chunk list stays short.
+ * page by page for the same reason); a large one in 4 MiB chunks (from
+ * 128 MiB held), so the chunk list stays short.  Each grow's unused rest
+ * is held until spans fill it or a trim pass scavenges it: with an eighth,
+ * a 4 MiB heap grew by 512 KiB at a time, most of it unused at the peak
+ * of the committed trace (Documentation/trace-replay.rst).
  */
 static unsigned int grow_order(const struct goalloc_pool *pool, unsigned int need)
 {
 	unsigned long held = READ_ONCE(pool->pages_held) * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
-	unsigned int order = held >= 16 ? ilog2(held / 8) : 0;
+	unsigned int order = held >= 64 ? ilog2(held / 32) : 0;
 
 	if (pool->policy.exact_fit)
 		return need;
@@ -238,8 +253,8 @@ static unsigned long span_map_direct_regions(void)
 static void span_carve(struct goalloc_span *s, struct goalloc_chunk *ch, unsigned int first)
 {
 	lockdep_assert_held(&goalloc_heap.lock);
-	if (ch->nfree == ch->npages)
-		pool_add_idle(ch->pool, -(long)ch->npages);
+	if (chunk_spanless(ch))
+		pool_add_idle(ch->pool, -(long)chunk_held(ch));
 	bitmap_set(ch->used, first, s->npages);
 	ch->nfree -= s->npages;
 	chunk_summarise(ch);
@@ -424,6 +439,13 @@ static int heap_grow(struct goalloc_pool *pool, struct goalloc_span *s, int node
 	kfree(spare);
 	/* The rest of the new pages is anyone's now: a test may take it here. */
 	goalloc_hook(GOALLOC_HOOK_HEAP_GROWN, pool);
+	/*
+	 * The heap grew (Go starts a collection, and flushes the caches, when
+	 * it has grown enough): a trim pass takes back what caches hold for
+	 * nothing and scavenges free pages beyond the goal.
+	 */
+	if (pool->policy.trimmed)
+		goalloc_heap_trim_soon();
 	return 0;
 
 fail:
@@ -544,8 +566,8 @@ static void chunk_unlink(struct goalloc_chunk *ch, struct list_head *victims)
 	list_move(&ch->list, victims);
 	ch->pool->nchunks--;
 	goalloc_heap.nchunks--;
-	pool_add_held(ch->pool, -(long)ch->npages);
-	pool_add_idle(ch->pool, -(long)ch->npages);
+	pool_add_held(ch->pool, -(long)chunk_held(ch));
+	pool_add_idle(ch->pool, -(long)chunk_held(ch));
 	goalloc_heap.chunks_released++;
 	if (!--a->nchunks) {
 		/* Lookups still inside the region's array finish before it is freed. */
@@ -553,6 +575,39 @@ static void chunk_unlink(struct goalloc_chunk *ch, struct list_head *victims)
 						    GOALLOC_CHUNK_SHIFT], NULL);
 		kfree_rcu(a, rcu);
 	}
+}
+
+/* PAGE_SIZE pages of one heap page. */
+#define HEAP_PAGE_PAGES	(GOALLOC_PAGE_SIZE / PAGE_SIZE)
+
+/* Give @n heap pages from @page, of a split chunk, back to the buddy allocator. */
+static void pages_free_run(struct page *page, unsigned int n)
+{
+	unsigned long i;
+
+	/* The page allocator tracks its own poison from here on. */
+	goalloc_kasan_unpoison(page_address(page), (size_t)n * GOALLOC_PAGE_SIZE);
+	for (i = 0; i < (unsigned long)n * HEAP_PAGE_PAGES; i++)
+		__free_page(page + i);
+}
+
+/*
+ * Free what is left of an unlinked chunk that was split to scavenge part of
+ * it: with no span in it, its set bits are exactly the scavenged pages.
+ * Returns PAGE_SIZE pages freed.
+ */
+static unsigned long chunk_free_unscavenged(struct goalloc_chunk *ch)
+{
+	unsigned int start = 0, end;
+	unsigned long freed = 0;
+
+	while ((start = find_next_zero_bit(ch->used, ch->npages, start)) < ch->npages) {
+		end = find_next_bit(ch->used, ch->npages, start);
+		pages_free_run(ch->page + (unsigned long)start * HEAP_PAGE_PAGES, end - start);
+		freed += (unsigned long)(end - start) * HEAP_PAGE_PAGES;
+		start = end;
+	}
+	return freed;
 }
 
 /* Give unlinked chunks back to the buddy allocator; returns PAGE_SIZE pages. */
@@ -564,6 +619,12 @@ static unsigned long chunks_free(struct list_head *victims)
 	list_for_each_entry_safe(ch, tmp, victims, list) {
 		unsigned long nr = (unsigned long)ch->npages * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
 
+		if (ch->split) {
+			/* Scavenged in part: the pages left go back one by one. */
+			released += chunk_free_unscavenged(ch);
+			kfree(ch);
+			continue;
+		}
 		released += nr;
 		/* The page allocator tracks its own poison from here on. */
 		goalloc_kasan_unpoison((void *)ch->base, nr * PAGE_SIZE);
@@ -584,7 +645,7 @@ static bool pool_keeps_idle(const struct goalloc_pool *pool, const struct goallo
 	if (pool->policy.retain_percent)
 		return pool->pages_idle <= goalloc_pool_retain_goal(pool);
 	/* @ch is the pool's only idle chunk, and a small one. */
-	return pool->pages_idle == ch->npages && ch->npages <= pool->policy.keep_chunk_pages;
+	return pool->pages_idle == chunk_held(ch) && ch->npages <= pool->policy.keep_chunk_pages;
 }
 
 /**
@@ -614,9 +675,9 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 	ch->nfree += s->npages;
 	chunk_summarise(ch);
 	pool_add_inuse(pool, -(long)s->npages);
-	idle = ch->nfree == ch->npages;
+	idle = chunk_spanless(ch);
 	if (idle) {
-		pool_add_idle(pool, ch->npages);
+		pool_add_idle(pool, chunk_held(ch));
 		if (!pool_keeps_idle(pool, ch))
 			chunk_unlink(ch, &victims);
 	}
@@ -627,11 +688,13 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 
 		if (pool->policy.trimmed)
 			goalloc_count(GOALLOC_CTR_RELEASED_PAGES, n);
-	} else if (idle && pool->policy.trimmed &&
-		   READ_ONCE(pool->pages_idle) > goalloc_pool_retain_goal(pool)) {
+	} else if (pool->policy.trimmed &&
+		   READ_ONCE(pool->pages_held) - READ_ONCE(pool->pages_inuse) >
+		   goalloc_pool_retain_goal(pool)) {
 		/*
-		 * Over the goal since the lock was dropped: a pass trims it.
-		 * mcentral asks for its own kept spans when it keeps them.
+		 * Free pages, in idle chunks or between spans, over the goal:
+		 * a pass trims and scavenges them.  mcentral asks for its own
+		 * kept spans when it keeps them.
 		 */
 		goalloc_heap_trim_soon();
 	}
@@ -705,7 +768,7 @@ unsigned long goalloc_pool_trim(struct goalloc_pool *pool, unsigned long keep_pa
 	list_for_each_entry_safe(ch, tmp, &pool->chunks, list) {
 		if (pool->pages_idle <= keep_pages)
 			break;
-		if (ch->nfree == ch->npages)
+		if (chunk_spanless(ch))
 			chunk_unlink(ch, &victims);
 	}
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
@@ -731,6 +794,124 @@ unsigned long goalloc_heap_release(unsigned long keep_pages)
 	return goalloc_pool_trim(&goalloc_heap.kernel, keep_pages);
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_release);
+
+/* Runs of free pages one hold of the heap lock scavenges at most. */
+#define SCAVENGE_BATCH	16
+
+/* A run of scavenged heap pages, to free once the heap lock is dropped. */
+struct scavenge_run {
+	struct page *page;
+	unsigned int n;
+};
+
+/*
+ * Take free runs of @ch out of every span's reach, as scavenged, until its
+ * pool's free pages are down to @keep_pages or @run holds SCAVENGE_BATCH
+ * runs.  The block is split into order-0 pages the first time.  Heap lock
+ * held.  Returns the number of runs in @run.
+ */
+static unsigned int chunk_scavenge(struct goalloc_chunk *ch, unsigned long keep_pages,
+				   struct scavenge_run *run, unsigned int nrun)
+{
+	struct goalloc_pool *pool = ch->pool;
+	unsigned int start = 0, end;
+	unsigned long excess;
+
+	lockdep_assert_held(&goalloc_heap.lock);
+	while (nrun < SCAVENGE_BATCH) {
+		excess = pool->pages_held - pool->pages_inuse;
+		if (excess <= keep_pages)
+			break;
+		start = find_next_zero_bit(ch->used, ch->npages, start);
+		if (start >= ch->npages)
+			break;
+		end = find_next_bit(ch->used, ch->npages, start);
+		end = min_t(unsigned long, end, start + excess - keep_pages);
+		if (!ch->split) {
+			split_page(ch->page, ch->order);
+			ch->split = true;
+		}
+		bitmap_set(ch->used, start, end - start);
+		ch->nfree -= end - start;
+		ch->nscav += end - start;
+		pool_add_held(pool, -(long)(end - start));
+		run[nrun].page = ch->page + (unsigned long)start * HEAP_PAGE_PAGES;
+		run[nrun++].n = end - start;
+		start = end;
+	}
+	chunk_summarise(ch);
+	return nrun;
+}
+
+/**
+ * goalloc_pool_scavenge() - give free heap pages between spans back to the buddy
+ * allocator
+ * @pool: the pool; not an exact-fit one (each of its chunks holds one span
+ *	that fills it: nothing is done)
+ * @keep_pages: free heap pages to keep, idle chunks' included: the
+ *	retention goal for a trim pass, 0 under memory pressure
+ *
+ * Go's scavenger releases free pages of its arenas, not only whole free
+ * arenas; goalloc_pool_trim() releases idle chunks only, so a chunk holding
+ * one span would keep all its other pages.  This releases free runs inside
+ * chunks that hold spans, newest chunk first (spans are placed first-fit
+ * from the oldest), until the pool's free pages are down to @keep_pages
+ * (chunk_scavenge()).  A scavenged page stays marked used, so no span is
+ * placed on it again, and counts as held no more; what is left of the
+ * chunk goes back page by page when it is released.  The span map needs no
+ * change: free pages have no span in it.  A pool the trim pass owns counts
+ * what it releases in GOALLOC_CTR_RELEASED_PAGES.
+ *
+ * Return: the number of PAGE_SIZE pages released.
+ */
+unsigned long goalloc_pool_scavenge(struct goalloc_pool *pool, unsigned long keep_pages)
+{
+	struct scavenge_run run[SCAVENGE_BATCH];
+	unsigned long flags, released = 0;
+	struct goalloc_chunk *ch;
+	unsigned int nrun, i;
+
+	if (pool->policy.exact_fit)
+		return 0;
+	do {
+		nrun = 0;
+		spin_lock_irqsave(&goalloc_heap.lock, flags);
+		list_for_each_entry_reverse(ch, &pool->chunks, list) {
+			if (chunk_spanless(ch) || !ch->nfree)
+				continue;
+			nrun = chunk_scavenge(ch, keep_pages, run, nrun);
+			if (nrun == SCAVENGE_BATCH ||
+			    pool->pages_held - pool->pages_inuse <= keep_pages)
+				break;
+		}
+		spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+		/*
+		 * The runs are out of every span's reach, and out of their
+		 * chunk's own release (scavenged bits stay set): they are ours
+		 * to free, even if the chunk goes meanwhile.
+		 */
+		for (i = 0; i < nrun; i++) {
+			pages_free_run(run[i].page, run[i].n);
+			released += (unsigned long)run[i].n * HEAP_PAGE_PAGES;
+		}
+	} while (nrun == SCAVENGE_BATCH);
+	if (pool->policy.trimmed)
+		goalloc_count(GOALLOC_CTR_RELEASED_PAGES, released);
+	return released;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_scavenge);
+
+/**
+ * goalloc_heap_scavenge() - give the kernel pool's free pages between spans back
+ * @keep_pages: free heap pages to keep, idle chunks' included
+ *
+ * Return: the number of PAGE_SIZE pages released (goalloc_pool_scavenge()).
+ */
+unsigned long goalloc_heap_scavenge(unsigned long keep_pages)
+{
+	return goalloc_pool_scavenge(&goalloc_heap.kernel, keep_pages);
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_scavenge);
 
 /**
  * goalloc_heap_trim_start() - install the trim pass and let it be queued

@@ -63,9 +63,15 @@
  *	split and cut to its first @npages heap pages
  * @nid: NUMA node of the pages
  * @npages: heap pages in the chunk
- * @nfree: heap pages not in any span
+ * @nfree: heap pages not in any span and not scavenged
  * @max_run: summary: the longest run of free heap pages (Go's pallocSum max)
- * @used: one bit per heap page, set while a span holds it
+ * @nscav: heap pages scavenged: given back to the buddy allocator while the
+ *	chunk stays (goalloc_pool_scavenge()); their bits stay set in @used,
+ *	so no span is ever placed on them, and they no longer count as held
+ * @split: the block was split into order-0 pages (split_page()) to
+ *	scavenge some: the rest goes back page by page
+ * @used: one bit per heap page, set while a span holds it or it is
+ *	scavenged; in a chunk with no span, exactly the scavenged pages
  *
  * All fields but the constant ones are under goalloc_heap.lock.
  */
@@ -79,6 +85,8 @@ struct goalloc_chunk {
 	u16 npages;
 	u16 nfree;
 	u16 max_run;
+	u16 nscav;
+	bool split;
 	DECLARE_BITMAP(used, GOALLOC_CHUNK_PAGES);
 };
 
@@ -310,6 +318,8 @@ unsigned long goalloc_pool_retain_goal(const struct goalloc_pool *pool);
 void goalloc_heap_free_span(struct goalloc_span *s);
 void goalloc_heap_put_span(struct goalloc_span *s);
 unsigned long goalloc_heap_release(unsigned long keep_pages);
+unsigned long goalloc_pool_scavenge(struct goalloc_pool *pool, unsigned long keep_pages);
+unsigned long goalloc_heap_scavenge(unsigned long keep_pages);
 unsigned long goalloc_heap_retain_goal(void);
 void goalloc_heap_trim_start(work_func_t pass);
 void goalloc_heap_trim_flush(void);

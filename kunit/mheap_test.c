@@ -477,10 +477,79 @@ static void heap_test_exit(struct kunit *test)
 #endif
 }
 
+/*
+ * Free pages between spans go back to the buddy allocator while their chunk
+ * stays (goalloc_pool_scavenge()), down to what the caller keeps; the spans
+ * left are still found, no span is placed on a scavenged page again, and
+ * the chunk's last pages go back with its last span.
+ */
+static void mheap_scavenge(struct kunit *test)
+{
+	const unsigned long per = GOALLOC_PAGE_SIZE / PAGE_SIZE;
+	struct goalloc_span *s[4], *t;
+	struct goalloc_pool *pool;
+	struct goalloc_chunk *ch;
+	unsigned long npages, base1;
+	unsigned int i;
+
+	test_retain_percent = 0;
+	pool = test_pool_create(test, &retaining);
+	for (i = 0; i < ARRAY_SIZE(s); i++) {
+		s[i] = test_pool_span(pool, 2, 1);
+		KUNIT_ASSERT_NOT_NULL(test, s[i]);
+		KUNIT_ASSERT_PTR_EQ(test, s[i]->chunk, s[0]->chunk);
+	}
+	ch = s[0]->chunk;
+	npages = ch->npages;
+	KUNIT_ASSERT_GE(test, npages, 16UL);
+	base1 = s[1]->base;
+	/* Pages 2-3 free, and 6 to the end: npages - 4 free pages. */
+	heap_put(s[1]);
+	heap_put(s[3]);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_held), npages);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), 4UL);
+
+	/* Keeping 4 free pages releases the others. */
+	KUNIT_EXPECT_EQ(test, goalloc_pool_scavenge(pool, 4), (npages - 8) * per);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_held), 8UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ch->nscav), (u16)(npages - 8));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ch->nfree), (u16)4);
+	/* Keeping none, the last 4; then there is nothing left to release. */
+	KUNIT_EXPECT_EQ(test, goalloc_pool_scavenge(pool, 0), 4 * per);
+	KUNIT_EXPECT_EQ(test, goalloc_pool_scavenge(pool, 0), 0UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_held), 4UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_idle), 0UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 1UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ch->max_run), (u16)0);
+
+	/* The span map still finds the spans left, and nothing where s[1] was. */
+	rcu_read_lock();
+	KUNIT_EXPECT_PTR_EQ(test, goalloc_span_of((void *)s[0]->base), s[0]);
+	KUNIT_EXPECT_PTR_EQ(test, goalloc_span_of((void *)(s[2]->base + GOALLOC_PAGE_SIZE)), s[2]);
+	KUNIT_EXPECT_NULL(test, goalloc_span_of((void *)base1));
+	rcu_read_unlock();
+
+	/* A new span cannot use the scavenged pages: the pool grows. */
+	t = test_pool_span(pool, 2, 1);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_EXPECT_PTR_NE(test, t->chunk, ch);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 2UL);
+	heap_put(t);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 1UL);
+	/* A span freed leaves its pages free, not scavenged, until a pass. */
+	heap_put(s[0]);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_held), 4UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), 2UL);
+	/* With its last span the chunk goes, what is left of it page by page. */
+	heap_put(s[2]);
+	test_pool_check_empty(test, pool);
+}
+
 static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(mheap_runs_coalesce),
 	KUNIT_CASE(mheap_exact_fit),
 	KUNIT_CASE(mheap_release),
+	KUNIT_CASE(mheap_scavenge),
 	KUNIT_CASE(mheap_span_map),
 	KUNIT_CASE(grow_race_scavenged),
 	KUNIT_CASE(grow_race_nofail),

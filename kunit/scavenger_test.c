@@ -44,6 +44,7 @@ static void heap_quiesce(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
 	goalloc_central_release_kept();
 	goalloc_heap_release(0);
+	goalloc_heap_scavenge(0);
 }
 
 /*
@@ -160,12 +161,14 @@ static void scavenger_shrinker_kept_spans(struct kunit *test)
 /*
  * The shrinker counts only what a scan can give back, and a scan drains
  * the CPUs' caches only when a cached span holds no object: a span with a
- * live object stays in the heap however it is drained.
+ * live object stays in the heap however it is drained, though the free
+ * pages around it go back (goalloc_heap_scavenge()).
  */
 static void shrinker_counts_only_what_it_can_free(struct kunit *test)
 {
 	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = 1024 };
-	unsigned long inuse0, scavenged0, sys_pages;
+	const unsigned long per = GOALLOC_PAGE_SIZE / PAGE_SIZE;
+	unsigned long inuse0, scavenged0, sys_pages, free;
 	struct goalloc_span *s;
 	unsigned int state;
 	void *p;
@@ -182,7 +185,17 @@ static void shrinker_counts_only_what_it_can_free(struct kunit *test)
 	state = READ_ONCE(s->state);
 	KUNIT_EXPECT_EQ(test, state, (unsigned int)GOALLOC_SPAN_CACHED);
 
-	/* One cached span with a live object, nothing idle: nothing to gain. */
+	/*
+	 * One cached span with a live object: what can go back is the free
+	 * pages of its chunk, scavenged without a drain.
+	 */
+	free = READ_ONCE(goalloc_heap.kernel.pages_held) -
+	       READ_ONCE(goalloc_heap.kernel.pages_inuse);
+	KUNIT_EXPECT_EQ(test, goalloc_shrink_count(NULL, &sc), free ? free * per : SHRINK_EMPTY);
+	KUNIT_EXPECT_EQ(test, goalloc_shrink_scan(NULL, &sc), free ? free * per : SHRINK_STOP);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.kernel.pages_held),
+			READ_ONCE(goalloc_heap.kernel.pages_inuse));
+	/* Then nothing is left to gain. */
 	KUNIT_EXPECT_EQ(test, goalloc_shrink_count(NULL, &sc), SHRINK_EMPTY);
 	KUNIT_EXPECT_EQ(test, goalloc_shrink_scan(NULL, &sc), SHRINK_STOP);
 	/* And no CPU was drained for it: the span is still cached. */
@@ -234,11 +247,95 @@ static void scavenger_releases_everything(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_CACHED_PAGES), 0L);
 }
 
+/*
+ * A grow of the kernel pool asks for a trim pass (goalloc_heap_trim_soon()),
+ * as Go starts a collection when its heap grows; a test's pool, which no
+ * pass trims, does not.
+ */
+static void scavenger_pass_on_grow(struct kunit *test)
+{
+	struct goalloc_pool *pool;
+	struct goalloc_span *s;
+	void *p;
+
+	heap_quiesce(test);
+	KUNIT_ASSERT_FALSE(test, delayed_work_pending(&goalloc_heap_trim.work));
+	test_retain_percent = 0;
+	pool = test_pool_create(test, &retaining);
+	s = test_pool_span(pool, 1, 1);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_FALSE(test, delayed_work_pending(&goalloc_heap_trim.work));
+	goalloc_heap_put_span(s);
+	test_pool_check_empty(test, pool);
+	/* No free page is left (heap_quiesce()): a large object grows the pool. */
+	KUNIT_ASSERT_EQ(test, READ_ONCE(goalloc_heap.kernel.pages_held),
+			READ_ONCE(goalloc_heap.kernel.pages_inuse));
+	p = goalloc_alloc(64 * 1024, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_TRUE(test, delayed_work_pending(&goalloc_heap_trim.work));
+	goalloc_free(p);
+}
+
+/* The state of the span of @p. */
+static unsigned int span_state_of(void *p)
+{
+	struct goalloc_span *s;
+	unsigned int state;
+
+	rcu_read_lock();
+	s = goalloc_span_of(p);
+	state = s ? READ_ONCE(s->state) : GOALLOC_SPAN_DEAD;
+	rcu_read_unlock();
+	return state;
+}
+
+/*
+ * A pass takes back the span of each class a CPU has allocated nothing
+ * from since the pass before (goalloc_flush_idle_spans()), and leaves the
+ * others: here two classes, one of them used again between two passes.
+ */
+static void scavenger_flushes_idle_spans(struct kunit *test)
+{
+	long live0;
+	unsigned int cpu;
+	void *p, *q;
+
+	heap_quiesce(test);
+	live0 = goalloc_objects_in_use();
+	migrate_disable();
+	cpu = smp_processor_id();
+	p = goalloc_alloc(64, GFP_KERNEL);
+	q = goalloc_alloc(1024, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	/* Both classes allocated since the last look: nothing flushed. */
+	goalloc_flush_idle_spans();
+	KUNIT_EXPECT_EQ(test, span_state_of(p), (unsigned int)GOALLOC_SPAN_CACHED);
+	KUNIT_EXPECT_EQ(test, span_state_of(q), (unsigned int)GOALLOC_SPAN_CACHED);
+	/* The 64-byte class allocates again, the 1024-byte one does not. */
+	goalloc_free(p);
+	p = goalloc_alloc(64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_GE(test, goalloc_flush_idle_spans(), 1U);
+	KUNIT_EXPECT_EQ(test, span_state_of(p), (unsigned int)GOALLOC_SPAN_CACHED);
+	KUNIT_EXPECT_EQ(test, span_state_of(q), (unsigned int)GOALLOC_SPAN_PARTIAL);
+	/* Nothing allocated since: the CPU's cache ends up empty. */
+	KUNIT_EXPECT_GE(test, goalloc_flush_idle_spans(), 1U);
+	KUNIT_EXPECT_EQ(test, span_state_of(p), (unsigned int)GOALLOC_SPAN_PARTIAL);
+	KUNIT_EXPECT_TRUE(test, goalloc_mcache_drained(cpu));
+	migrate_enable();
+	goalloc_free(p);
+	goalloc_free(q);
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), live0);
+}
+
 static struct kunit_case scavenger_cases[] = {
 	KUNIT_CASE(scavenger_retain_goal),
 	KUNIT_CASE(scavenger_trim_work),
 	KUNIT_CASE(scavenger_shrinker_kept_spans),
 	KUNIT_CASE(shrinker_counts_only_what_it_can_free),
+	KUNIT_CASE(scavenger_flushes_idle_spans),
+	KUNIT_CASE(scavenger_pass_on_grow),
 	KUNIT_CASE(scavenger_releases_everything),
 	{}
 };

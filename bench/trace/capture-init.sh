@@ -5,7 +5,12 @@
 # kernel booted with trace_event=kmem:kmalloc,kmem:kfree.  Runs a workload
 # that makes the kernel kmalloc many sizes, then sends the ftrace text out
 # through the second serial port, gzip'd and base64'd between markers.
-# CAPTURE_SECONDS on the kernel command line sets the workload's length.
+# CAPTURE_SECONDS on the kernel command line sets the workload's length,
+# CAPTURE_WORKLOAD which one: "mixed" (the default: files, pipes, loopback
+# TCP, unix sockets, fork/exec, /proc and /sys) or "fs" (a file storm on an
+# ext2 file system on a loop device and on tmpfs: thousands of files
+# created, given extended attributes, copied, renamed, linked, archived and
+# deleted, with the dentry and inode caches dropped after every round).
 
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -19,7 +24,9 @@ exec 3>/dev/ttyS1
 say() { echo "$*" >&3; echo "capture-init: $*"; }
 T=/sys/kernel/tracing
 secs=${CAPTURE_SECONDS:-60}
-say "CAPTURE-BEGIN kernel=$(uname -r) cpus=$(nproc) seconds=$secs"
+workload=${CAPTURE_WORKLOAD:-mixed}
+say "CAPTURE-BEGIN kernel=$(uname -r) cpus=$(nproc) online=$(cat /sys/devices/system/cpu/online) seconds=$secs workload=$workload"
+dmesg | grep -iE "smpboot|smp:|cpu.*(fail|not)" | sed "s/^/CAPTURE-DMESG /" >&3
 
 ip link set lo up
 mkdir -p /tmp/www /tmp/work
@@ -67,11 +74,75 @@ round() {
 	rm -rf $d
 }
 
+# The "fs" workload: an ext2 file system (the ext4 driver) on a loop device
+# over a file in tmpfs, and tmpfs itself, both with user xattrs.  The
+# modules come from the host's /lib/modules (capture.sh copies them).
+fs_setup() {
+	for m in crc16 crc32c_generic mbcache jbd2 ext4 loop; do
+		insmod /lib/modules/$m.ko || { say "CAPTURE-ERROR insmod $m"; return 1; }
+	done
+	mkdir -p /mnt/e2 /tmp/fs
+	dd if=/dev/zero of=/tmp/ext2.img bs=1M count=128 2>/dev/null
+	mke2fs -F -b 4096 -I 256 -i 4096 /tmp/ext2.img >/dev/null 2>&1 ||
+		{ say "CAPTURE-ERROR mke2fs"; return 1; }
+	[ -e /dev/loop0 ] || mknod /dev/loop0 b 7 0
+	losetup /dev/loop0 /tmp/ext2.img || { say "CAPTURE-ERROR losetup"; return 1; }
+	mount -t ext2 -o user_xattr /dev/loop0 /mnt/e2 ||
+		{ say "CAPTURE-ERROR mount: $(dmesg | tail -3)"; return 1; }
+	xattr-storm 2 /tmp/www/f1 /mnt/e2 || { say "CAPTURE-ERROR xattrs"; return 1; }
+	say "CAPTURE-FS ext2 on /dev/loop0 and tmpfs, user xattrs"
+}
+
+# One round on each file system: 10 directories of 30 files of 1 B to
+# 9 KB, 8 xattrs each (half removed again), a copy of the tree, every
+# directory and file of the copy renamed, hard and symbolic links, a tar
+# archive of the copy unpacked again, a walk, truncation, deletion; then
+# sync and the dentry and inode caches dropped, which frees what they held.
+fs_round() {
+	n=$1
+	for top in /mnt/e2 /tmp/fs; do
+		d=$top/r$n
+		mkdir -p $d/src
+		for i in 0 1 2 3 4 5 6 7 8 9; do
+			mkdir $d/src/d$i
+			for j in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29; do
+				head -c $(((i * 30 + j) * 157 % 9000 + 1)) /dev/urandom >$d/src/d$i/f$j
+			done
+		done
+		xattr-storm 8 $d/src/d*/f* || say "CAPTURE-WARN xattr-storm failed on $top"
+		cp -a $d/src $d/copy
+		for i in 0 1 2 3 4 5 6 7 8 9; do
+			mv $d/copy/d$i $d/copy/e$i
+			for f in $d/copy/e$i/f*; do mv $f $f.renamed; done
+			ln $d/copy/e$i/f0.renamed $d/copy/e$i/hard
+			ln -s f1.renamed $d/copy/e$i/soft
+		done
+		tar -cf $d/copy.tar -C $d copy
+		mkdir $d/untar
+		tar -xf $d/copy.tar -C $d/untar
+		find $d -type f | wc -l >/dev/null
+		ls -lR $d >/dev/null
+		for f in $d/untar/copy/e*/f1*; do truncate -s 100 $f; done
+		cat $d/src/d*/f* | md5sum >/dev/null
+		rm -rf $d
+	done
+	sync
+	echo 2 >/proc/sys/vm/drop_caches
+}
+
 n=0
+if [ "$workload" = fs ]; then
+	fs_setup || { say "CAPTURE-ERROR fs setup"; workload=none; }
+fi
 while [ $(($(date +%s) - start)) -lt "$secs" ]; do
-	round $n
+	case $workload in
+	fs) fs_round $n ;;
+	mixed) round $n ;;
+	*) break ;;
+	esac
 	n=$((n + 1))
 done
+[ "$workload" = fs ] && { umount /mnt/e2; losetup -d /dev/loop0; }
 echo 0 >$T/tracing_on
 say "CAPTURE-ROUNDS $n"
 for s in $T/per_cpu/cpu*/stats; do

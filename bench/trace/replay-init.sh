@@ -10,6 +10,8 @@
 # is still live ("freed"), waits past goalloc's scavenger delay ("idle"),
 # and asks both allocators to give back what they can ("released": the
 # shrinkers through drop_caches, and each kmalloc cache's shrink file).
+# REPLAY_CPUS > 1 replays each traced CPU's records on a CPU of its own
+# (goalloc_replay's "cpus N"); otherwise everything runs on CPU 0.
 
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -23,9 +25,10 @@ exec 3>/dev/ttyS1
 say() { echo "$*" >&3; echo "replay-init: $*"; }
 alloc=${REPLAY_ALLOC:-goalloc}
 step=${REPLAY_STEP:-250}
+rcpus=${REPLAY_CPUS:-1}
 R=/sys/kernel/debug/goalloc_replay
 G=/sys/kernel/debug/goalloc/heap
-say "REPLAY-BEGIN alloc=$alloc step=$step kernel=$(uname -r) cpus=$(nproc)"
+say "REPLAY-BEGIN alloc=$alloc step=$step kernel=$(uname -r) cpus=$(nproc) replay_cpus=$rcpus goalloc_params=${REPLAY_GOALLOC_PARAMS:-none}"
 
 finish() {
 	say "REPLAY-END"
@@ -34,7 +37,9 @@ finish() {
 	poweroff -f
 }
 
-if ! insmod /replay/goalloc.ko || ! insmod /replay/goalloc_replay.ko; then
+# REPLAY_GOALLOC_PARAMS: goalloc.ko's module parameters, "," for " ".
+if ! insmod /replay/goalloc.ko $(echo "${REPLAY_GOALLOC_PARAMS:-}" | tr , ' ') ||
+	! insmod /replay/goalloc_replay.ko; then
 	say "REPLAY-ERROR insmod"
 	finish
 fi
@@ -53,6 +58,7 @@ snap() {
 		echo "SNAP $1"
 		cat $R/result $G
 		grep -H . $slabs
+		[ "$1" = end ] && sed 's/^/CLASS /' /sys/kernel/debug/goalloc/classes
 		echo "ENDSNAP"
 	} >&3
 }
@@ -60,6 +66,9 @@ snap() {
 # The replay runs in this shell's writes: keep it on CPU 0, so each
 # allocator works from one CPU's caches, as the documentation says.
 taskset -p 1 $$ >/dev/null || say "REPLAY-WARN taskset failed: the replay may move between CPUs"
+if [ "$rcpus" -gt 1 ]; then
+	echo "cpus $rcpus" >$R/run || { say "REPLAY-ERROR cpus $rcpus (online: $(nproc))"; finish; }
+fi
 snap base
 echo "start $alloc" >$R/run || { say "REPLAY-ERROR start"; finish; }
 snap start

@@ -4,13 +4,22 @@
 # Replay a kmalloc/kfree trace through goalloc and through kmalloc (SLUB) in
 # the project's perf kernel under QEMU, and tabulate the memory each holds.
 #
-# Usage: bench/trace/replay.sh [-t TRACE] [-s STEP] [-k perf|debug] [RESULTS_DIR]
+# Usage: bench/trace/replay.sh [-t TRACE] [-s STEP] [-k perf|debug] [-c CPUS]
+#                              [-a ALLOCATORS] [-p PARAMS] [RESULTS_DIR]
 #
 # TRACE: an ftrace text trace (.xz, .gz or plain; default the committed
 # bench/trace/debian-6.12-busybox.trace.xz).  STEP: records replayed between
 # two snapshots of the counters (default 250).  RESULTS_DIR (default
 # results/bench/trace) gets the stream's summary, each guest's logs,
 # results.md and results.csv.
+#
+# -c CPUS (default 1) > 1 replays the records of each CPU of the trace on a
+# CPU of its own (trace CPU c on replay CPU c mod CPUS), in a guest of CPUS
+# vCPUs: both allocators' per-CPU caches then hold what they did on the
+# traced machine.  -a "goalloc" (or "kmalloc") boots only that allocator's
+# guest and prints its trajectory instead of the table (for experiments;
+# default "goalloc kmalloc").  -p "retain_percent=0,scavenge_delay_ms=100"
+# loads goalloc.ko with those module parameters (comma-separated).
 #
 # -k debug replays in the debug kernel (KASAN, lockdep, kmemleak) instead of
 # the perf kernel: a check of the module, not a measurement.
@@ -24,10 +33,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/qemu/lib.sh"
 
-trace=$here/debian-6.12-busybox.trace.xz step=250 kname=perf
-while getopts t:s:k: opt; do
+trace=$here/debian-6.12-busybox.trace.xz step=250 kname=perf cpus=1 allocs="goalloc kmalloc"
+params=
+while getopts t:s:k:c:a:p: opt; do
 	case $opt in
 	t) trace=$OPTARG ;; s) step=$OPTARG ;; k) kname=$OPTARG ;;
+	c) cpus=$OPTARG ;; a) allocs=$OPTARG ;; p) params=$OPTARG ;;
 	*) die "usage: see the head of $0" ;;
 	esac
 done
@@ -58,17 +69,24 @@ cp "$mods/kmod/goalloc.ko" "$mods/bench/goalloc_replay.ko" "$out/trace.bin" "$ro
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initrd"
 rm -rf "$root"
 
-for a in goalloc kmalloc; do
-	log "replaying through $a (fresh boot)"
+vcpus=$((cpus > 2 ? cpus : 2))
+for a in $allocs; do
+	log "replaying through $a on $cpus CPU(s) (fresh boot, $vcpus vCPUs)"
 	"$top/qemu/run-qemu.sh" -k "$kdir/arch/x86/boot/bzImage" -i "$out/initrd" \
-		-o "$out/$a" -c 2 -m 2G -t 600 -M replay \
-		-a "REPLAY_ALLOC=$a REPLAY_STEP=$step"
+		-o "$out/$a" -c "$vcpus" -m 2G -t 900 -M replay \
+		-a "REPLAY_ALLOC=$a REPLAY_STEP=$step REPLAY_CPUS=$cpus REPLAY_GOALLOC_PARAMS=$params"
 	grep -q '^REPLAY-END' "$out/$a/results.log" ||
 		die "the $a guest did not finish: $out/$a/console.log"
 	! grep '^REPLAY-ERROR' "$out/$a/results.log" || die "the $a replay failed"
 done
 rm -f "$out/initrd" "$out/trace.bin"
 
+if [ "$allocs" != "goalloc kmalloc" ]; then
+	for a in $allocs; do
+		python3 "$here/replay-report.py" --trajectory "$out/$a/results.log" --alloc "$a"
+	done
+	exit 0
+fi
 python3 "$here/replay-report.py" --trace "$(basename "$trace")" --stream "$out/stream.txt" \
 	"$out/goalloc/results.log" "$out/kmalloc/results.log" \
 	--md "$out/results.md" --csv "$out/results.csv"

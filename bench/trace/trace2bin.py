@@ -14,12 +14,18 @@ kmem_cache_alloc), kfrees of NULL or ZERO_SIZE_PTR, failed kmallocs (ptr 0)
 and kmallocs of 0 bytes.  A kmalloc of a pointer that is still live (its
 kfree was lost) frees the old object first, counted as implicit_frees.
 
+Each record keeps the CPU the event ran on (the trace's [NNN] field), so
+that goalloc_replay.ko can replay the records of each traced CPU on a CPU
+of its own; lines without the field count as CPU 0.
+
 OUT is little-endian: a 32-byte header
-  char magic[8] = "GAREPLAY"; u32 version = 1; u32 record_size = 8;
-  u64 nr_events; u32 nr_ids; u32 reserved = 0
+  char magic[8] = "GAREPLAY"; u32 version = 2; u32 record_size = 8;
+  u64 nr_events; u32 nr_ids; u32 nr_cpus (highest CPU seen + 1)
 then nr_events records of
-  u32 op_id (bit 31 set: free; bits 0-30: object id); u32 bytes (requested
-  size of an allocation, 0 for a free).
+  u32 op_id (bit 31 set: free; bits 0-30: object id);
+  u32 arg: bits 0-23 the requested size of an allocation (0 for a free),
+      bits 24-31 the CPU of the event.
+(Version 1 had no CPU: arg was the size, and the header's last field 0.)
 The summary (key=value lines) goes to stdout.
 """
 import argparse
@@ -30,12 +36,15 @@ import struct
 import sys
 
 MAGIC = b"GAREPLAY"
-VERSION = 1
+VERSION = 2
+CPU_SHIFT = 24
+MAX_CPUS = 256
 FREE = 1 << 31
 # Pointers at or below ZERO_SIZE_PTR (16) are NULL and kmalloc(0)'s answer.
 ZERO_SIZE_PTR = 16
 
 EVENT = re.compile(r"\s(kmalloc|kfree):\s")
+CPU = re.compile(r"\[(\d{3,})\]")
 PTR = re.compile(r"\bptr=(?:0x)?([0-9a-fA-F]+)")
 REQ = re.compile(r"\bbytes_req=(\d+)")
 ALLOC = re.compile(r"\bbytes_alloc=(\d+)")
@@ -61,19 +70,30 @@ def main():
                         "frees_unknown", "frees_null", "allocs_failed",
                         "allocs_zero", "implicit_frees", "live_at_end",
                         "req_total_bytes", "req_peak_bytes", "alloc_peak_bytes",
-                        "large_allocs", "max_bytes_req"), 0)
+                        "large_allocs", "max_bytes_req", "cpu_switches"), 0)
     live = {}           # ptr -> (id, bytes_req, bytes_alloc)
     recs = bytearray()
     nid = 0
     req_live = alloc_live = 0
     pack = struct.Struct("<II").pack
 
-    def free(ptr):
+    cpus = {}           # cpu -> records
+    last_cpu = None
+
+    def emit(op, arg, cpu):
+        nonlocal last_cpu
+        recs.extend(pack(op, arg | cpu << CPU_SHIFT))
+        cpus[cpu] = cpus.get(cpu, 0) + 1
+        if last_cpu is not None and cpu != last_cpu:
+            st["cpu_switches"] += 1
+        last_cpu = cpu
+
+    def free(ptr, cpu):
         nonlocal req_live, alloc_live
         oid, req, alc = live.pop(ptr)
         req_live -= req
         alloc_live -= alc
-        recs.extend(pack(FREE | oid, 0))
+        emit(FREE | oid, 0, cpu)
         st["frees"] += 1
 
     with open_text(a.trace) as f:
@@ -91,11 +111,15 @@ def main():
             if not pm:
                 continue
             ptr = int(pm.group(1), 16)
+            cm = CPU.search(line, 0, m.start())
+            cpu = int(cm.group(1)) if cm else 0
+            if cpu >= MAX_CPUS:
+                sys.exit(f"trace2bin: CPU {cpu} above {MAX_CPUS - 1}")
             if kind == "kfree":
                 if ptr <= ZERO_SIZE_PTR:
                     st["frees_null"] += 1
                 elif ptr in live:
-                    free(ptr)
+                    free(ptr, cpu)
                 else:
                     st["frees_unknown"] += 1
                 continue
@@ -108,14 +132,16 @@ def main():
             if req == 0 or ptr <= ZERO_SIZE_PTR:
                 st["allocs_zero"] += 1
                 continue
+            if req >= 1 << CPU_SHIFT:
+                sys.exit(f"trace2bin: a kmalloc of {req} bytes does not fit a record")
             if ptr in live:
-                free(ptr)
+                free(ptr, cpu)
                 st["frees"] -= 1
                 st["implicit_frees"] += 1
             if nid >= FREE:
                 sys.exit("trace2bin: too many objects")
             live[ptr] = (nid, req, alc)
-            recs.extend(pack(nid, req))
+            emit(nid, req, cpu)
             nid += 1
             st["allocs"] += 1
             st["req_total_bytes"] += req
@@ -132,8 +158,11 @@ def main():
     nev = len(recs) // 8
     st["events"] = nev
     st["ids"] = nid
+    st["cpus"] = max(cpus) + 1 if cpus else 1
+    for c in sorted(cpus):
+        st[f"records_cpu{c}"] = cpus[c]
     with open(a.out, "wb") as o:
-        o.write(MAGIC + struct.pack("<IIQII", VERSION, 8, nev, nid, 0))
+        o.write(MAGIC + struct.pack("<IIQII", VERSION, 8, nev, nid, st["cpus"]))
         o.write(recs)
     for k in sorted(st):
         print(f"{k}={st[k]}")
