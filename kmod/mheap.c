@@ -805,46 +805,25 @@ out:
 
 /*
  * Give @s's pages back into this CPU's page cache of its pool, if they lie
- * in its window; or if this is the second free in a row into one other
- * block, make that block the window (frees that run through memory in
- * order, as after N allocations, would otherwise all miss a window the
- * allocations left behind).  The span is dead and on no list.  False if
- * the pages are the heap's to take back.
+ * in its window.  The span is dead and on no list.  False if the pages are
+ * the heap's to take back.
  */
 static bool pcache_free(struct goalloc_pool *pool, struct goalloc_span *s)
 {
 	struct goalloc_pcache *pc = raw_cpu_ptr(pool->pcache);
-	struct goalloc_chunk *ch = s->chunk;
-	unsigned int first = (s->base - ch->base) / GOALLOC_PAGE_SIZE;
-	unsigned int block = round_down(first, GOALLOC_PCACHE_PAGES);
-	unsigned long flags, block_base = ch->base + (unsigned long)block * GOALLOC_PAGE_SIZE;
-	LIST_HEAD(victims);
-	bool ok = true;
+	unsigned long flags, off;
+	bool ok;
 
-	/* A run across two blocks (carved by the heap) goes back to the heap. */
-	if (block != round_down(first + s->npages - 1, GOALLOC_PCACHE_PAGES))
-		return false;
 	spin_lock_irqsave(&pc->lock, flags);
+	off = (s->base - pc->base) / GOALLOC_PAGE_SIZE;
 	/* A window pins its chunk: the same chunk pointer is the same chunk. */
-	if (pc->chunk == ch && pc->first == block)
-		goto put;
-	if (pc->miss != block_base) {
-		/* Only a hint: an address, compared, never followed. */
-		pc->miss = block_base;
-		ok = false;
-		goto out;
+	ok = pc->chunk == s->chunk && s->base >= pc->base &&
+	     off + s->npages <= GOALLOC_PCACHE_PAGES;
+	if (ok) {
+		map_span_in(pc->region, s, NULL);
+		pc->free |= GENMASK_ULL(s->npages - 1, 0) << off;
 	}
-	spin_lock(&goalloc_heap.lock);
-	pcache_flush_locked(pool, pc, &victims);
-	pcache_take(pool, pc, ch, first);
-	spin_unlock(&goalloc_heap.lock);
-	pc->miss = 0;
-put:
-	map_span_in(pc->region, s, NULL);
-	pc->free |= GENMASK_ULL(s->npages - 1, 0) << (first - block);
-out:
 	spin_unlock_irqrestore(&pc->lock, flags);
-	chunks_release(pool, &victims);
 	return ok;
 }
 

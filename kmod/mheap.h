@@ -110,14 +110,11 @@ struct goalloc_span_region;
  * @region: the span map of @chunk's region, which lives as long as @chunk
  * @first: index in @chunk of the window's first heap page (a multiple of
  *	GOALLOC_PCACHE_PAGES)
- * @miss: address of the block the last free outside the window fell in: a
- *	second one in a row moves the window there
  *
  * A window is an aligned block of GOALLOC_PCACHE_PAGES heap pages of one
  * chunk: a refill takes every free page of the block under the heap lock,
  * then spans of up to GOALLOC_PCACHE_MAX_SPAN pages are carved from it, and
- * given back into it when freed on this CPU, under @lock alone.  Frees that
- * fall twice in a row into another block move the window there.  Pages in
+ * given back into it when freed on this CPU, under @lock alone.  Pages in
  * a window count in the pool's pages in use (they are out of the chunk's
  * free runs) until the window is flushed back to its chunk: on a refill,
  * by goalloc_pool_trim() (the trim pass, the shrinker, unload) and when the
@@ -130,7 +127,6 @@ struct goalloc_pcache {
 	struct goalloc_chunk *chunk;
 	struct goalloc_span_region *region;
 	unsigned int first;
-	unsigned long miss;
 };
 
 struct mem_cgroup;
