@@ -890,8 +890,10 @@ unsigned long goalloc_pool_pcache_pages(const struct goalloc_pool *pool)
 
 	if (!pool->pcache)
 		return 0;
-	for_each_possible_cpu(cpu)
+	for_each_possible_cpu(cpu) {
+		/* A snapshot: the owners change their windows under their locks. */
 		n += hweight64(data_race(READ_ONCE(per_cpu_ptr(pool->pcache, cpu)->free)));
+	}
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_pcache_pages);
