@@ -514,7 +514,8 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 	goalloc_span_init_state(s, state);
 	npages = s->npages;
 	/* Go's pageCache serves small runs; a node asked for is the heap's. */
-	pcache = pool->pcache && npages <= GOALLOC_PCACHE_MAX_SPAN && node == NUMA_NO_NODE;
+	pcache = pool->pcache && npages <= GOALLOC_PCACHE_MAX_SPAN &&
+		 align <= GOALLOC_PCACHE_PAGES && node == NUMA_NO_NODE;
 	for (;;) {
 		if (pcache) {
 			if (pcache_alloc(pool, s, align))
@@ -663,6 +664,10 @@ static const u64 pcache_align_mask[] = {
 	~0ULL, 0x5555555555555555ULL, 0x1111111111111111ULL, 0x0101010101010101ULL,
 	0x0001000100010001ULL, 0x0000000100000001ULL, 0x0000000000000001ULL,
 };
+
+static_assert(ARRAY_SIZE(pcache_align_mask) == ilog2(GOALLOC_PCACHE_PAGES) + 1);
+/* A window is one word of its chunk's bitmap. */
+static_assert(GOALLOC_PCACHE_PAGES == BITS_PER_LONG);
 
 /*
  * The first page of a run of @npages set bits of @free starting at a
