@@ -654,7 +654,6 @@ static void chunks_release(struct goalloc_pool *pool, struct list_head *victims)
  * Pools with page caches, for CPU hotplug; and the CPU hotplug state that
  * flushes a dead CPU's caches.
  */
-
 static LIST_HEAD(pcache_pools);
 static DEFINE_MUTEX(pcache_pools_mutex);
 static int pcache_cpuhp_state = -1;
