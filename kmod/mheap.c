@@ -711,7 +711,9 @@ static bool pcache_carve(struct goalloc_pcache *pc, struct goalloc_span *s, unsi
 /*
  * Give @pc's window back to its chunk.  A chunk left idle beyond what its
  * pool keeps goes on @victims for the caller to free after dropping the
- * locks.  @pc->lock and the heap lock held.
+ * locks; with no @victims it stays, for a refill about to look for room
+ * (the trim pass releases it if it stays idle).  @pc->lock and the heap
+ * lock held.
  */
 static void pcache_flush_locked(struct goalloc_pool *pool, struct goalloc_pcache *pc,
 				struct list_head *victims)
@@ -734,7 +736,7 @@ static void pcache_flush_locked(struct goalloc_pool *pool, struct goalloc_pcache
 	pc->free = 0;
 	if (chunk_idle(ch)) {
 		pool_add_idle(pool, ch->npages);
-		if (!pool_keeps_idle(pool, ch))
+		if (victims && !pool_keeps_idle(pool, ch))
 			chunk_unlink(ch, victims);
 	}
 }
@@ -778,7 +780,6 @@ static bool pcache_alloc(struct goalloc_pool *pool, struct goalloc_span *s, unsi
 	struct goalloc_pcache *pc = raw_cpu_ptr(pool->pcache);
 	struct goalloc_chunk *ch;
 	unsigned long flags;
-	LIST_HEAD(victims);
 	unsigned int first;
 	bool ok = true;
 
@@ -786,8 +787,12 @@ static bool pcache_alloc(struct goalloc_pool *pool, struct goalloc_span *s, unsi
 	if (likely(pcache_carve(pc, s, align)))
 		goto out;
 	spin_lock(&goalloc_heap.lock);
-	/* The window's pages may make the run: back to the chunk first. */
-	pcache_flush_locked(pool, pc, &victims);
+	/*
+	 * The window's pages may make the run: back to the chunk first, which
+	 * stays even if that leaves it idle (releasing it and then growing
+	 * the heap for want of room would trade a chunk for a chunk).
+	 */
+	pcache_flush_locked(pool, pc, NULL);
 	ch = heap_find(pool, s->npages, align, NUMA_NO_NODE, &first);
 	if (!ch) {
 		ok = false;
@@ -801,9 +806,14 @@ static bool pcache_alloc(struct goalloc_pool *pool, struct goalloc_span *s, unsi
 		WARN_ON_ONCE(!ok);
 	}
 	spin_unlock(&goalloc_heap.lock);
+	spin_unlock_irqrestore(&pc->lock, flags);
+	/* A chunk the flush left idle over the goal: the trim pass's. */
+	if (pool->policy.trimmed &&
+	    READ_ONCE(pool->pages_idle) > goalloc_pool_retain_goal(pool))
+		goalloc_heap_trim_soon();
+	return ok;
 out:
 	spin_unlock_irqrestore(&pc->lock, flags);
-	chunks_release(pool, &victims);
 	return ok;
 }
 
