@@ -28,12 +28,15 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpuhotplug.h>
 #include <linux/gfp.h>
 #include <linux/kmemleak.h>
 #include <linux/log2.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
@@ -113,10 +116,26 @@ static unsigned int chunk_held(const struct goalloc_chunk *ch)
 	return ch->npages - ch->nscav;
 }
 
-/* Does no span use the chunk?  Its pages are then all free or scavenged. */
-static bool chunk_spanless(const struct goalloc_chunk *ch)
+/*
+ * The length of the free run of @ch holding free heap page @at.  Heap lock
+ * held.
+ */
+static unsigned int chunk_run_at(const struct goalloc_chunk *ch, unsigned int at)
 {
-	return ch->nfree + ch->nscav == ch->npages;
+	unsigned int prev = find_last_bit(ch->used, at);
+
+	lockdep_assert_held(&goalloc_heap.lock);
+	return find_next_bit(ch->used, ch->npages, at) - (prev >= at ? 0 : prev + 1);
+}
+
+/*
+ * Is @ch idle: no span (its pages all free or scavenged), and no CPU's page
+ * cache holding a window in it?  Heap lock held.
+ */
+static bool chunk_idle(const struct goalloc_chunk *ch)
+{
+	lockdep_assert_held(&goalloc_heap.lock);
+	return ch->nfree + ch->nscav == ch->npages && !ch->windows;
 }
 
 /* The span map of the region holding @addr, which a chunk covers.  Heap lock held. */
@@ -128,15 +147,18 @@ static struct goalloc_span_region *region_of(unsigned long addr)
 					 lockdep_is_held(&goalloc_heap.lock));
 }
 
-/* Point the span map at @s (or clear it) for each of its pages.  Heap lock held. */
-static void map_span(struct goalloc_span *s, struct goalloc_span *val)
+/*
+ * Point region @a's span map at @s (or clear it) for each of @s's pages.
+ * The caller owns the pages: the heap lock, or the page cache whose window
+ * holds them.
+ */
+static void map_span_in(struct goalloc_span_region *a, struct goalloc_span *s,
+			struct goalloc_span *val)
 {
-	struct goalloc_span_region *a = region_of(s->base);
 	unsigned int first = (goalloc_map_offset(s->base) >> GOALLOC_PAGE_SHIFT) &
 			     (GOALLOC_CHUNK_PAGES - 1);
 	unsigned int i;
 
-	lockdep_assert_held(&goalloc_heap.lock);
 	/*
 	 * [M3] Lookups may follow the pointer at once: publish a finished
 	 * span.  Pairs with the READ_ONCE() of the entry in goalloc_span_of()
@@ -145,6 +167,13 @@ static void map_span(struct goalloc_span *s, struct goalloc_span *val)
 	smp_wmb();
 	for (i = 0; i < s->npages; i++)
 		WRITE_ONCE(a->spans[first + i], val);
+}
+
+/* Point the span map at @s (or clear it) for each of its pages.  Heap lock held. */
+static void map_span(struct goalloc_span *s, struct goalloc_span *val)
+{
+	lockdep_assert_held(&goalloc_heap.lock);
+	map_span_in(region_of(s->base), s, val);
 }
 
 /* First fit of @npages pages aligned to @align pages, in a chunk of @node. */
@@ -252,12 +281,15 @@ static unsigned long span_map_direct_regions(void)
 /* Carve @s out of @ch at heap page @first, and map it.  Heap lock held. */
 static void span_carve(struct goalloc_span *s, struct goalloc_chunk *ch, unsigned int first)
 {
-	lockdep_assert_held(&goalloc_heap.lock);
-	if (chunk_spanless(ch))
+	bool longest = chunk_run_at(ch, first) == ch->max_run;
+
+	if (chunk_idle(ch))
 		pool_add_idle(ch->pool, -(long)chunk_held(ch));
 	bitmap_set(ch->used, first, s->npages);
 	ch->nfree -= s->npages;
-	chunk_summarise(ch);
+	/* Only the longest free run getting shorter can change the summary. */
+	if (longest)
+		chunk_summarise(ch);
 	pool_add_inuse(ch->pool, s->npages);
 	s->chunk = ch;
 	s->base = ch->base + (unsigned long)first * GOALLOC_PAGE_SIZE;
@@ -455,6 +487,8 @@ fail:
 	return -ENOMEM;
 }
 
+static bool pcache_alloc(struct goalloc_pool *pool, struct goalloc_span *s, unsigned int align);
+
 /**
  * goalloc_pool_alloc_span() - a new span over fresh heap pages of a pool
  * @pool: the pool whose chunks hold the span
@@ -480,6 +514,7 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 	struct mem_cgroup *old;
 	unsigned long flags;
 	unsigned int first;
+	bool pcache;
 
 	if ((gfp & __GFP_NOFAIL) && !gfpflags_allow_blocking(gfp)) {
 		/* The page allocator cannot honour it either (and would warn). */
@@ -494,15 +529,23 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 	s->spc = spc;
 	goalloc_span_init_state(s, state);
 	npages = s->npages;
+	/* Go's pageCache serves small runs; a node asked for is the heap's. */
+	pcache = pool->pcache && npages <= GOALLOC_PCACHE_MAX_SPAN &&
+		 align <= GOALLOC_PCACHE_PAGES && node == NUMA_NO_NODE;
 	for (;;) {
-		spin_lock_irqsave(&goalloc_heap.lock, flags);
-		ch = heap_find(pool, npages, align, node, &first);
-		if (ch) {
-			span_carve(s, ch, first);
+		if (pcache) {
+			if (pcache_alloc(pool, s, align))
+				return s;
+		} else {
+			spin_lock_irqsave(&goalloc_heap.lock, flags);
+			ch = heap_find(pool, npages, align, node, &first);
+			if (ch) {
+				span_carve(s, ch, first);
+				spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+				return s;
+			}
 			spin_unlock_irqrestore(&goalloc_heap.lock, flags);
-			return s;
 		}
-		spin_unlock_irqrestore(&goalloc_heap.lock, flags);
 		/* A grow that succeeds carves the span: no retry, no race. */
 		if (!heap_grow(pool, s, node, gfp))
 			return s;
@@ -554,6 +597,8 @@ void goalloc_pool_init(struct goalloc_pool *pool, const struct goalloc_pool_poli
 	pool->pages_held = 0;
 	pool->pages_inuse = 0;
 	pool->pages_idle = 0;
+	pool->pcache = NULL;
+	INIT_LIST_HEAD(&pool->pcache_node);
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_init);
 
@@ -648,6 +693,366 @@ static bool pool_keeps_idle(const struct goalloc_pool *pool, const struct goallo
 	return pool->pages_idle == chunk_held(ch) && ch->npages <= pool->policy.keep_chunk_pages;
 }
 
+/* Give unlinked chunks back and count them; for a pool the trim pass owns. */
+static void chunks_release(struct goalloc_pool *pool, struct list_head *victims)
+{
+	unsigned long n;
+
+	if (list_empty(victims))
+		return;
+	n = chunks_free(victims);
+	if (pool->policy.trimmed)
+		goalloc_count(GOALLOC_CTR_RELEASED_PAGES, n);
+}
+
+/*
+ * Pools with page caches, for CPU hotplug; and the CPU hotplug state that
+ * flushes a dead CPU's caches.
+ */
+static LIST_HEAD(pcache_pools);
+static DEFINE_MUTEX(pcache_pools_mutex);
+static int pcache_cpuhp_state = -1;
+
+/* Bits of the heap pages of a window at which a run aligned to 2^i may start. */
+static const u64 pcache_align_mask[] = {
+	~0ULL, 0x5555555555555555ULL, 0x1111111111111111ULL, 0x0101010101010101ULL,
+	0x0001000100010001ULL, 0x0000000100000001ULL, 0x0000000000000001ULL,
+};
+
+static_assert(ARRAY_SIZE(pcache_align_mask) == ilog2(GOALLOC_PCACHE_PAGES) + 1);
+/* A window is one word of its chunk's bitmap. */
+static_assert(GOALLOC_PCACHE_PAGES == BITS_PER_LONG);
+
+/*
+ * The first page of a run of @npages set bits of @free starting at a
+ * multiple of @align, or GOALLOC_PCACHE_PAGES if there is none (Go's
+ * findBitRange64: each step halves what is left to check).
+ */
+static unsigned int pcache_find(u64 free, unsigned int npages, unsigned int align)
+{
+	unsigned int p = npages - 1, k = 1;
+
+	while (p) {
+		if (p <= k) {
+			free &= free >> p;
+			break;
+		}
+		free &= free >> k;
+		p -= k;
+		k *= 2;
+	}
+	free &= pcache_align_mask[ilog2(align)];
+	return free ? __ffs64(free) : GOALLOC_PCACHE_PAGES;
+}
+
+/* Carve @s (its npages set) out of @pc's window, if it has room.  @pc->lock held. */
+static bool pcache_carve(struct goalloc_pcache *pc, struct goalloc_span *s, unsigned int align)
+{
+	unsigned int idx;
+
+	lockdep_assert_held(&pc->lock);
+	if (!pc->free)
+		return false;
+	idx = pcache_find(pc->free, s->npages, align);
+	if (idx >= GOALLOC_PCACHE_PAGES)
+		return false;
+	pc->free &= ~(GENMASK_ULL(s->npages - 1, 0) << idx);
+	s->chunk = pc->chunk;
+	s->base = pc->base + (unsigned long)idx * GOALLOC_PAGE_SIZE;
+	map_span_in(pc->region, s, s);
+	return true;
+}
+
+/*
+ * Give @pc's window back to its chunk.  A chunk left idle beyond what its
+ * pool keeps goes on @victims for the caller to free after dropping the
+ * locks; with no @victims it stays, for a refill about to look for room
+ * (the trim pass releases it if it stays idle).  @pc->lock and the heap
+ * lock held.
+ */
+static void pcache_flush_locked(struct goalloc_pool *pool, struct goalloc_pcache *pc,
+				struct list_head *victims)
+{
+	struct goalloc_chunk *ch = pc->chunk;
+	unsigned int n = hweight64(pc->free);
+
+	lockdep_assert_held(&pc->lock);
+	lockdep_assert_held(&goalloc_heap.lock);
+	if (!ch)
+		return;
+	ch->used[pc->first / BITS_PER_LONG] &= ~(unsigned long)pc->free;
+	ch->nfree += n;
+	ch->windows--;
+	if (n)
+		chunk_summarise(ch);
+	pool_add_inuse(pool, -(long)n);
+	pc->chunk = NULL;
+	pc->region = NULL;
+	pc->free = 0;
+	if (chunk_idle(ch)) {
+		pool_add_idle(pool, chunk_held(ch));
+		if (victims && !pool_keeps_idle(pool, ch))
+			chunk_unlink(ch, victims);
+	}
+}
+
+/*
+ * Make the block of @ch holding heap page @at @pc's window: every free page
+ * of it.  @pc has no window.  @pc->lock and the heap lock held.
+ */
+static void pcache_take(struct goalloc_pool *pool, struct goalloc_pcache *pc,
+			struct goalloc_chunk *ch, unsigned int at)
+{
+	unsigned int first = round_down(at, GOALLOC_PCACHE_PAGES);
+	unsigned int n = min_t(unsigned int, GOALLOC_PCACHE_PAGES, ch->npages - first);
+	u64 free = ~(u64)ch->used[first / BITS_PER_LONG] & GENMASK_ULL(n - 1, 0);
+
+	lockdep_assert_held(&pc->lock);
+	lockdep_assert_held(&goalloc_heap.lock);
+	if (chunk_idle(ch))
+		pool_add_idle(pool, -(long)chunk_held(ch));
+	ch->used[first / BITS_PER_LONG] |= (unsigned long)free;
+	n = hweight64(free);
+	ch->nfree -= n;
+	ch->windows++;
+	chunk_summarise(ch);
+	pool_add_inuse(pool, n);
+	pc->chunk = ch;
+	pc->region = region_of(ch->base);
+	pc->first = first;
+	pc->base = ch->base + (unsigned long)first * GOALLOC_PAGE_SIZE;
+	pc->free = free;
+}
+
+/*
+ * Carve @s (of at most GOALLOC_PCACHE_MAX_SPAN pages) out of this CPU's
+ * page cache of @pool, refilling it first-fit from the pool's chunks if it
+ * has no room.  False if no chunk has room: the heap must grow.
+ */
+static bool pcache_alloc(struct goalloc_pool *pool, struct goalloc_span *s, unsigned int align)
+{
+	/* Any CPU's cache will do, under its lock: this one's, mostly. */
+	struct goalloc_pcache *pc = raw_cpu_ptr(pool->pcache);
+	struct goalloc_chunk *ch;
+	unsigned long flags;
+	unsigned int first;
+	bool ok = true;
+
+	spin_lock_irqsave(&pc->lock, flags);
+	if (likely(pcache_carve(pc, s, align)))
+		goto out;
+	spin_lock(&goalloc_heap.lock);
+	/*
+	 * The window's pages may make the run: back to the chunk first, which
+	 * stays even if that leaves it idle (releasing it and then growing
+	 * the heap for want of room would trade a chunk for a chunk).
+	 */
+	pcache_flush_locked(pool, pc, NULL);
+	ch = heap_find(pool, s->npages, align, NUMA_NO_NODE, &first);
+	if (!ch) {
+		ok = false;
+	} else if (round_down(first, GOALLOC_PCACHE_PAGES) !=
+		   round_down(first + s->npages - 1, GOALLOC_PCACHE_PAGES)) {
+		/* The run straddles two windows: carve it from the chunk. */
+		span_carve(s, ch, first);
+	} else {
+		pcache_take(pool, pc, ch, first);
+		ok = pcache_carve(pc, s, align);
+		WARN_ON_ONCE(!ok);
+	}
+	spin_unlock(&goalloc_heap.lock);
+	spin_unlock_irqrestore(&pc->lock, flags);
+	/* A chunk the flush left idle over the goal: the trim pass's. */
+	if (pool->policy.trimmed &&
+	    READ_ONCE(pool->pages_idle) > goalloc_pool_retain_goal(pool))
+		goalloc_heap_trim_soon();
+	return ok;
+out:
+	spin_unlock_irqrestore(&pc->lock, flags);
+	return ok;
+}
+
+/*
+ * Give @s's pages back into this CPU's page cache of its pool, if they lie
+ * in its window.  The span is dead and on no list.  False if the pages are
+ * the heap's to take back.
+ */
+static bool pcache_free(struct goalloc_pool *pool, struct goalloc_span *s)
+{
+	struct goalloc_pcache *pc = raw_cpu_ptr(pool->pcache);
+	unsigned long flags, off;
+	bool ok;
+
+	spin_lock_irqsave(&pc->lock, flags);
+	off = (s->base - pc->base) / GOALLOC_PAGE_SIZE;
+	/* A window pins its chunk: the same chunk pointer is the same chunk. */
+	ok = pc->chunk == s->chunk && s->base >= pc->base &&
+	     off + s->npages <= GOALLOC_PCACHE_PAGES;
+	if (ok) {
+		map_span_in(pc->region, s, NULL);
+		pc->free |= GENMASK_ULL(s->npages - 1, 0) << off;
+	}
+	spin_unlock_irqrestore(&pc->lock, flags);
+	return ok;
+}
+
+/*
+ * Flush one CPU's page cache of @pool back to its chunk; a chunk to
+ * release goes on @victims.
+ */
+static void pcache_flush_cpu(struct goalloc_pool *pool, unsigned int cpu,
+			     struct list_head *victims)
+{
+	struct goalloc_pcache *pc = per_cpu_ptr(pool->pcache, cpu);
+	unsigned long flags;
+
+	spin_lock_irqsave(&pc->lock, flags);
+	if (pc->chunk) {
+		spin_lock(&goalloc_heap.lock);
+		pcache_flush_locked(pool, pc, victims);
+		spin_unlock(&goalloc_heap.lock);
+	}
+	spin_unlock_irqrestore(&pc->lock, flags);
+}
+
+/* Flush every CPU's page cache of @pool; chunks to release go on @victims. */
+static void pcache_flush_all(struct goalloc_pool *pool, struct list_head *victims)
+{
+	unsigned int cpu;
+
+	if (!pool->pcache)
+		return;
+	for_each_possible_cpu(cpu)
+		pcache_flush_cpu(pool, cpu, victims);
+}
+
+/**
+ * goalloc_pool_pcache_flush() - give every CPU's cached pages of a pool back
+ * @pool: the pool
+ *
+ * The pages go back to their chunks, where the trim pass and the shrinker
+ * can release them.  Any context that may take the heap lock; a CPU
+ * carving a span meanwhile may take a window again.
+ */
+void goalloc_pool_pcache_flush(struct goalloc_pool *pool)
+{
+	LIST_HEAD(victims);
+
+	pcache_flush_all(pool, &victims);
+	chunks_release(pool, &victims);
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_pcache_flush);
+
+/**
+ * goalloc_pool_pcache_pages() - heap pages in a pool's page caches
+ * @pool: the pool
+ *
+ * They count in the pool's pages in use; a snapshot, read without the
+ * caches' locks.
+ *
+ * Return: the number of free heap pages the CPUs' caches hold.
+ */
+unsigned long goalloc_pool_pcache_pages(const struct goalloc_pool *pool)
+{
+	unsigned long n = 0;
+	unsigned int cpu;
+
+	if (!pool->pcache)
+		return 0;
+	for_each_possible_cpu(cpu) {
+		/* A snapshot: the owners change their windows under their locks. */
+		n += hweight64(data_race(READ_ONCE(per_cpu_ptr(pool->pcache, cpu)->free)));
+	}
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_pcache_pages);
+
+/**
+ * goalloc_heap_pcache_pages() - heap pages in the page caches of every pool
+ *
+ * goalloc_heap.pages_inuse less this is the heap's pages in spans.  A
+ * snapshot; process context.
+ *
+ * Return: the number of free heap pages the CPUs' caches hold.
+ */
+unsigned long goalloc_heap_pcache_pages(void)
+{
+	struct goalloc_pool *pool;
+	unsigned long n = 0;
+
+	mutex_lock(&pcache_pools_mutex);
+	list_for_each_entry(pool, &pcache_pools, pcache_node)
+		n += goalloc_pool_pcache_pages(pool);
+	mutex_unlock(&pcache_pools_mutex);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_pcache_pages);
+
+/* CPU hotplug: a dead CPU's page caches go back to their chunks. */
+static int pcache_cpu_dead(unsigned int cpu)
+{
+	struct goalloc_pool *pool;
+
+	mutex_lock(&pcache_pools_mutex);
+	list_for_each_entry(pool, &pcache_pools, pcache_node) {
+		LIST_HEAD(victims);
+
+		pcache_flush_cpu(pool, cpu, &victims);
+		chunks_release(pool, &victims);
+	}
+	mutex_unlock(&pcache_pools_mutex);
+	return 0;
+}
+
+/**
+ * goalloc_pool_pcache_init() - give a pool per-CPU page caches
+ * @pool: an empty pool, neither charging a memcg nor exact-fit
+ *
+ * Spans of up to GOALLOC_PCACHE_MAX_SPAN heap pages are then carved from,
+ * and freed into, a window of free pages each CPU holds (struct
+ * goalloc_pcache), without the heap lock.  Process context.
+ *
+ * Return: 0, -EINVAL for a pool whose policy rules them out, or -ENOMEM.
+ */
+int goalloc_pool_pcache_init(struct goalloc_pool *pool)
+{
+	struct goalloc_pcache __percpu *pcache;
+	unsigned int cpu;
+
+	if (pool->policy.charge || pool->policy.exact_fit || pool->pcache)
+		return -EINVAL;
+	pcache = alloc_percpu(struct goalloc_pcache);
+	if (!pcache)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		spin_lock_init(&per_cpu_ptr(pcache, cpu)->lock);
+	mutex_lock(&pcache_pools_mutex);
+	pool->pcache = pcache;
+	list_add(&pool->pcache_node, &pcache_pools);
+	mutex_unlock(&pcache_pools_mutex);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_pcache_init);
+
+/**
+ * goalloc_pool_pcache_exit() - flush and free a pool's page caches
+ * @pool: the pool; no span of it may be made or freed any more
+ *
+ * Process context.
+ */
+void goalloc_pool_pcache_exit(struct goalloc_pool *pool)
+{
+	if (!pool->pcache)
+		return;
+	mutex_lock(&pcache_pools_mutex);
+	list_del(&pool->pcache_node);
+	mutex_unlock(&pcache_pools_mutex);
+	goalloc_pool_pcache_flush(pool);
+	free_percpu(pool->pcache);
+	pool->pcache = NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_pcache_exit);
+
 /**
  * goalloc_heap_free_span() - give a dead span's pages back to the heap
  * @s: the span, in state GOALLOC_SPAN_DEAD and on no list
@@ -669,25 +1074,27 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 	bool idle;
 
 	goalloc_kasan_poison((void *)s->base, (size_t)s->npages * GOALLOC_PAGE_SIZE);
+	if (pool->pcache && s->npages <= GOALLOC_PCACHE_MAX_SPAN && pcache_free(pool, s)) {
+		goalloc_span_free_rcu(s);
+		return;
+	}
 	spin_lock_irqsave(&goalloc_heap.lock, flags);
 	map_span(s, NULL);
 	bitmap_clear(ch->used, first, s->npages);
 	ch->nfree += s->npages;
-	chunk_summarise(ch);
+	/* The freed run joins its neighbours: the longest is it or as before. */
+	ch->max_run = max_t(unsigned int, ch->max_run, chunk_run_at(ch, first));
 	pool_add_inuse(pool, -(long)s->npages);
-	idle = chunk_spanless(ch);
+	idle = chunk_idle(ch);
 	if (idle) {
 		pool_add_idle(pool, chunk_held(ch));
 		if (!pool_keeps_idle(pool, ch))
 			chunk_unlink(ch, &victims);
 	}
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
-	kfree_rcu(s, rcu);
+	goalloc_span_free_rcu(s);
 	if (!list_empty(&victims)) {
-		unsigned long n = chunks_free(&victims);
-
-		if (pool->policy.trimmed)
-			goalloc_count(GOALLOC_CTR_RELEASED_PAGES, n);
+		chunks_release(pool, &victims);
 	} else if (pool->policy.trimmed &&
 		   READ_ONCE(pool->pages_held) - READ_ONCE(pool->pages_inuse) >
 		   goalloc_pool_retain_goal(pool)) {
@@ -764,11 +1171,13 @@ unsigned long goalloc_pool_trim(struct goalloc_pool *pool, unsigned long keep_pa
 	unsigned long flags, n;
 	LIST_HEAD(victims);
 
+	/* The CPUs' cached pages first: they may be all a chunk still has. */
+	pcache_flush_all(pool, &victims);
 	spin_lock_irqsave(&goalloc_heap.lock, flags);
 	list_for_each_entry_safe(ch, tmp, &pool->chunks, list) {
 		if (pool->pages_idle <= keep_pages)
 			break;
-		if (chunk_spanless(ch))
+		if (chunk_idle(ch))
 			chunk_unlink(ch, &victims);
 	}
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
@@ -877,7 +1286,7 @@ unsigned long goalloc_pool_scavenge(struct goalloc_pool *pool, unsigned long kee
 		nrun = 0;
 		spin_lock_irqsave(&goalloc_heap.lock, flags);
 		list_for_each_entry_reverse(ch, &pool->chunks, list) {
-			if (chunk_spanless(ch) || !ch->nfree)
+			if (chunk_idle(ch) || !ch->nfree)
 				continue;
 			nrun = chunk_scavenge(ch, keep_pages, run, nrun);
 			if (nrun == SCAVENGE_BATCH ||
@@ -1024,12 +1433,43 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_span_map_resize);
 
 int goalloc_heap_init(void)
 {
+	int ret;
+
+	ret = goalloc_span_cache_init();
+	if (ret)
+		return ret;
+	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "goalloc/mheap:dead",
+					NULL, pcache_cpu_dead);
+	if (ret < 0)
+		goto out_cache;
+	pcache_cpuhp_state = ret;
+	ret = goalloc_pool_pcache_init(&goalloc_heap.kernel);
+	if (ret)
+		goto out_cpuhp;
 	/* One entry per 4 MiB of the direct map, as far as it reaches now. */
-	return goalloc_span_map_resize(span_map_direct_regions(), GFP_KERNEL);
+	ret = goalloc_span_map_resize(span_map_direct_regions(), GFP_KERNEL);
+	if (ret)
+		goto out_pcache;
+	return 0;
+
+out_pcache:
+	goalloc_pool_pcache_exit(&goalloc_heap.kernel);
+out_cpuhp:
+	cpuhp_remove_state_nocalls(pcache_cpuhp_state);
+	pcache_cpuhp_state = -1;
+out_cache:
+	goalloc_span_cache_exit();
+	return ret;
 }
 
 void goalloc_heap_exit(void)
 {
+	/* No span is made or freed any more: the caches' pages go back. */
+	goalloc_pool_pcache_exit(&goalloc_heap.kernel);
+	if (pcache_cpuhp_state >= 0) {
+		cpuhp_remove_state_nocalls(pcache_cpuhp_state);
+		pcache_cpuhp_state = -1;
+	}
 	if (goalloc_heap.pages_inuse)
 		pr_err("%lu heap pages still in use at unload: leaking them\n",
 		       goalloc_heap.pages_inuse);
@@ -1043,6 +1483,10 @@ void goalloc_heap_exit(void)
 		if (map != &span_map_none)
 			kvfree_rcu(map, rcu);
 	}
-	/* Wait for kfree_rcu() of spans, regions and tables before the module goes. */
+	/*
+	 * Wait for the frees of spans (call_rcu()), regions and tables
+	 * (kfree_rcu()) before the descriptors' cache and the module go.
+	 */
 	rcu_barrier();
+	goalloc_span_cache_exit();
 }

@@ -70,8 +70,11 @@
  *	so no span is ever placed on them, and they no longer count as held
  * @split: the block was split into order-0 pages (split_page()) to
  *	scavenge some: the rest goes back page by page
- * @used: one bit per heap page, set while a span holds it or it is
- *	scavenged; in a chunk with no span, exactly the scavenged pages
+ * @windows: CPUs' page caches holding a window in the chunk (struct
+ *	goalloc_pcache); a chunk with one is never idle, so a window's chunk
+ *	stays while the window does
+ * @used: one bit per heap page, set while a span or a CPU's page cache
+ *	holds it, or it is scavenged
  *
  * All fields but the constant ones are under goalloc_heap.lock.
  */
@@ -87,7 +90,50 @@ struct goalloc_chunk {
 	u16 max_run;
 	u16 nscav;
 	bool split;
+	u16 windows;
 	DECLARE_BITMAP(used, GOALLOC_CHUNK_PAGES);
+};
+
+struct goalloc_span_region;
+
+/* Heap pages in a page cache's window: one bitmap word. */
+#define GOALLOC_PCACHE_PAGES	64
+/* The largest span a page cache serves (Go's pageCachePages / 4). */
+#define GOALLOC_PCACHE_MAX_SPAN	(GOALLOC_PCACHE_PAGES / 4)
+
+/**
+ * struct goalloc_pcache - one CPU's cache of free heap pages of a pool
+ *	(Go's pageCache)
+ * @lock: protects the fields below; IRQ-safe.  Taken before
+ *	goalloc_heap.lock, never under it.  A spinlock rather than a
+ *	local_lock: another CPU flushes the cache (the trim pass, the
+ *	shrinker, CPU hotplug), and on PREEMPT_RT it is a sleeping lock as
+ *	the heap lock nested in it is.
+ * @free: one bit per heap page of the window, set while the page is free
+ *	and this cache's (taken out of the chunk: set in its @used)
+ * @base: address of the window's first heap page
+ * @chunk: the chunk of the window, NULL if there is none; pinned
+ *	(goalloc_chunk.windows) while set
+ * @region: the span map of @chunk's region, which lives as long as @chunk
+ * @first: index in @chunk of the window's first heap page (a multiple of
+ *	GOALLOC_PCACHE_PAGES)
+ *
+ * A window is an aligned block of GOALLOC_PCACHE_PAGES heap pages of one
+ * chunk: a refill takes every free page of the block under the heap lock,
+ * then spans of up to GOALLOC_PCACHE_MAX_SPAN pages are carved from it, and
+ * given back into it when freed on this CPU, under @lock alone.  Pages in
+ * a window count in the pool's pages in use (they are out of the chunk's
+ * free runs) until the window is flushed back to its chunk: on a refill,
+ * by goalloc_pool_trim() (the trim pass, the shrinker, unload) and when the
+ * CPU goes offline.
+ */
+struct goalloc_pcache {
+	spinlock_t lock;	/* see @lock above */
+	u64 free;
+	unsigned long base;
+	struct goalloc_chunk *chunk;
+	struct goalloc_span_region *region;
+	unsigned int first;
 };
 
 struct mem_cgroup;
@@ -134,11 +180,18 @@ struct goalloc_pool_policy {
  *	goalloc_pool_init()
  * @nchunks: chunks in @chunks
  * @pages_held: heap pages in the pool's chunks
- * @pages_inuse: heap pages in the pool's spans
+ * @pages_inuse: heap pages in the pool's spans and in its CPUs' page caches
  * @pages_idle: heap pages in the pool's chunks with no span at all
+ * @pcache: each CPU's page cache of the pool, or NULL: spans are then
+ *	carved under the heap lock only (goalloc_pool_pcache_init())
+ * @pcache_node: on the list of pools with page caches, which CPU hotplug
+ *	flushes (under that list's mutex, mheap.c)
  *
- * All fields but @policy are under goalloc_heap.lock; the counters are
- * also read without it, as snapshots (READ_ONCE()).
+ * All fields but @policy, @pcache and @pcache_node are under
+ * goalloc_heap.lock; the
+ * counters are also read without it, as snapshots (READ_ONCE()).
+ * @pages_inuse counts the pages of the CPUs' page caches too
+ * (goalloc_pool_pcache_pages() says how many).
  *
  * The kernel's callers share goalloc_heap.kernel: its chunks grow with it
  * up to the buddy allocator's 4 MiB, and idle ones are kept up to the
@@ -155,6 +208,8 @@ struct goalloc_pool {
 	unsigned long pages_held;
 	unsigned long pages_inuse;
 	unsigned long pages_idle;
+	struct goalloc_pcache __percpu *pcache;
+	struct list_head pcache_node;
 };
 
 /**
@@ -230,7 +285,7 @@ extern struct goalloc_span_map __rcu *goalloc_span_map;
  * @kernel: the pool of kernel callers (goalloc_alloc() and kernel arenas)
  * @nchunks: chunks held, all pools
  * @pages_held: heap pages in chunks, all pools
- * @pages_inuse: heap pages in spans, all pools
+ * @pages_inuse: heap pages in spans and in CPUs' page caches, all pools
  * @pages_idle: heap pages in the chunks with no span at all of the pools
  *	the trim pass and the shrinker release (the kernel's)
  * @user_pages: heap pages held by pools that charge a memory cgroup (user
@@ -313,6 +368,11 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 					     unsigned int npages, unsigned int align, int node,
 					     enum goalloc_span_state state, gfp_t gfp);
 void goalloc_pool_init(struct goalloc_pool *pool, const struct goalloc_pool_policy *policy);
+int goalloc_pool_pcache_init(struct goalloc_pool *pool);
+void goalloc_pool_pcache_exit(struct goalloc_pool *pool);
+void goalloc_pool_pcache_flush(struct goalloc_pool *pool);
+unsigned long goalloc_pool_pcache_pages(const struct goalloc_pool *pool);
+unsigned long goalloc_heap_pcache_pages(void);
 unsigned long goalloc_pool_trim(struct goalloc_pool *pool, unsigned long keep_pages);
 unsigned long goalloc_pool_retain_goal(const struct goalloc_pool *pool);
 void goalloc_heap_free_span(struct goalloc_span *s);

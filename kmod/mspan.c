@@ -120,6 +120,42 @@ static void span_refill_cache(struct goalloc_span *s)
 	s->alloc_cache = span_cache_word(s, base) >> (s->freeindex - base);
 }
 
+/*
+ * Descriptors whose bitmaps are one word each (spans of up to 64 slots:
+ * classes from 128 bytes up, large objects, arenas) come from a cache of
+ * their own, and are initialised field by field rather than zeroed: the
+ * big classes make and free a span every few objects, and kzalloc() cost
+ * them the size lookup and the memset of the whole descriptor.
+ */
+static struct kmem_cache *span_cache;
+
+#define SPAN_CACHE_SIZE	struct_size_t(struct goalloc_span, bits, 3)
+
+/**
+ * goalloc_span_cache_init() - create the cache of span descriptors
+ *
+ * Before the first span is made (the heap's init calls it).
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int goalloc_span_cache_init(void)
+{
+	span_cache = kmem_cache_create("goalloc_span", SPAN_CACHE_SIZE, 0, 0, NULL);
+	return span_cache ? 0 : -ENOMEM;
+}
+
+/**
+ * goalloc_span_cache_exit() - destroy the cache of span descriptors
+ *
+ * After the last span is freed and an rcu_barrier() has run the frees
+ * goalloc_span_free_rcu() queued.
+ */
+void goalloc_span_cache_exit(void)
+{
+	kmem_cache_destroy(span_cache);
+	span_cache = NULL;
+}
+
 /**
  * goalloc_span_create() - allocate an empty span over a range of memory
  * @base: address of the first slot
@@ -128,7 +164,8 @@ static void span_refill_cache(struct goalloc_span *s)
  * @npages: heap pages in the span; ignored for @cls > 0
  * @gfp: for the span's own memory
  *
- * The span and its bitmaps are one kmalloc() allocation.
+ * The span and its bitmaps are one allocation: from the descriptors' cache
+ * for spans of up to 64 slots, else kmalloc().
  *
  * Return: the span, or NULL.
  */
@@ -142,9 +179,20 @@ struct goalloc_span *goalloc_span_create(unsigned long base, unsigned int cls,
 	unsigned int nlongs = BITS_TO_LONGS(nbits);
 	struct goalloc_span *s;
 
-	s = kzalloc(struct_size(s, bits, 3 * nlongs), gfp);
-	if (!s)
-		return NULL;
+	if (nlongs == 1 && span_cache) {
+		s = kmem_cache_alloc(span_cache, gfp & ~__GFP_ZERO);
+		if (!s)
+			return NULL;
+		/* Every field: a new one must be set here too (the rest is zero). */
+		*s = (struct goalloc_span) { .state = GOALLOC_SPAN_NEW };
+		s->bits[0] = 0;
+		s->bits[1] = 0;
+		s->bits[2] = 0;
+	} else {
+		s = kzalloc(struct_size(s, bits, 3 * nlongs), gfp);
+		if (!s)
+			return NULL;
+	}
 	/*
 	 * @base points at slot 0: were the span scanned, kmemleak would take
 	 * that for a reference and never report a leak of the first object.
@@ -173,15 +221,40 @@ struct goalloc_span *goalloc_span_create(unsigned long base, unsigned int cls,
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_span_create);
 
+/* A span's own memory goes back where it came from (kfree() takes both). */
+static void span_free(struct goalloc_span *s)
+{
+	kfree(s);
+}
+
 /**
  * goalloc_span_destroy() - free a span's own memory at once
  * @s: the span, unreachable by any lookup; its pages are the caller's
  */
 void goalloc_span_destroy(struct goalloc_span *s)
 {
-	kfree(s);
+	span_free(s);
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_span_destroy);
+
+static void span_free_rcu_cb(struct rcu_head *head)
+{
+	span_free(container_of(head, struct goalloc_span, rcu));
+}
+
+/**
+ * goalloc_span_free_rcu() - free a span's own memory after a grace period
+ * @s: the span, gone from the span map; lookups that found it before may
+ *	still read it until their RCU read-side sections end
+ *
+ * call_rcu() rather than kfree_rcu(), so that rcu_barrier() at unload
+ * waits for every descriptor before their cache is destroyed (on every
+ * supported kernel).  Any context.
+ */
+void goalloc_span_free_rcu(struct goalloc_span *s)
+{
+	call_rcu(&s->rcu, span_free_rcu_cb);
+}
 
 /*
  * Slot @idx, free in the owner's view, has a remote free recorded: the

@@ -164,6 +164,9 @@ struct goalloc_span {
 struct goalloc_span *goalloc_span_create(unsigned long base, unsigned int cls,
 					 unsigned int npages, gfp_t gfp);
 void goalloc_span_destroy(struct goalloc_span *s);
+void goalloc_span_free_rcu(struct goalloc_span *s);
+int goalloc_span_cache_init(void);
+void goalloc_span_cache_exit(void);
 void *goalloc_span_next_free(struct goalloc_span *s);
 int goalloc_span_free(struct goalloc_span *s, const void *p);
 void *goalloc_span_next_free_locked(struct goalloc_span *s);

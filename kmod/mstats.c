@@ -161,11 +161,15 @@ static_assert(ARRAY_SIZE(goalloc_counter_names) == GOALLOC_CTR_COUNT);
 static int heap_show(struct seq_file *m, void *v)
 {
 	unsigned long kib = GOALLOC_PAGE_SIZE / 1024;
+	unsigned long pcache = goalloc_heap_pcache_pages();
+	unsigned long inuse = READ_ONCE(goalloc_heap.pages_inuse);
 	unsigned int i;
 
 	seq_printf(m, "%-20s %lu\n", "heap_chunks", READ_ONCE(goalloc_heap.nchunks));
 	seq_printf(m, "%-20s %lu\n", "heap_held_kib", READ_ONCE(goalloc_heap.pages_held) * kib);
-	seq_printf(m, "%-20s %lu\n", "heap_inuse_kib", READ_ONCE(goalloc_heap.pages_inuse) * kib);
+	/* In spans: the CPUs' page caches count in the heap's pages in use. */
+	seq_printf(m, "%-20s %lu\n", "heap_inuse_kib", (inuse - min(inuse, pcache)) * kib);
+	seq_printf(m, "%-20s %lu\n", "heap_pcache_kib", pcache * kib);
 	seq_printf(m, "%-20s %lu\n", "heap_idle_kib", READ_ONCE(goalloc_heap.pages_idle) * kib);
 	seq_printf(m, "%-20s %lu\n", "retain_goal_kib", goalloc_heap_retain_goal() * kib);
 	seq_printf(m, "%-20s %lu\n", "user_kib", READ_ONCE(goalloc_heap.user_pages) * kib);

@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "mcache.h"
 #include "mheap.h"
+#include "pool_test.h"
 
 static long live_objects(void)
 {
@@ -363,19 +364,18 @@ static void large_objects(struct kunit *test)
 
 	/* A scavenger pass kicked by an earlier test would move the count. */
 	goalloc_scavenger_flush();
-	inuse = READ_ONCE(goalloc_heap.pages_inuse);
+	inuse = test_heap_span_pages();
 
 	for (size = 65536; size <= GOALLOC_MAX_SIZE; size <<= 1) {
 		u8 *p = goalloc_alloc(size, GFP_KERNEL);
 
 		KUNIT_ASSERT_NOT_NULL_MSG(test, p, "size %zu", size);
 		KUNIT_EXPECT_EQ(test, (unsigned long)p & (size - 1), 0UL);
-		KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse),
-				inuse + size / GOALLOC_PAGE_SIZE);
+		KUNIT_EXPECT_EQ(test, test_heap_span_pages(), inuse + size / GOALLOC_PAGE_SIZE);
 		p[0] = 1;
 		p[size - 1] = 2;
 		goalloc_free(p);
-		KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), inuse);
+		KUNIT_EXPECT_EQ(test, test_heap_span_pages(), inuse);
 	}
 }
 

@@ -10,8 +10,11 @@
  * no trim pass or shrinker releases them.
  */
 #include <kunit/test.h>
+#include <linux/cpu.h>
 #include <linux/cpumask.h>
+#include <linux/hrtimer.h>
 #include <linux/sched.h>
+#include <linux/workqueue.h>
 
 #include "goalloc.h"
 #include "hooks.h"
@@ -545,6 +548,232 @@ static void mheap_scavenge(struct kunit *test)
 	test_pool_check_empty(test, pool);
 }
 
+/* goalloc_pool_pcache_exit() as a test's deferred action. */
+static void pcache_exit_action(void *pool)
+{
+	goalloc_pool_pcache_exit(pool);
+}
+
+/*
+ * A pool of the test's own with per-CPU page caches: 512 KiB chunks, one
+ * window each.  Its caches are flushed and freed before the pool is
+ * trimmed, whether the test passed or not.
+ */
+static struct goalloc_pool *pcache_pool_create(struct kunit *test)
+{
+	struct goalloc_pool *pool;
+
+	test_retain_percent = 0;
+	pool = test_pool_create(test, &retaining);
+	KUNIT_ASSERT_EQ(test, goalloc_pool_pcache_init(pool), 0);
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, pcache_exit_action, pool));
+	return pool;
+}
+
+/* Is any page of [@base, @base + @npages heap pages) in the span map? */
+static bool range_mapped(unsigned long base, unsigned int npages)
+{
+	bool any = false;
+	unsigned int i;
+
+	rcu_read_lock();
+	for (i = 0; i < npages; i++)
+		any |= !!goalloc_span_of((void *)(base + i * GOALLOC_PAGE_SIZE));
+	rcu_read_unlock();
+	return any;
+}
+
+/*
+ * A CPU's page cache: the window is the first-fit block of the chunk, spans
+ * come from it in order and go back into it, its pages count in use until
+ * it is flushed, and a trim flushes it so that the chunk can go back.
+ */
+static void mheap_pcache_window(struct kunit *test)
+{
+	const unsigned long per = GOALLOC_PAGE_SIZE / PAGE_SIZE;
+	struct goalloc_span *a, *b, *c;
+	struct goalloc_pool *pool;
+	unsigned long base, b_base;
+	struct goalloc_chunk *ch;
+
+	pool = pcache_pool_create(test);
+	/* One CPU's cache throughout: this one's. */
+	migrate_disable();
+	/* No chunk yet: the heap grows and carves the first span itself. */
+	a = test_pool_span(pool, 2, 1);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	ch = a->chunk;
+	base = ch->base;
+	KUNIT_ASSERT_EQ(test, ch->npages, GOALLOC_PCACHE_PAGES);
+	KUNIT_EXPECT_EQ(test, a->base, base);
+	KUNIT_EXPECT_EQ(test, goalloc_pool_pcache_pages(pool), 0UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), 2UL);
+
+	/* The next span refills the window: every free page of the block. */
+	b = test_pool_span(pool, 3, 1);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_EXPECT_PTR_EQ(test, b->chunk, ch);
+	KUNIT_EXPECT_EQ(test, b->base, base + 2 * GOALLOC_PAGE_SIZE);
+	KUNIT_EXPECT_TRUE(test, span_mapped(b));
+	KUNIT_EXPECT_EQ(test, goalloc_pool_pcache_pages(pool), GOALLOC_PCACHE_PAGES - 5UL);
+	/* The window's pages count in use; the chunk is neither idle nor free. */
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), (unsigned long)GOALLOC_PCACHE_PAGES);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ch->nfree), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ch->windows), 1);
+
+	/* Aligned runs are aligned in the chunk: 4 pages at page 8. */
+	c = test_pool_span(pool, 4, 4);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_EXPECT_EQ(test, c->base, base + 8 * GOALLOC_PAGE_SIZE);
+	heap_put(c);
+
+	/* Freed on this CPU, b's pages go back into the window, unmapped. */
+	b_base = b->base;
+	heap_put(b);
+	KUNIT_EXPECT_FALSE(test, range_mapped(b_base, 3));
+	KUNIT_EXPECT_EQ(test, goalloc_pool_pcache_pages(pool), GOALLOC_PCACHE_PAGES - 2UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), (unsigned long)GOALLOC_PCACHE_PAGES);
+	/* And come out again first. */
+	b = test_pool_span(pool, 3, 1);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_EXPECT_EQ(test, b->base, b_base);
+
+	/* a was carved by the heap, but lies in the window: it goes back there. */
+	heap_put(a);
+	KUNIT_EXPECT_EQ(test, goalloc_pool_pcache_pages(pool), GOALLOC_PCACHE_PAGES - 3UL);
+	KUNIT_EXPECT_FALSE(test, range_mapped(base, 2));
+
+	/* A flush gives the window back: only b is in use. */
+	goalloc_pool_pcache_flush(pool);
+	KUNIT_EXPECT_EQ(test, goalloc_pool_pcache_pages(pool), 0UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), 3UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ch->nfree), GOALLOC_PCACHE_PAGES - 3);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ch->windows), 0);
+	KUNIT_EXPECT_EQ(test, chunk_max_run(ch), GOALLOC_PCACHE_PAGES - 5U);
+
+	/* Back in a window, then freed into it: only a trim lets the chunk go. */
+	a = test_pool_span(pool, 2, 1);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	heap_put(a);
+	heap_put(b);
+	KUNIT_EXPECT_EQ(test, goalloc_pool_pcache_pages(pool), (unsigned long)GOALLOC_PCACHE_PAGES);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 1UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_idle), 0UL);
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, goalloc_pool_trim(pool, 0), GOALLOC_PCACHE_PAGES * per);
+	KUNIT_EXPECT_EQ(test, goalloc_pool_pcache_pages(pool), 0UL);
+	test_pool_check_empty(test, pool);
+}
+
+struct pcache_on_cpu {
+	struct goalloc_pool *pool;
+	struct goalloc_span *s;
+};
+
+static long pcache_alloc_on_cpu(void *arg)
+{
+	struct pcache_on_cpu *w = arg;
+
+	/* Two spans: the second refills this CPU's window. */
+	w->s = test_pool_span(w->pool, 1, 1);
+	if (w->s)
+		heap_put(test_pool_span(w->pool, 1, 1));
+	return 0;
+}
+
+/*
+ * A CPU going offline gives its window back to the chunk (cpuhp), so the
+ * pool's counters come back to its spans.
+ */
+static void mheap_pcache_cpu_dead(struct kunit *test)
+{
+	struct pcache_on_cpu w = { };
+	unsigned int victim;
+	int err;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two online CPUs");
+	victim = cpumask_last(cpu_online_mask);
+	w.pool = pcache_pool_create(test);
+	KUNIT_ASSERT_EQ(test, work_on_cpu(victim, pcache_alloc_on_cpu, &w), 0L);
+	KUNIT_ASSERT_NOT_NULL(test, w.s);
+	/* The victim's window holds the rest of the chunk. */
+	KUNIT_EXPECT_EQ(test, goalloc_pool_pcache_pages(w.pool), GOALLOC_PCACHE_PAGES - 1UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(w.pool->pages_inuse), (unsigned long)GOALLOC_PCACHE_PAGES);
+	err = remove_cpu(victim);
+	if (err) {
+		heap_put(w.s);
+		kunit_skip(test, "CPU %u cannot go offline (%d)", victim, err);
+	}
+	KUNIT_EXPECT_EQ(test, goalloc_pool_pcache_pages(w.pool), 0UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(w.pool->pages_inuse), 1UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(w.s->chunk->windows), 0);
+	KUNIT_ASSERT_EQ(test, add_cpu(victim), 0);
+	heap_put(w.s);
+	test_pool_check_empty(test, w.pool);
+}
+
+/* Interrupt context: GFP_ATOMIC spans from an hrtimer, through the page cache. */
+static struct {
+	struct hrtimer timer;
+	struct goalloc_pool *pool;
+	atomic_t runs, failures;
+} pcache_irq;
+
+static enum hrtimer_restart pcache_irq_fn(struct hrtimer *t)
+{
+	struct goalloc_span *s;
+
+	s = goalloc_pool_alloc_span(pcache_irq.pool, 0, 2, 2, NUMA_NO_NODE, GOALLOC_SPAN_ARENA,
+				    GFP_ATOMIC | __GFP_NOWARN);
+	if (s)
+		goalloc_heap_put_span(s);
+	else
+		atomic_inc(&pcache_irq.failures);
+	if (atomic_inc_return(&pcache_irq.runs) >= 200)
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(t, ns_to_ktime(50 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+/*
+ * Spans made and freed from interrupts while the test's thread does the
+ * same: the caches' lock is IRQ-safe, and every page comes back.
+ */
+static void mheap_pcache_irq(struct kunit *test)
+{
+	struct goalloc_span *keep;
+	unsigned int i;
+
+	pcache_irq.pool = pcache_pool_create(test);
+	atomic_set(&pcache_irq.runs, 0);
+	atomic_set(&pcache_irq.failures, 0);
+	/* A chunk to start from, so that the interrupts need not grow the pool. */
+	keep = test_pool_span(pcache_irq.pool, 1, 1);
+	KUNIT_ASSERT_NOT_NULL(test, keep);
+	hrtimer_init(&pcache_irq.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	pcache_irq.timer.function = pcache_irq_fn;
+	hrtimer_start(&pcache_irq.timer, ns_to_ktime(50 * NSEC_PER_USEC), HRTIMER_MODE_REL);
+	for (i = 0; atomic_read(&pcache_irq.runs) < 200 && i < 1000000; i++) {
+		struct goalloc_span *s = test_pool_span(pcache_irq.pool, 3, 1);
+
+		/* No assertion with the timer running: it must be cancelled first. */
+		KUNIT_EXPECT_NOT_NULL(test, s);
+		if (!s)
+			break;
+		heap_put(s);
+		if (!(i % 64))
+			cond_resched();
+	}
+	hrtimer_cancel(&pcache_irq.timer);
+	KUNIT_EXPECT_GE(test, atomic_read(&pcache_irq.runs), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&pcache_irq.failures), 0);
+	heap_put(keep);
+	goalloc_pool_pcache_flush(pcache_irq.pool);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pcache_irq.pool->pages_inuse), 0UL);
+	test_pool_check_empty(test, pcache_irq.pool);
+}
+
 static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(mheap_runs_coalesce),
 	KUNIT_CASE(mheap_exact_fit),
@@ -553,6 +782,9 @@ static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(mheap_span_map),
 	KUNIT_CASE(grow_race_scavenged),
 	KUNIT_CASE(grow_race_nofail),
+	KUNIT_CASE(mheap_pcache_window),
+	KUNIT_CASE_SLOW(mheap_pcache_cpu_dead),
+	KUNIT_CASE(mheap_pcache_irq),
 	KUNIT_CASE(span_map_grows_for_new_memory),
 	{}
 };

@@ -51,6 +51,15 @@ static inline struct goalloc_span *test_pool_span(struct goalloc_pool *pool,
 				       GOALLOC_SPAN_ARENA, GFP_KERNEL);
 }
 
+/*
+ * The heap's pages in spans, all pools: its pages in use less those the
+ * CPUs' page caches hold.  Exact while nothing else allocates.
+ */
+static inline unsigned long __maybe_unused test_heap_span_pages(void)
+{
+	return READ_ONCE(goalloc_heap.pages_inuse) - goalloc_heap_pcache_pages();
+}
+
 static unsigned int test_trim_delay_ms;
 
 static void __maybe_unused test_trim_release_action(void *unused)

@@ -174,7 +174,7 @@ static void shrinker_counts_only_what_it_can_free(struct kunit *test)
 	void *p;
 
 	heap_quiesce(test);
-	inuse0 = READ_ONCE(goalloc_heap.pages_inuse);
+	inuse0 = test_heap_span_pages();
 	p = goalloc_alloc(64, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	rcu_read_lock();
@@ -211,7 +211,7 @@ static void shrinker_counts_only_what_it_can_free(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_CACHED_PAGES), 0L);
 	KUNIT_EXPECT_GE(test, goalloc_counter(GOALLOC_CTR_RELEASED_PAGES) - scavenged0,
 			(long)sys_pages);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse), inuse0);
+	KUNIT_EXPECT_EQ(test, test_heap_span_pages(), inuse0);
 	KUNIT_EXPECT_EQ(test, goalloc_shrink_count(NULL, &sc), SHRINK_EMPTY);
 }
 
@@ -235,7 +235,7 @@ static void scavenger_releases_everything(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_drain_all(), 0U);
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), 0L);
 	/* What is still in use is empty spans mcentral keeps for reuse. */
-	KUNIT_EXPECT_EQ(test, READ_ONCE(goalloc_heap.pages_inuse),
+	KUNIT_EXPECT_EQ(test, test_heap_span_pages(),
 			(unsigned long)goalloc_counter(GOALLOC_CTR_KEPT_PAGES));
 	/* The background pass, as the module runs it. */
 	goalloc_scavenger_flush();
