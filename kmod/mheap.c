@@ -488,6 +488,7 @@ fail:
 }
 
 static bool pcache_alloc(struct goalloc_pool *pool, struct goalloc_span *s, unsigned int align);
+static void pcache_flush_all(struct goalloc_pool *pool, struct list_head *victims);
 
 /**
  * goalloc_pool_alloc_span() - a new span over fresh heap pages of a pool
@@ -512,9 +513,9 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 	struct goalloc_span *s;
 	struct goalloc_chunk *ch;
 	struct mem_cgroup *old;
+	bool pcache, flushed = false;
 	unsigned long flags;
 	unsigned int first;
-	bool pcache;
 
 	if ((gfp & __GFP_NOFAIL) && !gfpflags_allow_blocking(gfp)) {
 		/* The page allocator cannot honour it either (and would warn). */
@@ -545,6 +546,16 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 				return s;
 			}
 			spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+		}
+		/*
+		 * The room may be in other CPUs' windows: a small heap's
+		 * windows can be most of its free pages.  Take them back once
+		 * (their chunks stay) before the heap grows for want of room.
+		 */
+		if (pool->pcache && !flushed) {
+			flushed = true;
+			pcache_flush_all(pool, NULL);
+			continue;
 		}
 		/* A grow that succeeds carves the span: no retry, no race. */
 		if (!heap_grow(pool, s, node, gfp))

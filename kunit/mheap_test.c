@@ -681,6 +681,46 @@ static long pcache_alloc_on_cpu(void *arg)
 	return 0;
 }
 
+static long pcache_span_on_cpu(void *arg)
+{
+	struct pcache_on_cpu *w = arg;
+
+	w->s = test_pool_span(w->pool, 4, 1);
+	return 0;
+}
+
+/*
+ * Another CPU's window holds the room a span needs: the window is taken
+ * back and the span carved from it, and the heap does not grow.  (A small
+ * heap's windows can be most of its free pages; growing past them each
+ * time made a chunk per span in the all-CPUs storm.)
+ */
+static void mheap_pcache_window_taken_back(struct kunit *test)
+{
+	struct pcache_on_cpu w = { }, v = { };
+	unsigned int first, victim;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two online CPUs");
+	first = cpumask_first(cpu_online_mask);
+	victim = cpumask_last(cpu_online_mask);
+	w.pool = pcache_pool_create(test);
+	KUNIT_ASSERT_EQ(test, work_on_cpu(victim, pcache_alloc_on_cpu, &w), 0L);
+	KUNIT_ASSERT_NOT_NULL(test, w.s);
+	/* The victim's window holds the rest of the pool's only chunk. */
+	KUNIT_EXPECT_EQ(test, goalloc_pool_pcache_pages(w.pool), GOALLOC_PCACHE_PAGES - 1UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(w.pool->nchunks), 1UL);
+	v.pool = w.pool;
+	KUNIT_ASSERT_EQ(test, work_on_cpu(first, pcache_span_on_cpu, &v), 0L);
+	KUNIT_ASSERT_NOT_NULL(test, v.s);
+	KUNIT_EXPECT_PTR_EQ(test, v.s->chunk, w.s->chunk);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(w.pool->nchunks), 1UL);
+	heap_put(v.s);
+	heap_put(w.s);
+	goalloc_pool_pcache_flush(w.pool);
+	test_pool_check_empty(test, w.pool);
+}
+
 /*
  * A CPU going offline gives its window back to the chunk (cpuhp), so the
  * pool's counters come back to its spans.
@@ -784,6 +824,7 @@ static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(grow_race_nofail),
 	KUNIT_CASE(mheap_pcache_window),
 	KUNIT_CASE_SLOW(mheap_pcache_cpu_dead),
+	KUNIT_CASE(mheap_pcache_window_taken_back),
 	KUNIT_CASE(mheap_pcache_irq),
 	KUNIT_CASE(span_map_grows_for_new_memory),
 	{}
