@@ -226,7 +226,7 @@ static void reader_on_other_cpu(struct kunit *test)
 	kunit_info(test, "reader on CPU %u read the object %lu times\n", cpu, r->reads);
 }
 
-#define NBATCH	8192
+#define NBATCH	4096
 
 /* N objects go to RCU in far fewer batches, and all come back. */
 static void batches_not_objects(struct kunit *test)
@@ -375,6 +375,8 @@ static void atomic_contexts(struct kunit *test)
  * (poisoned under KASAN, wiped under init_on_free, or reused).
  */
 static struct tobj __rcu *shared;
+/* Per CPU: about 30 s under the debug kernel on TCG with two vCPUs. */
+#define CHURN_ITERS	5000
 static atomic_t churn_errors;
 static atomic_long_t churn_reads;
 
@@ -491,7 +493,7 @@ static void all_cpus_with_readers(struct kunit *test)
 	base = goalloc_objects_in_use();
 	batches = ctr(GOALLOC_CTR_RCU_BATCHES);
 	objects = ctr(GOALLOC_CTR_RCU_OBJECTS);
-	w = start_churn(test, 20000, true);
+	w = start_churn(test, CHURN_ITERS, true);
 	stop_churn(w);
 	KUNIT_EXPECT_EQ(test, atomic_read(&churn_errors), 0);
 	KUNIT_EXPECT_EQ(test, goalloc_rcu_pending(), 0L);
@@ -565,7 +567,7 @@ static void cpu_hotplug(struct kunit *test)
 	goalloc_rcu_delay = delay;
 
 	/* Under load: unbound churners, the victim going down and up. */
-	w = start_churn(test, 20000, false);
+	w = start_churn(test, CHURN_ITERS, false);
 	for (round = 0; round < 3; round++) {
 		msleep(20);
 		if (remove_cpu(victim))
@@ -718,9 +720,9 @@ static void double_free_after_grace_period(struct kunit *test)
 }
 
 static struct kunit_case free_rcu_cases[] = {
-	KUNIT_CASE(reader_keeps_object),
+	KUNIT_CASE_SLOW(reader_keeps_object),
 	KUNIT_CASE_SLOW(reader_on_other_cpu),
-	KUNIT_CASE(batches_not_objects),
+	KUNIT_CASE_SLOW(batches_not_objects),
 	KUNIT_CASE_SLOW(lone_object_goes_out),
 	KUNIT_CASE(atomic_contexts),
 	KUNIT_CASE_SLOW(all_cpus_with_readers),
