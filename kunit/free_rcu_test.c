@@ -16,12 +16,14 @@
 #include <linux/delay.h>
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
+#include <linux/preempt.h>
 #include <linux/prandom.h>
 #include <linux/slab.h>
 
 #include "goalloc.h"
 #include "hooks.h"
 #include "internal.h"
+#include "mcache.h"
 #include "mheap.h"
 #include "mspan.h"
 
@@ -81,12 +83,20 @@ static bool reused(struct kunit *test, const void *want, size_t size, gfp_t gfp)
 	bool found = false;
 
 	KUNIT_ASSERT_NOT_NULL(test, v);
+	/*
+	 * Every CPU's spans to mcentral, whose partial spans (the one of
+	 * @want among them) this CPU then takes in turn before the heap
+	 * grows; on this CPU only, so that none goes to another CPU's cache.
+	 */
+	goalloc_drain_all();
+	migrate_disable();
 	for (n = 0; n < max && !found; n++) {
 		v[n] = goalloc_alloc(size, gfp);
 		if (!v[n])
 			break;
 		found = v[n] == want;
 	}
+	migrate_enable();
 	goalloc_free_bulk(n, v);
 	kunit_info(test, "slot back after %u allocations\n", n);
 	return found;
