@@ -38,6 +38,29 @@ void *goalloc_realloc(const void *p, size_t size, gfp_t gfp);
 int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs);
 void goalloc_free_bulk(size_t n, void **ptrs);
 
+void goalloc_free_rcu_head(struct rcu_head *head, const void *ptr);
+void goalloc_rcu_barrier(void);
+
+/**
+ * goalloc_free_rcu() - free an object after an RCU grace period
+ * @ptr: the object, from goalloc_alloc() and friends, or NULL
+ * @field: the name of the struct rcu_head member inside *@ptr
+ *
+ * As kfree_rcu(): @ptr is freed once every RCU read-side critical section
+ * that began before the call has ended, and readers may use it until
+ * then.  Any context but NMI; never sleeps.  Objects are batched per CPU,
+ * one call_rcu() per batch; goalloc_rcu_barrier() waits for all of them.
+ * See goalloc_free_rcu_head() for what is refused.
+ */
+#define goalloc_free_rcu(ptr, field)					\
+do {									\
+	typeof(ptr) ___gp = (ptr);					\
+									\
+	/* (*p).f, not p->f: checkpatch would have "(field)" there. */	\
+	if (___gp)							\
+		goalloc_free_rcu_head(&(*___gp).field, ___gp);		\
+} while (0)
+
 struct goalloc_arena;
 
 struct goalloc_arena *goalloc_arena_create(gfp_t gfp);

@@ -44,6 +44,9 @@
  *	were taken and the arena unlocked, before their offsets are copied out
  *	(process context, no lock held: this one may sleep); its argument is a
  *	struct goalloc_uarena_copyout
+ * @GOALLOC_HOOK_RCU_FREE: free_rcu.c, after a grace period, when a chunk of
+ *	a batch's objects has been unlinked and before it is freed (process
+ *	context, no lock held); its argument is a struct goalloc_rcu_chunk
  * @GOALLOC_NR_HOOKS: the number of hooks
  */
 enum goalloc_hook_id {
@@ -56,6 +59,7 @@ enum goalloc_hook_id {
 	GOALLOC_HOOK_HEAP_GROWN,
 	GOALLOC_HOOK_SPAN_GROWN,
 	GOALLOC_HOOK_UARENA_COPYOUT,
+	GOALLOC_HOOK_RCU_FREE,
 	GOALLOC_NR_HOOKS
 };
 

@@ -39,6 +39,9 @@ static inline gfp_t goalloc_gfp_reclaim(gfp_t gfp)
  * @GOALLOC_CTR_RELEASED_PAGES: PAGE_SIZE pages of the kernel pool given
  *	back to the buddy allocator, ever
  * @GOALLOC_CTR_BAD_FREES: bad frees, sizes and reallocations reported
+ * @GOALLOC_CTR_RCU_BATCHES: batches of goalloc_free_rcu() objects handed to
+ *	RCU (one call_rcu() each), ever
+ * @GOALLOC_CTR_RCU_OBJECTS: objects in those batches, ever
  * @GOALLOC_CTR_COUNT: the number of counters
  *
  * Atomic, written by whichever layer owns the event and read by mstats.c
@@ -53,6 +56,8 @@ enum goalloc_counter {
 	GOALLOC_CTR_USER_ARENAS,
 	GOALLOC_CTR_RELEASED_PAGES,
 	GOALLOC_CTR_BAD_FREES,
+	GOALLOC_CTR_RCU_BATCHES,
+	GOALLOC_CTR_RCU_OBJECTS,
 	GOALLOC_CTR_COUNT
 };
 
@@ -81,6 +86,26 @@ unsigned long goalloc_shrink_count(struct shrinker *sh, struct shrink_control *s
 unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_control *sc);
 int goalloc_scavenger_init(void);
 void goalloc_scavenger_exit(void);
+
+/* free_rcu.c: RCU-deferred frees. */
+extern unsigned long goalloc_rcu_delay;
+void goalloc_rcu_flush(void);
+long goalloc_rcu_pending(void);
+unsigned long goalloc_rcu_cpu_queued(unsigned int cpu);
+int goalloc_free_rcu_init(void);
+void goalloc_free_rcu_exit(void);
+
+/**
+ * struct goalloc_rcu_chunk - objects about to be freed after a grace period
+ * @n: how many
+ * @ptrs: the objects
+ *
+ * The argument of the GOALLOC_HOOK_RCU_FREE test hook (hooks.h).
+ */
+struct goalloc_rcu_chunk {
+	unsigned int n;
+	void **ptrs;
+};
 
 /* chrdev.c: /dev/goalloc. */
 int goalloc_chrdev_init(void);

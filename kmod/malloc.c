@@ -442,15 +442,20 @@ static int __init goalloc_init(void)
 	ret = goalloc_scavenger_init();
 	if (ret)
 		goto out_mcache;
-	ret = goalloc_chrdev_init();
+	ret = goalloc_free_rcu_init();
 	if (ret)
 		goto out_scavenger;
+	ret = goalloc_chrdev_init();
+	if (ret)
+		goto out_free_rcu;
 	goalloc_debugfs = debugfs_create_dir("goalloc", NULL);
 	goalloc_stats_init(goalloc_debugfs);
 	pr_info("version %s loaded: %d size classes, %lu-byte heap pages, objects up to %lu bytes\n",
 		GOALLOC_VERSION, GOALLOC_NUM_CLASSES - 1, GOALLOC_PAGE_SIZE, GOALLOC_MAX_SIZE);
 	return 0;
 
+out_free_rcu:
+	goalloc_free_rcu_exit();
 out_scavenger:
 	goalloc_scavenger_exit();
 out_mcache:
@@ -464,6 +469,8 @@ static void __exit goalloc_exit(void)
 {
 	goalloc_chrdev_exit();
 	debugfs_remove_recursive(goalloc_debugfs);
+	/* The objects still waiting for a grace period go back first. */
+	goalloc_free_rcu_exit();
 	/* No shrinker or scavenger pass may run while the caches go. */
 	goalloc_scavenger_exit();
 	goalloc_mcache_exit();

@@ -7,7 +7,8 @@
  *                   use, live spans, bytes those spans hold, and the
  *                   objects allocated since load.  Class 0 is large
  *                   objects.
- *  goalloc/heap     the page heap, the caches, the scavenger, bad frees.
+ *  goalloc/heap     the page heap, the caches, the scavenger, bad frees,
+ *                   RCU-deferred frees (pending, batches, objects).
  *
  * Counts are summed from per-CPU counters without stopping anyone, so a
  * busy system shows a snapshot that may be off by the operations in flight.
@@ -154,6 +155,8 @@ static const struct {
 	[GOALLOC_CTR_USER_ARENAS]	= { "user_arenas", GOALLOC_UNIT_NUMBER },
 	[GOALLOC_CTR_RELEASED_PAGES]	= { "scavenged_kib", GOALLOC_UNIT_PAGES },
 	[GOALLOC_CTR_BAD_FREES]		= { "bad_frees", GOALLOC_UNIT_NUMBER },
+	[GOALLOC_CTR_RCU_BATCHES]	= { "rcu_batches", GOALLOC_UNIT_NUMBER },
+	[GOALLOC_CTR_RCU_OBJECTS]	= { "rcu_objects", GOALLOC_UNIT_NUMBER },
 };
 
 static_assert(ARRAY_SIZE(goalloc_counter_names) == GOALLOC_CTR_COUNT);
@@ -174,6 +177,7 @@ static int heap_show(struct seq_file *m, void *v)
 	seq_printf(m, "%-20s %lu\n", "retain_goal_kib", goalloc_heap_retain_goal() * kib);
 	seq_printf(m, "%-20s %lu\n", "user_kib", READ_ONCE(goalloc_heap.user_pages) * kib);
 	seq_printf(m, "%-20s %ld\n", "objects_in_use", goalloc_objects_in_use());
+	seq_printf(m, "%-20s %ld\n", "rcu_pending", goalloc_rcu_pending());
 	seq_printf(m, "%-20s %lu\n", "chunk_fallbacks", READ_ONCE(goalloc_heap.grow_fallbacks));
 	seq_printf(m, "%-20s %lu\n", "chunks_released", READ_ONCE(goalloc_heap.chunks_released));
 	for (i = 0; i < GOALLOC_CTR_COUNT; i++) {
