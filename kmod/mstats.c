@@ -25,23 +25,11 @@
 #include "uarena.h"
 
 /**
- * struct goalloc_class_usage - what one span class holds right now
- * @nmalloc: objects allocated, ever
- * @nfree: objects freed, ever
- * @nspans: live spans
- */
-struct goalloc_class_usage {
-	unsigned long nmalloc;
-	unsigned long nfree;
-	long nspans;
-};
-
-/**
  * goalloc_class_usage() - sum the counters of one span class
  * @spc: span class
  * @u: filled in
  */
-static void goalloc_class_usage(unsigned int spc, struct goalloc_class_usage *u)
+void goalloc_class_usage(unsigned int spc, struct goalloc_class_usage *u)
 {
 	struct goalloc_mcentral *mc = &goalloc_central[spc];
 	unsigned int cpu;
