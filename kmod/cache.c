@@ -630,14 +630,16 @@ static int caches_show(struct seq_file *m, void *v)
 	list_for_each_entry(cache, &goalloc_caches, list) {
 		const struct goalloc_class_info *ci = &goalloc_cache_classes[cache->slot].info;
 		struct goalloc_class_usage u;
+		unsigned long held;
 		long spans;
 
 		goalloc_class_usage(cache->spc, &u);
 		spans = max(u.nspans, 0L);
+		held = spans * ci->npages * GOALLOC_PAGE_SIZE;
 		seq_printf(m, "%-17s %11ld %8lu %7u %8u %9u %10u %5ld %10lu%s\n", cache->name,
 			   (long)(u.nmalloc - u.nfree), spans * ci->nelems, cache->object_size,
-			   cache->size, ci->nelems, ci->npages, spans,
-			   spans * ci->npages * GOALLOC_PAGE_SIZE, cache->dead ? " (destroyed)" : "");
+			   cache->size, ci->nelems, ci->npages, spans, held,
+			   cache->dead ? " (destroyed)" : "");
 	}
 	mutex_unlock(&goalloc_cache_mutex);
 	return 0;

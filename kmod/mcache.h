@@ -291,8 +291,8 @@ static __always_inline size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t
  * Return: how many objects, from @ptrs[0], are left for single frees (an
  * interrupt landed inside this CPU's section); 0 when all are done.
  */
-static __always_inline size_t goalloc_mcache_free_bulk_spc(size_t n, void **ptrs,
-							    unsigned long caller, int want);
+static __always_inline size_t
+goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int want);
 
 static __always_inline size_t goalloc_mcache_free_bulk(size_t n, void **ptrs, unsigned long caller)
 {
@@ -304,8 +304,8 @@ static __always_inline size_t goalloc_mcache_free_bulk(size_t n, void **ptrs, un
  * every object must be of (a constant -1: any).  An object of another
  * class is refused (-EXDEV) and reported, nothing changed.
  */
-static __always_inline size_t goalloc_mcache_free_bulk_spc(size_t n, void **ptrs,
-							    unsigned long caller, int want)
+static __always_inline size_t
+goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int want)
 {
 	bool pre_free = goalloc_pre_free_wanted();
 	unsigned long nfree, own_base = 0, own_len = 0;

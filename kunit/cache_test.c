@@ -76,6 +76,7 @@ static void cache_align_and_size(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		unsigned int size = cases[i].size, align = cases[i].align, want_align, want;
 		struct goalloc_cache *c;
+		slab_flags_t flags;
 		void *objs[100];
 		unsigned int spc = 0;
 
@@ -90,8 +91,10 @@ static void cache_align_and_size(struct kunit *test)
 		}
 		want_align = ALIGN(want_align, sizeof(void *));
 		want = ALIGN(want, want_align);
-		c = make_cache(test, "test_align", size, align,
-			       cases[i].hw ? SLAB_HWCACHE_ALIGN : 0, NULL);
+		flags = (__force slab_flags_t)0;
+		if (cases[i].hw)
+			flags = SLAB_HWCACHE_ALIGN;
+		c = make_cache(test, "test_align", size, align, flags, NULL);
 		KUNIT_EXPECT_EQ(test, goalloc_cache_size(c), size);
 		for (j = 0; j < ARRAY_SIZE(objs); j++) {
 			struct goalloc_span *s;
