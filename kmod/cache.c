@@ -149,15 +149,38 @@ static noinline void *cache_refuse(struct goalloc_cache *cache, unsigned long ca
 	return NULL;
 }
 
+static void cache_free_slow(struct goalloc_cache *cache, const void *p, unsigned long caller);
+
+/*
+ * The fast path's object, when cache_post_alloc_wanted(): __GFP_ZERO is one
+ * of the cases, so a constructor's cache refuses it here, giving back the
+ * slot it took (untouched, still constructed), and the fast path tests
+ * nothing for it.
+ */
+static noinline void *cache_post_alloc_fast(struct goalloc_cache *cache, void *p, gfp_t gfp,
+					    unsigned long caller)
+{
+	if (unlikely(gfp & cache->gfp_refused)) {
+		/* Made a live object first, so its free is an ordinary one. */
+		cache_post_alloc(cache, p, gfp & ~__GFP_ZERO);
+		cache_free_slow(cache, p, caller);
+		return cache_refuse(cache, caller);
+	}
+	return cache_post_alloc(cache, p, gfp);
+}
+
 /* Past the fast path: Go's nextFree for the cache's span class, or a node. */
-static noinline void *cache_alloc_slow(struct goalloc_cache *cache, gfp_t gfp, int node)
+static noinline void *cache_alloc_slow(struct goalloc_cache *cache, gfp_t gfp, int node,
+				       unsigned long caller)
 {
 	void *p;
 
+	if (unlikely(gfp & cache->gfp_refused))
+		return cache_refuse(cache, caller);
 	might_alloc(gfp);
 	p = goalloc_mcache_next_free(cache->spc, cache->size, gfp, node);
-	if (!p)
-		return NULL;
+	if (!p || !cache_post_alloc_wanted(gfp))
+		return p;
 	return cache_post_alloc(cache, p, gfp);
 }
 
@@ -183,22 +206,21 @@ void *goalloc_cache_alloc(struct goalloc_cache *cache, gfp_t gfp)
 	void *p;
 
 	cache_might_alloc(gfp);
-	if (unlikely(gfp & cache->gfp_refused))
-		return cache_refuse(cache, _RET_IP_);
 	c = goalloc_mcache_get();
 	if (likely(goalloc_mcache_enter(c))) {
 		if (likely(goalloc_span_take_one(c->alloc[spc], &p))) {
 			goalloc_mcache_count_alloc(c, spc);
 			goalloc_mcache_leave(c);
 			goalloc_mcache_put();
+			/* __GFP_ZERO is one of these: a ctor's cache refuses it there. */
 			if (unlikely(cache_post_alloc_wanted(gfp)))
-				return cache_post_alloc(cache, p, gfp);
+				return cache_post_alloc_fast(cache, p, gfp, _RET_IP_);
 			return p;
 		}
 		goalloc_mcache_leave(c);
 	}
 	goalloc_mcache_put();
-	return cache_alloc_slow(cache, gfp, NUMA_NO_NODE);
+	return cache_alloc_slow(cache, gfp, NUMA_NO_NODE, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(goalloc_cache_alloc);
 
@@ -214,36 +236,16 @@ void *goalloc_cache_alloc_node(struct goalloc_cache *cache, gfp_t gfp, int node)
 {
 	if (node == NUMA_NO_NODE)
 		return goalloc_cache_alloc(cache, gfp);
-	if (unlikely(gfp & cache->gfp_refused))
-		return cache_refuse(cache, _RET_IP_);
-	return cache_alloc_slow(cache, gfp, node);
+	return cache_alloc_slow(cache, gfp, node, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(goalloc_cache_alloc_node);
-
-/* Is @p in a span of @cache's class?  The lookup, under RCU. */
-static int cache_owns(const struct goalloc_cache *cache, const void *p)
-{
-	struct goalloc_span *s;
-	int err = 0;
-
-	rcu_read_lock();
-	s = goalloc_span_of(p);
-	if (!s)
-		err = -EFAULT;
-	else if (s->spc != cache->spc)
-		err = -EXDEV;
-	rcu_read_unlock();
-	return err;
-}
 
 /* What the free's fast path leaves, and frees the bulk path left. */
 static noinline void cache_free_slow(struct goalloc_cache *cache, const void *p,
 				     unsigned long caller)
 {
-	int err = cache_owns(cache, p);
+	int err = goalloc_mcache_free_spc(p, cache->spc);
 
-	if (!err)
-		err = goalloc_mcache_free(p);
 	if (unlikely(err))
 		goalloc_report_bad_free(p, err, caller);
 }

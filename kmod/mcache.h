@@ -106,6 +106,8 @@ static __always_inline void goalloc_mcache_count_alloc(struct goalloc_mcache *c,
 	c->nmalloc[spc]++;
 }
 
+static __always_inline int goalloc_mcache_free_spc(const void *p, int want);
+
 /**
  * goalloc_mcache_free() - free one object, from any CPU
  * @p: the object, not NULL
@@ -120,6 +122,16 @@ static __always_inline void goalloc_mcache_count_alloc(struct goalloc_mcache *c,
  */
 static __always_inline int goalloc_mcache_free(const void *p)
 {
+	return goalloc_mcache_free_spc(p, -1);
+}
+
+/*
+ * goalloc_mcache_free() for a named cache: @want is the span class @p must
+ * be of (a constant -1: any); an object of another is refused (-EXDEV)
+ * with nothing changed.
+ */
+static __always_inline int goalloc_mcache_free_spc(const void *p, int want)
+{
 	struct goalloc_mcache *c;
 	struct goalloc_span *s;
 	unsigned int idx;
@@ -130,6 +142,10 @@ static __always_inline int goalloc_mcache_free(const void *p)
 	if (unlikely(!s)) {
 		goalloc_mcache_put();
 		return -EFAULT;
+	}
+	if (want >= 0 && unlikely(s->spc != want)) {
+		goalloc_mcache_put();
+		return -EXDEV;
 	}
 	goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
 	if (likely(goalloc_mcache_enter(c))) {

@@ -198,7 +198,7 @@ static void cache_ctor_once(struct kunit *test)
 	struct goalloc_span **spans;
 	struct goalloc_cache *c;
 	unsigned int i, j, nspans = 0, nelems = 0, reused = 0;
-	long base = atomic_long_read(&ctor_calls);
+	long base = atomic_long_read(&ctor_calls), live, calls;
 	void **p;
 
 	p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
@@ -262,7 +262,12 @@ static void cache_ctor_once(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, (atomic_long_read(&ctor_calls) - base) % nelems, 0L);
 	/* __GFP_ZERO with a constructor: refused, nothing allocated, no WARN. */
+	live = goalloc_objects_in_use();
+	calls = atomic_long_read(&ctor_calls);
 	KUNIT_EXPECT_NULL(test, goalloc_cache_alloc(c, GFP_KERNEL | __GFP_ZERO));
+	KUNIT_EXPECT_NULL(test, goalloc_cache_alloc_node(c, GFP_KERNEL | __GFP_ZERO, 0));
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), live);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&ctor_calls), calls);
 	KUNIT_EXPECT_EQ(test, goalloc_cache_alloc_bulk(c, GFP_KERNEL | __GFP_ZERO, 4, p), 0);
 	KUNIT_EXPECT_EQ(test, ((struct ctor_obj *)p[0])->magic, CTOR_MAGIC);
 	goalloc_cache_free_bulk(c, n, p);
