@@ -58,7 +58,8 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_cache_classes);
 
 /**
  * struct goalloc_cache - a named cache
- * @spc: its span class (goalloc_cache_spc(@slot)): read by every call
+ * @spc: its span class (goalloc_cache_spc(@slot)): read by every call; a
+ *	byte, so the free's goalloc_mcache_free_fast_spc() knows it is not -1
  * @gfp_refused: __GFP_ZERO for a constructor's cache, else 0: a mask the
  *	fast path tests in one instruction
  * @cflags: GOALLOC_CF_* of its class
@@ -76,7 +77,7 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_cache_classes);
  * @name: its name (kstrdup_const())
  */
 struct goalloc_cache {
-	unsigned int spc;
+	u8 spc;
 	gfp_t gfp_refused;
 	u8 cflags;
 	unsigned int size;
