@@ -291,6 +291,9 @@ static __always_inline size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t
 	return i;
 }
 
+static __always_inline size_t
+goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int want);
+
 /**
  * goalloc_mcache_free_bulk() - free objects in batches of one cache entry
  * @n: how many
@@ -307,9 +310,6 @@ static __always_inline size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t
  * Return: how many objects, from @ptrs[0], are left for single frees (an
  * interrupt landed inside this CPU's section); 0 when all are done.
  */
-static __always_inline size_t
-goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int want);
-
 static __always_inline size_t goalloc_mcache_free_bulk(size_t n, void **ptrs, unsigned long caller)
 {
 	return goalloc_mcache_free_bulk_spc(n, ptrs, caller, -1);
