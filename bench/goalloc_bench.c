@@ -25,9 +25,9 @@
  *
  * Parameters: tests= (comma list: calib,pair,nthenn,bulk,remote,random,
  * scaling; default all), allocs= (comma list: goalloc,kmalloc,cache,loop,
- * gcache; default all but gcache, which tools/bench.sh asks for), sizes= (comma list of bytes), rounds=, iters= (operations
- * per measurement for the loops), par_sizes= (the sizes of the multi-CPU
- * tests).
+ * gcache; default all but gcache, which tools/bench.sh asks for), sizes=
+ * (comma list of bytes), rounds=, iters= (operations per measurement for
+ * the loops), par_sizes= (the sizes of the multi-CPU tests).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
