@@ -45,6 +45,7 @@ void goalloc_class_usage(unsigned int spc, struct goalloc_class_usage *u)
 		u->nfree += READ_ONCE(c->nfree[spc]);
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_class_usage);
 
 /**
  * goalloc_objects_in_use() - live objects of all classes, large ones included

@@ -546,6 +546,76 @@ static void cache_bad_create(struct kunit *test)
 						     (__force slab_flags_t)BIT(30), NULL));
 }
 
+/*
+ * What debugfs goalloc/caches shows comes from the class's counters: the
+ * objects in use and the spans, exact when nothing else runs.  A node
+ * request is served from that node.
+ */
+static void cache_usage_and_node(struct kunit *test)
+{
+	const unsigned int n = 300;
+	struct goalloc_class_usage u;
+	struct goalloc_span *s;
+	struct goalloc_cache *c;
+	unsigned int i, spc;
+	int node = numa_node_id();
+	void **p;
+
+	p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	c = make_cache(test, "test_usage", 200, 0, 0, NULL);
+	for (i = 0; i < n; i++) {
+		p[i] = goalloc_cache_alloc(c, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	s = span_of(p[0]);
+	spc = s->spc;
+	goalloc_class_usage(spc, &u);
+	KUNIT_EXPECT_EQ(test, (long)(u.nmalloc - u.nfree), (long)n);
+	KUNIT_EXPECT_EQ(test, u.nspans, (long)DIV_ROUND_UP(n, s->nelems));
+	for (i = 0; i < n; i++)
+		goalloc_cache_free(c, p[i]);
+	goalloc_class_usage(spc, &u);
+	KUNIT_EXPECT_EQ(test, (long)(u.nmalloc - u.nfree), 0L);
+
+	p[0] = goalloc_cache_alloc_node(c, GFP_KERNEL, node);
+	KUNIT_ASSERT_NOT_NULL(test, p[0]);
+	KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page(p[0])), node);
+	KUNIT_EXPECT_EQ(test, spc_of_obj(p[0]), spc);
+	goalloc_cache_free(c, p[0]);
+	goalloc_cache_destroy(c);
+}
+
+/*
+ * Caches are bounded by their span classes: creates fail, with a message,
+ * once every slot is taken, and a destroyed cache's slot serves again.
+ */
+static void cache_slots(struct kunit *test)
+{
+	struct goalloc_cache **c, *extra;
+	unsigned int i, n = 0;
+
+	c = kunit_kcalloc(test, GOALLOC_MAX_CACHES + 1, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	while (n <= GOALLOC_MAX_CACHES) {
+		c[n] = goalloc_cache_create("test_slot", 32, 0, 0, NULL);
+		if (!c[n])
+			break;
+		n++;
+	}
+	/* The other tests' caches are gone (a leaked one's slot once empty). */
+	KUNIT_EXPECT_EQ(test, n, (unsigned int)GOALLOC_MAX_CACHES);
+	KUNIT_EXPECT_NULL(test, goalloc_cache_create("test_slot", 32, 0, 0, NULL));
+	if (n) {
+		goalloc_cache_destroy(c[n / 2]);
+		extra = goalloc_cache_create("test_slot", 64, 0, 0, NULL);
+		KUNIT_EXPECT_NOT_NULL(test, extra);
+		c[n / 2] = extra;
+	}
+	for (i = 0; i < n; i++)
+		goalloc_cache_destroy(c[i]);
+}
+
 static struct kunit_case cache_cases[] = {
 	KUNIT_CASE(cache_align_and_size),
 	KUNIT_CASE(cache_spans_separate),
@@ -557,6 +627,8 @@ static struct kunit_case cache_cases[] = {
 	KUNIT_CASE(cache_rcu_span),
 	KUNIT_CASE(cache_foreign_free),
 	KUNIT_CASE(cache_bad_create),
+	KUNIT_CASE(cache_usage_and_node),
+	KUNIT_CASE(cache_slots),
 	{}
 };
 
