@@ -9,7 +9,8 @@
  *   test,variant,size,alloc,round,ns_per_op,cycles_per_op
  *
  * alloc is goalloc, kmalloc, cache (a kmem_cache of the size created
- * with SLAB_NO_MERGE, so SLUB cannot share it with another cache), or loop:
+ * with SLAB_NO_MERGE, so SLUB cannot share it with another cache), gcache
+ * (a goalloc named cache of the size, goalloc_cache_create()), or loop:
  * the same loop around no allocator at all (the "allocation" is a static
  * object, the free does nothing), which prices the loop's own work - the
  * counter, the dispatch on the allocator, the write to each object.  Each
@@ -23,10 +24,10 @@
  * count of instructions per operation, loop included.
  *
  * Parameters: tests= (comma list: calib,pair,nthenn,bulk,remote,random,
- * scaling; default all), allocs= (comma list: goalloc,kmalloc,cache,loop;
- * default all), sizes= (comma list of bytes), rounds=, iters= (operations
- * per measurement for the loops), par_sizes= (the sizes of the multi-CPU
- * tests).
+ * scaling; default all), allocs= (comma list: goalloc,kmalloc,cache,loop,
+ * gcache; default all but gcache, which tools/bench.sh asks for), sizes=
+ * (comma list of bytes), rounds=, iters= (operations per measurement for
+ * the loops), par_sizes= (the sizes of the multi-CPU tests).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -88,9 +89,15 @@ MODULE_PARM_DESC(iters, "Operations per measurement");
 /* The scaling test uses CPUs below this number. */
 #define BENCH_MAX_CPUS	256
 
-enum allocator { A_GOALLOC, A_KMALLOC, A_CACHE, A_LOOP, NR_ALLOC };
+/*
+ * gcache (goalloc_cache_*(), a named cache of the size) comes last: where it
+ * is not wanted (the budget's runs) the order of the others is unchanged.
+ */
+enum allocator { A_GOALLOC, A_KMALLOC, A_CACHE, A_LOOP, A_GCACHE, NR_ALLOC };
 
-static const char *const alloc_name[NR_ALLOC] = { "goalloc", "kmalloc", "cache", "loop" };
+static const char *const alloc_name[NR_ALLOC] = {
+	"goalloc", "kmalloc", "cache", "loop", "gcache"
+};
 
 /* What the loop "allocator" hands out: every object is this one. */
 static char loop_obj[SMP_CACHE_BYTES] __aligned(SMP_CACHE_BYTES);
@@ -131,6 +138,7 @@ struct allocator_ops {
 	enum allocator which;
 	unsigned int size;
 	struct kmem_cache *cache;
+	struct goalloc_cache *gcache;
 };
 
 static __always_inline void *a_alloc(const struct allocator_ops *a)
@@ -143,6 +151,12 @@ static __always_inline void *a_alloc(const struct allocator_ops *a)
 	case A_CACHE:
 		return kmem_cache_alloc(a->cache, GFP_KERNEL);
 	default:
+		/*
+		 * Not a case of its own: the dispatch of the others (and so
+		 * their counts) stays as it was; loop pays this test too.
+		 */
+		if (a->which == A_GCACHE)
+			return goalloc_cache_alloc(a->gcache, GFP_KERNEL);
 		return loop_obj;
 	}
 }
@@ -160,6 +174,8 @@ static __always_inline void a_free(const struct allocator_ops *a, void *p)
 		kmem_cache_free(a->cache, p);
 		break;
 	default:
+		if (a->which == A_GCACHE)
+			goalloc_cache_free(a->gcache, p);
 		break;
 	}
 }
@@ -337,6 +353,12 @@ static void run_bulk(const struct allocator_ops *a, unsigned int n, unsigned int
 			for (i = 0; i < n; i++)
 				WRITE_ONCE(*(char *)ptrs[i], 1);
 			goalloc_free_bulk(n, ptrs);
+		} else if (a->which == A_GCACHE) {
+			if (goalloc_cache_alloc_bulk(a->gcache, GFP_KERNEL, n, ptrs) != n)
+				return;
+			for (i = 0; i < n; i++)
+				WRITE_ONCE(*(char *)ptrs[i], 1);
+			goalloc_cache_free_bulk(a->gcache, n, ptrs);
 		} else {
 			if (kmem_cache_alloc_bulk(a->cache, GFP_KERNEL, n, ptrs) != n)
 				return;
@@ -768,6 +790,7 @@ static unsigned int parse_sizes(const char *list, unsigned int *v)
 #define WITH_KMALLOC	BIT(A_KMALLOC)
 #define WITH_CACHE	BIT(A_CACHE)
 #define WITH_LOOP	BIT(A_LOOP)
+#define WITH_GCACHE	BIT(A_GCACHE)
 
 /*
  * Run @fn for each allocator of one size that @with names and allocs=
@@ -784,9 +807,13 @@ static void each_alloc(unsigned int size, unsigned int round, unsigned long with
 		ops[i].which = i;
 		ops[i].size = size;
 		ops[i].cache = NULL;
+		ops[i].gcache = NULL;
 	}
 	if ((with & WITH_CACHE) && want_alloc(A_CACHE))
 		ops[A_CACHE].cache = make_cache(size);
+	if ((with & WITH_GCACHE) && want_alloc(A_GCACHE))
+		ops[A_GCACHE].gcache = goalloc_cache_create("goalloc_bench_gcache", size, 0, 0,
+							    NULL);
 	for (i = 0; i < NR_ALLOC; i++) {
 		const struct allocator_ops *a = &ops[(i + round) % NR_ALLOC];
 
@@ -794,10 +821,13 @@ static void each_alloc(unsigned int size, unsigned int round, unsigned long with
 			continue;
 		if (a->which == A_CACHE && !a->cache)
 			continue;
+		if (a->which == A_GCACHE && !a->gcache)
+			continue;
 		fn(a, round, arg);
 		cond_resched();
 	}
 	kmem_cache_destroy(ops[A_CACHE].cache);
+	goalloc_cache_destroy(ops[A_GCACHE].gcache);
 }
 
 static void do_pair(const struct allocator_ops *a, unsigned int round, void *arg)
@@ -882,13 +912,13 @@ static int bench_run(void)
 		for (i = 0; i < nsz; i++) {
 			if (want("pair"))
 				each_alloc(sz[i], r, WITH_GOALLOC | WITH_KMALLOC | WITH_CACHE |
-					   WITH_LOOP, do_pair, NULL);
+					   WITH_LOOP | WITH_GCACHE, do_pair, NULL);
 			if (want("nthenn"))
 				each_alloc(sz[i], r, WITH_GOALLOC | WITH_KMALLOC | WITH_CACHE |
-					   WITH_LOOP, do_nthenn, NULL);
+					   WITH_LOOP | WITH_GCACHE, do_nthenn, NULL);
 			if (want("bulk"))
-				each_alloc(sz[i], r, WITH_GOALLOC | WITH_CACHE | WITH_LOOP,
-					   do_bulk, NULL);
+				each_alloc(sz[i], r, WITH_GOALLOC | WITH_CACHE | WITH_LOOP |
+					   WITH_GCACHE, do_bulk, NULL);
 		}
 		if (want("random")) {
 			static const enum allocator order[2][3] = {

@@ -68,4 +68,41 @@ void *goalloc_arena_alloc(struct goalloc_arena *a, size_t size, gfp_t gfp);
 void goalloc_arena_reset(struct goalloc_arena *a);
 void goalloc_arena_destroy(struct goalloc_arena *a);
 
+/*
+ * Named caches (goalloc's kmem_cache): Documentation/api.rst, "Named caches".
+ * The SLAB_* flags are <linux/slab.h>'s.
+ */
+struct goalloc_cache;
+
+/**
+ * struct goalloc_cache_args - what a named cache may have besides its size
+ *	(as 6.12's struct kmem_cache_args)
+ * @align: alignment of every object, a power of two, or 0 for the word
+ * @useroffset: start of the region copied to and from userspace
+ * @usersize: its length, 0 for none (stored; see Documentation/api.rst for
+ *	what hardened usercopy can check of goalloc objects)
+ * @ctor: run on each object once, when its span is set up; objects are
+ *	handed out constructed and must be freed constructed
+ */
+struct goalloc_cache_args {
+	unsigned int align;
+	unsigned int useroffset;
+	unsigned int usersize;
+	void (*ctor)(void *obj);
+};
+
+struct goalloc_cache *goalloc_cache_create_args(const char *name, unsigned int object_size,
+						const struct goalloc_cache_args *args,
+						slab_flags_t flags);
+struct goalloc_cache *goalloc_cache_create(const char *name, unsigned int object_size,
+					   unsigned int align, slab_flags_t flags,
+					   void (*ctor)(void *obj));
+void *goalloc_cache_alloc(struct goalloc_cache *cache, gfp_t gfp);
+void *goalloc_cache_alloc_node(struct goalloc_cache *cache, gfp_t gfp, int node);
+void goalloc_cache_free(struct goalloc_cache *cache, void *p);
+int goalloc_cache_alloc_bulk(struct goalloc_cache *cache, gfp_t gfp, size_t n, void **ptrs);
+void goalloc_cache_free_bulk(struct goalloc_cache *cache, size_t n, void **ptrs);
+unsigned int goalloc_cache_size(struct goalloc_cache *cache);
+void goalloc_cache_destroy(struct goalloc_cache *cache);
+
 #endif /* _LINUX_GOALLOC_H */

@@ -19,8 +19,13 @@ struct dentry;
 struct goalloc_class_stat;
 struct goalloc_span;
 
-/* Span classes: Go's spanClass, size class * 2 + noscan. */
-#define GOALLOC_NUM_SPC		(GOALLOC_NUM_CLASSES * 2)
+/*
+ * Span classes: Go's spanClass, size class * 2 + noscan for goalloc_alloc()'s
+ * (GOALLOC_NUM_KMALLOC_SPC), then one per named cache (goalloc_cache_spc()).
+ * Every per-span-class array and loop covers them all.
+ */
+#define GOALLOC_NUM_SPC		(GOALLOC_NUM_KMALLOC_SPC + GOALLOC_MAX_CACHES)
+static_assert(GOALLOC_NUM_SPC <= 256 && GOALLOC_NUM_ALL_CLASSES <= 256);
 
 /* The flags of a caller's mask that say how hard to try and whether to sleep. */
 static inline gfp_t goalloc_gfp_reclaim(gfp_t gfp)
@@ -107,11 +112,30 @@ struct goalloc_rcu_chunk {
 	void **ptrs;
 };
 
+/* cache.c: named caches. */
+void goalloc_cache_init(struct dentry *root);
+void goalloc_cache_exit(void);
+extern atomic_long_t goalloc_cache_leak_reports;
+
 /* chrdev.c: /dev/goalloc. */
 int goalloc_chrdev_init(void);
 void goalloc_chrdev_exit(void);
 
 /* mstats.c: debugfs view of the allocator. */
+
+/**
+ * struct goalloc_class_usage - what one span class holds right now
+ * @nmalloc: objects allocated, ever
+ * @nfree: objects freed, ever
+ * @nspans: live spans
+ */
+struct goalloc_class_usage {
+	unsigned long nmalloc;
+	unsigned long nfree;
+	long nspans;
+};
+
+void goalloc_class_usage(unsigned int spc, struct goalloc_class_usage *u);
 long goalloc_objects_in_use(void);
 void goalloc_class_stat(unsigned int cls, struct goalloc_class_stat *st);
 int goalloc_stats_init(struct dentry *root);

@@ -450,6 +450,7 @@ static int __init goalloc_init(void)
 		goto out_free_rcu;
 	goalloc_debugfs = debugfs_create_dir("goalloc", NULL);
 	goalloc_stats_init(goalloc_debugfs);
+	goalloc_cache_init(goalloc_debugfs);
 	pr_info("version %s loaded: %d size classes, %lu-byte heap pages, objects up to %lu bytes\n",
 		GOALLOC_VERSION, GOALLOC_NUM_CLASSES - 1, GOALLOC_PAGE_SIZE, GOALLOC_MAX_SIZE);
 	return 0;
@@ -474,6 +475,7 @@ static void __exit goalloc_exit(void)
 	/* No shrinker or scavenger pass may run while the caches go. */
 	goalloc_scavenger_exit();
 	goalloc_mcache_exit();
+	goalloc_cache_exit();
 	goalloc_central_exit();
 	goalloc_heap_exit();
 	pr_info("unloaded\n");

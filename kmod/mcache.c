@@ -50,6 +50,8 @@ struct goalloc_span goalloc_placeholder_span = {
 /* Per-CPU drain work, for goalloc_drain_all(), which one caller runs at a time. */
 static DEFINE_PER_CPU(struct work_struct, goalloc_drain_work);
 static DEFINE_MUTEX(goalloc_drain_mutex);
+/* The span class goalloc_drain_class() drains, or -1: all; under the mutex. */
+static int goalloc_drain_spc = -1;
 static struct workqueue_struct *goalloc_drain_wq;
 
 static enum cpuhp_state goalloc_cpuhp_state;
@@ -279,7 +281,13 @@ static void drain_work_fn(struct work_struct *w)
 	 * CPU's cache, which is harmless; cpuhp drains the dead one.
 	 */
 	if (!WARN_ON_ONCE(!goalloc_mcache_enter(c))) {
-		goalloc_mcache_drain(c);
+		/* The mutex's holder set it before queueing: ordered by the queue. */
+		int spc = READ_ONCE(goalloc_drain_spc);
+
+		if (spc < 0)
+			goalloc_mcache_drain(c);
+		else
+			mcache_uncache(c, spc);
 		goalloc_mcache_leave(c);
 	}
 	goalloc_mcache_put();
@@ -308,6 +316,28 @@ unsigned int goalloc_drain_all(void)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_drain_all);
+
+/**
+ * goalloc_drain_class() - every online CPU gives back its span of one class
+ * @spc: the span class (a named cache's, being destroyed)
+ *
+ * goalloc_drain_all() for one span class: the other classes' spans stay
+ * where they are.  May sleep.  A dead CPU's cache was drained whole.
+ */
+void goalloc_drain_class(unsigned int spc)
+{
+	unsigned int cpu;
+
+	mutex_lock(&goalloc_drain_mutex);
+	WRITE_ONCE(goalloc_drain_spc, spc);
+	for_each_online_cpu(cpu)
+		queue_work_on(cpu, goalloc_drain_wq, per_cpu_ptr(&goalloc_drain_work, cpu));
+	for_each_possible_cpu(cpu)
+		flush_work(per_cpu_ptr(&goalloc_drain_work, cpu));
+	WRITE_ONCE(goalloc_drain_spc, -1);
+	mutex_unlock(&goalloc_drain_mutex);
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_drain_class);
 
 /* CPU hotplug: a dead CPU's cache is drained from a surviving one. */
 static int goalloc_cpu_dead(unsigned int cpu)

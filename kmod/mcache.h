@@ -106,6 +106,8 @@ static __always_inline void goalloc_mcache_count_alloc(struct goalloc_mcache *c,
 	c->nmalloc[spc]++;
 }
 
+static __always_inline int goalloc_mcache_free_spc(const void *p, int want);
+
 /**
  * goalloc_mcache_free() - free one object, from any CPU
  * @p: the object, not NULL
@@ -120,6 +122,16 @@ static __always_inline void goalloc_mcache_count_alloc(struct goalloc_mcache *c,
  */
 static __always_inline int goalloc_mcache_free(const void *p)
 {
+	return goalloc_mcache_free_spc(p, -1);
+}
+
+/*
+ * goalloc_mcache_free() for a named cache: @want is the span class @p must
+ * be of (a constant -1: any); an object of another is refused (-EXDEV)
+ * with nothing changed.
+ */
+static __always_inline int goalloc_mcache_free_spc(const void *p, int want)
+{
 	struct goalloc_mcache *c;
 	struct goalloc_span *s;
 	unsigned int idx;
@@ -131,13 +143,17 @@ static __always_inline int goalloc_mcache_free(const void *p)
 		goalloc_mcache_put();
 		return -EFAULT;
 	}
+	if (want >= 0 && unlikely(s->spc != want)) {
+		goalloc_mcache_put();
+		return -EXDEV;
+	}
 	goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
 	if (likely(goalloc_mcache_enter(c))) {
 		if (likely(c->alloc[s->spc] == s)) {
 			err = goalloc_span_check_free(s, p, &idx);
 			if (likely(!err)) {
 				goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);
-				goalloc_pre_free(p, s->elemsize);
+				goalloc_span_pre_free(s, p);
 				goalloc_span_free_owned(s, idx);
 				c->nfree[s->spc]++;
 				goalloc_hook(GOALLOC_HOOK_OWNER_FREED, (void *)p);
@@ -161,6 +177,8 @@ static __always_inline int goalloc_mcache_free(const void *p)
 	return err;
 }
 
+static __always_inline bool goalloc_mcache_free_fast_spc(const void *p, int want);
+
 /**
  * goalloc_mcache_free_fast() - the owner's free, with no call on its way
  * @p: the object, not NULL
@@ -175,6 +193,23 @@ static __always_inline int goalloc_mcache_free(const void *p)
  */
 static __always_inline bool goalloc_mcache_free_fast(const void *p)
 {
+	return goalloc_mcache_free_fast_spc(p, -1);
+}
+
+/**
+ * goalloc_mcache_free_fast_spc() - goalloc_mcache_free_fast(), for one span class
+ * @p: the object, not NULL
+ * @want: the span class @p must be of (a named cache's), or -1 for any;
+ *	a constant -1 compiles to goalloc_mcache_free_fast()
+ *
+ * A span this CPU allocates from for @want is of @want: the ownership test
+ * is the class test too, so a cache's free costs nothing more.  An object
+ * of another class is left, untouched, for the caller's slow path.
+ *
+ * Return: true if @p was freed, false if the slow path must look.
+ */
+static __always_inline bool goalloc_mcache_free_fast_spc(const void *p, int want)
+{
 	struct goalloc_mcache *c;
 	struct goalloc_span *s;
 	bool done = false;
@@ -186,7 +221,7 @@ static __always_inline bool goalloc_mcache_free_fast(const void *p)
 	if (likely(s)) {
 		goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
 		if (likely(goalloc_mcache_enter(c))) {
-			unsigned int spc = s->spc;
+			unsigned int spc = want < 0 ? s->spc : want;
 
 			if (likely(c->alloc[spc] == s) && likely(goalloc_span_owner_free(s, p))) {
 				c->nfree[spc]++;
@@ -209,6 +244,7 @@ void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc);
 void goalloc_mcache_drain(struct goalloc_mcache *c);
 bool goalloc_mcache_drained(unsigned int cpu);
 unsigned int goalloc_drain_all(void);
+void goalloc_drain_class(unsigned int spc);
 int goalloc_mcache_init(void);
 void goalloc_mcache_exit(void);
 
@@ -255,6 +291,9 @@ static __always_inline size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t
 	return i;
 }
 
+static __always_inline size_t
+goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int want);
+
 /**
  * goalloc_mcache_free_bulk() - free objects in batches of one cache entry
  * @n: how many
@@ -272,6 +311,17 @@ static __always_inline size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t
  * interrupt landed inside this CPU's section); 0 when all are done.
  */
 static __always_inline size_t goalloc_mcache_free_bulk(size_t n, void **ptrs, unsigned long caller)
+{
+	return goalloc_mcache_free_bulk_spc(n, ptrs, caller, -1);
+}
+
+/*
+ * goalloc_mcache_free_bulk() for a named cache: @want is the span class
+ * every object must be of (a constant -1: any).  An object of another
+ * class is refused (-EXDEV) and reported, nothing changed.
+ */
+static __always_inline size_t
+goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int want)
 {
 	bool pre_free = goalloc_pre_free_wanted();
 	unsigned long nfree, own_base = 0, own_len = 0;
@@ -316,13 +366,15 @@ static __always_inline size_t goalloc_mcache_free_bulk(size_t n, void **ptrs, un
 			}
 			if (unlikely(!s)) {
 				err = -EFAULT;
+			} else if (want >= 0 && unlikely(s->spc != want)) {
+				err = -EXDEV;
 			} else if (likely(c->alloc[s->spc] == s)) {
 				if (likely(!pre_free) && likely(goalloc_span_owner_free(s, p))) {
 					err = 0;
 				} else {
 					err = goalloc_span_check_free(s, p, &idx);
 					if (likely(!err)) {
-						goalloc_pre_free(p, s->elemsize);
+						goalloc_span_pre_free(s, p);
 						goalloc_span_free_owned(s, idx);
 					}
 				}

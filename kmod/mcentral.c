@@ -52,7 +52,8 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central);
  */
 unsigned int goalloc_central_keep(unsigned int spc)
 {
-	unsigned long bytes = goalloc_class_info[goalloc_spc_class(spc)].npages * GOALLOC_PAGE_SIZE;
+	unsigned long bytes = goalloc_cls_info(goalloc_spc_to_class(spc))->npages *
+			      GOALLOC_PAGE_SIZE;
 
 	return clamp_t(unsigned long, GOALLOC_KEEP_BYTES / bytes, 1, GOALLOC_KEEP_SPANS);
 }
@@ -119,8 +120,34 @@ static bool span_has_free(const struct goalloc_span *s)
 	return goalloc_span_inuse_hint(s) < (int)s->nelems;
 }
 
+/* Spans of SLAB_TYPESAFE_BY_RCU caches waiting for a grace period. */
+atomic_long_t goalloc_central_rcu_spans;
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_rcu_spans);
+
+static void span_release_rcu(struct rcu_head *head)
+{
+	struct goalloc_span *s = container_of(head, struct goalloc_span, rcu);
+
+	atomic_long_dec(&goalloc_central[s->spc].nspans);
+	/* The heap frees the descriptor with the same rcu_head, now done with. */
+	goalloc_heap_free_span(s);
+	atomic_long_dec(&goalloc_central_rcu_spans);
+}
+
+/*
+ * A dead span goes back to the heap.  A SLAB_TYPESAFE_BY_RCU cache's only
+ * after a grace period: a reader inside rcu_read_lock() may still load from
+ * an object it found before the free, and the memory must stay that
+ * cache's (of that type) until every such reader is done.  Meanwhile the
+ * span is dead: lookups refuse frees into it, and nothing allocates from it.
+ */
 static void span_release(struct goalloc_span *s)
 {
+	if (unlikely(s->cflags & GOALLOC_CF_RCU)) {
+		atomic_long_inc(&goalloc_central_rcu_spans);
+		call_rcu(&s->rcu, span_release_rcu);
+		return;
+	}
 	atomic_long_dec(&goalloc_central[s->spc].nspans);
 	goalloc_heap_free_span(s);
 }
@@ -630,10 +657,14 @@ struct goalloc_span *goalloc_central_grow_pool(struct goalloc_pool *pool, unsign
 {
 	struct goalloc_span *s;
 
-	s = goalloc_pool_alloc_span(pool, spc, 0, goalloc_class_align(goalloc_spc_class(spc)),
+	s = goalloc_pool_alloc_span(pool, spc, 0, goalloc_spc_align(spc),
 				    node, GOALLOC_SPAN_NEW, gfp);
-	if (s)
-		atomic_long_inc(&goalloc_central[spc].nspans);
+	if (!s)
+		return NULL;
+	atomic_long_inc(&goalloc_central[spc].nspans);
+	/* A named cache's constructor, on every slot, before any is handed out. */
+	if (s->cflags & GOALLOC_CF_CTOR)
+		goalloc_span_construct(s);
 	return s;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central_grow_pool);
@@ -704,6 +735,75 @@ void goalloc_central_init(void)
 	}
 }
 
+/**
+ * goalloc_central_retire_class() - give back every span of a named cache's class
+ * @spc: the cache's span class, drained from every CPU's cache; nobody
+ *	allocates from it any more
+ *
+ * For goalloc_cache_destroy(): the kept spans and every span found empty
+ * (after a sweep) go back to the heap (after a grace period for a
+ * SLAB_TYPESAFE_BY_RCU cache).  A span that still holds objects stays
+ * where it is, on the partial or full list, with its memory: those objects
+ * stay valid, a later free of one still works, and the span goes back
+ * once it empties.  As SLUB keeps a cache whose destroy found objects.
+ *
+ * Return: objects still in use.
+ */
+unsigned long goalloc_central_retire_class(unsigned int spc)
+{
+	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	struct goalloc_span *s, *tmp;
+	unsigned long flags, live = 0;
+	LIST_HEAD(victims);
+	LIST_HEAD(lists);
+	bool kept = false;
+
+	spin_lock_irqsave(&mc->lock, flags);
+	list_for_each_entry_safe(s, tmp, &mc->kept, list) {
+		spin_lock(&s->lock);
+		span_unkeep(mc, s);
+		goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
+		list_add(&s->list, &victims);
+		spin_unlock(&s->lock);
+	}
+	list_splice_init(&mc->full, &lists);
+	list_splice_init(&mc->partial, &lists);
+	list_for_each_entry_safe(s, tmp, &lists, list) {
+		enum span_fate fate;
+
+		spin_lock(&s->lock);
+		goalloc_span_sweep(s);
+		smp_mb();	/* the sweep, then the pins */
+		if (!s->alloc_count && !atomic_read(&s->nremote)) {
+			goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
+			list_move(&s->list, &victims);
+			spin_unlock(&s->lock);
+			continue;
+		}
+		live += s->alloc_count;
+		/*
+		 * Its objects may still be freed (goalloc_free() of a leaked
+		 * one): placed as any span mcentral takes back, and settled.
+		 */
+		if (span_has_free(s)) {
+			goalloc_span_set_state(s, GOALLOC_SPAN_PARTIAL);
+			list_move_tail(&s->list, &mc->partial);
+		} else {
+			goalloc_span_set_state(s, GOALLOC_SPAN_FULL);
+			list_move_tail(&s->list, &mc->full);
+		}
+		fate = span_settle(mc, s);
+		if (fate == SPAN_RELEASE)
+			list_add(&s->list, &victims);
+		kept |= fate == SPAN_KEPT;
+		spin_unlock(&s->lock);
+	}
+	spin_unlock_irqrestore(&mc->lock, flags);
+	release_victims(&victims, kept);
+	return live;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_retire_class);
+
 /* At unload, after every mcache is drained: nothing may be in use. */
 void goalloc_central_exit(void)
 {
@@ -733,4 +833,6 @@ void goalloc_central_exit(void)
 			span_release(s);
 		}
 	}
+	/* SLAB_TYPESAFE_BY_RCU caches' spans, before the heap goes. */
+	rcu_barrier();
 }

@@ -71,5 +71,7 @@ size_t goalloc_central_free_run(struct goalloc_span *s, void **ptrs, size_t i, s
 				unsigned long caller, unsigned long *nfreed);
 unsigned int goalloc_central_keep(unsigned int spc);
 unsigned long goalloc_central_release_kept(void);
+unsigned long goalloc_central_retire_class(unsigned int spc);
+extern atomic_long_t goalloc_central_rcu_spans;
 
 #endif /* _GOALLOC_MCENTRAL_H */

@@ -523,7 +523,7 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 		gfp &= ~__GFP_NOFAIL;
 	}
 	old = goalloc_pool_charge_begin(pool, &meta);
-	s = goalloc_span_create(0, goalloc_spc_class(spc), npages, meta);
+	s = goalloc_span_create(0, goalloc_spc_to_class(spc), npages, meta);
 	goalloc_pool_charge_end(pool, old);
 	if (!s)
 		return NULL;

@@ -44,6 +44,8 @@ static const char *bad_free_reason(int err)
 		return "pointer into freed memory";
 	case -EPERM:
 		return "arena memory (freed with its arena)";
+	case -EXDEV:
+		return "not an object of this cache";
 	default:
 		return "invalid";
 	}
@@ -159,7 +161,8 @@ void goalloc_span_cache_exit(void)
 /**
  * goalloc_span_create() - allocate an empty span over a range of memory
  * @base: address of the first slot
- * @cls: size class, 1 .. GOALLOC_NUM_CLASSES - 1; or 0 for a span holding a
+ * @cls: size class, 1 .. GOALLOC_NUM_ALL_CLASSES - 1 (a named cache's
+ *	from GOALLOC_NUM_CLASSES on); or 0 for a span holding a
  *	single object of @npages heap pages (a large object, an arena)
  * @npages: heap pages in the span; ignored for @cls > 0
  * @gfp: for the span's own memory
@@ -172,7 +175,7 @@ void goalloc_span_cache_exit(void)
 struct goalloc_span *goalloc_span_create(unsigned long base, unsigned int cls,
 					 unsigned int npages, gfp_t gfp)
 {
-	const struct goalloc_class_info *c = &goalloc_class_info[cls];
+	const struct goalloc_class_info *c = goalloc_cls_info(cls);
 	unsigned int nelems = cls ? c->nelems : 1;
 	/* Whole 64-bit words, so a cache reload never reads past the end. */
 	unsigned int nbits = round_up(nelems, 64);
@@ -201,6 +204,8 @@ struct goalloc_span *goalloc_span_create(unsigned long base, unsigned int cls,
 	s->base = base;
 	s->nelems = nelems;
 	s->cls = cls;
+	if (cls >= GOALLOC_NUM_CLASSES)
+		s->cflags = goalloc_cache_classes[cls - GOALLOC_NUM_CLASSES].cflags;
 	if (cls) {
 		s->elemsize = c->size;
 		s->div_mul = c->div_mul;
@@ -226,6 +231,33 @@ static void span_free(struct goalloc_span *s)
 {
 	kfree(s);
 }
+
+/**
+ * goalloc_span_construct() - run a named cache's constructor on every slot
+ * @s: a new span of a cache class with a constructor, not yet on any list
+ *	or in any cache: no slot can be handed out meanwhile
+ *
+ * SLUB runs the constructor on each object when it sets up a slab; so does
+ * this, once per slot for the span's life: a slot is handed out
+ * constructed and must come back constructed, and no wipe or zeroing
+ * touches it in between (GOALLOC_CF_NO_INIT).  Free slots stay poisoned
+ * for KASAN, but for a SLAB_TYPESAFE_BY_RCU cache's, which readers may read.
+ */
+void goalloc_span_construct(struct goalloc_span *s)
+{
+	void (*ctor)(void *obj) = goalloc_cache_classes[s->cls - GOALLOC_NUM_CLASSES].ctor;
+	unsigned int i;
+
+	for (i = 0; i < s->nelems; i++) {
+		void *p = (void *)(s->base + (unsigned long)i * s->elemsize);
+
+		goalloc_kasan_unpoison(p, s->elemsize);
+		ctor(p);
+		if (!(s->cflags & GOALLOC_CF_RCU))
+			goalloc_kasan_poison(p, s->elemsize);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_span_construct);
 
 /**
  * goalloc_span_destroy() - free a span's own memory at once

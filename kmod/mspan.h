@@ -123,6 +123,8 @@ struct goalloc_chunk;
  * @cls: size class, 0 for a large object or an arena
  * @spc: span class: cls * 2 + noscan
  * @state: an enum goalloc_span_state
+ * @cflags: GOALLOC_CF_* flags of a named cache's span (sizeclasses.h), 0
+ *	for others; constant
  * @npages: heap pages (GOALLOC_PAGE_SIZE) in the span
  * @upage: for a user arena's span, its first heap page in the arena's
  *	offset space
@@ -148,6 +150,7 @@ struct goalloc_span {
 	u8 cls;
 	u8 spc;
 	u8 state;
+	u8 cflags;
 	u32 npages;
 	u32 upage;
 	atomic_t nremote;
@@ -167,6 +170,7 @@ void goalloc_span_destroy(struct goalloc_span *s);
 void goalloc_span_free_rcu(struct goalloc_span *s);
 int goalloc_span_cache_init(void);
 void goalloc_span_cache_exit(void);
+void goalloc_span_construct(struct goalloc_span *s);
 void *goalloc_span_next_free(struct goalloc_span *s);
 int goalloc_span_free(struct goalloc_span *s, const void *p);
 void *goalloc_span_next_free_locked(struct goalloc_span *s);
@@ -177,6 +181,29 @@ bool goalloc_span_transition_ok(enum goalloc_span_state from, enum goalloc_span_
 extern atomic_long_t goalloc_late_doubles[];
 extern int goalloc_bad_free_quiet;
 void goalloc_report_bad_free(const void *p, int err, unsigned long caller);
+
+/**
+ * goalloc_span_pre_free() - goalloc_pre_free() for an object of a span
+ * @s: the object's span
+ * @p: the object
+ *
+ * As SLUB's slab_want_init_on_free(): a constructor's cache or a
+ * SLAB_TYPESAFE_BY_RCU one is never wiped (its objects stay constructed,
+ * or readable by RCU readers); a SLAB_TYPESAFE_BY_RCU one is not poisoned
+ * either, as readers may still load from it until they recheck it (KASAN
+ * does the same for SLUB).  Everything else as goalloc_pre_free().
+ */
+static __always_inline void goalloc_span_pre_free(const struct goalloc_span *s, const void *p)
+{
+	/* The flags are read only where a check is on: no cost otherwise. */
+	kmemleak_free(p);
+	if (unlikely(want_init_on_free()) && !(s->cflags & GOALLOC_CF_NO_INIT)) {
+		goalloc_kasan_unpoison(p, s->elemsize);
+		memset((void *)p, 0, s->elemsize);
+	}
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC) && !(s->cflags & GOALLOC_CF_RCU))
+		goalloc_kasan_poison(p, s->elemsize);
+}
 
 /**
  * goalloc_span_init_state() - set the state of a span nobody can reach yet
@@ -577,7 +604,7 @@ static __always_inline int goalloc_span_free_remote_pinned(struct goalloc_span *
 		return err;
 	goalloc_hook(GOALLOC_HOOK_REMOTE_CHECKED, (void *)p);
 	if (pre_free)
-		goalloc_pre_free(p, s->elemsize);
+		goalloc_span_pre_free(s, p);
 	/* Fully ordered: the bit, then the caller's reads of the span. */
 	if (unlikely(test_and_set_bit(idx, s->remote_bits)))
 		return -EALREADY;

@@ -26,23 +26,11 @@
 #include "uarena.h"
 
 /**
- * struct goalloc_class_usage - what one span class holds right now
- * @nmalloc: objects allocated, ever
- * @nfree: objects freed, ever
- * @nspans: live spans
- */
-struct goalloc_class_usage {
-	unsigned long nmalloc;
-	unsigned long nfree;
-	long nspans;
-};
-
-/**
  * goalloc_class_usage() - sum the counters of one span class
  * @spc: span class
  * @u: filled in
  */
-static void goalloc_class_usage(unsigned int spc, struct goalloc_class_usage *u)
+void goalloc_class_usage(unsigned int spc, struct goalloc_class_usage *u)
 {
 	struct goalloc_mcentral *mc = &goalloc_central[spc];
 	unsigned int cpu;
@@ -58,6 +46,7 @@ static void goalloc_class_usage(unsigned int spc, struct goalloc_class_usage *u)
 		u->nfree += READ_ONCE(c->nfree[spc]);
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_class_usage);
 
 /**
  * goalloc_objects_in_use() - live objects of all classes, large ones included

@@ -126,8 +126,9 @@ static __always_inline unsigned int goalloc_spc(unsigned int cls, bool noscan)
 }
 
 /**
- * goalloc_spc_class() - the size class of a span class
- * @spc: span class
+ * goalloc_spc_class() - the size class of a span class of goalloc_alloc()
+ * @spc: span class, below GOALLOC_NUM_KMALLOC_SPC (a named cache's:
+ *	goalloc_spc_to_class())
  *
  * Return: the size class.
  */
@@ -150,6 +151,97 @@ static __always_inline unsigned int goalloc_class_align(unsigned int cls)
 	unsigned int size = goalloc_class_info[cls].size;
 
 	return is_power_of_2(size) && size > GOALLOC_PAGE_SIZE ? size / GOALLOC_PAGE_SIZE : 1;
+}
+
+/*
+ * Named caches (kmod/cache.c, goalloc_cache_create()): each has a size
+ * class of its own above Go's, GOALLOC_NUM_CLASSES + slot, with a span class
+ * of its own (goalloc_cache_spc()), so its objects never share a span with
+ * another cache's or with goalloc_alloc()'s.  The shape of such a class is
+ * set when the cache is made and stays until its slot is reused.
+ */
+#define GOALLOC_MAX_CACHES	112
+#define GOALLOC_NUM_ALL_CLASSES	(GOALLOC_NUM_CLASSES + GOALLOC_MAX_CACHES)
+/* Span classes of goalloc_alloc(): scan and noscan of each size class. */
+#define GOALLOC_NUM_KMALLOC_SPC	(GOALLOC_NUM_CLASSES * 2)
+
+/* Flags of a cache's class, copied into each of its spans (->cflags). */
+#define GOALLOC_CF_CTOR		BIT(0)	/* slots are constructed when a span is made */
+#define GOALLOC_CF_NO_INIT	BIT(1)	/* no init_on_alloc / init_on_free (SLUB's rule) */
+#define GOALLOC_CF_RCU		BIT(2)	/* SLAB_TYPESAFE_BY_RCU: spans go back after a GP */
+#define GOALLOC_CF_CACHE	BIT(3)	/* a named cache's span */
+
+/**
+ * struct goalloc_cache_class - the shape of a named cache's size class
+ * @info: size, heap pages and objects per span, divisor, as a size class's
+ * @ctor: run on each slot when a span of the class is made, or NULL
+ * @align_pages: alignment of a span, in heap pages (a power of two)
+ * @cflags: GOALLOC_CF_* flags
+ *
+ * Written by goalloc_cache_create() under its mutex before the class's first
+ * span exists; read by the layers below (mcentral grows and constructs
+ * spans) without a lock, as constant from then on.
+ */
+struct goalloc_cache_class {
+	struct goalloc_class_info info;
+	void (*ctor)(void *obj);
+	u32 align_pages;
+	u8 cflags;
+};
+
+extern struct goalloc_cache_class goalloc_cache_classes[GOALLOC_MAX_CACHES];
+
+/**
+ * goalloc_cls_info() - the shape of any size class, a cache's included
+ * @cls: size class, 1 .. GOALLOC_NUM_ALL_CLASSES - 1
+ *
+ * Return: its info.
+ */
+static __always_inline const struct goalloc_class_info *goalloc_cls_info(unsigned int cls)
+{
+	if (cls < GOALLOC_NUM_CLASSES)
+		return &goalloc_class_info[cls];
+	return &goalloc_cache_classes[cls - GOALLOC_NUM_CLASSES].info;
+}
+
+/**
+ * goalloc_cache_spc() - the span class of a named cache's slot
+ * @slot: 0 .. GOALLOC_MAX_CACHES - 1
+ *
+ * Return: the span class, past goalloc_alloc()'s.
+ */
+static __always_inline unsigned int goalloc_cache_spc(unsigned int slot)
+{
+	return GOALLOC_NUM_KMALLOC_SPC + slot;
+}
+
+/**
+ * goalloc_spc_to_class() - the size class of any span class
+ * @spc: span class, goalloc_alloc()'s or a named cache's
+ *
+ * goalloc_spc_class() for every span class: a cache's span class has a
+ * size class of its own, with no noscan twin.
+ *
+ * Return: the size class.
+ */
+static __always_inline unsigned int goalloc_spc_to_class(unsigned int spc)
+{
+	if (spc < GOALLOC_NUM_KMALLOC_SPC)
+		return spc >> 1;
+	return spc - GOALLOC_NUM_KMALLOC_SPC + GOALLOC_NUM_CLASSES;
+}
+
+/**
+ * goalloc_spc_align() - the alignment of a new span of a span class
+ * @spc: span class, goalloc_alloc()'s or a named cache's
+ *
+ * Return: the alignment in heap pages (a power of two, 1 for none).
+ */
+static __always_inline unsigned int goalloc_spc_align(unsigned int spc)
+{
+	if (spc < GOALLOC_NUM_KMALLOC_SPC)
+		return goalloc_class_align(spc >> 1);
+	return goalloc_cache_classes[spc - GOALLOC_NUM_KMALLOC_SPC].align_pages;
 }
 
 #endif /* _GOALLOC_SIZECLASSES_H */

@@ -3,11 +3,15 @@
  * goallocstat: print goalloc's heap and per-size-class counters.
  *
  *   goallocstat [--json] [--all] [DEV]
+ *   goallocstat --caches [FILE]
  *
  * The counters come from GOALLOC_IOC_STATS on a fresh arena opened only for
  * the query (it holds no memory and is never mapped; it is counted in
  * "arenas open").  The heap and class counters are goalloc-wide: kernel
  * callers and every arena together.
+ *
+ * --caches prints the named caches' table (goalloc_cache_create(), slabinfo's
+ * columns) from debugfs, /sys/kernel/debug/goalloc/caches unless FILE says.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,10 +40,11 @@ static const char *const col_title[NCOLS] = {
 static void show_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " PROG " [--json] [--all] [DEV]\n"
+		"usage: " PROG " [--json] [--all] [DEV] | --caches [FILE]\n"
 		"Print goalloc's heap and size-class counters (GOALLOC_IOC_STATS).\n"
 		"  -j, --json   one JSON object: {\"heap\":{...},\"classes\":[...]}\n"
 		"  -a, --all    every size class, also those never used\n"
+		"  -c, --caches the named caches (debugfs goalloc/caches, or FILE) instead\n"
 		"  -h, --help   this text\n"
 		"DEV defaults to $" LIBGOALLOC_DEV_ENV ", else " LIBGOALLOC_DEFAULT_DEV ".\n");
 }
@@ -206,28 +211,65 @@ static void print_json(const struct goalloc_stats *st, const struct goalloc_clas
 	printf("]}\n");
 }
 
+#define CACHES_FILE	"/sys/kernel/debug/goalloc/caches"
+
+/* The named caches' table, as the kernel writes it. */
+static int show_caches(const char *path)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f) {
+		int err = errno;
+
+		fprintf(stderr, PROG ": %s: %s%s\n", path, strerror(err),
+			err == ENOENT ? " (is goalloc.ko loaded, debugfs mounted?)" :
+			err == EACCES ? " (try as root)" : "");
+		return 1;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, stdout);
+	if (ferror(f)) {
+		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
+		fclose(f);
+		return 1;
+	}
+	fclose(f);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, PROG ": writing output: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "all", no_argument, NULL, 'a' },
+		{ "caches", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct goalloc_class_stat *cl = NULL, *ncl;
 	unsigned int room = 128, n = 0;
 	struct goalloc_stats st;
-	int json = 0, all = 0;
+	int json = 0, all = 0, caches = 0;
 	const char *dev;
 	int c, fd, err, tries;
 
-	while ((c = getopt_long(argc, argv, "jah", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jach", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
 			break;
 		case 'a':
 			all = 1;
+			break;
+		case 'c':
+			caches = 1;
 			break;
 		case 'h':
 			show_usage(stdout);
@@ -241,6 +283,8 @@ int main(int argc, char **argv)
 		show_usage(stderr);
 		return 2;
 	}
+	if (caches)
+		return show_caches(optind < argc ? argv[optind] : CACHES_FILE);
 	if (optind < argc) {
 		dev = argv[optind];
 	} else {

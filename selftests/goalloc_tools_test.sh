@@ -5,14 +5,15 @@
 # arena-demo must pass its own checks (fork sharing, bad frees refused,
 # SIGBUS after reset); goallocstat must print a table whose per-class rows
 # show the classes the demo used, valid-looking JSON with all 68 classes, and
-# fail with a clear message on a path that is not the device.
+# fail with a clear message on a path that is not the device; --caches must
+# print the named caches' table (debugfs goalloc/caches).
 n=0 fails=0
 ok() { n=$((n + 1)); echo "ok $n $1"; }
 notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; }
 check() { desc=$1; shift; if "$@"; then ok "$desc"; else notok "$desc"; fi; }
 
 echo "TAP version 13"
-echo "1..6"
+echo "1..7"
 out=/tmp/goalloc-tools.$$
 mkdir -p $out
 
@@ -41,6 +42,12 @@ rc=$?
 sed 's/^/# /' $out/bad
 check "goallocstat on a non-device fails with a message" \
 	sh -c "[ $rc != 0 ] && grep -q goallocstat $out/bad"
+
+goallocstat --caches >$out/caches 2>&1
+rc=$?
+sed 's/^/# /' $out/caches
+check "goallocstat --caches prints the caches' table" \
+	sh -c "[ $rc = 0 ] && head -1 $out/caches | grep -q '^# name *active_objs num_objs objsize'"
 
 rm -rf $out
 [ $fails = 0 ]

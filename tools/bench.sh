@@ -59,7 +59,7 @@ extract() {
 if [ "$what" = icount ] || [ "$what" = all ]; then
 	k=$(qemu/kernel.sh perf)
 	stage perf "$k" \
-		"${BENCH_ICOUNT_ARGS:-tests=calib,pair,nthenn,bulk,random rounds=3 iters=5000}" icount
+		"${BENCH_ICOUNT_ARGS:-tests=calib,pair,nthenn,bulk,random allocs=goalloc,kmalloc,cache,gcache,loop rounds=3 iters=5000}" icount
 	pack icount
 	log "QEMU icount benchmark run (1 vCPU, perf kernel; 1 ns = 1 instruction)"
 	GA_ACCEL=icount qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" \
