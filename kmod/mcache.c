@@ -31,11 +31,12 @@
 #include "mcentral.h"
 #include "mheap.h"
 
-#ifdef CONFIG_PREEMPT_RT
-DEFINE_PER_CPU(struct goalloc_mcache, goalloc_mcache) = { .lock = INIT_LOCAL_LOCK(lock) };
-#else
-DEFINE_PER_CPU(struct goalloc_mcache, goalloc_mcache);
-#endif
+/*
+ * Allocated at load rather than defined per CPU: with a span class per
+ * named cache it is some 6 KiB per CPU, and a module's static per-CPU data
+ * comes from a reserve of 8 KiB that every module shares.
+ */
+struct goalloc_mcache __percpu *goalloc_mcache __ro_after_init;
 
 /*
  * Go's emptymspan: never has a free slot, so the fast path needs no test.
@@ -260,7 +261,7 @@ void goalloc_mcache_drain(struct goalloc_mcache *c)
  */
 bool goalloc_mcache_drained(unsigned int cpu)
 {
-	struct goalloc_mcache *c = per_cpu_ptr(&goalloc_mcache, cpu);
+	struct goalloc_mcache *c = per_cpu_ptr(goalloc_mcache, cpu);
 	unsigned int spc;
 
 	for (spc = 0; spc < GOALLOC_NUM_SPC; spc++)
@@ -342,7 +343,7 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_drain_class);
 /* CPU hotplug: a dead CPU's cache is drained from a surviving one. */
 static int goalloc_cpu_dead(unsigned int cpu)
 {
-	goalloc_mcache_drain(per_cpu_ptr(&goalloc_mcache, cpu));
+	goalloc_mcache_drain(per_cpu_ptr(goalloc_mcache, cpu));
 	return 0;
 }
 
@@ -351,12 +352,20 @@ int goalloc_mcache_init(void)
 	unsigned int cpu, spc;
 	int ret;
 
-	goalloc_drain_wq = alloc_workqueue("goalloc_drain", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
-	if (!goalloc_drain_wq)
+	goalloc_mcache = alloc_percpu(struct goalloc_mcache);
+	if (!goalloc_mcache)
 		return -ENOMEM;
+	goalloc_drain_wq = alloc_workqueue("goalloc_drain", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	if (!goalloc_drain_wq) {
+		free_percpu(goalloc_mcache);
+		return -ENOMEM;
+	}
 	for_each_possible_cpu(cpu) {
-		struct goalloc_mcache *c = per_cpu_ptr(&goalloc_mcache, cpu);
+		struct goalloc_mcache *c = per_cpu_ptr(goalloc_mcache, cpu);
 
+#ifdef CONFIG_PREEMPT_RT
+		local_lock_init(&c->lock);
+#endif
 		for (spc = 0; spc < GOALLOC_NUM_SPC; spc++)
 			c->alloc[spc] = &goalloc_placeholder_span;
 		INIT_WORK(per_cpu_ptr(&goalloc_drain_work, cpu), drain_work_fn);
@@ -365,6 +374,7 @@ int goalloc_mcache_init(void)
 					NULL, goalloc_cpu_dead);
 	if (ret < 0) {
 		destroy_workqueue(goalloc_drain_wq);
+		free_percpu(goalloc_mcache);
 		return ret;
 	}
 	goalloc_cpuhp_state = ret;
@@ -379,5 +389,6 @@ void goalloc_mcache_exit(void)
 	cpuhp_remove_state_nocalls(goalloc_cpuhp_state);
 	destroy_workqueue(goalloc_drain_wq);
 	for_each_possible_cpu(cpu)
-		goalloc_mcache_drain(per_cpu_ptr(&goalloc_mcache, cpu));
+		goalloc_mcache_drain(per_cpu_ptr(goalloc_mcache, cpu));
+	free_percpu(goalloc_mcache);
 }

@@ -46,7 +46,7 @@ struct goalloc_mcache {
 	unsigned long nfree[GOALLOC_NUM_SPC];
 };
 
-DECLARE_PER_CPU(struct goalloc_mcache, goalloc_mcache);
+extern struct goalloc_mcache __percpu *goalloc_mcache;
 
 /**
  * goalloc_mcache_get() - pin to this CPU and get its cache
@@ -63,18 +63,18 @@ DECLARE_PER_CPU(struct goalloc_mcache, goalloc_mcache);
 static __always_inline struct goalloc_mcache *goalloc_mcache_get(void)
 {
 #ifdef CONFIG_PREEMPT_RT
-	local_lock(&goalloc_mcache.lock);
+	local_lock(&goalloc_mcache->lock);
 #else
 	preempt_disable();
 #endif
-	return this_cpu_ptr(&goalloc_mcache);
+	return this_cpu_ptr(goalloc_mcache);
 }
 
 /* Undo goalloc_mcache_get(). */
 static __always_inline void goalloc_mcache_put(void)
 {
 #ifdef CONFIG_PREEMPT_RT
-	local_unlock(&goalloc_mcache.lock);
+	local_unlock(&goalloc_mcache->lock);
 #else
 	preempt_enable();
 #endif

@@ -176,7 +176,7 @@ static unsigned long cached_empty_pages(void)
 		return 0;
 	rcu_read_lock();
 	for_each_online_cpu(cpu) {
-		struct goalloc_mcache *c = per_cpu_ptr(&goalloc_mcache, cpu);
+		struct goalloc_mcache *c = per_cpu_ptr(goalloc_mcache, cpu);
 
 		for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
 			struct goalloc_span *s = READ_ONCE(c->alloc[spc]);

@@ -40,7 +40,7 @@ void goalloc_class_usage(unsigned int spc, struct goalloc_class_usage *u)
 	u->nfree = atomic_long_read(&mc->nfree) - atomic_long_read(&goalloc_late_doubles[spc]);
 	u->nspans = atomic_long_read(&mc->nspans);
 	for_each_possible_cpu(cpu) {
-		const struct goalloc_mcache *c = per_cpu_ptr(&goalloc_mcache, cpu);
+		const struct goalloc_mcache *c = per_cpu_ptr(goalloc_mcache, cpu);
 
 		u->nmalloc += READ_ONCE(c->nmalloc[spc]);
 		u->nfree += READ_ONCE(c->nfree[spc]);
