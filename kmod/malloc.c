@@ -290,7 +290,12 @@ static long object_size(const void *p)
  * goalloc_size() - usable size of an object (as ksize())
  * @p: an object from goalloc_alloc()
  *
- * The whole usable size may be used afterwards, as with ksize().
+ * KASAN lets the whole usable size be used afterwards (6.12's ksize() no
+ * longer does), but the compiler still knows the object by the size that
+ * was asked for (__alloc_size()): with FORTIFY_SOURCE a memcpy() or
+ * memset() past it, where the allocation is in sight, is stopped as an
+ * overflow, as it is for kmalloc() memory.  To use a whole slot, ask
+ * goalloc_size_roundup() first and allocate that.
  *
  * Return: the size of the object's slot, 0 for NULL or ZERO_SIZE_PTR, or 0
  * (with a report) for a pointer that is not a live goalloc object.
@@ -310,6 +315,30 @@ size_t goalloc_size(const void *p)
 	return ret;
 }
 EXPORT_SYMBOL_GPL(goalloc_size);
+
+/**
+ * goalloc_size_roundup() - the usable size an allocation would get (as kmalloc_size_roundup())
+ * @size: bytes that would be asked of goalloc_alloc()
+ *
+ * What goalloc_size() would report for an object of @size bytes: its size
+ * class up to 32 KiB, above that whole 8 KiB heap pages.  Allocating the
+ * rounded size up front is how a caller uses a whole slot with
+ * FORTIFY_SOURCE on (see goalloc_size()).  Any context; reads only a
+ * constant table.
+ *
+ * Return: the usable size; @size itself for 0 (goalloc_alloc() returns
+ * ZERO_SIZE_PTR) and for sizes above GOALLOC_MAX_SIZE (which fail), as
+ * kmalloc_size_roundup() does for its own limits.
+ */
+size_t goalloc_size_roundup(size_t size)
+{
+	if (!size || size > GOALLOC_MAX_SIZE)
+		return size;
+	if (size <= GOALLOC_MAX_CLASS_SIZE)
+		return goalloc_class_info[goalloc_size_class(size)].size;
+	return round_up(size, GOALLOC_PAGE_SIZE);
+}
+EXPORT_SYMBOL_GPL(goalloc_size_roundup);
 
 /**
  * goalloc_realloc() - resize an object (as krealloc())
