@@ -48,6 +48,13 @@ static_assert(__GFP_BITS_SHIFT < 30);
  */
 #define __goalloc_assume_alignment	__assume_aligned(GOALLOC_MINALIGN)
 
+/*
+ * The wrappers below are __always_inline: GCC drops an inline function's
+ * alloc_size when it inlines it, and when it clones it with a constant
+ * argument, so a size is known through the exported call's attribute,
+ * which only inlining reaches for sure.
+ */
+
 const char *goalloc_version(void);
 
 void *goalloc_alloc(size_t size, gfp_t gfp) __goalloc_assume_alignment __alloc_size(1);
@@ -92,7 +99,7 @@ do {									\
  *
  * Return: the object, ZERO_SIZE_PTR for @size 0, or NULL.
  */
-static inline __alloc_size(1) void *goalloc_zalloc(size_t size, gfp_t gfp)
+static __always_inline __alloc_size(1) void *goalloc_zalloc(size_t size, gfp_t gfp)
 {
 	return goalloc_alloc(size, gfp | __GFP_ZERO);
 }
@@ -105,7 +112,7 @@ static inline __alloc_size(1) void *goalloc_zalloc(size_t size, gfp_t gfp)
  *
  * Return: the object, ZERO_SIZE_PTR for @size 0, or NULL.
  */
-static inline __alloc_size(1) void *goalloc_zalloc_node(size_t size, gfp_t gfp, int node)
+static __always_inline __alloc_size(1) void *goalloc_zalloc_node(size_t size, gfp_t gfp, int node)
 {
 	return goalloc_alloc_node(size, gfp | __GFP_ZERO, node);
 }
@@ -121,7 +128,8 @@ static inline __alloc_size(1) void *goalloc_zalloc_node(size_t size, gfp_t gfp, 
  *
  * Return: the array, ZERO_SIZE_PTR if @n or @size is 0, or NULL.
  */
-static inline __alloc_size(1, 2) void *goalloc_alloc_array(size_t n, size_t size, gfp_t gfp)
+static __always_inline __alloc_size(1, 2) void *goalloc_alloc_array(size_t n, size_t size,
+								    gfp_t gfp)
 {
 	size_t bytes;
 
@@ -140,8 +148,8 @@ static inline __alloc_size(1, 2) void *goalloc_alloc_array(size_t n, size_t size
  * Return: the array, ZERO_SIZE_PTR if @n or @size is 0, or NULL (also
  * when @n * @size overflows).
  */
-static inline __alloc_size(1, 2) void *goalloc_alloc_array_node(size_t n, size_t size,
-								gfp_t gfp, int node)
+static __always_inline __alloc_size(1, 2) void *goalloc_alloc_array_node(size_t n, size_t size,
+									 gfp_t gfp, int node)
 {
 	size_t bytes;
 
@@ -159,7 +167,7 @@ static inline __alloc_size(1, 2) void *goalloc_alloc_array_node(size_t n, size_t
  * Return: the array, ZERO_SIZE_PTR if @n or @size is 0, or NULL (also
  * when @n * @size overflows).
  */
-static inline __alloc_size(1, 2) void *goalloc_calloc(size_t n, size_t size, gfp_t gfp)
+static __always_inline __alloc_size(1, 2) void *goalloc_calloc(size_t n, size_t size, gfp_t gfp)
 {
 	return goalloc_alloc_array(n, size, gfp | __GFP_ZERO);
 }
@@ -174,8 +182,8 @@ static inline __alloc_size(1, 2) void *goalloc_calloc(size_t n, size_t size, gfp
  * Return: the array, ZERO_SIZE_PTR if @n or @size is 0, or NULL (also
  * when @n * @size overflows).
  */
-static inline __alloc_size(1, 2) void *goalloc_calloc_node(size_t n, size_t size,
-							   gfp_t gfp, int node)
+static __always_inline __alloc_size(1, 2) void *goalloc_calloc_node(size_t n, size_t size,
+								    gfp_t gfp, int node)
 {
 	return goalloc_alloc_array_node(n, size, gfp | __GFP_ZERO, node);
 }
@@ -192,7 +200,7 @@ static inline __alloc_size(1, 2) void *goalloc_calloc_node(size_t n, size_t size
  *
  * Return: the array, or NULL (and @p still valid).
  */
-static inline __realloc_size(2, 3) void * __must_check
+static __always_inline __realloc_size(2, 3) void * __must_check
 goalloc_realloc_array(const void *p, size_t new_n, size_t new_size, gfp_t gfp)
 {
 	size_t bytes;

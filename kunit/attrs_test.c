@@ -271,15 +271,23 @@ BDOS_CHECK(alloc, n, goalloc_alloc(n, GFP_KERNEL), goalloc_free(p))
 BDOS_CHECK(alloc_node, n, goalloc_alloc_node(n, GFP_KERNEL, NUMA_NO_NODE), goalloc_free(p))
 BDOS_CHECK(zalloc, n, goalloc_zalloc(n, GFP_KERNEL), goalloc_free(p))
 BDOS_CHECK(zalloc_node, n, goalloc_zalloc_node(n, GFP_KERNEL, numa_node_id()), goalloc_free(p))
+/*
+ * The array variants with a factor of 1, as lib/fortify_kunit.c checks
+ * kmalloc_array() and kcalloc(): where n * size can overflow, the compiler
+ * sees the overflow's NULL as well, and with the kernel's
+ * -fno-delete-null-pointer-checks it may then know no size (it knew none
+ * for n * 3 in the debug kernel's build, but did in UML's), for
+ * kmalloc_array() as for these.
+ */
 BDOS_CHECK(array_n_1, n, goalloc_alloc_array(n, 1, GFP_KERNEL), goalloc_free(p))
-BDOS_CHECK(array_2_n, n, goalloc_alloc_array(2, n, GFP_KERNEL), goalloc_free(p))
-BDOS_CHECK(array_node, n, goalloc_alloc_array_node(n, 3, GFP_KERNEL, NUMA_NO_NODE),
+BDOS_CHECK(array_1_n, n, goalloc_alloc_array(1, n, GFP_KERNEL), goalloc_free(p))
+BDOS_CHECK(array_node, n, goalloc_alloc_array_node(n, 1, GFP_KERNEL, NUMA_NO_NODE),
 	   goalloc_free(p))
-BDOS_CHECK(calloc, n, goalloc_calloc(4, n, GFP_KERNEL), goalloc_free(p))
-BDOS_CHECK(calloc_node, n, goalloc_calloc_node(n, 5, GFP_KERNEL, NUMA_NO_NODE), goalloc_free(p))
+BDOS_CHECK(calloc, n, goalloc_calloc(1, n, GFP_KERNEL), goalloc_free(p))
+BDOS_CHECK(calloc_node, n, goalloc_calloc_node(n, 1, GFP_KERNEL, NUMA_NO_NODE), goalloc_free(p))
 BDOS_CHECK(realloc, n, goalloc_realloc(goalloc_alloc(8, GFP_KERNEL), n, GFP_KERNEL),
 	   goalloc_free(p))
-BDOS_CHECK(realloc_array, n, goalloc_realloc_array(NULL, n, 6, GFP_KERNEL), goalloc_free(p))
+BDOS_CHECK(realloc_array, n, goalloc_realloc_array(NULL, 1, n, GFP_KERNEL), goalloc_free(p))
 /* The control: through a pointer the compiler cannot see past, it knows nothing. */
 static __always_inline void *hidden_alloc(size_t n, gfp_t gfp)
 {
@@ -343,12 +351,12 @@ static void compiler_sees_object_size(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bdos_zalloc(n), n);
 	KUNIT_EXPECT_EQ(test, bdos_zalloc_node(n), n);
 	KUNIT_EXPECT_EQ(test, bdos_array_n_1(n), n);
-	KUNIT_EXPECT_EQ(test, bdos_array_2_n(n), 2 * n);
-	KUNIT_EXPECT_EQ(test, bdos_array_node(n), 3 * n);
-	KUNIT_EXPECT_EQ(test, bdos_calloc(n), 4 * n);
-	KUNIT_EXPECT_EQ(test, bdos_calloc_node(n), 5 * n);
+	KUNIT_EXPECT_EQ(test, bdos_array_1_n(n), n);
+	KUNIT_EXPECT_EQ(test, bdos_array_node(n), n);
+	KUNIT_EXPECT_EQ(test, bdos_calloc(n), n);
+	KUNIT_EXPECT_EQ(test, bdos_calloc_node(n), n);
 	KUNIT_EXPECT_EQ(test, bdos_realloc(n), n);
-	KUNIT_EXPECT_EQ(test, bdos_realloc_array(n), 6 * n);
+	KUNIT_EXPECT_EQ(test, bdos_realloc_array(n), n);
 	KUNIT_EXPECT_EQ(test, bdos_arena(n), n);
 	KUNIT_EXPECT_EQ(test, bdos_hidden(n), SIZE_MAX);
 	/* __assume_aligned(GOALLOC_MINALIGN): the low bits fold to zero. */
