@@ -313,6 +313,14 @@ do_lint() {
 		grep -v '^layers: [0-9]* files' "$log/layers.log"
 		bad lint "layers: kmod/ calls or includes up (kmod/layers.txt)"
 	fi
+	# The documentation parses: no malformed table, unterminated literal
+	# or short underline (the kernel's Sphinx directives aside).
+	if tools/rstcheck.py Documentation/*.rst >"$log/rst.log" 2>&1; then
+		ok lint "$(tail -1 "$log/rst.log")"
+	else
+		cat "$log/rst.log"
+		bad lint "reStructuredText (tools/rstcheck.py)"
+	fi
 	k=$(qemu/kernel.sh debug) || { bad lint "debug kernel build"; return; }
 	copy_module_sources "$BUILD/sparse"
 	make -C "$k" M="$BUILD/sparse" C=2 CHECK="sparse" modules >"$log/sparse.log" 2>&1

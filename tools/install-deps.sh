@@ -16,7 +16,7 @@
 set -euo pipefail
 
 base=(build-essential bc bison flex cpio kmod xz-utils libelf-dev libssl-dev
-      dwarves python3 busybox-static qemu-system-x86 sparse dkms rsync
+      dwarves python3 python3-docutils busybox-static qemu-system-x86 sparse dkms rsync
       linux-source-6.12 spin)
 
 want=("${base[@]}")
