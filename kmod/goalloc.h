@@ -247,8 +247,11 @@ struct goalloc_cache *goalloc_cache_create_args(const char *name, unsigned int o
 struct goalloc_cache *goalloc_cache_create(const char *name, unsigned int object_size,
 					   unsigned int align, slab_flags_t flags,
 					   void (*ctor)(void *obj));
-void *goalloc_cache_alloc(struct goalloc_cache *cache, gfp_t gfp);
-void *goalloc_cache_alloc_node(struct goalloc_cache *cache, gfp_t gfp, int node);
+/* As kmem_cache_alloc(): a new object, at least pointer-aligned (cache.c). */
+void *goalloc_cache_alloc(struct goalloc_cache *cache, gfp_t gfp)
+	__goalloc_assume_alignment __malloc;
+void *goalloc_cache_alloc_node(struct goalloc_cache *cache, gfp_t gfp, int node)
+	__goalloc_assume_alignment __malloc;
 void goalloc_cache_free(struct goalloc_cache *cache, void *p);
 int goalloc_cache_alloc_bulk(struct goalloc_cache *cache, gfp_t gfp, size_t n, void **ptrs);
 void goalloc_cache_free_bulk(struct goalloc_cache *cache, size_t n, void **ptrs);
