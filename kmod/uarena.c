@@ -579,6 +579,8 @@ int goalloc_uarena_map(struct goalloc_uarena *ua, unsigned long pgoff, unsigned 
  */
 void goalloc_uarena_stats(struct goalloc_uarena *ua, struct goalloc_uarena_stats *st)
 {
+	unsigned long inuse;
+
 	mutex_lock(&ua->lock);
 	st->max_bytes = (u64)ua->max_pages << GOALLOC_PAGE_SHIFT;
 	st->objects = ua->objects;
@@ -591,7 +593,10 @@ void goalloc_uarena_stats(struct goalloc_uarena *ua, struct goalloc_uarena_stats
 	st->nreset = ua->nreset;
 	mutex_unlock(&ua->lock);
 	st->heap_bytes = (u64)READ_ONCE(goalloc_heap.pages_held) << GOALLOC_PAGE_SHIFT;
-	st->heap_inuse_bytes = (u64)READ_ONCE(goalloc_heap.pages_inuse) << GOALLOC_PAGE_SHIFT;
+	/* In spans: the CPUs' page-cache windows count in pages_inuse too. */
+	inuse = READ_ONCE(goalloc_heap.pages_inuse);
+	inuse -= min(inuse, goalloc_heap_pcache_pages());
+	st->heap_inuse_bytes = (u64)inuse << GOALLOC_PAGE_SHIFT;
 	st->heap_chunks = READ_ONCE(goalloc_heap.nchunks);
 	st->narenas = goalloc_counter(GOALLOC_CTR_USER_ARENAS);
 }

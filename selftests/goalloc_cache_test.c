@@ -467,8 +467,12 @@ TEST(killed_process_last_close)
 	}
 	close(pfd[0]);
 	ASSERT_EQ(0, ga_stats(fd, &st));
+	/*
+	 * The child's arena is open and holds its cached objects (held,
+	 * above).  The heap's bytes in use are not compared here: the kernel
+	 * pool's trim pass may give back more meanwhile than the child took.
+	 */
 	EXPECT_EQ(st0.arenas + 1, st.arenas);
-	EXPECT_LT(st0.heap_inuse_bytes, st.heap_inuse_bytes);
 	kill(pid, SIGKILL);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	/* The arena ended with the process: its spans went back. */

@@ -136,6 +136,18 @@ KCSAN_GOALLOC_DEEP = KCSAN_FOREIGN.replace(
     "[    1.5]  do_idle+0x88/0x120\n",
     "[    1.5]  goalloc_mcache_drain+0x40/0x90 [goalloc]\n")
 assert KCSAN_GOALLOC_DEEP != KCSAN_FOREIGN
+# A core-kernel race seen while a kworker ran goalloc's work item: the
+# "Workqueue:" line names goalloc's function, but neither access is goalloc's
+# (the 6.12 workqueue reads the worker's sum_exec_runtime, which the
+# uninstrumented scheduler writes: "race at unknown origin").
+KCSAN_FOREIGN_IN_WORK = KCSAN_FOREIGN.replace(
+    "[    1.5] ==================================================================\n",
+    "", 1).replace(
+    "Not tainted 6.12.117 #1\n",
+    "Tainted: G           O       6.12.117 #1\n"
+    "[    1.5] Workqueue: goalloc_drain drain_work_fn [goalloc]\n")
+KCSAN_FOREIGN_IN_WORK = "[    1.5] " + "=" * 66 + "\n" + KCSAN_FOREIGN_IN_WORK
+assert "Workqueue: goalloc_drain" in KCSAN_FOREIGN_IN_WORK
 # PREEMPT_RT: a spinlock_t (a sleeping lock there) taken under a raw lock, as
 # PROVE_RAW_LOCK_NESTING reports it, and a sleep in a preempt-off section.
 INVALID_WAIT = """[   42.0] =============================
@@ -222,6 +234,9 @@ CASES = [
      {"console.log": append(KCSAN_GOALLOC_DEEP)}, [], False, "KCSAN"),
     ("KCSAN race inside the core kernel is noted, not failed",
      {"console.log": append(KCSAN_FOREIGN)}, [], True, "1 KCSAN report(s) without a goalloc"),
+    ("KCSAN race in the workqueue core while goalloc's work item ran is noted",
+     {"console.log": append(KCSAN_FOREIGN_IN_WORK)}, [], True,
+     "1 KCSAN report(s) without a goalloc"),
     ("goalloc KCSAN report beside a core-kernel one",
      {"console.log": append(KCSAN_FOREIGN + KCSAN_GOALLOC)}, [], False, "KCSAN"),
     ("KCSAN report cut off by another report",
