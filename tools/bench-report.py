@@ -50,6 +50,38 @@ BAR = [
 ]
 
 
+def gcache_table(med, what, digits):
+    """Markdown lines: goalloc's named caches (gcache) beside kmem_cache and
+    goalloc_alloc(), for every measurement that has all three; none if the
+    run did not ask for gcache."""
+    keys = sorted((k for k in med if k[0] in TEST_ORDER and med[k].get("gcache")
+                   and med[k].get("cache") and med[k].get("goalloc")),
+                  key=lambda k: (TEST_ORDER[k[0]], k[1], k[2]))
+    if not keys:
+        return []
+    out = ["### Named caches against kmem_cache (%s)" % what, "",
+           "A goalloc named cache (*gcache*: goalloc_cache_alloc/free and the bulk "
+           "calls, a cache of the measured size) beside kmem_cache and goalloc_alloc(); "
+           "the same loop around each, *loop* its own cost.", "",
+           "| test | variant | size | gcache | kmem_cache | goalloc | loop | "
+           "gcache / kmem_cache | goalloc / kmem_cache |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for k in keys:
+        m = med[k]
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            k[0], k[1], k[2], fmt(m["gcache"], digits), fmt(m["cache"], digits),
+            fmt(m["goalloc"], digits), fmt(m.get("loop"), digits),
+            fmt(m["gcache"] / m["cache"]), fmt(m["goalloc"] / m["cache"])))
+    out.append("")
+    summary = []
+    for test in sorted({k[0] for k in keys}, key=lambda t: TEST_ORDER[t]):
+        rs = [med[k]["gcache"] / med[k]["cache"] for k in keys if k[0] == test]
+        summary.append("- %s: gcache / kmem_cache geomean %s (%s) over %d measurements" % (
+            test, fmt(geomean(rs)), span(rs, 2), len(rs)))
+    # The summary first, then the table.
+    return out[:4] + summary + [""] + out[4:]
+
+
 def load(path):
     rows = []
     header = None
@@ -200,6 +232,7 @@ def icount_section(meta, rows, csv_rows):
             fmt(lp), fmt(g - lp if g is not None and lp is not None else None),
             cells[0], cells[1]))
     md.append("")
+    md += gcache_table(med, "instructions per operation", 2)
     return md
 
 
@@ -265,6 +298,9 @@ def main():
                 test, variant, size or "mixed", fmt(med.get("goalloc"), 1),
                 fmt(med.get("kmalloc"), 1), fmt(med.get("cache"), 1), cells[0], cells[1]))
         md.append("")
+        md += gcache_table({k: {a: statistics.median(v.values()) for a, v in per.items() if v}
+                            for k, per in agg.items() if k[0] != "calib"},
+                           "ns per operation; ratios of the medians over rounds", 1)
         # The bar: geometric mean over sizes of the per-size median ratios.
         for test, label, sides, limit in BAR:
             for slub in sides:
