@@ -14,6 +14,7 @@ the run's parameters, the margin, and one line per measurement:
 
   params tests=pair,nthenn,bulk sizes=... rounds=3 iters=5000 allocs=...
   margin 2
+  margin nthenn 16384 12      (optional: a wider margin for one test and size)
   # test  variant  size  base  max
   pair    -        64    198.00  202
 
@@ -49,6 +50,7 @@ class Budget:
         self.params = None
         self.margin = None
         self.entries = []        # (index into lines, test, variant, size, base, max)
+        self.wide = {}           # (test, size) -> margin in percent, where wider
         with open(path) as f:
             for i, raw in enumerate(f.read().splitlines()):
                 self.lines.append(raw)
@@ -60,6 +62,9 @@ class Budget:
                     self.params = " ".join(words[1:])
                 elif words[0] == "margin" and len(words) == 2:
                     self.margin = float(words[1].rstrip("%"))
+                elif words[0] == "margin" and len(words) == 4:
+                    # margin TEST SIZE PCT: a wider margin for one test at one size
+                    self.wide[(words[1], int(words[2]))] = float(words[3].rstrip("%"))
                 elif len(words) == 5:
                     self.entries.append((i, words[0], words[1], int(words[2]),
                                          float(words[3]), float(words[4])))
@@ -68,8 +73,11 @@ class Budget:
         if self.params is None or self.margin is None or not self.entries:
             sys.exit("%s: needs a params line, a margin line and budget lines" % path)
 
-    def max_for(self, base):
-        return math.ceil(base * (1 + self.margin / 100))
+    def margin_for(self, test, size):
+        return self.wide.get((test, size), self.margin)
+
+    def max_for(self, base, test, size):
+        return math.ceil(base * (1 + self.margin_for(test, size) / 100))
 
 
 def medians(path):
@@ -92,8 +100,9 @@ def medians(path):
 
 def check(budget, med, out):
     passed = failed = 0
-    low = 1 - budget.margin / 100
     for _, test, variant, size, base, mx in budget.entries:
+        margin = budget.margin_for(test, size)
+        low = 1 - margin / 100
         name = "goalloc %s %s %d" % (test, variant, size)
         got = med.get((test, variant, size), {}).get("goalloc")
         if got is None:
@@ -104,7 +113,7 @@ def check(budget, med, out):
         elif got < base * low:
             ok, why = False, ("%.2f instructions/op < %.2f (base %.2f - %g%%): faster; lower the "
                               "budget in the same commit (tools/bench-budget.py update)"
-                              % (got, base * low, base, budget.margin))
+                              % (got, base * low, base, margin))
         else:
             ok = True
             slub = med[(test, variant, size)].get("cache")
@@ -132,7 +141,7 @@ def update(budget, med):
         if got is None:
             missing.append("%s %s %d" % (test, variant, size))
             continue
-        lines[i] = entry_line(test, variant, size, got, budget.max_for(got))
+        lines[i] = entry_line(test, variant, size, got, budget.max_for(got, test, size))
     if missing:
         sys.exit("bench-budget: no measurement for %s" % ", ".join(missing))
     with open(budget.path, "w") as f:
