@@ -538,10 +538,10 @@ static bool rcu_list_drains(unsigned int cpu)
 {
 	unsigned int i;
 
-	for (i = 0; i < 200; i++) {
+	for (i = 0; i < 100; i++) {
 		if (!goalloc_rcu_cpu_queued(cpu))
 			return true;
-		msleep(10);
+		msleep(20);
 	}
 	return false;
 }

@@ -547,7 +547,19 @@ def budget_cases(out):
     yield ("budget: one count just over its budget fails, named",) + \
         run(raw("over", lambda e: e[4] + 0.01 if e is first else e[3]), False,
             name + r": .* > budget .*a slowdown")
-    low = 1 - budget.margin / 100
+    low = 1 - budget.margin_for(first[0], first[2]) / 100
+    # A line with a margin of its own (margin TEST SIZE PCT): a count above
+    # the common margin but within its own passes, one above its max fails.
+    wide = [e for e in entries if budget.margin_for(e[0], e[2]) > budget.margin]
+    if wide:
+        w = wide[0]
+        wname = r"goalloc %s %s %s" % tuple(re.escape(str(x)) for x in w[:3])
+        mid = w[3] * (1 + (budget.margin + budget.margin_for(w[0], w[2])) / 200)
+        yield ("budget: a line's own wider margin lets a count past the common one pass",) + \
+            run(raw("wide-in", lambda e: mid if e is w else e[3]), True)
+        yield ("budget: past a line's own margin fails",) + \
+            run(raw("wide-over", lambda e: e[4] + 0.01 if e is w else e[3]), False,
+                wname + r": .* > budget .*a slowdown")
     yield ("budget: one count well under its base (a speed-up, budget kept) fails",) + \
         run(raw("faster", lambda e: e[3] * low - 0.5 if e is first else e[3]), False,
             name + r": .*lower the budget")
@@ -562,7 +574,8 @@ def budget_cases(out):
     p = subprocess.run([sys.executable, BENCH_BUDGET, "update", faster, "--budget", copy],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     new = bb.Budget(copy)
-    want_max = [math.ceil(round(e[3] * 0.9, 2) * (1 + budget.margin / 100)) for e in entries]
+    want_max = [math.ceil(round(e[3] * 0.9, 2) * (1 + budget.margin_for(e[0], e[2]) / 100))
+                for e in entries]
     ok = p.returncode == 0 and [e[5] for e in new.entries] == want_max and \
         new.params == budget.params and run(faster, True, budget_file=copy)[0] and \
         not run(raw("old", lambda e: e[3]), True, budget_file=copy)[0]
