@@ -8,7 +8,7 @@
  * computed here, and one span class, goalloc_cache_spc(slot), past
  * goalloc_alloc()'s.  Everything below the API is the allocator's own: the
  * cache's current span on each CPU is that CPU's mcache entry for the span
- * class, its central lists are goalloc_central[spc], its spans come from the
+ * class, its central lists are each node's goalloc_central_of(nid, spc), its spans come from the
  * common heap.  So its objects never share a span with another cache's or
  * with goalloc_alloc()'s, its fast paths are goalloc_alloc()'s (take one
  * slot of the CPU's span; the owner's free) with the span class known in
@@ -229,13 +229,17 @@ EXPORT_SYMBOL_GPL(goalloc_cache_alloc);
  * goalloc_cache_alloc_node() - allocate an object from a named cache on a node
  * @cache: the cache
  * @gfp: allocation mask
- * @node: the NUMA node, or NUMA_NO_NODE (then goalloc_cache_alloc())
+ * @node: the NUMA node preferred, or NUMA_NO_NODE for this CPU's
+ *
+ * As kmem_cache_alloc_node(), and goalloc_alloc_node() for the node: this
+ * CPU's node (unless __GFP_THISNODE) is goalloc_cache_alloc()'s fast path,
+ * another node's objects come from that node's mcentral of the cache.
  *
  * Return: the object, or NULL.
  */
 void *goalloc_cache_alloc_node(struct goalloc_cache *cache, gfp_t gfp, int node)
 {
-	if (node == NUMA_NO_NODE)
+	if (node == NUMA_NO_NODE || (node == numa_mem_id() && !(gfp & __GFP_THISNODE)))
 		return goalloc_cache_alloc(cache, gfp);
 	return cache_alloc_slow(cache, gfp, node, _RET_IP_);
 }
@@ -408,7 +412,7 @@ static int cache_take_slot(struct goalloc_cache **old)
 		if (slot_state[i] == SLOT_FREE)
 			return i;
 	list_for_each_entry(c, &goalloc_caches, list) {
-		if (c->dead && !atomic_long_read(&goalloc_central[c->spc].nspans)) {
+		if (c->dead && !goalloc_central_nspans(c->spc)) {
 			list_del(&c->list);
 			*old = c;
 			return c->slot;

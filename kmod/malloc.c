@@ -169,9 +169,15 @@ static noinline void *alloc_slow(size_t size, gfp_t gfp, int node)
  * goalloc_alloc_node() - allocate memory from a NUMA node
  * @size: bytes wanted
  * @gfp: allocation mask, as for kmalloc(); GOALLOC_NOSCAN may be ORed in
- * @node: the node, or NUMA_NO_NODE for any (the fast path)
+ * @node: the node preferred, or NUMA_NO_NODE for this CPU's
  *
- * Like kmalloc_node(): sleeps only if @gfp allows, so GFP_ATOMIC and
+ * Like kmalloc_node(): the object comes from @node if it has memory, else
+ * from the nearest node that has (the page allocator's zonelist order);
+ * with __GFP_THISNODE from @node or not at all.  A request for this CPU's
+ * own node, unless required, takes the fast path: each CPU's cache holds
+ * spans of its node.  Another node's objects come from that node's
+ * mcentral under its lock.  A node id that does not exist fails, with one
+ * rate-limited message.  Sleeps only if @gfp allows, so GFP_ATOMIC and
  * GFP_NOWAIT work in any context but NMI (and, on PREEMPT_RT, but hard
  * interrupt context, as for kmalloc()).  __GFP_ZERO zeroes the whole
  * usable size, and so does init_on_alloc.  __GFP_ACCOUNT is not honoured
@@ -186,7 +192,7 @@ static noinline void *alloc_slow(size_t size, gfp_t gfp, int node)
  */
 void *goalloc_alloc_node(size_t size, gfp_t gfp, int node)
 {
-	if (node == NUMA_NO_NODE)
+	if (node == NUMA_NO_NODE || (node == numa_mem_id() && !(gfp & __GFP_THISNODE)))
 		return goalloc_alloc(size, gfp);
 	return alloc_slow(size, gfp, node);
 }
@@ -464,10 +470,12 @@ static int __init goalloc_init(void)
 	ret = goalloc_heap_init();
 	if (ret)
 		return ret;
-	goalloc_central_init();
-	ret = goalloc_mcache_init();
+	ret = goalloc_central_init();
 	if (ret)
 		goto out_heap;
+	ret = goalloc_mcache_init();
+	if (ret)
+		goto out_central;
 	ret = goalloc_scavenger_init();
 	if (ret)
 		goto out_mcache;
@@ -490,6 +498,8 @@ out_scavenger:
 	goalloc_scavenger_exit();
 out_mcache:
 	goalloc_mcache_exit();
+out_central:
+	goalloc_central_exit();
 out_heap:
 	goalloc_heap_exit();
 	return ret;

@@ -37,6 +37,7 @@
  * comes from a reserve of 8 KiB that every module shares.
  */
 struct goalloc_mcache __percpu *goalloc_mcache __ro_after_init;
+EXPORT_SYMBOL_IF_KUNIT(goalloc_mcache);
 
 /*
  * Go's emptymspan: never has a free slot, so the fast path needs no test.
@@ -47,6 +48,7 @@ struct goalloc_span goalloc_placeholder_span = {
 	.state = GOALLOC_SPAN_DEAD,
 	.lock = __SPIN_LOCK_UNLOCKED(goalloc_placeholder_span.lock),
 };
+EXPORT_SYMBOL_IF_KUNIT(goalloc_placeholder_span);
 
 /* Per-CPU drain work, for goalloc_drain_all(), which one caller runs at a time. */
 static DEFINE_PER_CPU(struct work_struct, goalloc_drain_work);
@@ -103,7 +105,8 @@ void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc)
 		}
 		mcache_uncache(c, spc);
 	}
-	s = goalloc_central_cache_span(spc);
+	/* A CPU caches spans of its own node (as SLUB's CPU slabs). */
+	s = goalloc_central_cache_span(spc, numa_mem_id());
 	if (!s)
 		return NULL;
 	mcache_set(c, spc, s);
@@ -145,16 +148,46 @@ static void *goalloc_mcache_install(struct goalloc_mcache *c, unsigned int spc,
 }
 
 /**
+ * goalloc_mcache_node() - the node an allocation asks for, checked
+ * @node: the caller's node: NUMA_NO_NODE, or a node id
+ * @gfp: the caller's mask: with __GFP_THISNODE the node is required
+ *
+ * NUMA_NO_NODE, and this CPU's node unless required, become NUMA_NO_NODE:
+ * the mcache's spans are this CPU's node's.  A node without memory is
+ * NUMA_NO_NODE too (the nearest node with memory serves, as the page
+ * allocator's zonelist would), unless required.
+ *
+ * Return: the node to ask mcentral and the heap for, NUMA_NO_NODE for this
+ * CPU's mcache, or -EINVAL (a node id out of range, reported once a while)
+ * or -ENOMEM (a required node without memory).
+ */
+int goalloc_mcache_node(int node, gfp_t gfp)
+{
+	bool required = gfp & __GFP_THISNODE;
+
+	if (node == NUMA_NO_NODE || (node == numa_mem_id() && !required))
+		return NUMA_NO_NODE;
+	if (unlikely(node < 0 || node >= nr_node_ids)) {
+		pr_warn_ratelimited("allocation for NUMA node %d, which does not exist\n", node);
+		return -EINVAL;
+	}
+	if (!node_state(node, N_MEMORY))
+		return required ? -ENOMEM : NUMA_NO_NODE;
+	return node;
+}
+
+/**
  * goalloc_mcache_next_free() - an object of a span class, past the fast path
  * @spc: span class
  * @size: bytes asked for
  * @gfp: the caller's mask; sleeps only where it allows
  * @node: NUMA node, or NUMA_NO_NODE
  *
- * Go's nextFree, whole: the current span ran out (refill from mcentral,
- * else grow a span outside the section, re-enter and install it), this
- * CPU's cache is busy (an interrupt inside a section: mcentral, under its
- * lock), or a node was asked for (mcentral, else a span of that node).
+ * Go's nextFree, whole: the current span ran out (refill from this node's
+ * mcentral, else grow a span outside the section, re-enter and install
+ * it), this CPU's cache is busy (an interrupt inside a section: this
+ * node's mcentral, under its lock), or another node was asked for, or this
+ * one required (that node's mcentral, else a new span of that node).
  *
  * Return: the object, not yet made usable (the API does that), or NULL.
  */
@@ -164,6 +197,9 @@ void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int nod
 	struct goalloc_span *s;
 	void *p;
 
+	node = goalloc_mcache_node(node, gfp);
+	if (unlikely(node < NUMA_NO_NODE))
+		return NULL;
 	if (node == NUMA_NO_NODE) {
 		c = goalloc_mcache_get();
 		if (goalloc_mcache_enter(c)) {
@@ -211,7 +247,7 @@ grow:
 	 */
 	p = goalloc_span_next_free(s);
 	goalloc_central_add_span(s);
-	goalloc_central_count_alloc(spc);
+	goalloc_central_count_alloc(s);
 	return p;
 }
 
@@ -223,7 +259,8 @@ grow:
  * @node: NUMA node, or NUMA_NO_NODE
  *
  * Go's allocLarge: straight from the heap, no CPU caches it.  A
- * power-of-two size gets a naturally aligned span.
+ * power-of-two size gets a naturally aligned span.  @node as for
+ * goalloc_mcache_next_free().
  *
  * Return: the span (its object at ->base, ->elemsize usable), or NULL.
  */
@@ -233,11 +270,14 @@ struct goalloc_span *goalloc_mcache_alloc_large(size_t size, unsigned int spc, g
 	unsigned int npages = DIV_ROUND_UP(size, GOALLOC_PAGE_SIZE);
 	struct goalloc_span *s;
 
+	node = goalloc_mcache_node(node, gfp);
+	if (unlikely(node < NUMA_NO_NODE))
+		return NULL;
 	s = goalloc_heap_alloc_span(spc, npages,
 				    is_power_of_2(size) ? npages : 1, node,
 				    GOALLOC_SPAN_LARGE, gfp);
 	if (s)
-		goalloc_central_count_large(s->spc);
+		goalloc_central_count_large(s);
 	return s;
 }
 

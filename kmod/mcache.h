@@ -170,7 +170,7 @@ static __always_inline int goalloc_mcache_free_spc(const void *p, int want)
 			c->nfree[s->spc]++;
 			goalloc_mcache_leave(c);
 		} else {
-			atomic_long_inc(&goalloc_central[s->spc].nfree);
+			goalloc_central_count_free(s);
 		}
 	}
 	goalloc_mcache_put();
@@ -237,6 +237,7 @@ static __always_inline bool goalloc_mcache_free_fast_spc(const void *p, int want
 
 /* mcache.c */
 extern struct goalloc_span goalloc_placeholder_span;
+int goalloc_mcache_node(int node, gfp_t gfp);
 void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int node);
 struct goalloc_span *goalloc_mcache_alloc_large(size_t size, unsigned int spc, gfp_t gfp,
 						int node);

@@ -37,8 +37,8 @@
 #include "mcentral.h"
 #include "mheap.h"
 
-struct goalloc_mcentral goalloc_central[GOALLOC_NUM_SPC];
-EXPORT_SYMBOL_IF_KUNIT(goalloc_central);
+struct goalloc_mcentral **goalloc_centrals __ro_after_init;
+EXPORT_SYMBOL_IF_KUNIT(goalloc_centrals);
 
 /* Bytes of empty spans one span class keeps: 128 KiB, and at most four spans. */
 #define GOALLOC_KEEP_BYTES	(128 * 1024)
@@ -128,7 +128,7 @@ static void span_release_rcu(struct rcu_head *head)
 {
 	struct goalloc_span *s = container_of(head, struct goalloc_span, rcu);
 
-	atomic_long_dec(&goalloc_central[s->spc].nspans);
+	atomic_long_dec(&goalloc_span_central(s)->nspans);
 	/* The heap frees the descriptor with the same rcu_head, now done with. */
 	goalloc_heap_free_span(s);
 	atomic_long_dec(&goalloc_central_rcu_spans);
@@ -148,7 +148,7 @@ static void span_release(struct goalloc_span *s)
 		call_rcu(&s->rcu, span_release_rcu);
 		return;
 	}
-	atomic_long_dec(&goalloc_central[s->spc].nspans);
+	atomic_long_dec(&goalloc_span_central(s)->nspans);
 	goalloc_heap_free_span(s);
 }
 
@@ -236,12 +236,14 @@ static void span_settled(struct goalloc_span *s, enum span_fate fate)
 /**
  * goalloc_central_cache_span() - hand a swept span with free slots to a CPU
  * @spc: span class
+ * @nid: the CPU's node (numa_mem_id()): a CPU caches its own node's spans
  *
- * Return: the span, now GOALLOC_SPAN_CACHED, or NULL if mcentral has none.
+ * Return: the span, now GOALLOC_SPAN_CACHED, or NULL if the node's mcentral
+ * has none.
  */
-struct goalloc_span *goalloc_central_cache_span(unsigned int spc)
+struct goalloc_span *goalloc_central_cache_span(unsigned int spc, int nid)
 {
-	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	struct goalloc_mcentral *mc = goalloc_central_of(nid, spc);
 	struct goalloc_span *s, *tmp;
 	enum span_fate fate;
 	unsigned long flags;
@@ -306,7 +308,7 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central_cache_span);
  */
 void goalloc_central_uncache_span(struct goalloc_span *s)
 {
-	struct goalloc_mcentral *mc = &goalloc_central[s->spc];
+	struct goalloc_mcentral *mc = goalloc_span_central(s);
 	enum goalloc_span_state to;
 	enum span_fate fate;
 	unsigned long flags;
@@ -340,7 +342,7 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central_uncache_span);
  */
 void goalloc_central_add_span(struct goalloc_span *s)
 {
-	struct goalloc_mcentral *mc = &goalloc_central[s->spc];
+	struct goalloc_mcentral *mc = goalloc_span_central(s);
 	bool release = false, kept = false;
 	unsigned long flags;
 
@@ -368,7 +370,7 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central_add_span);
  * for the caller to release once mcentral's lock is dropped, and @kept says
  * whether one was kept.
  */
-static void *central_take(struct list_head *partial, struct list_head *full, int node,
+static void *central_take(struct list_head *partial, struct list_head *full,
 			  struct goalloc_span **sp, struct list_head *victims, bool *kept)
 {
 	struct goalloc_span *s, *tmp;
@@ -378,8 +380,6 @@ static void *central_take(struct list_head *partial, struct list_head *full, int
 	void *p = NULL;
 
 	list_for_each_entry_safe(s, tmp, partial, list) {
-		if (node != NUMA_NO_NODE && s->chunk->nid != node)
-			continue;
 		spin_lock_irqsave(&s->lock, flags);
 		p = goalloc_span_next_free_locked(s);
 		if (!p && (s->nfree_pending || atomic_read(&s->nremote))) {
@@ -392,7 +392,7 @@ static void *central_take(struct list_head *partial, struct list_head *full, int
 			goalloc_span_set_state(s, GOALLOC_SPAN_FULL);
 			list_move(&s->list, full);
 			/* mcentral's span: a remote free may have read PARTIAL. */
-			fate = span_settle(&goalloc_central[s->spc], s);
+			fate = span_settle(goalloc_span_central(s), s);
 			/* Back on @partial: not walked again now (as cache_span()). */
 			if (!p && fate == SPAN_STAYS && s->state == GOALLOC_SPAN_PARTIAL)
 				list_move_tail(&s->list, &later);
@@ -419,7 +419,6 @@ static void *central_take(struct list_head *partial, struct list_head *full, int
  *	found with no slot is taken off @partial, and the one the slot came
  *	from stays first until a walk finds it full.  (mcentral's own walk,
  *	which moves spans to its full list, is goalloc_central_alloc()'s.)
- * @node: NUMA node the slot must come from, or NUMA_NO_NODE
  * @sp: set to the slot's span
  *
  * The owner's walk over its partial list (Go's mcentral partial sets),
@@ -427,7 +426,7 @@ static void *central_take(struct list_head *partial, struct list_head *full, int
  *
  * Return: the slot, or NULL if no span of @partial had one.
  */
-void *goalloc_central_take(struct list_head *partial, struct list_head *full, int node,
+void *goalloc_central_take(struct list_head *partial, struct list_head *full,
 			   struct goalloc_span **sp)
 {
 	LIST_HEAD(victims);
@@ -435,7 +434,7 @@ void *goalloc_central_take(struct list_head *partial, struct list_head *full, in
 	void *p;
 
 	/* Without @full nothing is settled, so nothing is retired here. */
-	p = central_take(partial, full, node, sp, &victims, &kept);
+	p = central_take(partial, full, sp, &victims, &kept);
 	WARN_ON_ONCE(!list_empty(&victims) || kept);
 	return p;
 }
@@ -445,16 +444,19 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central_take);
  * goalloc_central_alloc() - allocate one object without an mcache
  * @spc: span class
  * @size: bytes asked for (counted)
- * @node: NUMA node the object must come from, or NUMA_NO_NODE
+ * @node: NUMA node whose mcentral to take from, or NUMA_NO_NODE for this
+ *	CPU's (numa_mem_id())
  *
- * For interrupts that find their CPU's mcache busy, and for requests for a
- * particular node.  Never sleeps.
+ * For interrupts that find their CPU's mcache busy, and for requests for
+ * another node than this CPU's.  Never sleeps.
  *
- * Return: the object, or NULL if no span of mcentral has a free slot.
+ * Return: the object, or NULL if no span of the node's mcentral has a free
+ * slot.
  */
 void *goalloc_central_alloc(unsigned int spc, size_t size, int node)
 {
-	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	struct goalloc_mcentral *mc = goalloc_central_of(node == NUMA_NO_NODE ? numa_mem_id() :
+							 node, spc);
 	struct goalloc_span *s;
 	unsigned long flags;
 	LIST_HEAD(victims);
@@ -462,24 +464,22 @@ void *goalloc_central_alloc(unsigned int spc, size_t size, int node)
 	void *p;
 
 	spin_lock_irqsave(&mc->lock, flags);
-	p = central_take(&mc->partial, &mc->full, node, &s, &victims, &kept);
+	p = central_take(&mc->partial, &mc->full, &s, &victims, &kept);
 	if (!p) {
-		list_for_each_entry(s, &mc->kept, list) {
-			if (node != NUMA_NO_NODE && s->chunk->nid != node)
-				continue;
+		s = list_first_entry_or_null(&mc->kept, struct goalloc_span, list);
+		if (s) {
 			spin_lock(&s->lock);
 			span_unkeep(mc, s);
 			goalloc_span_set_state(s, GOALLOC_SPAN_PARTIAL);
 			list_add(&s->list, &mc->partial);
 			p = goalloc_span_next_free_locked(s);
 			spin_unlock(&s->lock);
-			break;
 		}
 	}
 	spin_unlock_irqrestore(&mc->lock, flags);
 	release_victims(&victims, kept);
 	if (p)
-		goalloc_central_count_alloc(spc);
+		goalloc_central_count_alloc(s);
 	return p;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central_alloc);
@@ -494,7 +494,7 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central_alloc);
  */
 static void goalloc_central_fixup(struct goalloc_span *s)
 {
-	struct goalloc_mcentral *mc = &goalloc_central[s->spc];
+	struct goalloc_mcentral *mc = goalloc_span_central(s);
 	enum span_fate fate = SPAN_STAYS;
 	unsigned long flags;
 
@@ -538,8 +538,8 @@ static int central_free_large(struct goalloc_span *s, const void *p)
 	spin_unlock_irqrestore(&s->lock, flags);
 	if (err)
 		return err;
-	atomic_long_inc(&goalloc_central[s->spc].nfree);
-	atomic_long_dec(&goalloc_central[s->spc].nspans);
+	goalloc_central_count_free(s);
+	atomic_long_dec(&goalloc_span_central(s)->nspans);
 	goalloc_heap_free_span(s);
 	return 0;
 }
@@ -643,7 +643,8 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central_free_run);
  * goalloc_central_grow_pool() - a new span of a class from a pool of the heap
  * @pool: the pool: the kernel's, or a KUnit test's own
  * @spc: span class
- * @node: NUMA node, or NUMA_NO_NODE
+ * @node: NUMA node preferred, or NUMA_NO_NODE for this CPU's (required with
+ *	__GFP_THISNODE in @gfp; goalloc_pool_alloc_span())
  * @gfp: the caller's mask; sleeps only where it allows
  *
  * Spans of power-of-two classes larger than a heap page are aligned to the
@@ -661,7 +662,7 @@ struct goalloc_span *goalloc_central_grow_pool(struct goalloc_pool *pool, unsign
 				    node, GOALLOC_SPAN_NEW, gfp);
 	if (!s)
 		return NULL;
-	atomic_long_inc(&goalloc_central[spc].nspans);
+	atomic_long_inc(&goalloc_span_central(s)->nspans);
 	/* A named cache's constructor, on every slot, before any is handed out. */
 	if (s->cflags & GOALLOC_CF_CTOR)
 		goalloc_span_construct(s);
@@ -672,7 +673,7 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central_grow_pool);
 /**
  * goalloc_central_grow() - a new span of a class from the kernel's pool
  * @spc: span class
- * @node: NUMA node, or NUMA_NO_NODE
+ * @node: NUMA node preferred, or NUMA_NO_NODE (as goalloc_central_grow_pool())
  * @gfp: the caller's mask; sleeps only where it allows
  *
  * Return: the span (not yet on any list or in any mcache), or NULL.
@@ -680,6 +681,32 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central_grow_pool);
 struct goalloc_span *goalloc_central_grow(unsigned int spc, int node, gfp_t gfp)
 {
 	return goalloc_central_grow_pool(&goalloc_heap.kernel, spc, node, gfp);
+}
+
+/* goalloc_central_release_kept() for one mcentral. */
+static unsigned long central_release_kept(struct goalloc_mcentral *mc)
+{
+	struct goalloc_span *s, *tmp;
+	unsigned long pages = 0, flags;
+	LIST_HEAD(victims);
+
+	if (!READ_ONCE(mc->nkept))
+		return 0;
+	spin_lock_irqsave(&mc->lock, flags);
+	list_for_each_entry_safe(s, tmp, &mc->kept, list) {
+		spin_lock(&s->lock);
+		span_unkeep(mc, s);
+		goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
+		list_add(&s->list, &victims);
+		spin_unlock(&s->lock);
+	}
+	spin_unlock_irqrestore(&mc->lock, flags);
+	list_for_each_entry_safe(s, tmp, &victims, list) {
+		list_del_init(&s->list);
+		pages += s->npages;
+		span_release(s);
+	}
+	return pages;
 }
 
 /**
@@ -692,66 +719,86 @@ struct goalloc_span *goalloc_central_grow(unsigned int spc, int node, gfp_t gfp)
  */
 unsigned long goalloc_central_release_kept(void)
 {
-	unsigned long pages = 0, flags;
+	unsigned long pages = 0;
 	unsigned int spc;
+	int nid;
 
-	for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
-		struct goalloc_mcentral *mc = &goalloc_central[spc];
-		struct goalloc_span *s, *tmp;
-		LIST_HEAD(victims);
-
-		if (!READ_ONCE(mc->nkept))
-			continue;
-		spin_lock_irqsave(&mc->lock, flags);
-		list_for_each_entry_safe(s, tmp, &mc->kept, list) {
-			spin_lock(&s->lock);
-			span_unkeep(mc, s);
-			goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
-			list_add(&s->list, &victims);
-			spin_unlock(&s->lock);
-		}
-		spin_unlock_irqrestore(&mc->lock, flags);
-		list_for_each_entry_safe(s, tmp, &victims, list) {
-			list_del_init(&s->list);
-			pages += s->npages;
-			span_release(s);
-		}
+	for_each_node(nid) {
+		for (spc = 0; spc < GOALLOC_NUM_SPC; spc++)
+			pages += central_release_kept(goalloc_central_of(nid, spc));
 	}
 	return pages;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central_release_kept);
 
-void goalloc_central_init(void)
+/**
+ * goalloc_central_nspans() - live spans of a span class, on every node
+ * @spc: span class
+ *
+ * Return: the count, as a snapshot.
+ */
+long goalloc_central_nspans(unsigned int spc)
 {
-	unsigned int spc;
+	long n = 0;
+	int nid;
 
-	for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
-		struct goalloc_mcentral *mc = &goalloc_central[spc];
+	for_each_node(nid)
+		n += atomic_long_read(&goalloc_central_of(nid, spc)->nspans);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_nspans);
 
-		spin_lock_init(&mc->lock);
-		INIT_LIST_HEAD(&mc->partial);
-		INIT_LIST_HEAD(&mc->full);
-		INIT_LIST_HEAD(&mc->kept);
-	}
+static void central_free_nodes(void)
+{
+	int nid;
+
+	if (!goalloc_centrals)
+		return;
+	/* Not reset: after init the pointer is read-only (__ro_after_init). */
+	for_each_node(nid)
+		kvfree(goalloc_centrals[nid]);
+	kfree(goalloc_centrals);
 }
 
 /**
- * goalloc_central_retire_class() - give back every span of a named cache's class
- * @spc: the cache's span class, drained from every CPU's cache; nobody
- *	allocates from it any more
+ * goalloc_central_init() - set up every node's mcentrals
  *
- * For goalloc_cache_destroy(): the kept spans and every span found empty
- * (after a sweep) go back to the heap (after a grace period for a
- * SLAB_TYPESAFE_BY_RCU cache).  A span that still holds objects stays
- * where it is, on the partial or full list, with its memory: those objects
- * stay valid, a later free of one still works, and the span goes back
- * once it empties.  As SLUB keeps a cache whose destroy found objects.
+ * Each node id's array comes from the node itself where it has memory.
  *
- * Return: objects still in use.
+ * Return: 0, or -ENOMEM.
  */
-unsigned long goalloc_central_retire_class(unsigned int spc)
+int goalloc_central_init(void)
 {
-	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	unsigned int spc;
+	int nid;
+
+	goalloc_centrals = kcalloc(nr_node_ids, sizeof(*goalloc_centrals), GFP_KERNEL);
+	if (!goalloc_centrals)
+		return -ENOMEM;
+	for_each_node(nid) {
+		int where = node_state(nid, N_MEMORY) ? nid : NUMA_NO_NODE;
+
+		goalloc_centrals[nid] = kvcalloc_node(GOALLOC_NUM_SPC, sizeof(**goalloc_centrals),
+						      GFP_KERNEL, where);
+		if (!goalloc_centrals[nid]) {
+			central_free_nodes();
+			return -ENOMEM;
+		}
+		for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
+			struct goalloc_mcentral *mc = goalloc_central_of(nid, spc);
+
+			spin_lock_init(&mc->lock);
+			INIT_LIST_HEAD(&mc->partial);
+			INIT_LIST_HEAD(&mc->full);
+			INIT_LIST_HEAD(&mc->kept);
+		}
+	}
+	return 0;
+}
+
+/* goalloc_central_retire_class() on one node's mcentral of the class. */
+static unsigned long central_retire(struct goalloc_mcentral *mc)
+{
 	struct goalloc_span *s, *tmp;
 	unsigned long flags, live = 0;
 	LIST_HEAD(victims);
@@ -802,37 +849,70 @@ unsigned long goalloc_central_retire_class(unsigned int spc)
 	release_victims(&victims, kept);
 	return live;
 }
+
+/**
+ * goalloc_central_retire_class() - give back every span of a named cache's class
+ * @spc: the cache's span class, drained from every CPU's cache; nobody
+ *	allocates from it any more
+ *
+ * For goalloc_cache_destroy(): the kept spans and every span found empty
+ * (after a sweep) go back to the heap (after a grace period for a
+ * SLAB_TYPESAFE_BY_RCU cache).  A span that still holds objects stays
+ * where it is, on the partial or full list, with its memory: those objects
+ * stay valid, a later free of one still works, and the span goes back
+ * once it empties.  As SLUB keeps a cache whose destroy found objects.
+ * Every node's mcentral of the class, one after the other.
+ *
+ * Return: objects still in use.
+ */
+unsigned long goalloc_central_retire_class(unsigned int spc)
+{
+	unsigned long live = 0;
+	int nid;
+
+	for_each_node(nid)
+		live += central_retire(goalloc_central_of(nid, spc));
+	return live;
+}
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central_retire_class);
+
+/* At unload: release what @mc holds, reporting spans with objects left. */
+static void central_exit(struct goalloc_mcentral *mc, unsigned int spc)
+{
+	struct goalloc_span *s, *tmp;
+
+	list_splice_init(&mc->full, &mc->partial);
+	list_for_each_entry_safe(s, tmp, &mc->partial, list) {
+		unsigned long flags;
+		bool empty;
+
+		spin_lock_irqsave(&s->lock, flags);
+		empty = span_swept_empty(s);
+		if (empty)
+			goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
+		spin_unlock_irqrestore(&s->lock, flags);
+		if (!empty) {
+			pr_err("class %u: %u objects never freed\n", goalloc_spc_class(spc),
+			       s->alloc_count);
+			continue;
+		}
+		list_del_init(&s->list);
+		span_release(s);
+	}
+}
 
 /* At unload, after every mcache is drained: nothing may be in use. */
 void goalloc_central_exit(void)
 {
 	unsigned int spc;
+	int nid;
 
 	goalloc_central_release_kept();
-	for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
-		struct goalloc_mcentral *mc = &goalloc_central[spc];
-		struct goalloc_span *s, *tmp;
-
-		list_splice_init(&mc->full, &mc->partial);
-		list_for_each_entry_safe(s, tmp, &mc->partial, list) {
-			unsigned long flags;
-			bool empty;
-
-			spin_lock_irqsave(&s->lock, flags);
-			empty = span_swept_empty(s);
-			if (empty)
-				goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
-			spin_unlock_irqrestore(&s->lock, flags);
-			if (!empty) {
-				pr_err("class %u: %u objects never freed\n", goalloc_spc_class(spc),
-				       s->alloc_count);
-				continue;
-			}
-			list_del_init(&s->list);
-			span_release(s);
-		}
+	for_each_node(nid) {
+		for (spc = 0; spc < GOALLOC_NUM_SPC; spc++)
+			central_exit(goalloc_central_of(nid, spc), spc);
 	}
 	/* SLAB_TYPESAFE_BY_RCU caches' spans, before the heap goes. */
 	rcu_barrier();
+	central_free_nodes();
 }

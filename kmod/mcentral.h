@@ -9,13 +9,15 @@
 #define _GOALLOC_MCENTRAL_H
 
 #include <linux/list.h>
+#include <linux/nodemask.h>
 #include <linux/spinlock.h>
 
 #include "internal.h"
 #include "mheap.h"
 
 /**
- * struct goalloc_mcentral - the spans of one span class (Go's mcentral)
+ * struct goalloc_mcentral - the spans of one span class on one NUMA node
+ *	(Go's mcentral, per node as SLUB's kmem_cache_node)
  * @lock: protects the lists and, with each span's own lock, the state of
  *	spans on them; IRQ-safe
  * @partial: spans that may have free slots
@@ -24,10 +26,14 @@
  *	rather than given back to the heap at once (at most
  *	goalloc_central_keep() of them)
  * @nkept: spans on @kept
- * @nspans: live spans of the class, wherever they are
+ * @nspans: live spans of the class on the node, wherever they are
  * @nmalloc: objects allocated outside any mcache (interrupt fallback, node
  *	requests)
  * @nfree: objects freed outside the owner's mcache
+ *
+ * Every span on a node's lists lies in a chunk of that node
+ * (goalloc_span_nid()): a span goes back to its own node's mcentral,
+ * whichever CPU or node freed or cached it.
  */
 struct goalloc_mcentral {
 	spinlock_t lock;	/* see @lock above */
@@ -40,27 +46,58 @@ struct goalloc_mcentral {
 	atomic_long_t nfree;
 } ____cacheline_aligned_in_smp;
 
-extern struct goalloc_mcentral goalloc_central[GOALLOC_NUM_SPC];
+/*
+ * goalloc_centrals[nid][spc]: every possible node has its array (allocated
+ * on the node where it has memory, at init), so a node that comes online
+ * later has one already; walk them with for_each_node().  Constant after
+ * goalloc_central_init().
+ */
+extern struct goalloc_mcentral **goalloc_centrals;
 
-/* Count an allocation made outside any mcache (mstats.c adds them up). */
-static inline void goalloc_central_count_alloc(unsigned int spc)
+/* The mcentral of span class @spc on node @nid. */
+static inline struct goalloc_mcentral *goalloc_central_of(int nid, unsigned int spc)
 {
-	atomic_long_inc(&goalloc_central[spc].nmalloc);
+	return &goalloc_centrals[nid][spc];
+}
+
+/* A span's node: its chunk's. */
+static inline int goalloc_span_nid(const struct goalloc_span *s)
+{
+	return s->chunk->nid;
+}
+
+/* The mcentral a span belongs to, for its whole life. */
+static inline struct goalloc_mcentral *goalloc_span_central(const struct goalloc_span *s)
+{
+	return goalloc_central_of(goalloc_span_nid(s), s->spc);
+}
+
+/* Count an allocation from @s made outside any mcache (mstats.c adds them up). */
+static inline void goalloc_central_count_alloc(const struct goalloc_span *s)
+{
+	atomic_long_inc(&goalloc_span_central(s)->nmalloc);
+}
+
+/* Count a free into @s made outside its owner's mcache, with no CPU's cache to count it. */
+static inline void goalloc_central_count_free(const struct goalloc_span *s)
+{
+	atomic_long_inc(&goalloc_span_central(s)->nfree);
 }
 
 /* Count a large object's span, which the heap gave to mcache directly. */
-static inline void goalloc_central_count_large(unsigned int spc)
+static inline void goalloc_central_count_large(const struct goalloc_span *s)
 {
-	atomic_long_inc(&goalloc_central[spc].nspans);
-	goalloc_central_count_alloc(spc);
+	atomic_long_inc(&goalloc_span_central(s)->nspans);
+	goalloc_central_count_alloc(s);
 }
 
-void goalloc_central_init(void);
+long goalloc_central_nspans(unsigned int spc);
+int goalloc_central_init(void);
 void goalloc_central_exit(void);
-struct goalloc_span *goalloc_central_cache_span(unsigned int spc);
+struct goalloc_span *goalloc_central_cache_span(unsigned int spc, int nid);
 void goalloc_central_uncache_span(struct goalloc_span *s);
 void goalloc_central_add_span(struct goalloc_span *s);
-void *goalloc_central_take(struct list_head *partial, struct list_head *full, int node,
+void *goalloc_central_take(struct list_head *partial, struct list_head *full,
 			   struct goalloc_span **sp);
 void *goalloc_central_alloc(unsigned int spc, size_t size, int node);
 struct goalloc_span *goalloc_central_grow(unsigned int spc, int node, gfp_t gfp);

@@ -332,8 +332,8 @@ static gfp_t block_gfp_needed(gfp_t meta, unsigned int order)
  * short of the order wanted.
  */
 static struct page *chunk_block(struct goalloc_pool *pool, unsigned int npages, int node,
-				gfp_t meta, unsigned int *orderp, unsigned long *nr_pages,
-				bool *fallback)
+				bool thisnode, gfp_t meta, unsigned int *orderp,
+				unsigned long *nr_pages, bool *fallback)
 {
 	unsigned long need_pages = (unsigned long)npages * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
 	unsigned int need = max_t(unsigned int, GOALLOC_MIN_CHUNK_ORDER,
@@ -348,8 +348,11 @@ static struct page *chunk_block(struct goalloc_pool *pool, unsigned int npages, 
 		/* Larger blocks are a preference, not a need: try them lightly. */
 		if (order > need)
 			g = (meta | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL;
-		/* A node asked for is a node required, as for kmalloc_node(). */
-		if (node != NUMA_NO_NODE)
+		/*
+		 * @node is preferred: without @thisnode the buddy allocator
+		 * falls back along its zonelist, as for kmalloc_node().
+		 */
+		if (thisnode)
 			g |= __GFP_THISNODE;
 		page = alloc_pages_node(node, g, order);
 		if (page)
@@ -429,6 +432,7 @@ static int chunk_publish(struct goalloc_chunk *ch, struct goalloc_span *s,
  */
 static int heap_grow(struct goalloc_pool *pool, struct goalloc_span *s, int node, gfp_t gfp)
 {
+	bool thisnode = gfp & __GFP_THISNODE;
 	struct goalloc_span_region *spare = NULL;
 	gfp_t meta = goalloc_gfp_reclaim(gfp);
 	struct goalloc_chunk *ch = NULL;
@@ -442,7 +446,7 @@ static int heap_grow(struct goalloc_pool *pool, struct goalloc_span *s, int node
 	/* The memcg decides, not the OOM killer: past its limit the grow fails. */
 	if (pool->policy.charge)
 		meta |= __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
-	page = chunk_block(pool, s->npages, node, meta, &order, &nr_pages, &fallback);
+	page = chunk_block(pool, s->npages, node, thisnode, meta, &order, &nr_pages, &fallback);
 	if (page) {
 		ch = kzalloc(sizeof(*ch), meta);
 		spare = kzalloc(sizeof(*spare), meta & ~__GFP_ACCOUNT);
@@ -487,7 +491,8 @@ fail:
 	return -ENOMEM;
 }
 
-static bool pcache_alloc(struct goalloc_pool *pool, struct goalloc_span *s, unsigned int align);
+static bool pcache_alloc(struct goalloc_pool *pool, struct goalloc_span *s, unsigned int align,
+			 int node);
 static void pcache_flush_all(struct goalloc_pool *pool, struct list_head *victims);
 
 /**
@@ -496,9 +501,20 @@ static void pcache_flush_all(struct goalloc_pool *pool, struct list_head *victim
  * @spc: span class; size class 0 means one object of @npages pages
  * @npages: heap pages, used when @spc is of size class 0
  * @align: alignment of the run, in heap pages (a power of two)
- * @node: NUMA node for the pages, or NUMA_NO_NODE
+ * @node: NUMA node preferred for the pages, or NUMA_NO_NODE for this CPU's
+ *	(numa_mem_id()); __GFP_THISNODE in @gfp makes it required
  * @state: the span's state when it becomes visible to lookups
  * @gfp: how to allocate; sleeps only where it allows
+ *
+ * Where the pages come from, in order (SLUB's order for a new slab, with
+ * the heap's free room first): room in the node's chunks (this CPU's page
+ * cache for a small span on its own node), after taking back every CPU's
+ * window once; a new chunk of the node's free pages, taken without reclaim;
+ * unless the node is required, room in any node's chunks; a new chunk from
+ * the buddy allocator, which reclaims and falls back along the node's
+ * zonelist as for kmalloc_node().  Room on another node comes before a
+ * remote grow so that a full node does not grow the heap chunk by chunk
+ * for spans it can place.
  *
  * Fails only when the buddy allocator (or the memory cgroup) refuses the
  * pages; never with __GFP_NOFAIL in a context that may sleep.
@@ -510,12 +526,14 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 					     enum goalloc_span_state state, gfp_t gfp)
 {
 	gfp_t meta = goalloc_gfp_reclaim(gfp);
+	bool strict = gfp & __GFP_THISNODE;
+	bool pcache, flushed = false;
 	struct goalloc_span *s;
 	struct goalloc_chunk *ch;
 	struct mem_cgroup *old;
-	bool pcache, flushed = false;
 	unsigned long flags;
 	unsigned int first;
+	gfp_t light;
 
 	if ((gfp & __GFP_NOFAIL) && !gfpflags_allow_blocking(gfp)) {
 		/* The page allocator cannot honour it either (and would warn). */
@@ -530,14 +548,15 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 	s->spc = spc;
 	goalloc_span_init_state(s, state);
 	npages = s->npages;
-	/* Go's pageCache serves small runs; a node asked for is the heap's. */
+	if (node == NUMA_NO_NODE)
+		node = numa_mem_id();
+	/* Go's pageCache serves small runs, from chunks of its CPU's node. */
 	pcache = pool->pcache && npages <= GOALLOC_PCACHE_MAX_SPAN &&
-		 align <= GOALLOC_PCACHE_PAGES && node == NUMA_NO_NODE;
+		 align <= GOALLOC_PCACHE_PAGES;
 	for (;;) {
-		if (pcache) {
-			if (pcache_alloc(pool, s, align))
-				return s;
-		} else {
+		if (pcache && pcache_alloc(pool, s, align, node))
+			return s;
+		if (!pcache || node != numa_mem_id()) {
 			spin_lock_irqsave(&goalloc_heap.lock, flags);
 			ch = heap_find(pool, npages, align, node, &first);
 			if (ch) {
@@ -557,7 +576,25 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 			pcache_flush_all(pool, NULL);
 			continue;
 		}
-		/* A grow that succeeds carves the span: no retry, no race. */
+		break;
+	}
+	/* A grow that succeeds carves the span: no retry, no race. */
+	if (!strict) {
+		/* The node's free pages, if it has them at hand. */
+		light = (gfp | __GFP_THISNODE | __GFP_NOWARN | __GFP_NORETRY) &
+			~(__GFP_DIRECT_RECLAIM | __GFP_NOFAIL);
+		if (!heap_grow(pool, s, node, light))
+			return s;
+		spin_lock_irqsave(&goalloc_heap.lock, flags);
+		ch = heap_find(pool, npages, align, NUMA_NO_NODE, &first);
+		if (ch) {
+			span_carve(s, ch, first);
+			spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+			return s;
+		}
+		spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+	}
+	for (;;) {
 		if (!heap_grow(pool, s, node, gfp))
 			return s;
 		/* Only a block above order 1 can fail under __GFP_NOFAIL: try again. */
@@ -575,7 +612,8 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_alloc_span);
  * @spc: span class; size class 0 means one object of @npages pages
  * @npages: heap pages, used when @spc is of size class 0
  * @align: alignment of the run, in heap pages (a power of two)
- * @node: NUMA node for the pages, or NUMA_NO_NODE
+ * @node: NUMA node preferred, or NUMA_NO_NODE for this CPU's (required
+ *	with __GFP_THISNODE; goalloc_pool_alloc_span())
  * @state: the span's state when it becomes visible to lookups
  * @gfp: how to allocate; sleeps only where it allows
  *
@@ -837,10 +875,13 @@ static void pcache_take(struct goalloc_pool *pool, struct goalloc_pcache *pc,
 
 /*
  * Carve @s (of at most GOALLOC_PCACHE_MAX_SPAN pages) out of this CPU's
- * page cache of @pool, refilling it first-fit from the pool's chunks if it
- * has no room.  False if no chunk has room: the heap must grow.
+ * page cache of @pool, refilling it first-fit from the pool's chunks of
+ * @node if it has no room.  A window holds pages of its CPU's node only: a
+ * span for another node is not the cache's.  False if no chunk of @node
+ * has room, or @node is not this CPU's: the heap must look itself.
  */
-static bool pcache_alloc(struct goalloc_pool *pool, struct goalloc_span *s, unsigned int align)
+static bool pcache_alloc(struct goalloc_pool *pool, struct goalloc_span *s, unsigned int align,
+			 int node)
 {
 	/* Any CPU's cache will do, under its lock: this one's, mostly. */
 	struct goalloc_pcache *pc = raw_cpu_ptr(pool->pcache);
@@ -850,6 +891,11 @@ static bool pcache_alloc(struct goalloc_pool *pool, struct goalloc_span *s, unsi
 	bool ok = true;
 
 	spin_lock_irqsave(&pc->lock, flags);
+	/* Moved to another node's CPU since the caller looked: not this cache. */
+	if (unlikely(node != numa_mem_id() || (pc->chunk && pc->chunk->nid != node))) {
+		ok = false;
+		goto out;
+	}
 	if (likely(pcache_carve(pc, s, align)))
 		goto out;
 	spin_lock(&goalloc_heap.lock);
@@ -859,7 +905,7 @@ static bool pcache_alloc(struct goalloc_pool *pool, struct goalloc_span *s, unsi
 	 * the heap for want of room would trade a chunk for a chunk).
 	 */
 	pcache_flush_locked(pool, pc, NULL);
-	ch = heap_find(pool, s->npages, align, NUMA_NO_NODE, &first);
+	ch = heap_find(pool, s->npages, align, node, &first);
 	if (!ch) {
 		ok = false;
 	} else if (round_down(first, GOALLOC_PCACHE_PAGES) !=
@@ -977,6 +1023,31 @@ unsigned long goalloc_pool_pcache_pages(const struct goalloc_pool *pool)
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_pcache_pages);
+
+/**
+ * goalloc_pool_node_usage() - a pool's chunks on one NUMA node
+ * @pool: the pool
+ * @nid: the node
+ * @u: filled in: chunks, heap pages they hold (scavenged ones not) and
+ *	heap pages free in them (CPUs' windows count as used)
+ */
+void goalloc_pool_node_usage(struct goalloc_pool *pool, int nid, struct goalloc_node_usage *u)
+{
+	struct goalloc_chunk *ch;
+	unsigned long flags;
+
+	memset(u, 0, sizeof(*u));
+	spin_lock_irqsave(&goalloc_heap.lock, flags);
+	list_for_each_entry(ch, &pool->chunks, list) {
+		if (ch->nid != nid)
+			continue;
+		u->chunks++;
+		u->held += chunk_held(ch);
+		u->free += ch->nfree;
+	}
+	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_node_usage);
 
 /**
  * goalloc_heap_pcache_pages() - heap pages in the page caches of every pool

@@ -373,6 +373,15 @@ void goalloc_pool_pcache_exit(struct goalloc_pool *pool);
 void goalloc_pool_pcache_flush(struct goalloc_pool *pool);
 unsigned long goalloc_pool_pcache_pages(const struct goalloc_pool *pool);
 unsigned long goalloc_heap_pcache_pages(void);
+
+/* A pool's chunks on one node (goalloc_pool_node_usage()). */
+struct goalloc_node_usage {
+	unsigned long chunks;
+	unsigned long held;
+	unsigned long free;
+};
+
+void goalloc_pool_node_usage(struct goalloc_pool *pool, int nid, struct goalloc_node_usage *u);
 unsigned long goalloc_pool_trim(struct goalloc_pool *pool, unsigned long keep_pages);
 unsigned long goalloc_pool_retain_goal(const struct goalloc_pool *pool);
 void goalloc_heap_free_span(struct goalloc_span *s);

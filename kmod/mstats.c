@@ -9,6 +9,10 @@
  *                   objects.
  *  goalloc/heap     the page heap, the caches, the scavenger, bad frees,
  *                   RCU-deferred frees (pending, batches, objects).
+ *  goalloc/nodes    one line per NUMA node: its CPUs, the kernel pool's
+ *                   chunks on it (KiB held and free), the live and kept
+ *                   spans of its mcentrals, and the objects they handed
+ *                   out and took back outside any CPU's cache.
  *
  * Counts are summed from per-CPU counters without stopping anyone, so a
  * busy system shows a snapshot that may be off by the operations in flight.
@@ -32,13 +36,20 @@
  */
 void goalloc_class_usage(unsigned int spc, struct goalloc_class_usage *u)
 {
-	struct goalloc_mcentral *mc = &goalloc_central[spc];
 	unsigned int cpu;
+	int nid;
 
-	u->nmalloc = atomic_long_read(&mc->nmalloc);
 	/* Each late-found double free was counted as a free by both callers. */
-	u->nfree = atomic_long_read(&mc->nfree) - atomic_long_read(&goalloc_late_doubles[spc]);
-	u->nspans = atomic_long_read(&mc->nspans);
+	u->nfree = -atomic_long_read(&goalloc_late_doubles[spc]);
+	u->nmalloc = 0;
+	u->nspans = 0;
+	for_each_node(nid) {
+		struct goalloc_mcentral *mc = goalloc_central_of(nid, spc);
+
+		u->nmalloc += atomic_long_read(&mc->nmalloc);
+		u->nfree += atomic_long_read(&mc->nfree);
+		u->nspans += atomic_long_read(&mc->nspans);
+	}
 	for_each_possible_cpu(cpu) {
 		const struct goalloc_mcache *c = per_cpu_ptr(goalloc_mcache, cpu);
 
@@ -182,9 +193,39 @@ static int heap_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(heap);
 
+static int nodes_show(struct seq_file *m, void *v)
+{
+	unsigned long kib = GOALLOC_PAGE_SIZE / 1024;
+	struct goalloc_node_usage u;
+	unsigned int spc;
+	int nid;
+
+	seq_printf(m, "%4s %4s %7s %10s %10s %8s %6s %12s %12s\n", "node", "cpus", "chunks",
+		   "held_kib", "free_kib", "spans", "kept", "central_out", "central_in");
+	for_each_node(nid) {
+		long spans = 0, kept = 0, nmalloc = 0, nfree = 0;
+
+		for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
+			struct goalloc_mcentral *mc = goalloc_central_of(nid, spc);
+
+			spans += atomic_long_read(&mc->nspans);
+			kept += READ_ONCE(mc->nkept);
+			nmalloc += atomic_long_read(&mc->nmalloc);
+			nfree += atomic_long_read(&mc->nfree);
+		}
+		goalloc_pool_node_usage(&goalloc_heap.kernel, nid, &u);
+		seq_printf(m, "%4d %4u %7lu %10lu %10lu %8ld %6ld %12ld %12ld\n", nid,
+			   cpumask_weight(cpumask_of_node(nid)), u.chunks, u.held * kib,
+			   u.free * kib, spans, kept, nmalloc, nfree);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(nodes);
+
 int goalloc_stats_init(struct dentry *root)
 {
 	debugfs_create_file("classes", 0444, root, NULL, &classes_fops);
 	debugfs_create_file("heap", 0444, root, NULL, &heap_fops);
+	debugfs_create_file("nodes", 0444, root, NULL, &nodes_fops);
 	return 0;
 }

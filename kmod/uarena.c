@@ -241,7 +241,7 @@ static int alloc_one(struct goalloc_uarena *ua, u64 size, bool zero, u64 *offp)
 	lockdep_assert_held(&ua->lock);
 	/* A span found full leaves the list until a free puts it back. */
 	if (cls)
-		p = goalloc_central_take(&ua->partial[cls], NULL, NUMA_NO_NODE, &s);
+		p = goalloc_central_take(&ua->partial[cls], NULL, &s);
 	if (!p) {
 		s = uspan_create(ua, cls, cls ? 0 : DIV_ROUND_UP(size, GOALLOC_PAGE_SIZE));
 		if (IS_ERR(s))

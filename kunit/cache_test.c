@@ -407,12 +407,12 @@ static void cache_destroy_empty(struct kunit *test)
 		KUNIT_ASSERT_NOT_NULL(test, p[i]);
 	}
 	spc = spc_of_obj(p[0]);
-	KUNIT_EXPECT_GT(test, atomic_long_read(&goalloc_central[spc].nspans), 1L);
+	KUNIT_EXPECT_GT(test, goalloc_central_nspans(spc), 1L);
 	KUNIT_EXPECT_GT(test, span_pages(), inuse);
 	for (i = 0; i < n; i++)
 		goalloc_cache_free(c, p[i]);
 	goalloc_cache_destroy(c);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_central[spc].nspans), 0L);
+	KUNIT_EXPECT_EQ(test, goalloc_central_nspans(spc), 0L);
 	KUNIT_EXPECT_EQ(test, span_pages(), inuse);
 	KUNIT_EXPECT_NULL(test, span_of(p[0]));
 }
@@ -459,7 +459,7 @@ static void cache_destroy_leaks(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad);
 	/* Empty now: kept or given back; the kept ones go with the trim pass's call. */
 	goalloc_central_release_kept();
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_central[spc].nspans), 0L);
+	KUNIT_EXPECT_EQ(test, goalloc_central_nspans(spc), 0L);
 }
 
 /*
@@ -502,7 +502,7 @@ static void cache_rcu_span(struct kunit *test)
 	/* No grace period can end inside: read there, checked after. */
 	rcu_read_lock();
 	goalloc_central_release_kept();
-	in_nspans = atomic_long_read(&goalloc_central[spc].nspans);
+	in_nspans = goalloc_central_nspans(spc);
 	in_pending = atomic_long_read(&goalloc_central_rcu_spans);
 	in_span = goalloc_span_of(p[0]);
 	in_state = READ_ONCE(s->state);
@@ -516,7 +516,7 @@ static void cache_rcu_span(struct kunit *test)
 	synchronize_rcu();
 	rcu_barrier();
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_central_rcu_spans), pending);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_central[spc].nspans), 0L);
+	KUNIT_EXPECT_EQ(test, goalloc_central_nspans(spc), 0L);
 	KUNIT_EXPECT_NULL(test, span_of(p[0]));
 	KUNIT_EXPECT_LE(test, span_pages(), inuse - npages);
 }

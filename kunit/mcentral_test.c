@@ -30,6 +30,9 @@
 /* The class the tests use: 1024-byte objects, eight to a one-page span. */
 #define TEST_SIZE	1024
 
+/* The node of the case's spans (mcentral_test_init()). */
+static int test_nid;
+
 static unsigned int no_retain;
 
 /* Spans of one heap page, each in a chunk of its own while the pool is small. */
@@ -106,7 +109,7 @@ static void test_init_hold(struct kunit *test)
 static void mcentral_lists(struct kunit *test)
 {
 	unsigned int spc = test_spc(), n, i;
-	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	struct goalloc_mcentral *mc = goalloc_central_of(test_nid, spc);
 	long nspans0, live0, empty0, cached0, counted = 0;
 	struct goalloc_pool *pool;
 	struct goalloc_span *s;
@@ -120,7 +123,7 @@ static void mcentral_lists(struct kunit *test)
 	cached0 = goalloc_counter(GOALLOC_CTR_CACHED_PAGES);
 	pool = test_pool_create(test, &central_pool);
 
-	s = goalloc_central_grow_pool(pool, spc, NUMA_NO_NODE, GFP_KERNEL);
+	s = goalloc_central_grow_pool(pool, spc, test_nid, GFP_KERNEL | __GFP_THISNODE);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	KUNIT_EXPECT_PTR_EQ(test, s->chunk->pool, pool);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&mc->nspans), nspans0 + 1);
@@ -137,7 +140,7 @@ static void mcentral_lists(struct kunit *test)
 
 	/* The other slots, from mcentral: the span goes full with the last. */
 	for (i = 1; i < n; i++) {
-		v[i] = handed_out(goalloc_central_alloc(spc, TEST_SIZE, NUMA_NO_NODE));
+		v[i] = handed_out(goalloc_central_alloc(spc, TEST_SIZE, test_nid));
 		KUNIT_ASSERT_NOT_NULL(test, v[i]);
 		counted++;
 		rcu_read_lock();
@@ -148,7 +151,7 @@ static void mcentral_lists(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, span_on(mc, &mc->full, s));
 	KUNIT_EXPECT_TRUE(test, list_empty(&mc->partial));
 	/* mcentral does not grow by itself. */
-	KUNIT_EXPECT_NULL(test, goalloc_central_alloc(spc, TEST_SIZE, NUMA_NO_NODE));
+	KUNIT_EXPECT_NULL(test, goalloc_central_alloc(spc, TEST_SIZE, test_nid));
 	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), (unsigned long)s->npages);
 
 	/* A free into a full span moves it back to the partial list... */
@@ -156,7 +159,7 @@ static void mcentral_lists(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_PARTIAL);
 	KUNIT_EXPECT_TRUE(test, span_on(mc, &mc->partial, s));
 	/* ... and the slot comes back, by a sweep, to the next allocation. */
-	p = handed_out(goalloc_central_alloc(spc, TEST_SIZE, NUMA_NO_NODE));
+	p = handed_out(goalloc_central_alloc(spc, TEST_SIZE, test_nid));
 	KUNIT_EXPECT_PTR_EQ(test, p, v[1]);
 	if (p)
 		counted++;
@@ -172,7 +175,7 @@ static void mcentral_lists(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), (unsigned long)s->npages);
 
 	/* A CPU asking for a span gets the kept one, and gives it back. */
-	KUNIT_EXPECT_PTR_EQ(test, goalloc_central_cache_span(spc), s);
+	KUNIT_EXPECT_PTR_EQ(test, goalloc_central_cache_span(spc, test_nid), s);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_CACHED);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), 0U);
 	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_CACHED_PAGES), cached0 + s->npages);
@@ -199,7 +202,7 @@ static void mcentral_lists(struct kunit *test)
 static void mcentral_keep_limit(struct kunit *test)
 {
 	unsigned int spc = test_spc(), keep = goalloc_central_keep(spc), i;
-	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	struct goalloc_mcentral *mc = goalloc_central_of(test_nid, spc);
 	struct goalloc_span *s[8], *c[8];
 	struct goalloc_pool *pool;
 	unsigned long held, npages;
@@ -215,7 +218,7 @@ static void mcentral_keep_limit(struct kunit *test)
 	pool = test_pool_create(test, &central_pool);
 
 	for (i = 0; i < keep + 2; i++) {
-		s[i] = goalloc_central_grow_pool(pool, spc, NUMA_NO_NODE, GFP_KERNEL);
+		s[i] = goalloc_central_grow_pool(pool, spc, test_nid, GFP_KERNEL | __GFP_THISNODE);
 		KUNIT_ASSERT_NOT_NULL(test, s[i]);
 		v[i] = handed_out(goalloc_span_next_free(s[i]));
 		KUNIT_ASSERT_NOT_NULL(test, v[i]);
@@ -234,11 +237,11 @@ static void mcentral_keep_limit(struct kunit *test)
 	/* Requests take the kept spans: the heap is not asked for more. */
 	held = READ_ONCE(pool->pages_held);
 	for (i = 0; i < keep; i++) {
-		c[i] = goalloc_central_cache_span(spc);
+		c[i] = goalloc_central_cache_span(spc, test_nid);
 		KUNIT_ASSERT_NOT_NULL(test, c[i]);
 		KUNIT_EXPECT_PTR_EQ(test, c[i]->chunk->pool, pool);
 	}
-	KUNIT_EXPECT_NULL(test, goalloc_central_cache_span(spc));
+	KUNIT_EXPECT_NULL(test, goalloc_central_cache_span(spc, test_nid));
 	KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), 0U);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_held), held);
 	for (i = 0; i < keep; i++)
@@ -260,7 +263,7 @@ static void mcentral_keep_limit(struct kunit *test)
 static void mcentral_retire_unused(struct kunit *test)
 {
 	unsigned int spc = test_spc(), keep = goalloc_central_keep(spc), i;
-	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	struct goalloc_mcentral *mc = goalloc_central_of(test_nid, spc);
 	struct goalloc_pool *pool;
 	struct goalloc_span *s;
 	unsigned long npages = 0;
@@ -271,7 +274,7 @@ static void mcentral_retire_unused(struct kunit *test)
 	nspans0 = atomic_long_read(&mc->nspans);
 	pool = test_pool_create(test, &central_pool);
 	for (i = 0; i <= keep; i++) {
-		s = goalloc_central_grow_pool(pool, spc, NUMA_NO_NODE, GFP_KERNEL);
+		s = goalloc_central_grow_pool(pool, spc, test_nid, GFP_KERNEL | __GFP_THISNODE);
 		KUNIT_ASSERT_NOT_NULL(test, s);
 		npages = s->npages;
 		goalloc_central_add_span(s);
@@ -297,7 +300,7 @@ static void mcentral_retire_unused(struct kunit *test)
 static void mcentral_free_run(struct kunit *test)
 {
 	unsigned int spc = test_spc(), n, i;
-	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	struct goalloc_mcentral *mc = goalloc_central_of(test_nid, spc);
 	unsigned long nfreed = 0;
 	struct goalloc_pool *pool;
 	struct goalloc_span *s;
@@ -307,7 +310,7 @@ static void mcentral_free_run(struct kunit *test)
 	test_init_hold(test);
 	central_check_clean(test, mc);
 	pool = test_pool_create(test, &central_pool);
-	s = goalloc_central_grow_pool(pool, spc, NUMA_NO_NODE, GFP_KERNEL);
+	s = goalloc_central_grow_pool(pool, spc, test_nid, GFP_KERNEL | __GFP_THISNODE);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	n = s->nelems;
 	KUNIT_ASSERT_LE(test, n, (unsigned int)ARRAY_SIZE(v));
@@ -370,7 +373,7 @@ static void hook_free_while_placed(void *arg)
 static void mcentral_remote_free_while_placed(struct kunit *test)
 {
 	unsigned int spc = test_spc(), n, i;
-	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	struct goalloc_mcentral *mc = goalloc_central_of(test_nid, spc);
 	long bad = goalloc_counter(GOALLOC_CTR_BAD_FREES);
 	struct goalloc_pool *pool;
 	struct goalloc_span *s;
@@ -379,7 +382,7 @@ static void mcentral_remote_free_while_placed(struct kunit *test)
 	test_init_hold(test);
 	central_check_clean(test, mc);
 	pool = test_pool_create(test, &central_pool);
-	s = goalloc_central_grow_pool(pool, spc, NUMA_NO_NODE, GFP_KERNEL);
+	s = goalloc_central_grow_pool(pool, spc, test_nid, GFP_KERNEL | __GFP_THISNODE);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	n = s->nelems;
 	KUNIT_ASSERT_GE(test, n, 3U);
@@ -388,7 +391,7 @@ static void mcentral_remote_free_while_placed(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, v[0]);
 	goalloc_central_add_span(s);
 	/* A CPU takes the span and fills it. */
-	KUNIT_ASSERT_PTR_EQ(test, goalloc_central_cache_span(spc), s);
+	KUNIT_ASSERT_PTR_EQ(test, goalloc_central_cache_span(spc, test_nid), s);
 	for (i = 1; i < n; i++) {
 		v[i] = handed_out(goalloc_span_next_free(s));
 		KUNIT_ASSERT_NOT_NULL(test, v[i]);
@@ -407,7 +410,7 @@ static void mcentral_remote_free_while_placed(struct kunit *test)
 	/* All but v[0] freed; a CPU takes the span again and gives it back. */
 	for (i = 1; i < n - 1; i++)
 		KUNIT_EXPECT_EQ(test, central_free(s, v[i]), 0);
-	KUNIT_ASSERT_PTR_EQ(test, goalloc_central_cache_span(spc), s);
+	KUNIT_ASSERT_PTR_EQ(test, goalloc_central_cache_span(spc, test_nid), s);
 	KUNIT_EXPECT_EQ(test, goalloc_span_inuse(s), 1U);
 	/* The last object's free lands as mcentral decides "partial". */
 	placed_set(s, v[0]);
@@ -450,7 +453,7 @@ static void hook_owner_frees_and_gives_back(void *arg)
 static void mcentral_no_retire_while_remote_free_in_flight(struct kunit *test)
 {
 	unsigned int spc = test_spc();
-	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	struct goalloc_mcentral *mc = goalloc_central_of(test_nid, spc);
 	long bad = goalloc_counter(GOALLOC_CTR_BAD_FREES);
 	long late = atomic_long_read(&goalloc_late_doubles[spc]);
 	struct goalloc_pool *pool;
@@ -461,12 +464,12 @@ static void mcentral_no_retire_while_remote_free_in_flight(struct kunit *test)
 	test_init_hold(test);
 	central_check_clean(test, mc);
 	pool = test_pool_create(test, &central_pool);
-	s = goalloc_central_grow_pool(pool, spc, NUMA_NO_NODE, GFP_KERNEL);
+	s = goalloc_central_grow_pool(pool, spc, test_nid, GFP_KERNEL | __GFP_THISNODE);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	p = handed_out(goalloc_span_next_free(s));
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	goalloc_central_add_span(s);
-	KUNIT_ASSERT_PTR_EQ(test, goalloc_central_cache_span(spc), s);
+	KUNIT_ASSERT_PTR_EQ(test, goalloc_central_cache_span(spc, test_nid), s);
 
 	placed_set(s, p);
 	WRITE_ONCE(goalloc_bad_free_quiet, 1);
@@ -510,8 +513,20 @@ static struct kunit_case mcentral_cases[] = {
 	{}
 };
 
+/*
+ * Each case's spans are of one node's mcentral, the node its thread was on
+ * when it began: the spans are required on it, and mcentral asked for it,
+ * however the thread migrates (a two-node guest).
+ */
+static int mcentral_test_init(struct kunit *test)
+{
+	test_nid = numa_mem_id();
+	return 0;
+}
+
 static struct kunit_suite mcentral_suite = {
 	.name = "goalloc_mcentral",
+	.init = mcentral_test_init,
 	.test_cases = mcentral_cases,
 };
 

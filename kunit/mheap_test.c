@@ -668,6 +668,7 @@ static void mheap_pcache_window(struct kunit *test)
 struct pcache_on_cpu {
 	struct goalloc_pool *pool;
 	struct goalloc_span *s;
+	int node;	/* pcache_span_on_cpu()'s node, or NUMA_NO_NODE */
 };
 
 static long pcache_alloc_on_cpu(void *arg)
@@ -685,7 +686,7 @@ static long pcache_span_on_cpu(void *arg)
 {
 	struct pcache_on_cpu *w = arg;
 
-	w->s = test_pool_span(w->pool, 4, 1);
+	w->s = goalloc_pool_alloc_span(w->pool, 0, 4, 1, w->node, GOALLOC_SPAN_ARENA, GFP_KERNEL);
 	return 0;
 }
 
@@ -693,7 +694,10 @@ static long pcache_span_on_cpu(void *arg)
  * Another CPU's window holds the room a span needs: the window is taken
  * back and the span carved from it, and the heap does not grow.  (A small
  * heap's windows can be most of its free pages; growing past them each
- * time made a chunk per span in the all-CPUs storm.)
+ * time made a chunk per span in the all-CPUs storm.)  The span is asked
+ * for the window's node: the first CPU's own node if it is the victim's,
+ * else by name (a CPU of another node would rightly grow a chunk of its
+ * own node rather than take the victim's room).
  */
 static void mheap_pcache_window_taken_back(struct kunit *test)
 {
@@ -704,6 +708,7 @@ static void mheap_pcache_window_taken_back(struct kunit *test)
 		kunit_skip(test, "needs two online CPUs");
 	first = cpumask_first(cpu_online_mask);
 	victim = cpumask_last(cpu_online_mask);
+	v.node = cpu_to_mem(first) == cpu_to_mem(victim) ? NUMA_NO_NODE : cpu_to_mem(victim);
 	w.pool = pcache_pool_create(test);
 	KUNIT_ASSERT_EQ(test, work_on_cpu(victim, pcache_alloc_on_cpu, &w), 0L);
 	KUNIT_ASSERT_NOT_NULL(test, w.s);

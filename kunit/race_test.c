@@ -261,21 +261,26 @@ static void hook_free_slot_while_growing(void *arg)
  */
 static unsigned int idle_listed_spans(unsigned int spc)
 {
-	struct goalloc_mcentral *mc = &goalloc_central[spc];
-	struct list_head *lists[] = { &mc->partial, &mc->full };
 	struct goalloc_span *s;
 	unsigned int i, n = 0;
 	unsigned long flags;
+	int nid;
 
-	spin_lock_irqsave(&mc->lock, flags);
-	for (i = 0; i < ARRAY_SIZE(lists); i++) {
-		list_for_each_entry(s, lists[i], list) {
-			spin_lock(&s->lock);
-			n += !s->alloc_count && !s->nfree_pending && !atomic_read(&s->nremote);
-			spin_unlock(&s->lock);
+	for_each_node(nid) {
+		struct goalloc_mcentral *mc = goalloc_central_of(nid, spc);
+		struct list_head *lists[] = { &mc->partial, &mc->full };
+
+		spin_lock_irqsave(&mc->lock, flags);
+		for (i = 0; i < ARRAY_SIZE(lists); i++) {
+			list_for_each_entry(s, lists[i], list) {
+				spin_lock(&s->lock);
+				n += !s->alloc_count && !s->nfree_pending &&
+				     !atomic_read(&s->nremote);
+				spin_unlock(&s->lock);
+			}
 		}
+		spin_unlock_irqrestore(&mc->lock, flags);
 	}
-	spin_unlock_irqrestore(&mc->lock, flags);
 	return n;
 }
 

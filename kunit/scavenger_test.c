@@ -102,7 +102,8 @@ static void scavenger_retain_goal(struct kunit *test)
 static void scavenger_trim_work(struct kunit *test)
 {
 	unsigned int spc = goalloc_spc(goalloc_size_class(1024), true);
-	struct goalloc_mcentral *mc = &goalloc_central[spc];
+	int nid = numa_mem_id();
+	struct goalloc_mcentral *mc = goalloc_central_of(nid, spc);
 	struct goalloc_pool *pool;
 	struct goalloc_span *s;
 
@@ -111,7 +112,7 @@ static void scavenger_trim_work(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, READ_ONCE(mc->nkept), 0U);
 	test_retain_percent = 0;
 	pool = test_pool_create(test, &retaining);
-	s = goalloc_central_grow_pool(pool, spc, NUMA_NO_NODE, GFP_KERNEL);
+	s = goalloc_central_grow_pool(pool, spc, nid, GFP_KERNEL | __GFP_THISNODE);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	/* No object taken: mcentral keeps it, and asks for a pass. */
 	goalloc_central_add_span(s);

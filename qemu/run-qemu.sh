@@ -4,7 +4,13 @@
 # Boot a kernel and an initramfs under QEMU and record how it went.
 #
 # Usage: qemu/run-qemu.sh -k KERNEL -i INITRD -o OUTDIR [-c CPUS] [-m MEM]
-#                         [-t SECONDS] [-M MODE] [-a "EXTRA CMDLINE"]
+#                         [-n NODES] [-t SECONDS] [-M MODE] [-a "EXTRA CMDLINE"]
+#
+# -n NODES (default 1) makes NUMA nodes, each a socket with CPUS/NODES
+# vCPUs and MEM/NODES of memory (MEM in M or G), which a kernel with
+# ACPI_NUMA reads from the SRAT: CPU i is on node i / (CPUS/NODES).  One
+# socket per node, or the kernel finds two nodes under one last-level cache
+# and WARNs (topology_sane()).
 #
 # OUTDIR gets console.log (serial 0: the kernel's console), results.log
 # (serial 1: what /init reports) and status: "exit N" from QEMU, or
@@ -22,11 +28,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-cpus=4 mem=2G tmo=900 mode=test extra="" kernel="" initrd="" out=""
-while getopts k:i:o:c:m:t:M:a: opt; do
+cpus=4 mem=2G nodes=1 tmo=900 mode=test extra="" kernel="" initrd="" out=""
+while getopts k:i:o:c:m:n:t:M:a: opt; do
 	case $opt in
 	k) kernel=$OPTARG ;; i) initrd=$OPTARG ;; o) out=$OPTARG ;;
-	c) cpus=$OPTARG ;; m) mem=$OPTARG ;; t) tmo=$OPTARG ;;
+	c) cpus=$OPTARG ;; m) mem=$OPTARG ;; n) nodes=$OPTARG ;; t) tmo=$OPTARG ;;
 	M) mode=$OPTARG ;; a) extra=$OPTARG ;;
 	*) die "usage: see the head of $0" ;;
 	esac
@@ -41,6 +47,22 @@ rm -f "$out/console.log" "$out/results.log" "$out/status"
 icount=()
 # GA_QEMU_ARGS: more QEMU options (tools/insn-trace.sh: "-s -S" for gdb).
 read -r -a qemu_extra <<<"${GA_QEMU_ARGS:-}"
+smp=$cpus
+if [ "$nodes" -gt 1 ]; then
+	case $mem in
+	*G) mem_mb=$(( ${mem%G} * 1024 )) ;;
+	*M) mem_mb=${mem%M} ;;
+	*) die "-m must be in M or G with -n" ;;
+	esac
+	per=$(( cpus / nodes ))
+	[ $(( per * nodes )) = "$cpus" ] && [ $(( mem_mb % nodes )) = 0 ] ||
+		die "-n $nodes must divide -c $cpus and -m $mem"
+	smp="$cpus,sockets=$nodes,cores=$per,threads=1"
+	for ((n = 0; n < nodes; n++)); do
+		qemu_extra+=(-object "memory-backend-ram,id=m$n,size=$(( mem_mb / nodes ))M"
+			     -numa "node,nodeid=$n,cpus=$(( n * per ))-$(( n * per + per - 1 )),memdev=m$n")
+	done
+fi
 boot() {
 	timeout -k 10 "$5" qemu-system-x86_64 \
 		-accel "$1" "${icount[@]}" -cpu "$2" -smp "$3" -m "$4" \
@@ -95,7 +117,7 @@ cmdline="console=ttyS0 panic=-1 loglevel=7 log_buf_len=4M"
 cmdline+=" kasan.fault=report GA_RUNNER=qemu GA_MODE=$mode $extra"
 
 rc=0
-boot "$accel" "$cpu" "$cpus" "$mem" "$tmo" "$out" "$cmdline" || rc=$?
+boot "$accel" "$cpu" "$smp" "$mem" "$tmo" "$out" "$cmdline" || rc=$?
 if [ $rc = 124 ] || [ $rc = 137 ]; then
 	echo timeout >"$out/status"
 else

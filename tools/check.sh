@@ -186,9 +186,13 @@ build_userspace() {
 # guest_tests KERNEL LABEL SELFTESTS TIMEOUT [CMDLINE]: boot test kernel
 # KERNEL (debug, kcsan, rt) with goalloc and its KUnit suites, and with the
 # selftests if SELFTESTS is 1, in one boot, with CMDLINE added to the
-# kernel's command line; the verdict goes to results/LABEL.
+# kernel's command line; the verdict goes to results/LABEL.  The debug
+# kernel (NUMA) boots with two nodes, a socket each: every suite runs on a
+# two-node machine, and goalloc_numa's cross-node cases run.
 guest_tests() {
-	local name=$1 label=$2 with_st=$3 tmo=$4 extra=${5:-} k out=$RES/$2 st=()
+	local name=$1 label=$2 with_st=$3 tmo=$4 extra=${5:-} k out=$RES/$2 st=() nodes=1 cpus
+	cpus=$(guest_cpus)
+	if [ "$name" = debug ] && [ $(( cpus % 2 )) = 0 ]; then nodes=2; fi
 	k=$(qemu/kernel.sh "$name") || { bad "$label" "$name kernel build"; return; }
 	guest_modules "$k" "$name" || return
 	if [ "$with_st" = 1 ]; then
@@ -202,7 +206,7 @@ guest_tests() {
 		"$BUILD/$name/kmod/goalloc.ko" "$BUILD/$name/kunit/goalloc_test.ko" -- \
 		"${st[@]}"
 	qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" -i "$BUILD/$label.cpio.gz" \
-		-o "$out" -c "$(guest_cpus)" -m 2G -t "$tmo" -a "$extra"
+		-o "$out" -c "$cpus" -m 2G -n "$nodes" -t "$tmo" -a "$extra"
 	qemu/verdict.py "$out" --kind qemu --ksrc "$(ksrc)" --label "$label" \
 		--expect-suites 1
 	add_counts "$out"
