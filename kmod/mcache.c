@@ -64,15 +64,39 @@ static void mcache_set(struct goalloc_mcache *c, unsigned int spc, struct goallo
 	c->alloc[spc] = s;
 }
 
-/* Give the current span of a class back to mcentral. */
-static void mcache_uncache(struct goalloc_mcache *c, unsigned int spc)
+/* Give the span of a slot (@alloc or @away) back to its node's mcentral. */
+static void slot_uncache(struct goalloc_span **slot)
 {
-	struct goalloc_span *s = c->alloc[spc];
+	struct goalloc_span *s = *slot;
 
 	if (s == &goalloc_placeholder_span)
 		return;
-	mcache_set(c, spc, &goalloc_placeholder_span);
+	*slot = &goalloc_placeholder_span;
 	goalloc_central_uncache_span(s);
+}
+
+/* Give the current span of a class back to mcentral. */
+static void mcache_uncache(struct goalloc_mcache *c, unsigned int spc)
+{
+	slot_uncache(&c->alloc[spc]);
+}
+
+/*
+ * A cached span with no free slot at hand: sweep it in place if enough of
+ * it has been freed (the common case of a CPU freeing what it allocated).
+ * The object, or NULL if the span should go back.
+ */
+static void *span_reuse(struct goalloc_span *s)
+{
+	unsigned int pending = s->nfree_pending + atomic_read(&s->nremote);
+	unsigned long flags;
+
+	if (!pending || pending < max(1, s->nelems / 8))
+		return NULL;
+	spin_lock_irqsave(&s->lock, flags);
+	goalloc_span_sweep(s);
+	spin_unlock_irqrestore(&s->lock, flags);
+	return goalloc_span_next_free(s);
 }
 
 /**
@@ -89,20 +113,12 @@ static void mcache_uncache(struct goalloc_mcache *c, unsigned int spc)
 void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc)
 {
 	struct goalloc_span *s = c->alloc[spc];
-	unsigned long flags;
 	void *p;
 
 	if (s != &goalloc_placeholder_span) {
-		unsigned int pending = s->nfree_pending + atomic_read(&s->nremote);
-
-		if (pending && pending >= max(1, s->nelems / 8)) {
-			spin_lock_irqsave(&s->lock, flags);
-			goalloc_span_sweep(s);
-			spin_unlock_irqrestore(&s->lock, flags);
-			p = goalloc_span_next_free(s);
-			if (p)
-				return p;
-		}
+		p = span_reuse(s);
+		if (p)
+			return p;
 		mcache_uncache(c, spc);
 	}
 	/* A CPU caches spans of its own node (as SLUB's CPU slabs). */
@@ -114,36 +130,64 @@ void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc)
 }
 
 /*
- * goalloc_mcache_install() - make a fresh span the current one, and allocate
- * @c: this CPU's cache, entered
- * @spc: span class
+ * slot_install() - make a fresh span a slot's span (@alloc's or @away's), and allocate
+ * @slot: this CPU's slot for the span's class, the cache entered
  * @s: a span from goalloc_central_grow(), allocated while outside the cache
  *
- * If the current span got free slots meanwhile (or this is another CPU than
- * the one that ran out), the fresh span goes to mcentral instead.
+ * If the slot's span (of the same node) got free slots meanwhile (or this
+ * is another CPU than the one that ran out), the fresh span goes to
+ * mcentral instead.
  *
  * Return: an object.
  */
-static void *goalloc_mcache_install(struct goalloc_mcache *c, unsigned int spc,
-				    struct goalloc_span *s)
+static void *slot_install(struct goalloc_span **slot, struct goalloc_span *s)
 {
-	struct goalloc_span *old = c->alloc[spc];
+	struct goalloc_span *old = *slot;
 	unsigned long flags;
 	void *p;
 
-	if (old != &goalloc_placeholder_span) {
+	if (old != &goalloc_placeholder_span && goalloc_span_nid(old) == goalloc_span_nid(s)) {
 		p = goalloc_span_next_free(old);
 		if (p) {
 			goalloc_central_add_span(s);
 			return p;
 		}
-		mcache_uncache(c, spc);
 	}
+	slot_uncache(slot);
 	spin_lock_irqsave(&s->lock, flags);
 	goalloc_span_set_state(s, GOALLOC_SPAN_CACHED);
 	spin_unlock_irqrestore(&s->lock, flags);
 	goalloc_count(GOALLOC_CTR_CACHED_PAGES, s->npages);
-	mcache_set(c, spc, s);
+	*slot = s;
+	return goalloc_span_next_free(s);
+}
+
+/*
+ * An object for another node than this CPU's (or for this one, required):
+ * from the span the CPU keeps for other nodes if it is @node's, else from
+ * a span of @node's mcentral, which becomes that span.  So a run of
+ * requests for one other node is the fast path's work plus a call, and a
+ * mix of this node and another swaps no span (SLUB swaps its CPU slab at
+ * each change of node).  @c entered.  NULL if @node's mcentral has no span
+ * with a free slot: the caller grows one.
+ */
+static void *away_next_free(struct goalloc_mcache *c, unsigned int spc, int node)
+{
+	struct goalloc_span *s = c->away[spc];
+	void *p;
+
+	if (s != &goalloc_placeholder_span && goalloc_span_nid(s) == node) {
+		p = goalloc_span_next_free(s);
+		if (!p)
+			p = span_reuse(s);
+		if (p)
+			return p;
+	}
+	slot_uncache(&c->away[spc]);
+	s = goalloc_central_cache_span(spc, node);
+	if (!s)
+		return NULL;
+	c->away[spc] = s;
 	return goalloc_span_next_free(s);
 }
 
@@ -185,9 +229,11 @@ int goalloc_mcache_node(int node, gfp_t gfp)
  *
  * Go's nextFree, whole: the current span ran out (refill from this node's
  * mcentral, else grow a span outside the section, re-enter and install
- * it), this CPU's cache is busy (an interrupt inside a section: this
- * node's mcentral, under its lock), or another node was asked for, or this
- * one required (that node's mcentral, else a new span of that node).
+ * it); another node was asked for, or this one required (the span the CPU
+ * keeps for other nodes, else one from that node's mcentral, else a new
+ * span of that node, installed the same way); or this CPU's cache is busy
+ * (an interrupt inside a section: the node's mcentral, under its lock, else
+ * a new span for mcentral).
  *
  * Return: the object, not yet made usable (the API does that), or NULL.
  */
@@ -200,22 +246,24 @@ void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int nod
 	node = goalloc_mcache_node(node, gfp);
 	if (unlikely(node < NUMA_NO_NODE))
 		return NULL;
-	if (node == NUMA_NO_NODE) {
-		c = goalloc_mcache_get();
-		if (goalloc_mcache_enter(c)) {
+	c = goalloc_mcache_get();
+	if (goalloc_mcache_enter(c)) {
+		if (node == NUMA_NO_NODE) {
 			p = goalloc_span_next_free(c->alloc[spc]);
 			if (!p)
 				p = goalloc_mcache_refill(c, spc);
-			if (p)
-				goalloc_mcache_count_alloc(c, spc);
-			goalloc_mcache_leave(c);
-			goalloc_mcache_put();
-			if (p)
-				return p;
-			goto grow;
+		} else {
+			p = away_next_free(c, spc, node);
 		}
+		if (p)
+			goalloc_mcache_count_alloc(c, spc);
+		goalloc_mcache_leave(c);
 		goalloc_mcache_put();
+		if (p)
+			return p;
+		goto grow;
 	}
+	goalloc_mcache_put();
 	p = goalloc_central_alloc(spc, size, node);
 	if (p)
 		return p;
@@ -228,22 +276,20 @@ grow:
 	s = goalloc_central_grow(spc, node, gfp);
 	if (!s)
 		return NULL;
-	if (node == NUMA_NO_NODE) {
+	if (node == NUMA_NO_NODE)
 		goalloc_hook(GOALLOC_HOOK_SPAN_GROWN, s);
-		c = goalloc_mcache_get();
-		if (goalloc_mcache_enter(c)) {
-			p = goalloc_mcache_install(c, spc, s);
-			goalloc_mcache_count_alloc(c, spc);
-			goalloc_mcache_leave(c);
-			goalloc_mcache_put();
-			return p;
-		}
+	c = goalloc_mcache_get();
+	if (goalloc_mcache_enter(c)) {
+		p = slot_install(node == NUMA_NO_NODE ? &c->alloc[spc] : &c->away[spc], s);
+		goalloc_mcache_count_alloc(c, spc);
+		goalloc_mcache_leave(c);
 		goalloc_mcache_put();
+		return p;
 	}
+	goalloc_mcache_put();
 	/*
-	 * A node request, or an interrupt inside this CPU's section: take the
-	 * object while the span is still ours alone, then give the span to
-	 * mcentral.
+	 * An interrupt inside this CPU's section: take the object while the
+	 * span is still ours alone, then give the span to mcentral.
 	 */
 	p = goalloc_span_next_free(s);
 	goalloc_central_add_span(s);
@@ -289,8 +335,10 @@ void goalloc_mcache_drain(struct goalloc_mcache *c)
 {
 	unsigned int spc;
 
-	for (spc = 0; spc < GOALLOC_NUM_SPC; spc++)
+	for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
 		mcache_uncache(c, spc);
+		slot_uncache(&c->away[spc]);
+	}
 }
 
 /**
@@ -305,7 +353,8 @@ bool goalloc_mcache_drained(unsigned int cpu)
 	unsigned int spc;
 
 	for (spc = 0; spc < GOALLOC_NUM_SPC; spc++)
-		if (READ_ONCE(c->alloc[spc]) != &goalloc_placeholder_span)
+		if (READ_ONCE(c->alloc[spc]) != &goalloc_placeholder_span ||
+		    READ_ONCE(c->away[spc]) != &goalloc_placeholder_span)
 			return false;
 	return true;
 }
@@ -325,10 +374,12 @@ static void drain_work_fn(struct work_struct *w)
 		/* The mutex's holder set it before queueing: ordered by the queue. */
 		int spc = READ_ONCE(goalloc_drain_spc);
 
-		if (spc < 0)
+		if (spc < 0) {
 			goalloc_mcache_drain(c);
-		else
+		} else {
 			mcache_uncache(c, spc);
+			slot_uncache(&c->away[spc]);
+		}
 		goalloc_mcache_leave(c);
 	}
 	goalloc_mcache_put();
@@ -406,8 +457,10 @@ int goalloc_mcache_init(void)
 #ifdef CONFIG_PREEMPT_RT
 		local_lock_init(&c->lock);
 #endif
-		for (spc = 0; spc < GOALLOC_NUM_SPC; spc++)
+		for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
 			c->alloc[spc] = &goalloc_placeholder_span;
+			c->away[spc] = &goalloc_placeholder_span;
+		}
 		INIT_WORK(per_cpu_ptr(&goalloc_drain_work, cpu), drain_work_fn);
 	}
 	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "goalloc:dead",

@@ -31,6 +31,9 @@
  * @nmalloc: objects allocated through this cache, per span class
  * @nfree: objects freed through this cache, per span class (one array
  *	each, so that a count is one instruction on the fast path)
+ * @away: the span each class allocates from for requests for another node
+ *	than this CPU's (goalloc_alloc_node()), of whichever node asked last;
+ *	the CPU owns it as it owns @alloc's, and the trim pass takes it back
  *
  * Only the owning CPU touches it, inside a @busy section; cpuhp drains a
  * dead CPU's cache from another CPU.  Whether a span is this CPU's is read
@@ -44,6 +47,7 @@ struct goalloc_mcache {
 	struct goalloc_span *alloc[GOALLOC_NUM_SPC];
 	unsigned long nmalloc[GOALLOC_NUM_SPC];
 	unsigned long nfree[GOALLOC_NUM_SPC];
+	struct goalloc_span *away[GOALLOC_NUM_SPC];
 };
 
 extern struct goalloc_mcache __percpu *goalloc_mcache;
@@ -149,7 +153,8 @@ static __always_inline int goalloc_mcache_free_spc(const void *p, int want)
 	}
 	goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
 	if (likely(goalloc_mcache_enter(c))) {
-		if (likely(c->alloc[s->spc] == s)) {
+		/* The CPU owns its span of the class for another node as well. */
+		if (likely(c->alloc[s->spc] == s || c->away[s->spc] == s)) {
 			err = goalloc_span_check_free(s, p, &idx);
 			if (likely(!err)) {
 				goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);

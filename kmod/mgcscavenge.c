@@ -71,6 +71,13 @@ static void idle_flush_fn(struct work_struct *w)
 				n++;
 			}
 			seen[spc] = c->nmalloc[spc];
+			/* The span for other nodes goes back at every pass. */
+			s = c->away[spc];
+			if (s != &goalloc_placeholder_span) {
+				c->away[spc] = &goalloc_placeholder_span;
+				goalloc_central_uncache_span(s);
+				n++;
+			}
 		}
 		goalloc_mcache_leave(c);
 	}
@@ -180,11 +187,16 @@ static unsigned long cached_empty_pages(void)
 
 		for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
 			struct goalloc_span *s = READ_ONCE(c->alloc[spc]);
+			struct goalloc_span *a = READ_ONCE(c->away[spc]);
 
 			/* Racy on purpose (see above): a stale figure costs one scan. */
 			if (data_race(s->state == GOALLOC_SPAN_CACHED &&
 				      goalloc_span_inuse_hint(s) <= 0))
 				n += s->npages;
+			/* The span for other nodes, as racy and for the same reason. */
+			if (data_race(a->state == GOALLOC_SPAN_CACHED &&
+				      goalloc_span_inuse_hint(a) <= 0))
+				n += a->npages;
 		}
 	}
 	rcu_read_unlock();

@@ -5,8 +5,9 @@
  * cache holds spans of its own node; goalloc_alloc_node() and
  * goalloc_cache_alloc_node() return memory of the node asked for (checked
  * with page_to_nid()), the node itself or nothing under __GFP_THISNODE;
- * frees, from any CPU, go back to the span's own node; a node id that does
- * not exist is refused.  On a one-node kernel (UML) the cases check node 0
+ * frees, from any CPU, go back to the span's own node; requests for
+ * another node are served from a span the CPU keeps for them; a node id
+ * that does not exist is refused.  On a one-node kernel (UML) the cases check node 0
  * and skip the cross-node ones; make check's debug guest has two nodes, a
  * socket each (tools/check.sh).
  */
@@ -262,11 +263,76 @@ static void numa_frees_go_home(struct kunit *test)
 		goalloc_free(p[i]);
 	}
 	KUNIT_EXPECT_EQ(test, misplaced_spans(), 0UL);
+	/* The span this CPU keeps for other nodes goes back too. */
+	goalloc_drain_all();
 	goalloc_central_release_kept();
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&home->nspans), home0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&here->nspans), here0);
 	migrate_enable();
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
+}
+
+/* This CPU's span of @spc for other nodes, and its own, read pinned. */
+static void cached_spans(unsigned int spc, struct goalloc_span **own, struct goalloc_span **away)
+{
+	struct goalloc_mcache *c = goalloc_mcache_get();
+
+	*own = c->alloc[spc];
+	*away = c->away[spc];
+	goalloc_mcache_put();
+}
+
+/*
+ * Requests for the other node are served from the span this CPU keeps for
+ * other nodes (mcache's @away), not through that node's mcentral: mixed
+ * with requests for this node, a thousand pairs take nothing from the
+ * other node's mcentral (its central_out count stays: before, each took a
+ * slot under its lock), and their frees on this CPU are the owner's.  This
+ * CPU's own span stays its node's throughout.
+ */
+static void numa_away_span(struct kunit *test)
+{
+	unsigned int spc = goalloc_spc(goalloc_size_class(500), false), i, wrong = 0;
+	long base = goalloc_objects_in_use(), out0, in0;
+	struct goalloc_span *own, *away;
+	struct goalloc_mcentral *home;
+	int local, remote;
+	void *p, *q;
+
+	two_nodes(test, &local, &remote);
+	migrate_disable();
+	local = numa_mem_id();
+	remote = other_node(local);
+	home = goalloc_central_of(remote, spc);
+	p = goalloc_alloc(500, GFP_KERNEL);
+	q = goalloc_alloc_node(500, GFP_KERNEL, remote);
+	goalloc_free(q);
+	goalloc_free(p);
+	out0 = atomic_long_read(&home->nmalloc);
+	in0 = atomic_long_read(&home->nfree);
+	for (i = 0; i < 1000; i++) {
+		p = goalloc_alloc(500, GFP_KERNEL);
+		q = goalloc_alloc_node(500, GFP_KERNEL, remote);
+		if (!p || !q) {
+			wrong++;
+		} else {
+			wrong += nid_of(p) != local;
+			wrong += nid_of(q) != remote;
+		}
+		goalloc_free(q);
+		goalloc_free(p);
+	}
+	cached_spans(spc, &own, &away);
+	KUNIT_EXPECT_EQ(test, wrong, 0U);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&home->nmalloc), out0);
+	/* A trim pass may take the span back between an object and its free. */
+	KUNIT_EXPECT_LE(test, atomic_long_read(&home->nfree) - in0, 4L);
+	KUNIT_EXPECT_TRUE(test, own != &goalloc_placeholder_span && goalloc_span_nid(own) == local);
+	KUNIT_EXPECT_TRUE(test, away == &goalloc_placeholder_span ||
+			  goalloc_span_nid(away) == remote);
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
+	KUNIT_EXPECT_EQ(test, misplaced_spans(), 0UL);
 }
 
 struct cross_run {
@@ -416,6 +482,7 @@ static struct kunit_case numa_cases[] = {
 	KUNIT_CASE(numa_alloc_node_placement),
 	KUNIT_CASE(numa_local_by_default),
 	KUNIT_CASE(numa_frees_go_home),
+	KUNIT_CASE(numa_away_span),
 	KUNIT_CASE(numa_cross_node_frees),
 	KUNIT_CASE(numa_cache_alloc_node),
 	KUNIT_CASE(numa_bad_node),
