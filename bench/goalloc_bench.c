@@ -40,7 +40,9 @@
 #include <linux/irqflags.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/nodemask.h>
 #include <linux/percpu.h>
 #include <linux/prandom.h>
 #include <linux/sched.h>
@@ -49,6 +51,7 @@
 #include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/timex.h>
+#include <linux/topology.h>
 #include <linux/utsname.h>
 #include <linux/vmalloc.h>
 
@@ -371,6 +374,102 @@ static void run_bulk(const struct allocator_ops *a, unsigned int n, unsigned int
 	snprintf(variant, sizeof(variant), "n%u", n);
 	row("bulk", variant, a->size, alloc_name[a->which], round, ns, cy,
 	    (unsigned long)reps * n);
+}
+
+/* ---- NUMA: _node calls for this CPU's node and for another ---- */
+
+static __always_inline void *a_alloc_node(const struct allocator_ops *a, int node)
+{
+	switch (a->which) {
+	case A_GOALLOC:
+		return goalloc_alloc_node(a->size, GFP_KERNEL, node);
+	case A_KMALLOC:
+		return kmalloc_node(a->size, GFP_KERNEL, node);
+	case A_CACHE:
+		return kmem_cache_alloc_node(a->cache, GFP_KERNEL, node);
+	default:
+		if (a->which == A_GCACHE)
+			return goalloc_cache_alloc_node(a->gcache, GFP_KERNEL, node);
+		return loop_obj;
+	}
+}
+
+/*
+ * One NUMA variant: @iters pairs (@n 1) or rounds of @n allocations then @n
+ * frees, each allocation for node @nodes[i % 2].  The task stays on its CPU.
+ */
+static void run_numa_one(const struct allocator_ops *a, const char *variant, const int *nodes,
+			 unsigned int n, unsigned int round)
+{
+	unsigned int reps = max(1U, iters / n), r, i;
+	unsigned long wrong = 0;
+	struct timing t;
+	u64 ns, cy;
+
+	t_start(&t);
+	for (r = 0; r < reps; r++) {
+		for (i = 0; i < n; i++) {
+			ptrs[i] = a_alloc_node(a, nodes[i % 2]);
+			if (unlikely(!ptrs[i]))
+				goto oom;
+			WRITE_ONCE(*(char *)ptrs[i], 1);
+		}
+		for (i = 0; i < n; i++)
+			a_free(a, ptrs[i]);
+	}
+	t_stop(&t, &ns, &cy);
+	row("numa", variant, a->size, alloc_name[a->which], round, ns, cy,
+	    (unsigned long)reps * n);
+	/* Placement, outside the timing: each object of the last round's on its node. */
+	if (a->which == A_LOOP)
+		return;
+	for (i = 0; i < n; i++) {
+		ptrs[i] = a_alloc_node(a, nodes[i % 2]);
+		if (!ptrs[i])
+			break;
+		wrong += page_to_nid(virt_to_page(ptrs[i])) != nodes[i % 2];
+	}
+	while (i--)
+		a_free(a, ptrs[i]);
+	if (wrong)
+		emit("# numa %s %u %s: %lu of %u objects off their node\n", variant, a->size,
+		     alloc_name[a->which], wrong, n);
+	return;
+oom:
+	while (i--)
+		a_free(a, ptrs[i]);
+}
+
+/*
+ * This CPU's node and another (with a second node with memory): pairs, and
+ * 256 allocations then 256 frees, for each; and pairs alternating between
+ * the two (SLUB swaps its CPU slab at each change of node).
+ */
+static void do_numa(const struct allocator_ops *a, unsigned int round, void *arg)
+{
+	int local, remote = NUMA_NO_NODE, nid, nodes[2];
+
+	migrate_disable();
+	local = numa_mem_id();
+	for_each_node_state(nid, N_MEMORY) {
+		if (nid != local) {
+			remote = nid;
+			break;
+		}
+	}
+	nodes[0] = local;
+	nodes[1] = local;
+	run_numa_one(a, "local_pair", nodes, 1, round);
+	run_numa_one(a, "local_n256", nodes, 256, round);
+	if (remote != NUMA_NO_NODE) {
+		nodes[0] = remote;
+		nodes[1] = remote;
+		run_numa_one(a, "remote_pair", nodes, 1, round);
+		run_numa_one(a, "remote_n256", nodes, 256, round);
+		nodes[0] = local;
+		run_numa_one(a, "alternate_n2", nodes, 2, round);
+	}
+	migrate_enable();
 }
 
 /* Random sizes, log-uniform in [8, 4096], over a live set of 100k objects. */
@@ -919,6 +1018,9 @@ static int bench_run(void)
 			if (want("bulk"))
 				each_alloc(sz[i], r, WITH_GOALLOC | WITH_CACHE | WITH_LOOP |
 					   WITH_GCACHE, do_bulk, NULL);
+			if (want("numa"))
+				each_alloc(sz[i], r, WITH_GOALLOC | WITH_KMALLOC | WITH_CACHE |
+					   WITH_LOOP | WITH_GCACHE, do_numa, NULL);
 		}
 		if (want("random")) {
 			static const enum allocator order[2][3] = {

@@ -6,12 +6,13 @@ Usage: tools/bench-report.py RESULTS_DIR
 
 Reads RESULTS_DIR/raw-<env>.csv (rows "test,variant,size,alloc,round,
 ns_per_op,cycles_per_op" from bench/goalloc_bench.c) for each environment
-present (icount, uml, tcg) and writes:
+present (icount, numa, uml, tcg) and writes:
 
   bench.csv   env,test,variant,size,ratio_vs,goalloc_median,median_ratio,
               min_ratio,max_ratio
-  bench.md    instructions per operation (icount) first, then for the timed
-              runs calibration, the bar, and every measurement
+  bench.md    instructions per operation (icount) first, the NUMA run's
+              (numa: icount, two nodes), then for the timed runs
+              calibration, the bar, and every measurement
   *.png       plots (gnuplot), when gnuplot is installed
 
 icount is QEMU with -icount shift=0: the guest clock advances one ns per
@@ -29,7 +30,7 @@ import statistics
 import subprocess
 import sys
 
-ENVS = ("icount", "uml", "tcg")
+ENVS = ("icount", "numa", "uml", "tcg")
 TIMED = ("uml", "tcg")
 ALLOCS = ("goalloc", "kmalloc", "cache", "loop")
 TEST_ORDER = {"pair": 0, "nthenn": 1, "bulk": 2, "random": 3}
@@ -236,6 +237,42 @@ def icount_section(meta, rows, csv_rows):
     return md
 
 
+NUMA_VARIANTS = [
+    ("local_pair", "pair, this CPU's node"),
+    ("local_n256", "256 allocs then 256 frees, this CPU's node"),
+    ("remote_pair", "pair, the other node"),
+    ("remote_n256", "256 allocs then 256 frees, the other node"),
+    ("alternate_n2", "pairs of allocs alternating the two nodes"),
+]
+
+
+def numa_section(meta, rows):
+    """The NUMA run: _node calls for this CPU's node and the other, exact counts."""
+    med = icount_medians(rows)
+    md = ["## NUMA: `_node` calls, instructions per object (QEMU -icount, two nodes)", ""]
+    md.append("The perf kernel on two NUMA nodes of one vCPU each (`run-qemu.sh -n 2`); the "
+              "test runs on one CPU and asks for its own node or the other: goalloc_alloc_node "
+              "/ kmalloc_node / kmem_cache_alloc_node / goalloc_cache_alloc_node. Counts as "
+              "in the table above (loop included; median over the rounds). After each "
+              "measurement the bench checks page_to_nid() of the objects; any off their node "
+              "are listed under the run's header.")
+    md.append("")
+    md += ["    " + m for m in meta]
+    md.append("")
+    md += ["| pattern | size | goalloc | kmalloc | kmem_cache | gcache | loop | "
+           "goalloc / kmalloc | goalloc / kmem_cache | gcache / kmem_cache |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for variant, label in NUMA_VARIANTS:
+        for k in sorted(k for k in med if k[0] == "numa" and k[1] == variant):
+            m = med[k]
+            cells = [fmt(m.get(a)) for a in ("goalloc", "kmalloc", "cache", "gcache", "loop")]
+            for a, b in (("goalloc", "kmalloc"), ("goalloc", "cache"), ("gcache", "cache")):
+                cells.append(fmt(m[a] / m[b]) if m.get(a) and m.get(b) else "-")
+            md.append("| %s | %s | %s |" % (label, k[2], " | ".join(cells)))
+    md.append("")
+    return md
+
+
 def main():
     out = sys.argv[1]
     envs = {}
@@ -256,6 +293,8 @@ def main():
     md.append("")
     if "icount" in envs:
         md += icount_section(*envs["icount"], csv_rows)
+    if "numa" in envs:
+        md += numa_section(*envs["numa"])
     head = len(md)
     timed = {e: v for e, v in envs.items() if e in TIMED}
     bar_lines = {}
@@ -347,6 +386,8 @@ def main():
 
     if shutil.which("gnuplot"):
         for env, (meta, rows) in envs.items():
+            if env == "numa":
+                continue
             unit = "instructions" if env == "icount" else "ns"
             agg = aggregate(rows)
             dat = os.path.join(out, "pair-%s.dat" % env)

@@ -6,12 +6,14 @@
 # repeatable), then time under UML (one CPU, native speed) and under QEMU
 # TCG (SMP) on the non-debug perf kernel.
 #
-# Usage: tools/bench.sh [icount|uml|tcg|userspace|trace|all] (default all)
+# Usage: tools/bench.sh [icount|numa|uml|tcg|userspace|trace|all] (default all)
 #   BENCH_ARGS  goalloc_bench.ko parameters of the timed runs (default:
 #               rounds=5 iters=20000, and iters=5000 under TCG, which runs
 #               ~20x slower)
 #   BENCH_ICOUNT_ARGS  those of the icount run (default: the single-CPU
 #               tests, rounds=3 iters=5000)
+#   BENCH_NUMA_ARGS  those of the NUMA run (icount, two vCPUs on two
+#               nodes: _node calls for the CPU's node and the other)
 #   GA_CPUS     vCPUs of the TCG guest (default 4)
 #
 # Raw rows, the aggregated CSV, bench.md and PNG plots go to results/bench/.
@@ -65,6 +67,19 @@ if [ "$what" = icount ] || [ "$what" = all ]; then
 	GA_ACCEL=icount qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" \
 		-i build/bench-icount.cpio.gz -o results/bench-icount -c 1 -m 2G -t 1800 -M bench
 	extract results/bench-icount icount qemu
+fi
+
+# NUMA, instruction-exact too: two nodes of one vCPU each (run-qemu.sh -n),
+# the test on one CPU asking for its own node and for the other.
+if [ "$what" = numa ] || [ "$what" = all ]; then
+	k=$(qemu/kernel.sh perf)
+	stage perf "$k" \
+		"${BENCH_NUMA_ARGS:-tests=numa allocs=goalloc,kmalloc,cache,gcache,loop sizes=64,256,2048,16384 rounds=3 iters=5000}" numa
+	pack numa
+	log "QEMU icount NUMA benchmark run (2 vCPUs on 2 nodes, perf kernel)"
+	GA_ACCEL=icount qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" \
+		-i build/bench-numa.cpio.gz -o results/bench-numa -c 2 -n 2 -m 2G -t 1800 -M bench
+	extract results/bench-numa numa qemu
 fi
 
 if [ "$what" = uml ] || [ "$what" = all ]; then
