@@ -241,6 +241,7 @@ void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int nod
 {
 	struct goalloc_mcache *c;
 	struct goalloc_span *s;
+	int want;
 	void *p;
 
 	node = goalloc_mcache_node(node, gfp);
@@ -273,13 +274,15 @@ grow:
 	 * succeeds yields the object (mheap carves the span under its lock;
 	 * for __GFP_NOFAIL it retries the page allocator until it does).
 	 */
-	s = goalloc_central_grow(spc, node, gfp);
+	want = node == NUMA_NO_NODE ? numa_mem_id() : node;
+	s = goalloc_central_grow(spc, want, gfp);
 	if (!s)
 		return NULL;
 	if (node == NUMA_NO_NODE)
 		goalloc_hook(GOALLOC_HOOK_SPAN_GROWN, s);
 	c = goalloc_mcache_get();
-	if (goalloc_mcache_enter(c)) {
+	/* Moved to another node's CPU while growing: not this CPU's span. */
+	if ((node != NUMA_NO_NODE || want == numa_mem_id()) && goalloc_mcache_enter(c)) {
 		p = slot_install(node == NUMA_NO_NODE ? &c->alloc[spc] : &c->away[spc], s);
 		goalloc_mcache_count_alloc(c, spc);
 		goalloc_mcache_leave(c);
@@ -288,8 +291,9 @@ grow:
 	}
 	goalloc_mcache_put();
 	/*
-	 * An interrupt inside this CPU's section: take the object while the
-	 * span is still ours alone, then give the span to mcentral.
+	 * An interrupt inside this CPU's section, or a span of the node this
+	 * task left: take the object while the span is still ours alone,
+	 * then give the span to mcentral.
 	 */
 	p = goalloc_span_next_free(s);
 	goalloc_central_add_span(s);

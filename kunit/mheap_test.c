@@ -77,8 +77,9 @@ static void __maybe_unused thief_fn(void *arg)
 	case THIEF_ALLOC:
 		if (thief.nstolen == THIEF_MAX)
 			break;
-		s = goalloc_pool_alloc_span(thief.pool, 0, thief.npages, 1, NUMA_NO_NODE,
-					    GOALLOC_SPAN_ARENA, GFP_NOWAIT | __GFP_NOWARN);
+		s = goalloc_pool_alloc_span(thief.pool, 0, thief.npages, 1,
+					    test_pool_node(thief.pool), GOALLOC_SPAN_ARENA,
+					    GFP_NOWAIT | __GFP_NOWARN);
 		if (s)
 			thief.stolen[thief.nstolen++] = s;
 		break;
@@ -365,7 +366,7 @@ static void grow_race(struct kunit *test, enum thief_mode mode, gfp_t gfp)
 	thief.mode = mode;
 	thief.npages = GOALLOC_CHUNK_PAGES;
 	WRITE_ONCE(goalloc_hooks[GOALLOC_HOOK_HEAP_GROWN], thief_fn);
-	s = goalloc_pool_alloc_span(pool, 0, GOALLOC_CHUNK_PAGES, 1, NUMA_NO_NODE,
+	s = goalloc_pool_alloc_span(pool, 0, GOALLOC_CHUNK_PAGES, 1, test_pool_node(pool),
 				    GOALLOC_SPAN_ARENA, gfp);
 	WRITE_ONCE(goalloc_hooks[GOALLOC_HOOK_HEAP_GROWN], NULL);
 	/* The hook ran, so the race was forced, not hoped for. */

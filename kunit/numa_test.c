@@ -257,7 +257,8 @@ static void numa_frees_go_home(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, i, (unsigned int)n);
 	KUNIT_EXPECT_EQ(test, wrong, 0U);
 	KUNIT_EXPECT_GE(test, atomic_long_read(&home->nspans), home0 + 4);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&here->nspans), here0);
+	/* Other work (an RCU batch's frees) may retire spans here, never add. */
+	KUNIT_EXPECT_LE(test, atomic_long_read(&here->nspans), here0);
 	while (i--) {
 		KUNIT_EXPECT_TRUE(test, intact(p[i], 1000, i));
 		goalloc_free(p[i]);
@@ -266,8 +267,8 @@ static void numa_frees_go_home(struct kunit *test)
 	/* The span this CPU keeps for other nodes goes back too. */
 	goalloc_drain_all();
 	goalloc_central_release_kept();
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&home->nspans), home0);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&here->nspans), here0);
+	KUNIT_EXPECT_LE(test, atomic_long_read(&home->nspans), home0);
+	KUNIT_EXPECT_LE(test, atomic_long_read(&here->nspans), here0);
 	migrate_enable();
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
 }

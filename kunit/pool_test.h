@@ -43,11 +43,22 @@ static inline void test_pool_check_empty(struct kunit *test, struct goalloc_pool
 	KUNIT_EXPECT_TRUE(test, list_empty(&pool->chunks));
 }
 
+/*
+ * The node of a test pool's spans: one node whatever CPU the case runs on,
+ * so that its spans share chunks on a machine of several nodes (an
+ * unpinned case may migrate between them).  A pool with page caches is used
+ * from pinned CPUs (work_on_cpu(), timers) and asks for each CPU's own.
+ */
+static inline int test_pool_node(const struct goalloc_pool *pool)
+{
+	return pool->pcache ? NUMA_NO_NODE : first_memory_node;
+}
+
 /* A span of @npages heap pages aligned to @align, for the test's own use. */
 static inline struct goalloc_span *test_pool_span(struct goalloc_pool *pool,
 						  unsigned int npages, unsigned int align)
 {
-	return goalloc_pool_alloc_span(pool, 0, npages, align, NUMA_NO_NODE,
+	return goalloc_pool_alloc_span(pool, 0, npages, align, test_pool_node(pool),
 				       GOALLOC_SPAN_ARENA, GFP_KERNEL);
 }
 

@@ -146,7 +146,7 @@ static void scavenger_shrinker_kept_spans(struct kunit *test)
 	test_retain_percent = 0;
 	pool = test_pool_create(test, &small_chunks);
 	for (i = 0; i < keep; i++) {
-		s = goalloc_central_grow_pool(pool, spc, NUMA_NO_NODE, GFP_KERNEL);
+		s = goalloc_central_grow_pool(pool, spc, test_pool_node(pool), GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, s);
 		npages += s->npages;
 		goalloc_central_add_span(s);
