@@ -202,26 +202,15 @@ static noinline void *cache_alloc_slow(struct goalloc_cache *cache, gfp_t gfp, i
  */
 void *goalloc_cache_alloc(struct goalloc_cache *cache, gfp_t gfp)
 {
-	unsigned int spc = cache->spc;
-	struct goalloc_mcache *c;
 	void *p;
 
 	cache_might_alloc(gfp);
-	c = goalloc_mcache_get();
-	if (likely(goalloc_mcache_enter(c))) {
-		if (likely(goalloc_span_take_one(c->alloc[spc], &p))) {
-			goalloc_mcache_count_alloc(c, spc);
-			goalloc_mcache_leave(c);
-			goalloc_mcache_put();
-			/* __GFP_ZERO is one of these: a ctor's cache refuses it there. */
-			if (unlikely(cache_post_alloc_wanted(gfp)))
-				return cache_post_alloc_fast(cache, p, gfp, _RET_IP_);
-			return p;
-		}
-		goalloc_mcache_leave(c);
-	}
-	goalloc_mcache_put();
-	return cache_alloc_slow(cache, gfp, NUMA_NO_NODE, _RET_IP_);
+	if (unlikely(!goalloc_mcache_take_one(cache->spc, &p)))
+		return cache_alloc_slow(cache, gfp, NUMA_NO_NODE, _RET_IP_);
+	/* __GFP_ZERO is one of these: a ctor's cache refuses it there. */
+	if (unlikely(cache_post_alloc_wanted(gfp)))
+		return cache_post_alloc_fast(cache, p, gfp, _RET_IP_);
+	return p;
 }
 EXPORT_SYMBOL_GPL(goalloc_cache_alloc);
 

@@ -210,29 +210,17 @@ EXPORT_SYMBOL_GPL(goalloc_alloc_node);
  */
 void *goalloc_alloc(size_t size, gfp_t gfp)
 {
-	struct goalloc_mcache *c;
-	unsigned int spc;
 	void *p;
 
 	goalloc_might_alloc(gfp);
 	/* The fast path calls nothing: every other case is one tail call. */
 	if (unlikely(size - 1 >= GOALLOC_MAX_CLASS_SIZE))
 		return alloc_slow(size, gfp, NUMA_NO_NODE);
-	spc = spc_of(size, gfp);
-	c = goalloc_mcache_get();
-	if (likely(goalloc_mcache_enter(c))) {
-		if (likely(goalloc_span_take_one(c->alloc[spc], &p))) {
-			goalloc_mcache_count_alloc(c, spc);
-			goalloc_mcache_leave(c);
-			goalloc_mcache_put();
-			if (unlikely(post_alloc_wanted(gfp)))
-				return post_alloc_slow(p, size, gfp);
-			return p;
-		}
-		goalloc_mcache_leave(c);
-	}
-	goalloc_mcache_put();
-	return alloc_slow(size, gfp, NUMA_NO_NODE);
+	if (unlikely(!goalloc_mcache_take_one(spc_of(size, gfp), &p)))
+		return alloc_slow(size, gfp, NUMA_NO_NODE);
+	if (unlikely(post_alloc_wanted(gfp)))
+		return post_alloc_slow(p, size, gfp);
+	return p;
 }
 EXPORT_SYMBOL_GPL(goalloc_alloc);
 

@@ -110,6 +110,35 @@ static __always_inline void goalloc_mcache_count_alloc(struct goalloc_mcache *c,
 	c->nmalloc[spc]++;
 }
 
+/**
+ * goalloc_mcache_take_one() - the allocation fast path: one slot of a class
+ * @spc: span class
+ * @pp: set to the slot on success; not yet made usable (post_alloc)
+ *
+ * Pin to the CPU, enter its cache, take a slot from the span it allocates
+ * from for @spc (goalloc_span_take_one()), count it, leave.  Calls nothing:
+ * the API's fast paths (goalloc_alloc(), goalloc_cache_alloc()) are this
+ * and a tail call to their slow path.
+ *
+ * Return: true if a slot was taken; false if the slow path must look (the
+ * span has no slot at hand, or an interrupt landed inside the cache).
+ */
+static __always_inline bool goalloc_mcache_take_one(unsigned int spc, void **pp)
+{
+	struct goalloc_mcache *c;
+	bool ok = false;
+
+	c = goalloc_mcache_get();
+	if (likely(goalloc_mcache_enter(c))) {
+		ok = goalloc_span_take_one(c->alloc[spc], pp);
+		if (likely(ok))
+			goalloc_mcache_count_alloc(c, spc);
+		goalloc_mcache_leave(c);
+	}
+	goalloc_mcache_put();
+	return ok;
+}
+
 static __always_inline int goalloc_mcache_free_spc(const void *p, int want);
 
 /**
