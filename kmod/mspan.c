@@ -315,6 +315,12 @@ static void *span_next_free(struct goalloc_span *s)
 	/* The empty span (nelems 0) stands in for many: never write it. */
 	if (!s->nelems)
 		return NULL;
+	/*
+	 * The fast takes leave freeindex on a word boundary with the cache
+	 * empty when they take a word's last slot: load that word first.
+	 */
+	if (!s->alloc_cache && s->freeindex % 64 == 0 && s->freeindex < s->nelems)
+		s->alloc_cache = span_cache_word(s, s->freeindex);
 	while (!s->alloc_cache) {
 		WRITE_ONCE(s->freeindex, round_up(s->freeindex + 1, 64));
 		if (s->freeindex >= s->nelems) {

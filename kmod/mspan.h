@@ -32,9 +32,10 @@
  * barrier); a failed check or a bit found set unpins (atomic_dec, full
  * barrier).  So nremote counts the remote bits set plus the remote frees in
  * flight, and is never below the bits set: the owner need look at
- * remote_bits only while nremote != 0 (the slow path,
- * goalloc_span_next_free(), skips the look when it is 0; the fast takes
- * read the slot's remote word every time, which is always safe).  A pin
+ * remote_bits only while nremote != 0 (goalloc_span_next_free(),
+ * goalloc_span_take_one() and the owner's free, goalloc_span_owner_free(),
+ * skip the look when it is 0; the bulk take, goalloc_span_take_fast(),
+ * reads the slot's remote word every time, which is always safe).  A pin
  * the owner's read of nremote missed belongs to a free whose
  * bit comes after that take: it frees the object just handed out, as any
  * double free racing a slot's reuse does (by address, no allocator can
@@ -110,7 +111,9 @@ struct goalloc_chunk;
 /**
  * struct goalloc_span - a span of equal-sized slots
  * @base: address of slot 0
- * @alloc_cache: inverted alloc bits from @freeindex (1 = free)
+ * @alloc_cache: inverted alloc bits from @freeindex to the end of its
+ *	64-slot word (1 = free); at a word boundary, 0 may also mean the
+ *	word is not loaded yet (the slow path loads it)
  * @elemsize: bytes per slot
  * @div_mul: multiplier for offset -> slot index (sizeclasses.h)
  * @nelems: slots in the span
@@ -249,7 +252,7 @@ static inline void goalloc_span_kill(struct goalloc_span *s)
 
 /* Was slot @idx freed by a non-owner since the last sweep?  Any context. */
 static __always_inline bool goalloc_span_remote_freed(const struct goalloc_span *s,
-						      unsigned int idx)
+						      unsigned long idx)
 {
 	/*
 	 * Set by remote frees with atomic bit operations; read without a lock.
@@ -258,6 +261,16 @@ static __always_inline bool goalloc_span_remote_freed(const struct goalloc_span 
 	 * took five instructions.
 	 */
 	return test_bit(idx, s->remote_bits);
+}
+
+/*
+ * Might a remote bit be set?  The owner's gate (the top of this file): no
+ * bit is set while nremote is 0.  A remote free this read misses sets its
+ * bit after it, as the model (kmod/models/span_free.pml) has it.
+ */
+static __always_inline bool goalloc_span_remote_pending(const struct goalloc_span *s)
+{
+	return atomic_read(&s->nremote) != 0;
 }
 
 /**
@@ -297,8 +310,8 @@ static inline unsigned int goalloc_span_inuse(const struct goalloc_span *s)
  * @n: how many are wanted
  *
  * Go's nextFreeFast, for a run of slots.  The slots on offer are the
- * cache's bits (the rest of freeindex's 64-slot word), less the word's last
- * slot unless it is the span's last (its refill is the slow path's), cut
+ * cache's bits (the rest of freeindex's 64-slot word; the next word's
+ * load is the slow path's), cut
  * before the first slot with a remote free recorded (a concurrent double
  * free, see the top of this file: the slow path resolves it).  Then one
  * ctz and one clear-lowest-bit per slot; cache and freeindex are written
@@ -316,8 +329,6 @@ static __always_inline unsigned int goalloc_span_take_fast(struct goalloc_span *
 	/* An empty cache (the placeholder span's too, which has no bitmaps). */
 	if (!cache)
 		return 0;
-	if (fi - w + 64 != s->nelems)
-		avail &= ~(1ULL << (63 - w));
 	/* The cache's window lies in one word of remote_bits. */
 	remote = (READ_ONCE(s->remote_bits[fi / 64]) >> w) & avail;
 	if (unlikely(remote))
@@ -343,11 +354,12 @@ static __always_inline unsigned int goalloc_span_take_fast(struct goalloc_span *
  * @pp: set to the slot's address on success
  *
  * Go's nextFreeFast: one ctz, no bitmap access but the remote-free word of
- * the slot.  goalloc_span_take_fast() for one slot, written for the fewest
- * instructions: the cache never offers a slot at or past nelems (the pad
- * bits of alloc_bits read as allocated, and the cache is their complement
- * from freeindex), so that bound is not tested; the refill at the last slot
- * of a 64-slot word is left to the slow path, as there.
+ * the slot, and that only while nremote != 0.  goalloc_span_take_fast()
+ * for one slot, written for the fewest instructions: the cache never offers
+ * a slot at or past nelems (the pad bits of alloc_bits read as allocated,
+ * and the cache is their complement from freeindex), so that bound is not
+ * tested; taking a word's last slot empties the cache, and the slow path
+ * loads the next word (goalloc_span_next_free()).
  *
  * Return: true if a slot was taken, false if the slow path must look.
  */
@@ -358,11 +370,9 @@ static __always_inline bool goalloc_span_take_one(struct goalloc_span *s, void *
 
 	if (unlikely(!cache))
 		return false;
-	bit = __ffs64(cache);
+	bit = __ffs(cache);
 	idx = s->freeindex + bit;
-	if (unlikely((idx + 1) % 64 == 0) && idx + 1 != s->nelems)
-		return false;
-	if (unlikely(goalloc_span_remote_freed(s, idx)))
+	if (unlikely(goalloc_span_remote_pending(s)) && goalloc_span_remote_freed(s, idx))
 		return false;
 	/* bit + 1 may be 64: shift in two steps to stay defined. */
 	s->alloc_cache = (cache >> bit) >> 1;
@@ -511,7 +521,9 @@ static __always_inline bool goalloc_span_owner_free(struct goalloc_span *s, cons
 	idx = goalloc_div_index(s->div_mul, off);
 	if (off != (unsigned long)idx * s->elemsize)
 		return false;
-	if (test_bit(idx, s->free_bits) || goalloc_span_remote_freed(s, idx))
+	if (test_bit(idx, s->free_bits))
+		return false;
+	if (unlikely(goalloc_span_remote_pending(s)) && goalloc_span_remote_freed(s, idx))
 		return false;
 	fi = s->freeindex;
 	if (idx + 1 == fi && fi % 64 && !test_bit(idx, s->alloc_bits)) {
