@@ -417,7 +417,7 @@ goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int wa
 					if (own != s) {
 						own = s;
 						own_base = s->base;
-						own_len = (unsigned long)s->nelems * s->elemsize;
+						own_len = s->bytes;
 					}
 					nfree++;
 					continue;

@@ -214,6 +214,7 @@ struct goalloc_span *goalloc_span_create(unsigned long base, unsigned int cls,
 		s->elemsize = npages * GOALLOC_PAGE_SIZE;
 		s->npages = npages;
 	}
+	s->bytes = nelems * s->elemsize;
 	spin_lock_init(&s->lock);
 	INIT_LIST_HEAD(&s->list);
 	s->alloc_bits = s->bits;

@@ -111,6 +111,8 @@ struct goalloc_chunk;
 /**
  * struct goalloc_span - a span of equal-sized slots
  * @base: address of slot 0
+ * @bytes: @nelems * @elemsize, where the slots end (from @base); constant,
+ *	so that a free's bound test is one compare with memory
  * @alloc_cache: inverted alloc bits from @freeindex to the end of its
  *	64-slot word (1 = free); at a word boundary, 0 may also mean the
  *	word is not loaded yet (the slow path loads it)
@@ -143,6 +145,7 @@ struct goalloc_chunk;
  */
 struct goalloc_span {
 	unsigned long base;
+	unsigned long bytes;
 	u64 alloc_cache;
 	u32 elemsize;
 	u32 div_mul;
@@ -457,10 +460,11 @@ static __always_inline int goalloc_span_check_free(const struct goalloc_span *s,
 	unsigned int idx;
 
 	/* Below @s->base, @off wraps past the end: one test for both. */
-	if (off >= (unsigned long)s->nelems * s->elemsize)
+	if (off >= s->bytes)
 		return -EFAULT;
 	idx = goalloc_div_index(s->div_mul, off);
-	if (off != (unsigned long)idx * s->elemsize)
+	/* @off < @bytes < 4 GiB: 32 bits suffice. */
+	if ((u32)off != idx * s->elemsize)
 		return -EINVAL;
 	if (!goalloc_span_allocated(s, idx))
 		return -EALREADY;
@@ -516,10 +520,10 @@ static __always_inline bool goalloc_span_owner_free(struct goalloc_span *s, cons
 	unsigned long off = (unsigned long)p - s->base;
 	unsigned int idx, fi;
 
-	if (off >= (unsigned long)s->nelems * s->elemsize)
+	if (off >= s->bytes)
 		return false;
-	idx = goalloc_div_index(s->div_mul, off);
-	if (off != (unsigned long)idx * s->elemsize)
+	/* A small span's: its div_mul is exact (an interior pointer fails here). */
+	if (!goalloc_div_slot(s->div_mul, off, &idx))
 		return false;
 	if (test_bit(idx, s->free_bits))
 		return false;
@@ -558,10 +562,11 @@ static __always_inline int goalloc_span_check_remote(const struct goalloc_span *
 	unsigned int idx, fi;
 
 	/* Below @s->base, @off wraps past the end: one test for both. */
-	if (off >= (unsigned long)s->nelems * s->elemsize)
+	if (off >= s->bytes)
 		return -EFAULT;
 	idx = goalloc_div_index(s->div_mul, off);
-	if (off != (unsigned long)idx * s->elemsize)
+	/* @off < @bytes < 4 GiB: 32 bits suffice. */
+	if ((u32)off != idx * s->elemsize)
 		return -EINVAL;
 	/* The owner writes free_bits without a lock: a racy read, see above. */
 	if (data_race(test_bit(idx, s->free_bits)) || goalloc_span_remote_freed(s, idx))
