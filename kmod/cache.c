@@ -234,12 +234,18 @@ void *goalloc_cache_alloc_node(struct goalloc_cache *cache, gfp_t gfp, int node)
 }
 EXPORT_SYMBOL_GPL(goalloc_cache_alloc_node);
 
-/* What the free's fast path leaves, and frees the bulk path left. */
+/*
+ * What the free's fast path leaves, NULL included (no span: the fast path
+ * leaves it here untested), and frees the bulk path left.
+ */
 static noinline void cache_free_slow(struct goalloc_cache *cache, const void *p,
 				     unsigned long caller)
 {
-	int err = goalloc_mcache_free_spc(p, cache->spc);
+	int err;
 
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return;
+	err = goalloc_mcache_free_spc(p, cache->spc);
 	if (unlikely(err))
 		goalloc_report_bad_free(p, err, caller);
 }
@@ -257,8 +263,7 @@ static noinline void cache_free_slow(struct goalloc_cache *cache, const void *p,
  */
 void goalloc_cache_free(struct goalloc_cache *cache, void *p)
 {
-	if (unlikely(ZERO_OR_NULL_PTR(p)))
-		return;
+	/* NULL: no span, so cache_free_slow() ignores it. */
 	if (likely(goalloc_mcache_free_fast_spc(p, cache->spc)))
 		return;
 	cache_free_slow(cache, p, _RET_IP_);

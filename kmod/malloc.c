@@ -213,8 +213,13 @@ void *goalloc_alloc(size_t size, gfp_t gfp)
 	void *p;
 
 	goalloc_might_alloc(gfp);
-	/* The fast path calls nothing: every other case is one tail call. */
-	if (unlikely(size - 1 >= GOALLOC_MAX_CLASS_SIZE))
+	/*
+	 * The fast path calls nothing: every other case is one tail call.
+	 * Size 0 maps to span class 0 or 1 (large objects), whose cached span
+	 * is always the empty placeholder: its take fails, and alloc_slow()
+	 * returns ZERO_SIZE_PTR.
+	 */
+	if (unlikely(size > GOALLOC_MAX_CLASS_SIZE))
 		return alloc_slow(size, gfp, NUMA_NO_NODE);
 	if (unlikely(!goalloc_mcache_take_one(spc_of(size, gfp), &p)))
 		return alloc_slow(size, gfp, NUMA_NO_NODE);
@@ -224,11 +229,17 @@ void *goalloc_alloc(size_t size, gfp_t gfp)
 }
 EXPORT_SYMBOL_GPL(goalloc_alloc);
 
-/* What goalloc_free()'s fast path leaves; @caller for a bad free's report. */
+/*
+ * What goalloc_free()'s fast path leaves, NULL and ZERO_SIZE_PTR included
+ * (the span map has no span for them, so the fast path leaves them here
+ * without a test of its own); @caller for a bad free's report.
+ */
 static noinline void free_slow(const void *p, unsigned long caller)
 {
 	int err;
 
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
+		return;
 	err = goalloc_mcache_free(p);
 	if (unlikely(err))
 		goalloc_report_bad_free(p, err, caller);
@@ -244,8 +255,7 @@ static noinline void free_slow(const void *p, unsigned long caller)
  */
 void goalloc_free(const void *p)
 {
-	if (unlikely(ZERO_OR_NULL_PTR(p)))
-		return;
+	/* NULL and ZERO_SIZE_PTR: no span, so free_slow() ignores them. */
 	if (likely(goalloc_mcache_free_fast(p)))
 		return;
 	free_slow(p, _RET_IP_);

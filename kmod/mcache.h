@@ -87,7 +87,14 @@ static __always_inline void goalloc_mcache_put(void)
 /* Enter and leave a CPU's cache, got with goalloc_mcache_get(). */
 static __always_inline bool goalloc_mcache_enter(struct goalloc_mcache *c)
 {
-	if (unlikely(READ_ONCE(c->busy)))
+	/*
+	 * A plain read, one compare with memory (READ_ONCE()'s volatile load
+	 * took a load and a test): only this CPU writes @busy, and an
+	 * interrupt that sets it clears it before it returns, so the one value
+	 * read is the one the section starts from (data_race(): KCSAN sees
+	 * the interrupt's writes).
+	 */
+	if (unlikely(data_race(c->busy)))
 		return false;
 	WRITE_ONCE(c->busy, 1);
 	barrier();
