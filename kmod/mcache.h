@@ -386,13 +386,16 @@ goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int wa
 		 * cannot go away inside the section.
 		 */
 		own = NULL;
+		/* No span owned yet: a length of 0 fails every object's test. */
+		own_len = 0;
 		nfree = 0;
 		for (i = n; i-- > start;) {
 			const void *p = ptrs[i];
+			unsigned long off = (unsigned long)p - own_base;
 
-			if (own && (unsigned long)p - own_base < own_len) {
-				/* Still this CPU's span: no lookup, no owner test. */
-				if (likely(!pre_free) && likely(goalloc_span_owner_free(own, p))) {
+			if (off < own_len) {
+				/* Still this CPU's span: no lookup, no owner or bound test. */
+				if (likely(goalloc_span_owner_free_at(own, p, off))) {
 					nfree++;
 					continue;
 				}
@@ -403,6 +406,7 @@ goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int wa
 				if (own)
 					c->nfree[own->spc] += nfree;
 				own = NULL;
+				own_len = 0;
 				nfree = 0;
 				s = goalloc_span_of(p);
 			}
@@ -424,7 +428,11 @@ goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int wa
 					if (own != s) {
 						own = s;
 						own_base = s->base;
-						own_len = s->bytes;
+						/*
+						 * With pre-free work, each object takes
+						 * the checked path above: no run.
+						 */
+						own_len = pre_free ? 0 : s->bytes;
 					}
 					nfree++;
 					continue;

@@ -325,9 +325,10 @@ static inline unsigned int goalloc_span_inuse(const struct goalloc_span *s)
 static __always_inline unsigned int goalloc_span_take_fast(struct goalloc_span *s, void **ptrs,
 							   unsigned int n)
 {
-	unsigned int fi = s->freeindex, w = fi % 64, k = 0;
-	unsigned long base = s->base, size = s->elemsize, bit = 0;
+	unsigned int fi = s->freeindex, w = fi % 64, k;
+	unsigned long size = s->elemsize, bit = 0, first;
 	u64 cache = s->alloc_cache, avail = cache, remote;
+	void **out = ptrs, **end = ptrs + n;
 
 	/* An empty cache (the placeholder span's too, which has no bitmaps). */
 	if (!cache)
@@ -336,11 +337,14 @@ static __always_inline unsigned int goalloc_span_take_fast(struct goalloc_span *
 	remote = (READ_ONCE(s->remote_bits[fi / 64]) >> w) & avail;
 	if (unlikely(remote))
 		avail &= (remote & -remote) - 1;
-	while (k < n && avail) {
-		bit = __ffs64(avail);
-		ptrs[k++] = (void *)(base + (fi + bit) * size);
+	/* Slot freeindex's address once; then a multiply, a store per slot. */
+	first = s->base + (unsigned long)fi * size;
+	while (out < end && avail) {
+		bit = __ffs(avail);
+		*out++ = (void *)(first + bit * size);
 		avail &= avail - 1;
 	}
+	k = out - ptrs;
 	if (k) {
 		/* bit + 1 may be 64: shift in two steps to stay defined. */
 		s->alloc_cache = (cache >> bit) >> 1;
@@ -515,13 +519,28 @@ static __always_inline void goalloc_span_free_owned(struct goalloc_span *s, unsi
  * Return: true if @p was freed; false if it is not the start of an
  * allocated slot, with nothing changed (the slow path reports it).
  */
+static __always_inline bool goalloc_span_owner_free_at(struct goalloc_span *s, const void *p,
+							unsigned long off);
+
 static __always_inline bool goalloc_span_owner_free(struct goalloc_span *s, const void *p)
 {
 	unsigned long off = (unsigned long)p - s->base;
-	unsigned int idx, fi;
 
 	if (off >= s->bytes)
 		return false;
+	return goalloc_span_owner_free_at(s, p, off);
+}
+
+/*
+ * goalloc_span_owner_free() past the bound test, for a caller that made it
+ * (the bulk free's test that @p is still in the span it owns): @off is
+ * @p - @s->base, below @s->bytes.
+ */
+static __always_inline bool goalloc_span_owner_free_at(struct goalloc_span *s, const void *p,
+							unsigned long off)
+{
+	unsigned int idx, fi;
+
 	/* A small span's: its div_mul is exact (an interior pointer fails here). */
 	if (!goalloc_div_slot(s->div_mul, off, &idx))
 		return false;
@@ -530,7 +549,7 @@ static __always_inline bool goalloc_span_owner_free(struct goalloc_span *s, cons
 	if (unlikely(goalloc_span_remote_pending(s)) && goalloc_span_remote_freed(s, idx))
 		return false;
 	fi = s->freeindex;
-	if (idx + 1 == fi && fi % 64 && !test_bit(idx, s->alloc_bits)) {
+	if (likely(idx + 1 == fi) && likely(fi % 64) && likely(!test_bit(idx, s->alloc_bits))) {
 		goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);
 		s->alloc_cache = (s->alloc_cache << 1) | 1;
 		WRITE_ONCE(s->freeindex, idx);
