@@ -230,18 +230,18 @@ void *goalloc_alloc(size_t size, gfp_t gfp)
 EXPORT_SYMBOL_GPL(goalloc_alloc);
 
 /*
- * What goalloc_free()'s fast path leaves, NULL and ZERO_SIZE_PTR included
- * (the span map has no span for them, so the fast path leaves them here
- * without a test of its own); @caller for a bad free's report.
+ * What goalloc_free()'s fast path leaves, inside the section it left open
+ * with the span it found (@s, NULL if none), which this ends.  NULL and
+ * ZERO_SIZE_PTR come here too (the span map has no span for them, so the
+ * fast path tests neither) and are ignored; @caller for a bad free's report.
  */
-static noinline void free_slow(const void *p, unsigned long caller)
+static noinline void free_slow(const void *p, struct goalloc_mcache *c, struct goalloc_span *s,
+			       unsigned long caller)
 {
 	int err;
 
-	if (unlikely(ZERO_OR_NULL_PTR(p)))
-		return;
-	err = goalloc_mcache_free(p);
-	if (unlikely(err))
+	err = goalloc_mcache_free_found(c, s, p, -1);
+	if (unlikely(err) && !ZERO_OR_NULL_PTR(p))
 		goalloc_report_bad_free(p, err, caller);
 }
 
@@ -255,10 +255,14 @@ static noinline void free_slow(const void *p, unsigned long caller)
  */
 void goalloc_free(const void *p)
 {
+	struct goalloc_mcache *c;
+	struct goalloc_span *s;
+
 	/* NULL and ZERO_SIZE_PTR: no span, so free_slow() ignores them. */
-	if (likely(goalloc_mcache_free_fast(p)))
+	if (likely(goalloc_mcache_free_fast(p, &c, &s)))
 		return;
-	free_slow(p, _RET_IP_);
+	/* @p first, where it came: the fast path need not move it. */
+	free_slow(p, c, s, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(goalloc_free);
 
