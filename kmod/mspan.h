@@ -520,7 +520,7 @@ static __always_inline void goalloc_span_free_owned(struct goalloc_span *s, unsi
  * allocated slot, with nothing changed (the slow path reports it).
  */
 static __always_inline bool goalloc_span_owner_free_at(struct goalloc_span *s, const void *p,
-							unsigned long off);
+						       unsigned long off);
 
 static __always_inline bool goalloc_span_owner_free(struct goalloc_span *s, const void *p)
 {
@@ -537,7 +537,7 @@ static __always_inline bool goalloc_span_owner_free(struct goalloc_span *s, cons
  * @p - @s->base, below @s->bytes.
  */
 static __always_inline bool goalloc_span_owner_free_at(struct goalloc_span *s, const void *p,
-							unsigned long off)
+						       unsigned long off)
 {
 	unsigned int idx, fi;
 
