@@ -202,26 +202,15 @@ static noinline void *cache_alloc_slow(struct goalloc_cache *cache, gfp_t gfp, i
  */
 void *goalloc_cache_alloc(struct goalloc_cache *cache, gfp_t gfp)
 {
-	unsigned int spc = cache->spc;
-	struct goalloc_mcache *c;
 	void *p;
 
 	cache_might_alloc(gfp);
-	c = goalloc_mcache_get();
-	if (likely(goalloc_mcache_enter(c))) {
-		if (likely(goalloc_span_take_one(c->alloc[spc], &p))) {
-			goalloc_mcache_count_alloc(c, spc);
-			goalloc_mcache_leave(c);
-			goalloc_mcache_put();
-			/* __GFP_ZERO is one of these: a ctor's cache refuses it there. */
-			if (unlikely(cache_post_alloc_wanted(gfp)))
-				return cache_post_alloc_fast(cache, p, gfp, _RET_IP_);
-			return p;
-		}
-		goalloc_mcache_leave(c);
-	}
-	goalloc_mcache_put();
-	return cache_alloc_slow(cache, gfp, NUMA_NO_NODE, _RET_IP_);
+	if (unlikely(!goalloc_mcache_take_one(cache->spc, &p)))
+		return cache_alloc_slow(cache, gfp, NUMA_NO_NODE, _RET_IP_);
+	/* __GFP_ZERO is one of these: a ctor's cache refuses it there. */
+	if (unlikely(cache_post_alloc_wanted(gfp)))
+		return cache_post_alloc_fast(cache, p, gfp, _RET_IP_);
+	return p;
 }
 EXPORT_SYMBOL_GPL(goalloc_cache_alloc);
 
@@ -245,13 +234,28 @@ void *goalloc_cache_alloc_node(struct goalloc_cache *cache, gfp_t gfp, int node)
 }
 EXPORT_SYMBOL_GPL(goalloc_cache_alloc_node);
 
-/* What the free's fast path leaves, and frees the bulk path left. */
+/* Frees the bulk path left, and an object cache_post_alloc_fast() refused. */
 static noinline void cache_free_slow(struct goalloc_cache *cache, const void *p,
 				     unsigned long caller)
 {
 	int err = goalloc_mcache_free_spc(p, cache->spc);
 
 	if (unlikely(err))
+		goalloc_report_bad_free(p, err, caller);
+}
+
+/*
+ * What the free's fast path leaves, inside the section it left open with
+ * the span it found (@s, NULL if none), which this ends.  NULL comes here
+ * too (no span: the fast path tests it not) and is ignored.
+ */
+static noinline void cache_free_found(struct goalloc_cache *cache, const void *p,
+				      struct goalloc_mcache *c, struct goalloc_span *s,
+				      unsigned long caller)
+{
+	int err = goalloc_mcache_free_found(c, s, p, cache->spc);
+
+	if (unlikely(err) && !ZERO_OR_NULL_PTR(p))
 		goalloc_report_bad_free(p, err, caller);
 }
 
@@ -268,11 +272,14 @@ static noinline void cache_free_slow(struct goalloc_cache *cache, const void *p,
  */
 void goalloc_cache_free(struct goalloc_cache *cache, void *p)
 {
-	if (unlikely(ZERO_OR_NULL_PTR(p)))
+	struct goalloc_mcache *c;
+	struct goalloc_span *s;
+
+	/* NULL: no span, so cache_free_found() ignores it. */
+	if (likely(goalloc_mcache_free_fast_spc(p, cache->spc, &c, &s)))
 		return;
-	if (likely(goalloc_mcache_free_fast_spc(p, cache->spc)))
-		return;
-	cache_free_slow(cache, p, _RET_IP_);
+	/* @cache and @p first, where they came: the fast path need not move them. */
+	cache_free_found(cache, p, c, s, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(goalloc_cache_free);
 

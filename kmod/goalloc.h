@@ -24,8 +24,8 @@
  * for references.  A bit above every gfp flag the kernel defines; goalloc
  * removes it before any mask reaches the page allocator.
  */
-#define GOALLOC_NOSCAN	((__force gfp_t)BIT(30))
-static_assert(__GFP_BITS_SHIFT < 30);
+#define GOALLOC_NOSCAN	((__force gfp_t)BIT(31))
+static_assert(__GFP_BITS_SHIFT < 31);
 
 /* The largest object goalloc_alloc() serves: 4 MiB, one buddy block. */
 #define GOALLOC_MAX_SIZE	(4UL << 20)

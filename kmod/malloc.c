@@ -210,39 +210,38 @@ EXPORT_SYMBOL_GPL(goalloc_alloc_node);
  */
 void *goalloc_alloc(size_t size, gfp_t gfp)
 {
-	struct goalloc_mcache *c;
-	unsigned int spc;
 	void *p;
 
 	goalloc_might_alloc(gfp);
-	/* The fast path calls nothing: every other case is one tail call. */
-	if (unlikely(size - 1 >= GOALLOC_MAX_CLASS_SIZE))
+	/*
+	 * The fast path calls nothing: every other case is one tail call.
+	 * Size 0 maps to span class 0 or 1 (large objects), whose cached span
+	 * is always the empty placeholder: its take fails, and alloc_slow()
+	 * returns ZERO_SIZE_PTR.
+	 */
+	if (unlikely(size > GOALLOC_MAX_CLASS_SIZE))
 		return alloc_slow(size, gfp, NUMA_NO_NODE);
-	spc = spc_of(size, gfp);
-	c = goalloc_mcache_get();
-	if (likely(goalloc_mcache_enter(c))) {
-		if (likely(goalloc_span_take_one(c->alloc[spc], &p))) {
-			goalloc_mcache_count_alloc(c, spc);
-			goalloc_mcache_leave(c);
-			goalloc_mcache_put();
-			if (unlikely(post_alloc_wanted(gfp)))
-				return post_alloc_slow(p, size, gfp);
-			return p;
-		}
-		goalloc_mcache_leave(c);
-	}
-	goalloc_mcache_put();
-	return alloc_slow(size, gfp, NUMA_NO_NODE);
+	if (unlikely(!goalloc_mcache_take_one(spc_of(size, gfp), &p)))
+		return alloc_slow(size, gfp, NUMA_NO_NODE);
+	if (unlikely(post_alloc_wanted(gfp)))
+		return post_alloc_slow(p, size, gfp);
+	return p;
 }
 EXPORT_SYMBOL_GPL(goalloc_alloc);
 
-/* What goalloc_free()'s fast path leaves; @caller for a bad free's report. */
-static noinline void free_slow(const void *p, unsigned long caller)
+/*
+ * What goalloc_free()'s fast path leaves, inside the section it left open
+ * with the span it found (@s, NULL if none), which this ends.  NULL and
+ * ZERO_SIZE_PTR come here too (the span map has no span for them, so the
+ * fast path tests neither) and are ignored; @caller for a bad free's report.
+ */
+static noinline void free_slow(const void *p, struct goalloc_mcache *c, struct goalloc_span *s,
+			       unsigned long caller)
 {
 	int err;
 
-	err = goalloc_mcache_free(p);
-	if (unlikely(err))
+	err = goalloc_mcache_free_found(c, s, p, -1);
+	if (unlikely(err) && !ZERO_OR_NULL_PTR(p))
 		goalloc_report_bad_free(p, err, caller);
 }
 
@@ -256,11 +255,14 @@ static noinline void free_slow(const void *p, unsigned long caller)
  */
 void goalloc_free(const void *p)
 {
-	if (unlikely(ZERO_OR_NULL_PTR(p)))
+	struct goalloc_mcache *c;
+	struct goalloc_span *s;
+
+	/* NULL and ZERO_SIZE_PTR: no span, so free_slow() ignores them. */
+	if (likely(goalloc_mcache_free_fast(p, &c, &s)))
 		return;
-	if (likely(goalloc_mcache_free_fast(p)))
-		return;
-	free_slow(p, _RET_IP_);
+	/* @p first, where it came: the fast path need not move it. */
+	free_slow(p, c, s, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(goalloc_free);
 

@@ -87,7 +87,14 @@ static __always_inline void goalloc_mcache_put(void)
 /* Enter and leave a CPU's cache, got with goalloc_mcache_get(). */
 static __always_inline bool goalloc_mcache_enter(struct goalloc_mcache *c)
 {
-	if (unlikely(READ_ONCE(c->busy)))
+	/*
+	 * A plain read, one compare with memory (READ_ONCE()'s volatile load
+	 * took a load and a test): only this CPU writes @busy, and an
+	 * interrupt that sets it clears it before it returns, so the one value
+	 * read is the one the section starts from (data_race(): KCSAN sees
+	 * the interrupt's writes).
+	 */
+	if (unlikely(data_race(c->busy)))
 		return false;
 	WRITE_ONCE(c->busy, 1);
 	barrier();
@@ -108,6 +115,35 @@ static __always_inline void goalloc_mcache_count_alloc(struct goalloc_mcache *c,
 						       unsigned int spc)
 {
 	c->nmalloc[spc]++;
+}
+
+/**
+ * goalloc_mcache_take_one() - the allocation fast path: one slot of a class
+ * @spc: span class
+ * @pp: set to the slot on success; not yet made usable (post_alloc)
+ *
+ * Pin to the CPU, enter its cache, take a slot from the span it allocates
+ * from for @spc (goalloc_span_take_one()), count it, leave.  Calls nothing:
+ * the API's fast paths (goalloc_alloc(), goalloc_cache_alloc()) are this
+ * and a tail call to their slow path.
+ *
+ * Return: true if a slot was taken; false if the slow path must look (the
+ * span has no slot at hand, or an interrupt landed inside the cache).
+ */
+static __always_inline bool goalloc_mcache_take_one(unsigned int spc, void **pp)
+{
+	struct goalloc_mcache *c;
+	bool ok = false;
+
+	c = goalloc_mcache_get();
+	if (likely(goalloc_mcache_enter(c))) {
+		ok = goalloc_span_take_one(c->alloc[spc], pp);
+		if (likely(ok))
+			goalloc_mcache_count_alloc(c, spc);
+		goalloc_mcache_leave(c);
+	}
+	goalloc_mcache_put();
+	return ok;
 }
 
 static __always_inline int goalloc_mcache_free_spc(const void *p, int want);
@@ -134,15 +170,42 @@ static __always_inline int goalloc_mcache_free(const void *p)
  * be of (a constant -1: any); an object of another is refused (-EXDEV)
  * with nothing changed.
  */
+static __always_inline int goalloc_mcache_free_found(struct goalloc_mcache *c,
+						     struct goalloc_span *s,
+						     const void *p, int want);
+
 static __always_inline int goalloc_mcache_free_spc(const void *p, int want)
 {
 	struct goalloc_mcache *c;
 	struct goalloc_span *s;
-	unsigned int idx;
-	int err;
 
 	c = goalloc_mcache_get();
 	s = goalloc_span_of(p);
+	if (s && (want < 0 || s->spc == want))
+		goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
+	return goalloc_mcache_free_found(c, s, p, want);
+}
+
+/**
+ * goalloc_mcache_free_found() - goalloc_mcache_free_spc() past the lookup
+ * @c: this CPU's cache, from goalloc_mcache_get(): the caller's section,
+ *	which this ends (goalloc_mcache_put())
+ * @s: goalloc_span_of(@p), looked up inside that section; NULL if none
+ * @p: the object
+ * @want: as goalloc_mcache_free_spc()
+ *
+ * For the API's slow paths, which goalloc_mcache_free_fast() hands the
+ * section and the span it found: no second lookup for a free it leaves.
+ *
+ * Return: as goalloc_mcache_free_spc().
+ */
+static __always_inline int goalloc_mcache_free_found(struct goalloc_mcache *c,
+						     struct goalloc_span *s,
+						     const void *p, int want)
+{
+	unsigned int idx;
+	int err;
+
 	if (unlikely(!s)) {
 		goalloc_mcache_put();
 		return -EFAULT;
@@ -151,7 +214,6 @@ static __always_inline int goalloc_mcache_free_spc(const void *p, int want)
 		goalloc_mcache_put();
 		return -EXDEV;
 	}
-	goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
 	if (likely(goalloc_mcache_enter(c))) {
 		/* The CPU owns its span of the class for another node as well. */
 		if (likely(c->alloc[s->spc] == s || c->away[s->spc] == s)) {
@@ -182,62 +244,74 @@ static __always_inline int goalloc_mcache_free_spc(const void *p, int want)
 	return err;
 }
 
-static __always_inline bool goalloc_mcache_free_fast_spc(const void *p, int want);
+static __always_inline bool goalloc_mcache_free_fast_spc(const void *p, int want,
+							 struct goalloc_mcache **cp,
+							 struct goalloc_span **sp);
 
 /**
  * goalloc_mcache_free_fast() - the owner's free, with no call on its way
- * @p: the object, not NULL
+ * @p: any pointer (NULL, ZERO_SIZE_PTR and foreign ones have no span)
+ * @cp: where the cache goes when the free is left to the caller
+ * @sp: where @p's span (or NULL) goes when the free is left to the caller
  *
  * goalloc_mcache_free() for the common case alone: @p is a valid object of
  * the span this CPU allocates from, and freeing it needs no sanitizer or
  * init_on_free work.  It calls nothing (outside test hooks), so the API's
  * free needs no stack frame.  Anything else, a bad free included, is left
- * untouched for goalloc_mcache_free(), which checks it again.
+ * untouched, with the section still open, for the caller's slow path to
+ * finish with goalloc_mcache_free_found(*@cp, *@sp, ...), which checks it
+ * again and ends the section: the span is looked up once either way.
  *
- * Return: true if @p was freed, false if goalloc_mcache_free() must look.
+ * Return: true if @p was freed (the section is over); false if the caller
+ * must finish inside the section this leaves open.
  */
-static __always_inline bool goalloc_mcache_free_fast(const void *p)
+static __always_inline bool goalloc_mcache_free_fast(const void *p, struct goalloc_mcache **cp,
+						     struct goalloc_span **sp)
 {
-	return goalloc_mcache_free_fast_spc(p, -1);
+	return goalloc_mcache_free_fast_spc(p, -1, cp, sp);
 }
 
 /**
  * goalloc_mcache_free_fast_spc() - goalloc_mcache_free_fast(), for one span class
- * @p: the object, not NULL
+ * @p: any pointer
  * @want: the span class @p must be of (a named cache's), or -1 for any;
  *	a constant -1 compiles to goalloc_mcache_free_fast()
+ * @cp: as goalloc_mcache_free_fast()
+ * @sp: as goalloc_mcache_free_fast()
  *
  * A span this CPU allocates from for @want is of @want: the ownership test
  * is the class test too, so a cache's free costs nothing more.  An object
  * of another class is left, untouched, for the caller's slow path.
  *
- * Return: true if @p was freed, false if the slow path must look.
+ * Return: true if @p was freed, false if the slow path must finish.
  */
-static __always_inline bool goalloc_mcache_free_fast_spc(const void *p, int want)
+static __always_inline bool goalloc_mcache_free_fast_spc(const void *p, int want,
+							 struct goalloc_mcache **cp,
+							 struct goalloc_span **sp)
 {
 	struct goalloc_mcache *c;
 	struct goalloc_span *s;
-	bool done = false;
 
-	if (goalloc_pre_free_wanted())
-		return false;
 	c = goalloc_mcache_get();
 	s = goalloc_span_of(p);
+	*cp = c;
+	*sp = s;
 	if (likely(s)) {
 		goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
-		if (likely(goalloc_mcache_enter(c))) {
+		if (likely(!goalloc_pre_free_wanted()) && likely(goalloc_mcache_enter(c))) {
 			unsigned int spc = want < 0 ? s->spc : want;
 
 			if (likely(c->alloc[spc] == s) && likely(goalloc_span_owner_free(s, p))) {
 				c->nfree[spc]++;
 				goalloc_hook(GOALLOC_HOOK_OWNER_FREED, (void *)p);
-				done = true;
+				goalloc_mcache_leave(c);
+				goalloc_mcache_put();
+				return true;
 			}
 			goalloc_mcache_leave(c);
 		}
 	}
-	goalloc_mcache_put();
-	return done;
+	return false;
 }
 
 /* mcache.c */
@@ -350,13 +424,16 @@ goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int wa
 		 * cannot go away inside the section.
 		 */
 		own = NULL;
+		/* No span owned yet: a length of 0 fails every object's test. */
+		own_len = 0;
 		nfree = 0;
 		for (i = n; i-- > start;) {
 			const void *p = ptrs[i];
+			unsigned long off = (unsigned long)p - own_base;
 
-			if (own && (unsigned long)p - own_base < own_len) {
-				/* Still this CPU's span: no lookup, no owner test. */
-				if (likely(!pre_free) && likely(goalloc_span_owner_free(own, p))) {
+			if (off < own_len) {
+				/* Still this CPU's span: no lookup, no owner or bound test. */
+				if (likely(goalloc_span_owner_free_at(own, p, off))) {
 					nfree++;
 					continue;
 				}
@@ -367,6 +444,7 @@ goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int wa
 				if (own)
 					c->nfree[own->spc] += nfree;
 				own = NULL;
+				own_len = 0;
 				nfree = 0;
 				s = goalloc_span_of(p);
 			}
@@ -388,7 +466,11 @@ goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int wa
 					if (own != s) {
 						own = s;
 						own_base = s->base;
-						own_len = (unsigned long)s->nelems * s->elemsize;
+						/*
+						 * With pre-free work, each object takes
+						 * the checked path above: no run.
+						 */
+						own_len = pre_free ? 0 : s->bytes;
 					}
 					nfree++;
 					continue;

@@ -214,6 +214,7 @@ struct goalloc_span *goalloc_span_create(unsigned long base, unsigned int cls,
 		s->elemsize = npages * GOALLOC_PAGE_SIZE;
 		s->npages = npages;
 	}
+	s->bytes = nelems * s->elemsize;
 	spin_lock_init(&s->lock);
 	INIT_LIST_HEAD(&s->list);
 	s->alloc_bits = s->bits;
@@ -315,6 +316,12 @@ static void *span_next_free(struct goalloc_span *s)
 	/* The empty span (nelems 0) stands in for many: never write it. */
 	if (!s->nelems)
 		return NULL;
+	/*
+	 * The fast takes leave freeindex on a word boundary with the cache
+	 * empty when they take a word's last slot: load that word first.
+	 */
+	if (!s->alloc_cache && s->freeindex % 64 == 0 && s->freeindex < s->nelems)
+		s->alloc_cache = span_cache_word(s, s->freeindex);
 	while (!s->alloc_cache) {
 		WRITE_ONCE(s->freeindex, round_up(s->freeindex + 1, 64));
 		if (s->freeindex >= s->nelems) {

@@ -32,9 +32,10 @@
  * barrier); a failed check or a bit found set unpins (atomic_dec, full
  * barrier).  So nremote counts the remote bits set plus the remote frees in
  * flight, and is never below the bits set: the owner need look at
- * remote_bits only while nremote != 0 (the slow path,
- * goalloc_span_next_free(), skips the look when it is 0; the fast takes
- * read the slot's remote word every time, which is always safe).  A pin
+ * remote_bits only while nremote != 0 (goalloc_span_next_free(),
+ * goalloc_span_take_one() and the owner's free, goalloc_span_owner_free(),
+ * skip the look when it is 0; the bulk take, goalloc_span_take_fast(),
+ * reads the slot's remote word every time, which is always safe).  A pin
  * the owner's read of nremote missed belongs to a free whose
  * bit comes after that take: it frees the object just handed out, as any
  * double free racing a slot's reuse does (by address, no allocator can
@@ -110,7 +111,11 @@ struct goalloc_chunk;
 /**
  * struct goalloc_span - a span of equal-sized slots
  * @base: address of slot 0
- * @alloc_cache: inverted alloc bits from @freeindex (1 = free)
+ * @bytes: @nelems * @elemsize, where the slots end (from @base); constant,
+ *	so that a free's bound test is one compare with memory
+ * @alloc_cache: inverted alloc bits from @freeindex to the end of its
+ *	64-slot word (1 = free); at a word boundary, 0 may also mean the
+ *	word is not loaded yet (the slow path loads it)
  * @elemsize: bytes per slot
  * @div_mul: multiplier for offset -> slot index (sizeclasses.h)
  * @nelems: slots in the span
@@ -140,6 +145,7 @@ struct goalloc_chunk;
  */
 struct goalloc_span {
 	unsigned long base;
+	unsigned long bytes;
 	u64 alloc_cache;
 	u32 elemsize;
 	u32 div_mul;
@@ -249,7 +255,7 @@ static inline void goalloc_span_kill(struct goalloc_span *s)
 
 /* Was slot @idx freed by a non-owner since the last sweep?  Any context. */
 static __always_inline bool goalloc_span_remote_freed(const struct goalloc_span *s,
-						      unsigned int idx)
+						      unsigned long idx)
 {
 	/*
 	 * Set by remote frees with atomic bit operations; read without a lock.
@@ -258,6 +264,16 @@ static __always_inline bool goalloc_span_remote_freed(const struct goalloc_span 
 	 * took five instructions.
 	 */
 	return test_bit(idx, s->remote_bits);
+}
+
+/*
+ * Might a remote bit be set?  The owner's gate (the top of this file): no
+ * bit is set while nremote is 0.  A remote free this read misses sets its
+ * bit after it, as the model (kmod/models/span_free.pml) has it.
+ */
+static __always_inline bool goalloc_span_remote_pending(const struct goalloc_span *s)
+{
+	return atomic_read(&s->nremote) != 0;
 }
 
 /**
@@ -297,8 +313,8 @@ static inline unsigned int goalloc_span_inuse(const struct goalloc_span *s)
  * @n: how many are wanted
  *
  * Go's nextFreeFast, for a run of slots.  The slots on offer are the
- * cache's bits (the rest of freeindex's 64-slot word), less the word's last
- * slot unless it is the span's last (its refill is the slow path's), cut
+ * cache's bits (the rest of freeindex's 64-slot word; the next word's
+ * load is the slow path's), cut
  * before the first slot with a remote free recorded (a concurrent double
  * free, see the top of this file: the slow path resolves it).  Then one
  * ctz and one clear-lowest-bit per slot; cache and freeindex are written
@@ -309,24 +325,26 @@ static inline unsigned int goalloc_span_inuse(const struct goalloc_span *s)
 static __always_inline unsigned int goalloc_span_take_fast(struct goalloc_span *s, void **ptrs,
 							   unsigned int n)
 {
-	unsigned int fi = s->freeindex, w = fi % 64, k = 0;
-	unsigned long base = s->base, size = s->elemsize, bit = 0;
+	unsigned int fi = s->freeindex, w = fi % 64, k;
+	unsigned long size = s->elemsize, bit = 0, first;
 	u64 cache = s->alloc_cache, avail = cache, remote;
+	void **out = ptrs, **end = ptrs + n;
 
 	/* An empty cache (the placeholder span's too, which has no bitmaps). */
 	if (!cache)
 		return 0;
-	if (fi - w + 64 != s->nelems)
-		avail &= ~(1ULL << (63 - w));
 	/* The cache's window lies in one word of remote_bits. */
 	remote = (READ_ONCE(s->remote_bits[fi / 64]) >> w) & avail;
 	if (unlikely(remote))
 		avail &= (remote & -remote) - 1;
-	while (k < n && avail) {
-		bit = __ffs64(avail);
-		ptrs[k++] = (void *)(base + (fi + bit) * size);
+	/* Slot freeindex's address once; then a multiply, a store per slot. */
+	first = s->base + (unsigned long)fi * size;
+	while (out < end && avail) {
+		bit = __ffs(avail);
+		*out++ = (void *)(first + bit * size);
 		avail &= avail - 1;
 	}
+	k = out - ptrs;
 	if (k) {
 		/* bit + 1 may be 64: shift in two steps to stay defined. */
 		s->alloc_cache = (cache >> bit) >> 1;
@@ -343,11 +361,12 @@ static __always_inline unsigned int goalloc_span_take_fast(struct goalloc_span *
  * @pp: set to the slot's address on success
  *
  * Go's nextFreeFast: one ctz, no bitmap access but the remote-free word of
- * the slot.  goalloc_span_take_fast() for one slot, written for the fewest
- * instructions: the cache never offers a slot at or past nelems (the pad
- * bits of alloc_bits read as allocated, and the cache is their complement
- * from freeindex), so that bound is not tested; the refill at the last slot
- * of a 64-slot word is left to the slow path, as there.
+ * the slot, and that only while nremote != 0.  goalloc_span_take_fast()
+ * for one slot, written for the fewest instructions: the cache never offers
+ * a slot at or past nelems (the pad bits of alloc_bits read as allocated,
+ * and the cache is their complement from freeindex), so that bound is not
+ * tested; taking a word's last slot empties the cache, and the slow path
+ * loads the next word (goalloc_span_next_free()).
  *
  * Return: true if a slot was taken, false if the slow path must look.
  */
@@ -358,11 +377,9 @@ static __always_inline bool goalloc_span_take_one(struct goalloc_span *s, void *
 
 	if (unlikely(!cache))
 		return false;
-	bit = __ffs64(cache);
+	bit = __ffs(cache);
 	idx = s->freeindex + bit;
-	if (unlikely((idx + 1) % 64 == 0) && idx + 1 != s->nelems)
-		return false;
-	if (unlikely(goalloc_span_remote_freed(s, idx)))
+	if (unlikely(goalloc_span_remote_pending(s)) && goalloc_span_remote_freed(s, idx))
 		return false;
 	/* bit + 1 may be 64: shift in two steps to stay defined. */
 	s->alloc_cache = (cache >> bit) >> 1;
@@ -447,10 +464,11 @@ static __always_inline int goalloc_span_check_free(const struct goalloc_span *s,
 	unsigned int idx;
 
 	/* Below @s->base, @off wraps past the end: one test for both. */
-	if (off >= (unsigned long)s->nelems * s->elemsize)
+	if (off >= s->bytes)
 		return -EFAULT;
 	idx = goalloc_div_index(s->div_mul, off);
-	if (off != (unsigned long)idx * s->elemsize)
+	/* @off < @bytes < 4 GiB: 32 bits suffice. */
+	if ((u32)off != idx * s->elemsize)
 		return -EINVAL;
 	if (!goalloc_span_allocated(s, idx))
 		return -EALREADY;
@@ -501,20 +519,37 @@ static __always_inline void goalloc_span_free_owned(struct goalloc_span *s, unsi
  * Return: true if @p was freed; false if it is not the start of an
  * allocated slot, with nothing changed (the slow path reports it).
  */
+static __always_inline bool goalloc_span_owner_free_at(struct goalloc_span *s, const void *p,
+						       unsigned long off);
+
 static __always_inline bool goalloc_span_owner_free(struct goalloc_span *s, const void *p)
 {
 	unsigned long off = (unsigned long)p - s->base;
+
+	if (off >= s->bytes)
+		return false;
+	return goalloc_span_owner_free_at(s, p, off);
+}
+
+/*
+ * goalloc_span_owner_free() past the bound test, for a caller that made it
+ * (the bulk free's test that @p is still in the span it owns): @off is
+ * @p - @s->base, below @s->bytes.
+ */
+static __always_inline bool goalloc_span_owner_free_at(struct goalloc_span *s, const void *p,
+						       unsigned long off)
+{
 	unsigned int idx, fi;
 
-	if (off >= (unsigned long)s->nelems * s->elemsize)
+	/* A small span's: its div_mul is exact (an interior pointer fails here). */
+	if (!goalloc_div_slot(s->div_mul, off, &idx))
 		return false;
-	idx = goalloc_div_index(s->div_mul, off);
-	if (off != (unsigned long)idx * s->elemsize)
+	if (test_bit(idx, s->free_bits))
 		return false;
-	if (test_bit(idx, s->free_bits) || goalloc_span_remote_freed(s, idx))
+	if (unlikely(goalloc_span_remote_pending(s)) && goalloc_span_remote_freed(s, idx))
 		return false;
 	fi = s->freeindex;
-	if (idx + 1 == fi && fi % 64 && !test_bit(idx, s->alloc_bits)) {
+	if (likely(idx + 1 == fi) && likely(fi % 64) && likely(!test_bit(idx, s->alloc_bits))) {
 		goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);
 		s->alloc_cache = (s->alloc_cache << 1) | 1;
 		WRITE_ONCE(s->freeindex, idx);
@@ -546,10 +581,11 @@ static __always_inline int goalloc_span_check_remote(const struct goalloc_span *
 	unsigned int idx, fi;
 
 	/* Below @s->base, @off wraps past the end: one test for both. */
-	if (off >= (unsigned long)s->nelems * s->elemsize)
+	if (off >= s->bytes)
 		return -EFAULT;
 	idx = goalloc_div_index(s->div_mul, off);
-	if (off != (unsigned long)idx * s->elemsize)
+	/* @off < @bytes < 4 GiB: 32 bits suffice. */
+	if ((u32)off != idx * s->elemsize)
 		return -EINVAL;
 	/* The owner writes free_bits without a lock: a racy read, see above. */
 	if (data_race(test_bit(idx, s->free_bits)) || goalloc_span_remote_freed(s, idx))

@@ -97,6 +97,29 @@ static __always_inline unsigned int goalloc_div_index(u32 div_mul, u32 offset)
 }
 
 /**
+ * goalloc_div_slot() - the slot at an offset, and whether it starts there
+ * @div_mul: the class's div_mul, for which goalloc_div_index() is exact
+ * @offset: byte offset from the span's start, inside the span's slots
+ * @idxp: set to goalloc_div_index(@div_mul, @offset)
+ *
+ * One multiply for both: with size * div_mul = 2^32 + e (0 <= e < size)
+ * and offset = q * size + r, the product is q * 2^32 + q * e + r * div_mul.
+ * goalloc_div_index() being exact up to the last byte of every slot means
+ * q * e + (size - 1) * div_mul < 2^32, so the low 32 bits are q * e <
+ * div_mul when r is 0, and at least div_mul otherwise (KUnit checks every
+ * offset of every class: sizeclasses_test.c).
+ *
+ * Return: true iff @offset is a multiple of the size.
+ */
+static __always_inline bool goalloc_div_slot(u32 div_mul, u32 offset, unsigned int *idxp)
+{
+	u64 prod = (u64)offset * div_mul;
+
+	*idxp = prod >> 32;
+	return (u32)prod < div_mul;
+}
+
+/**
  * goalloc_obj_index() - index of the object at an offset in its span
  * @cls: size class of the span
  * @offset: byte offset from the span's start (inside the span)

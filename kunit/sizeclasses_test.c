@@ -112,8 +112,9 @@ static void round_up_waste_within_bounds(struct kunit *test)
 
 static void obj_index_matches_division(struct kunit *test)
 {
-	unsigned int cls;
+	unsigned int cls, idx;
 	u32 off;
+	bool start;
 
 	for (cls = 1; cls < GOALLOC_NUM_CLASSES; cls++) {
 		const struct goalloc_class_info *c = &goalloc_class_info[cls];
@@ -124,6 +125,15 @@ static void obj_index_matches_division(struct kunit *test)
 				KUNIT_FAIL(test, "class %u offset %u: index %u, want %u",
 					   cls, off, goalloc_obj_index(cls, off),
 					   off / c->size);
+				return;
+			}
+			/* The free's one-multiply test, over the slots. */
+			if (off >= c->nelems * c->size)
+				continue;
+			start = goalloc_div_slot(c->div_mul, off, &idx);
+			if (start != !(off % c->size) || idx != off / c->size) {
+				KUNIT_FAIL(test, "class %u offset %u: slot %u start %d, want %u %d",
+					   cls, off, idx, start, off / c->size, !(off % c->size));
 				return;
 			}
 		}

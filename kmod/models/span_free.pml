@@ -418,11 +418,18 @@ inline remote_free(me, i)
 	fi
 }
 
-/* goalloc_span_check_free() + goalloc_span_free_owned(), by the owner */
+/*
+ * goalloc_span_owner_free() (goalloc_span_check_free() +
+ * goalloc_span_free_owned()), by the owner: the slot's remote bit is looked
+ * at only while nremote != 0, read first (the gate, as in take(); the slow
+ * path's check reads the bit always, which this covers: a bit the gate
+ * misses was set after the read of nremote).
+ */
 inline owner_free(i)
 {
 	attempts[i]++;
-	ok = !fbits[i] && !rbits[i] && VIEW_ALLOC(i);
+	chk = (nrem != 0);
+	ok = !fbits[i] && !(chk && rbits[i]) && VIEW_ALLOC(i);
 	if
 	:: !ok -> report(i)
 	:: ok && i + 1 == findex && !abits[i] ->
@@ -609,7 +616,7 @@ proctype remote()
 proctype irq()
 {
 	byte k, t, swfreed;
-	bit ok, fix;
+	bit ok, fix, chk;
 
 	if
 	:: irq_x ->
