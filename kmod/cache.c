@@ -228,8 +228,17 @@ EXPORT_SYMBOL_GPL(goalloc_cache_alloc);
  */
 void *goalloc_cache_alloc_node(struct goalloc_cache *cache, gfp_t gfp, int node)
 {
-	if (node == NUMA_NO_NODE || (node == numa_mem_id() && !(gfp & __GFP_THISNODE)))
+	void *p;
+
+	if (node == NUMA_NO_NODE)
 		return goalloc_cache_alloc(cache, gfp);
+	if (node == numa_mem_id() && !(gfp & __GFP_THISNODE)) {
+		p = goalloc_cache_alloc(cache, gfp);
+		/* Moved to another node's CPU on the way: as goalloc_alloc_node(). */
+		if (likely(!p || page_to_nid(virt_to_page(p)) == node))
+			return p;
+		goalloc_cache_free(cache, p);
+	}
 	return cache_alloc_slow(cache, gfp, node, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(goalloc_cache_alloc_node);

@@ -192,8 +192,21 @@ static noinline void *alloc_slow(size_t size, gfp_t gfp, int node)
  */
 void *goalloc_alloc_node(size_t size, gfp_t gfp, int node)
 {
-	if (node == NUMA_NO_NODE || (node == numa_mem_id() && !(gfp & __GFP_THISNODE)))
+	void *p;
+
+	if (node == NUMA_NO_NODE)
 		return goalloc_alloc(size, gfp);
+	if (node == numa_mem_id() && !(gfp & __GFP_THISNODE)) {
+		p = goalloc_alloc(size, gfp);
+		/*
+		 * The task may have moved to another node's CPU before the
+		 * fast path pinned it (or the node is out of memory): then the
+		 * node's own path, which looks inside its section.
+		 */
+		if (likely(ZERO_OR_NULL_PTR(p) || page_to_nid(virt_to_page(p)) == node))
+			return p;
+		goalloc_free(p);
+	}
 	return alloc_slow(size, gfp, node);
 }
 EXPORT_SYMBOL_GPL(goalloc_alloc_node);
