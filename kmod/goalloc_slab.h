@@ -22,13 +22,13 @@
  *    a SLUB cache, and a call that hands one to a core function declared
  *    in <linux/slab.h>, <linux/fs.h> or <linux/mempool.h> is a type error;
  *    slab-backed mempools are served here;
- *  - the frees (kfree, kfree_sensitive, ksize, kvfree, kvfree_sensitive,
- *    kvrealloc, kfree_rcu, kvfree_rcu, kfree_rcu_mightsleep, the
- *    __free(kfree) and __free(kvfree) cleanups, kfree_link) ask
- *    goalloc_owns() whose the pointer is: goalloc's objects go back to
- *    goalloc, anything else (what core code such as kstrdup(), kmemdup()
- *    or kasprintf() allocated for the module from SLUB, kvmalloc()'s
- *    memory) to the kernel's own call.
+ *  - the frees (kfree, kfree_const, kfree_sensitive, ksize, kvfree,
+ *    kvfree_sensitive, kvrealloc, kfree_rcu, kvfree_rcu,
+ *    kfree_rcu_mightsleep, the __free(kfree) and __free(kvfree) cleanups,
+ *    kfree_link) ask goalloc_owns() whose the pointer is: goalloc's
+ *    objects go back to goalloc, anything else (what core code such as
+ *    kstrdup(), kmemdup() or kasprintf() allocated for the module from
+ *    SLUB, kvmalloc()'s memory) to the kernel's own call.
  *
  * kvmalloc() and friends, devm_kmalloc() and the page allocator are left to
  * the kernel.  What cannot be routed is memory the module allocates and core
@@ -55,6 +55,15 @@ static __always_inline void goalloc_slab_kfree(const void *p)
 		goalloc_free(p);
 	else
 		kfree(p);
+}
+
+/* kfree_const(): kstrdup_const()'s rodata strings stay the kernel's. */
+static __always_inline void goalloc_slab_kfree_const(const void *p)
+{
+	if (goalloc_owns(p))
+		goalloc_free(p);
+	else
+		kfree_const(p);
 }
 
 static __always_inline void goalloc_slab_kfree_sensitive(const void *p)
@@ -275,6 +284,7 @@ static inline void goalloc_slab_mempool_free(void *p, void *cache)
 
 #define kfree				goalloc_slab_kfree
 #define kfree_sensitive			goalloc_slab_kfree_sensitive
+#define kfree_const			goalloc_slab_kfree_const
 #define ksize				goalloc_slab_ksize
 #define kvfree				goalloc_slab_kvfree
 #define kvfree_sensitive		goalloc_slab_kvfree_sensitive

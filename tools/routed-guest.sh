@@ -42,7 +42,7 @@ mem_line() {
 	gh=0 mc=0
 	if [ -e $G/caches ]; then
 		gh=$(heapval heap_held_kib)
-		mc=$(awk -v re="$MODCACHES" '$1 ~ re { s += $10 } END { printf "%d", s / 1024 }' $G/caches)
+		mc=$(awk -v re="$MODCACHES" '$1 ~ re { s += $9 } END { printf "%d", s / 1024 }' $G/caches)
 	elif [ -r /proc/slabinfo ]; then
 		mc=$(awk -v re="$MODCACHES" '$1 ~ re { s += $15 * $6 * 4 } END { printf "%d", s }' /proc/slabinfo)
 	fi

@@ -70,7 +70,7 @@ bad=0
 for m in mbcache/mbcache ext4/ext4 jbd2/jbd2; do
 	u=$(nm -u "$out/$m.ko" | awk '{print $2}')
 	echo "$m: goalloc $(echo "$u" | grep -c '^goalloc_'): $(echo "$u" | grep '^goalloc_' | paste -sd' ')" >>"$out/imports.txt"
-	echo "$m: slab fallback: $(echo "$u" | grep -E '^(kfree|kfree_sensitive|ksize|krealloc_noprof|kvfree|kvfree_sensitive|kvrealloc_noprof|kvfree_call_rcu|__kvmalloc_node_noprof)$' | paste -sd' ')" >>"$out/imports.txt"
+	echo "$m: slab fallback: $(echo "$u" | grep -E '^(kfree|kfree_const|kfree_sensitive|ksize|krealloc_noprof|kvfree|kvfree_sensitive|kvrealloc_noprof|kvfree_call_rcu|__kvmalloc_node_noprof)$' | paste -sd' ')" >>"$out/imports.txt"
 	r=$(echo "$u" | grep -E "$refused" || true)
 	if [ -n "$r" ]; then
 		echo "$m: REFUSED: $(echo "$r" | paste -sd' ')" >>"$out/imports.txt"
