@@ -17,7 +17,7 @@
 #                        budget, bench/budget.txt: make bench-budget)
 #   make kunit-uml | kunit-qemu | selftests | kunit-kcsan | kunit-rt |
 #        kasan-negative | stock | lint | harness-test | dkms | models | kernels |
-#        bench-budget
+#        bench-budget | routed
 #                        one part of "make check"
 #   make clean           remove everything the build made in this tree
 #
@@ -40,7 +40,7 @@ check:
 	tools/check.sh all
 
 kunit-uml kunit-qemu selftests kunit-kcsan kunit-rt kasan-negative stock lint \
-harness-test dkms models kernels bench-budget:
+harness-test dkms models kernels bench-budget routed:
 	tools/check.sh $@
 
 SOAK_SECONDS ?= 600
@@ -64,5 +64,5 @@ clean:
 	$(MAKE) -s -C libgoalloc clean
 
 .PHONY: all modules sizeclasses check kunit-uml kunit-qemu selftests kunit-kcsan kunit-rt \
-	kasan-negative stock lint harness-test dkms models kernels bench-budget soak run bench \
+	kasan-negative routed stock lint harness-test dkms models kernels bench-budget soak run bench \
 	clean

@@ -61,6 +61,7 @@ void *goalloc_alloc(size_t size, gfp_t gfp) __goalloc_assume_alignment __alloc_s
 void *goalloc_alloc_node(size_t size, gfp_t gfp, int node)
 	__goalloc_assume_alignment __alloc_size(1);
 void goalloc_free(const void *p);
+bool goalloc_owns(const void *p);
 size_t goalloc_size(const void *p);
 size_t goalloc_size_roundup(size_t size);
 void * __must_check goalloc_realloc(const void *p, size_t size, gfp_t gfp) __realloc_size(2);

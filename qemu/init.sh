@@ -163,6 +163,11 @@ soak)
 	# staged in /goalloc/bin and sourced so that it uses the helpers above.
 	. "$D/bin/soak-guest.sh"
 	;;
+routed)
+	# tools/routed-test.sh: ext4 on goalloc (tools/routed-guest.sh, staged
+	# in /goalloc/bin and sourced so that it uses the helpers above).
+	. "$D/bin/routed-guest.sh"
+	;;
 insmod)
 	load goalloc
 	[ -d /sys/module/goalloc ] && say "GA-SYSFS $(cat /sys/module/goalloc/initstate)"

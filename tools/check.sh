@@ -5,7 +5,7 @@
 #
 # Usage: tools/check.sh {all|models|harness-test|kunit-uml|bench-budget|
 #                        kunit-qemu|selftests|kunit-kcsan|kunit-rt|
-#                        kasan-negative|stock|lint|dkms|soak|kernels}
+#                        kasan-negative|routed|stock|lint|dkms|soak|kernels}
 #
 # Each step prints a line per check; the run ends with "N passed, N failed"
 # and exits non-zero if anything failed.  Logs of every guest run go to
@@ -263,6 +263,18 @@ do_kasan_negative() {
 	add_counts "$out"
 }
 
+# Real kernel code on goalloc: ext4, jbd2 and mbcache of the 6.12 source,
+# unmodified, built with kmod/goalloc_slab.h, under a file system workload
+# in the debug guest (tools/routed-test.sh, Documentation/routing.rst).
+# GA_FS_FILES files (default 1000 here: the short workload).
+do_routed() {
+	step routed
+	local out=$RES/routed-ext4
+	rm -rf "$out"
+	tools/routed-test.sh -n "${GA_FS_FILES:-1000}" -o "$out"
+	add_counts "$out"
+}
+
 # Debian's stock kernels: the highest installed 6.12 and 6.1 amd64 headers.
 stock_kver() { # PREFIX
 	ls -d /usr/src/linux-headers-"$1"*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' |
@@ -391,6 +403,7 @@ all)
 	do_bench_budget
 	do_kunit_qemu
 	do_kasan_negative
+	do_routed
 	do_kunit_kcsan
 	do_kunit_rt
 	do_soak "$(check_soak_seconds)"
@@ -414,6 +427,7 @@ soak)
 	fi
 	;;
 kasan-negative) do_deps && do_kasan_negative ;;
+routed) do_deps && do_routed ;;
 stock) do_deps && do_stock ;;
 lint) do_deps && do_lint ;;
 dkms) do_deps && do_dkms ;;

@@ -17,7 +17,7 @@ set -euo pipefail
 
 base=(build-essential bc bison flex cpio kmod xz-utils libelf-dev libssl-dev
       dwarves python3 python3-docutils busybox-static qemu-system-x86 sparse dkms rsync
-      linux-source-6.12 spin)
+      linux-source-6.12 spin e2fsprogs)
 
 want=("${base[@]}")
 stock=0

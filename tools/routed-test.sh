@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# ext4, jbd2 and mbcache from the 6.12 source, unmodified, on goalloc
+# (kmod/goalloc_slab.h), under a real file system workload in the debug
+# guest (KASAN, lockdep, kmemleak): Documentation/routing.rst.
+#
+# Usage: tools/routed-test.sh [-s] [-n FILES] -o OUTDIR
+#   -s        the same workload on the debug kernel's own ext4, jbd2 and
+#             mbcache (built normally: SLUB), without goalloc
+#   -n FILES  files of the workload (default 2000)
+#
+# The guest side is tools/routed-guest.sh.  The initramfs carries the
+# modules (the kernel's crypto modules that ext4 and jbd2 load first,
+# goalloc, the routed modules), fsload (tools/fsload.c, static) and Debian's
+# mke2fs and e2fsck with the shared libraries they need.  The verdict is
+# qemu/verdict.py's: OUTDIR/counts.
+set -euo pipefail
+. "$(dirname "$0")/../qemu/lib.sh"
+
+slub="" files=2000 out=""
+while getopts sn:o: opt; do
+	case $opt in
+	s) slub=1 ;; n) files=$OPTARG ;; o) out=$OPTARG ;;
+	*) die "usage: see the head of $0" ;;
+	esac
+done
+[ -n "$out" ] || die "need -o OUTDIR"
+cd "$GOALLOC_TOP"
+BUILD=$GOALLOC_TOP/build
+label=routed-ext4${slub:+-slub}
+mkdir -p "$out"
+fail_early() {
+	echo "[$label] FAIL $1"
+	echo "0 1 0" >"$out/counts"
+	exit 1
+}
+
+# As tools/check.sh: 4 vCPUs at most, no more than the host's CPUs, at least 2.
+cpus=$(nproc)
+[ "$cpus" -gt 4 ] && cpus=4
+[ "$cpus" -lt 2 ] && cpus=2
+
+k=$(qemu/kernel.sh debug) || fail_early "debug kernel build"
+mods=("$k/crypto/crypto.ko" "$k/crypto/crypto_algapi.ko" "$k/crypto/crypto_hash.ko"
+      "$k/crypto/crc32c_generic.ko" "$k/lib/crc16.ko")
+if [ -n "$slub" ]; then
+	mods+=("$k/fs/mbcache.ko" "$k/fs/jbd2/jbd2.ko" "$k/fs/ext4/ext4.ko")
+else
+	# The goalloc build tools/check.sh makes for the debug guest.
+	build_modules "$k" "$BUILD/debug" || fail_early "goalloc build against $k"
+	r=$BUILD/routed-debug
+	tools/routed-modules.sh "$k" "$BUILD/debug" "$r" >"$out/imports.txt" 2>&1 ||
+		{ cat "$out/imports.txt"; fail_early "routed build of mbcache, jbd2, ext4"; }
+	echo "[$label] PASS routed build imports goalloc's calls, SLUB's frees only as fallback"
+	mods+=("$BUILD/debug/kmod/goalloc.ko" "$r/mbcache/mbcache.ko" "$r/jbd2/jbd2.ko"
+	       "$r/ext4/ext4.ko")
+fi
+gcc -static -O2 -Wall -Wextra -Werror -o "$BUILD/fsload" tools/fsload.c ||
+	fail_early "fsload build"
+
+root=$BUILD/$label-root
+qemu/mkinitramfs.sh "$root" - -- "${mods[@]}" -- -- "$BUILD/fsload" tools/routed-guest.sh ||
+	fail_early "initramfs"
+# Debian's e2fsprogs, with the shared libraries (and loader) they name.
+mkdir -p "$root/sbin" "$root/etc"
+for p in /sbin/mke2fs /sbin/e2fsck; do
+	cp "$p" "$root/sbin/"
+	for l in $(ldd "$p" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		mkdir -p "$root$(dirname "$l")"
+		cp -L "$l" "$root$l"
+	done
+done
+cp /etc/mke2fs.conf "$root/etc/" 2>/dev/null || true
+pack_reproducible "$root" "$BUILD/$label.cpio.gz"
+
+qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" -i "$BUILD/$label.cpio.gz" -o "$out" \
+	-c "$cpus" -m 2G -t $((1200 + files / 2)) -M routed -a "GA_FS_FILES=$files slab_nomerge"
+qemu/verdict.py "$out" --kind qemu --ksrc "$(src_tree)" --label "$label"
