@@ -254,12 +254,18 @@ static void mheap_release(struct kunit *test)
 		.grow_min_order = 17 - PAGE_SHIFT,
 	};
 	const unsigned long per = GOALLOC_PAGE_SIZE / PAGE_SIZE;
-	unsigned long released0 = goalloc_counter(GOALLOC_CTR_RELEASED_PAGES);
-	unsigned long idle0 = READ_ONCE(goalloc_heap.pages_idle);
+	unsigned long released0, idle0;
 	struct goalloc_span *s[4];
 	struct goalloc_pool *pool;
 	unsigned int i;
 
+	/*
+	 * The kernel pool's own trim pass, which earlier cases' frees may
+	 * have queued, would move the global counters meanwhile: held off.
+	 */
+	test_trim_hold(test);
+	released0 = goalloc_counter(GOALLOC_CTR_RELEASED_PAGES);
+	idle0 = READ_ONCE(goalloc_heap.pages_idle);
 	test_retain_percent = 50;
 	pool = test_pool_create(test, &one_span_chunks);
 	for (i = 0; i < ARRAY_SIZE(s); i++) {
