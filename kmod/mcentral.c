@@ -778,7 +778,9 @@ int goalloc_central_init(void)
 	for_each_node(nid) {
 		int where = node_state(nid, N_MEMORY) ? nid : NUMA_NO_NODE;
 
-		goalloc_centrals[nid] = kvcalloc_node(GOALLOC_NUM_SPC, sizeof(**goalloc_centrals),
+		/* kvzalloc_node(): 6.1 has no kvcalloc_node(). */
+		goalloc_centrals[nid] = kvzalloc_node(array_size(GOALLOC_NUM_SPC,
+								 sizeof(**goalloc_centrals)),
 						      GFP_KERNEL, where);
 		if (!goalloc_centrals[nid]) {
 			central_free_nodes();
