@@ -683,6 +683,21 @@ struct goalloc_span *goalloc_central_grow(unsigned int spc, int node, gfp_t gfp)
 	return goalloc_central_grow_pool(&goalloc_heap.kernel, spc, node, gfp);
 }
 
+/* Every kept span of @mc, made dead, onto @victims.  mcentral's lock held. */
+static void kept_to_victims(struct goalloc_mcentral *mc, struct list_head *victims)
+{
+	struct goalloc_span *s, *tmp;
+
+	lockdep_assert_held(&mc->lock);
+	list_for_each_entry_safe(s, tmp, &mc->kept, list) {
+		spin_lock(&s->lock);
+		span_unkeep(mc, s);
+		goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
+		list_add(&s->list, victims);
+		spin_unlock(&s->lock);
+	}
+}
+
 /* goalloc_central_release_kept() for one mcentral. */
 static unsigned long central_release_kept(struct goalloc_mcentral *mc)
 {
@@ -693,13 +708,7 @@ static unsigned long central_release_kept(struct goalloc_mcentral *mc)
 	if (!READ_ONCE(mc->nkept))
 		return 0;
 	spin_lock_irqsave(&mc->lock, flags);
-	list_for_each_entry_safe(s, tmp, &mc->kept, list) {
-		spin_lock(&s->lock);
-		span_unkeep(mc, s);
-		goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
-		list_add(&s->list, &victims);
-		spin_unlock(&s->lock);
-	}
+	kept_to_victims(mc, &victims);
 	spin_unlock_irqrestore(&mc->lock, flags);
 	list_for_each_entry_safe(s, tmp, &victims, list) {
 		list_del_init(&s->list);
@@ -808,13 +817,7 @@ static unsigned long central_retire(struct goalloc_mcentral *mc)
 	bool kept = false;
 
 	spin_lock_irqsave(&mc->lock, flags);
-	list_for_each_entry_safe(s, tmp, &mc->kept, list) {
-		spin_lock(&s->lock);
-		span_unkeep(mc, s);
-		goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
-		list_add(&s->list, &victims);
-		spin_unlock(&s->lock);
-	}
+	kept_to_victims(mc, &victims);
 	list_splice_init(&mc->full, &lists);
 	list_splice_init(&mc->partial, &lists);
 	list_for_each_entry_safe(s, tmp, &lists, list) {

@@ -495,6 +495,22 @@ static bool pcache_alloc(struct goalloc_pool *pool, struct goalloc_span *s, unsi
 			 int node);
 static void pcache_flush_all(struct goalloc_pool *pool, struct list_head *victims);
 
+/* Carve @s from room in a chunk of @node (NUMA_NO_NODE: any), if there is some. */
+static bool heap_place(struct goalloc_pool *pool, struct goalloc_span *s, unsigned int align,
+		       int node)
+{
+	struct goalloc_chunk *ch;
+	unsigned long flags;
+	unsigned int first;
+
+	spin_lock_irqsave(&goalloc_heap.lock, flags);
+	ch = heap_find(pool, s->npages, align, node, &first);
+	if (ch)
+		span_carve(s, ch, first);
+	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+	return ch;
+}
+
 /**
  * goalloc_pool_alloc_span() - a new span over fresh heap pages of a pool
  * @pool: the pool whose chunks hold the span
@@ -529,10 +545,7 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 	bool strict = gfp & __GFP_THISNODE;
 	bool pcache, flushed = false;
 	struct goalloc_span *s;
-	struct goalloc_chunk *ch;
 	struct mem_cgroup *old;
-	unsigned long flags;
-	unsigned int first;
 	gfp_t light;
 
 	if ((gfp & __GFP_NOFAIL) && !gfpflags_allow_blocking(gfp)) {
@@ -557,14 +570,8 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 		if (pcache && pcache_alloc(pool, s, align, node))
 			return s;
 		if (!pcache || node != numa_mem_id()) {
-			spin_lock_irqsave(&goalloc_heap.lock, flags);
-			ch = heap_find(pool, npages, align, node, &first);
-			if (ch) {
-				span_carve(s, ch, first);
-				spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+			if (heap_place(pool, s, align, node))
 				return s;
-			}
-			spin_unlock_irqrestore(&goalloc_heap.lock, flags);
 		}
 		/*
 		 * The room may be in other CPUs' windows: a small heap's
@@ -585,14 +592,8 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 			~(__GFP_DIRECT_RECLAIM | __GFP_NOFAIL);
 		if (!heap_grow(pool, s, node, light))
 			return s;
-		spin_lock_irqsave(&goalloc_heap.lock, flags);
-		ch = heap_find(pool, npages, align, NUMA_NO_NODE, &first);
-		if (ch) {
-			span_carve(s, ch, first);
-			spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+		if (heap_place(pool, s, align, NUMA_NO_NODE))
 			return s;
-		}
-		spin_unlock_irqrestore(&goalloc_heap.lock, flags);
 	}
 	for (;;) {
 		if (!heap_grow(pool, s, node, gfp))
