@@ -268,6 +268,20 @@ static noinline void cache_free_found(struct goalloc_cache *cache, const void *p
 		goalloc_report_bad_free(p, err, caller);
 }
 
+/*
+ * A free into a span this CPU does not own (the fast path found @s); @s
+ * last, where the slow path takes it, so the fast path loads no register
+ * more for either.
+ */
+static noinline void cache_free_remote(const void *p, unsigned long caller,
+				       struct goalloc_span *s)
+{
+	int err = goalloc_mcache_free_remote(p, s);
+
+	if (unlikely(err))
+		goalloc_report_bad_free(p, err, caller);
+}
+
 /**
  * goalloc_cache_free() - free an object of a named cache
  * @cache: the cache the object came from
@@ -281,14 +295,19 @@ static noinline void cache_free_found(struct goalloc_cache *cache, const void *p
  */
 void goalloc_cache_free(struct goalloc_cache *cache, void *p)
 {
+	enum goalloc_free_fast r;
 	struct goalloc_mcache *c;
 	struct goalloc_span *s;
 
 	/* NULL: no span, so cache_free_found() ignores it. */
-	if (likely(goalloc_mcache_free_fast_spc(p, cache->spc, &c, &s)))
+	r = goalloc_mcache_free_fast_spc(p, cache->spc, &c, &s);
+	if (likely(r == GOALLOC_FREE_DONE))
 		return;
 	/* @cache and @p first, where they came: the fast path need not move them. */
-	cache_free_found(cache, p, c, s, _RET_IP_);
+	if (r == GOALLOC_FREE_REMOTE)
+		cache_free_remote(p, _RET_IP_, s);
+	else
+		cache_free_found(cache, p, c, s, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(goalloc_cache_free);
 

@@ -258,6 +258,19 @@ static noinline void free_slow(const void *p, struct goalloc_mcache *c, struct g
 		goalloc_report_bad_free(p, err, caller);
 }
 
+/*
+ * A free into a span this CPU does not own (the fast path found @s); @s
+ * last, where the slow path takes it, so the fast path loads no register
+ * more for either.
+ */
+static noinline void free_remote(const void *p, unsigned long caller, struct goalloc_span *s)
+{
+	int err = goalloc_mcache_free_remote(p, s);
+
+	if (unlikely(err))
+		goalloc_report_bad_free(p, err, caller);
+}
+
 /**
  * goalloc_free() - free memory from goalloc_alloc() and friends
  * @p: the object; NULL and ZERO_SIZE_PTR are ignored
@@ -268,14 +281,19 @@ static noinline void free_slow(const void *p, struct goalloc_mcache *c, struct g
  */
 void goalloc_free(const void *p)
 {
+	enum goalloc_free_fast r;
 	struct goalloc_mcache *c;
 	struct goalloc_span *s;
 
 	/* NULL and ZERO_SIZE_PTR: no span, so free_slow() ignores them. */
-	if (likely(goalloc_mcache_free_fast(p, &c, &s)))
+	r = goalloc_mcache_free_fast(p, &c, &s);
+	if (likely(r == GOALLOC_FREE_DONE))
 		return;
 	/* @p first, where it came: the fast path need not move it. */
-	free_slow(p, c, s, _RET_IP_);
+	if (r == GOALLOC_FREE_REMOTE)
+		free_remote(p, _RET_IP_, s);
+	else
+		free_slow(p, c, s, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(goalloc_free);
 

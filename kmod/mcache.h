@@ -31,6 +31,9 @@
  * @nmalloc: objects allocated through this cache, per span class
  * @nfree: objects freed through this cache, per span class (one array
  *	each, so that a count is one instruction on the fast path)
+ * @nfree_remote: objects this CPU freed into spans it does not own, per
+ *	span class; written with this_cpu_inc() (one instruction, safe
+ *	against this CPU's interrupts), outside the section
  * @away: the span each class allocates from for requests for another node
  *	than this CPU's (goalloc_alloc_node()), of whichever node asked last;
  *	the CPU owns it as it owns @alloc's, and the trim pass takes it back
@@ -48,6 +51,7 @@ struct goalloc_mcache {
 	unsigned long nmalloc[GOALLOC_NUM_SPC];
 	unsigned long nfree[GOALLOC_NUM_SPC];
 	struct goalloc_span *away[GOALLOC_NUM_SPC];
+	unsigned long nfree_remote[GOALLOC_NUM_SPC];
 };
 
 extern struct goalloc_mcache __percpu *goalloc_mcache;
@@ -244,9 +248,16 @@ static __always_inline int goalloc_mcache_free_found(struct goalloc_mcache *c,
 	return err;
 }
 
-static __always_inline bool goalloc_mcache_free_fast_spc(const void *p, int want,
-							 struct goalloc_mcache **cp,
-							 struct goalloc_span **sp);
+/* What goalloc_mcache_free_fast() did, and what its caller does next. */
+enum goalloc_free_fast {
+	GOALLOC_FREE_SLOW,	/* the slow path finishes, in the open section */
+	GOALLOC_FREE_DONE,	/* freed, section over */
+	GOALLOC_FREE_REMOTE,	/* a span this CPU does not own: goalloc_mcache_free_remote() */
+};
+
+static __always_inline enum goalloc_free_fast
+goalloc_mcache_free_fast_spc(const void *p, int want, struct goalloc_mcache **cp,
+			     struct goalloc_span **sp);
 
 /**
  * goalloc_mcache_free_fast() - the owner's free, with no call on its way
@@ -257,16 +268,23 @@ static __always_inline bool goalloc_mcache_free_fast_spc(const void *p, int want
  * goalloc_mcache_free() for the common case alone: @p is a valid object of
  * the span this CPU allocates from, and freeing it needs no sanitizer or
  * init_on_free work.  It calls nothing (outside test hooks), so the API's
- * free needs no stack frame.  Anything else, a bad free included, is left
- * untouched, with the section still open, for the caller's slow path to
- * finish with goalloc_mcache_free_found(*@cp, *@sp, ...), which checks it
- * again and ends the section: the span is looked up once either way.
+ * free needs no stack frame.
  *
- * Return: true if @p was freed (the section is over); false if the caller
- * must finish inside the section this leaves open.
+ * Two cases are left to the caller, with the pin (goalloc_mcache_get())
+ * still held.  A span this CPU owns neither for its node nor for another
+ * (@alloc, @away): GOALLOC_FREE_REMOTE, finished by
+ * goalloc_mcache_free_remote(@p, *@sp), which takes no section: what an
+ * interrupt does to the span meanwhile is what another CPU's owner could
+ * do, and the remote free's protocol (span_free.pml) allows for it.
+ * Anything else, a bad free included: GOALLOC_FREE_SLOW, the section still
+ * open, for the caller's slow path to finish with
+ * goalloc_mcache_free_found(*@cp, *@sp, ...), which checks it again and
+ * ends the section.  The span is looked up once either way.
+ *
+ * Return: what was done (enum goalloc_free_fast).
  */
-static __always_inline bool goalloc_mcache_free_fast(const void *p, struct goalloc_mcache **cp,
-						     struct goalloc_span **sp)
+static __always_inline enum goalloc_free_fast
+goalloc_mcache_free_fast(const void *p, struct goalloc_mcache **cp, struct goalloc_span **sp)
 {
 	return goalloc_mcache_free_fast_spc(p, -1, cp, sp);
 }
@@ -283,11 +301,11 @@ static __always_inline bool goalloc_mcache_free_fast(const void *p, struct goall
  * is the class test too, so a cache's free costs nothing more.  An object
  * of another class is left, untouched, for the caller's slow path.
  *
- * Return: true if @p was freed, false if the slow path must finish.
+ * Return: as goalloc_mcache_free_fast().
  */
-static __always_inline bool goalloc_mcache_free_fast_spc(const void *p, int want,
-							 struct goalloc_mcache **cp,
-							 struct goalloc_span **sp)
+static __always_inline enum goalloc_free_fast
+goalloc_mcache_free_fast_spc(const void *p, int want, struct goalloc_mcache **cp,
+			     struct goalloc_span **sp)
 {
 	struct goalloc_mcache *c;
 	struct goalloc_span *s;
@@ -301,17 +319,47 @@ static __always_inline bool goalloc_mcache_free_fast_spc(const void *p, int want
 		if (likely(!goalloc_pre_free_wanted()) && likely(goalloc_mcache_enter(c))) {
 			unsigned int spc = want < 0 ? s->spc : want;
 
-			if (likely(c->alloc[spc] == s) && likely(goalloc_span_owner_free(s, p))) {
-				c->nfree[spc]++;
-				goalloc_hook(GOALLOC_HOOK_OWNER_FREED, (void *)p);
+			if (likely(c->alloc[spc] == s)) {
+				if (likely(goalloc_span_owner_free(s, p))) {
+					c->nfree[spc]++;
+					goalloc_hook(GOALLOC_HOOK_OWNER_FREED, (void *)p);
+					goalloc_mcache_leave(c);
+					goalloc_mcache_put();
+					return GOALLOC_FREE_DONE;
+				}
+			} else if (c->away[spc] != s && (want < 0 || s->spc == want)) {
 				goalloc_mcache_leave(c);
-				goalloc_mcache_put();
-				return true;
+				return GOALLOC_FREE_REMOTE;
 			}
 			goalloc_mcache_leave(c);
 		}
 	}
-	return false;
+	return GOALLOC_FREE_SLOW;
+}
+
+/**
+ * goalloc_mcache_free_remote() - finish a free of a span this CPU does not own
+ * @p: the object
+ * @s: its span, from goalloc_mcache_free_fast(), which returned
+ *	GOALLOC_FREE_REMOTE; its pin is still held, and this drops it
+ *
+ * goalloc_mcache_free_found()'s non-owner case without its second look at
+ * the cache: goalloc_central_free(), counted on this CPU.
+ *
+ * Return: 0, or the errno goalloc_report_bad_free() reports.
+ */
+static __always_inline int goalloc_mcache_free_remote(const void *p, struct goalloc_span *s)
+{
+	unsigned int spc = s->spc;
+	bool small = s->cls;
+	int err;
+
+	err = goalloc_central_free(s, p);
+	/* A large object's free is counted by mcentral (central_free_large()). */
+	if (likely(!err) && small)
+		this_cpu_inc(goalloc_mcache->nfree_remote[spc]);
+	goalloc_mcache_put();
+	return err;
 }
 
 /* mcache.c */

@@ -55,6 +55,7 @@ void goalloc_class_usage(unsigned int spc, struct goalloc_class_usage *u)
 
 		u->nmalloc += READ_ONCE(c->nmalloc[spc]);
 		u->nfree += READ_ONCE(c->nfree[spc]);
+		u->nfree += READ_ONCE(c->nfree_remote[spc]);
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_class_usage);

@@ -338,6 +338,120 @@ static void grown_span_not_needed_is_not_stranded(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad);
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
 }
+/* For remote_free_into_span_made_ours: an 8-object class (as above). */
+#define TAKE_SIZE	1536
+
+/*
+ * An interrupt between the free's section and the record of its remote
+ * free (goalloc_central_free()): allocations of the class until one comes
+ * from the freed object's span, which makes that span this CPU's.
+ */
+static void hook_take_span(void *arg)
+{
+	void *q;
+
+	if (!hook_mine(arg))
+		return;
+	while (race.n < race.max) {
+		q = goalloc_alloc(TAKE_SIZE, GFP_ATOMIC);
+		if (!q)
+			break;
+		race.objs[race.n++] = q;
+		/* The free's pin is an RCU read-side section. */
+		if (goalloc_span_of(q) == race.span)
+			break;
+	}
+}
+
+/*
+ * The free's fast path decides, inside the section, that the span is not
+ * this CPU's, leaves the section and records a remote free with no second
+ * look at the cache (goalloc_mcache_free_remote()).  An interrupt in
+ * between makes the span this CPU's again: the remote record lands in a
+ * span the CPU owns, as another CPU's would.  The owner must find it: the
+ * slot comes out again, once, and every count comes back.
+ */
+static void remote_free_into_span_made_ours(struct kunit *test)
+{
+	long base = goalloc_objects_in_use(), bad = goalloc_counter(GOALLOC_CTR_BAD_FREES);
+	unsigned int i, n, nmine = 0, first = 0;
+	struct goalloc_span *s = NULL;
+	void **mine, *r;
+	bool again = false;
+
+	if (skip_on_rt(test))
+		return;
+	race.max = 64;
+	race.n = 0;
+	race.objs = kunit_kcalloc(test, race.max, sizeof(void *), GFP_KERNEL);
+	mine = kunit_kcalloc(test, 256, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, race.objs);
+	KUNIT_ASSERT_NOT_NULL(test, mine);
+	goalloc_drain_all();
+	goalloc_central_release_kept();
+	migrate_disable();
+	/*
+	 * Allocate until the CPU moves to another span, and again until the
+	 * span it left holds two of ours (it may have held others' objects):
+	 * that span, full, is mcentral's now, and no longer this CPU's.
+	 */
+	while (nmine < 256) {
+		r = goalloc_alloc(TAKE_SIZE, GFP_KERNEL);
+		if (!r)
+			break;
+		mine[nmine++] = r;
+		rcu_read_lock();
+		if (goalloc_span_of(r) != goalloc_span_of(mine[first])) {
+			if (nmine - 1 - first >= 2)
+				s = goalloc_span_of(mine[first]);
+			first = nmine - 1;
+		}
+		rcu_read_unlock();
+		if (s)
+			break;
+	}
+	if (!s) {
+		for (i = 0; i < nmine; i++)
+			goalloc_free(mine[i]);
+		migrate_enable();
+		KUNIT_FAIL(test, "no span of two of ours after %u objects", nmine);
+		return;
+	}
+	/* The two of ours: mine[first - 2] and mine[first - 1], both in s. */
+	race.span = s;
+	/* A remote free makes s partial. */
+	goalloc_free(mine[first - 1]);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(s->state), (u8)GOALLOC_SPAN_PARTIAL);
+	hook_install(GOALLOC_HOOK_REMOTE_FREE, hook_take_span, mine[first - 2]);
+	goalloc_free(mine[first - 2]);
+	hook_remove(GOALLOC_HOOK_REMOTE_FREE);
+	KUNIT_EXPECT_TRUE(test, race.fired);
+	/* The interrupt ended in s, with the slot freed first. */
+	rcu_read_lock();
+	KUNIT_EXPECT_TRUE(test, race.n > 0 && goalloc_span_of(race.objs[race.n - 1]) == s);
+	rcu_read_unlock();
+	KUNIT_EXPECT_TRUE(test, race.n > 0 && race.objs[race.n - 1] == mine[first - 1]);
+	/* The slot recorded remote in the CPU's own span comes out, once. */
+	n = race.n;
+	for (i = 0; i < 8 && race.n < race.max; i++) {
+		r = goalloc_alloc(TAKE_SIZE, GFP_KERNEL);
+		if (!r)
+			break;
+		race.objs[race.n++] = r;
+		again |= r == mine[first - 2];
+	}
+	KUNIT_EXPECT_TRUE(test, again);
+	KUNIT_EXPECT_TRUE(test, race.n > n && race.objs[n] == mine[first - 2]);
+	for (i = 0; i < nmine; i++)
+		if (i != first - 1 && i != first - 2)
+			goalloc_free(mine[i]);
+	for (i = 0; i < race.n; i++)
+		goalloc_free(race.objs[i]);
+	migrate_enable();
+	goalloc_drain_all();
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad);
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
+}
 #else
 static void no_hooks(struct kunit *test)
 {
@@ -348,6 +462,7 @@ static void no_hooks(struct kunit *test)
 #define concurrent_double_free_found_on_reuse no_hooks
 #define concurrent_double_free_never_retires_live_span no_hooks
 #define grown_span_not_needed_is_not_stranded no_hooks
+#define remote_free_into_span_made_ours no_hooks
 #endif
 
 /*
@@ -452,6 +567,7 @@ static struct kunit_case race_cases[] = {
 	KUNIT_CASE(concurrent_double_free_found_on_reuse),
 	KUNIT_CASE(concurrent_double_free_never_retires_live_span),
 	KUNIT_CASE(grown_span_not_needed_is_not_stranded),
+	KUNIT_CASE(remote_free_into_span_made_ours),
 	KUNIT_CASE(free_run_stops_at_dead_span),
 	KUNIT_CASE(realloc_in_place_zeroes_tail),
 	KUNIT_CASE(init_on_alloc_or_free_zeroes),
