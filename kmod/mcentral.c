@@ -522,7 +522,7 @@ static bool needs_fixup(const struct goalloc_span *s)
 }
 
 /* A free into a span of one large object (or an arena's), under its lock. */
-static int central_free_large(struct goalloc_span *s, const void *p)
+static noinline int central_free_large(struct goalloc_span *s, const void *p)
 {
 	unsigned long flags;
 	int err;
@@ -542,6 +542,16 @@ static int central_free_large(struct goalloc_span *s, const void *p)
 	atomic_long_dec(&goalloc_span_central(s)->nspans);
 	goalloc_heap_free_span(s);
 	return 0;
+}
+
+/*
+ * goalloc_central_fixup(), then @err: a tail call for goalloc_central_free(),
+ * which then keeps nothing across a call (no register saved on its way).
+ */
+static noinline int fixup_then(struct goalloc_span *s, int err)
+{
+	goalloc_central_fixup(s);
+	return err;
 }
 
 /**
@@ -568,7 +578,7 @@ int goalloc_central_free(struct goalloc_span *s, const void *p)
 	err = goalloc_span_free_remote(s, p, true);
 	/* Also after a refused free: its pin may have held back a retire. */
 	if (needs_fixup(s))
-		goalloc_central_fixup(s);
+		return fixup_then(s, err);
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central_free);
