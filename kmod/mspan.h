@@ -440,9 +440,8 @@ static __always_inline int goalloc_span_refusal(const struct goalloc_span *s)
 	u8 state = READ_ONCE(s->state);
 
 	/* The states the API takes come first (enum goalloc_span_state): one test. */
-	BUILD_BUG_ON(GOALLOC_SPAN_ARENA != GOALLOC_SPAN_LARGE + 1 ||
-		     GOALLOC_SPAN_USER != GOALLOC_SPAN_ARENA + 1 ||
-		     GOALLOC_SPAN_DEAD != GOALLOC_SPAN_USER + 1);
+	BUILD_BUG_ON(GOALLOC_SPAN_USER - GOALLOC_SPAN_ARENA != 1);
+	BUILD_BUG_ON(GOALLOC_SPAN_DEAD - GOALLOC_SPAN_ARENA != 2);
 	if (likely(state < GOALLOC_SPAN_ARENA))
 		return 0;
 	return state == GOALLOC_SPAN_DEAD ? -ESTALE : -EPERM;

@@ -338,7 +338,8 @@ static void grown_span_not_needed_is_not_stranded(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad);
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
 }
-/* For remote_free_into_span_made_ours: an 8-object class (as above). */
+
+/* For remote_free_into_span_made_ours: a class of few objects a span. */
 #define TAKE_SIZE	1536
 
 /*

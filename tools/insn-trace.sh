@@ -16,6 +16,10 @@
 # kmem_cache_alloc_bulk_noprof with 8 objects a call).  Prints instructions per iteration, per
 # function and in order; the executed PCs are in results/insn-trace/.
 # The loop's own instructions are in every row (the same loop for all).
+# INSN_TRACE_FN, INSN_TRACE_SKIP and INSN_TRACE_REPS trace goalloc from
+# another entry function, after that many calls, for that many iterations
+# (default goalloc_alloc, 500, 4): e.g. INSN_TRACE_FN=goalloc_free with
+# INSN_TRACE_SKIP=3978 steps the frees of nthenn's n256 in order.
 set -euo pipefail
 . "$(dirname "$0")/../qemu/lib.sh"
 cd "$GOALLOC_TOP"
@@ -74,7 +78,8 @@ port=$((20000 + RANDOM % 20000))
 		echo "goalloc $(addr goalloc_alloc_bulk) 100 3"
 		echo "kmem_cache $(addr kmem_cache_alloc_bulk_noprof) 100 3"
 	else
-		echo "goalloc $(addr goalloc_alloc) 500 4"
+		echo "goalloc $(addr "${INSN_TRACE_FN:-goalloc_alloc}")" \
+			"${INSN_TRACE_SKIP:-500} ${INSN_TRACE_REPS:-4}"
 		echo "kmalloc $(addr __kmalloc_noprof) 500 4"
 		echo "kmem_cache $(addr kmem_cache_alloc_noprof) 500 4"
 	fi
