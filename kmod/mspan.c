@@ -78,36 +78,6 @@ void goalloc_report_bad_free(const void *p, int err, unsigned long caller)
 	}
 }
 
-/**
- * goalloc_span_transition_ok() - may a span move from one state to another?
- * @from: its state now
- * @to: the state asked for
- *
- * Return: true for the changes goalloc makes; a span that is dead or that
- * belongs to an arena or to one large object never comes back.
- */
-bool goalloc_span_transition_ok(enum goalloc_span_state from, enum goalloc_span_state to)
-{
-	switch (from) {
-	case GOALLOC_SPAN_NEW:
-		return to != GOALLOC_SPAN_NEW;
-	case GOALLOC_SPAN_CACHED:
-	case GOALLOC_SPAN_PARTIAL:
-	case GOALLOC_SPAN_FULL:
-	case GOALLOC_SPAN_KEPT:
-		return to == GOALLOC_SPAN_CACHED || to == GOALLOC_SPAN_PARTIAL ||
-		       to == GOALLOC_SPAN_FULL || to == GOALLOC_SPAN_KEPT ||
-		       to == GOALLOC_SPAN_DEAD;
-	case GOALLOC_SPAN_LARGE:
-	case GOALLOC_SPAN_ARENA:
-	case GOALLOC_SPAN_USER:
-		return to == GOALLOC_SPAN_DEAD;
-	default:
-		return false;
-	}
-}
-EXPORT_SYMBOL_IF_KUNIT(goalloc_span_transition_ok);
-
 /* 64 alloc bits from @idx (a multiple of 64), inverted: 1 = free. */
 static u64 span_cache_word(const struct goalloc_span *s, unsigned int idx)
 {

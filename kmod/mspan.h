@@ -181,7 +181,39 @@ void *goalloc_span_next_free(struct goalloc_span *s);
 int goalloc_span_free(struct goalloc_span *s, const void *p);
 void *goalloc_span_next_free_locked(struct goalloc_span *s);
 unsigned int goalloc_span_sweep(struct goalloc_span *s);
-bool goalloc_span_transition_ok(enum goalloc_span_state from, enum goalloc_span_state to);
+
+/**
+ * goalloc_span_transition_ok() - may a span move from one state to another?
+ * @from: its state now
+ * @to: the state asked for
+ *
+ * Inline: every state change of a span's life asks (goalloc_span_set_state()),
+ * and with @to known there the switch folds to a test or two.
+ *
+ * Return: true for the changes goalloc makes; a span that is dead or that
+ * belongs to an arena or to one large object never comes back.
+ */
+static inline bool goalloc_span_transition_ok(enum goalloc_span_state from,
+					      enum goalloc_span_state to)
+{
+	switch (from) {
+	case GOALLOC_SPAN_NEW:
+		return to != GOALLOC_SPAN_NEW;
+	case GOALLOC_SPAN_CACHED:
+	case GOALLOC_SPAN_PARTIAL:
+	case GOALLOC_SPAN_FULL:
+	case GOALLOC_SPAN_KEPT:
+		return to == GOALLOC_SPAN_CACHED || to == GOALLOC_SPAN_PARTIAL ||
+		       to == GOALLOC_SPAN_FULL || to == GOALLOC_SPAN_KEPT ||
+		       to == GOALLOC_SPAN_DEAD;
+	case GOALLOC_SPAN_LARGE:
+	case GOALLOC_SPAN_ARENA:
+	case GOALLOC_SPAN_USER:
+		return to == GOALLOC_SPAN_DEAD;
+	default:
+		return false;
+	}
+}
 
 /* Bad frees (mspan.c): counted always, reported once per burst. */
 extern atomic_long_t goalloc_late_doubles[];
