@@ -45,6 +45,7 @@
 #include "hooks.h"
 #include "internal.h"
 #include "mcache.h"
+#include "trace.h"
 #include "mheap.h"
 
 /* The largest object a cache serves: 256 KiB (a span of at least one). */
@@ -161,13 +162,16 @@ static void cache_free_slow(struct goalloc_cache *cache, const void *p, unsigned
 static noinline void *cache_post_alloc_fast(struct goalloc_cache *cache, void *p, gfp_t gfp,
 					    unsigned long caller)
 {
+	caller = caller ?: _RET_IP_;
 	if (unlikely(gfp & cache->gfp_refused)) {
 		/* Made a live object first, so its free is an ordinary one. */
 		cache_post_alloc(cache, p, gfp & ~__GFP_ZERO);
 		cache_free_slow(cache, p, caller);
 		return cache_refuse(cache, caller);
 	}
-	return cache_post_alloc(cache, p, gfp);
+	p = cache_post_alloc(cache, p, gfp);
+	trace_alloc(caller, p, cache->object_size, cache->size, gfp, NUMA_NO_NODE);
+	return p;
 }
 
 /* Past the fast path: Go's nextFree for the cache's span class, or a node. */
@@ -176,13 +180,48 @@ static noinline void *cache_alloc_slow(struct goalloc_cache *cache, gfp_t gfp, i
 {
 	void *p;
 
+	caller = caller ?: _RET_IP_;
 	if (unlikely(gfp & cache->gfp_refused))
 		return cache_refuse(cache, caller);
 	might_alloc(gfp);
 	p = goalloc_mcache_next_free(cache->spc, cache->size, gfp, node);
-	if (!p || !cache_post_alloc_wanted(gfp))
-		return p;
-	return cache_post_alloc(cache, p, gfp);
+	if (!p)
+		return NULL;
+	if (cache_post_alloc_wanted(gfp))
+		p = cache_post_alloc(cache, p, gfp);
+	trace_alloc(caller, p, cache->object_size, cache->size, gfp, node);
+	return p;
+}
+
+/* The fast path's alloc event, out of line (a tail call: no frame kept). */
+static noinline void *cache_alloc_traced(struct goalloc_cache *cache, void *p, gfp_t gfp,
+					 unsigned long caller)
+{
+	caller = caller ?: _RET_IP_;
+	trace_alloc(caller, p, cache->object_size, cache->size, gfp, NUMA_NO_NODE);
+	return p;
+}
+
+/*
+ * goalloc_cache_alloc()'s body.  @caller 0: the out-of-line paths read
+ * their own return address, goalloc_cache_alloc()'s caller (it tail-calls
+ * them), so its fast path loads nothing for the events.
+ */
+static __always_inline void *cache_alloc_fast(struct goalloc_cache *cache, gfp_t gfp,
+					      unsigned long caller)
+{
+	void *p;
+
+	cache_might_alloc(gfp);
+	if (unlikely(!goalloc_mcache_take_one(cache->spc, &p)))
+		return cache_alloc_slow(cache, gfp, NUMA_NO_NODE, caller);
+	/* __GFP_ZERO is one of these: a ctor's cache refuses it there. */
+	if (unlikely(cache_post_alloc_wanted(gfp)))
+		return cache_post_alloc_fast(cache, p, gfp, caller);
+	/* A patched-out jump until the event is enabled; then a tail call. */
+	if (trace_alloc_enabled())
+		return cache_alloc_traced(cache, p, gfp, caller);
+	return p;
 }
 
 /**
@@ -202,15 +241,7 @@ static noinline void *cache_alloc_slow(struct goalloc_cache *cache, gfp_t gfp, i
  */
 void *goalloc_cache_alloc(struct goalloc_cache *cache, gfp_t gfp)
 {
-	void *p;
-
-	cache_might_alloc(gfp);
-	if (unlikely(!goalloc_mcache_take_one(cache->spc, &p)))
-		return cache_alloc_slow(cache, gfp, NUMA_NO_NODE, _RET_IP_);
-	/* __GFP_ZERO is one of these: a ctor's cache refuses it there. */
-	if (unlikely(cache_post_alloc_wanted(gfp)))
-		return cache_post_alloc_fast(cache, p, gfp, _RET_IP_);
-	return p;
+	return cache_alloc_fast(cache, gfp, 0);
 }
 EXPORT_SYMBOL_GPL(goalloc_cache_alloc);
 
@@ -231,9 +262,9 @@ void *goalloc_cache_alloc_node(struct goalloc_cache *cache, gfp_t gfp, int node)
 	void *p;
 
 	if (node == NUMA_NO_NODE)
-		return goalloc_cache_alloc(cache, gfp);
+		return cache_alloc_fast(cache, gfp, _RET_IP_);
 	if (node == numa_mem_id() && !(gfp & __GFP_THISNODE)) {
-		p = goalloc_cache_alloc(cache, gfp);
+		p = cache_alloc_fast(cache, gfp, _RET_IP_);
 		/* Moved to another node's CPU on the way: as goalloc_alloc_node(). */
 		if (likely(!p || page_to_nid(virt_to_page(p)) == node))
 			return p;
@@ -262,8 +293,11 @@ static noinline void cache_free_found(struct goalloc_cache *cache, const void *p
 				      struct goalloc_mcache *c, struct goalloc_span *s,
 				      unsigned long caller)
 {
-	int err = goalloc_mcache_free_found(c, s, p, cache->spc);
+	int err;
 
+	/* Every call, NULL included, before the free (as goalloc_free()). */
+	trace_free(caller, p);
+	err = goalloc_mcache_free_found(c, s, p, cache->spc);
 	if (unlikely(err) && !ZERO_OR_NULL_PTR(p))
 		goalloc_report_bad_free(p, err, caller);
 }
@@ -271,7 +305,8 @@ static noinline void cache_free_found(struct goalloc_cache *cache, const void *p
 /*
  * A free into a span this CPU does not own (the fast path found @s); @s
  * last, where the slow path takes it, so the fast path loads no register
- * more for either.
+ * more for either.  No free event here: the fast path leaves every free to
+ * the slow path while the event is enabled.
  */
 static noinline void cache_free_remote(const void *p, unsigned long caller,
 				       struct goalloc_span *s)
@@ -299,7 +334,7 @@ void goalloc_cache_free(struct goalloc_cache *cache, void *p)
 	struct goalloc_mcache *c;
 	struct goalloc_span *s;
 
-	/* NULL: no span, so cache_free_found() ignores it. */
+	/* NULL: no span, so cache_free_found() ignores it; it has the event. */
 	r = goalloc_mcache_free_fast_spc(p, cache->spc, &c, &s);
 	if (likely(r == GOALLOC_FREE_DONE))
 		return;

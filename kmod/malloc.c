@@ -32,6 +32,7 @@
 #include "hooks.h"
 #include "internal.h"
 #include "mcache.h"
+#include "trace.h"
 #include "mheap.h"
 
 static_assert(GOALLOC_MAX_SIZE == GOALLOC_MAX_LARGE);
@@ -119,32 +120,49 @@ static __always_inline void goalloc_might_alloc(gfp_t gfp)
 }
 
 /* Go's c.allocLarge: a span of its own, from mcache (which asks the heap). */
-static noinline void *large_alloc(size_t size, gfp_t gfp, int node)
+static noinline void *large_alloc(size_t size, gfp_t gfp, int node, unsigned long caller)
 {
 	struct goalloc_span *s;
+	void *p;
 
 	note_gfp_account(gfp);
 	s = goalloc_mcache_alloc_large(size, (gfp & GOALLOC_NOSCAN) ? 1 : 0, gfp, node);
 	if (!s)
 		return NULL;
-	return post_alloc((void *)s->base, size, s->elemsize, gfp);
+	p = post_alloc((void *)s->base, size, s->elemsize, gfp);
+	trace_alloc(caller, p, size, s->elemsize, gfp & ~GOALLOC_NOSCAN, node);
+	return p;
+}
+
+/* The alloc event for @p, an object of a size class (not a large one). */
+static __always_inline void trace_small(unsigned long caller, const void *p, size_t size,
+					gfp_t gfp, int node)
+{
+	trace_alloc(caller, p, size, goalloc_class_info[goalloc_size_class(size)].size,
+		    gfp & ~GOALLOC_NOSCAN, node);
 }
 
 /* A slot from the fast path that must be made usable (post_alloc_wanted()). */
-static noinline void *post_alloc_slow(void *p, size_t size, gfp_t gfp)
+static noinline void *post_alloc_slow(void *p, size_t size, gfp_t gfp, unsigned long caller)
 {
-	return post_alloc(p, size, goalloc_class_info[goalloc_size_class(size)].size, gfp);
+	caller = caller ?: _RET_IP_;
+	p = post_alloc(p, size, goalloc_class_info[goalloc_size_class(size)].size, gfp);
+	trace_small(caller, p, size, gfp, NUMA_NO_NODE);
+	return p;
 }
 
 /*
  * Everything goalloc_alloc_node()'s fast path leaves: size 0, too large,
  * large objects, a NUMA node asked for, and Go's nextFree (the CPU's span
  * has no free slot at hand, or the cache is busy: an interrupt inside it).
+ * @caller: the API's caller, for the alloc event and messages; 0 for
+ * _RET_IP_, the API's caller when the API tail-calls this (CALLER_TAIL).
  */
-static noinline void *alloc_slow(size_t size, gfp_t gfp, int node)
+static noinline void *alloc_slow(size_t size, gfp_t gfp, int node, unsigned long caller)
 {
 	void *p;
 
+	caller = caller ?: _RET_IP_;
 	if (unlikely(!size))
 		return ZERO_SIZE_PTR;
 	if (unlikely(size > GOALLOC_MAX_CLASS_SIZE)) {
@@ -152,18 +170,83 @@ static noinline void *alloc_slow(size_t size, gfp_t gfp, int node)
 		if (unlikely(size > GOALLOC_MAX_SIZE)) {
 			if (!(gfp & __GFP_NOWARN))
 				pr_warn_ratelimited("allocation of %zu bytes from %pS: over the %lu-byte maximum\n",
-						    size, (void *)_RET_IP_, GOALLOC_MAX_SIZE);
+						    size, (void *)caller, GOALLOC_MAX_SIZE);
 			return NULL;
 		}
-		return large_alloc(size, gfp, node);
+		return large_alloc(size, gfp, node, caller);
 	}
 	might_alloc(gfp & ~GOALLOC_NOSCAN);
 	note_gfp_account(gfp);
 	p = goalloc_mcache_next_free(spc_of(size, gfp), size, gfp, node);
 	if (!p)
 		return NULL;
-	return post_alloc(p, size, goalloc_class_info[goalloc_size_class(size)].size, gfp);
+	p = post_alloc(p, size, goalloc_class_info[goalloc_size_class(size)].size, gfp);
+	trace_small(caller, p, size, gfp, node);
+	return p;
 }
+
+/*
+ * The fast path's alloc event, out of line: the fast path tail-calls it, so
+ * it keeps no frame while the event is off (@p last: the fast path makes
+ * it where it returns it, and moves it only for this call).
+ */
+static noinline void *alloc_traced(size_t size, gfp_t gfp, unsigned long caller, void *p)
+{
+	caller = caller ?: _RET_IP_;
+	trace_small(caller, p, size, gfp, NUMA_NO_NODE);
+	return p;
+}
+
+/*
+ * A caller of 0 tells the out-of-line paths (alloc_slow(), post_alloc_slow(),
+ * alloc_traced()) to read their own return address: goalloc_alloc()
+ * tail-calls them, so it is goalloc_alloc()'s caller, and the fast path
+ * loads nothing for the events.
+ */
+#define CALLER_TAIL	0UL
+
+/*
+ * goalloc_alloc()'s body, for it (@caller CALLER_TAIL) and for
+ * goalloc_alloc_node()'s calls for this CPU's node (its _RET_IP_).
+ */
+static __always_inline void *alloc_fast(size_t size, gfp_t gfp, unsigned long caller)
+{
+	void *p;
+
+	goalloc_might_alloc(gfp);
+	/*
+	 * The fast path calls nothing: every other case is one tail call.
+	 * Size 0 maps to span class 0 or 1 (large objects), whose cached span
+	 * is always the empty placeholder: its take fails, and alloc_slow()
+	 * returns ZERO_SIZE_PTR.
+	 */
+	if (unlikely(size > GOALLOC_MAX_CLASS_SIZE))
+		return alloc_slow(size, gfp, NUMA_NO_NODE, caller);
+	if (unlikely(!goalloc_mcache_take_one(spc_of(size, gfp), &p)))
+		return alloc_slow(size, gfp, NUMA_NO_NODE, caller);
+	if (unlikely(post_alloc_wanted(gfp)))
+		return post_alloc_slow(p, size, gfp, caller);
+	/* A patched-out jump until the event is enabled; then a tail call. */
+	if (trace_alloc_enabled())
+		return alloc_traced(size, gfp, caller, p);
+	return p;
+}
+
+/**
+ * goalloc_alloc() - allocate memory
+ * @size: bytes wanted
+ * @gfp: allocation mask, as for kmalloc(), optionally with GOALLOC_NOSCAN
+ *
+ * goalloc_alloc_node() for any node (kmalloc()), its own entry so that the
+ * fast path tests no node.
+ *
+ * Return: the object, ZERO_SIZE_PTR for @size 0, or NULL.
+ */
+void *goalloc_alloc(size_t size, gfp_t gfp)
+{
+	return alloc_fast(size, gfp, CALLER_TAIL);
+}
+EXPORT_SYMBOL_GPL(goalloc_alloc);
 
 /**
  * goalloc_alloc_node() - allocate memory from a NUMA node
@@ -195,9 +278,9 @@ void *goalloc_alloc_node(size_t size, gfp_t gfp, int node)
 	void *p;
 
 	if (node == NUMA_NO_NODE)
-		return goalloc_alloc(size, gfp);
+		return alloc_fast(size, gfp, _RET_IP_);
 	if (node == numa_mem_id() && !(gfp & __GFP_THISNODE)) {
-		p = goalloc_alloc(size, gfp);
+		p = alloc_fast(size, gfp, _RET_IP_);
 		/*
 		 * The task may have moved to another node's CPU before the
 		 * fast path pinned it (or the node is out of memory): then the
@@ -207,40 +290,9 @@ void *goalloc_alloc_node(size_t size, gfp_t gfp, int node)
 			return p;
 		goalloc_free(p);
 	}
-	return alloc_slow(size, gfp, node);
+	return alloc_slow(size, gfp, node, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(goalloc_alloc_node);
-
-/**
- * goalloc_alloc() - allocate memory
- * @size: bytes wanted
- * @gfp: allocation mask, as for kmalloc(), optionally with GOALLOC_NOSCAN
- *
- * goalloc_alloc_node() for any node (kmalloc()), its own entry so that the
- * fast path tests no node.
- *
- * Return: the object, ZERO_SIZE_PTR for @size 0, or NULL.
- */
-void *goalloc_alloc(size_t size, gfp_t gfp)
-{
-	void *p;
-
-	goalloc_might_alloc(gfp);
-	/*
-	 * The fast path calls nothing: every other case is one tail call.
-	 * Size 0 maps to span class 0 or 1 (large objects), whose cached span
-	 * is always the empty placeholder: its take fails, and alloc_slow()
-	 * returns ZERO_SIZE_PTR.
-	 */
-	if (unlikely(size > GOALLOC_MAX_CLASS_SIZE))
-		return alloc_slow(size, gfp, NUMA_NO_NODE);
-	if (unlikely(!goalloc_mcache_take_one(spc_of(size, gfp), &p)))
-		return alloc_slow(size, gfp, NUMA_NO_NODE);
-	if (unlikely(post_alloc_wanted(gfp)))
-		return post_alloc_slow(p, size, gfp);
-	return p;
-}
-EXPORT_SYMBOL_GPL(goalloc_alloc);
 
 /*
  * What goalloc_free()'s fast path leaves, inside the section it left open
@@ -253,6 +305,8 @@ static noinline void free_slow(const void *p, struct goalloc_mcache *c, struct g
 {
 	int err;
 
+	/* Every call, NULL included, as kmem:kfree; before the free. */
+	trace_free(caller, p);
 	err = goalloc_mcache_free_found(c, s, p, -1);
 	if (unlikely(err) && !ZERO_OR_NULL_PTR(p))
 		goalloc_report_bad_free(p, err, caller);
@@ -261,7 +315,8 @@ static noinline void free_slow(const void *p, struct goalloc_mcache *c, struct g
 /*
  * A free into a span this CPU does not own (the fast path found @s); @s
  * last, where the slow path takes it, so the fast path loads no register
- * more for either.
+ * more for either.  No free event here: the fast path leaves every free to
+ * the slow path while the event is enabled.
  */
 static noinline void free_remote(const void *p, unsigned long caller, struct goalloc_span *s)
 {
@@ -285,7 +340,11 @@ void goalloc_free(const void *p)
 	struct goalloc_mcache *c;
 	struct goalloc_span *s;
 
-	/* NULL and ZERO_SIZE_PTR: no span, so free_slow() ignores them. */
+	/*
+	 * NULL and ZERO_SIZE_PTR: no span, so free_slow() ignores them.  The
+	 * free event is free_slow()'s and free_remote()'s: the fast path
+	 * leaves every free to them while it is enabled.
+	 */
 	r = goalloc_mcache_free_fast(p, &c, &s);
 	if (likely(r == GOALLOC_FREE_DONE))
 		return;
@@ -399,7 +458,7 @@ void *goalloc_realloc(const void *p, size_t size, gfp_t gfp)
 	void *n;
 
 	if (ZERO_OR_NULL_PTR(p))
-		return goalloc_alloc(size, gfp);
+		return alloc_fast(size, gfp, _RET_IP_);
 	if (!size) {
 		goalloc_free(p);
 		return ZERO_SIZE_PTR;
@@ -420,7 +479,7 @@ void *goalloc_realloc(const void *p, size_t size, gfp_t gfp)
 			goalloc_kasan_poison(p + round_up(size, 8), old - round_up(size, 8));
 		return (void *)p;
 	}
-	n = goalloc_alloc(size, gfp);
+	n = alloc_fast(size, gfp, _RET_IP_);
 	if (!n)
 		return NULL;
 	goalloc_kasan_unpoison(p, old);

@@ -17,6 +17,7 @@
 #include "internal.h"
 #include "mcentral.h"
 #include "mheap.h"
+#include "trace.h"
 
 /**
  * struct goalloc_mcache - one CPU's cache (Go's per-P mcache)
@@ -314,7 +315,8 @@ goalloc_mcache_free_fast_spc(const void *p, int want, struct goalloc_mcache **cp
 	s = goalloc_span_of(p);
 	*cp = c;
 	*sp = s;
-	if (likely(s)) {
+	/* The free event is the slow path's (a patched-out jump while off). */
+	if (likely(s) && likely(!trace_free_enabled())) {
 		goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
 		if (likely(!goalloc_pre_free_wanted()) && likely(goalloc_mcache_enter(c))) {
 			unsigned int spc = want < 0 ? s->spc : want;

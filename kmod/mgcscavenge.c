@@ -30,6 +30,7 @@
 #include "internal.h"
 #include "mcache.h"
 #include "mheap.h"
+#include "trace.h"
 
 /*
  * Spans that caches hold for nothing (Go flushes every P's mcache at each
@@ -132,12 +133,14 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_flush_idle_spans);
  */
 unsigned long goalloc_scavenge(void)
 {
-	unsigned long n;
+	unsigned long n, m;
 
 	goalloc_flush_idle_spans();
 	goalloc_central_release_kept();
 	n = goalloc_heap_release(goalloc_heap_retain_goal());
-	return n + goalloc_heap_scavenge(goalloc_heap_retain_goal());
+	m = goalloc_heap_scavenge(goalloc_heap_retain_goal());
+	trace_scavenge(n, m);
+	return n + m;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_scavenge);
 

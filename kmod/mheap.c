@@ -43,6 +43,7 @@
 #include "hooks.h"
 #include "internal.h"
 #include "mheap.h"
+#include "trace.h"
 
 /* Buddy blocks up to the chunk size exist on every supported kernel. */
 static_assert(GOALLOC_CHUNK_ORDER <= GOALLOC_MAX_PAGE_ORDER);
@@ -473,6 +474,7 @@ static int heap_grow(struct goalloc_pool *pool, struct goalloc_span *s, int node
 		goto fail;
 	}
 	kfree(spare);
+	trace_chunk_grow(ch->base, ch->npages, ch->nid);
 	/* The rest of the new pages is anyone's now: a test may take it here. */
 	goalloc_hook(GOALLOC_HOOK_HEAP_GROWN, pool);
 	/*
@@ -511,35 +513,10 @@ static bool heap_place(struct goalloc_pool *pool, struct goalloc_span *s, unsign
 	return ch;
 }
 
-/**
- * goalloc_pool_alloc_span() - a new span over fresh heap pages of a pool
- * @pool: the pool whose chunks hold the span
- * @spc: span class; size class 0 means one object of @npages pages
- * @npages: heap pages, used when @spc is of size class 0
- * @align: alignment of the run, in heap pages (a power of two)
- * @node: NUMA node preferred for the pages, or NUMA_NO_NODE for this CPU's
- *	(numa_mem_id()); __GFP_THISNODE in @gfp makes it required
- * @state: the span's state when it becomes visible to lookups
- * @gfp: how to allocate; sleeps only where it allows
- *
- * Where the pages come from, in order (SLUB's order for a new slab, with
- * the heap's free room first): room in the node's chunks (this CPU's page
- * cache for a small span on its own node), after taking back every CPU's
- * window once; a new chunk of the node's free pages, taken without reclaim;
- * unless the node is required, room in any node's chunks; a new chunk from
- * the buddy allocator, which reclaims and falls back along the node's
- * zonelist as for kmalloc_node().  Room on another node comes before a
- * remote grow so that a full node does not grow the heap chunk by chunk
- * for spans it can place.
- *
- * Fails only when the buddy allocator (or the memory cgroup) refuses the
- * pages; never with __GFP_NOFAIL in a context that may sleep.
- *
- * Return: the span, registered in the span map, or NULL.
- */
-struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned int spc,
-					     unsigned int npages, unsigned int align, int node,
-					     enum goalloc_span_state state, gfp_t gfp)
+/* goalloc_pool_alloc_span() but for its event. */
+static struct goalloc_span *pool_alloc_span(struct goalloc_pool *pool, unsigned int spc,
+					    unsigned int npages, unsigned int align, int node,
+					    enum goalloc_span_state state, gfp_t gfp)
 {
 	gfp_t meta = goalloc_gfp_reclaim(gfp);
 	bool strict = gfp & __GFP_THISNODE;
@@ -605,6 +582,43 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 	}
 	goalloc_span_destroy(s);
 	return NULL;
+}
+
+/**
+ * goalloc_pool_alloc_span() - a new span over fresh heap pages of a pool
+ * @pool: the pool whose chunks hold the span
+ * @spc: span class; size class 0 means one object of @npages pages
+ * @npages: heap pages, used when @spc is of size class 0
+ * @align: alignment of the run, in heap pages (a power of two)
+ * @node: NUMA node preferred for the pages, or NUMA_NO_NODE for this CPU's
+ *	(numa_mem_id()); __GFP_THISNODE in @gfp makes it required
+ * @state: the span's state when it becomes visible to lookups
+ * @gfp: how to allocate; sleeps only where it allows
+ *
+ * Where the pages come from, in order (SLUB's order for a new slab, with
+ * the heap's free room first): room in the node's chunks (this CPU's page
+ * cache for a small span on its own node), after taking back every CPU's
+ * window once; a new chunk of the node's free pages, taken without reclaim;
+ * unless the node is required, room in any node's chunks; a new chunk from
+ * the buddy allocator, which reclaims and falls back along the node's
+ * zonelist as for kmalloc_node().  Room on another node comes before a
+ * remote grow so that a full node does not grow the heap chunk by chunk
+ * for spans it can place.
+ *
+ * Fails only when the buddy allocator (or the memory cgroup) refuses the
+ * pages; never with __GFP_NOFAIL in a context that may sleep.
+ *
+ * Return: the span, registered in the span map, or NULL.
+ */
+struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned int spc,
+					     unsigned int npages, unsigned int align, int node,
+					     enum goalloc_span_state state, gfp_t gfp)
+{
+	struct goalloc_span *s = pool_alloc_span(pool, spc, npages, align, node, state, gfp);
+
+	if (s)
+		trace_span_alloc(s->base, s->npages, s->cls, s->chunk->nid);
+	return s;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_alloc_span);
 
@@ -715,12 +729,14 @@ static unsigned long chunks_free(struct list_head *victims)
 		unsigned long nr = (unsigned long)ch->npages * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
 
 		if (ch->split) {
+			trace_chunk_release(ch->base, ch->npages, ch->nid);
 			/* Scavenged in part: the pages left go back one by one. */
 			released += chunk_free_unscavenged(ch);
 			kfree(ch);
 			continue;
 		}
 		released += nr;
+		trace_chunk_release(ch->base, ch->npages, ch->nid);
 		/* The page allocator tracks its own poison from here on. */
 		goalloc_kasan_unpoison((void *)ch->base, nr * PAGE_SIZE);
 		block_free(ch->page, ch->order, nr);
@@ -1156,6 +1172,7 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 	LIST_HEAD(victims);
 	bool idle;
 
+	trace_span_free(s->base, s->npages, s->cls, ch->nid);
 	goalloc_kasan_poison((void *)s->base, (size_t)s->npages * GOALLOC_PAGE_SIZE);
 	if (pool->pcache && s->npages <= GOALLOC_PCACHE_MAX_SPAN && pcache_free(pool, s)) {
 		goalloc_span_free_rcu(s);
