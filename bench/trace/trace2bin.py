@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Turn an ftrace text trace of kmem:kmalloc and kmem:kfree into the replay
-stream goalloc_replay.ko reads.
+"""Turn an ftrace text trace of kmem:kmalloc and kmem:kfree (or of
+goalloc:alloc and goalloc:free, which carry the same fields; kmod/trace.h)
+into the replay stream goalloc_replay.ko reads.
 
 Usage: trace2bin.py TRACE[.xz|.gz] OUT.bin [--max-events N]
 
@@ -43,7 +44,9 @@ FREE = 1 << 31
 # Pointers at or below ZERO_SIZE_PTR (16) are NULL and kmalloc(0)'s answer.
 ZERO_SIZE_PTR = 16
 
-EVENT = re.compile(r"\s(kmalloc|kfree):\s")
+EVENT = re.compile(r"\s(kmalloc|kfree|alloc|free):\s")
+# goalloc's events count as kmem's (whitespace before the name: not kmem_cache_alloc).
+KIND = {"alloc": "kmalloc", "free": "kfree"}
 CPU = re.compile(r"\[(\d{3,})\]")
 PTR = re.compile(r"\bptr=(?:0x)?([0-9a-fA-F]+)")
 REQ = re.compile(r"\bbytes_req=(\d+)")
@@ -103,7 +106,7 @@ def main():
             m = EVENT.search(line)
             if not m:
                 continue
-            kind = m.group(1)
+            kind = KIND.get(m.group(1), m.group(1))
             if a.max_events and st["lines_kmalloc"] + st["lines_kfree"] >= a.max_events:
                 break
             st["lines_" + kind] += 1
