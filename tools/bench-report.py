@@ -15,6 +15,11 @@ present (icount, numa, uml, tcg) and writes:
               calibration, the bar, and every measurement
   *.png       plots (gnuplot), when gnuplot is installed
 
+and, from RESULTS_DIR/raw-routed.csv (tools/routed-bench.py: real ext4,
+jbd2 and mbcache routed to goalloc against the same built normally), a
+section of its own in bench.md and routed-summary.txt, the few lines
+"make run" shows.
+
 icount is QEMU with -icount shift=0: the guest clock advances one ns per
 guest instruction, so its "ns" are instructions, exact and the same from
 run to run; its ratio is goalloc's median count over SLUB's.  For the timed
@@ -273,6 +278,130 @@ def numa_section(meta, rows):
     return md
 
 
+def routed_load(path):
+    """side -> round -> metric -> value"""
+    d = collections.defaultdict(dict)
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            d[r["side"]].setdefault(int(r["round"]), {})[r["metric"]] = int(r["value"])
+    return d
+
+
+def med_span(xs, scale=1.0, nd=1):
+    """"median [min, max]" of xs / scale."""
+    xs = [x / scale for x in xs]
+    return "%s [%s, %s]" % (fmt(statistics.median(xs), nd), fmt(min(xs), nd), fmt(max(xs), nd))
+
+
+def routed_section(path, out):
+    """Markdown lines for the routed side-by-side; writes routed-summary.txt."""
+    d = routed_load(path)
+    g, s = d.get("goalloc", {}), d.get("slub", {})
+    both = sorted(set(g) & set(s))
+    if not both:
+        return ["## Real modules: ext4, jbd2, mbcache", "",
+                "raw-routed.csv holds no round with both sides.", ""]
+
+    def col(side, metric, rounds=both):
+        return [side[r][metric] for r in rounds if metric in side[r]]
+
+    md = ["## Real modules: ext4, jbd2, mbcache on goalloc and on SLUB", ""]
+    md.append("ext4, jbd2 and mbcache of the 6.12 source, unmodified: routed to goalloc "
+              "(kmod/goalloc_slab.h) against the debug kernel's own, built normally "
+              "(SLUB), under tools/routed-test.sh's workload (mkfs.ext4 on a loop device "
+              "over tmpfs, fsload populate, mutate, verify, umount, e2fsck, remount, "
+              "verify). The debug kernel (KASAN, lockdep, kmemleak; the perf kernel has "
+              "no block layer), %d rounds, each a fresh boot per side, the order "
+              "alternating; %s files; median [min, max] over rounds; ratio = goalloc / SLUB "
+              "in the same round." % (len(both), g[both[0]].get("files", "?")))
+    md.append("")
+    md += ["| elapsed (s, TCG) | goalloc | SLUB | goalloc / SLUB |", "|---|---|---|---|"]
+    summary = []
+    for metric, label in (("elapsed_ms", "whole workload, mkfs to umount"),
+                          ("populate_ms", "fsload populate"),
+                          ("mutate_ms", "fsload mutate"),
+                          ("verify_ms", "fsload verify (warm)"),
+                          ("verify_remount_ms", "fsload verify (after remount)")):
+        rs = [g[r][metric] / s[r][metric] for r in both
+              if s[r].get(metric) and metric in g[r]]
+        if not rs:
+            continue
+        md.append("| %s | %s | %s | %s |" % (label, med_span(col(g, metric), 1000),
+                                             med_span(col(s, metric), 1000),
+                                             med_span(rs, 1, 2)))
+        if metric == "elapsed_ms":
+            summary.append("%s files, elapsed mkfs to umount under TCG (s, median [min, max] "
+                           "of %d rounds): goalloc %s, SLUB %s, goalloc/SLUB %s" % (
+                               g[both[0]].get("files", "?"), len(both), med_span(col(g, metric), 1000),
+                               med_span(col(s, metric), 1000), med_span(rs, 1, 2)))
+    md.append("")
+
+    def grow(side, what):
+        return [side[r]["peak_%s_kib" % what] - side[r]["before_%s_kib" % what] for r in both]
+
+    def kib(xs):
+        return med_span(xs, 1, 0)
+
+    md += ["| memory while mounted, after the workload (KiB) | goalloc | SLUB |",
+           "|---|---|---|"]
+    md.append("| the modules' caches: goalloc's spans / SLUB's slabs | %s | %s |" % (
+        kib(col(g, "peak_caches_kib")), kib(col(s, "peak_caches_kib"))))
+    # The objects' own bytes: objects in use times the module's object size
+    # (goalloc's objsize is the size the module asked for, the same on both
+    # sides; SLUB's on the debug kernel carries KASAN's records).
+    size = {}
+    for r in both:
+        for k, v in g[r].items():
+            if k.startswith("cache:") and k.endswith(":objsize"):
+                size[k.split(":")[1]] = v
+
+    def live(side):
+        return [sum(v * size.get(k.split(":")[1], 0) for k, v in side[r].items()
+                    if k.startswith("cache:") and k.endswith(":objs")) // 1024 for r in both]
+    md.append("| the modules' caches: objects in use x the object's size | %s | %s |" % (
+        kib(live(g)), kib(live(s))))
+    md.append("| goalloc's heap grew by (the caches and the modules' kmalloc) | %s | - |" %
+              kib(grow(g, "heap")))
+    md.append("| SLUB's slabs grew by (/proc/meminfo Slab) | %s | %s |" % (
+        kib(grow(g, "slab")), kib(grow(s, "slab"))))
+    tot_g = [a + b for a, b in zip(grow(g, "heap"), grow(g, "slab"))]
+    md.append("| kernel slab memory grew by, total (goalloc's heap + SLUB's slabs) | %s | %s |"
+              % (kib(tot_g), kib(grow(s, "slab"))))
+    md.append("")
+    summary.append("ext4/jbd2/mbcache caches at peak (KiB): goalloc %s, SLUB %s, their "
+                   "objects' own bytes %s and %s (SLUB's objects carry KASAN's records "
+                   "on this debug kernel)" % (
+                       fmt(statistics.median(col(g, "peak_caches_kib")), 0),
+                       fmt(statistics.median(col(s, "peak_caches_kib")), 0),
+                       fmt(statistics.median(live(g)), 0), fmt(statistics.median(live(s)), 0)))
+    summary.append("kernel slab memory grown by the workload, total (KiB): goalloc %s, "
+                   "SLUB %s" % (fmt(statistics.median(tot_g), 0),
+                                fmt(statistics.median(grow(s, "slab")), 0)))
+
+    # Per cache, the first round of each side: objects, held, object size.
+    r0 = both[0]
+    names = sorted({k.split(":")[1] for k in list(g[r0]) + list(s[r0])
+                    if k.startswith("cache:")},
+                   key=lambda n: -max(g[r0].get("cache:%s:kib" % n, 0),
+                                      s[r0].get("cache:%s:kib" % n, 0)))
+    md += ["Per cache while mounted (round %d): objects in use, memory held (KiB), "
+           "object size as each allocator lays it out (SLUB's includes KASAN's "
+           "records and redzones on this kernel)." % r0, "",
+           "| cache | goalloc objects | goalloc KiB | goalloc size | SLUB objects | "
+           "SLUB KiB | SLUB size |", "|---|---|---|---|---|---|---|"]
+    for n in names:
+        def c(side, m):
+            v = side[r0].get("cache:%s:%s" % (n, m))
+            return "-" if v is None else str(v)
+        md.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            n, c(g, "objs"), c(g, "kib"), c(g, "objsize"), c(s, "objs"), c(s, "kib"),
+            c(s, "objsize")))
+    md.append("")
+    with open(os.path.join(out, "routed-summary.txt"), "w") as f:
+        f.write("\n".join(summary) + "\n")
+    return md
+
+
 def main():
     out = sys.argv[1]
     envs = {}
@@ -280,7 +409,8 @@ def main():
         p = os.path.join(out, "raw-%s.csv" % env)
         if os.path.exists(p):
             envs[env] = load(p)
-    if not envs:
+    routed = os.path.join(out, "raw-routed.csv")
+    if not envs and not os.path.exists(routed):
         sys.exit("bench-report: no raw-*.csv in %s" % out)
 
     csv_rows = []
@@ -375,6 +505,8 @@ def main():
     md_bar.append("")
     if timed:
         md = md[:head] + md_bar + md[head:]
+    if os.path.exists(routed):
+        md += routed_section(routed, out)
 
     with open(os.path.join(out, "bench.md"), "w") as f:
         f.write("\n".join(md) + "\n")
