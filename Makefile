@@ -10,11 +10,15 @@
 #                        the instruction budget (bench/budget.txt)
 #   make soak            tools/soak.sh for SOAK_SECONDS (default 600) on each
 #                        of SOAK_KERNELS (default "debug kcsan rt")
-#   make run             the demo: boot a VM, load goalloc, show it working
+#   make run             the demo: boot a VM, mount ext4 (routed to goalloc)
+#                        and fill it, show goalloc's tables, the SLUB
+#                        comparison, a userspace arena
 #   make bench           goalloc against SLUB: instructions per operation under
-#                        QEMU -icount, time under UML and QEMU TCG; reports in
-#                        results/bench/ ("make check" runs only the instruction
-#                        budget, bench/budget.txt: make bench-budget)
+#                        QEMU -icount, time under UML and QEMU TCG, memory on
+#                        recorded traces, real ext4/jbd2/mbcache routed and
+#                        not; reports in results/bench/ ("make check" runs
+#                        only the instruction budget, bench/budget.txt: make
+#                        bench-budget)
 #   make kunit-uml | kunit-qemu | selftests | kunit-kcsan | kunit-rt |
 #        kasan-negative | stock | lint | harness-test | dkms | models | kernels |
 #        bench-budget | routed

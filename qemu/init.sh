@@ -105,38 +105,9 @@ test)
 	kmemleak_report
 	;;
 demo)
-	load goalloc && {
-		say "GA-DEMO-BEGIN"
-		dmesg | grep goalloc >&3
-		G=/sys/kernel/debug/goalloc
-		echo "== before: $G/heap" >&3
-		cat $G/heap >&3
-		echo "== before: $G/classes" >&3
-		cat $G/classes >&3
-		# The workload: goalloc's KUnit suites, if built, drive every
-		# layer (all CPUs, interrupts, hotplug) and free what they took.
-		if [ -e "$D/modules/goalloc_test.ko" ]; then
-			load goalloc_test
-			echo "== after the KUnit workload: $G/heap" >&3
-			cat $G/heap >&3
-			echo "== after: $G/classes (classes that served allocations)" >&3
-			awk 'NR == 1 || $9 > 0' $G/classes >&3
-			dmesg | grep -E '^\[[ 0-9.]+\] *(ok|not ok) [0-9]+ goalloc' >&3
-		fi
-		# The userspace scene: an arena filled, shared with a child,
-		# reset; goallocstat shows goalloc-wide numbers around it.
-		if command -v arena-demo >/dev/null; then
-			echo "== userspace: goallocstat before" >&3
-			goallocstat >&3 2>&1
-			echo "== userspace: arena-demo" >&3
-			arena-demo >&3 2>&1
-			say "GA-DEMO arena-demo rc=$?"
-			echo "== userspace: goallocstat after" >&3
-			goallocstat >&3 2>&1
-		fi
-		say "GA-DEMO-END"
-	}
-	unload_all
+	# make run (tools/demo.sh): the guest side is tools/demo-guest.sh,
+	# staged in /goalloc/bin and sourced so that it uses the helpers above.
+	. "$D/bin/demo-guest.sh"
 	;;
 bench)
 	# make bench: goalloc_bench.ko runs at load; its parameters come from

@@ -1,23 +1,78 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# "make run": boot the debug test kernel under QEMU, load goalloc and show
-# what it reports.  The first run builds the kernel (a few minutes, cached).
+# "make run": boot the debug test kernel under QEMU and show goalloc serving
+# real kernel code: ext4, jbd2 and mbcache of the 6.12 source, unmodified,
+# routed to goalloc (Documentation/routing.rst), mount a file system and run
+# a workload while goalloc's per-cache table shows their caches; then the
+# side-by-side with SLUB that make bench measured, and the userspace arena
+# scene (tools/demo-guest.sh).  The full tables: results/demo/results.log.
+#
+#   GA_DEMO_FILES  files of the workload (default 600)
+#   GA_CPUS        vCPUs (default 2)
+#
+# The debug kernel: the perf kernel has no block layer.  The first run
+# builds the kernel (cached) and the routed modules (a few minutes, cached
+# in build/routed-debug); after that a run takes two to three minutes.
 set -euo pipefail
 . "$(dirname "$0")/../qemu/lib.sh"
 cd "$GOALLOC_TOP"
 
 tools/install-deps.sh
 k=$(qemu/kernel.sh debug)
+out=results/demo
+mkdir -p "$out"
+echo "goalloc: building goalloc and the routed ext4, jbd2, mbcache for $(basename "$k")..." >&2
 build_modules "$k" build/debug
 build_libgoalloc "$GOALLOC_TOP/build/libgoalloc"
-qemu/mkinitramfs.sh build/demo-root build/demo.cpio.gz -- build/debug/kmod/goalloc.ko \
-	build/debug/kunit/goalloc_test.ko -- -- build/libgoalloc/goallocstat \
-	build/libgoalloc/arena-demo
-out=results/demo
-echo "goalloc: booting $(basename "$k") under QEMU ($((${GA_CPUS:-4})) vCPUs)..." >&2
+tools/routed-modules.sh "$k" build/debug build/routed-debug >"$out/imports.txt" 2>&1 ||
+	{ cat "$out/imports.txt"; die "routed build of mbcache, jbd2, ext4"; }
+gcc -static -O2 -Wall -Wextra -Werror -o build/fsload tools/fsload.c
+
+r=build/routed-debug
+root=build/demo-root
+qemu/mkinitramfs.sh "$root" - -- "$k/crypto/crypto.ko" "$k/crypto/crypto_algapi.ko" \
+	"$k/crypto/crypto_hash.ko" "$k/crypto/crc32c_generic.ko" "$k/lib/crc16.ko" \
+	build/debug/kmod/goalloc.ko "$r/mbcache/mbcache.ko" "$r/jbd2/jbd2.ko" \
+	"$r/ext4/ext4.ko" -- -- build/libgoalloc/arena-demo build/fsload tools/demo-guest.sh
+# Debian's mke2fs and e2fsck with the shared libraries (and loader) they name.
+mkdir -p "$root/sbin" "$root/etc"
+for p in /sbin/mke2fs /sbin/e2fsck; do
+	cp "$p" "$root/sbin/"
+	for l in $(ldd "$p" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		mkdir -p "$root$(dirname "$l")"
+		cp -L "$l" "$root$l"
+	done
+done
+cp /etc/mke2fs.conf "$root/etc/" 2>/dev/null || true
+# The side by side with SLUB, as make bench last measured it.
+sum=results/bench/routed-summary.txt
+if [ -s "$sum" ]; then
+	{ echo "make bench, $(date -u -r "$sum" '+%Y-%m-%d %H:%M UTC') (results/bench/bench.md):"
+	  cat "$sum"; } >"$root/goalloc/routed-summary.txt"
+else
+	echo "no figures yet: \"tools/bench.sh routed\" (part of make bench) runs the side by side" \
+		"(about 40 minutes), then make run shows them here" >"$root/goalloc/routed-summary.txt"
+fi
+pack_reproducible "$root" build/demo.cpio.gz
+
+cpus=${GA_CPUS:-2}
+echo "goalloc: booting $(basename "$k") under QEMU ($cpus vCPUs)..." >&2
+start=$(date +%s)
 qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" -i build/demo.cpio.gz -o "$out" \
-	-c "${GA_CPUS:-4}" -m 1G -t 300 -M demo
-sed -n '/^GA-DEMO-BEGIN/,/^GA-DEMO-END/p' "$out/results.log" | sed '1d;$d'
+	-c "$cpus" -m 1G -t 900 -M demo -a "GA_DEMO_FILES=${GA_DEMO_FILES:-600}"
+sed -n '/^GA-DEMO-BEGIN/,/^GA-DEMO-END/p' "$out/results.log" | sed '1d;$d' |
+	grep -v '^GA-'
 echo
-qemu/verdict.py "$out" --kind qemu --ksrc "$(src_tree)" --label demo
+echo "guest: $(($(date +%s) - start)) s; full tables: $out/results.log"
+# The verdict (every module load and unload, the kernel log) in a line;
+# its checks one by one in the results folder, and any failure here.
+rc=0
+qemu/verdict.py "$out" --kind qemu --ksrc "$(src_tree)" --label demo >"$out/verdict.txt" || rc=$?
+grep -v '] PASS ' "$out/verdict.txt" || true
+read -r p f _ <"$out/counts"
+echo "checks: $p passed, $f failed (module loads and unloads, kernel log clean): $out/verdict.txt"
+[ "$rc" = 0 ] || exit "$rc"
+# The file system scene must have run clean: fsload's three steps, fsck.
+grep -q '^GA-DEMO fsload rc=0/0/0 e2fsck rc=0' "$out/results.log" ||
+	die "the file system scene failed (see $out/results.log and console.log)"

@@ -1,0 +1,127 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The guest side of "make run" (tools/demo.sh).  Staged as
+# /goalloc/bin/demo-guest.sh and sourced by qemu/init.sh in GA_MODE=demo,
+# so it uses init's say, load, unload_all, kmemleak_report, $D and fd 3.
+#
+# The story, between GA-DEMO-BEGIN and GA-DEMO-END (what make run prints):
+# ext4, jbd2 and mbcache of the 6.12 source, unmodified, with their slab
+# calls routed to goalloc, mount a file system on a loop device; fsload
+# fills it while goalloc's per-cache table shows the modules' caches (the
+# largest few); the workload finishes, fsck finds it clean, the modules go
+# and goalloc holds nothing of theirs; the side-by-side with SLUB that
+# make bench measured (/goalloc/routed-summary.txt, staged by demo.sh);
+# then the userspace arena scene.  The full tables go to the results log
+# after GA-DEMO-END.
+
+N=${GA_DEMO_FILES:-600}
+G=/sys/kernel/debug/goalloc
+MNT=/mnt
+IMG=/tmp/ext4.img
+FULL=/tmp/full-tables
+MODCACHES='^(ext4_|jbd2_|mb_cache_entry|extent_status|pending_reservation|bio_post_read_ctx)'
+: >$FULL
+heapval() { awk -v k="$1" '$1 == k { print $2 }' $G/heap; }
+now() { cut -d' ' -f1 /proc/uptime; }
+
+# the modules' caches, the largest (held) first: TOP rows, KiB.
+top_caches() {
+	awk -v re="$MODCACHES" -v top="$1" '
+		$1 ~ re { n++; row[n] = sprintf("  %-20s %8d %6d %8d", $1, $2, $8, $9 / 1024); held[n] = $9 }
+		END {
+			printf "  %-20s %8s %6s %8s\n", "cache", "objects", "spans", "KiB"
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+				if (held[j] > held[i]) { t = held[i]; held[i] = held[j]; held[j] = t
+					t = row[i]; row[i] = row[j]; row[j] = t }
+			for (i = 1; i <= n && i <= top; i++) print row[i]
+			if (n > top) printf "  (%d more of theirs; every cache and class: results/demo/results.log)\n", n - top
+		}' $G/caches
+}
+
+# full TITLE: goalloc's whole caches and classes tables, for the results.
+full() {
+	{
+		echo "== $1: goalloc/caches"
+		cat $G/caches
+		echo "== $1: goalloc/classes (classes in use)"
+		awk 'NR == 1 || $9 > 0' $G/classes
+		echo "== $1: goalloc/heap"
+		cat $G/heap
+	} >>$FULL
+}
+
+for m in $(cat "$D/modules/order"); do
+	load "$m" || break
+	[ "$m" = goalloc ] && base=$(heapval objects_in_use)
+done
+say "GA-DEMO-BEGIN"
+echo "== ext4 on goalloc" >&3
+echo "ext4, jbd2 and mbcache: Debian's 6.12 source, unmodified, built with kmod/goalloc_slab.h" >&3
+echo "modules that use goalloc: $(ls /sys/module/goalloc/holders 2>/dev/null | paste -sd' ')" >&3
+mkdir -p $MNT
+truncate -s $((64 + N / 50))M $IMG
+LOOP=$(losetup -f)
+losetup "$LOOP" $IMG &&
+	/sbin/mke2fs -q -F -t ext4 -N $((N * 2 + 256)) "$LOOP" >/tmp/mkfs.out 2>&1 &&
+	mount -t ext4 "$LOOP" $MNT
+ok=$?
+if [ $ok != 0 ]; then
+	cat /tmp/mkfs.out >&3
+	echo "losetup, mkfs.ext4 or mount failed (rc $ok): see results/demo/console.log" >&3
+	say "GA-DEMO mount rc=$ok"
+fi
+[ $ok = 0 ] && {
+	grep " $MNT " /proc/mounts | sed 's/^/mounted: /' >&3
+	echo >&3
+	echo "== a workload: $N files with xattrs and symlinks (fsload populate), while goalloc serves ext4" >&3
+	t0=$(now)
+	fsload populate $MNT "$N" >/tmp/populate.out 2>&1 &
+	pid=$!
+	sleep "${GA_DEMO_SNAPSHOT_S:-8}"
+	echo "goalloc/caches at $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }') s, fsload still running: the modules' caches, largest first" >&3
+	top_caches 6 >&3
+	awk 'NR > 1 && $6 > 0 { n += $6; c++; h += $8 } END { printf "  and %d objects of their kmalloc() calls in %d of goalloc'"'"'s size classes, %d KiB\n", n, c, h / 1024 }' $G/classes >&3
+	echo "goalloc heap: $(heapval heap_held_kib) KiB held, $(heapval objects_in_use) objects in use" >&3
+	full "while fsload populate runs"
+	wait $pid
+	prc=$?
+	cat /tmp/populate.out >&3
+	fsload mutate $MNT "$N" >&3 2>&3
+	mrc=$?
+	sync
+	full "after populate, mutate and sync"
+	echo "after copy/rename/delete and sync: goalloc heap $(heapval heap_held_kib) KiB," \
+		"$(awk -v re="$MODCACHES" '$1 ~ re { n += $2 } END { print n + 0 }' $G/caches) objects in the modules' caches" >&3
+	fsload verify $MNT "$N" >&3 2>&3
+	vrc=$?
+	umount $MNT
+	/sbin/e2fsck -fn "$LOOP" >/tmp/fsck.out 2>&1
+	frc=$?
+	echo "e2fsck -fn: $(tail -1 /tmp/fsck.out) (rc $frc)" >&3
+	losetup -d "$LOOP"
+	rm -f $IMG
+	say "GA-DEMO fsload rc=$prc/$mrc/$vrc e2fsck rc=$frc"
+	for m in ext4 jbd2 mbcache; do
+		rmmod $m
+		say "GA-MODULE unload $m rc=$?"
+		loaded=$(echo " $loaded " | sed "s/ $m / /")
+	done
+	echo "rmmod ext4 jbd2 mbcache: goalloc objects in use $(heapval objects_in_use)" \
+		"(before ext4: $base), RCU-deferred frees pending $(heapval rcu_pending)," \
+		"caches of theirs left $(awk -v re="$MODCACHES" '$1 ~ re' $G/caches | wc -l)" >&3
+	echo >&3
+}
+echo "== the same workload on SLUB (make bench)" >&3
+cat $D/routed-summary.txt >&3 2>/dev/null || echo "(no figures staged)" >&3
+echo >&3
+
+# The userspace scene: an arena filled, shared with a child, reset.
+if command -v arena-demo >/dev/null; then
+	echo "== userspace: a goalloc arena through /dev/goalloc (arena-demo)" >&3
+	arena-demo >&3 2>&1
+	say "GA-DEMO arena-demo rc=$?"
+fi
+say "GA-DEMO-END"
+cat $FULL >&3
+unload_all
+kmemleak_report
