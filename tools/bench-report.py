@@ -279,12 +279,24 @@ def numa_section(meta, rows):
 
 
 def routed_load(path):
-    """side -> round -> metric -> value"""
-    d = collections.defaultdict(dict)
+    """kernel -> side -> round -> metric -> value"""
+    d = collections.defaultdict(lambda: collections.defaultdict(dict))
     with open(path) as f:
         for r in csv.DictReader(f):
-            d[r["side"]].setdefault(int(r["round"]), {})[r["metric"]] = int(r["value"])
+            d[r["kernel"]][r["side"]].setdefault(int(r["round"]), {})[r["metric"]] = \
+                int(r["value"])
     return d
+
+
+KERNEL_NOTE = {
+    "stock": ("Debian's stock 6.12 kernel (6.12.117+deb12-amd64: no KASAN, no lockdep; "
+              "goalloc and the routed modules built against its headers, SLUB's side its "
+              "own modules): the memory figures that compare like with like"),
+    "debug": ("the debug kernel (KASAN, lockdep, kmemleak): KASAN's records sit inside "
+              "SLUB's objects and not goalloc's, and its quarantine keeps SLUB's freed "
+              "objects allocated for a while, which flatters goalloc's memory; both "
+              "sides run about twenty times slower than on the stock kernel"),
+}
 
 
 def med_span(xs, scale=1.0, nd=1):
@@ -294,26 +306,40 @@ def med_span(xs, scale=1.0, nd=1):
 
 
 def routed_section(path, out):
-    """Markdown lines for the routed side-by-side; writes routed-summary.txt."""
+    """Markdown lines for the routed side-by-side, a subsection per kernel
+    (stock first); writes routed-summary.txt."""
     d = routed_load(path)
+    md, summary = [], []
+    for kern in sorted(d, key=lambda k: (k != "stock", k)):
+        m, s = routed_kernel(kern, d[kern])
+        md += m
+        summary += s
+    with open(os.path.join(out, "routed-summary.txt"), "w") as f:
+        f.write("\n".join(summary) + "\n")
+    return md
+
+
+def routed_kernel(kern, d):
+    """(markdown lines, summary lines) for one kernel's runs."""
     g, s = d.get("goalloc", {}), d.get("slub", {})
     both = sorted(set(g) & set(s))
     if not both:
-        return ["## Real modules: ext4, jbd2, mbcache", "",
-                "raw-routed.csv holds no round with both sides.", ""]
+        return (["## Real modules on the %s kernel" % kern, "",
+                 "raw-routed.csv holds no round with both sides.", ""], [])
 
     def col(side, metric, rounds=both):
         return [side[r][metric] for r in rounds if metric in side[r]]
 
-    md = ["## Real modules: ext4, jbd2, mbcache on goalloc and on SLUB", ""]
+    md = ["## Real modules: ext4, jbd2, mbcache on goalloc and on SLUB, %s kernel" % kern, ""]
     md.append("ext4, jbd2 and mbcache of the 6.12 source, unmodified: routed to goalloc "
-              "(kmod/goalloc_slab.h) against the debug kernel's own, built normally "
-              "(SLUB), under tools/routed-test.sh's workload (mkfs.ext4 on a loop device "
-              "over tmpfs, fsload populate, mutate, verify, umount, e2fsck, remount, "
-              "verify). The debug kernel (KASAN, lockdep, kmemleak; the perf kernel has "
-              "no block layer), %d rounds, each a fresh boot per side, the order "
+              "(kmod/goalloc_slab.h) against the same built normally (SLUB), under "
+              "tools/routed-test.sh's workload (mkfs.ext4 on a loop device over tmpfs, "
+              "fsload populate, mutate, verify, umount, e2fsck, remount, verify), 2 vCPUs "
+              "under TCG. On %s. %d rounds, each a fresh boot per side, the order "
               "alternating; %s files; median [min, max] over rounds; ratio = goalloc / SLUB "
-              "in the same round." % (len(both), g[both[0]].get("files", "?")))
+              "in the same round. The perf kernel has no block layer." % (
+                  KERNEL_NOTE.get(kern, "the %s kernel" % kern), len(both),
+                  g[both[0]].get("files", "?")))
     md.append("")
     md += ["| elapsed (s, TCG) | goalloc | SLUB | goalloc / SLUB |", "|---|---|---|---|"]
     summary = []
@@ -330,9 +356,9 @@ def routed_section(path, out):
                                              med_span(col(s, metric), 1000),
                                              med_span(rs, 1, 2)))
         if metric == "elapsed_ms":
-            summary.append("%s files, elapsed mkfs to umount under TCG (s, median [min, max] "
-                           "of %d rounds): goalloc %s, SLUB %s, goalloc/SLUB %s" % (
-                               g[both[0]].get("files", "?"), len(both), med_span(col(g, metric), 1000),
+            summary.append("%s kernel, %s files, elapsed mkfs to umount under TCG (s, median "
+                           "[min, max] of %d rounds): goalloc %s, SLUB %s, goalloc/SLUB %s" % (
+                               kern, g[both[0]].get("files", "?"), len(both), med_span(col(g, metric), 1000),
                                med_span(col(s, metric), 1000), med_span(rs, 1, 2)))
     md.append("")
 
@@ -358,7 +384,8 @@ def routed_section(path, out):
     def live(side):
         return [sum(v * size.get(k.split(":")[1], 0) for k, v in side[r].items()
                     if k.startswith("cache:") and k.endswith(":objs")) // 1024 for r in both]
-    md.append("| the modules' caches: objects in use x the object's size | %s | %s |" % (
+    md.append("| the modules' caches: objects x the module's object size (SLUB's count "
+              "includes its per-CPU slabs' free objects) | %s | %s |" % (
         kib(live(g)), kib(live(s))))
     md.append("| goalloc's heap grew by (the caches and the modules' kmalloc) | %s | - |" %
               kib(grow(g, "heap")))
@@ -368,14 +395,13 @@ def routed_section(path, out):
     md.append("| kernel slab memory grew by, total (goalloc's heap + SLUB's slabs) | %s | %s |"
               % (kib(tot_g), kib(grow(s, "slab"))))
     md.append("")
-    summary.append("ext4/jbd2/mbcache caches at peak (KiB): goalloc %s, SLUB %s, their "
-                   "objects' own bytes %s and %s (SLUB's objects carry KASAN's records "
-                   "on this debug kernel)" % (
+    summary.append("  their caches while mounted (KiB): goalloc %s, SLUB %s (goalloc's "
+                   "objects in use: %s KiB)" % (
                        fmt(statistics.median(col(g, "peak_caches_kib")), 0),
                        fmt(statistics.median(col(s, "peak_caches_kib")), 0),
-                       fmt(statistics.median(live(g)), 0), fmt(statistics.median(live(s)), 0)))
-    summary.append("kernel slab memory grown by the workload, total (KiB): goalloc %s, "
-                   "SLUB %s" % (fmt(statistics.median(tot_g), 0),
+                       fmt(statistics.median(live(g)), 0)))
+    summary.append("  all slab memory the workload added (goalloc's heap + SLUB's slabs, KiB): "
+                   "goalloc %s, SLUB %s" % (fmt(statistics.median(tot_g), 0),
                                 fmt(statistics.median(grow(s, "slab")), 0)))
 
     # Per cache, the first round of each side: objects, held, object size.
@@ -384,9 +410,11 @@ def routed_section(path, out):
                     if k.startswith("cache:")},
                    key=lambda n: -max(g[r0].get("cache:%s:kib" % n, 0),
                                       s[r0].get("cache:%s:kib" % n, 0)))
-    md += ["Per cache while mounted (round %d): objects in use, memory held (KiB), "
-           "object size as each allocator lays it out (SLUB's includes KASAN's "
-           "records and redzones on this kernel)." % r0, "",
+    md += ["Per cache while mounted (round %d): objects, memory held (KiB), object "
+           "size as each allocator lays it out. goalloc's objects are those in use; "
+           "SLUB's are /proc/slabinfo's active_objs, which count the free objects of "
+           "per-CPU slabs as active; SLUB's size is its slot (on the debug kernel with "
+           "KASAN's records and redzones)." % r0, "",
            "| cache | goalloc objects | goalloc KiB | goalloc size | SLUB objects | "
            "SLUB KiB | SLUB size |", "|---|---|---|---|---|---|---|"]
     for n in names:
@@ -397,9 +425,7 @@ def routed_section(path, out):
             n, c(g, "objs"), c(g, "kib"), c(g, "objsize"), c(s, "objs"), c(s, "kib"),
             c(s, "objsize")))
     md.append("")
-    with open(os.path.join(out, "routed-summary.txt"), "w") as f:
-        f.write("\n".join(summary) + "\n")
-    return md
+    return md, summary
 
 
 def main():

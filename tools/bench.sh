@@ -16,9 +16,10 @@
 #   BENCH_NUMA_ARGS  those of the NUMA run (icount, two vCPUs on two
 #               nodes: _node calls for the CPU's node and the other)
 #   GA_CPUS     vCPUs of the TCG guest (default 4)
-#   BENCH_FS_FILES, BENCH_FS_ROUNDS  the routed run (real modules, below):
-#               files of the file system workload (default 2000) and
-#               rounds (default 3; each round boots once per side)
+#   BENCH_FS_FILES, BENCH_FS_ROUNDS, BENCH_FS_KERNELS  the routed run
+#               (real modules, below): files of the file system workload
+#               (default 2000), rounds (default 3; each round boots once
+#               per side), kernels (default "stock debug")
 #
 # Raw rows, the aggregated CSV, bench.md and PNG plots go to results/bench/.
 # Benchmarks never fail: this reports numbers, it does not judge them (the
@@ -117,24 +118,28 @@ fi
 
 # Real modules (Documentation/routing.rst): ext4, jbd2 and mbcache of the
 # 6.12 source under tools/routed-test.sh's file system workload, routed to
-# goalloc and built normally (SLUB).  The debug kernel: the perf kernel has
-# no block layer (no CONFIG_BLOCK, so no loop device and no ext4).  Each
-# round boots once per side, the order alternating from round to round, so
-# that a drift of the (shared) host weighs on both.  The figures:
-# raw-routed.csv, then bench-report.py's section.
+# goalloc and built normally (SLUB).  Not on the perf kernel: it has no
+# block layer (no CONFIG_BLOCK, so no loop device and no ext4).  On
+# Debian's stock kernel (no KASAN: the honest memory figures) and on the
+# debug kernel (KASAN's records inflate SLUB's objects; lockdep and KASAN
+# slow both sides).  Each round boots once per side, the order alternating
+# from round to round, so that a drift of the (shared) host weighs on both.
+# The figures: raw-routed.csv, then bench-report.py's section.
 if [ "$what" = routed ] || [ "$what" = all ]; then
 	files=${BENCH_FS_FILES:-2000} rounds=${BENCH_FS_ROUNDS:-3}
 	rdir=$GOALLOC_TOP/results/bench-routed
-	rm -rf "$rdir"
-	for r in $(seq 1 "$rounds"); do
-		sides="goalloc slub"
-		[ $((r % 2)) = 0 ] && sides="slub goalloc"
-		for side in $sides; do
-			log "routed run, round $r/$rounds: ext4 on $side, $files files (debug kernel)"
-			flag=()
-			[ "$side" = slub ] && flag=(-s)
-			tools/routed-test.sh "${flag[@]}" -n "$files" -o "$rdir/$side-$r" ||
-				die "the routed $side run of round $r was not clean (see $rdir/$side-$r)"
+	for kern in ${BENCH_FS_KERNELS:-stock debug}; do
+		rm -rf "${rdir:?}/$kern"
+		for r in $(seq 1 "$rounds"); do
+			sides="goalloc slub"
+			[ $((r % 2)) = 0 ] && sides="slub goalloc"
+			for side in $sides; do
+				log "routed run, round $r/$rounds: ext4 on $side, $files files ($kern kernel)"
+				flag=(-k "$kern")
+				[ "$side" = slub ] && flag+=(-s)
+				tools/routed-test.sh "${flag[@]}" -n "$files" -o "$rdir/$kern/$side-$r" ||
+					die "the routed $side run of round $r was not clean (see $rdir/$kern/$side-$r)"
+			done
 		done
 	done
 	tools/routed-bench.py "$rdir" >"$out/raw-routed.csv"

@@ -4,11 +4,11 @@
 
 Usage: tools/routed-bench.py RUNS_DIR >raw-routed.csv
 
-RUNS_DIR holds one directory per run of tools/routed-test.sh that
-tools/bench.sh made: goalloc-<round> (ext4, jbd2 and mbcache routed to
-goalloc) and slub-<round> (the kernel's own, built normally).  From each
-run's results.log (tools/routed-guest.sh's lines) it writes CSV rows
-"side,round,metric,value":
+RUNS_DIR holds a directory per kernel (stock, debug) and in it one per run
+of tools/routed-test.sh that tools/bench.sh made: goalloc-<round> (ext4,
+jbd2 and mbcache routed to goalloc) and slub-<round> (the kernel's own,
+built normally).  From each run's results.log (tools/routed-guest.sh's
+lines) it writes CSV rows "kernel,side,round,metric,value":
 
   files                   files of the workload
   elapsed_ms              mkfs to the last umount (GA-ROUTED elapsed_ms)
@@ -95,21 +95,25 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     runs = sys.argv[1]
-    print("side,round,metric,value")
+    print("kernel,side,round,metric,value")
     found = 0
-    for d in sorted(os.listdir(runs)):
-        m = re.fullmatch(r"(goalloc|slub)-(\d+)", d)
-        if not m:
+    for kern in sorted(os.listdir(runs)):
+        if not os.path.isdir(os.path.join(runs, kern)):
             continue
-        log = os.path.join(runs, d, "results.log")
-        rows = parse(log, m.group(1))
-        if "elapsed_ms" not in rows or "peak_slab_kib" not in rows:
-            sys.exit("routed-bench: %s has no elapsed time or peak (did the run finish?)" % log)
-        for k, v in rows.items():
-            print("%s,%s,%s,%d" % (m.group(1), m.group(2), k, v))
-        found += 1
+        for d in sorted(os.listdir(os.path.join(runs, kern))):
+            m = re.fullmatch(r"(goalloc|slub)-(\d+)", d)
+            if not m:
+                continue
+            log = os.path.join(runs, kern, d, "results.log")
+            rows = parse(log, m.group(1))
+            if "elapsed_ms" not in rows or "peak_slab_kib" not in rows:
+                sys.exit("routed-bench: %s has no elapsed time or peak (did the run finish?)"
+                         % log)
+            for k, v in rows.items():
+                print("%s,%s,%s,%s,%d" % (kern, m.group(1), m.group(2), k, v))
+            found += 1
     if not found:
-        sys.exit("routed-bench: no goalloc-N or slub-N runs in %s" % runs)
+        sys.exit("routed-bench: no KERNEL/goalloc-N or KERNEL/slub-N runs in %s" % runs)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,15 @@
 # (kmod/goalloc_slab.h), under a real file system workload in the debug
 # guest (KASAN, lockdep, kmemleak): Documentation/routing.rst.
 #
-# Usage: tools/routed-test.sh [-s] [-n FILES] -o OUTDIR
+# Usage: tools/routed-test.sh [-s] [-n FILES] [-k debug|stock] -o OUTDIR
 #   -s        the same workload on the debug kernel's own ext4, jbd2 and
 #             mbcache (built normally: SLUB), without goalloc
 #   -n FILES  files of the workload (default 2000)
+#   -k stock  Debian's stock 6.12 kernel (/boot/vmlinuz-6.12.*-amd64, no
+#             KASAN, no lockdep) instead of the debug kernel: the routed
+#             modules and goalloc are built against its headers, its own
+#             modules come from /lib/modules (make bench's honest memory
+#             figures; the debug kernel is the check)
 #
 # The guest side is tools/routed-guest.sh.  The initramfs carries the
 # modules (the kernel's crypto modules that ext4 and jbd2 load first,
@@ -18,10 +23,10 @@
 set -euo pipefail
 . "$(dirname "$0")/../qemu/lib.sh"
 
-slub="" files=2000 out=""
-while getopts sn:o: opt; do
+slub="" files=2000 out="" kname=debug
+while getopts sn:o:k: opt; do
 	case $opt in
-	s) slub=1 ;; n) files=$OPTARG ;; o) out=$OPTARG ;;
+	s) slub=1 ;; n) files=$OPTARG ;; o) out=$OPTARG ;; k) kname=$OPTARG ;;
 	*) die "usage: see the head of $0" ;;
 	esac
 done
@@ -29,6 +34,7 @@ done
 cd "$GOALLOC_TOP"
 BUILD=$GOALLOC_TOP/build
 label=routed-ext4${slub:+-slub}
+[ "$kname" = stock ] && label=routed-ext4-stock${slub:+-slub}
 mkdir -p "$out"
 fail_early() {
 	echo "[$label] FAIL $1"
@@ -41,7 +47,34 @@ cpus=$(nproc)
 [ "$cpus" -gt 4 ] && cpus=4
 [ "$cpus" -lt 2 ] && cpus=2
 
+if [ "$kname" = stock ]; then
+	# Debian's kernel, its headers and its own (xz-compressed) modules,
+	# uncompressed for busybox's insmod.
+	v=$(ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' |
+	    sort -V | tail -1)
+	[ -n "$v" ] && [ -e "/boot/vmlinuz-$v" ] || fail_early "Debian's 6.12 kernel and headers"
+	k=/usr/src/linux-headers-$v image=/boot/vmlinuz-$v
+	sm=$BUILD/stock-modules-$v
+	mkdir -p "$sm"
+	for m in crc16 crc32c_generic loop mbcache jbd2 ext4; do
+		f=$(modinfo -k "$v" -n $m) || fail_early "no module $m for $v"
+		xz -dc "$f" >"$sm/$m.ko" || fail_early "unpacking $f"
+	done
+	mods=("$sm/crc16.ko" "$sm/crc32c_generic.ko" "$sm/loop.ko")
+	if [ -n "$slub" ]; then
+		mods+=("$sm/mbcache.ko" "$sm/jbd2.ko" "$sm/ext4.ko")
+	else
+		build_modules "$k" "$BUILD/stock-$v" || fail_early "goalloc build against $k"
+		r=$BUILD/routed-stock-$v
+		tools/routed-modules.sh "$k" "$BUILD/stock-$v" "$r" >"$out/imports.txt" 2>&1 ||
+			{ cat "$out/imports.txt"; fail_early "routed build of mbcache, jbd2, ext4"; }
+		echo "[$label] PASS routed build imports goalloc's calls, SLUB's frees only as fallback"
+		mods+=("$BUILD/stock-$v/kmod/goalloc.ko" "$r/mbcache/mbcache.ko" "$r/jbd2/jbd2.ko"
+		       "$r/ext4/ext4.ko")
+	fi
+else
 k=$(qemu/kernel.sh debug) || fail_early "debug kernel build"
+image=$k/arch/x86/boot/bzImage
 mods=("$k/crypto/crypto.ko" "$k/crypto/crypto_algapi.ko" "$k/crypto/crypto_hash.ko"
       "$k/crypto/crc32c_generic.ko" "$k/lib/crc16.ko")
 if [ -n "$slub" ]; then
@@ -55,6 +88,7 @@ else
 	echo "[$label] PASS routed build imports goalloc's calls, SLUB's frees only as fallback"
 	mods+=("$BUILD/debug/kmod/goalloc.ko" "$r/mbcache/mbcache.ko" "$r/jbd2/jbd2.ko"
 	       "$r/ext4/ext4.ko")
+fi
 fi
 gcc -static -O2 -Wall -Wextra -Werror -o "$BUILD/fsload" tools/fsload.c ||
 	fail_early "fsload build"
@@ -74,6 +108,6 @@ done
 cp /etc/mke2fs.conf "$root/etc/" 2>/dev/null || true
 pack_reproducible "$root" "$BUILD/$label.cpio.gz"
 
-qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" -i "$BUILD/$label.cpio.gz" -o "$out" \
+qemu/run-qemu.sh -k "$image" -i "$BUILD/$label.cpio.gz" -o "$out" \
 	-c "$cpus" -m 2G -t $((1200 + files / 2)) -M routed -a "GA_FS_FILES=$files slab_nomerge"
 qemu/verdict.py "$out" --kind qemu --ksrc "$(src_tree)" --label "$label"
