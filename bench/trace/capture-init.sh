@@ -10,7 +10,11 @@
 # TCP, unix sockets, fork/exec, /proc and /sys) or "fs" (a file storm on an
 # ext2 file system on a loop device and on tmpfs: thousands of files
 # created, given extended attributes, copied, renamed, linked, archived and
-# deleted, with the dentry and inode caches dropped after every round).
+# deleted, with the dentry and inode caches dropped after every round) or
+# "fsload" (the routed-module test's workload, tools/routed-guest.sh: ext4
+# with its journal made by mke2fs on a loop device over tmpfs, fsload
+# populate, mutate, verify of CAPTURE_FILES files, umount, mount, verify,
+# umount, each round on a new file system).
 
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -130,13 +134,48 @@ fs_round() {
 	echo 2 >/proc/sys/vm/drop_caches
 }
 
+# The "fsload" workload: as tools/routed-guest.sh, one file system a round.
+fsload_setup() {
+	for m in crc16 crc32c_generic mbcache jbd2 ext4 loop; do
+		insmod /lib/modules/$m.ko || { say "CAPTURE-ERROR insmod $m"; return 1; }
+	done
+	[ -e /dev/loop0 ] || mknod /dev/loop0 b 7 0
+	mkdir -p /mnt/e4
+	say "CAPTURE-FS ext4 (mke2fs defaults) on /dev/loop0, fsload ${CAPTURE_FILES:-2000} files"
+}
+
+fsload_round() {
+	nf=${CAPTURE_FILES:-2000}
+	truncate -s $((64 + nf / 50))M /tmp/ext4.img
+	losetup /dev/loop0 /tmp/ext4.img || { say "CAPTURE-ERROR losetup"; return 1; }
+	/sbin/mke2fs -q -F -t ext4 -N $((nf * 2 + 256)) /dev/loop0 >/dev/null 2>&1 ||
+		{ say "CAPTURE-ERROR mke2fs"; return 1; }
+	mount -t ext4 /dev/loop0 /mnt/e4 || { say "CAPTURE-ERROR mount: $(dmesg | tail -3)"; return 1; }
+	for step in populate mutate; do
+		say "CAPTURE-FSLOAD $(fsload $step /mnt/e4 "$nf" 2>&1 | tail -1)"
+	done
+	sync
+	say "CAPTURE-FSLOAD $(fsload verify /mnt/e4 "$nf" 2>&1 | tail -1)"
+	umount /mnt/e4
+	mount -t ext4 /dev/loop0 /mnt/e4 || { say "CAPTURE-ERROR mount again"; return 1; }
+	say "CAPTURE-FSLOAD $(fsload verify /mnt/e4 "$nf" 2>&1 | tail -1)"
+	umount /mnt/e4
+	losetup -d /dev/loop0
+	rm -f /tmp/ext4.img
+}
+
 n=0
+if [ "$workload" = fsload ]; then
+	fsload_setup || { say "CAPTURE-ERROR fsload setup"; workload=none; }
+fi
 if [ "$workload" = fs ]; then
 	fs_setup || { say "CAPTURE-ERROR fs setup"; workload=none; }
 fi
-while [ $(($(date +%s) - start)) -lt "$secs" ]; do
+# fsload's rounds are long: its first one runs whatever SECONDS says.
+while [ $(($(date +%s) - start)) -lt "$secs" ] || { [ "$workload" = fsload ] && [ $n = 0 ]; }; do
 	case $workload in
 	fs) fs_round $n ;;
+	fsload) fsload_round || break ;;
 	mixed) round $n ;;
 	*) break ;;
 	esac

@@ -18,7 +18,11 @@
 # is "mixed" (default) or "fs", a file storm on ext2 over a loop device and
 # on tmpfs, which needs the kernel's loop and ext4 modules from
 # /lib/modules/<version> and a static build of xattr-storm.c (gcc and
-# libc.a).  Needs qemu-system-x86, busybox-static and xz; no KVM and no root.
+# libc.a), or "fsload", the workload of the routed-module test and bench
+# (tools/routed-guest.sh: an ext4 file system with its journal, made by
+# Debian's mke2fs, and tools/fsload.c on it; CAPTURE_FILES files, default
+# 2000), which needs the same modules, e2fsprogs and a static fsload.
+# Needs qemu-system-x86, busybox-static and xz; no KVM and no root.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -41,7 +45,7 @@ mkdir -p "$work"/root/{bin,dev,proc,sys,tmp}
 cp /bin/busybox "$work/root/bin/busybox"
 cp "$here/capture-init.sh" "$work/root/init"
 chmod 755 "$work/root/init"
-if [ "$workload" = fs ]; then
+if [ "$workload" = fs ] || [ "$workload" = fsload ]; then
 	# The file storm's modules, uncompressed (busybox insmod reads plain
 	# .ko files), and its xattr tool.
 	kver=${kernel#/boot/vmlinuz-}
@@ -54,6 +58,18 @@ if [ "$workload" = fs ]; then
 	done
 	gcc -static -O2 -Wall -o "$work/root/bin/xattr-storm" "$here/xattr-storm.c"
 fi
+if [ "$workload" = fsload ]; then
+	gcc -static -O2 -Wall -o "$work/root/bin/fsload" "$here/../../tools/fsload.c"
+	# Debian's mke2fs (ext4 with a journal, as the routed test makes it)
+	# with the shared libraries and loader it names.
+	mkdir -p "$work/root/sbin" "$work/root/etc"
+	cp /sbin/mke2fs "$work/root/sbin/"
+	for l in $(ldd /sbin/mke2fs | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		mkdir -p "$work/root$(dirname "$l")"
+		cp -L "$l" "$work/root$l"
+	done
+	cp /etc/mke2fs.conf "$work/root/etc/" 2>/dev/null || true
+fi
 (cd "$work/root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd"
 
 echo "capture: booting $kernel for a ${secs}s $workload workload on $cpus vCPUs" >&2
@@ -61,7 +77,7 @@ rc=0
 timeout -k 10 $((secs + 900)) qemu-system-x86_64 \
 	-accel tcg,thread=multi -cpu max -smp "$cpus" -m 2G \
 	-kernel "$kernel" -initrd "$work/initrd" \
-	-append "console=ttyS0 panic=-1 quiet trace_event=kmem:kmalloc,kmem:kfree no_hash_pointers trace_buf_size=96M CAPTURE_SECONDS=$secs CAPTURE_WORKLOAD=$workload" \
+	-append "console=ttyS0 panic=-1 quiet trace_event=kmem:kmalloc,kmem:kfree no_hash_pointers trace_buf_size=96M CAPTURE_SECONDS=$secs CAPTURE_WORKLOAD=$workload CAPTURE_FILES=${CAPTURE_FILES:-2000}" \
 	-display none -monitor none -no-reboot \
 	-chardev file,id=con,path="$work/console.log" -serial chardev:con \
 	-chardev file,id=res,path="$work/results.log" -serial chardev:res \
