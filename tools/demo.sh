@@ -13,7 +13,8 @@
 #
 # The debug kernel: the perf kernel has no block layer.  The first run
 # builds the kernel (cached) and the routed modules (a few minutes, cached
-# in build/routed-debug); after that a run takes two to three minutes.
+# in build/routed-debug); after that a run took 4 to 4.5 minutes of wall
+# time on a 2-core host shared with other guests (the guest 3.3 to 3.8).
 set -euo pipefail
 . "$(dirname "$0")/../qemu/lib.sh"
 cd "$GOALLOC_TOP"
