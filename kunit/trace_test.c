@@ -166,10 +166,13 @@ static void events_carry_kmem_fields(struct kunit *test)
  */
 static void remote_free_has_one_event(struct kunit *test)
 {
-	void *objs[200];
+	const unsigned int nobjs = 200;
 	unsigned int i, frees = 0;
+	void **objs;
 
-	for (i = 0; i < ARRAY_SIZE(objs); i++) {
+	objs = kunit_kcalloc(test, nobjs, sizeof(*objs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	for (i = 0; i < nobjs; i++) {
 		objs[i] = goalloc_alloc(512, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
 	}
@@ -179,7 +182,7 @@ static void remote_free_has_one_event(struct kunit *test)
 	for (i = 0; i < rec.n; i++)
 		frees += rec.ev[i].is_free && rec.ev[i].ptr == objs[0];
 	KUNIT_EXPECT_EQ(test, frees, 1U);
-	for (i = 1; i < ARRAY_SIZE(objs); i++)
+	for (i = 1; i < nobjs; i++)
 		goalloc_free(objs[i]);
 }
 
