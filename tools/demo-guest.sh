@@ -8,7 +8,8 @@
 # ext4, jbd2 and mbcache of the 6.12 source, unmodified, with their slab
 # calls routed to goalloc, mount a file system on a loop device; fsload
 # fills it while goalloc's per-cache table shows the modules' caches (the
-# largest few); the workload finishes, fsck finds it clean, the modules go
+# largest few); goalloc's tracepoints, read through ftrace, while fsload
+# mutates the tree (counts, busiest call sites); the workload finishes, fsck finds it clean, the modules go
 # and goalloc holds nothing of theirs; the side-by-side with SLUB that
 # make bench measured (/goalloc/routed-summary.txt, staged by demo.sh);
 # then the userspace arena scene.  The full tables go to the results log
@@ -36,6 +37,40 @@ top_caches() {
 			for (i = 1; i <= n && i <= top; i++) print row[i]
 			if (n > top) printf "  (%d more of theirs; every cache and class: results/demo/results.log)\n", n - top
 		}' $G/caches
+}
+
+T=/sys/kernel/tracing
+# goalloc:alloc and goalloc:free into a fresh ftrace buffer.
+trace_on() {
+	[ -e $T/trace ] || mount -t tracefs tracefs $T 2>/dev/null
+	[ -d $T/events/goalloc ] || return 0
+	echo 0 >$T/tracing_on
+	echo 8192 >$T/buffer_size_kb
+	: >$T/trace
+	echo 1 >$T/events/goalloc/alloc/enable
+	echo 1 >$T/events/goalloc/free/enable
+	echo 1 >$T/tracing_on
+}
+
+# What the events said: counts, the busiest call sites, two lines as ftrace prints them.
+trace_report() {
+	[ -d $T/events/goalloc ] || { echo "(no goalloc events in tracefs)" >&3; return 0; }
+	echo 0 >$T/tracing_on
+	echo 0 >$T/events/goalloc/alloc/enable
+	echo 0 >$T/events/goalloc/free/enable
+	cat $T/trace >/tmp/goalloc.trace
+	echo "goalloc's tracepoints during fsload mutate (ftrace, events/goalloc; kmem:kmalloc's fields):" >&3
+	grep -m1 'entries-in-buffer' /tmp/goalloc.trace | sed 's/^#/ /' >&3
+	awk '/ alloc: / { a++ } / free: / { f++ }
+	     END { printf "  goalloc:alloc %d, goalloc:free %d in the buffer\n", a, f }' /tmp/goalloc.trace >&3
+	awk '/ alloc: / { if (match($0, /call_site=[^ ]+/)) { s = substr($0, RSTART + 10, RLENGTH - 10)
+				sub(/\+.*/, "", s); n[s]++; b[s] += 0 }
+			  if (match($0, /bytes_alloc=[0-9]+/)) b[s] += substr($0, RSTART + 12, RLENGTH - 12) }
+	     END { for (s in n) printf "%d %d %s\n", n[s], b[s], s }' /tmp/goalloc.trace |
+		sort -rn | head -5 | awk 'BEGIN { print "  busiest allocation sites: calls, KiB, call_site" }
+			{ printf "  %8d %8d  %s\n", $1, $2 / 1024, $3 }' >&3
+	grep -m1 ' alloc: ' /tmp/goalloc.trace | sed 's/^ */  /' >&3
+	grep -m1 ' free: ' /tmp/goalloc.trace | sed 's/^ */  /' >&3
 }
 
 # full TITLE: goalloc's whole caches and classes tables, for the results.
@@ -86,8 +121,12 @@ fi
 	wait $pid
 	prc=$?
 	cat /tmp/populate.out >&3
+	# goalloc's tracepoints (Documentation/admin.rst) while fsload mutates:
+	# read through ftrace, as any kmem:kmalloc tool would read kmem's.
+	trace_on
 	fsload mutate $MNT "$N" >&3 2>&3
 	mrc=$?
+	trace_report
 	sync
 	full "after populate, mutate and sync"
 	echo "after copy/rename/delete and sync: goalloc heap $(heapval heap_held_kib) KiB," \
