@@ -263,15 +263,16 @@ do_kasan_negative() {
 	add_counts "$out"
 }
 
-# Real kernel code on goalloc: ext4, jbd2 and mbcache of the 6.12 source,
-# unmodified, built with kmod/goalloc_slab.h, under a file system workload
-# in the debug guest (tools/routed-test.sh, Documentation/routing.rst).
-# GA_FS_FILES files (default 1000 here: the short workload).
+# Real kernel code on goalloc: ext4, jbd2 and mbcache, and zram with
+# zsmalloc, of the 6.12 source, unmodified, built with kmod/goalloc_slab.h,
+# under a file system workload and block and swap traffic in the debug guest
+# (tools/routed-test.sh, Documentation/routing.rst).  GA_FS_FILES files and
+# GA_ZRAM_MIB MiB (defaults 1000 and 8 here: the short workloads).
 do_routed() {
 	step routed
 	local out=$RES/routed-ext4
 	rm -rf "$out"
-	tools/routed-test.sh -n "${GA_FS_FILES:-1000}" -o "$out"
+	tools/routed-test.sh -n "${GA_FS_FILES:-1000}" -z "${GA_ZRAM_MIB:-8}" -o "$out"
 	add_counts "$out"
 }
 

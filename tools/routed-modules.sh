@@ -8,22 +8,39 @@
 # Usage: tools/routed-modules.sh [--slub] KDIR GOALLOC_BUILD OUTDIR
 #   KDIR           the kernel's build tree (qemu/kernel.sh debug)
 #   GOALLOC_BUILD  goalloc's module build for KDIR (its Module.symvers)
-#   OUTDIR         where the copies are built: OUTDIR/{mbcache,jbd2,ext4}/*.ko
+#   OUTDIR         where the copies are built: OUTDIR/{mbcache,jbd2,ext4}/*.ko,
+#                  OUTDIR/{zsmalloc,zram}/*.ko, OUTDIR/lzo/lzo_compress.ko
 #   --slub         build the same copies without the routing header (SLUB's)
 #
 # The sources are copied from the extracted tree (qemu/lib.sh src_tree(),
 # which extracts /usr/src/linux-source-6.12.tar.xz once into the cache):
-# fs/mbcache.c, fs/jbd2/ and fs/ext4/ with their own Makefiles; only the
-# Kbuild files that list them are written here.  The routed build then must
-# import goalloc's symbols and none of the kernel's slab entry points but
-# the frees that goalloc_owns() sends back to SLUB (imports.txt).
+# fs/mbcache.c, fs/jbd2/ and fs/ext4/ with their own Makefiles;
+# mm/zsmalloc.c, drivers/block/zram/ (its own Makefile, for the lzo and
+# lzo-rle backends) and lib/lzo's compressor.  Only the Kbuild files that
+# list them are written here.  The routed build then must import goalloc's
+# symbols and none of the kernel's slab entry points but the frees that
+# goalloc_owns() sends back to SLUB (imports.txt).
+#
+# zram and zsmalloc are not configured in the debug kernel (CONFIG_ZRAM and
+# CONFIG_ZSMALLOC unset), so the configuration they would have is given
+# here: CONFIG_ZSMALLOC_CHAIN_SIZE=8 (Kconfig's default), the lzo backends
+# and "lzo-rle" as zram's default compressor (ditto).  One thing of the
+# kernel's own depends on CONFIG_ZSMALLOC: the zone counter NR_ZSPAGES is an
+# item of enum zone_stat_item only when it is set.  Defining CONFIG_ZSMALLOC
+# for zsmalloc's build would make its enum (and struct zone) differ from the
+# kernel's; instead zsmalloc's NR_ZSPAGES is named NR_FREE_CMA_PAGES, a
+# counter a kernel without CONFIG_CMA keeps but never reads (it shows as
+# nr_free_cma in /proc/vmstat, which the guest checks against zram's own
+# count of zsmalloc's pages).  The compressor has no slab calls and is built
+# on its own, without the routing header.  A kernel that has zsmalloc or
+# zram of its own (Debian's: zsmalloc built in) gets ext4's three only.
 set -euo pipefail
 . "$(dirname "$0")/../qemu/lib.sh"
 
 slub=""
 [ "${1:-}" = --slub ] && { slub=1; shift; }
 [ $# = 3 ] || die "usage: $0 [--slub] KDIR GOALLOC_BUILD OUTDIR"
-kdir=$1 gbuild=$(realpath "$2") out=$(realpath -m "$3")
+kdir=$1 gbuild=$(realpath -m "$2") out=$(realpath -m "$3")
 src=$(src_tree)
 
 mkdir -p "$out"
@@ -34,20 +51,62 @@ rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
 mkdir -p "$out/mbcache"
 cp "$src/fs/mbcache.c" "$out/mbcache/mbcache.c"
 echo 'obj-m += mbcache.o' >"$out/mbcache/Kbuild"
+routed="mbcache/mbcache ext4/ext4 jbd2/jbd2"
+syms=""
+# (The body of this if is not indented: its here-documents.)
+if ! grep -qE '^CONFIG_(ZSMALLOC|ZRAM)=' "$kdir/.config"; then
+routed="$routed zsmalloc/zsmalloc zram/zram"
+rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+	"$src/drivers/block/zram/" "$out/zram/"
+mkdir -p "$out/zsmalloc" "$out/lzo"
+cp "$src/mm/zsmalloc.c" "$out/zsmalloc/zsmalloc.c"
+cat >"$out/zsmalloc/Kbuild" <<'EOF'
+# Written by tools/routed-modules.sh: mm/Kconfig's default chain size, and
+# the kernel's spare zone counter for NR_ZSPAGES (see the script's head).
+obj-m += zsmalloc.o
+ccflags-y += -DCONFIG_ZSMALLOC_CHAIN_SIZE=8 -DNR_ZSPAGES=NR_FREE_CMA_PAGES
+EOF
+cat >"$out/zram/Kbuild" <<'EOF'
+# Written by tools/routed-modules.sh: zram's own Makefile, configured as
+# drivers/block/zram/Kconfig's defaults would (lzo and lzo-rle, lzo-rle first).
+CONFIG_ZRAM := m
+CONFIG_ZRAM_BACKEND_LZO := y
+include $(src)/Makefile
+ccflags-y += -DCONFIG_ZRAM_BACKEND_LZO=1 -DCONFIG_ZRAM_DEF_COMP='"lzo-rle"'
+EOF
+cp "$src"/lib/lzo/lzo1x_compress.c "$src"/lib/lzo/lzo1x_compress_safe.c \
+   "$src"/lib/lzo/lzodefs.h "$out/lzo/"
+cat >"$out/lzo/Kbuild" <<'EOF'
+# Written by tools/routed-modules.sh: lib/lzo's compressor (CONFIG_LZO_COMPRESS),
+# which the kernel lacks; its decompressor is built in.
+obj-m += lzo_compress.o
+lzo_compress-objs := lzo1x_compress.o lzo1x_compress_safe.o
+EOF
+# The compressor first, on its own and never routed: no slab calls.
+if ! make -C "$kdir" M="$out/lzo" modules -j"$(nproc)" >"$out/build-lzo.log" 2>&1; then
+	tail -40 "$out/build-lzo.log" >&2
+	die "lzo_compress build failed; log: $out/build-lzo.log"
+fi
+syms="$out/lzo/Module.symvers"
+fi
+: >>"$out/build-lzo.log"
 {
 	echo '# Written by tools/routed-modules.sh'
-	echo 'obj-m += mbcache/ jbd2/ ext4/'
+	echo "obj-m += $(echo "$routed" | sed 's|/[a-z0-9]*|/|g')"
 	if [ -z "$slub" ]; then
 		echo "subdir-ccflags-y += -I$GOALLOC_TOP/kmod -include $GOALLOC_TOP/kmod/goalloc_slab.h"
 	fi
 } >"$out/Kbuild"
-syms=()
-[ -z "$slub" ] && syms=("KBUILD_EXTRA_SYMBOLS=$gbuild/Module.symvers")
-if ! make -C "$kdir" M="$out" "${syms[@]}" modules -j"$(nproc)" >"$out/build.log" 2>&1; then
+[ -z "$slub" ] && syms="$gbuild/Module.symvers $syms"
+if ! make -C "$kdir" M="$out" KBUILD_EXTRA_SYMBOLS="$syms" modules -j"$(nproc)" >"$out/build.log" 2>&1; then
 	tail -40 "$out/build.log" >&2
 	die "routed module build failed; log: $out/build.log"
 fi
-if grep -E 'warning:' "$out/build.log" >&2; then
+# A file that defines its own pr_fmt (zsmalloc, zram) redefines the one
+# <linux/printk.h> gave it through the header: its own wins from there on,
+# as in the kernel's build, so that warning alone is let through.
+if grep -E 'warning:' "$out/build-lzo.log" "$out/build.log" |
+   grep -vE 'warning: "pr_fmt" redefined$' >&2; then
 	die "routed module build has warnings; log: $out/build.log"
 fi
 [ -n "$slub" ] && exit 0
@@ -67,7 +126,7 @@ core_caches=$(grep -rhoE 'extern struct kmem_cache \*[a-z_0-9]+' "$src/include" 
 refused="^(__?kmalloc.*|kmalloc.*|__?kmem_cache.*|kmem_cache.*|krealloc_array.*|mempool_(alloc|free)_slab|kfree_link|${core_caches})\$"
 bad=0
 : >"$out/imports.txt"
-for m in mbcache/mbcache ext4/ext4 jbd2/jbd2; do
+for m in $routed; do
 	u=$(nm -u "$out/$m.ko" | awk '{print $2}')
 	echo "$m: goalloc $(echo "$u" | grep -c '^goalloc_'): $(echo "$u" | grep '^goalloc_' | paste -sd' ')" >>"$out/imports.txt"
 	echo "$m: slab fallback: $(echo "$u" | grep -E '^(kfree|kfree_const|kfree_sensitive|ksize|krealloc_noprof|kvfree|kvfree_sensitive|kvrealloc_noprof|kvfree_call_rcu|__kvmalloc_node_noprof)$' | paste -sd' ')" >>"$out/imports.txt"

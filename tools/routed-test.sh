@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# ext4, jbd2 and mbcache from the 6.12 source, unmodified, on goalloc
-# (kmod/goalloc_slab.h), under a real file system workload in the debug
-# guest (KASAN, lockdep, kmemleak): Documentation/routing.rst.
+# ext4, jbd2 and mbcache, and zram with zsmalloc, from the 6.12 source,
+# unmodified, on goalloc (kmod/goalloc_slab.h), under a real file system
+# workload and real block and swap traffic in the debug guest (KASAN,
+# lockdep, kmemleak): Documentation/routing.rst.
 #
-# Usage: tools/routed-test.sh [-s] [-n FILES] [-k debug|stock] -o OUTDIR
-#   -s        the same workload on the debug kernel's own ext4, jbd2 and
-#             mbcache (built normally: SLUB), without goalloc
-#   -n FILES  files of the workload (default 2000)
+# Usage: tools/routed-test.sh [-s] [-n FILES] [-z MIB] [-w WORK] [-k debug|stock] -o OUTDIR
+#   -s        the same workloads on the debug kernel's own ext4, jbd2 and
+#             mbcache, and zram and zsmalloc built from the same copies
+#             without the routing header (SLUB), without goalloc
+#   -n FILES  files of the ext4 workload (default 2000)
+#   -z MIB    the zram workload's size: MIB MiB of pages written to zram0,
+#             MIB / 4 MiB of anonymous memory swapped out to zram1 (default 8)
+#   -w WORK   the workloads to run: "ext4 zram" (the default), "ext4", "zram";
+#             the stock kernel runs ext4 only (its zsmalloc is built in)
 #   -k stock  Debian's stock 6.12 kernel (/boot/vmlinuz-6.12.*-amd64, no
 #             KASAN, no lockdep) instead of the debug kernel: the routed
 #             modules and goalloc are built against its headers, its own
@@ -23,16 +29,20 @@
 set -euo pipefail
 . "$(dirname "$0")/../qemu/lib.sh"
 
-slub="" files=2000 out="" kname=debug
-while getopts sn:o:k: opt; do
+slub="" files=2000 zmib=8 work="ext4 zram" out="" kname=debug
+while getopts sn:z:w:o:k: opt; do
 	case $opt in
 	s) slub=1 ;; n) files=$OPTARG ;; o) out=$OPTARG ;; k) kname=$OPTARG ;;
+	z) zmib=$OPTARG ;; w) work=$OPTARG ;;
 	*) die "usage: see the head of $0" ;;
 	esac
 done
 [ -n "$out" ] || die "need -o OUTDIR"
 cd "$GOALLOC_TOP"
 BUILD=$GOALLOC_TOP/build
+# Debian's kernel has zsmalloc built in: tools/routed-modules.sh builds
+# zram and zsmalloc only for a kernel without them (the debug kernel).
+[ "$kname" = stock ] && work=ext4
 label=routed-ext4${slub:+-slub}
 [ "$kname" = stock ] && label=routed-ext4-stock${slub:+-slub}
 mkdir -p "$out"
@@ -78,17 +88,24 @@ image=$k/arch/x86/boot/bzImage
 mods=("$k/crypto/crypto.ko" "$k/crypto/crypto_algapi.ko" "$k/crypto/crypto_hash.ko"
       "$k/crypto/crc32c_generic.ko" "$k/lib/crc16.ko")
 if [ -n "$slub" ]; then
+	# The kernel has no zram: the same copies, built without the header.
+	r=$BUILD/routed-debug-slub
+	tools/routed-modules.sh --slub "$k" "$BUILD/debug" "$r" >"$out/build.txt" 2>&1 ||
+		{ cat "$out/build.txt"; fail_early "SLUB build of zram, zsmalloc"; }
 	mods+=("$k/fs/mbcache.ko" "$k/fs/jbd2/jbd2.ko" "$k/fs/ext4/ext4.ko")
 else
 	# The goalloc build tools/check.sh makes for the debug guest.
 	build_modules "$k" "$BUILD/debug" || fail_early "goalloc build against $k"
 	r=$BUILD/routed-debug
+	t0=$(date +%s)
 	tools/routed-modules.sh "$k" "$BUILD/debug" "$r" >"$out/imports.txt" 2>&1 ||
-		{ cat "$out/imports.txt"; fail_early "routed build of mbcache, jbd2, ext4"; }
-	echo "[$label] PASS routed build imports goalloc's calls, SLUB's frees only as fallback"
+		{ cat "$out/imports.txt"; fail_early "routed build of mbcache, jbd2, ext4, zsmalloc, zram"; }
+	echo "[$label] PASS routed build imports goalloc's calls, SLUB's frees only as fallback ($(( $(date +%s) - t0 )) s)"
 	mods+=("$BUILD/debug/kmod/goalloc.ko" "$r/mbcache/mbcache.ko" "$r/jbd2/jbd2.ko"
 	       "$r/ext4/ext4.ko")
 fi
+# Loaded by the guest's zram part, not at boot (tools/routed-guest.sh).
+mods+=("$r/lzo/lzo_compress.ko" "$r/zsmalloc/zsmalloc.ko" "$r/zram/zram.ko")
 fi
 gcc -static -O2 -Wall -Wextra -Werror -o "$BUILD/fsload" tools/fsload.c ||
 	fail_early "fsload build"
@@ -109,5 +126,6 @@ cp /etc/mke2fs.conf "$root/etc/" 2>/dev/null || true
 pack_reproducible "$root" "$BUILD/$label.cpio.gz"
 
 qemu/run-qemu.sh -k "$image" -i "$BUILD/$label.cpio.gz" -o "$out" \
-	-c "$cpus" -m 2G -t $((1200 + files / 2)) -M routed -a "GA_FS_FILES=$files slab_nomerge"
+	-c "$cpus" -m 2G -t $((1200 + files / 2)) -M routed \
+	-a "GA_FS_FILES=$files GA_ZRAM_MIB=$zmib GA_ROUTED_WORK=${work// /,} slab_nomerge"
 qemu/verdict.py "$out" --kind qemu --ksrc "$(src_tree)" --label "$label"
