@@ -46,7 +46,7 @@ tap() { # OK DESCRIPTION
 }
 heapval() { awk -v k="$1" '$1 == k { print $2 }' $G/heap; }
 # Kernel memory in KiB: all of SLUB's slabs, goalloc's heap, and the
-# pages that hold the caches ext4, jbd2 and mbcache create (goalloc's
+# pages that hold the caches ext4, jbd2, mbcache and zsmalloc create (goalloc's
 # held_bytes, or SLUB's slabs of those names: the run boots with
 # slab_nomerge so that SLUB's are not merged away into other caches).
 MODCACHES='^(ext4_|jbd2_|mb_cache_entry|extent_status|pending_reservation|bio_post_read_ctx|zs_handle-|zspage-)'
@@ -184,6 +184,7 @@ zram_part() {
 	done
 	ZP=$((ZMIB * 256))
 	Z=/sys/block/zram0
+	say "GA-ROUTED zram routed=$routed mib=$ZMIB before: $(mem_line)"
 	t0=$(ms)
 	echo lzo-rle >$Z/comp_algorithm && echo $((ZMIB * 2))M >$Z/disksize
 	tap $? "zram0: lzo-rle, $((ZMIB * 2)) MiB"
@@ -202,6 +203,10 @@ zram_part() {
 	fsload blkmutate /dev/zram0 $ZP >&3 2>&3
 	tap $? "rewrite every third page, discard every tenth"
 	say "GA-ROUTED zram peak: $(mem_line)"
+	if [ -r /proc/slabinfo ]; then
+		echo "== /proc/slabinfo while zram0 is in use: zsmalloc's caches" >&3
+		awk 'NR <= 2 || $1 ~ /^(zs_handle|zspage)-/' /proc/slabinfo >&3
+	fi
 	if [ $routed = 1 ]; then
 		echo "== goalloc/caches while zram0 is in use" >&3
 		cat $G/caches >&3
