@@ -87,11 +87,14 @@ static bool reused(struct kunit *test, const void *want, size_t size, gfp_t gfp)
 	 * Every CPU's spans to mcentral, whose partial spans (the one of
 	 * @want among them) this CPU then takes in turn before the heap
 	 * grows; on this CPU only, so that none goes to another CPU's cache.
+	 * From @want's node: a CPU refills from its own node's mcentral, and
+	 * the test may have allocated @want on a CPU of the other node (the
+	 * two-node debug guest), where goalloc_alloc() here would never look.
 	 */
 	goalloc_drain_all();
 	migrate_disable();
 	for (n = 0; n < max && !found; n++) {
-		v[n] = goalloc_alloc(size, gfp);
+		v[n] = goalloc_alloc_node(size, gfp, page_to_nid(virt_to_page(want)));
 		if (!v[n])
 			break;
 		found = v[n] == want;
