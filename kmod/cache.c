@@ -162,7 +162,6 @@ static void cache_free_slow(struct goalloc_cache *cache, const void *p, unsigned
 static noinline void *cache_post_alloc_fast(struct goalloc_cache *cache, void *p, gfp_t gfp,
 					    unsigned long caller)
 {
-	caller = caller ?: _RET_IP_;
 	if (unlikely(gfp & cache->gfp_refused)) {
 		/* Made a live object first, so its free is an ordinary one. */
 		cache_post_alloc(cache, p, gfp & ~__GFP_ZERO);
@@ -180,7 +179,6 @@ static noinline void *cache_alloc_slow(struct goalloc_cache *cache, gfp_t gfp, i
 {
 	void *p;
 
-	caller = caller ?: _RET_IP_;
 	if (unlikely(gfp & cache->gfp_refused))
 		return cache_refuse(cache, caller);
 	might_alloc(gfp);
@@ -197,16 +195,11 @@ static noinline void *cache_alloc_slow(struct goalloc_cache *cache, gfp_t gfp, i
 static noinline void *cache_alloc_traced(struct goalloc_cache *cache, void *p, gfp_t gfp,
 					 unsigned long caller)
 {
-	caller = caller ?: _RET_IP_;
 	trace_alloc(caller, p, cache->object_size, cache->size, gfp, NUMA_NO_NODE);
 	return p;
 }
 
-/*
- * goalloc_cache_alloc()'s body.  @caller 0: the out-of-line paths read
- * their own return address, goalloc_cache_alloc()'s caller (it tail-calls
- * them), so its fast path loads nothing for the events.
- */
+/* goalloc_cache_alloc()'s body, with the caller for the events (as alloc_fast()). */
 static __always_inline void *cache_alloc_fast(struct goalloc_cache *cache, gfp_t gfp,
 					      unsigned long caller)
 {
@@ -241,7 +234,7 @@ static __always_inline void *cache_alloc_fast(struct goalloc_cache *cache, gfp_t
  */
 void *goalloc_cache_alloc(struct goalloc_cache *cache, gfp_t gfp)
 {
-	return cache_alloc_fast(cache, gfp, 0);
+	return cache_alloc_fast(cache, gfp, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(goalloc_cache_alloc);
 

@@ -145,7 +145,6 @@ static __always_inline void trace_small(unsigned long caller, const void *p, siz
 /* A slot from the fast path that must be made usable (post_alloc_wanted()). */
 static noinline void *post_alloc_slow(void *p, size_t size, gfp_t gfp, unsigned long caller)
 {
-	caller = caller ?: _RET_IP_;
 	p = post_alloc(p, size, goalloc_class_info[goalloc_size_class(size)].size, gfp);
 	trace_small(caller, p, size, gfp, NUMA_NO_NODE);
 	return p;
@@ -155,14 +154,12 @@ static noinline void *post_alloc_slow(void *p, size_t size, gfp_t gfp, unsigned 
  * Everything goalloc_alloc_node()'s fast path leaves: size 0, too large,
  * large objects, a NUMA node asked for, and Go's nextFree (the CPU's span
  * has no free slot at hand, or the cache is busy: an interrupt inside it).
- * @caller: the API's caller, for the alloc event and messages; 0 for
- * _RET_IP_, the API's caller when the API tail-calls this (CALLER_TAIL).
+ * @caller: the API's caller, for the alloc event and messages.
  */
 static noinline void *alloc_slow(size_t size, gfp_t gfp, int node, unsigned long caller)
 {
 	void *p;
 
-	caller = caller ?: _RET_IP_;
 	if (unlikely(!size))
 		return ZERO_SIZE_PTR;
 	if (unlikely(size > GOALLOC_MAX_CLASS_SIZE)) {
@@ -192,22 +189,16 @@ static noinline void *alloc_slow(size_t size, gfp_t gfp, int node, unsigned long
  */
 static noinline void *alloc_traced(size_t size, gfp_t gfp, unsigned long caller, void *p)
 {
-	caller = caller ?: _RET_IP_;
 	trace_small(caller, p, size, gfp, NUMA_NO_NODE);
 	return p;
 }
 
 /*
- * A caller of 0 tells the out-of-line paths (alloc_slow(), post_alloc_slow(),
- * alloc_traced()) to read their own return address: goalloc_alloc()
- * tail-calls them, so it is goalloc_alloc()'s caller, and the fast path
- * loads nothing for the events.
- */
-#define CALLER_TAIL	0UL
-
-/*
- * goalloc_alloc()'s body, for it (@caller CALLER_TAIL) and for
- * goalloc_alloc_node()'s calls for this CPU's node (its _RET_IP_).
+ * goalloc_alloc()'s body, for it and for goalloc_alloc_node()'s calls for
+ * this CPU's node, each with its own caller (_RET_IP_) for the events.
+ * The out-of-line paths take it as an argument: reading their own return
+ * address would name goalloc wherever the compiler does not make them
+ * tail calls (the KCSAN kernel's instrumentation, for one).
  */
 static __always_inline void *alloc_fast(size_t size, gfp_t gfp, unsigned long caller)
 {
@@ -244,7 +235,7 @@ static __always_inline void *alloc_fast(size_t size, gfp_t gfp, unsigned long ca
  */
 void *goalloc_alloc(size_t size, gfp_t gfp)
 {
-	return alloc_fast(size, gfp, CALLER_TAIL);
+	return alloc_fast(size, gfp, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(goalloc_alloc);
 

@@ -14,7 +14,7 @@
 #define TRACE_MAX	16
 
 static struct {
-	spinlock_t lock;		/* the probes run on any CPU */
+	raw_spinlock_t lock;		/* probes run on any CPU, preemption off */
 	const void *want[TRACE_MAX];	/* pointers whose events are kept */
 	unsigned int nwant;
 	struct {
@@ -47,7 +47,7 @@ static void probe_alloc(void *data, unsigned long call_site, const void *ptr,
 	/* An allocation's pointer is not known before: keep the test task's. */
 	if (current != data)
 		return;
-	spin_lock_irqsave(&rec.lock, flags);
+	raw_spin_lock_irqsave(&rec.lock, flags);
 	if (rec.n < TRACE_MAX) {
 		rec.ev[rec.n].is_free = false;
 		rec.ev[rec.n].call_site = call_site;
@@ -58,7 +58,7 @@ static void probe_alloc(void *data, unsigned long call_site, const void *ptr,
 		rec.ev[rec.n].node = node;
 		rec.n++;
 	}
-	spin_unlock_irqrestore(&rec.lock, flags);
+	raw_spin_unlock_irqrestore(&rec.lock, flags);
 }
 
 static void probe_free(void *data, unsigned long call_site, const void *ptr)
@@ -67,20 +67,20 @@ static void probe_free(void *data, unsigned long call_site, const void *ptr)
 
 	if (current != data && !wanted(ptr))
 		return;
-	spin_lock_irqsave(&rec.lock, flags);
+	raw_spin_lock_irqsave(&rec.lock, flags);
 	if (rec.n < TRACE_MAX) {
 		rec.ev[rec.n].is_free = true;
 		rec.ev[rec.n].call_site = call_site;
 		rec.ev[rec.n].ptr = ptr;
 		rec.n++;
 	}
-	spin_unlock_irqrestore(&rec.lock, flags);
+	raw_spin_unlock_irqrestore(&rec.lock, flags);
 }
 
 static int trace_init(struct kunit *test)
 {
 	memset(&rec, 0, sizeof(rec));
-	spin_lock_init(&rec.lock);
+	raw_spin_lock_init(&rec.lock);
 	rec.task = current;
 	KUNIT_ASSERT_EQ(test, register_trace_alloc(probe_alloc, rec.task), 0);
 	KUNIT_ASSERT_EQ(test, register_trace_free(probe_free, rec.task), 0);
