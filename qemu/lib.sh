@@ -92,6 +92,21 @@ build_modules() {
 	fi
 }
 
+# stage_e2fsprogs ROOT: Debian's mke2fs and e2fsck into an initramfs tree,
+# with the shared libraries (and loader) they name, and mke2fs.conf.
+stage_e2fsprogs() {
+	local root=$1 p l
+	mkdir -p "$root/sbin" "$root/etc"
+	for p in /sbin/mke2fs /sbin/e2fsck; do
+		cp "$p" "$root/sbin/"
+		for l in $(ldd "$p" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+			mkdir -p "$root$(dirname "$l")"
+			cp -L "$l" "$root$l"
+		done
+	done
+	cp /etc/mke2fs.conf "$root/etc/" 2>/dev/null || true
+}
+
 # pack_reproducible ROOTDIR CPIO: ROOTDIR as a gzip'd cpio that depends only
 # on the files' contents and names: sorted, every mtime 0, no inode or device
 # numbers, no gzip timestamp.  An icount guest is deterministic only if its

@@ -36,16 +36,7 @@ qemu/mkinitramfs.sh "$root" - -- "$k/crypto/crypto.ko" "$k/crypto/crypto_algapi.
 	"$k/crypto/crypto_hash.ko" "$k/crypto/crc32c_generic.ko" "$k/lib/crc16.ko" \
 	build/debug/kmod/goalloc.ko "$r/mbcache/mbcache.ko" "$r/jbd2/jbd2.ko" \
 	"$r/ext4/ext4.ko" -- -- build/libgoalloc/arena-demo build/fsload tools/demo-guest.sh
-# Debian's mke2fs and e2fsck with the shared libraries (and loader) they name.
-mkdir -p "$root/sbin" "$root/etc"
-for p in /sbin/mke2fs /sbin/e2fsck; do
-	cp "$p" "$root/sbin/"
-	for l in $(ldd "$p" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
-		mkdir -p "$root$(dirname "$l")"
-		cp -L "$l" "$root$l"
-	done
-done
-cp /etc/mke2fs.conf "$root/etc/" 2>/dev/null || true
+stage_e2fsprogs "$root"
 # The side by side with SLUB, as make bench last measured it.
 sum=results/bench/routed-summary.txt
 if [ -s "$sum" ]; then

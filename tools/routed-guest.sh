@@ -61,6 +61,17 @@ mem_line() {
 	fi
 	echo "slab_kib=$slab goalloc_heap_kib=$gh module_caches_kib=$mc"
 }
+# rmmod_tap MODULE...: unload each, in order, as a check, and off init's list.
+rmmod_tap() {
+	local m rc
+	for m in "$@"; do
+		rmmod $m
+		rc=$?
+		say "GA-MODULE unload $m rc=$rc"
+		tap $rc "rmmod $m"
+		loaded=$(echo " $loaded " | sed "s/ $m / /")
+	done
+}
 ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 
 tap_doc() { # NAME: write out the checks so far as one TAP document
@@ -136,13 +147,7 @@ ext4_part() {
 	rm -f $IMG
 	say "GA-ROUTED elapsed_ms=$(( $(ms) - t0 ))"
 
-	for m in ext4 jbd2 mbcache; do
-		rmmod $m
-		rc=$?
-		say "GA-MODULE unload $m rc=$rc"
-		tap $rc "rmmod $m"
-		loaded=$(echo " $loaded " | sed "s/ $m / /")
-	done
+	rmmod_tap ext4 jbd2 mbcache
 	if [ $routed = 1 ]; then
 		# Deferred frees (kfree_rcu, TYPESAFE_BY_RCU spans) are done by now:
 		# each cache's destroy waited for them.
@@ -267,13 +272,7 @@ zram_part() {
 		tap $? "zsmalloc's caches gone from goalloc/caches after reset"
 	fi
 	say "GA-ROUTED zram elapsed_ms=$(( $(ms) - t0 ))"
-	for m in zram zsmalloc lzo_compress; do
-		rmmod $m
-		rc=$?
-		say "GA-MODULE unload $m rc=$rc"
-		tap $rc "rmmod $m"
-		loaded=$(echo " $loaded " | sed "s/ $m / /")
-	done
+	rmmod_tap zram zsmalloc lzo_compress
 	if [ $routed = 1 ]; then
 		now=$(heapval objects_in_use)
 		[ "$now" = "$zbase" ]

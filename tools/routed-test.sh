@@ -113,16 +113,7 @@ gcc -static -O2 -Wall -Wextra -Werror -o "$BUILD/fsload" tools/fsload.c ||
 root=$BUILD/$label-root
 qemu/mkinitramfs.sh "$root" - -- "${mods[@]}" -- -- "$BUILD/fsload" tools/routed-guest.sh ||
 	fail_early "initramfs"
-# Debian's e2fsprogs, with the shared libraries (and loader) they name.
-mkdir -p "$root/sbin" "$root/etc"
-for p in /sbin/mke2fs /sbin/e2fsck; do
-	cp "$p" "$root/sbin/"
-	for l in $(ldd "$p" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
-		mkdir -p "$root$(dirname "$l")"
-		cp -L "$l" "$root$l"
-	done
-done
-cp /etc/mke2fs.conf "$root/etc/" 2>/dev/null || true
+stage_e2fsprogs "$root"
 pack_reproducible "$root" "$BUILD/$label.cpio.gz"
 
 qemu/run-qemu.sh -k "$image" -i "$BUILD/$label.cpio.gz" -o "$out" \
