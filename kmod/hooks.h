@@ -47,6 +47,9 @@
  * @GOALLOC_HOOK_RCU_FREE: free_rcu.c, after a grace period, when a chunk of
  *	a batch's objects has been unlinked and before it is freed (process
  *	context, no lock held); its argument is a struct goalloc_rcu_chunk
+ * @GOALLOC_HOOK_DRAIN_WORK: a CPU's drain work item, before it drains
+ *	(process context, no lock held: this one may sleep); its argument is
+ *	the work
  * @GOALLOC_NR_HOOKS: the number of hooks
  */
 enum goalloc_hook_id {
@@ -60,6 +63,7 @@ enum goalloc_hook_id {
 	GOALLOC_HOOK_SPAN_GROWN,
 	GOALLOC_HOOK_UARENA_COPYOUT,
 	GOALLOC_HOOK_RCU_FREE,
+	GOALLOC_HOOK_DRAIN_WORK,
 	GOALLOC_NR_HOOKS
 };
 

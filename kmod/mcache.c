@@ -366,7 +366,10 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_mcache_drained);
 
 static void drain_work_fn(struct work_struct *w)
 {
-	struct goalloc_mcache *c = goalloc_mcache_get();
+	struct goalloc_mcache *c;
+
+	goalloc_hook(GOALLOC_HOOK_DRAIN_WORK, w);
+	c = goalloc_mcache_get();
 
 	/*
 	 * Process context on the CPU: no section of this CPU is open (they
@@ -412,6 +415,42 @@ unsigned int goalloc_drain_all(void)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_drain_all);
+
+/**
+ * goalloc_drain_all_nowait() - ask every online CPU to drain its cache
+ *
+ * For reclaim (the shrinker): queues each online CPU's drain work item and
+ * does not wait for them.  Waiting could deadlock: an item may need a new
+ * worker thread, which kthreadd makes with an allocation that can land in
+ * this very reclaim, and during a CPU offline the pool's mayday timer
+ * (which summons the rescuer) may sit on the CPU whose softirq threads are
+ * parked (seen in the PREEMPT_RT soak).  memcg's drain_all_stock() does not
+ * wait either.  This CPU's cache is not drained in place: the reclaim may
+ * come from inside a section of it.  The spans come back to mcentral when
+ * the items run; the next scan or trim pass gives their pages back.  Takes
+ * no lock; never sleeps.
+ */
+void goalloc_drain_all_nowait(void)
+{
+	unsigned int cpu;
+
+	for_each_online_cpu(cpu)
+		queue_work_on(cpu, goalloc_drain_wq, per_cpu_ptr(&goalloc_drain_work, cpu));
+}
+
+/**
+ * goalloc_drain_wait() - wait for the drains goalloc_drain_all_nowait() asked for
+ *
+ * May sleep; not from reclaim.
+ */
+void goalloc_drain_wait(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		flush_work(per_cpu_ptr(&goalloc_drain_work, cpu));
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_drain_wait);
 
 /**
  * goalloc_drain_class() - every online CPU gives back its span of one class

@@ -374,6 +374,8 @@ void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc);
 void goalloc_mcache_drain(struct goalloc_mcache *c);
 bool goalloc_mcache_drained(unsigned int cpu);
 unsigned int goalloc_drain_all(void);
+void goalloc_drain_all_nowait(void);
+void goalloc_drain_wait(void);
 void goalloc_drain_class(unsigned int spc);
 int goalloc_mcache_init(void);
 void goalloc_mcache_exit(void);

@@ -249,7 +249,7 @@ static unsigned long shrink_freed(unsigned long held0, unsigned long released)
  *
  * Releases kept empty spans, idle chunks and free pages between spans, and
  * drains the CPUs' caches only if that was not enough and some cache holds
- * a span with no object.
+ * a span with no object: this CPU's at once, the others' without waiting.
  *
  * Return: PAGE_SIZE pages released, or SHRINK_STOP.
  */
@@ -260,13 +260,14 @@ unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_control *sc
 	goalloc_central_release_kept();
 	n = goalloc_heap_release(0);
 	n += goalloc_heap_scavenge(0);
-	/* A drain costs every CPU an interruption: only where it gains pages. */
-	if (shrink_freed(held0, n) < sc->nr_to_scan && cached_empty_pages()) {
-		goalloc_drain_all();
-		goalloc_central_release_kept();
-		n += goalloc_heap_release(0);
-		n += goalloc_heap_scavenge(0);
-	}
+	/*
+	 * A drain costs every CPU an interruption: only where it gains pages.
+	 * The other CPUs' caches drain after this returns (no wait in
+	 * reclaim: goalloc_drain_all_nowait()); their pages go back at the
+	 * next scan or trim pass.
+	 */
+	if (shrink_freed(held0, n) < sc->nr_to_scan && cached_empty_pages())
+		goalloc_drain_all_nowait();
 	n = shrink_freed(held0, n);
 	return n ? n : SHRINK_STOP;
 }

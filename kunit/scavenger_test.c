@@ -13,10 +13,13 @@
  * none waits for the scavenger's timing.
  */
 #include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/kthread.h>
 #include <linux/shrinker.h>
 #include <linux/workqueue.h>
 
 #include "goalloc.h"
+#include "hooks.h"
 #include "internal.h"
 #include "mcache.h"
 #include "mcentral.h"
@@ -207,13 +210,101 @@ static void shrinker_counts_only_what_it_can_free(struct kunit *test)
 	goalloc_free(p);
 	KUNIT_EXPECT_GE(test, goalloc_shrink_count(NULL, &sc), sys_pages);
 	scavenged0 = goalloc_counter(GOALLOC_CTR_RELEASED_PAGES);
+	/* The scan asks the CPUs to drain and does not wait for them... */
+	goalloc_shrink_scan(NULL, &sc);
+	goalloc_drain_wait();
+	/* ...the next one gives back what they drained. */
 	KUNIT_EXPECT_NE(test, goalloc_shrink_scan(NULL, &sc), SHRINK_STOP);
-	/* Drained, and its pages went back (by the scan: the pass is held). */
+	/* Drained, and its pages went back (by the scans: the pass is held). */
 	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_CACHED_PAGES), 0L);
 	KUNIT_EXPECT_GE(test, goalloc_counter(GOALLOC_CTR_RELEASED_PAGES) - scavenged0,
 			(long)sys_pages);
 	KUNIT_EXPECT_EQ(test, test_heap_span_pages(), inuse0);
 	KUNIT_EXPECT_EQ(test, goalloc_shrink_count(NULL, &sc), SHRINK_EMPTY);
+}
+
+#ifdef GOALLOC_TEST_HOOKS
+static DECLARE_COMPLETION(drain_release);
+
+/* GOALLOC_HOOK_DRAIN_WORK: every CPU's drain item waits for the test. */
+static void hook_hold_drain(void *work)
+{
+	wait_for_completion(&drain_release);
+}
+
+struct scan_call {
+	struct completion done;
+	unsigned long ret;
+};
+
+static int scan_thread(void *arg)
+{
+	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = 1024 };
+	struct scan_call *call = arg;
+
+	call->ret = goalloc_shrink_scan(NULL, &sc);
+	complete(&call->done);
+	return 0;
+}
+
+/* Free and allocate on @cpu, so that its cache holds an empty span. */
+static long cache_empty_span(void *unused)
+{
+	void *p = goalloc_alloc(64, GFP_KERNEL);
+
+	goalloc_free(p);
+	return p ? 0 : -ENOMEM;
+}
+#endif
+
+/*
+ * A scan in reclaim never waits for the CPUs' drain work: that work may
+ * need a new worker thread, made by kthreadd with an allocation that can
+ * be this very reclaim (the PREEMPT_RT soak hung that way while a CPU went
+ * offline).  The hook holds every drain item; the scan, run by a thread
+ * of its own, must still return, and once the items are let go the next
+ * scan gives back the pages they drained.
+ */
+static void shrinker_never_waits_for_drains(struct kunit *test)
+{
+#ifdef GOALLOC_TEST_HOOKS
+	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = 1024 };
+	struct scan_call call;
+	struct task_struct *t;
+	unsigned int cpu;
+	bool returned;
+
+	heap_quiesce(test);
+	cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
+	if (cpu >= nr_cpu_ids)
+		kunit_skip(test, "needs two online CPUs");
+	KUNIT_ASSERT_EQ(test, work_on_cpu(cpu, cache_empty_span, NULL), 0L);
+	KUNIT_ASSERT_FALSE(test, goalloc_mcache_drained(cpu));
+
+	init_completion(&call.done);
+	reinit_completion(&drain_release);
+	WRITE_ONCE(goalloc_hooks[GOALLOC_HOOK_DRAIN_WORK], hook_hold_drain);
+	t = kthread_run(scan_thread, &call, "goalloc_scan");
+	if (IS_ERR(t)) {
+		WRITE_ONCE(goalloc_hooks[GOALLOC_HOOK_DRAIN_WORK], NULL);
+		KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(t));
+		return;
+	}
+	/* Minutes, not instructions: a scan that waits never returns here. */
+	returned = wait_for_completion_timeout(&call.done, 20 * HZ);
+	WRITE_ONCE(goalloc_hooks[GOALLOC_HOOK_DRAIN_WORK], NULL);
+	complete_all(&drain_release);
+	if (!returned)
+		wait_for_completion(&call.done);
+	KUNIT_EXPECT_TRUE_MSG(test, returned, "the scan waited for the held drain work");
+
+	goalloc_drain_wait();
+	KUNIT_EXPECT_TRUE(test, goalloc_mcache_drained(cpu));
+	KUNIT_EXPECT_NE(test, goalloc_shrink_scan(NULL, &sc), SHRINK_STOP);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_CACHED_PAGES), 0L);
+#else
+	kunit_skip(test, "needs GOALLOC_TEST_HOOKS");
+#endif
 }
 
 /*
@@ -335,6 +426,7 @@ static struct kunit_case scavenger_cases[] = {
 	KUNIT_CASE(scavenger_trim_work),
 	KUNIT_CASE(scavenger_shrinker_kept_spans),
 	KUNIT_CASE(shrinker_counts_only_what_it_can_free),
+	KUNIT_CASE(shrinker_never_waits_for_drains),
 	KUNIT_CASE(scavenger_flushes_idle_spans),
 	KUNIT_CASE(scavenger_pass_on_grow),
 	KUNIT_CASE(scavenger_releases_everything),
