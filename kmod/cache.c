@@ -45,8 +45,10 @@
 #include "hooks.h"
 #include "internal.h"
 #include "mcache.h"
-#include "trace.h"
 #include "mheap.h"
+#include "mprof.h"
+#include "observe.h"
+#include "trace.h"
 
 /* The largest object a cache serves: 256 KiB (a span of at least one). */
 #define GOALLOC_CACHE_MAX_SIZE	(256 * 1024)
@@ -169,7 +171,7 @@ static noinline void *cache_post_alloc_fast(struct goalloc_cache *cache, void *p
 		return cache_refuse(cache, caller);
 	}
 	p = cache_post_alloc(cache, p, gfp);
-	trace_alloc(caller, p, cache->object_size, cache->size, gfp, NUMA_NO_NODE);
+	goalloc_observe_alloc(caller, p, cache->object_size, cache->size, gfp, NUMA_NO_NODE);
 	return p;
 }
 
@@ -187,15 +189,16 @@ static noinline void *cache_alloc_slow(struct goalloc_cache *cache, gfp_t gfp, i
 		return NULL;
 	if (cache_post_alloc_wanted(gfp))
 		p = cache_post_alloc(cache, p, gfp);
-	trace_alloc(caller, p, cache->object_size, cache->size, gfp, node);
+	goalloc_observe_alloc(caller, p, cache->object_size, cache->size, gfp, node);
 	return p;
 }
 
-/* The fast path's alloc event, out of line (a tail call: no frame kept). */
-static noinline void *cache_alloc_traced(struct goalloc_cache *cache, void *p, gfp_t gfp,
-					 unsigned long caller)
+/* The fast path's watchers, out of line (as alloc_observed()). */
+static noinline void *cache_alloc_observed(struct goalloc_cache *cache, void *p, gfp_t gfp,
+					   unsigned long caller)
 {
 	trace_alloc(caller, p, cache->object_size, cache->size, gfp, NUMA_NO_NODE);
+	goalloc_mprof_sampled(p, cache->object_size, gfp, caller);
 	return p;
 }
 
@@ -211,9 +214,9 @@ static __always_inline void *cache_alloc_fast(struct goalloc_cache *cache, gfp_t
 	/* __GFP_ZERO is one of these: a ctor's cache refuses it there. */
 	if (unlikely(cache_post_alloc_wanted(gfp)))
 		return cache_post_alloc_fast(cache, p, gfp, caller);
-	/* A patched-out jump until the event is enabled; then a tail call. */
-	if (trace_alloc_enabled())
-		return cache_alloc_traced(cache, p, gfp, caller);
+	/* A patched-out jump until somebody watches: as alloc_fast(). */
+	if (goalloc_observing() && goalloc_mprof_count(cache->object_size))
+		return cache_alloc_observed(cache, p, gfp, caller);
 	return p;
 }
 
@@ -290,6 +293,7 @@ static noinline void cache_free_found(struct goalloc_cache *cache, const void *p
 
 	/* Every call, NULL included, before the free (as goalloc_free()). */
 	trace_free(caller, p);
+	goalloc_observe_free(s, p);
 	err = goalloc_mcache_free_found(c, s, p, cache->spc);
 	if (unlikely(err) && !ZERO_OR_NULL_PTR(p))
 		goalloc_report_bad_free(p, err, caller);
@@ -299,12 +303,16 @@ static noinline void cache_free_found(struct goalloc_cache *cache, const void *p
  * A free into a span this CPU does not own (the fast path found @s); @s
  * last, where the slow path takes it, so the fast path loads no register
  * more for either.  No free event here: the fast path leaves every free to
- * the slow path while the event is enabled.
+ * the slow path while the event is enabled.  A sampled object's record is
+ * dropped here (the owner's path refuses spans with samples).
  */
 static noinline void cache_free_remote(const void *p, unsigned long caller,
 				       struct goalloc_span *s)
 {
-	int err = goalloc_mcache_free_remote(p, s);
+	int err;
+
+	goalloc_observe_free(s, p);
+	err = goalloc_mcache_free_remote(p, s);
 
 	if (unlikely(err))
 		goalloc_report_bad_free(p, err, caller);
@@ -352,6 +360,8 @@ void goalloc_cache_free_bulk(struct goalloc_cache *cache, size_t n, void **ptrs)
 {
 	size_t i;
 
+	if (goalloc_observing())
+		goalloc_mprof_forget_many(n, ptrs);
 	n = goalloc_mcache_free_bulk_spc(n, ptrs, _RET_IP_, cache->spc);
 	for (i = 0; i < n; i++)
 		if (!ZERO_OR_NULL_PTR(ptrs[i]))
@@ -387,6 +397,8 @@ int goalloc_cache_alloc_bulk(struct goalloc_cache *cache, gfp_t gfp, size_t n, v
 		i += goalloc_mcache_alloc_bulk(cache->spc, end - i, ptrs + i);
 		for (j = start; post && j < i; j++)
 			cache_post_alloc(cache, ptrs[j], gfp);
+		for (j = start; goalloc_observing() && j < i; j++)
+			goalloc_mprof_alloc(ptrs[j], cache->object_size, gfp, _RET_IP_);
 		if (i == end)
 			continue;
 		/* A span must grow (or the cache is busy): the single path. */

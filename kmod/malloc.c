@@ -32,8 +32,10 @@
 #include "hooks.h"
 #include "internal.h"
 #include "mcache.h"
-#include "trace.h"
 #include "mheap.h"
+#include "mprof.h"
+#include "observe.h"
+#include "trace.h"
 
 static_assert(GOALLOC_MAX_SIZE == GOALLOC_MAX_LARGE);
 
@@ -130,23 +132,31 @@ static noinline void *large_alloc(size_t size, gfp_t gfp, int node, unsigned lon
 	if (!s)
 		return NULL;
 	p = post_alloc((void *)s->base, size, s->elemsize, gfp);
-	trace_alloc(caller, p, size, s->elemsize, gfp & ~GOALLOC_NOSCAN, node);
+	goalloc_observe_alloc(caller, p, size, s->elemsize, gfp, node);
 	return p;
 }
 
-/* The alloc event for @p, an object of a size class (not a large one). */
+/* observe_alloc() for @p, an object of a size class (not a large one). */
+static __always_inline void observe_small(unsigned long caller, const void *p, size_t size,
+					  gfp_t gfp, int node)
+{
+	goalloc_observe_alloc(caller, p, size, goalloc_class_info[goalloc_size_class(size)].size,
+			      gfp, node);
+}
+
+/* The alloc event of the fast path's object @p. */
 static __always_inline void trace_small(unsigned long caller, const void *p, size_t size,
-					gfp_t gfp, int node)
+					gfp_t gfp)
 {
 	trace_alloc(caller, p, size, goalloc_class_info[goalloc_size_class(size)].size,
-		    gfp & ~GOALLOC_NOSCAN, node);
+		    gfp & ~GOALLOC_NOSCAN, NUMA_NO_NODE);
 }
 
 /* A slot from the fast path that must be made usable (post_alloc_wanted()). */
 static noinline void *post_alloc_slow(void *p, size_t size, gfp_t gfp, unsigned long caller)
 {
 	p = post_alloc(p, size, goalloc_class_info[goalloc_size_class(size)].size, gfp);
-	trace_small(caller, p, size, gfp, NUMA_NO_NODE);
+	observe_small(caller, p, size, gfp, NUMA_NO_NODE);
 	return p;
 }
 
@@ -178,18 +188,19 @@ static noinline void *alloc_slow(size_t size, gfp_t gfp, int node, unsigned long
 	if (!p)
 		return NULL;
 	p = post_alloc(p, size, goalloc_class_info[goalloc_size_class(size)].size, gfp);
-	trace_small(caller, p, size, gfp, node);
+	observe_small(caller, p, size, gfp, node);
 	return p;
 }
 
 /*
- * The fast path's alloc event, out of line: the fast path tail-calls it, so
- * it keeps no frame while the event is off (@p last: the fast path makes
- * it where it returns it, and moves it only for this call).
+ * The fast path's object when its alloc event is on or its turn in the
+ * profile came (@p last: the fast path makes it where it returns it, and
+ * moves it only for this call).
  */
-static noinline void *alloc_traced(size_t size, gfp_t gfp, unsigned long caller, void *p)
+static noinline void *alloc_observed(size_t size, gfp_t gfp, unsigned long caller, void *p)
 {
-	trace_small(caller, p, size, gfp, NUMA_NO_NODE);
+	trace_small(caller, p, size, gfp);
+	goalloc_mprof_sampled(p, size, gfp, caller);
 	return p;
 }
 
@@ -217,9 +228,12 @@ static __always_inline void *alloc_fast(size_t size, gfp_t gfp, unsigned long ca
 		return alloc_slow(size, gfp, NUMA_NO_NODE, caller);
 	if (unlikely(post_alloc_wanted(gfp)))
 		return post_alloc_slow(p, size, gfp, caller);
-	/* A patched-out jump until the event is enabled; then a tail call. */
-	if (trace_alloc_enabled())
-		return alloc_traced(size, gfp, caller, p);
+	/*
+	 * A patched-out jump until somebody watches (observe.h); then the
+	 * profile's countdown here, and a tail call when there is more to do.
+	 */
+	if (goalloc_observing() && goalloc_mprof_count(size))
+		return alloc_observed(size, gfp, caller, p);
 	return p;
 }
 
@@ -298,6 +312,7 @@ static noinline void free_slow(const void *p, struct goalloc_mcache *c, struct g
 
 	/* Every call, NULL included, as kmem:kfree; before the free. */
 	trace_free(caller, p);
+	goalloc_observe_free(s, p);
 	err = goalloc_mcache_free_found(c, s, p, -1);
 	if (unlikely(err) && !ZERO_OR_NULL_PTR(p))
 		goalloc_report_bad_free(p, err, caller);
@@ -307,11 +322,15 @@ static noinline void free_slow(const void *p, struct goalloc_mcache *c, struct g
  * A free into a span this CPU does not own (the fast path found @s); @s
  * last, where the slow path takes it, so the fast path loads no register
  * more for either.  No free event here: the fast path leaves every free to
- * the slow path while the event is enabled.
+ * the slow path while the event is enabled.  A sampled object's record is
+ * dropped here (the owner's path refuses spans with samples).
  */
 static noinline void free_remote(const void *p, unsigned long caller, struct goalloc_span *s)
 {
-	int err = goalloc_mcache_free_remote(p, s);
+	int err;
+
+	goalloc_observe_free(s, p);
+	err = goalloc_mcache_free_remote(p, s);
 
 	if (unlikely(err))
 		goalloc_report_bad_free(p, err, caller);
@@ -510,6 +529,8 @@ int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 			i += goalloc_mcache_alloc_bulk(spc, end - i, ptrs + i);
 		for (j = start; post && j < i; j++)
 			post_alloc(ptrs[j], size, usable, gfp);
+		for (j = start; goalloc_observing() && j < i; j++)
+			goalloc_mprof_alloc(ptrs[j], size, gfp, _RET_IP_);
 		if (i == end)
 			continue;
 		/* The heap must grow (or the cache is busy): the single path. */
@@ -534,6 +555,8 @@ void goalloc_free_bulk(size_t n, void **ptrs)
 	size_t i;
 	int err;
 
+	if (goalloc_observing())
+		goalloc_mprof_forget_many(n, ptrs);
 	/* Batches in the cache; what an interrupt inside a section left, singly. */
 	n = goalloc_mcache_free_bulk(n, ptrs, _RET_IP_);
 	for (i = 0; i < n; i++) {
@@ -571,10 +594,17 @@ static int __init goalloc_init(void)
 	goalloc_debugfs = debugfs_create_dir("goalloc", NULL);
 	goalloc_stats_init(goalloc_debugfs);
 	goalloc_cache_init(goalloc_debugfs);
+	ret = goalloc_mprof_init(goalloc_debugfs);
+	if (ret)
+		goto out_debugfs;
 	pr_info("version %s loaded: %d size classes, %lu-byte heap pages, objects up to %lu bytes\n",
 		GOALLOC_VERSION, GOALLOC_NUM_CLASSES - 1, GOALLOC_PAGE_SIZE, GOALLOC_MAX_SIZE);
 	return 0;
 
+out_debugfs:
+	debugfs_remove_recursive(goalloc_debugfs);
+	goalloc_cache_exit();
+	goalloc_chrdev_exit();
 out_free_rcu:
 	goalloc_free_rcu_exit();
 out_scavenger:
@@ -592,6 +622,8 @@ static void __exit goalloc_exit(void)
 {
 	goalloc_chrdev_exit();
 	debugfs_remove_recursive(goalloc_debugfs);
+	/* The profile's records name spans: dropped while every span is there. */
+	goalloc_mprof_exit();
 	/* The objects still waiting for a grace period go back first. */
 	goalloc_free_rcu_exit();
 	/* No shrinker or scavenger pass may run while the caches go. */

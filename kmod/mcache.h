@@ -315,7 +315,11 @@ goalloc_mcache_free_fast_spc(const void *p, int want, struct goalloc_mcache **cp
 	s = goalloc_span_of(p);
 	*cp = c;
 	*sp = s;
-	/* The free event is the slow path's (a patched-out jump while off). */
+	/*
+	 * The free event is the slow path's (a patched-out jump while off);
+	 * so is a free into a span with sampled objects (the owner's free
+	 * refuses it, the remote path drops the record).
+	 */
 	if (likely(s) && likely(!trace_free_enabled())) {
 		goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
 		if (likely(!goalloc_pre_free_wanted()) && likely(goalloc_mcache_enter(c))) {

@@ -108,6 +108,9 @@ enum goalloc_span_state {
 
 struct goalloc_chunk;
 
+/* goalloc_span.prof_slot: more than one sampled object, any slot may be one. */
+#define GOALLOC_PROF_ANY	0xffff
+
 /**
  * struct goalloc_span - a span of equal-sized slots
  * @base: address of slot 0
@@ -125,6 +128,18 @@ struct goalloc_chunk;
  * @nfree_pending: frees in @free_bits, not yet swept
  * @nremote: frees in @remote_bits not yet folded, plus remote frees in
  *	flight (mspan.h, top); atomic, written by anyone
+ * @nprof: live objects of the span that the allocation-site profile
+ *	sampled (mprof.c), changed under its lock, read without it: a free
+ *	sees its own object's record (the object was handed out after it
+ *	was made), so 0 means none of this free's concern
+ * @prof_slot: which slot's free the owner's fast free must leave to the
+ *	API's slow path (which drops the record): 0 with no sample, the
+ *	sampled slot's index + 1 with one, GOALLOC_PROF_ANY (every slot)
+ *	with more; under the profile's lock, read without it (a free reads
+ *	its own object's slot or GOALLOC_PROF_ANY, never another's; model:
+ *	kmod/models/mprof_slot.pml)
+ * @watch: @nprof, @prof_slot and @nremote in one word, which the owner's
+ *	fast free reads once for all (all are rarely nonzero)
  * @cls: size class, 0 for a large object or an arena
  * @spc: span class: cls * 2 + noscan
  * @state: an enum goalloc_span_state
@@ -158,8 +173,15 @@ struct goalloc_span {
 	u8 state;
 	u8 cflags;
 	u32 npages;
+	union {
+		struct {
+			u16 nprof;
+			u16 prof_slot;
+			atomic_t nremote;
+		};
+		u64 watch;
+	};
 	u32 upage;
-	atomic_t nremote;
 	spinlock_t lock;	/* see "Ownership and locking" above */
 	struct list_head list;
 	struct goalloc_chunk *chunk;
@@ -577,8 +599,19 @@ static __always_inline bool goalloc_span_owner_free_at(struct goalloc_span *s, c
 		return false;
 	if (test_bit(idx, s->free_bits))
 		return false;
-	if (unlikely(goalloc_span_remote_pending(s)) && goalloc_span_remote_freed(s, idx))
-		return false;
+	/*
+	 * One load for two rare cases: remote frees pending (then the slot's
+	 * remote bit decides), and a sampled object (the slow path must see
+	 * its free: @prof_slot).
+	 */
+	if (unlikely(READ_ONCE(s->watch))) {
+		unsigned int ps = READ_ONCE(s->prof_slot);
+
+		if (unlikely(ps) && (ps == idx + 1 || ps == GOALLOC_PROF_ANY))
+			return false;
+		if (goalloc_span_remote_pending(s) && goalloc_span_remote_freed(s, idx))
+			return false;
+	}
 	fi = s->freeindex;
 	if (likely(idx + 1 == fi) && likely(fi % 64) && likely(!test_bit(idx, s->alloc_bits))) {
 		goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);

@@ -8,6 +8,10 @@
  * name only.  The rest mark the slow path's life cycle of spans and
  * chunks.  Each costs one patched-out jump while disabled (a static key):
  * the instruction budget (bench/budget.txt) holds with them compiled in.
+ * alloc is not tested on the fast paths itself: its first probe turns
+ * goalloc_observe on (observe.h), which sends the fast paths to the API's
+ * observing paths, where the event fires.  free is tested where the free's
+ * fast path starts, and leaves every free to the slow path, which fires it.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM goalloc
@@ -18,8 +22,12 @@
 #include <linux/tracepoint.h>
 #include <trace/events/mmflags.h>
 
+/* alloc's first probe in, last out: goalloc_observe (observe.h). */
+int goalloc_trace_observe_get(void);
+void goalloc_trace_observe_put(void);
+
 /* An object handed out: any of the API's allocation calls, on success. */
-TRACE_EVENT(alloc,
+TRACE_EVENT_FN(alloc,
 	TP_PROTO(unsigned long call_site, const void *ptr, size_t bytes_req,
 		 size_t bytes_alloc, gfp_t gfp_flags, int node),
 	TP_ARGS(call_site, ptr, bytes_req, bytes_alloc, gfp_flags, node),
@@ -41,7 +49,8 @@ TRACE_EVENT(alloc,
 	),
 	TP_printk("call_site=%pS ptr=%p bytes_req=%zu bytes_alloc=%zu gfp_flags=%s node=%d",
 		  (void *)__entry->call_site, __entry->ptr, __entry->bytes_req,
-		  __entry->bytes_alloc, show_gfp_flags(__entry->gfp_flags), __entry->node)
+		  __entry->bytes_alloc, show_gfp_flags(__entry->gfp_flags), __entry->node),
+	goalloc_trace_observe_get, goalloc_trace_observe_put
 );
 
 /* A free asked for (NULL included, as kmem:kfree), before it is checked. */

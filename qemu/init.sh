@@ -39,8 +39,11 @@ if [ -w $KL ]; then
 fi
 
 loaded=""
+# load MODULE: insmod it, with the parameters staged in $D/MODULE.args if
+# any (tools/bench.sh profile: goalloc's profile_rate).
 load() {
-	insmod "$D/modules/$1.ko"
+	# shellcheck disable=SC2046 # the parameters are words
+	insmod "$D/modules/$1.ko" $(cat "$D/$1.args" 2>/dev/null)
 	rc=$?
 	say "GA-MODULE load $1 rc=$rc"
 	[ $rc = 0 ] && loaded="$1 $loaded"
@@ -126,6 +129,12 @@ bench)
 		say "GA-BENCH-BEGIN"
 		cat /sys/kernel/debug/goalloc_bench/results >&3
 		say "GA-BENCH-END"
+		# The allocation-site profile, when the run turned it on.
+		if [ -s "$D/goalloc.args" ]; then
+			say "GA-ALLOCINFO-BEGIN"
+			cat /sys/kernel/debug/goalloc/allocinfo >&3
+			say "GA-ALLOCINFO-END"
+		fi
 	}
 	unload_all
 	;;

@@ -428,6 +428,52 @@ def routed_kernel(kern, d):
     return md, summary
 
 
+def profile_section(path):
+    """The allocation-site profile's cost: instructions per operation with
+    goalloc's profile_rate off, at 512 KiB (Go's default) and at 1."""
+    per = {}
+    rates = []
+    with open(path) as f:
+        for r in csv.DictReader(f):
+            if r["alloc"] != "goalloc":
+                continue
+            if r["profile_rate"] not in rates:
+                rates.append(r["profile_rate"])
+            key = (r["test"], r["variant"], int(r["size"]))
+            per.setdefault(key, {}).setdefault(r["profile_rate"], []).append(
+                float(r["ns_per_op"]))
+    if "0" not in rates:
+        return []
+    on = [x for x in rates if x != "0"]
+    md = ["## Allocation-site profile: cost (instructions, exact)", "",
+          "goalloc's instructions per operation (loop included) with `profile_rate` "
+          "off and on (tools/bench.sh profile: one icount boot per rate; median over "
+          "rounds). Off is the build the budget checks; a background pass of the "
+          "heap landing in a round (the same with the profile off) moves one round, "
+          "not the median.", "",
+          "| test | variant | size | off | " +
+          " | ".join("rate %s | ratio" % x for x in on) + " |",
+          "|---|---|---|---|" + "---|---|" * len(on)]
+    worst = {x: [] for x in on}
+    for (test, variant, size), v in sorted(per.items()):
+        off = statistics.median(v["0"])
+        cells = []
+        for x in on:
+            m = statistics.median(v[x]) if x in v else None
+            cells.append("%s | %s" % (fmt(m, 1), fmt(m / off, 3) if m else "-"))
+            if m:
+                worst[x].append(m / off)
+        md.append("| %s | %s | %d | %s | %s |" % (test, variant, size, fmt(off, 1),
+                                                   " | ".join(cells)))
+    md.append("")
+    for x in on:
+        if worst[x]:
+            md.append("Rate %s: geometric mean %s, worst %s." % (
+                x, fmt(geomean(worst[x]), 3), fmt(max(worst[x]), 3)))
+    md.append("")
+    return md
+
+
 def main():
     out = sys.argv[1]
     envs = {}
@@ -436,7 +482,8 @@ def main():
         if os.path.exists(p):
             envs[env] = load(p)
     routed = os.path.join(out, "raw-routed.csv")
-    if not envs and not os.path.exists(routed):
+    if not envs and not os.path.exists(routed) and \
+            not os.path.exists(os.path.join(out, "raw-profile.csv")):
         sys.exit("bench-report: no raw-*.csv in %s" % out)
 
     csv_rows = []
@@ -451,6 +498,9 @@ def main():
         md += icount_section(*envs["icount"], csv_rows)
     if "numa" in envs:
         md += numa_section(*envs["numa"])
+    prof = os.path.join(out, "raw-profile.csv")
+    if os.path.exists(prof):
+        md += profile_section(prof)
     head = len(md)
     timed = {e: v for e, v in envs.items() if e in TIMED}
     bar_lines = {}

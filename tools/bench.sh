@@ -6,7 +6,7 @@
 # repeatable), then time under UML (one CPU, native speed) and under QEMU
 # TCG (SMP) on the non-debug perf kernel.
 #
-# Usage: tools/bench.sh [icount|numa|uml|tcg|userspace|trace|routed|all]
+# Usage: tools/bench.sh [icount|profile|numa|uml|tcg|userspace|trace|routed|all]
 #                       (default all)
 #   BENCH_ARGS  goalloc_bench.ko parameters of the timed runs (default:
 #               rounds=5 iters=20000, and iters=5000 under TCG, which runs
@@ -72,6 +72,29 @@ if [ "$what" = icount ] || [ "$what" = all ]; then
 	GA_ACCEL=icount qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" \
 		-i build/bench-icount.cpio.gz -o results/bench-icount -c 1 -m 2G -t 1800 -M bench
 	extract results/bench-icount icount qemu
+fi
+
+# The allocation-site profile's cost, instruction-exact: the pair and
+# N-then-N with goalloc's profile_rate off, at Go's default rate (512 KiB),
+# and at 1 (every allocation recorded), each a boot of its own.
+if [ "$what" = profile ] || [ "$what" = all ]; then
+	k=$(qemu/kernel.sh perf)
+	: >"$out/raw-profile.csv"
+	for rate in 0 524288 1; do
+		stage perf "$k" \
+			"${BENCH_PROFILE_ARGS:-tests=pair,nthenn allocs=goalloc,loop sizes=16,256,2048 rounds=5 iters=5000}" \
+			profile
+		echo "profile_rate=$rate" >build/bench-profile-root/goalloc/goalloc.args
+		pack profile
+		log "QEMU icount run, goalloc profile_rate=$rate"
+		GA_ACCEL=icount qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" \
+			-i build/bench-profile.cpio.gz -o "results/bench-profile-$rate" -c 1 -m 1G -t 900 -M bench
+		extract "results/bench-profile-$rate" "profile-$rate" qemu
+		sed "/^#/d;/^test,/d;s/^/$rate,/" "$out/raw-profile-$rate.csv" >>"$out/raw-profile.csv"
+		rm -f "$out/raw-profile-$rate.csv"
+	done
+	sed -i '1i profile_rate,test,variant,size,alloc,round,ns_per_op,cycles_per_op' \
+		"$out/raw-profile.csv"
 fi
 
 # NUMA, instruction-exact too: two nodes of one vCPU each (run-qemu.sh -n),
