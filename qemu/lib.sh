@@ -92,18 +92,27 @@ build_modules() {
 	fi
 }
 
-# stage_e2fsprogs ROOT: Debian's mke2fs and e2fsck into an initramfs tree,
-# with the shared libraries (and loader) they name, and mke2fs.conf.
-stage_e2fsprogs() {
-	local root=$1 p l
-	mkdir -p "$root/sbin" "$root/etc"
-	for p in /sbin/mke2fs /sbin/e2fsck; do
-		cp "$p" "$root/sbin/"
+# stage_binaries ROOT DIR PROGRAM...: host programs into ROOT/DIR of an
+# initramfs tree, with the shared libraries (and loader) they name.
+stage_binaries() {
+	local root=$1 dir=$2 p l
+	shift 2
+	mkdir -p "$root$dir"
+	for p in "$@"; do
+		cp "$p" "$root$dir/"
 		for l in $(ldd "$p" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
 			mkdir -p "$root$(dirname "$l")"
 			cp -L "$l" "$root$l"
 		done
 	done
+}
+
+# stage_e2fsprogs ROOT: Debian's mke2fs and e2fsck into an initramfs tree,
+# with the shared libraries (and loader) they name, and mke2fs.conf.
+stage_e2fsprogs() {
+	local root=$1
+	stage_binaries "$root" /sbin /sbin/mke2fs /sbin/e2fsck
+	mkdir -p "$root/etc"
 	cp /etc/mke2fs.conf "$root/etc/" 2>/dev/null || true
 }
 
