@@ -608,7 +608,7 @@ def main():
                                                fmt(med.get("kmalloc")), fmt(med.get("cache"))))
             png = os.path.join(out, "pair-%s.png" % env)
             script = (
-                "set terminal png size 900,500; set output '%s';"
+                "set terminal png size 900,500 noenhanced; set output '%s';"
                 "set title 'alloc+free pair, %s (median %s)'; set logscale x 2;"
                 "set xlabel 'object size (bytes)'; set ylabel '%s per pair';"
                 "set datafile missing '-'; set key left top;"
