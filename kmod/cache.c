@@ -704,14 +704,16 @@ void goalloc_cache_destroy(struct goalloc_cache *cache)
 EXPORT_SYMBOL_GPL(goalloc_cache_destroy);
 
 /*
- * debugfs goalloc/caches: slabinfo's columns, one line per cache (a
- * destroyed one with objects in use marked "(destroyed)").
+ * debugfs goalloc/caches: slabinfo's columns, one line per cache, then the
+ * objects allocated in its slot's span class since load (a slot reused by a
+ * new cache carries on counting: what moves between two reads is the
+ * cache's); a destroyed cache with objects in use marked "(destroyed)".
  */
 static int caches_show(struct seq_file *m, void *v)
 {
 	struct goalloc_cache *cache;
 
-	seq_puts(m, "# name            active_objs num_objs objsize slotsize objs/span pages/span spans held_bytes\n");
+	seq_puts(m, "# name            active_objs num_objs objsize slotsize objs/span pages/span spans held_bytes alloc_objs\n");
 	mutex_lock(&goalloc_cache_mutex);
 	list_for_each_entry(cache, &goalloc_caches, list) {
 		const struct goalloc_class_info *ci = &goalloc_cache_classes[cache->slot].info;
@@ -722,9 +724,9 @@ static int caches_show(struct seq_file *m, void *v)
 		goalloc_class_usage(cache->spc, &u);
 		spans = max(u.nspans, 0L);
 		held = spans * ci->npages * GOALLOC_PAGE_SIZE;
-		seq_printf(m, "%-17s %11ld %8lu %7u %8u %9u %10u %5ld %10lu%s\n", cache->name,
+		seq_printf(m, "%-17s %11ld %8lu %7u %8u %9u %10u %5ld %10lu %10lu%s\n", cache->name,
 			   (long)(u.nmalloc - u.nfree), spans * ci->nelems, cache->object_size,
-			   cache->size, ci->nelems, ci->npages, spans, held,
+			   cache->size, ci->nelems, ci->npages, spans, held, u.nmalloc,
 			   cache->dead ? " (destroyed)" : "");
 	}
 	mutex_unlock(&goalloc_cache_mutex);

@@ -1066,6 +1066,101 @@ void goalloc_pool_node_usage(struct goalloc_pool *pool, int nid, struct goalloc_
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_node_usage);
 
+/*
+ * Mark in @map the pages of @ch free in a CPU's window of @pool.  The
+ * windows' chunks and places change under the heap lock, held; their free
+ * bits under each cache's own lock, which is never taken under the heap's:
+ * those are read as a snapshot (a span being carved from a window may show
+ * as neither free nor mapped yet).
+ */
+static void chunk_map_windows(const struct goalloc_pool *pool, const struct goalloc_chunk *ch,
+			      struct goalloc_chunk_map *map)
+{
+	unsigned int cpu, i;
+
+	lockdep_assert_held(&goalloc_heap.lock);
+	if (!pool->pcache || !ch->windows)
+		return;
+	for_each_possible_cpu(cpu) {
+		struct goalloc_pcache *pc = per_cpu_ptr(pool->pcache, cpu);
+		u64 free;
+
+		if (pc->chunk != ch)
+			continue;
+		/* A snapshot: the owner carves and frees under its own lock. */
+		free = data_race(READ_ONCE(pc->free));
+		for (i = 0; i < GOALLOC_PCACHE_PAGES && pc->first + i < ch->npages; i++) {
+			if ((free & BIT_ULL(i)) && map->page[pc->first + i] == GOALLOC_PAGE_SCAV)
+				map->page[pc->first + i] = GOALLOC_PAGE_WINDOW;
+		}
+	}
+}
+
+/**
+ * goalloc_pool_chunk_map() - what each heap page of one of a pool's chunks holds
+ * @pool: the pool
+ * @idx: the chunk's position in the pool's list (oldest first)
+ * @map: filled in, under the heap lock: each page free, in a CPU's window,
+ *	scavenged, or in a span (its size class; large objects and kernel
+ *	arenas marked as such)
+ *
+ * For the debugfs chunk map (mstats.c): one call per chunk, so the heap
+ * lock is held for one walk of the list and one chunk's pages at a time,
+ * and chunks that come or go between two calls may be missed or seen
+ * twice.  Process context.
+ *
+ * Return: false if the pool has no chunk @idx.
+ */
+bool goalloc_pool_chunk_map(struct goalloc_pool *pool, unsigned long idx,
+			    struct goalloc_chunk_map *map)
+{
+	struct goalloc_span_region *a;
+	struct goalloc_chunk *ch;
+	unsigned int i, first;
+	bool found = false;
+
+	spin_lock_irq(&goalloc_heap.lock);
+	list_for_each_entry(ch, &pool->chunks, list) {
+		if (idx--)
+			continue;
+		found = true;
+		break;
+	}
+	if (!found)
+		goto out;
+	map->nid = ch->nid;
+	map->order = ch->order;
+	map->npages = ch->npages;
+	map->nfree = ch->nfree;
+	map->nscav = ch->nscav;
+	map->windows = ch->windows;
+	a = region_of(ch->base);
+	first = (goalloc_map_offset(ch->base) >> GOALLOC_PAGE_SHIFT) & (GOALLOC_CHUNK_PAGES - 1);
+	for (i = 0; i < ch->npages; i++) {
+		/*
+		 * Spans are mapped under the heap lock, or under a window's
+		 * lock for a window's pages: a span read here stays readable
+		 * (freed after a grace period; holding the heap lock is an RCU
+		 * read-side section, on PREEMPT_RT too), whatever its state.
+		 */
+		struct goalloc_span *s = READ_ONCE(a->spans[first + i]);
+
+		if (!test_bit(i, ch->used))
+			map->page[i] = GOALLOC_PAGE_FREE;
+		else if (!s)
+			map->page[i] = GOALLOC_PAGE_SCAV;	/* or a window's: below */
+		else if (READ_ONCE(s->state) == GOALLOC_SPAN_ARENA)
+			map->page[i] = GOALLOC_PAGE_ARENA;
+		else
+			map->page[i] = s->cls;
+	}
+	chunk_map_windows(pool, ch, map);
+out:
+	spin_unlock_irq(&goalloc_heap.lock);
+	return found;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_chunk_map);
+
 /**
  * goalloc_heap_pcache_pages() - heap pages in the page caches of every pool
  *

@@ -382,6 +382,41 @@ struct goalloc_node_usage {
 };
 
 void goalloc_pool_node_usage(struct goalloc_pool *pool, int nid, struct goalloc_node_usage *u);
+
+/*
+ * What a heap page holds, in struct goalloc_chunk_map: a size class (0: a
+ * large object; GOALLOC_NUM_CLASSES and above: a named cache's class), or
+ * one of these.
+ */
+#define GOALLOC_PAGE_ARENA	252	/* a span of a kernel arena */
+#define GOALLOC_PAGE_SCAV	253	/* scavenged: given back to the buddy allocator */
+#define GOALLOC_PAGE_WINDOW	254	/* free, in a CPU's page cache window */
+#define GOALLOC_PAGE_FREE	255	/* free in its chunk */
+static_assert(GOALLOC_NUM_ALL_CLASSES <= GOALLOC_PAGE_ARENA);
+
+/**
+ * struct goalloc_chunk_map - one chunk of a pool, page by page
+ *	(goalloc_pool_chunk_map())
+ * @nid: NUMA node of its pages
+ * @order: buddy order of the block
+ * @npages: heap pages in the chunk
+ * @nfree: heap pages free in it (not in a span, a window or scavenged)
+ * @nscav: heap pages scavenged
+ * @windows: CPUs' page caches with a window in it
+ * @page: for each heap page, its size class or a GOALLOC_PAGE_* code
+ */
+struct goalloc_chunk_map {
+	int nid;
+	unsigned int order;
+	unsigned int npages;
+	unsigned int nfree;
+	unsigned int nscav;
+	unsigned int windows;
+	u8 page[GOALLOC_CHUNK_PAGES];
+};
+
+bool goalloc_pool_chunk_map(struct goalloc_pool *pool, unsigned long idx,
+			    struct goalloc_chunk_map *map);
 unsigned long goalloc_pool_trim(struct goalloc_pool *pool, unsigned long keep_pages);
 unsigned long goalloc_pool_retain_goal(const struct goalloc_pool *pool);
 void goalloc_heap_free_span(struct goalloc_span *s);

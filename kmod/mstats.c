@@ -13,6 +13,11 @@
  *                   chunks on it (KiB held and free), the live and kept
  *                   spans of its mcentrals, and the objects they handed
  *                   out and took back outside any CPU's cache.
+ *  goalloc/chunks   one line per chunk of the kernel pool, oldest first:
+ *                   its node, buddy order, heap pages (free, scavenged),
+ *                   CPUs' windows in it, and a run-length map of its pages
+ *                   (goalloc_pool_chunk_map(): one chunk per hold of the
+ *                   heap lock).
  *
  * Counts are summed from per-CPU counters without stopping anyone, so a
  * busy system shows a snapshot that may be off by the operations in flight.
@@ -223,10 +228,107 @@ static int nodes_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(nodes);
 
+/* One chunk's page codes (mheap.h) as a map token's kind. */
+static void chunk_kind(struct seq_file *m, u8 code)
+{
+	switch (code) {
+	case GOALLOC_PAGE_FREE:
+		seq_putc(m, 'f');
+		break;
+	case GOALLOC_PAGE_WINDOW:
+		seq_putc(m, 'w');
+		break;
+	case GOALLOC_PAGE_SCAV:
+		seq_putc(m, 's');
+		break;
+	case GOALLOC_PAGE_ARENA:
+		seq_putc(m, 'A');
+		break;
+	case 0:
+		seq_putc(m, 'L');
+		break;
+	default:
+		seq_printf(m, "c%u", code);
+	}
+}
+
+/*
+ * goalloc/chunks: a seq_file, one record per chunk, so that the output is
+ * bounded per record (a chunk's map is at most GOALLOC_CHUNK_PAGES runs)
+ * and the heap lock is held for one chunk at a time.  Position 0 is the
+ * header; position i + 1 is chunk i.
+ */
+static void *chunks_at(struct seq_file *m, loff_t pos)
+{
+	struct goalloc_chunk_map *map = m->private;
+
+	if (!pos)
+		return SEQ_START_TOKEN;
+	if (!goalloc_pool_chunk_map(&goalloc_heap.kernel, pos - 1, map))
+		return NULL;
+	return map;
+}
+
+static void *chunks_start(struct seq_file *m, loff_t *pos)
+{
+	return chunks_at(m, *pos);
+}
+
+static void *chunks_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	return chunks_at(m, ++*pos);
+}
+
+static void chunks_stop(struct seq_file *m, void *v)
+{
+}
+
+static int chunks_show(struct seq_file *m, void *v)
+{
+	const struct goalloc_chunk_map *map = v;
+	unsigned int i, run;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_puts(m, "# chunk node order pages free scav windows map: RUN:KIND... (f free, w free in a CPU's window, s scavenged, L large object, A kernel arena, cN span of size class N)\n");
+		return 0;
+	}
+	seq_printf(m, "%lld %d %u %u %u %u %u", m->index - 1, map->nid, map->order, map->npages,
+		   map->nfree, map->nscav, map->windows);
+	for (i = 0; i < map->npages; i += run) {
+		for (run = 1; i + run < map->npages && map->page[i + run] == map->page[i]; run++)
+			;
+		seq_printf(m, " %u:", run);
+		chunk_kind(m, map->page[i]);
+	}
+	seq_putc(m, '\n');
+	return 0;
+}
+
+static const struct seq_operations chunks_sops = {
+	.start = chunks_start,
+	.next = chunks_next,
+	.stop = chunks_stop,
+	.show = chunks_show,
+};
+
+static int chunks_open(struct inode *inode, struct file *file)
+{
+	return seq_open_private(file, &chunks_sops, sizeof(struct goalloc_chunk_map));
+}
+
+static const struct file_operations chunks_fops = {
+	.owner = THIS_MODULE,
+	.open = chunks_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = seq_release_private,
+};
+
 int goalloc_stats_init(struct dentry *root)
 {
 	debugfs_create_file("classes", 0444, root, NULL, &classes_fops);
 	debugfs_create_file("heap", 0444, root, NULL, &heap_fops);
 	debugfs_create_file("nodes", 0444, root, NULL, &nodes_fops);
+	debugfs_create_file("chunks", 0400, root, NULL, &chunks_fops);
 	return 0;
 }

@@ -555,6 +555,78 @@ static void mheap_scavenge(struct kunit *test)
 	test_pool_check_empty(test, pool);
 }
 
+/*
+ * The chunk map (debugfs goalloc/chunks): each page of a chunk says what
+ * holds it: a kernel arena's span, a size class's span, a large object,
+ * free, scavenged.
+ */
+static void mheap_chunk_map(struct kunit *test)
+{
+	struct goalloc_span *a, *b, *c, *d;
+	struct goalloc_chunk_map *map;
+	struct goalloc_pool *pool;
+	unsigned int i, npages, cls = 1;
+
+	map = kunit_kzalloc(test, sizeof(*map), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, map);
+	while (goalloc_class_info[cls].npages != 1)
+		cls++;
+	test_retain_percent = 0;
+	pool = test_pool_create(test, &retaining);
+	KUNIT_EXPECT_FALSE(test, goalloc_pool_chunk_map(pool, 0, map));
+	/* Pages 0-1 an arena's, 2 a span of @cls, 3-5 a large object, 6-7 an arena's. */
+	a = test_pool_span(pool, 2, 1);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	b = goalloc_pool_alloc_span(pool, goalloc_spc(cls, false), 0, 1, test_pool_node(pool),
+				    GOALLOC_SPAN_NEW, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	c = goalloc_pool_alloc_span(pool, 0, 3, 1, test_pool_node(pool), GOALLOC_SPAN_LARGE,
+				    GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	d = test_pool_span(pool, 2, 1);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	KUNIT_ASSERT_PTR_EQ(test, b->chunk, a->chunk);
+	KUNIT_ASSERT_PTR_EQ(test, c->chunk, a->chunk);
+	KUNIT_ASSERT_PTR_EQ(test, d->chunk, a->chunk);
+	KUNIT_ASSERT_EQ(test, d->base - a->base, 6 * GOALLOC_PAGE_SIZE);
+
+	KUNIT_EXPECT_FALSE(test, goalloc_pool_chunk_map(pool, 1, map));
+	KUNIT_ASSERT_TRUE(test, goalloc_pool_chunk_map(pool, 0, map));
+	npages = map->npages;
+	KUNIT_ASSERT_EQ(test, npages, (unsigned int)a->chunk->npages);
+	KUNIT_ASSERT_GE(test, npages, 16U);
+	KUNIT_EXPECT_EQ(test, map->nfree, npages - 8);
+	KUNIT_EXPECT_EQ(test, map->nscav, 0U);
+	KUNIT_EXPECT_EQ(test, map->page[0], GOALLOC_PAGE_ARENA);
+	KUNIT_EXPECT_EQ(test, map->page[1], GOALLOC_PAGE_ARENA);
+	KUNIT_EXPECT_EQ(test, map->page[2], cls);
+	for (i = 3; i < 6; i++)
+		KUNIT_EXPECT_EQ(test, map->page[i], 0);
+	KUNIT_EXPECT_EQ(test, map->page[6], GOALLOC_PAGE_ARENA);
+	KUNIT_EXPECT_EQ(test, map->page[7], GOALLOC_PAGE_ARENA);
+	for (i = 8; i < npages; i++)
+		KUNIT_EXPECT_EQ(test, map->page[i], GOALLOC_PAGE_FREE);
+
+	/* a's pages and the tail scavenged; then c's freed, not scavenged. */
+	heap_put(a);
+	KUNIT_EXPECT_GT(test, goalloc_pool_scavenge(pool, 0), 0UL);
+	heap_put(c);
+	KUNIT_ASSERT_TRUE(test, goalloc_pool_chunk_map(pool, 0, map));
+	KUNIT_EXPECT_EQ(test, map->nfree, 3U);
+	KUNIT_EXPECT_EQ(test, map->nscav, npages - 6);
+	KUNIT_EXPECT_EQ(test, map->page[0], GOALLOC_PAGE_SCAV);
+	KUNIT_EXPECT_EQ(test, map->page[1], GOALLOC_PAGE_SCAV);
+	KUNIT_EXPECT_EQ(test, map->page[2], cls);
+	for (i = 3; i < 6; i++)
+		KUNIT_EXPECT_EQ(test, map->page[i], GOALLOC_PAGE_FREE);
+	KUNIT_EXPECT_EQ(test, map->page[6], GOALLOC_PAGE_ARENA);
+	for (i = 8; i < npages; i++)
+		KUNIT_EXPECT_EQ(test, map->page[i], GOALLOC_PAGE_SCAV);
+	heap_put(b);
+	heap_put(d);
+	test_pool_check_empty(test, pool);
+}
+
 /* goalloc_pool_pcache_exit() as a test's deferred action. */
 static void pcache_exit_action(void *pool)
 {
@@ -832,6 +904,7 @@ static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(mheap_release),
 	KUNIT_CASE(mheap_scavenge),
 	KUNIT_CASE(mheap_span_map),
+	KUNIT_CASE(mheap_chunk_map),
 	KUNIT_CASE(grow_race_scavenged),
 	KUNIT_CASE(grow_race_nofail),
 	KUNIT_CASE(mheap_pcache_window),
