@@ -4,6 +4,8 @@
  *
  *   goallocstat [--json] [--all] [DEV]
  *   goallocstat --caches [FILE]
+ *   goallocstat --watch [--interval SECONDS] [--count N] [--top N] [DIR]
+ *   goallocstat --chunks [FILE]
  *
  * The counters come from GOALLOC_IOC_STATS on a fresh arena opened only for
  * the query (it holds no memory and is never mapped; it is counted in
@@ -12,14 +14,30 @@
  *
  * --caches prints the named caches' table (goalloc_cache_create(), slabinfo's
  * columns) from debugfs, /sys/kernel/debug/goalloc/caches unless FILE says.
+ *
+ * --watch is a live view of the kernel's side, top-like: goalloc's debugfs
+ * tables (DIR, /sys/kernel/debug/goalloc unless said: heap, classes,
+ * caches) read every interval, each size class and each named cache sorted
+ * by the bytes its spans hold, with what changed since the previous frame
+ * (objects in use, bytes held, objects allocated and freed in the
+ * interval).  On a terminal each frame clears the screen; otherwise frames
+ * follow one another as plain text, each written whole, so that a script
+ * can read a fixed number of them (--count).
+ *
+ * --chunks turns debugfs goalloc/chunks (or FILE) into CSV, one row per run
+ * of pages: chunk,node,order,first,pages,kind,class (kind free, window,
+ * scavenged, large, arena or span; class for a span).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "libgoalloc.h"
@@ -37,15 +55,24 @@ static const char *const col_title[NCOLS] = {
 
 #define CELL	24
 
+#define DEBUGFS_DIR	"/sys/kernel/debug/goalloc"
+
 static void show_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: " PROG " [--json] [--all] [DEV] | --caches [FILE]\n"
+		"       " PROG " --watch [-i SECONDS] [-n COUNT] [-t TOP] [DIR] | --chunks [FILE]\n"
 		"Print goalloc's heap and size-class counters (GOALLOC_IOC_STATS).\n"
-		"  -j, --json   one JSON object: {\"heap\":{...},\"classes\":[...]}\n"
-		"  -a, --all    every size class, also those never used\n"
-		"  -c, --caches the named caches (debugfs goalloc/caches, or FILE) instead\n"
-		"  -h, --help   this text\n"
+		"  -j, --json      one JSON object: {\"heap\":{...},\"classes\":[...]}\n"
+		"  -a, --all       every size class, also those never used\n"
+		"  -c, --caches    the named caches (debugfs goalloc/caches, or FILE) instead\n"
+		"  -w, --watch     a live view of debugfs (DIR, default " DEBUGFS_DIR "):\n"
+		"                  classes and caches by bytes held, with each interval's changes\n"
+		"  -i, --interval  seconds between frames (default 2; fractions allowed)\n"
+		"  -n, --count     frames to show, then exit (default: until interrupted)\n"
+		"  -t, --top       rows per table (default: all, or what fits a terminal)\n"
+		"  -k, --chunks    the heap's chunk map (debugfs goalloc/chunks, or FILE) as CSV\n"
+		"  -h, --help      this text\n"
 		"DEV defaults to $" LIBGOALLOC_DEV_ENV ", else " LIBGOALLOC_DEFAULT_DEV ".\n");
 }
 
@@ -211,7 +238,7 @@ static void print_json(const struct goalloc_stats *st, const struct goalloc_clas
 	printf("]}\n");
 }
 
-#define CACHES_FILE	"/sys/kernel/debug/goalloc/caches"
+#define CACHES_FILE	DEBUGFS_DIR "/caches"
 
 /* The named caches' table, as the kernel writes it. */
 static int show_caches(const char *path)
@@ -244,23 +271,503 @@ static int show_caches(const char *path)
 	return 0;
 }
 
+/* "PATH: error (hint)" for a file that cannot be opened. */
+static void open_error(const char *path)
+{
+	int err = errno;
+
+	fprintf(stderr, PROG ": %s: %s%s\n", path, strerror(err),
+		err == ENOENT ? " (is goalloc.ko loaded, debugfs mounted?)" :
+		err == EACCES ? " (try as root)" : "");
+}
+
+/*
+ * One row of the live view: a size class (debugfs goalloc/classes) or a
+ * named cache (goalloc/caches), as read at one frame.
+ */
+struct wrow {
+	char name[40];		/* the class number, or the cache's name */
+	unsigned long size;	/* object size; 0 for large objects */
+	long objs;		/* objects in use */
+	unsigned long held;	/* bytes its spans hold */
+	unsigned long allocs;	/* objects allocated, ever */
+	int has_allocs;		/* @allocs was read (an older caches table has none) */
+	int seen;		/* also in the previous frame (deltas are shown) */
+	long d_objs, d_allocs, d_frees;
+	long long d_held;
+};
+
+/* The rows of one table at one frame. */
+struct wtable {
+	struct wrow *row;
+	size_t n, room;
+};
+
+static struct wrow *wtable_add(struct wtable *t)
+{
+	if (t->n == t->room) {
+		size_t room = t->room ? 2 * t->room : 64;
+		struct wrow *r = realloc(t->row, room * sizeof(*r));
+
+		if (!r)
+			return NULL;
+		t->row = r;
+		t->room = room;
+	}
+	memset(&t->row[t->n], 0, sizeof(t->row[0]));
+	return &t->row[t->n++];
+}
+
+/*
+ * Read goalloc/classes: "class size pages objs/span tail inuse spans
+ * held_bytes alloc_objs", class 0 ("large") with "-" where nothing applies.
+ */
+static int read_classes(const char *dir, struct wtable *t)
+{
+	char path[4096], line[512], size[32], held[32];
+	unsigned long cls, allocs;
+	long inuse, spans;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/classes", dir);
+	f = fopen(path, "re");
+	if (!f) {
+		open_error(path);
+		return -1;
+	}
+	t->n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		struct wrow *r;
+
+		if (sscanf(line, "%lu %31s %*s %*s %*s %ld %ld %31s %lu", &cls, size, &inuse,
+			   &spans, held, &allocs) != 6)
+			continue;	/* the header */
+		r = wtable_add(t);
+		if (!r) {
+			fclose(f);
+			return -1;
+		}
+		snprintf(r->name, sizeof(r->name), "%lu", cls);
+		r->size = strtoul(size, NULL, 10);
+		r->objs = inuse;
+		r->held = strtoul(held, NULL, 10);
+		r->allocs = allocs;
+		r->has_allocs = 1;
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * Read goalloc/caches: "name active_objs num_objs objsize slotsize
+ * objs/span pages/span spans held_bytes [alloc_objs] [(destroyed)]".
+ */
+static int read_caches(const char *dir, struct wtable *t)
+{
+	char path[4096], line[512], name[40], rest[64];
+	unsigned long objsize, held, allocs;
+	long active;
+	FILE *f;
+	int k;
+
+	snprintf(path, sizeof(path), "%s/caches", dir);
+	f = fopen(path, "re");
+	t->n = 0;
+	if (!f) {
+		/* A goalloc without named caches: an empty table. */
+		if (errno == ENOENT)
+			return 0;
+		open_error(path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		struct wrow *r;
+
+		if (line[0] == '#')
+			continue;
+		rest[0] = 0;
+		k = sscanf(line, "%39s %ld %*s %lu %*s %*s %*s %*s %lu %63s", name, &active,
+			   &objsize, &held, rest);
+		if (k < 4)
+			continue;
+		r = wtable_add(t);
+		if (!r) {
+			fclose(f);
+			return -1;
+		}
+		snprintf(r->name, sizeof(r->name), "%s", name);
+		r->size = objsize;
+		r->objs = active;
+		r->held = held;
+		if (k == 5 && sscanf(rest, "%lu", &allocs) == 1) {
+			r->allocs = allocs;
+			r->has_allocs = 1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* goalloc/heap: "key value" lines; the value of @key, or -1. */
+static long heap_value(const char *heap, const char *key)
+{
+	size_t len = strlen(key);
+	const char *p = heap;
+
+	while (p && *p) {
+		if (!strncmp(p, key, len) && (p[len] == ' ' || p[len] == '\t'))
+			return strtol(p + len, NULL, 10);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+static int read_heap(const char *dir, char *buf, size_t len)
+{
+	char path[4096];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/heap", dir);
+	f = fopen(path, "re");
+	if (!f) {
+		open_error(path);
+		return -1;
+	}
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return 0;
+}
+
+/* Deltas of @cur against @prev (the same rows by name and object size). */
+static void wtable_delta(struct wtable *cur, const struct wtable *prev)
+{
+	size_t i, j;
+
+	for (i = 0; i < cur->n; i++) {
+		struct wrow *r = &cur->row[i];
+
+		for (j = 0; j < prev->n; j++) {
+			const struct wrow *p = &prev->row[j];
+
+			if (strcmp(p->name, r->name) || p->size != r->size)
+				continue;
+			r->seen = 1;
+			r->d_objs = r->objs - p->objs;
+			r->d_held = (long long)r->held - (long long)p->held;
+			if (r->has_allocs && p->has_allocs) {
+				r->d_allocs = (long)(r->allocs - p->allocs);
+				r->d_frees = r->d_allocs - r->d_objs;
+			}
+			break;
+		}
+	}
+}
+
+/* Most bytes held first; then most objects; then the name, as numbers first. */
+static int wrow_cmp(const void *a, const void *b)
+{
+	const struct wrow *x = a, *y = b;
+	unsigned long nx, ny;
+	char *ex, *ey;
+
+	if (x->held != y->held)
+		return x->held > y->held ? -1 : 1;
+	if (x->objs != y->objs)
+		return x->objs > y->objs ? -1 : 1;
+	nx = strtoul(x->name, &ex, 10);
+	ny = strtoul(y->name, &ey, 10);
+	if (!*ex && !*ey && nx != ny)
+		return nx < ny ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Is @r worth a line: it holds something, or moved in the interval. */
+static int wrow_active(const struct wrow *r)
+{
+	return r->held || r->objs || r->d_objs || r->d_held || r->d_allocs;
+}
+
+static void signed_cell(char *buf, size_t len, long long v, int shown)
+{
+	if (!shown)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%+lld", v);
+}
+
+/* One table of a frame, at most @top rows (0: all). */
+static void wtable_print(FILE *o, const char *what, struct wtable *t, int first, unsigned int top)
+{
+	char dobj[24], dheld[24], dal[24], dfr[24];
+	unsigned int shown = 0, more = 0;
+	size_t i;
+
+	qsort(t->row, t->n, sizeof(t->row[0]), wrow_cmp);
+	fprintf(o, "%-23s %7s %9s %8s %10s %10s %8s %8s\n", what, "size", "objects", "+objs",
+		"held KiB", "+held KiB", "allocs", "frees");
+	for (i = 0; i < t->n; i++) {
+		const struct wrow *r = &t->row[i];
+		int d = !first && r->seen;
+
+		if (!wrow_active(r))
+			continue;
+		if (top && shown >= top) {
+			more++;
+			continue;
+		}
+		shown++;
+		signed_cell(dobj, sizeof(dobj), r->d_objs, d);
+		signed_cell(dheld, sizeof(dheld), r->d_held / 1024, d);
+		if (d && r->has_allocs) {
+			snprintf(dal, sizeof(dal), "%ld", r->d_allocs);
+			snprintf(dfr, sizeof(dfr), "%ld", r->d_frees);
+		} else {
+			snprintf(dal, sizeof(dal), "-");
+			snprintf(dfr, sizeof(dfr), "-");
+		}
+		if (r->size)
+			fprintf(o, "%-23s %7lu", r->name, r->size);
+		else
+			fprintf(o, "%-23s %7s", r->name, "large");
+		fprintf(o, " %9ld %8s %10lu %10s %8s %8s\n", r->objs, dobj, r->held / 1024, dheld,
+			dal, dfr);
+	}
+	if (!shown)
+		fprintf(o, "  (none)\n");
+	if (more)
+		fprintf(o, "  (%u more; --top shows more)\n", more);
+}
+
+static volatile sig_atomic_t watch_stop;
+
+static void watch_signal(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The heap's line: value of @key (KiB or a count) and its change. */
+static void heap_cell(FILE *o, const char *label, const char *key, const char *cur,
+		      const char *prev, int first, const char *unit)
+{
+	long v = heap_value(cur, key), p = heap_value(prev, key);
+
+	if (v < 0)
+		return;
+	fprintf(o, "  %s %ld%s", label, v, unit);
+	if (!first && p >= 0)
+		fprintf(o, " (%+ld)", v - p);
+}
+
+static int watch(const char *dir, double interval, unsigned long count, unsigned int top)
+{
+	struct wtable cls[2] = { { 0 } }, cache[2] = { { 0 } };
+	static char heap[2][8192];
+	int tty = isatty(STDOUT_FILENO), rc = 0;
+	unsigned long frame;
+	struct timespec next;
+	double t0;
+
+	if (tty && !top) {
+		struct winsize ws;
+
+		/* Two tables and their headers in one screen. */
+		if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_row > 16)
+			top = (ws.ws_row - 10) / 2;
+		else
+			top = 10;
+	}
+	signal(SIGINT, watch_signal);
+	signal(SIGTERM, watch_signal);
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	t0 = mono_now();
+	for (frame = 1; !watch_stop && (!count || frame <= count); frame++) {
+		int c = frame & 1, first = frame == 1;
+		char *text = NULL;
+		size_t len = 0;
+		FILE *o;
+
+		if (read_heap(dir, heap[c], sizeof(heap[c])) || read_classes(dir, &cls[c]) ||
+		    read_caches(dir, &cache[c])) {
+			rc = 1;
+			break;
+		}
+		if (!first) {
+			wtable_delta(&cls[c], &cls[!c]);
+			wtable_delta(&cache[c], &cache[!c]);
+		}
+		/* The whole frame in one write: a reader sees frames whole. */
+		o = open_memstream(&text, &len);
+		if (!o) {
+			rc = 1;
+			break;
+		}
+		if (tty)
+			fputs("\033[H\033[2J", o);
+		fprintf(o, "goalloc --watch: frame %lu", frame);
+		if (count)
+			fprintf(o, "/%lu", count);
+		fprintf(o, ", t=%.1f s, every %g s, changes since the previous frame\n",
+			mono_now() - t0, interval);
+		fprintf(o, "heap:");
+		heap_cell(o, "held", "heap_held_kib", heap[c], heap[!c], first, " KiB");
+		heap_cell(o, "in spans", "heap_inuse_kib", heap[c], heap[!c], first, " KiB");
+		heap_cell(o, "idle", "heap_idle_kib", heap[c], heap[!c], first, " KiB");
+		heap_cell(o, "chunks", "heap_chunks", heap[c], heap[!c], first, "");
+		heap_cell(o, "objects", "objects_in_use", heap[c], heap[!c], first, "");
+		fprintf(o, "\n\n");
+		wtable_print(o, "class", &cls[c], first, top);
+		fprintf(o, "\n");
+		wtable_print(o, "cache", &cache[c], first, top);
+		fprintf(o, "\n");
+		fclose(o);
+		if (fwrite(text, 1, len, stdout) != len || fflush(stdout) == EOF) {
+			free(text);
+			fprintf(stderr, PROG ": writing output: %s\n", strerror(errno));
+			rc = 1;
+			break;
+		}
+		free(text);
+		if (count && frame == count)
+			break;
+		/* Frames on a fixed beat: the time spent reading is not added. */
+		next.tv_sec += (time_t)interval;
+		next.tv_nsec += (long)((interval - (time_t)interval) * 1e9);
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		while (!watch_stop &&
+		       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
+			;
+	}
+	free(cls[0].row);
+	free(cls[1].row);
+	free(cache[0].row);
+	free(cache[1].row);
+	return rc;
+}
+
+/* The kind of a chunk map token (debugfs goalloc/chunks), and its class. */
+static const char *chunk_kind(const char *tok, long *cls)
+{
+	*cls = -1;
+	switch (tok[0]) {
+	case 'f':
+		return "free";
+	case 'w':
+		return "window";
+	case 's':
+		return "scavenged";
+	case 'L':
+		return "large";
+	case 'A':
+		return "arena";
+	case 'c':
+		*cls = strtol(tok + 1, NULL, 10);
+		return "span";
+	default:
+		return NULL;
+	}
+}
+
+/* goalloc/chunks as CSV: one row per run of pages. */
+static int show_chunks(const char *path)
+{
+	unsigned long chunk, order, npages, first;
+	char *line = NULL, *tok, *save;
+	size_t room = 0;
+	int nid, bad = 0;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f) {
+		open_error(path);
+		return 1;
+	}
+	printf("chunk,node,order,first,pages,kind,class\n");
+	while (getline(&line, &room, f) > 0) {
+		if (line[0] == '#')
+			continue;
+		if (sscanf(line, "%lu %d %lu %lu", &chunk, &nid, &order, &npages) != 4) {
+			bad++;
+			continue;
+		}
+		/* Past the seven numbers: chunk node order pages free scav windows. */
+		tok = strtok_r(line, " \n", &save);
+		for (int k = 1; tok && k < 7; k++)
+			tok = strtok_r(NULL, " \n", &save);
+		first = 0;
+		while ((tok = strtok_r(NULL, " \n", &save))) {
+			unsigned long run = strtoul(tok, NULL, 10);
+			const char *colon = strchr(tok, ':'), *kind;
+			long cls;
+
+			kind = colon ? chunk_kind(colon + 1, &cls) : NULL;
+			if (!kind || !run) {
+				bad++;
+				break;
+			}
+			printf("%lu,%d,%lu,%lu,%lu,%s,", chunk, nid, order, first, run, kind);
+			if (cls >= 0)
+				printf("%ld", cls);
+			printf("\n");
+			first += run;
+		}
+		if (first != npages)
+			bad++;
+	}
+	free(line);
+	fclose(f);
+	if (bad) {
+		fprintf(stderr, PROG ": %s: %d line%s not understood\n", path, bad,
+			bad == 1 ? "" : "s");
+		return 1;
+	}
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, PROG ": writing output: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "caches", no_argument, NULL, 'c' },
+		{ "watch", no_argument, NULL, 'w' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "top", required_argument, NULL, 't' },
+		{ "chunks", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct goalloc_class_stat *cl = NULL, *ncl;
 	unsigned int room = 128, n = 0;
 	struct goalloc_stats st;
-	int json = 0, all = 0, caches = 0;
+	int json = 0, all = 0, caches = 0, watching = 0, chunks = 0, watch_opts = 0;
+	unsigned long count = 0, top = 0;
+	double interval = 2;
 	const char *dev;
+	char *end;
 	int c, fd, err, tries;
 
-	while ((c = getopt_long(argc, argv, "jach", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jacwi:n:t:kh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
@@ -270,6 +777,37 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			caches = 1;
+			break;
+		case 'w':
+			watching = 1;
+			break;
+		case 'i':
+			watch_opts = 1;
+			errno = 0;
+			interval = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(interval >= 0.1 && interval <= 86400)) {
+				fprintf(stderr, PROG ": --interval %s: seconds from 0.1 to 86400\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'n':
+		case 't':
+			watch_opts = 1;
+			errno = 0;
+			if (c == 'n')
+				count = strtoul(optarg, &end, 10);
+			else
+				top = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' ||
+			    (c == 'n' ? count : top) > 1000000) {
+				fprintf(stderr, PROG ": --%s %s: a number from 0 to 1000000\n",
+					c == 'n' ? "count" : "top", optarg);
+				return 2;
+			}
+			break;
+		case 'k':
+			chunks = 1;
 			break;
 		case 'h':
 			show_usage(stdout);
@@ -283,8 +821,21 @@ int main(int argc, char **argv)
 		show_usage(stderr);
 		return 2;
 	}
+	if (caches + watching + chunks + json > 1 || (all && (caches || watching || chunks))) {
+		fprintf(stderr, PROG ": --caches, --watch, --chunks and --json go alone\n");
+		return 2;
+	}
+	if (watch_opts && !watching) {
+		fprintf(stderr, PROG ": --interval, --count and --top are --watch's\n");
+		return 2;
+	}
 	if (caches)
 		return show_caches(optind < argc ? argv[optind] : CACHES_FILE);
+	if (chunks)
+		return show_chunks(optind < argc ? argv[optind] : DEBUGFS_DIR "/chunks");
+	if (watching)
+		return watch(optind < argc ? argv[optind] : DEBUGFS_DIR, interval, count,
+			     (unsigned int)top);
 	if (optind < argc) {
 		dev = argv[optind];
 	} else {
