@@ -201,6 +201,9 @@ guest_tests() {
 		# built beside them (the soak's userspace side) are not tests.
 		st=("$BUILD"/selftests/*_test "$BUILD"/selftests/*_test.sh -- \
 		    "$BUILD/libgoalloc/goallocstat" "$BUILD/libgoalloc/arena-demo")
+		# goalloc_tools_test.sh loads it to move goalloc's tables by a known amount.
+		[ -e "$BUILD/$name/kunit/goalloc_hold.ko" ] &&
+			st+=("$BUILD/$name/kunit/goalloc_hold.ko")
 	fi
 	qemu/mkinitramfs.sh "$BUILD/$label-root" "$BUILD/$label.cpio.gz" -- \
 		"$BUILD/$name/kmod/goalloc.ko" "$BUILD/$name/kunit/goalloc_test.ko" -- \
