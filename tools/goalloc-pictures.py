@@ -53,7 +53,7 @@ KIND_LABEL = {
     "large": "large object",
     "arena": "kernel arena",
 }
-MAX_BARS = 48
+MAX_BARS = 96
 MAX_CHUNKS = 160
 
 
@@ -135,7 +135,7 @@ def class_bars(classes, caches, work, png, title):
         f.write("# label held_kib inuse_kib\n")
         for label, held, used in bars:
             f.write('"%s" %.1f %.1f\n' % (label.replace('"', "'"), held / 1024, used / 1024))
-    sub = "size classes by object size, then named caches"
+    sub = "size classes by object size, then named caches (large objects not shown)"
     if left:
         sub += "; the %d holding most of %d" % (MAX_BARS, MAX_BARS + left)
     width = max(900, 60 + 22 * len(bars))

@@ -69,6 +69,26 @@ taskset -p 1 $$ >/dev/null || say "REPLAY-WARN taskset failed: the replay may mo
 if [ "$rcpus" -gt 1 ]; then
 	echo "cpus $rcpus" >$R/run || { say "REPLAY-ERROR cpus $rcpus (online: $(nproc))"; finish; }
 fi
+# goalloc's tables at the replay's peak (the most heap held after a step),
+# for the pictures of make bench (tools/goalloc-pictures.py): copied at
+# each new peak, sent as "GA-PIC <file> <line>" after the replay.
+P=/sys/kernel/debug/goalloc
+peak=-1
+peak_keep() {
+	[ "$alloc" = goalloc ] && [ -e $P/chunks ] || return 0
+	h=$(awk '$1 == "heap_held_kib" { print $2 }' $G)
+	[ "${h:-0}" -gt "$peak" ] || return 0
+	peak=$h
+	mkdir -p /tmp/peak
+	for t in heap classes caches chunks; do cat $P/$t >/tmp/peak/$t 2>/dev/null; done
+}
+peak_send() {
+	[ -d /tmp/peak ] || return 0
+	for t in heap classes caches chunks; do
+		[ -e /tmp/peak/$t ] && sed "s/^/GA-PIC $t /" /tmp/peak/$t >&3
+	done
+}
+
 snap base
 echo "start $alloc" >$R/run || { say "REPLAY-ERROR start"; finish; }
 snap start
@@ -78,8 +98,10 @@ while [ "$done_" -lt "$total" ]; do
 	echo "step $step" >$R/run || { say "REPLAY-ERROR step"; break; }
 	done_=$((done_ + step))
 	snap step
+	peak_keep
 done
 snap end
+peak_send
 echo finish >$R/run
 snap freed
 sleep 3
