@@ -13,7 +13,9 @@ present (icount, numa, uml, tcg) and writes:
   bench.md    instructions per operation (icount) first, the NUMA run's
               (numa: icount, two nodes), then for the timed runs
               calibration, the bar, and every measurement
-  *.png       plots (gnuplot), when gnuplot is installed
+  *.png       plots (gnuplot), when gnuplot is installed; the heap's
+              pictures (goalloc-classes.png, goalloc-chunks.png) if
+              tools/bench.sh trace drew them
 
 and, from RESULTS_DIR/raw-routed.csv (tools/routed-bench.py: real ext4,
 jbd2 and mbcache routed to goalloc against the same built normally), a
@@ -474,6 +476,24 @@ def profile_section(path):
     return md
 
 
+def pictures_section(out):
+    """The heap's pictures, if tools/bench.sh trace drew them."""
+    pngs = [p for p in ("goalloc-classes.png", "goalloc-chunks.png")
+            if os.path.exists(os.path.join(out, p))]
+    if not pngs:
+        return []
+    md = ["## goalloc's heap at the peak of the trace replay", "",
+          "goalloc's debugfs tables (classes, caches, chunks) in the replay guest after "
+          "the step that left the most heap held (bench/trace/replay-init.sh), drawn by "
+          "tools/goalloc-pictures.py: the bytes each size class's spans hold beside its "
+          "objects' bytes, and the chunk map (each chunk a row, each 8 KiB heap page a "
+          "cell: free, in a CPU's page-cache window, scavenged, or a span coloured by "
+          "size class).", ""]
+    md += ["![%s](%s)" % (p[:-4], p) for p in pngs]
+    md.append("")
+    return md
+
+
 def main():
     out = sys.argv[1]
     envs = {}
@@ -583,6 +603,7 @@ def main():
         md = md[:head] + md_bar + md[head:]
     if os.path.exists(routed):
         md += routed_section(routed, out)
+    md += pictures_section(out)
 
     with open(os.path.join(out, "bench.md"), "w") as f:
         f.write("\n".join(md) + "\n")

@@ -137,6 +137,11 @@ fi
 if [ "$what" = trace ] || [ "$what" = all ]; then
 	log "memory on a real kmalloc trace: bench/trace/debian-6.12-busybox.trace.xz"
 	bench/trace/replay.sh "$out/trace"
+	# Pictures of goalloc's heap at the replay's peak (its guest sent the
+	# tables): per-class bars and the chunk map, into bench.md.
+	build_libgoalloc "$GOALLOC_TOP/build/libgoalloc"
+	tools/goalloc-pictures.py --log "$out/trace/goalloc/results.log" \
+		--title "goalloc's heap at the peak of the replayed busybox boot trace" "$out"
 fi
 
 # Real modules (Documentation/routing.rst): ext4, jbd2 and mbcache of the

@@ -8,7 +8,9 @@
 # ext4, jbd2 and mbcache of the 6.12 source, unmodified, with their slab
 # calls routed to goalloc, mount a file system on a loop device; fsload
 # fills it while goalloc's per-cache table shows the modules' caches (the
-# largest few); goalloc's tracepoints, read through ftrace, while fsload
+# largest few) and goallocstat --watch the changes over two seconds (its
+# tables are kept for the pictures: GA-PIC lines after GA-DEMO-END, drawn by
+# demo.sh); goalloc's tracepoints, read through ftrace, while fsload
 # mutates the tree (counts, busiest call sites); the workload finishes, fsck finds it clean, the modules go
 # and goalloc holds nothing of theirs; the side-by-side with SLUB that
 # make bench measured (/goalloc/routed-summary.txt, staged by demo.sh);
@@ -118,6 +120,15 @@ fi
 	awk 'NR > 1 && $6 > 0 { n += $6; c++; h += $8 } END { printf "  and %d objects of their kmalloc() calls in %d of goalloc'"'"'s size classes, %d KiB\n", n, c, h / 1024 }' $G/classes >&3
 	echo "goalloc heap: $(heapval heap_held_kib) KiB held, $(heapval objects_in_use) objects in use" >&3
 	full "while fsload populate runs"
+	# The tables for the pictures (GA-PIC, after GA-DEMO-END; demo.sh draws them).
+	mkdir -p /tmp/pic
+	for t in heap classes caches chunks; do cat $G/$t >/tmp/pic/$t 2>/dev/null; done
+	# The live view, two seconds apart: its second frame, the changes in them.
+	if command -v goallocstat >/dev/null; then
+		echo "goallocstat --watch, while fsload populate runs (its second frame, 2 s after the first):" >&3
+		goallocstat --watch --interval 2 --count 2 --top 5 2>&1 |
+			awk '/^goalloc --watch: frame 2/ { p = 1 } p && NF' >&3
+	fi
 	wait $pid
 	prc=$?
 	cat /tmp/populate.out >&3
@@ -162,5 +173,8 @@ if command -v arena-demo >/dev/null; then
 fi
 say "GA-DEMO-END"
 cat $FULL >&3
+for t in heap classes caches chunks; do
+	[ -e /tmp/pic/$t ] && sed "s/^/GA-PIC $t /" /tmp/pic/$t >&3
+done
 unload_all
 kmemleak_report

@@ -19,7 +19,7 @@ set -euo pipefail
 . "$(dirname "$0")/../qemu/lib.sh"
 cd "$GOALLOC_TOP"
 
-tools/install-deps.sh
+tools/install-deps.sh --pictures
 k=$(qemu/kernel.sh debug)
 out=results/demo
 mkdir -p "$out"
@@ -35,7 +35,8 @@ root=build/demo-root
 qemu/mkinitramfs.sh "$root" - -- "$k/crypto/crypto.ko" "$k/crypto/crypto_algapi.ko" \
 	"$k/crypto/crypto_hash.ko" "$k/crypto/crc32c_generic.ko" "$k/lib/crc16.ko" \
 	build/debug/kmod/goalloc.ko "$r/mbcache/mbcache.ko" "$r/jbd2/jbd2.ko" \
-	"$r/ext4/ext4.ko" -- -- build/libgoalloc/arena-demo build/fsload tools/demo-guest.sh
+	"$r/ext4/ext4.ko" -- -- build/libgoalloc/arena-demo build/libgoalloc/goallocstat \
+	build/fsload tools/demo-guest.sh
 stage_e2fsprogs "$root"
 # The side by side with SLUB, as make bench last measured it.
 sum=results/bench/routed-summary.txt
@@ -57,6 +58,14 @@ sed -n '/^GA-DEMO-BEGIN/,/^GA-DEMO-END/p' "$out/results.log" | sed '1d;$d' |
 	grep -v '^GA-'
 echo
 echo "guest: $(($(date +%s) - start)) s; full tables: $out/results.log"
+# Pictures of goalloc's heap as the snapshot above found it: per-class bars,
+# the chunk map (tools/goalloc-pictures.py; Documentation/admin.rst).
+if pngs=$(tools/goalloc-pictures.py --log "$out/results.log" \
+	--title "goalloc's heap while fsload populates ext4 (make run)" "$out" 2>"$out/pictures.log"); then
+	echo "pictures of goalloc's heap at that snapshot: ${pngs//$'\n'/ }"
+else
+	echo "no pictures of goalloc's heap: see $out/pictures.log"
+fi
 # The verdict (every module load and unload, the kernel log) in a line;
 # its checks one by one in the results folder, and any failure here.
 rc=0
