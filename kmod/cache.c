@@ -707,13 +707,14 @@ EXPORT_SYMBOL_GPL(goalloc_cache_destroy);
  * debugfs goalloc/caches: slabinfo's columns, one line per cache, then the
  * objects allocated in its slot's span class since load (a slot reused by a
  * new cache carries on counting: what moves between two reads is the
- * cache's); a destroyed cache with objects in use marked "(destroyed)".
+ * cache's) and its size class (as goalloc/chunks names the spans); a
+ * destroyed cache with objects in use marked "(destroyed)".
  */
 static int caches_show(struct seq_file *m, void *v)
 {
 	struct goalloc_cache *cache;
 
-	seq_puts(m, "# name            active_objs num_objs objsize slotsize objs/span pages/span spans held_bytes alloc_objs\n");
+	seq_puts(m, "# name            active_objs num_objs objsize slotsize objs/span pages/span spans held_bytes alloc_objs class\n");
 	mutex_lock(&goalloc_cache_mutex);
 	list_for_each_entry(cache, &goalloc_caches, list) {
 		const struct goalloc_class_info *ci = &goalloc_cache_classes[cache->slot].info;
@@ -724,9 +725,10 @@ static int caches_show(struct seq_file *m, void *v)
 		goalloc_class_usage(cache->spc, &u);
 		spans = max(u.nspans, 0L);
 		held = spans * ci->npages * GOALLOC_PAGE_SIZE;
-		seq_printf(m, "%-17s %11ld %8lu %7u %8u %9u %10u %5ld %10lu %10lu%s\n", cache->name,
-			   (long)(u.nmalloc - u.nfree), spans * ci->nelems, cache->object_size,
-			   cache->size, ci->nelems, ci->npages, spans, held, u.nmalloc,
+		seq_printf(m, "%-17s %11ld %8lu %7u %8u %9u %10u %5ld %10lu %10lu %5u%s\n",
+			   cache->name, (long)(u.nmalloc - u.nfree), spans * ci->nelems,
+			   cache->object_size, cache->size, ci->nelems, ci->npages, spans, held,
+			   u.nmalloc, goalloc_spc_to_class(cache->spc),
 			   cache->dead ? " (destroyed)" : "");
 	}
 	mutex_unlock(&goalloc_cache_mutex);

@@ -91,7 +91,8 @@ def read_classes(path):
 
 
 def read_caches(path):
-    """[(name, object size, objects in use, held bytes)] from goalloc/caches."""
+    """[(name, object size, objects in use, held bytes, size class or None)]
+    from goalloc/caches."""
     rows = []
     if not os.path.exists(path):
         return rows
@@ -100,7 +101,8 @@ def read_caches(path):
             c = line.split()
             if len(c) < 9 or c[0].startswith("#"):
                 continue
-            rows.append((c[0], int(c[3]), int(c[1]), int(c[8])))
+            cls = int(c[10]) if len(c) > 10 and c[10].isdigit() else None
+            rows.append((c[0], int(c[3]), int(c[1]), int(c[8]), cls))
     return rows
 
 
@@ -123,7 +125,7 @@ def dquote(s):
 def class_bars(classes, caches, work, png, title):
     bars = [("%d B" % size, held, inuse * size) for cls, size, inuse, held in classes
             if cls and (held or inuse)]
-    bars += [(name, held, inuse * size) for name, size, inuse, held in caches
+    bars += [(name, held, inuse * size) for name, size, inuse, held, _ in caches
              if held or inuse]
     left = 0
     if len(bars) > MAX_BARS:
@@ -149,31 +151,43 @@ set boxwidth 0.9
 set xtics rotate by 90 right nomirror
 set ylabel 'KiB'
 set grid ytics
-set key top right
+set key outside right top
 set datafile missing '-'
 plot %s using 2:xtic(1) title 'held by its spans' lc rgb '#4575b4', \\
      '' using 3 title 'its objects in use (objects x size)' lc rgb '#fdae61'
 """ % (width, quote(png), dquote("%s\n%s" % (title, sub)), quote(dat)), png)
 
 
+# Distinct colours for the classes with the most pages (none grey, black,
+# white, light blue or brown: those are the other kinds').
+PALETTE = [0x1F77B4, 0xFF7F0E, 0x2CA02C, 0xD62728, 0x9467BD, 0xE377C2, 0xBCBD22,
+           0x17BECF, 0xFFBB78, 0x98DF8A, 0xFF9896, 0xC5B0D5, 0xF7B6D2, 0xDBDB8D,
+           0x393B79, 0x637939, 0xAD494A, 0x7B4173, 0x3182BD, 0xE6550D]
+
+
 def class_rgb(cls):
-    """A colour per size class: hue by class, caches' classes darker."""
-    if cls < NUM_CLASSES:
-        h, l, s = (cls * 0.381966) % 1.0, 0.55, 0.75
-    else:
-        h, l, s = ((cls - NUM_CLASSES) * 0.381966 + 0.19) % 1.0, 0.35, 0.6
+    """A colour for a class past the palette: a hue by class number."""
+    h, l, s = (cls * 0.381966) % 1.0, 0.5 if cls < NUM_CLASSES else 0.35, 0.7
     r, g, b = colorsys.hls_to_rgb(h, l, s)
     return (int(r * 255) << 16) | (int(g * 255) << 8) | int(b * 255)
 
 
-def chunk_map(chunks_csv, classes, work, png, title):
+def chunk_map(chunks_csv, classes, caches, work, png, title):
     size_of = {cls: size for cls, size, _, _ in classes}
+    cache_of = {cls: name for name, _, _, _, cls in caches if cls is not None}
     runs = []
     with open(chunks_csv) as f:
         for r in csv.DictReader(f):
             runs.append(r)
     if not runs:
         sys.exit("goalloc-pictures: no chunk in %s" % chunks_csv)
+    # The palette to the classes with the most pages, in that order.
+    total = {}
+    for r in runs:
+        if r["kind"] == "span":
+            total[int(r["class"])] = total.get(int(r["class"]), 0) + int(r["pages"])
+    rgb_of = {cls: PALETTE[i] if i < len(PALETTE) else class_rgb(cls)
+              for i, cls in enumerate(sorted(total, key=lambda k: (-total[k], k)))}
     chunks = sorted({int(r["chunk"]) for r in runs})
     shown = chunks[:MAX_CHUNKS]
     row = {c: i for i, c in enumerate(shown)}
@@ -191,10 +205,11 @@ def chunk_map(chunks_csv, classes, work, png, title):
             pages[c] = max(pages.get(c, 0), first + n)
             if kind == "span":
                 cls = int(r["class"])
-                rgb = class_rgb(cls)
+                rgb = rgb_of[cls]
                 class_pages[cls] = class_pages.get(cls, 0) + n
                 if n >= 24:
-                    text = ("%d" % size_of[cls]) if size_of.get(cls) else "c%d" % cls
+                    text = ("%d" % size_of[cls]) if size_of.get(cls) else \
+                        cache_of.get(cls, "c%d" % cls)
                     fl.write('%g %d "%s"\n' % (first + n / 2.0, row[c], text))
             else:
                 rgb = KIND_RGB.get(kind, 0xFF00FF)
@@ -210,12 +225,13 @@ def chunk_map(chunks_csv, classes, work, png, title):
         if kind in kinds:
             keys.append("NaN with boxes fs solid 1.0 border lc rgb '#000000' lc rgb '#%06x' "
                         "title %s" % (KIND_RGB[kind], quote(KIND_LABEL[kind])))
-    for cls in sorted(class_pages, key=lambda k: -class_pages[k])[:8]:
+    for cls in sorted(class_pages, key=lambda k: (-class_pages[k], k))[:12]:
         name = ("span of %d-byte objects" % size_of[cls]) if size_of.get(cls) else \
             ("span of size class %d" % cls) if cls < NUM_CLASSES else \
+            ("span of cache %s" % cache_of[cls]) if cls in cache_of else \
             "span of a named cache (class %d)" % cls
         keys.append("NaN with boxes fs solid 1.0 lc rgb '#%06x' title %s" % (
-            class_rgb(cls), quote(name)))
+            rgb_of[cls], quote(name)))
     sub = "%d chunk%s, one row each; a cell is an 8 KiB heap page" % (
         len(chunks), "" if len(chunks) == 1 else "s")
     if len(chunks) > len(shown):
@@ -286,7 +302,7 @@ def main():
     bars = os.path.join(a.out, "goalloc-classes.png")
     cmap = os.path.join(a.out, "goalloc-chunks.png")
     class_bars(classes, caches, work, bars, a.title + ": bytes held and in use")
-    chunk_map(chunks_csv, classes, work, cmap, a.title + ": the chunk map")
+    chunk_map(chunks_csv, classes, caches, work, cmap, a.title + ": the chunk map")
     print(bars)
     print(cmap)
 
