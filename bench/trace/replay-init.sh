@@ -76,8 +76,11 @@ P=/sys/kernel/debug/goalloc
 peak=-1
 peak_keep() {
 	[ "$alloc" = goalloc ] && [ -e $P/chunks ] || return 0
-	h=$(awk '$1 == "heap_held_kib" { print $2 }' $G)
-	[ "${h:-0}" -gt "$peak" ] || return 0
+	# The shell's own read: no process per step, so the replay's pace
+	# (and the trim passes it meets) stays as it was.
+	h=0
+	while read -r k v; do [ "$k" = heap_held_kib ] && h=$v; done <$G
+	[ "$h" -gt "$peak" ] || return 0
 	peak=$h
 	mkdir -p /tmp/peak
 	for t in heap classes caches chunks; do cat $P/$t >/tmp/peak/$t 2>/dev/null; done
