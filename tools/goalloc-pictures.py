@@ -151,7 +151,7 @@ set boxwidth 0.9
 set xtics rotate by 90 right nomirror
 set ylabel 'KiB'
 set grid ytics
-set key outside right top
+set key outside top center horizontal
 set datafile missing '-'
 plot %s using 2:xtic(1) title 'held by its spans' lc rgb '#4575b4', \\
      '' using 3 title 'its objects in use (objects x size)' lc rgb '#fdae61'
