@@ -6,6 +6,7 @@
  *   goallocstat --caches [FILE]
  *   goallocstat --watch [--interval SECONDS] [--count N] [--top N] [DIR]
  *   goallocstat --chunks [FILE]
+ *   goallocstat --sites [--folded] [--top N] [FILE]
  *
  * The counters come from GOALLOC_IOC_STATS on a fresh arena opened only for
  * the query (it holds no memory and is never mapped; it is counted in
@@ -27,6 +28,12 @@
  * --chunks turns debugfs goalloc/chunks (or FILE) into CSV, one row per run
  * of pages: chunk,node,order,first,pages,kind,class (kind free, window,
  * scavenged, large, arena or span; class for a span).
+ *
+ * --sites prints the allocation-site profile (debugfs goalloc/allocinfo, or
+ * FILE; on while goalloc's profile_rate parameter is set) sorted by live
+ * bytes, then live objects; with --folded, one "module;function;site BYTES"
+ * line per site holding live bytes, the folded-stack form that
+ * flamegraph.pl and speedscope read.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -62,6 +69,7 @@ static void show_usage(FILE *f)
 	fprintf(f,
 		"usage: " PROG " [--json] [--all] [DEV] | --caches [FILE]\n"
 		"       " PROG " --watch [-i SECONDS] [-n COUNT] [-t TOP] [DIR] | --chunks [FILE]\n"
+		"       " PROG " --sites [--folded] [-t TOP] [FILE]\n"
 		"Print goalloc's heap and size-class counters (GOALLOC_IOC_STATS).\n"
 		"  -j, --json      one JSON object: {\"heap\":{...},\"classes\":[...]}\n"
 		"  -a, --all       every size class, also those never used\n"
@@ -72,6 +80,9 @@ static void show_usage(FILE *f)
 		"  -n, --count     frames to show, then exit (default: until interrupted)\n"
 		"  -t, --top       rows per table (default: all, or what fits a terminal)\n"
 		"  -k, --chunks    the heap's chunk map (debugfs goalloc/chunks, or FILE) as CSV\n"
+		"  -s, --sites     the allocation-site profile (debugfs goalloc/allocinfo, or\n"
+		"                  FILE) by live bytes; with -t, the first rows only\n"
+		"  -f, --folded    with --sites: folded stacks of live bytes (flamegraph.pl)\n"
 		"  -h, --help      this text\n"
 		"DEV defaults to $" LIBGOALLOC_DEV_ENV ", else " LIBGOALLOC_DEFAULT_DEV ".\n");
 }
@@ -743,6 +754,116 @@ static int show_chunks(const char *path)
 	return 0;
 }
 
+/* One line of goalloc/allocinfo. */
+struct site {
+	unsigned long long live_bytes, live_objects, calls, samples;
+	char *where;			/* "function+off/len [module]" */
+};
+
+static int site_cmp(const void *a, const void *b)
+{
+	const struct site *x = a, *y = b;
+
+	if (x->live_bytes != y->live_bytes)
+		return x->live_bytes < y->live_bytes ? 1 : -1;
+	if (x->live_objects != y->live_objects)
+		return x->live_objects < y->live_objects ? 1 : -1;
+	return strcmp(x->where, y->where);
+}
+
+/* @where's frames for a folded stack: "module;function;site" (no ';' in them). */
+static void print_folded(const struct site *t)
+{
+	const char *mod = strchr(t->where, '[');
+	size_t flen = strcspn(t->where, "+ ");
+	size_t wlen = mod ? (size_t)(mod - t->where) : strlen(t->where);
+
+	while (wlen && t->where[wlen - 1] == ' ')
+		wlen--;
+	if (mod)
+		printf("%.*s;", (int)strcspn(mod + 1, "]"), mod + 1);
+	else
+		printf("vmlinux;");
+	printf("%.*s;%.*s %llu\n", (int)flen, t->where, (int)wlen, t->where, t->live_bytes);
+}
+
+/* goalloc/allocinfo, sorted: a table, or folded stacks. */
+static int show_sites(const char *path, int folded, unsigned long top)
+{
+	struct site *t = NULL, *nt;
+	char *line = NULL, *head = NULL;
+	size_t room = 0, n = 0, cap = 0, i;
+	int bad = 0, off;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f) {
+		open_error(path);
+		return 1;
+	}
+	while (getline(&line, &room, f) > 0) {
+		struct site x;
+
+		line[strcspn(line, "\n")] = 0;
+		if (line[0] == '#') {
+			if (!head && strstr(line, "profile_rate="))
+				head = strdup(line + strspn(line, "# "));
+			continue;
+		}
+		if (sscanf(line, "%llu %llu %llu %llu %n", &x.live_bytes, &x.live_objects,
+			   &x.calls, &x.samples, &off) != 4 || !line[off]) {
+			bad++;
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			nt = realloc(t, cap * sizeof(*t));
+			if (!nt) {
+				fprintf(stderr, PROG ": %s\n", strerror(errno));
+				return 1;
+			}
+			t = nt;
+		}
+		x.where = strdup(line + off);
+		if (!x.where) {
+			fprintf(stderr, PROG ": %s\n", strerror(errno));
+			return 1;
+		}
+		t[n++] = x;
+	}
+	free(line);
+	fclose(f);
+	if (bad || !head) {
+		fprintf(stderr, PROG ": %s: %s\n", path,
+			head ? "lines not understood" : "not goalloc's allocinfo (no header)");
+		return 1;
+	}
+	if (n)
+		qsort(t, n, sizeof(*t), site_cmp);
+	if (top && n > top)
+		n = top;
+	if (!folded) {
+		printf("%s\n", head);
+		printf("%14s %12s %12s %10s  %s\n", "live_bytes", "live_objects", "calls", "samples",
+		       "call_site");
+	}
+	for (i = 0; i < n; i++) {
+		if (folded) {
+			if (t[i].live_bytes)
+				print_folded(&t[i]);
+		} else {
+			printf("%14llu %12llu %12llu %10llu  %s\n", t[i].live_bytes,
+			       t[i].live_objects, t[i].calls, t[i].samples, t[i].where);
+		}
+	}
+	free(head);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		fprintf(stderr, PROG ": writing output: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -754,6 +875,8 @@ int main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "top", required_argument, NULL, 't' },
 		{ "chunks", no_argument, NULL, 'k' },
+		{ "sites", no_argument, NULL, 's' },
+		{ "folded", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -761,13 +884,14 @@ int main(int argc, char **argv)
 	unsigned int room = 128, n = 0;
 	struct goalloc_stats st;
 	int json = 0, all = 0, caches = 0, watching = 0, chunks = 0, watch_opts = 0;
+	int sites = 0, folded = 0, top_set = 0;
 	unsigned long count = 0, top = 0;
 	double interval = 2;
 	const char *dev;
 	char *end;
 	int c, fd, err, tries;
 
-	while ((c = getopt_long(argc, argv, "jacwi:n:t:kh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jacwi:n:t:kfsh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
@@ -793,7 +917,10 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 		case 't':
-			watch_opts = 1;
+			if (c == 'n')
+				watch_opts = 1;
+			else
+				top_set = 1;
 			errno = 0;
 			if (c == 'n')
 				count = strtoul(optarg, &end, 10);
@@ -809,6 +936,12 @@ int main(int argc, char **argv)
 		case 'k':
 			chunks = 1;
 			break;
+		case 's':
+			sites = 1;
+			break;
+		case 'f':
+			folded = 1;
+			break;
 		case 'h':
 			show_usage(stdout);
 			return 0;
@@ -821,14 +954,21 @@ int main(int argc, char **argv)
 		show_usage(stderr);
 		return 2;
 	}
-	if (caches + watching + chunks + json > 1 || (all && (caches || watching || chunks))) {
-		fprintf(stderr, PROG ": --caches, --watch, --chunks and --json go alone\n");
+	if (caches + watching + chunks + sites + json > 1 ||
+	    (all && (caches || watching || chunks || sites))) {
+		fprintf(stderr, PROG ": --caches, --watch, --chunks, --sites and --json go alone\n");
 		return 2;
 	}
-	if (watch_opts && !watching) {
-		fprintf(stderr, PROG ": --interval, --count and --top are --watch's\n");
+	if ((watch_opts && !watching) || (top_set && !watching && !sites)) {
+		fprintf(stderr, PROG ": --interval and --count are --watch's, --top --watch's and --sites'\n");
 		return 2;
 	}
+	if (folded && !sites) {
+		fprintf(stderr, PROG ": --folded goes with --sites\n");
+		return 2;
+	}
+	if (sites)
+		return show_sites(optind < argc ? argv[optind] : DEBUGFS_DIR "/allocinfo", folded, top);
 	if (caches)
 		return show_caches(optind < argc ? argv[optind] : CACHES_FILE);
 	if (chunks)

@@ -22,7 +22,7 @@ notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; }
 check() { desc=$1; shift; if "$@"; then ok "$desc"; else notok "$desc"; fi; }
 
 echo "TAP version 13"
-echo "1..17"
+echo "1..20"
 out=/tmp/goalloc-tools.$$
 mkdir -p $out
 
@@ -117,6 +117,30 @@ check "--watch frame 3: the cache -$NCACHE objects, 0 allocs, $NCACHE frees" \
 	is "$c3" "* -$NCACHE * * 0 $NCACHE"
 check "goalloc_hold found every object as written" \
 	grep -q "held 0 cached 0 bad 0" $H
+
+# goallocstat --sites: the allocation-site profile, exact at profile_rate=1.
+# NPROF objects of SIZE bytes held by goalloc_hold are its busiest site.
+NPROF=300
+P=/sys/module/goalloc/parameters/profile_rate
+echo 1 >$P
+echo "alloc $SIZE $NPROF" >$H
+goallocstat --sites >$out/sites 2>&1
+src=$?
+goallocstat --sites --folded >$out/folded 2>&1
+frc=$?
+echo free >$H
+goallocstat --sites >$out/sites2 2>&1
+echo 0 >$P
+sed 's/^/# /' $out/sites
+sed 's/^/# folded: /' $out/folded
+check "goallocstat --sites: the hold's site first, $NPROF objects of $SIZE bytes live" \
+	sh -c "[ $src = 0 ] && head -1 $out/sites | grep -q 'profile_rate=1 ' &&
+	       sed -n 3p $out/sites | awk '\$1 == $((NPROF * SIZE)) && \$2 == $NPROF && \$3 == $NPROF' |
+	       grep -q goalloc_hold"
+check "goallocstat --sites --folded: module;function;site and the live bytes" \
+	sh -c "[ $frc = 0 ] && grep -q '^goalloc_hold;[^;]*;[^;]* $((NPROF * SIZE))\$' $out/folded"
+check "goallocstat --sites after the free: the site holds nothing, its $NPROF calls kept" \
+	sh -c "grep goalloc_hold $out/sites2 | awk '\$1 == 0 && \$2 == 0 && \$3 >= $NPROF' | grep -q ."
 
 # The chunk map while NMAP objects of SIZE bytes are held: its spans (of
 # 3 heap pages and 8 objects each) must be in it, on at least

@@ -112,6 +112,9 @@ fi
 	echo >&3
 	echo "== a workload: $N files with xattrs and symlinks (fsload populate), while goalloc serves ext4" >&3
 	t0=$(now)
+	# The allocation-site profile (Documentation/admin.rst), sampled as
+	# Go's MemProfileRate: one sample per 64 KiB asked for, on average.
+	echo 65536 >/sys/module/goalloc/parameters/profile_rate
 	fsload populate $MNT "$N" >/tmp/populate.out 2>&1 &
 	pid=$!
 	sleep "${GA_DEMO_SNAPSHOT_S:-8}"
@@ -132,6 +135,11 @@ fi
 	wait $pid
 	prc=$?
 	cat /tmp/populate.out >&3
+	if command -v goallocstat >/dev/null; then
+		echo "goallocstat --sites after fsload populate: the busiest allocation sites (profile_rate 65536, estimates):" >&3
+		goallocstat --sites --top 6 2>&1 | sed 's/^/  /' >&3
+	fi
+	echo 0 >/sys/module/goalloc/parameters/profile_rate
 	# goalloc's tracepoints (Documentation/admin.rst) while fsload mutates:
 	# read through ftrace, as any kmem:kmalloc tool would read kmem's.
 	trace_on
@@ -142,8 +150,19 @@ fi
 	full "after populate, mutate and sync"
 	echo "after copy/rename/delete and sync: goalloc heap $(heapval heap_held_kib) KiB," \
 		"$(awk -v re="$MODCACHES" '$1 ~ re { n += $2 } END { print n + 0 }' $G/caches) objects in the modules' caches" >&3
-	fsload verify $MNT "$N" >&3 2>&3
-	vrc=$?
+	# perf reads the same events as any tracepoint (the host's perf,
+	# staged with its libraries by demo.sh when the host has it).
+	if [ -x /usr/bin/perf ]; then
+		/usr/bin/perf stat -x, -e goalloc:alloc,goalloc:free -a -o /tmp/perf.stat -- \
+			fsload verify $MNT "$N" >&3 2>&3
+		vrc=$?
+		awk -F, '$3 ~ /^goalloc:/ { printf "%s%s %s", s, $3, $1; s = ", " }
+			END { print "" }' /tmp/perf.stat |
+			sed 's/^/perf stat -e goalloc:alloc,goalloc:free -a during fsload verify: /' >&3
+	else
+		fsload verify $MNT "$N" >&3 2>&3
+		vrc=$?
+	fi
 	umount $MNT
 	/sbin/e2fsck -fn "$LOOP" >/tmp/fsck.out 2>&1
 	frc=$?

@@ -19,7 +19,7 @@ set -euo pipefail
 . "$(dirname "$0")/../qemu/lib.sh"
 cd "$GOALLOC_TOP"
 
-tools/install-deps.sh --pictures
+tools/install-deps.sh --pictures --perf
 k=$(qemu/kernel.sh debug)
 out=results/demo
 mkdir -p "$out"
@@ -38,6 +38,11 @@ qemu/mkinitramfs.sh "$root" - -- "$k/crypto/crypto.ko" "$k/crypto/crypto_algapi.
 	"$r/ext4/ext4.ko" -- -- build/libgoalloc/arena-demo build/libgoalloc/goallocstat \
 	build/fsload tools/demo-guest.sh
 stage_e2fsprogs "$root"
+# The host's perf, to read goalloc's tracepoints in the guest.
+perf=$(command -v perf || true)
+if [ -n "$perf" ] && ldd "$perf" >/dev/null 2>&1; then
+	stage_binaries "$root" /usr/bin "$perf"
+fi
 # The side by side with SLUB, as make bench last measured it.
 sum=results/bench/routed-summary.txt
 if [ -s "$sum" ]; then

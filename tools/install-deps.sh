@@ -8,12 +8,13 @@
 # The base list includes spin, the model checker that checks the Promela
 # models of goalloc's lock-free protocols (kmod/models/).
 #
-# Usage: tools/install-deps.sh [--stock] [--bench] [--pictures]
+# Usage: tools/install-deps.sh [--stock] [--bench] [--pictures] [--perf]
 #   --stock  also install Debian's stock 6.12 kernel image and the 6.12 and 6.1
 #            headers (for the "insmod on a distro kernel" checks).
 #   --bench  also what "make bench" needs: gnuplot for the plots, g++ and
 #            Boost (Boost.Interprocess, the userspace comparison).
 #   --pictures  gnuplot alone: make run's pictures of goalloc's heap.
+#   --perf   linux-perf: make run reads goalloc's tracepoints with it.
 set -euo pipefail
 
 base=(build-essential bc bison flex cpio kmod xz-utils libelf-dev libssl-dev
@@ -27,6 +28,7 @@ for a in "$@"; do
 	--stock) stock=1 ;;
 	--bench) want+=(gnuplot-nox g++ libboost-dev) ;;
 	--pictures) want+=(gnuplot-nox) ;;
+	--perf) want+=(linux-perf) ;;
 	*) echo "goalloc: install-deps: unknown option $a" >&2; exit 2 ;;
 	esac
 done
