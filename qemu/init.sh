@@ -121,6 +121,9 @@ bench)
 		# Where the modules' sections are, for tools/insn-trace.sh:
 		# the same on every boot of the same build (no KASLR).
 		say "GA-SECTIONS goalloc $(sections goalloc)"
+		# A run's own set-up (tools/bench.sh profile: tracing on).
+		# shellcheck disable=SC1091
+		[ -s "$D/bench.pre" ] && . "$D/bench.pre"
 		insmod "$D/modules/goalloc_bench.ko" $args
 		rc=$?
 		say "GA-MODULE load goalloc_bench rc=$rc"

@@ -447,14 +447,15 @@ def profile_section(path):
     if "0" not in rates:
         return []
     on = [x for x in rates if x != "0"]
-    md = ["## Allocation-site profile: cost (instructions, exact)", "",
+    md = ["## Allocation-site profile and tracepoints: cost (instructions, exact)", "",
           "goalloc's instructions per operation (loop included) with `profile_rate` "
-          "off and on (tools/bench.sh profile: one icount boot per rate; median over "
-          "rounds). Off is the build the budget checks; a background pass of the "
-          "heap landing in a round (the same with the profile off) moves one round, "
-          "not the median.", "",
+          "off and on, and (column trace) with the goalloc:alloc and goalloc:free "
+          "events on, the profile off (tools/bench.sh profile: one icount boot per "
+          "configuration; median over rounds). Off is the build the budget checks; "
+          "a background pass of the heap landing in a round (the same with the "
+          "profile off) moves one round, not the median.", "",
           "| test | variant | size | off | " +
-          " | ".join("rate %s | ratio" % x for x in on) + " |",
+          " | ".join("%s | ratio" % (x if x == "trace" else "rate " + x) for x in on) + " |",
           "|---|---|---|---|" + "---|---|" * len(on)]
     worst = {x: [] for x in on}
     for (test, variant, size), v in sorted(per.items()):
@@ -470,8 +471,9 @@ def profile_section(path):
     md.append("")
     for x in on:
         if worst[x]:
-            md.append("Rate %s: geometric mean %s, worst %s." % (
-                x, fmt(geomean(worst[x]), 3), fmt(max(worst[x]), 3)))
+            md.append("%s: geometric mean %s, worst %s." % (
+                "Events on" if x == "trace" else "Rate " + x, fmt(geomean(worst[x]), 3),
+                fmt(max(worst[x]), 3)))
     md.append("")
     return md
 

@@ -76,15 +76,25 @@ fi
 
 # The allocation-site profile's cost, instruction-exact: the pair and
 # N-then-N with goalloc's profile_rate off, at Go's default rate (512 KiB),
-# and at 1 (every allocation recorded), each a boot of its own.
+# at 1 (every allocation recorded), and with the alloc and free events on
+# (profile off), each a boot of its own.
 if [ "$what" = profile ] || [ "$what" = all ]; then
 	k=$(qemu/kernel.sh perf)
 	: >"$out/raw-profile.csv"
-	for rate in 0 524288 1; do
+	for rate in 0 524288 1 trace; do
 		stage perf "$k" \
 			"${BENCH_PROFILE_ARGS:-tests=pair,nthenn allocs=goalloc,loop sizes=16,256,2048 rounds=5 iters=5000}" \
 			profile
-		echo "profile_rate=$rate" >build/bench-profile-root/goalloc/goalloc.args
+		if [ "$rate" = trace ]; then
+			# goalloc:alloc and goalloc:free on (ftrace's ring buffer,
+			# overwritten as it fills), the profile off.
+			printf '%s\n' "mount -t tracefs tracefs /sys/kernel/tracing" \
+				"echo 1 >/sys/kernel/tracing/events/goalloc/alloc/enable" \
+				"echo 1 >/sys/kernel/tracing/events/goalloc/free/enable" \
+				>build/bench-profile-root/goalloc/bench.pre
+		else
+			echo "profile_rate=$rate" >build/bench-profile-root/goalloc/goalloc.args
+		fi
 		pack profile
 		log "QEMU icount run, goalloc profile_rate=$rate"
 		GA_ACCEL=icount qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" \
