@@ -202,21 +202,24 @@ static noinline void *cache_alloc_observed(struct goalloc_cache *cache, void *p,
 	return p;
 }
 
-/* goalloc_cache_alloc()'s body, with the caller for the events (as alloc_fast()). */
-static __always_inline void *cache_alloc_fast(struct goalloc_cache *cache, gfp_t gfp,
-					      unsigned long caller)
+/*
+ * goalloc_cache_alloc()'s body, always inlined: _RET_IP_ here is the API
+ * entry's caller, read only where an out-of-line path needs it (as
+ * alloc_fast()).
+ */
+static __always_inline void *cache_alloc_fast(struct goalloc_cache *cache, gfp_t gfp)
 {
 	void *p;
 
 	cache_might_alloc(gfp);
 	if (unlikely(!goalloc_mcache_take_one(cache->spc, &p)))
-		return cache_alloc_slow(cache, gfp, NUMA_NO_NODE, caller);
+		return cache_alloc_slow(cache, gfp, NUMA_NO_NODE, _RET_IP_);
 	/* __GFP_ZERO is one of these: a ctor's cache refuses it there. */
 	if (unlikely(cache_post_alloc_wanted(gfp)))
-		return cache_post_alloc_fast(cache, p, gfp, caller);
+		return cache_post_alloc_fast(cache, p, gfp, _RET_IP_);
 	/* A patched-out jump until somebody watches: as alloc_fast(). */
 	if (goalloc_observing() && goalloc_mprof_count(cache->object_size))
-		return cache_alloc_observed(cache, p, gfp, caller);
+		return cache_alloc_observed(cache, p, gfp, _RET_IP_);
 	return p;
 }
 
@@ -237,7 +240,7 @@ static __always_inline void *cache_alloc_fast(struct goalloc_cache *cache, gfp_t
  */
 void *goalloc_cache_alloc(struct goalloc_cache *cache, gfp_t gfp)
 {
-	return cache_alloc_fast(cache, gfp, _RET_IP_);
+	return cache_alloc_fast(cache, gfp);
 }
 EXPORT_SYMBOL_GPL(goalloc_cache_alloc);
 
@@ -258,9 +261,9 @@ void *goalloc_cache_alloc_node(struct goalloc_cache *cache, gfp_t gfp, int node)
 	void *p;
 
 	if (node == NUMA_NO_NODE)
-		return cache_alloc_fast(cache, gfp, _RET_IP_);
+		return cache_alloc_fast(cache, gfp);
 	if (node == numa_mem_id() && !(gfp & __GFP_THISNODE)) {
-		p = cache_alloc_fast(cache, gfp, _RET_IP_);
+		p = cache_alloc_fast(cache, gfp);
 		/* Moved to another node's CPU on the way: as goalloc_alloc_node(). */
 		if (likely(!p || page_to_nid(virt_to_page(p)) == node))
 			return p;
