@@ -106,6 +106,10 @@ soak_main() {
 		$1 == "min" { min[z] = $2 } $1 == "low" { low[z] = $2 }
 		$1 == "managed" && $2 > big { big = $2; main = z }
 		END { print all - free[main] + int((min[main] + low[main]) / 2) }' /proc/zoneinfo)
+	# The allocation-site profile on, sampling often (a record every 4 KiB
+	# asked for on average), so its records are made and dropped from
+	# every context the soak allocates and frees in.
+	echo 4096 >/sys/module/goalloc/parameters/profile_rate
 	insmod "$D/modules/goalloc_soak.ko" balloon_free_pages="$low"
 	rc=$?
 	say "GA-MODULE load goalloc_soak rc=$rc"
@@ -139,6 +143,8 @@ soak_main() {
 	say "GA-SOAK-HOTPLUG $(cat /tmp/soak-hotplug 2>/dev/null) drop_caches=$drops"
 	rmmod goalloc_soak
 	say "GA-MODULE unload goalloc_soak rc=$?"
+	say "GA-SOAK-PROFILE $(head -1 /sys/kernel/debug/goalloc/allocinfo 2>/dev/null)"
+	echo 0 >/sys/module/goalloc/parameters/profile_rate
 	loaded=${loaded#goalloc_soak }
 	say "GA-SOAK-VM-AFTER $(soak_vm)"
 	say "GA-SOAK-HEAP $(awk '{ printf "%s=%s ", $1, $2 }' /sys/kernel/debug/goalloc/heap)"

@@ -113,6 +113,7 @@ hot = fields(res, "GA-SOAK-HOTPLUG")
 vm0 = fields(res, "GA-SOAK-VM-BEFORE") or {}
 vm1 = fields(res, "GA-SOAK-VM-AFTER") or {}
 cpu = fields(res, "GA-SOAK-CPU") or {}
+prof = fields(res, "GA-SOAK-PROFILE") or {}
 
 check(result is not None, "goalloc_soak printed SOAK-RESULT")
 check(end is not None, "goalloc_soak printed SOAK-END")
@@ -137,6 +138,11 @@ for k in ("heap_held_kib", "objects_in_use", "user_arenas", "user_kib"):
           "%s" % heap.get(k))
 check("still in use at unload" not in con and "goalloc: unloaded" in con,
       "goalloc unloaded with nothing in use")
+# The allocation-site profile ran through the soak (soak-guest.sh): it
+# sampled, and every record went with its object.
+check(num(prof, "profile_rate") == 4096 and num(prof, "sites") > 0 and
+      num(prof, "records") == 0, "allocation-site profile: sampled, no record left",
+      "allocinfo: %s" % " ".join("%s=%s" % kv for kv in prof.items()))
 
 ops = ["alloc", "alloc_node", "free", "realloc", "bulk_alloc", "bulk_free",
        "handoff", "remote_free", "thread_ops", "hrtimer_ops", "timer_ops",
