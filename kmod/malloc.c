@@ -136,7 +136,7 @@ static noinline void *large_alloc(size_t size, gfp_t gfp, int node, unsigned lon
 	return p;
 }
 
-/* observe_alloc() for @p, an object of a size class (not a large one). */
+/* goalloc_observe_alloc() for @p, an object of a size class (not a large one). */
 static __always_inline void observe_small(unsigned long caller, const void *p, size_t size,
 					  gfp_t gfp, int node)
 {

@@ -101,7 +101,8 @@ static void profile_every_free_path(struct kunit *test)
 	struct goalloc_cache *cache;
 	struct rcu_obj *r;
 	void *bulk[16], *c, *large, *remote;
-	unsigned int other;
+	const void *objs[6];
+	unsigned int other, i;
 
 	rate(test, 1);
 	cache = goalloc_cache_create("goalloc_mprof_test", 72, 0, 0, NULL);
@@ -116,12 +117,14 @@ static void profile_every_free_path(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, r);
 	KUNIT_ASSERT_NOT_NULL(test, large);
 	KUNIT_ASSERT_NOT_NULL(test, remote);
-	KUNIT_EXPECT_NE(test, goalloc_mprof_site_of(c), 0UL);
-	KUNIT_EXPECT_NE(test, goalloc_mprof_site_of(bulk[0]), 0UL);
-	KUNIT_EXPECT_NE(test, goalloc_mprof_site_of(bulk[15]), 0UL);
-	KUNIT_EXPECT_NE(test, goalloc_mprof_site_of(r), 0UL);
-	KUNIT_EXPECT_NE(test, goalloc_mprof_site_of(large), 0UL);
-	KUNIT_EXPECT_NE(test, goalloc_mprof_site_of(remote), 0UL);
+	objs[0] = c;
+	objs[1] = bulk[0];
+	objs[2] = bulk[ARRAY_SIZE(bulk) - 1];
+	objs[3] = r;
+	objs[4] = large;
+	objs[5] = remote;
+	for (i = 0; i < ARRAY_SIZE(objs); i++)
+		KUNIT_EXPECT_NE_MSG(test, goalloc_mprof_site_of(objs[i]), 0UL, "object %u", i);
 
 	goalloc_cache_free(cache, c);
 	goalloc_free_bulk(ARRAY_SIZE(bulk), bulk);
@@ -133,12 +136,9 @@ static void profile_every_free_path(struct kunit *test)
 	else
 		goalloc_free(remote);
 	goalloc_rcu_barrier();
-	KUNIT_EXPECT_EQ(test, goalloc_mprof_site_of(c), 0UL);
-	KUNIT_EXPECT_EQ(test, goalloc_mprof_site_of(bulk[0]), 0UL);
-	KUNIT_EXPECT_EQ(test, goalloc_mprof_site_of(bulk[15]), 0UL);
-	KUNIT_EXPECT_EQ(test, goalloc_mprof_site_of(r), 0UL);
-	KUNIT_EXPECT_EQ(test, goalloc_mprof_site_of(large), 0UL);
-	KUNIT_EXPECT_EQ(test, goalloc_mprof_site_of(remote), 0UL);
+	/* The addresses only, as keys: every record must be gone. */
+	for (i = 0; i < ARRAY_SIZE(objs); i++)
+		KUNIT_EXPECT_EQ_MSG(test, goalloc_mprof_site_of(objs[i]), 0UL, "object %u", i);
 	KUNIT_EXPECT_EQ(test, goalloc_mprof_records(), 0UL);
 	goalloc_cache_destroy(cache);
 	rate(test, 0);
