@@ -355,6 +355,17 @@ static inline void goalloc_heap_trim_soon(void)
 	/* [T1]: pairs with the smp_store_release() in goalloc_heap_trim_start(). */
 	if (!smp_load_acquire(&goalloc_heap_trim.enabled))
 		return;
+	/*
+	 * A pass already queued and not yet started will see what the caller
+	 * did: test before queueing, as queueing costs ~25 instructions and
+	 * the big classes ask at every span they empty.  The barrier orders
+	 * the caller's stores before the test, as queue_delayed_work()'s
+	 * test_and_set_bit() would; the worker clears the pending bit with a
+	 * full barrier before the pass runs.
+	 */
+	smp_mb();
+	if (delayed_work_pending(&goalloc_heap_trim.work))
+		return;
 	queue_delayed_work(system_unbound_wq, &goalloc_heap_trim.work,
 			   msecs_to_jiffies(READ_ONCE(goalloc_heap_trim.delay_ms)));
 }
