@@ -452,7 +452,7 @@ static unsigned int cache_align(slab_flags_t flags, unsigned int align, unsigned
 /*
  * Go's span rule (tools/mksizeclasses.py, rules 2 and 5): the fewest heap
  * pages whose tail (span % size) is at most an eighth of the span, and at
- * least 8 objects or 32 KiB.
+ * least 8 objects or 32 KiB.  cache_big_pages() is rule 6.
  */
 static unsigned int cache_span_pages(unsigned int size)
 {
@@ -461,6 +461,29 @@ static unsigned int cache_span_pages(unsigned int size)
 	while ((span / size < 8 && span < 32768) || span % size > span / 8)
 		span += GOALLOC_PAGE_SIZE;
 	return span / GOALLOC_PAGE_SIZE;
+}
+
+/*
+ * The big shape (tools/mksizeclasses.py rule 6): the fewest heap pages from
+ * @npages holding at least 16 objects, tail at most an eighth, within the
+ * page cache's largest run; else the most objects that run can hold
+ * (@npages if no more than its own).
+ */
+static unsigned int cache_big_pages(unsigned int size, unsigned int npages)
+{
+	unsigned int pages, best = npages;
+
+	for (pages = npages; pages <= GOALLOC_PCACHE_MAX_SPAN; pages++) {
+		unsigned long span = pages * GOALLOC_PAGE_SIZE;
+
+		if (span % size > span / 8)
+			continue;
+		if (span / size >= 16)
+			return pages;
+		if (span / size > best * GOALLOC_PAGE_SIZE / size)
+			best = pages;
+	}
+	return best;
 }
 
 /* Go's divMagic, checked for every slot of the span (as KUnit checks Go's). */
@@ -516,7 +539,7 @@ static struct goalloc_cache *cache_create(const char *name, unsigned int object_
 					  const struct goalloc_cache_args *args,
 					  slab_flags_t flags)
 {
-	unsigned int align, size, npages, nelems, useroffset, usersize;
+	unsigned int align, size, npages, big_npages, nelems, useroffset, usersize;
 	struct goalloc_cache_class *cc;
 	struct goalloc_cache *cache, *old;
 	u32 div_mul;
@@ -549,9 +572,10 @@ static struct goalloc_cache *cache_create(const char *name, unsigned int object_
 	align = cache_align(flags, args->align, size);
 	size = ALIGN(size, align);
 	npages = cache_span_pages(size);
+	big_npages = cache_big_pages(size, npages);
 	nelems = npages * GOALLOC_PAGE_SIZE / size;
 	div_mul = 0xffffffffU / size + 1;
-	if (!cache_div_exact(div_mul, size, nelems)) {
+	if (!cache_div_exact(div_mul, size, big_npages * GOALLOC_PAGE_SIZE / size)) {
 		pr_err("cache %s: no exact divisor for %u-byte objects\n", name, size);
 		return NULL;
 	}
@@ -592,6 +616,7 @@ static struct goalloc_cache *cache_create(const char *name, unsigned int object_
 	cc->info.size = size;
 	cc->info.npages = npages;
 	cc->info.nelems = nelems;
+	cc->info.big_npages = big_npages;
 	cc->info.div_mul = div_mul;
 	cc->ctor = args->ctor;
 	cc->align_pages = max(1U, align / (unsigned int)GOALLOC_PAGE_SIZE);
@@ -713,6 +738,20 @@ EXPORT_SYMBOL_GPL(goalloc_cache_destroy);
  * cache's) and its size class (as goalloc/chunks names the spans); a
  * destroyed cache with objects in use marked "(destroyed)".
  */
+/*
+ * Slots in @spans spans holding @pages heap pages, each span of one of the
+ * class's two shapes (read racily: clamped to what the spans can be).
+ */
+static unsigned long class_slots(const struct goalloc_class_info *ci, long spans, long pages)
+{
+	long big = 0;
+
+	if (ci->big_npages > ci->npages)
+		big = clamp((pages - spans * (long)ci->npages) / (ci->big_npages - ci->npages),
+			    0L, spans);
+	return (spans - big) * ci->nelems + big * (ci->big_npages * GOALLOC_PAGE_SIZE / ci->size);
+}
+
 static int caches_show(struct seq_file *m, void *v)
 {
 	struct goalloc_cache *cache;
@@ -727,10 +766,11 @@ static int caches_show(struct seq_file *m, void *v)
 
 		goalloc_class_usage(cache->spc, &u);
 		spans = max(u.nspans, 0L);
-		held = spans * ci->npages * GOALLOC_PAGE_SIZE;
+		held = max(u.npages, 0L) * GOALLOC_PAGE_SIZE;
 		seq_printf(m, "%-17s %11ld %8lu %7u %8u %9u %10u %5ld %10lu %10lu %5u%s\n",
-			   cache->name, (long)(u.nmalloc - u.nfree), spans * ci->nelems,
-			   cache->object_size, cache->size, ci->nelems, ci->npages, spans, held,
+			   cache->name, (long)(u.nmalloc - u.nfree),
+			   class_slots(ci, spans, u.npages), cache->object_size, cache->size,
+			   ci->nelems, ci->npages, spans, held,
 			   u.nmalloc, goalloc_spc_to_class(cache->spc),
 			   cache->dead ? " (destroyed)" : "");
 	}

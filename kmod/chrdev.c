@@ -354,7 +354,9 @@ static void class_stat(unsigned int cls, struct goalloc_class_stat *cs)
 	cs->nfree += u.nfree;
 	cs->objs_inuse = cs->nalloc - cs->nfree;
 	cs->spans += max(u.nspans, 0L);
-	cs->bytes_held = cls ? cs->spans * cs->span_bytes : 0;
+	/* The kernel's spans by their pages (two shapes); an arena's by its class's. */
+	if (cls)
+		cs->bytes_held += max(u.nspans, 0L) * cs->span_bytes;
 }
 
 static long ioc_stats(struct goalloc_uarena *ua, void __user *uarg)

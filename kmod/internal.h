@@ -128,11 +128,13 @@ void goalloc_chrdev_exit(void);
  * @nmalloc: objects allocated, ever
  * @nfree: objects freed, ever
  * @nspans: live spans
+ * @npages: their heap pages
  */
 struct goalloc_class_usage {
 	unsigned long nmalloc;
 	unsigned long nfree;
 	long nspans;
+	long npages;
 };
 
 void goalloc_class_usage(unsigned int spc, struct goalloc_class_usage *u);

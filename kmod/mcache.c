@@ -220,6 +220,53 @@ int goalloc_mcache_node(int node, gfp_t gfp)
 	return node;
 }
 
+/* Trim passes so far: the counts of struct goalloc_mcache.grows are per pass. */
+static atomic_t grow_pass;
+
+/**
+ * goalloc_mcache_grow_pages() - the shape of the next span this CPU grows
+ * @spc: span class
+ *
+ * Rule 6 of tools/mksizeclasses.py: a class whose spans hold fewer than 16
+ * objects (those from 576 bytes up) has a big shape of 16 (as many as 16
+ * heap pages hold above 8 KiB: 4 at 32 KiB).  A CPU that has grown
+ * GOALLOC_BIG_AFTER spans of the class since the last trim pass grows the
+ * big shape, so a busy class pays a span's life cycle (about 1,000-1,500
+ * instructions) every 16 objects, while a class used now and then keeps
+ * its small spans, and with them the memory a cached span holds.  Counted
+ * on this CPU; a count lost to migration costs one span of the other
+ * shape.
+ *
+ * Return: 0 for the class's own shape, else the big shape's heap pages.
+ */
+unsigned int goalloc_mcache_grow_pages(unsigned int spc)
+{
+	const struct goalloc_class_info *c = goalloc_cls_info(goalloc_spc_to_class(spc));
+	u16 pass = (atomic_read(&grow_pass) & 0xff) << 8, v;
+
+	if (c->big_npages == c->npages)
+		return 0;
+	v = this_cpu_read(goalloc_mcache->grows[spc]);
+	if ((v & 0xff00) != pass)
+		v = pass;
+	if ((v & 0xff) >= GOALLOC_BIG_AFTER)
+		return c->big_npages;
+	this_cpu_write(goalloc_mcache->grows[spc], v + 1);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_mcache_grow_pages);
+
+/**
+ * goalloc_mcache_pass_reset() - a trim pass: grow every class's own shape again
+ *
+ * Called by the trim pass (mgcscavenge.c), so that a class busy once does
+ * not keep growing big spans for good: every CPU's counts start again.
+ */
+void goalloc_mcache_pass_reset(void)
+{
+	atomic_inc(&grow_pass);
+}
+
 /**
  * goalloc_mcache_next_free() - an object of a span class, past the fast path
  * @spc: span class
@@ -275,7 +322,7 @@ grow:
 	 * for __GFP_NOFAIL it retries the page allocator until it does).
 	 */
 	want = node == NUMA_NO_NODE ? numa_mem_id() : node;
-	s = goalloc_central_grow(spc, want, gfp);
+	s = goalloc_central_grow(spc, goalloc_mcache_grow_pages(spc), want, gfp);
 	if (!s)
 		return NULL;
 	if (node == NUMA_NO_NODE)

@@ -38,6 +38,12 @@
  * @away: the span each class allocates from for requests for another node
  *	than this CPU's (goalloc_alloc_node()), of whichever node asked last;
  *	the CPU owns it as it owns @alloc's, and the trim pass takes it back
+ * @grows: spans this CPU grew per span class since the last trim pass:
+ *	the pass's number (low 8 bits) above the count (up to
+ *	GOALLOC_BIG_AFTER), so that a pass starts every count again without
+ *	touching other CPUs' caches (goalloc_mcache_grow_pages(),
+ *	goalloc_mcache_pass_reset()); written with this_cpu ops outside the
+ *	section, a count that may miss a grow
  *
  * Only the owning CPU touches it, inside a @busy section; cpuhp drains a
  * dead CPU's cache from another CPU.  Whether a span is this CPU's is read
@@ -53,7 +59,14 @@ struct goalloc_mcache {
 	unsigned long nfree[GOALLOC_NUM_SPC];
 	struct goalloc_span *away[GOALLOC_NUM_SPC];
 	unsigned long nfree_remote[GOALLOC_NUM_SPC];
+	u16 grows[GOALLOC_NUM_SPC];
 };
+
+/*
+ * A CPU that has grown this many spans of a class since the last trim pass
+ * grows the class's big shape from then on (tools/mksizeclasses.py rule 6).
+ */
+#define GOALLOC_BIG_AFTER	4
 
 extern struct goalloc_mcache __percpu *goalloc_mcache;
 
@@ -376,6 +389,8 @@ struct goalloc_span *goalloc_mcache_alloc_large(size_t size, unsigned int spc, g
 						int node);
 void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc);
 void goalloc_mcache_drain(struct goalloc_mcache *c);
+unsigned int goalloc_mcache_grow_pages(unsigned int spc);
+void goalloc_mcache_pass_reset(void);
 bool goalloc_mcache_drained(unsigned int cpu);
 unsigned int goalloc_drain_all(void);
 void goalloc_drain_all_nowait(void);

@@ -128,7 +128,7 @@ static void span_release_rcu(struct rcu_head *head)
 {
 	struct goalloc_span *s = container_of(head, struct goalloc_span, rcu);
 
-	atomic_long_dec(&goalloc_span_central(s)->nspans);
+	goalloc_central_span_gone(s);
 	/* The heap frees the descriptor with the same rcu_head, now done with. */
 	goalloc_heap_free_span(s);
 	atomic_long_dec(&goalloc_central_rcu_spans);
@@ -148,7 +148,7 @@ static void span_release(struct goalloc_span *s)
 		call_rcu(&s->rcu, span_release_rcu);
 		return;
 	}
-	atomic_long_dec(&goalloc_span_central(s)->nspans);
+	goalloc_central_span_gone(s);
 	goalloc_heap_free_span(s);
 }
 
@@ -539,7 +539,7 @@ static noinline int central_free_large(struct goalloc_span *s, const void *p)
 	if (err)
 		return err;
 	goalloc_central_count_free(s);
-	atomic_long_dec(&goalloc_span_central(s)->nspans);
+	goalloc_central_span_gone(s);
 	goalloc_heap_free_span(s);
 	return 0;
 }
@@ -650,47 +650,69 @@ size_t goalloc_central_free_run(struct goalloc_span *s, void **ptrs, size_t i, s
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central_free_run);
 
 /**
- * goalloc_central_grow_pool() - a new span of a class from a pool of the heap
+ * goalloc_central_grow_shaped() - a new span of a class, of a given shape
  * @pool: the pool: the kernel's, or a KUnit test's own
  * @spc: span class
+ * @npages: 0 for the class's shape, or its big shape's heap pages
+ *	(goalloc_class_info.big_npages)
  * @node: NUMA node preferred, or NUMA_NO_NODE for this CPU's (required with
  *	__GFP_THISNODE in @gfp; goalloc_pool_alloc_span())
  * @gfp: the caller's mask; sleeps only where it allows
  *
  * Spans of power-of-two classes larger than a heap page are aligned to the
  * class size (goalloc_class_align()), so such objects are naturally
- * aligned.  The span goes back to @pool when mcentral releases it.
+ * aligned.  The span goes back to @pool when mcentral releases it.  Both
+ * shapes of a class live on the same lists: every path reads a span's
+ * shape from the span.
+ *
+ * Return: the span (not yet on any list or in any mcache), or NULL.
+ */
+struct goalloc_span *goalloc_central_grow_shaped(struct goalloc_pool *pool, unsigned int spc,
+						 unsigned int npages, int node, gfp_t gfp)
+{
+	struct goalloc_span *s;
+
+	s = goalloc_pool_alloc_span(pool, spc, npages, goalloc_spc_align(spc),
+				    node, GOALLOC_SPAN_NEW, gfp);
+	if (!s)
+		return NULL;
+	goalloc_central_span_born(s);
+	/* A named cache's constructor, on every slot, before any is handed out. */
+	if (s->cflags & GOALLOC_CF_CTOR)
+		goalloc_span_construct(s);
+	return s;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_grow_shaped);
+
+/**
+ * goalloc_central_grow_pool() - a new span of a class's own shape from a pool
+ * @pool: the pool: the kernel's, or a KUnit test's own
+ * @spc: span class
+ * @node: NUMA node preferred, or NUMA_NO_NODE (as goalloc_central_grow_shaped())
+ * @gfp: the caller's mask; sleeps only where it allows
  *
  * Return: the span (not yet on any list or in any mcache), or NULL.
  */
 struct goalloc_span *goalloc_central_grow_pool(struct goalloc_pool *pool, unsigned int spc,
 					       int node, gfp_t gfp)
 {
-	struct goalloc_span *s;
-
-	s = goalloc_pool_alloc_span(pool, spc, 0, goalloc_spc_align(spc),
-				    node, GOALLOC_SPAN_NEW, gfp);
-	if (!s)
-		return NULL;
-	atomic_long_inc(&goalloc_span_central(s)->nspans);
-	/* A named cache's constructor, on every slot, before any is handed out. */
-	if (s->cflags & GOALLOC_CF_CTOR)
-		goalloc_span_construct(s);
-	return s;
+	return goalloc_central_grow_shaped(pool, spc, 0, node, gfp);
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central_grow_pool);
 
 /**
  * goalloc_central_grow() - a new span of a class from the kernel's pool
  * @spc: span class
- * @node: NUMA node preferred, or NUMA_NO_NODE (as goalloc_central_grow_pool())
+ * @npages: 0 for the class's shape, or its big shape's heap pages
+ * @node: NUMA node preferred, or NUMA_NO_NODE (as goalloc_central_grow_shaped())
  * @gfp: the caller's mask; sleeps only where it allows
  *
  * Return: the span (not yet on any list or in any mcache), or NULL.
  */
-struct goalloc_span *goalloc_central_grow(unsigned int spc, int node, gfp_t gfp)
+struct goalloc_span *goalloc_central_grow(unsigned int spc, unsigned int npages, int node,
+					  gfp_t gfp)
 {
-	return goalloc_central_grow_pool(&goalloc_heap.kernel, spc, node, gfp);
+	return goalloc_central_grow_shaped(&goalloc_heap.kernel, spc, npages, node, gfp);
 }
 
 /* Every kept span of @mc, made dead, onto @victims.  mcentral's lock held. */

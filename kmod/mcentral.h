@@ -27,6 +27,7 @@
  *	goalloc_central_keep() of them)
  * @nkept: spans on @kept
  * @nspans: live spans of the class on the node, wherever they are
+ * @npages: their heap pages (a class's spans have two shapes: sizeclasses.h)
  * @nmalloc: objects allocated outside any mcache (interrupt fallback, node
  *	requests)
  * @nfree: objects freed outside the owner's mcache
@@ -42,6 +43,7 @@ struct goalloc_mcentral {
 	struct list_head kept;
 	unsigned int nkept;
 	atomic_long_t nspans;
+	atomic_long_t npages;
 	atomic_long_t nmalloc;
 	atomic_long_t nfree;
 } ____cacheline_aligned_in_smp;
@@ -84,10 +86,24 @@ static inline void goalloc_central_count_free(const struct goalloc_span *s)
 	atomic_long_inc(&goalloc_span_central(s)->nfree);
 }
 
+/* A span of the class is born (mcentral's grow, or a large object's). */
+static inline void goalloc_central_span_born(const struct goalloc_span *s)
+{
+	atomic_long_inc(&goalloc_span_central(s)->nspans);
+	atomic_long_add(s->npages, &goalloc_span_central(s)->npages);
+}
+
+/* A span of the class goes back to the heap. */
+static inline void goalloc_central_span_gone(const struct goalloc_span *s)
+{
+	atomic_long_dec(&goalloc_span_central(s)->nspans);
+	atomic_long_sub(s->npages, &goalloc_span_central(s)->npages);
+}
+
 /* Count a large object's span, which the heap gave to mcache directly. */
 static inline void goalloc_central_count_large(const struct goalloc_span *s)
 {
-	atomic_long_inc(&goalloc_span_central(s)->nspans);
+	goalloc_central_span_born(s);
 	goalloc_central_count_alloc(s);
 }
 
@@ -100,7 +116,10 @@ void goalloc_central_add_span(struct goalloc_span *s);
 void *goalloc_central_take(struct list_head *partial, struct list_head *full,
 			   struct goalloc_span **sp);
 void *goalloc_central_alloc(unsigned int spc, size_t size, int node);
-struct goalloc_span *goalloc_central_grow(unsigned int spc, int node, gfp_t gfp);
+struct goalloc_span *goalloc_central_grow(unsigned int spc, unsigned int npages, int node,
+					  gfp_t gfp);
+struct goalloc_span *goalloc_central_grow_shaped(struct goalloc_pool *pool, unsigned int spc,
+						 unsigned int npages, int node, gfp_t gfp);
 struct goalloc_span *goalloc_central_grow_pool(struct goalloc_pool *pool, unsigned int spc,
 					       int node, gfp_t gfp);
 int goalloc_central_free(struct goalloc_span *s, const void *p);

@@ -91,8 +91,9 @@ static void idle_flush_fn(struct work_struct *w)
  *
  * On every online CPU whose cache holds a span, by a work item on that CPU
  * that this waits for: the span of each class the CPU allocated nothing
- * from since the previous call goes back to mcentral.  The trim pass calls
- * it; process context.
+ * from since the previous call goes back to mcentral.  Every CPU's counts
+ * of spans grown start again (goalloc_mcache_pass_reset()).  The trim pass
+ * calls it; process context.
  *
  * Return: the number of spans taken back.
  */
@@ -101,6 +102,7 @@ unsigned int goalloc_flush_idle_spans(void)
 	unsigned int cpu, n = 0;
 	cpumask_var_t queued;
 
+	goalloc_mcache_pass_reset();
 	if (!zalloc_cpumask_var(&queued, GFP_KERNEL))
 		return 0;
 	for_each_online_cpu(cpu) {

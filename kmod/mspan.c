@@ -134,7 +134,8 @@ void goalloc_span_cache_exit(void)
  * @cls: size class, 1 .. GOALLOC_NUM_ALL_CLASSES - 1 (a named cache's
  *	from GOALLOC_NUM_CLASSES on); or 0 for a span holding a
  *	single object of @npages heap pages (a large object, an arena)
- * @npages: heap pages in the span; ignored for @cls > 0
+ * @npages: heap pages in the span; for @cls > 0, 0 for the class's shape,
+ *	or its big shape's (goalloc_class_info.big_npages)
  * @gfp: for the span's own memory
  *
  * The span and its bitmaps are one allocation: from the descriptors' cache
@@ -146,11 +147,20 @@ struct goalloc_span *goalloc_span_create(unsigned long base, unsigned int cls,
 					 unsigned int npages, gfp_t gfp)
 {
 	const struct goalloc_class_info *c = goalloc_cls_info(cls);
-	unsigned int nelems = cls ? c->nelems : 1;
-	/* Whole 64-bit words, so a cache reload never reads past the end. */
-	unsigned int nbits = round_up(nelems, 64);
-	unsigned int nlongs = BITS_TO_LONGS(nbits);
+	unsigned int nelems, nbits, nlongs;
 	struct goalloc_span *s;
+
+	if (cls) {
+		/* A span of the class's big shape holds more of the same objects. */
+		if (!npages)
+			npages = c->npages;
+		nelems = npages * GOALLOC_PAGE_SIZE / c->size;
+	} else {
+		nelems = 1;
+	}
+	/* Whole 64-bit words, so a cache reload never reads past the end. */
+	nbits = round_up(nelems, 64);
+	nlongs = BITS_TO_LONGS(nbits);
 
 	if (nlongs == 1 && span_cache) {
 		s = kmem_cache_alloc(span_cache, gfp & ~__GFP_ZERO);
@@ -176,13 +186,12 @@ struct goalloc_span *goalloc_span_create(unsigned long base, unsigned int cls,
 	s->cls = cls;
 	if (cls >= GOALLOC_NUM_CLASSES)
 		s->cflags = goalloc_cache_classes[cls - GOALLOC_NUM_CLASSES].cflags;
+	s->npages = npages;
 	if (cls) {
 		s->elemsize = c->size;
 		s->div_mul = c->div_mul;
-		s->npages = c->npages;
 	} else {
 		s->elemsize = npages * GOALLOC_PAGE_SIZE;
-		s->npages = npages;
 	}
 	s->bytes = nelems * s->elemsize;
 	spin_lock_init(&s->lock);

@@ -48,12 +48,14 @@ void goalloc_class_usage(unsigned int spc, struct goalloc_class_usage *u)
 	u->nfree = -atomic_long_read(&goalloc_late_doubles[spc]);
 	u->nmalloc = 0;
 	u->nspans = 0;
+	u->npages = 0;
 	for_each_node(nid) {
 		struct goalloc_mcentral *mc = goalloc_central_of(nid, spc);
 
 		u->nmalloc += atomic_long_read(&mc->nmalloc);
 		u->nfree += atomic_long_read(&mc->nfree);
 		u->nspans += atomic_long_read(&mc->nspans);
+		u->npages += atomic_long_read(&mc->npages);
 	}
 	for_each_possible_cpu(cpu) {
 		const struct goalloc_mcache *c = per_cpu_ptr(goalloc_mcache, cpu);
@@ -106,7 +108,7 @@ void goalloc_class_stat(unsigned int cls, struct goalloc_class_stat *st)
 	st->nfree = u.nfree + n.nfree;
 	st->objs_inuse = st->nalloc - st->nfree;
 	st->spans = max(u.nspans + n.nspans, 0L);
-	st->bytes_held = cls ? st->spans * st->span_bytes : 0;
+	st->bytes_held = cls ? max(u.npages + n.npages, 0L) * GOALLOC_PAGE_SIZE : 0;
 }
 
 static int classes_show(struct seq_file *m, void *v)
@@ -124,6 +126,7 @@ static int classes_show(struct seq_file *m, void *v)
 		u.nmalloc += n.nmalloc;
 		u.nfree += n.nfree;
 		u.nspans += n.nspans;
+		u.npages += n.npages;
 		if (!cls) {
 			/* Large objects: a span each, sized to the object. */
 			seq_printf(m, "%5u %5s %6s %10s %5s %7ld %6ld %11s %11lu\n",
@@ -134,7 +137,7 @@ static int classes_show(struct seq_file *m, void *v)
 		seq_printf(m, "%5u %5u %6u %10u %5lu %7ld %6ld %11lu %11lu\n",
 			   cls, c->size, c->npages, c->nelems,
 			   span - (unsigned long)c->nelems * c->size,
-			   (long)(u.nmalloc - u.nfree), u.nspans, u.nspans * span,
+			   (long)(u.nmalloc - u.nfree), u.nspans, u.npages * GOALLOC_PAGE_SIZE,
 			   u.nmalloc);
 	}
 	return 0;

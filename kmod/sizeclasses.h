@@ -34,12 +34,19 @@
  * @size: bytes per object
  * @npages: heap pages (GOALLOC_PAGE_SIZE) per span
  * @nelems: objects per span
- * @div_mul: multiplier turning an offset in the span into an object index
+ * @big_npages: heap pages of the class's big span (16 objects, or as many
+ *	as the per-CPU page cache's largest run holds; @npages for classes
+ *	whose spans hold 16 already), made for a CPU that keeps growing spans
+ *	of the class
+ *	(tools/mksizeclasses.py rule 6, goalloc_mcache_grow_pages())
+ * @div_mul: multiplier turning an offset in the span into an object index,
+ *	exact over both shapes
  */
 struct goalloc_class_info {
 	u32 size;
 	u16 npages;
 	u16 nelems;
+	u16 big_npages;
 	u32 div_mul;
 };
 

@@ -421,6 +421,80 @@ static void scavenger_flushes_idle_spans(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), live0);
 }
 
+/* The number of slots of the span of @p. */
+static unsigned int span_nelems_of(void *p)
+{
+	struct goalloc_span *s;
+	unsigned int n;
+
+	rcu_read_lock();
+	s = goalloc_span_of(p);
+	n = s ? s->nelems : 0;
+	rcu_read_unlock();
+	return n;
+}
+
+/*
+ * A CPU that keeps growing spans of a class of few objects a span grows
+ * the class's big shape (tools/mksizeclasses.py rule 6) from its
+ * GOALLOC_BIG_AFTER-th grow on; a pass starts it again from the class's
+ * own shape.  32 KiB: spans of one object, or of four.
+ */
+static void scavenger_busy_class_grows_big_spans(struct kunit *test)
+{
+	const size_t size = 32768;
+	unsigned int cls = goalloc_size_class(size), spc = goalloc_spc(cls, false);
+	const struct goalloc_class_info *c = &goalloc_class_info[cls];
+	unsigned int big_nelems = c->big_npages * GOALLOC_PAGE_SIZE / c->size;
+	unsigned int i, n, own = 0, big = 0;
+	enum { N = 64 };
+	long live0;
+	void **p;
+
+	KUNIT_ASSERT_GT(test, c->big_npages, c->npages);
+	p = kunit_kcalloc(test, N, sizeof(*p), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	heap_quiesce(test);
+	live0 = goalloc_objects_in_use();
+	migrate_disable();
+	/* The count: the class's own shape GOALLOC_BIG_AFTER times, then big. */
+	goalloc_flush_idle_spans();
+	for (i = 0; i < GOALLOC_BIG_AFTER; i++)
+		KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc), 0U);
+	KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc), (unsigned int)c->big_npages);
+	KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc), (unsigned int)c->big_npages);
+	goalloc_flush_idle_spans();
+	KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc), 0U);
+	/* A class that has one shape only never asks for another. */
+	KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(goalloc_spc(goalloc_size_class(64), false)),
+			0U);
+	goalloc_flush_idle_spans();
+	/* End to end: every object of either shape whole and its own. */
+	for (i = 0; i < N; i++) {
+		p[i] = goalloc_alloc(size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		memset(p[i], i, size);
+		n = span_nelems_of(p[i]);
+		if (n == c->nelems)
+			own++;
+		else if (n == big_nelems)
+			big++;
+		else
+			KUNIT_FAIL(test, "object %u in a span of %u slots", i, n);
+	}
+	migrate_enable();
+	KUNIT_EXPECT_LE(test, own, GOALLOC_BIG_AFTER * c->nelems);
+	KUNIT_EXPECT_GE(test, big, N - GOALLOC_BIG_AFTER * c->nelems);
+	for (i = 0; i < N; i++) {
+		KUNIT_EXPECT_PTR_EQ_MSG(test, memchr_inv(p[i], i, size), NULL, "object %u", i);
+		/* A big span's objects are aligned as the class's own are. */
+		KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)p[i], size));
+		goalloc_free(p[i]);
+	}
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), live0);
+	heap_quiesce(test);
+}
+
 static struct kunit_case scavenger_cases[] = {
 	KUNIT_CASE(scavenger_retain_goal),
 	KUNIT_CASE(scavenger_trim_work),
@@ -428,6 +502,7 @@ static struct kunit_case scavenger_cases[] = {
 	KUNIT_CASE(shrinker_counts_only_what_it_can_free),
 	KUNIT_CASE(shrinker_never_waits_for_drains),
 	KUNIT_CASE(scavenger_flushes_idle_spans),
+	KUNIT_CASE(scavenger_busy_class_grows_big_spans),
 	KUNIT_CASE(scavenger_pass_on_grow),
 	KUNIT_CASE(scavenger_releases_everything),
 	{}

@@ -42,6 +42,29 @@ static void class_table_shape(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, c->nelems, span / c->size, "class %u", i);
 		KUNIT_EXPECT_LE_MSG(test, c->nelems, 1024, "class %u", i);
 		KUNIT_EXPECT_LE_MSG(test, c->npages, 10, "class %u", i);
+		/*
+		 * The big shape (rule 6): from the class's own pages, within
+		 * the page cache's largest run, more objects than the class's
+		 * own with the tail rule: 16, or as many as 16 pages hold.
+		 */
+		KUNIT_EXPECT_GE_MSG(test, c->big_npages, c->npages, "class %u", i);
+		KUNIT_EXPECT_LE_MSG(test, c->big_npages,
+				    max_t(unsigned int, c->npages, GOALLOC_PCACHE_MAX_SPAN),
+				    "class %u", i);
+		if (c->big_npages > c->npages) {
+			unsigned long big = c->big_npages * GOALLOC_PAGE_SIZE;
+
+			KUNIT_EXPECT_LT_MSG(test, c->nelems, 16, "class %u", i);
+			KUNIT_EXPECT_GT_MSG(test, big / c->size, c->nelems, "class %u", i);
+			KUNIT_EXPECT_TRUE_MSG(test, big / c->size >= 16 ||
+					      16 * c->size >
+					      GOALLOC_PCACHE_MAX_SPAN * GOALLOC_PAGE_SIZE,
+					      "class %u", i);
+			KUNIT_EXPECT_LE_MSG(test, big % c->size, big / 8, "class %u", i);
+		} else {
+			/* One shape: the class's own holds 16, or no span holds more. */
+			KUNIT_EXPECT_GE_MSG(test, c->nelems, 16, "class %u", i);
+		}
 		/* Tail waste of a span is at most 1/8. */
 		KUNIT_EXPECT_LE_MSG(test, span % c->size, span / 8, "class %u", i);
 		/* kmalloc's alignment guarantees: 8 bytes, 16 from 32 bytes. */
@@ -118,7 +141,9 @@ static void obj_index_matches_division(struct kunit *test)
 
 	for (cls = 1; cls < GOALLOC_NUM_CLASSES; cls++) {
 		const struct goalloc_class_info *c = &goalloc_class_info[cls];
-		u32 span = c->npages * GOALLOC_PAGE_SIZE;
+		/* Over the big shape's span, which holds the class's own. */
+		u32 span = c->big_npages * GOALLOC_PAGE_SIZE;
+		unsigned int nelems = span / c->size;
 
 		for (off = 0; off <= span; off++) {
 			if (goalloc_obj_index(cls, off) != off / c->size) {
@@ -128,7 +153,7 @@ static void obj_index_matches_division(struct kunit *test)
 				return;
 			}
 			/* The free's one-multiply test, over the slots. */
-			if (off >= c->nelems * c->size)
+			if (off >= nelems * c->size)
 				continue;
 			start = goalloc_div_slot(c->div_mul, off, &idx);
 			if (start != !(off % c->size) || idx != off / c->size) {

@@ -192,7 +192,8 @@ struct goalloc_reset {
  * and every arena together)
  * @size_class: size class number (0: objects above 32 KiB)
  * @obj_size: bytes per object (0 for class 0)
- * @span_bytes: bytes per span (0 for class 0)
+ * @span_bytes: bytes per span of the class's own shape (0 for class 0; a
+ *	busy class's kernel spans may be of its big shape, of 16 objects)
  * @objs_per_span: objects per span (1 for class 0)
  * @objs_inuse: objects allocated and not freed
  * @spans: spans of the class
