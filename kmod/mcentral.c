@@ -15,10 +15,10 @@
  * not lost (model: kmod/models/span_free.pml).
  *
  * A span left with no object is swept and kept on the kept list, up to
- * goalloc_central_keep() spans per class, so a workload that fills and
- * empties spans over and over (SLUB keeps empty slabs on its partial lists
- * for the same reason) does not pay the heap for each one; beyond that it
- * goes back to the heap.  Keeping one asks the heap for a trim pass
+ * goalloc_central_keep() spans per class (of the class's big shape only:
+ * span_retire()), so a workload that fills and empties spans over and over
+ * (SLUB keeps empty slabs on its partial lists for the same reason) does
+ * not pay the heap for each one; beyond that it goes back to the heap.  Keeping one asks the heap for a trim pass
  * (goalloc_heap_trim_soon()); the pass, scavenge_delay_ms later, gives
  * every kept span back to the heap (goalloc_central_release_kept()), and
  * so does the shrinker.  Both are installed by the layer on top
@@ -79,15 +79,20 @@ static bool span_swept_empty(struct goalloc_span *s)
 
 /*
  * A span with no object (span_swept_empty()): keep it on the kept list if
- * the class has room, else mark it dead for the caller to release after
- * dropping the locks.  Both locks held.  Returns true if the caller must
- * release it.
+ * the class has room and the span is of the class's big shape (the only
+ * one of most classes), else mark it dead for the caller to release after
+ * dropping the locks.  A class that empties spans often enough to reuse
+ * kept ones is a busy one, and its CPUs grow the big shape once they grow
+ * (goalloc_mcache_grow_pages()): kept small spans would serve its refills
+ * and keep it paying a span's life cycle every few objects.  Both locks
+ * held.  Returns true if the caller must release it.
  */
 static bool span_retire(struct goalloc_mcentral *mc, struct goalloc_span *s)
 {
 	lockdep_assert_held(&mc->lock);
 	lockdep_assert_held(&s->lock);
-	if (mc->nkept < goalloc_central_keep(s->spc)) {
+	if (mc->nkept < goalloc_central_keep(s->spc) &&
+	    s->npages >= goalloc_cls_info(goalloc_spc_to_class(s->spc))->big_npages) {
 		goalloc_span_set_state(s, GOALLOC_SPAN_KEPT);
 		list_add(&s->list, &mc->kept);
 		mc->nkept++;

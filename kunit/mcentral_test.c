@@ -27,8 +27,11 @@
 #include "mheap.h"
 #include "pool_test.h"
 
-/* The class the tests use: 1024-byte objects, eight to a one-page span. */
-#define TEST_SIZE	1024
+/*
+ * The class the tests use: 512-byte objects, sixteen to a one-page span, a
+ * class of one shape (its spans are kept when empty; sizeclasses.rst).
+ */
+#define TEST_SIZE	512
 
 /* The node of the case's spans (mcentral_test_init()). */
 static int test_nid;
@@ -211,7 +214,7 @@ static void mcentral_keep_limit(struct kunit *test)
 
 	test_init_hold(test);
 	central_check_clean(test, mc);
-	/* 1 KiB objects: one-page spans, 128 KiB of them is more than four. */
+	/* One-page spans: 128 KiB of them is more than four. */
 	KUNIT_ASSERT_EQ(test, keep, 4U);
 	nspans0 = atomic_long_read(&mc->nspans);
 	empty0 = goalloc_counter(GOALLOC_CTR_KEPT_PAGES);
@@ -503,9 +506,54 @@ static void no_hooks(struct kunit *test)
 #define mcentral_no_retire_while_remote_free_in_flight no_hooks
 #endif
 
+/*
+ * A class of two shapes (1 KiB: one page of 8, or two of 16) keeps only
+ * spans of its big shape empty: one of its own shape goes back to the heap
+ * at once, so that its busy CPUs grow the big shape rather than cycle
+ * small kept spans (span_retire(), sizeclasses.rst rule 6).
+ */
+static void mcentral_keeps_big_shape_only(struct kunit *test)
+{
+	const size_t size = 1024;
+	unsigned int spc = goalloc_spc(goalloc_size_class(size), true);
+	const struct goalloc_class_info *ci = &goalloc_class_info[goalloc_size_class(size)];
+	struct goalloc_mcentral *mc = goalloc_central_of(test_nid, spc);
+	unsigned int nkept0, big;
+	struct goalloc_span *s;
+	struct goalloc_pool *pool;
+	void *p;
+
+	test_init_hold(test);
+	KUNIT_ASSERT_GT(test, ci->big_npages, ci->npages);
+	pool = test_pool_create(test, &central_pool);
+	nkept0 = READ_ONCE(mc->nkept);
+	KUNIT_ASSERT_LT(test, nkept0, goalloc_central_keep(spc));
+	for (big = 0; big < 2; big++) {
+		s = goalloc_central_grow_shaped(pool, spc, big ? ci->big_npages : 0, test_nid,
+						GFP_KERNEL | __GFP_THISNODE);
+		KUNIT_ASSERT_NOT_NULL(test, s);
+		KUNIT_EXPECT_EQ(test, (unsigned int)s->npages, big ? ci->big_npages : ci->npages);
+		KUNIT_EXPECT_EQ(test, (unsigned int)s->nelems,
+				s->npages * (unsigned int)GOALLOC_PAGE_SIZE / ci->size);
+		p = goalloc_span_next_free(s);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		kmemleak_alloc(p, size, 1, GFP_KERNEL);
+		goalloc_central_add_span(s);
+		KUNIT_EXPECT_EQ(test, central_free(s, p), 0);
+		/* Its own shape: gone.  The big one: kept, its pages still held. */
+		KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), nkept0 + big);
+		KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse),
+				big ? (unsigned long)ci->big_npages : 0UL);
+	}
+	KUNIT_EXPECT_GE(test, goalloc_central_release_kept(), (unsigned long)ci->big_npages);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), 0U);
+	test_pool_check_empty(test, pool);
+}
+
 static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(mcentral_lists),
 	KUNIT_CASE(mcentral_keep_limit),
+	KUNIT_CASE(mcentral_keeps_big_shape_only),
 	KUNIT_CASE(mcentral_retire_unused),
 	KUNIT_CASE(mcentral_free_run),
 	KUNIT_CASE(mcentral_remote_free_while_placed),
