@@ -62,10 +62,13 @@ static inline struct goalloc_mcentral *goalloc_central_of(int nid, unsigned int 
 	return &goalloc_centrals[nid][spc];
 }
 
-/* A span's node: its chunk's. */
+/*
+ * A span's node: its chunk's, kept in the span, so that a free that
+ * released the span (and maybe its chunk) can still count itself.
+ */
 static inline int goalloc_span_nid(const struct goalloc_span *s)
 {
-	return s->chunk->nid;
+	return s->nid;
 }
 
 /* The mcentral a span belongs to, for its whole life. */

@@ -293,6 +293,7 @@ static void span_carve(struct goalloc_span *s, struct goalloc_chunk *ch, unsigne
 		chunk_summarise(ch);
 	pool_add_inuse(ch->pool, s->npages);
 	s->chunk = ch;
+	s->nid = ch->nid;
 	s->base = ch->base + (unsigned long)first * GOALLOC_PAGE_SIZE;
 	map_span(s, s);
 }
@@ -824,6 +825,7 @@ static bool pcache_carve(struct goalloc_pcache *pc, struct goalloc_span *s, unsi
 		return false;
 	pc->free &= ~(GENMASK_ULL(s->npages - 1, 0) << idx);
 	s->chunk = pc->chunk;
+	s->nid = pc->chunk->nid;
 	s->base = pc->base + (unsigned long)idx * GOALLOC_PAGE_SIZE;
 	map_span_in(pc->region, s, s);
 	return true;

@@ -146,6 +146,10 @@ struct goalloc_chunk;
  * @cflags: GOALLOC_CF_* flags of a named cache's span (sizeclasses.h), 0
  *	for others; constant
  * @npages: heap pages (GOALLOC_PAGE_SIZE) in the span
+ * @nid: the node of @chunk, set with it when the heap carves the span: the
+ *	span's mcentral (goalloc_span_central()) for its whole life, readable
+ *	as long as the descriptor is (an RCU read-side section), also after
+ *	the span went back to the heap and its chunk was freed
  * @upage: for a user arena's span, its first heap page in the arena's
  *	offset space
  * @lock: serialises the sweep, state changes and mcentral's decisions
@@ -172,7 +176,8 @@ struct goalloc_span {
 	u8 spc;
 	u8 state;
 	u8 cflags;
-	u32 npages;
+	u16 npages;
+	u16 nid;
 	union {
 		struct {
 			u16 nprof;

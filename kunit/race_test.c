@@ -23,6 +23,7 @@
 #include "internal.h"
 #include "mcache.h"
 #include "mheap.h"
+#include "pool_test.h"
 
 #define RACE_SIZE	64
 
@@ -453,6 +454,70 @@ static void remote_free_into_span_made_ours(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad);
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
 }
+
+/* A pool that gives an idle chunk back at once. */
+static unsigned int keep_nothing_percent;
+static const struct goalloc_pool_policy keeps_nothing = {
+	.retain_percent = &keep_nothing_percent,
+	.grow_min_order = GOALLOC_MIN_CHUNK_ORDER,
+};
+
+/* The "interrupt": the free of the test's other object, race.objs[0]. */
+static void hook_free_other(void *arg)
+{
+	if (hook_mine(arg))
+		goalloc_free(race.objs[0]);
+}
+
+/*
+ * Bug: a free that finds its CPU's cache busy (an interrupt inside a
+ * section) counts itself in the span's mcentral once goalloc_central_free()
+ * is done.  When that free emptied the span and the heap took the span
+ * back with its chunk, the count read the span's node from the freed chunk
+ * (KASAN: slab-use-after-free in goalloc_central_count_free(), under
+ * goalloc_concurrency.all_cpus_with_irq_callers).  The span keeps its node
+ * now.  Forced: inside the owner's free of one object, the free of the
+ * only object of a 32 KiB span of a pool that keeps no idle chunk (a span
+ * of the class's own shape is not kept empty: it goes at once).
+ */
+static void busy_cache_free_counts_after_release(struct kunit *test)
+{
+	unsigned int spc = goalloc_spc(goalloc_size_class(32768), false);
+	long base = goalloc_objects_in_use();
+	struct goalloc_pool *pool;
+	struct goalloc_span *s;
+	void *obj[1], *p;
+
+	if (skip_on_rt(test))
+		return;
+	pool = test_pool_create(test, &keeps_nothing);
+	s = goalloc_central_grow_pool(pool, spc, test_pool_node(pool), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_EQ(test, (unsigned int)s->nelems, 1U);
+	/* Its one object taken while the span is ours alone, then to mcentral. */
+	obj[0] = goalloc_span_next_free(s);
+	KUNIT_ASSERT_NOT_NULL(test, obj[0]);
+	goalloc_central_add_span(s);
+	goalloc_central_count_alloc(s);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 1UL);
+	race.objs = obj;
+	migrate_disable();
+	p = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	hook_install(GOALLOC_HOOK_OWNER_FREE, hook_free_other, p);
+	goalloc_free(p);
+	hook_remove(GOALLOC_HOOK_OWNER_FREE);
+	migrate_enable();
+	KUNIT_EXPECT_TRUE(test, race.fired);
+	/* The scenario happened: the span and its chunk went inside the free. */
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 0UL);
+	/* Both frees counted, each once. */
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
+	race.objs = NULL;
+	/* Had the span been kept, it must not outlive the test's pool. */
+	goalloc_central_release_kept();
+	test_pool_check_empty(test, pool);
+}
 #else
 static void no_hooks(struct kunit *test)
 {
@@ -464,6 +529,7 @@ static void no_hooks(struct kunit *test)
 #define concurrent_double_free_never_retires_live_span no_hooks
 #define grown_span_not_needed_is_not_stranded no_hooks
 #define remote_free_into_span_made_ours no_hooks
+#define busy_cache_free_counts_after_release no_hooks
 #endif
 
 /*
@@ -569,6 +635,7 @@ static struct kunit_case race_cases[] = {
 	KUNIT_CASE(concurrent_double_free_never_retires_live_span),
 	KUNIT_CASE(grown_span_not_needed_is_not_stranded),
 	KUNIT_CASE(remote_free_into_span_made_ours),
+	KUNIT_CASE(busy_cache_free_counts_after_release),
 	KUNIT_CASE(free_run_stops_at_dead_span),
 	KUNIT_CASE(realloc_in_place_zeroes_tail),
 	KUNIT_CASE(init_on_alloc_or_free_zeroes),
