@@ -18,11 +18,12 @@
  * goalloc_central_keep() spans per class (of the class's big shape only:
  * span_retire()), so a workload that fills and empties spans over and over
  * (SLUB keeps empty slabs on its partial lists for the same reason) does
- * not pay the heap for each one; beyond that it goes back to the heap.  Keeping one asks the heap for a trim pass
- * (goalloc_heap_trim_soon()); the pass, scavenge_delay_ms later, gives
- * every kept span back to the heap (goalloc_central_release_kept()), and
- * so does the shrinker.  Both are installed by the layer on top
- * (mgcscavenge.c): mcentral only queues the heap's work item.
+ * not pay the heap for each one; beyond that it goes back to the heap.
+ * Keeping one asks the heap for a trim pass (goalloc_heap_trim_soon());
+ * the pass, scavenge_delay_ms later, gives every kept span back to the
+ * heap (goalloc_central_release_kept()), and so does the shrinker.  Both
+ * are installed by the layer on top (mgcscavenge.c): mcentral only queues
+ * the heap's work item.
  *
  * Lock order: mcentral lock, then span lock.  Both are IRQ-safe.  The heap
  * lock is never taken under either.
