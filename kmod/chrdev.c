@@ -461,13 +461,20 @@ int goalloc_chrdev_init(void)
 {
 	int err;
 
+	err = goalloc_uarena_init();
+	if (err)
+		return err;
 	goalloc_mnt = kern_mount(&goalloc_fs_type);
-	if (IS_ERR(goalloc_mnt))
+	if (IS_ERR(goalloc_mnt)) {
+		goalloc_uarena_exit();
 		return PTR_ERR(goalloc_mnt);
+	}
 	goalloc_misc.mode = goalloc_dev_mode;
 	err = misc_register(&goalloc_misc);
-	if (err)
+	if (err) {
 		kern_unmount(goalloc_mnt);
+		goalloc_uarena_exit();
+	}
 	return err;
 }
 
@@ -475,4 +482,5 @@ void goalloc_chrdev_exit(void)
 {
 	misc_deregister(&goalloc_misc);
 	kern_unmount(goalloc_mnt);
+	goalloc_uarena_exit();
 }

@@ -13,12 +13,19 @@
  * folded in by the sweep when the span runs dry.
  * A span left empty is unmapped from every process and goes back to the heap
  * at once, unless the free asks to keep it (GOALLOC_FREE_KEEP, which
- * libgoalloc's thread caches use): then at most one empty span per class
- * stays mapped, so that a class whose last object comes and goes does not
- * pay a span's creation, zeroing, fault and unmap each time.  Its memory is
- * the arena's own and the metadata is out of band, so what userspace writes
- * to it reaches nothing of the kernel's.  A reset releases all of them.  (The pool keeps one small
- * idle chunk charged for reuse until the reset or the arena's end.)
+ * libgoalloc's thread caches use): then empty spans stay mapped, up to the
+ * arena's keep budget (goalloc_uarena_keep_pages(): a quarter of its cap,
+ * at most the module parameter user_keep_bytes), so that a working set
+ * that is filled and drained again and again is zeroed and faulted in once,
+ * as a malloc heap's is, rather than on every fill.  Their memory is the
+ * arena's own and the metadata is out of band, so what userspace writes to
+ * it reaches nothing of the kernel's.  Kept spans go back at a reset, when
+ * the arena needs their room (its cap or its memory cgroup's limit is
+ * reached), and under memory pressure (the arenas' shrinker; it is not
+ * memory-cgroup aware, so a cgroup's own reclaim does not reach them, only
+ * the arena's next allocation that fails for want of room).  (The pool
+ * keeps one small idle chunk charged for reuse until the reset or the
+ * arena's end.)
  *
  * Everything runs in process context under the arena's mutex: an arena is
  * not a fast path shared by CPUs, it is a batch interface.  Whatever the
@@ -53,6 +60,27 @@ static_assert(PAGE_SIZE <= GOALLOC_PAGE_SIZE);
 
 /* Spans of user arenas are noscan: no kernel pointer is ever in them. */
 #define UARENA_NOSCAN		true
+
+/*
+ * The most an arena keeps in empty spans (GOALLOC_FREE_KEEP), bytes; an
+ * arena keeps at most a quarter of its cap.
+ */
+static unsigned long goalloc_user_keep_bytes = 32UL << 20;
+module_param_named(user_keep_bytes, goalloc_user_keep_bytes, ulong, 0644);
+MODULE_PARM_DESC(user_keep_bytes,
+		 "Most bytes of empty spans a /dev/goalloc arena keeps mapped for reuse (32 MiB)");
+
+/*
+ * Every arena, for the shrinker.  An arena joins at creation and leaves
+ * before its end; the shrinker takes this mutex and each arena's with
+ * mutex_trylock() only, so it never waits for an arena (which may itself be
+ * in reclaim, holding its lock, or unmapping under the mapping's lock).
+ */
+static LIST_HEAD(uarenas);
+static DEFINE_MUTEX(uarenas_lock);
+
+/* Heap pages of kept spans, all arenas: the shrinker's count. */
+static atomic_long_t uarena_kept_pages;
 
 /* The default cap of a new arena, bytes; SETUP may only lower it. */
 unsigned long goalloc_user_max_bytes = 256UL << 20;
@@ -127,6 +155,9 @@ struct goalloc_uarena *goalloc_uarena_create(struct address_space *mapping)
 	xa_init(&ua->spans);
 	for (cls = 0; cls < GOALLOC_NUM_CLASSES; cls++)
 		INIT_LIST_HEAD(&ua->partial[cls]);
+	mutex_lock(&uarenas_lock);
+	list_add(&ua->node, &uarenas);
+	mutex_unlock(&uarenas_lock);
 	goalloc_count(GOALLOC_CTR_USER_ARENAS, 1);
 	return ua;
 }
@@ -138,8 +169,6 @@ static void uspan_release(struct goalloc_uarena *ua, struct goalloc_span *s, boo
 	unsigned int i;
 
 	lockdep_assert_held(&ua->lock);
-	if (ua->kept[s->cls] == s)
-		ua->kept[s->cls] = NULL;
 	if (zap)
 		unmap_mapping_range(ua->mapping, (loff_t)s->upage << GOALLOC_PAGE_SHIFT,
 				    (loff_t)s->npages << GOALLOC_PAGE_SHIFT, 1);
@@ -152,6 +181,55 @@ static void uspan_release(struct goalloc_uarena *ua, struct goalloc_span *s, boo
 	atomic_long_dec(&uarena_class[s->cls].nspans);
 	/* A stray goalloc_free() from the kernel must see it gone. */
 	goalloc_heap_put_span(s);
+}
+
+/**
+ * goalloc_uarena_keep_pages() - the most an arena keeps in empty spans
+ * @ua: the arena
+ *
+ * Return: heap pages: a quarter of the arena's cap, at most the module
+ * parameter user_keep_bytes.
+ */
+unsigned long goalloc_uarena_keep_pages(const struct goalloc_uarena *ua)
+{
+	return min(READ_ONCE(goalloc_user_keep_bytes) >> GOALLOC_PAGE_SHIFT, ua->max_pages / 4);
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_keep_pages);
+
+static void kept_add(struct goalloc_uarena *ua, long pages)
+{
+	lockdep_assert_held(&ua->lock);
+	ua->kept_pages += pages;
+	atomic_long_add(pages, &uarena_kept_pages);
+}
+
+/*
+ * Release kept spans, largest classes first, until @want heap pages went
+ * back or none is left.  A span with no object on a partial list is a kept
+ * one: a free that empties a span it does not keep releases it at once.
+ *
+ * Return: heap pages released.
+ */
+static unsigned long release_kept(struct goalloc_uarena *ua, unsigned long want)
+{
+	struct goalloc_span *s, *next;
+	unsigned long done = 0;
+	unsigned int cls;
+
+	lockdep_assert_held(&ua->lock);
+	for (cls = GOALLOC_NUM_CLASSES - 1; cls > 0 && ua->kept_pages && done < want; cls--) {
+		list_for_each_entry_safe(s, next, &ua->partial[cls], list) {
+			if (goalloc_span_inuse(s))
+				continue;
+			done += s->npages;
+			kept_add(ua, -(long)s->npages);
+			uspan_release(ua, s, true);
+			if (done >= want)
+				break;
+		}
+	}
+	WARN_ON_ONCE(want && !done && ua->kept_pages);
+	return done;
 }
 
 /* A new span of class @cls (or of @npages for one large object). */
@@ -243,15 +321,22 @@ static int alloc_one(struct goalloc_uarena *ua, u64 size, bool zero, u64 *offp)
 	if (cls)
 		p = goalloc_central_take(&ua->partial[cls], NULL, &s);
 	if (!p) {
-		s = uspan_create(ua, cls, cls ? 0 : DIV_ROUND_UP(size, GOALLOC_PAGE_SIZE));
+		unsigned int npages = cls ? 0 : DIV_ROUND_UP(size, GOALLOC_PAGE_SIZE);
+
+		s = uspan_create(ua, cls, npages);
+		/* Out of room (cap, memcg or memory): the kept spans make way. */
+		if (PTR_ERR_OR_ZERO(s) == -ENOMEM && ua->kept_pages) {
+			release_kept(ua, ULONG_MAX);
+			s = uspan_create(ua, cls, npages);
+		}
 		if (IS_ERR(s))
 			return PTR_ERR(s);
 		p = goalloc_span_next_free(s);
 		if (cls)
 			list_add(&s->list, &ua->partial[cls]);
-	} else if (ua->kept[cls] == s) {
-		/* The kept span holds an object again: no longer empty. */
-		ua->kept[cls] = NULL;
+	} else if (goalloc_span_inuse(s) == 1) {
+		/* A kept span holds an object again: no longer kept. */
+		kept_add(ua, -(long)s->npages);
 	}
 	if (zero)
 		memset(p, 0, s->elemsize);
@@ -264,7 +349,7 @@ static int alloc_one(struct goalloc_uarena *ua, u64 size, bool zero, u64 *offp)
 	return 0;
 }
 
-/* Free the object at @off; @keep: keep its span if it empties (see @kept). */
+/* Free the object at @off; @keep: keep its span if it empties (@kept_pages). */
 static int free_one(struct goalloc_uarena *ua, u64 off, bool keep)
 {
 	struct goalloc_span *s;
@@ -288,11 +373,12 @@ static int free_one(struct goalloc_uarena *ua, u64 off, bool keep)
 	ua->free_seq++;
 	atomic_long_inc(&uarena_class[s->cls].nfree);
 	if (!goalloc_span_inuse(s)) {
-		if (!keep || !s->cls || (ua->kept[s->cls] && ua->kept[s->cls] != s)) {
+		if (!keep || !s->cls ||
+		    ua->kept_pages + s->npages > goalloc_uarena_keep_pages(ua)) {
 			uspan_release(ua, s, true);
 			return 0;
 		}
-		ua->kept[s->cls] = s;
+		kept_add(ua, s->npages);
 	}
 	if (list_empty(&s->list))
 		list_add_tail(&s->list, &ua->partial[s->cls]);
@@ -431,8 +517,8 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_free);
  * @count: entries
  * @offsets: the objects' offsets
  * @results: per entry, 0 or a negative errno (see the uapi header); may be NULL
- * @keep: keep a span the batch empties mapped, one per class at most
- *	(GOALLOC_FREE_KEEP)
+ * @keep: keep a span the batch empties mapped, within the arena's keep
+ *	budget (GOALLOC_FREE_KEEP, goalloc_uarena_keep_pages())
  * @gen: NULL, or the reset generation the offsets belong to: if the arena
  *	was reset since, nothing is freed (GOALLOC_FREE_GEN)
  * @nfreed: set to the number of objects freed
@@ -480,6 +566,7 @@ static void release_all(struct goalloc_uarena *ua, bool zap)
 		atomic_long_add(goalloc_span_inuse(s), &uarena_class[s->cls].nfree);
 		uspan_release(ua, s, false);
 	}
+	kept_add(ua, -(long)ua->kept_pages);
 	WARN_ON_ONCE(ua->objects || ua->bytes_allocated || ua->pages || ua->nspans);
 }
 
@@ -505,6 +592,10 @@ void goalloc_uarena_reset(struct goalloc_uarena *ua)
  */
 void goalloc_uarena_destroy(struct goalloc_uarena *ua)
 {
+	/* Out of the shrinker's reach first: it holds uarenas_lock while in one. */
+	mutex_lock(&uarenas_lock);
+	list_del(&ua->node);
+	mutex_unlock(&uarenas_lock);
 	mutex_lock(&ua->lock);
 	release_all(ua, false);
 	mutex_unlock(&ua->lock);
@@ -643,3 +734,92 @@ out:
 	mutex_unlock(&ua->lock);
 	return ret;
 }
+
+/**
+ * goalloc_uarena_shrink_count() - the arenas' shrinker's count
+ * @sh: the shrinker
+ * @sc: the reclaim's control
+ *
+ * Return: heap pages in kept spans, all arenas (SHRINK_EMPTY for none).
+ */
+unsigned long goalloc_uarena_shrink_count(struct shrinker *sh, struct shrink_control *sc)
+{
+	long n = atomic_long_read(&uarena_kept_pages);
+
+	return n > 0 ? n : SHRINK_EMPTY;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_shrink_count);
+
+/**
+ * goalloc_uarena_shrink_scan() - the arenas' shrinker's scan
+ * @sh: the shrinker
+ * @sc: the reclaim's control: @nr_to_scan heap pages
+ *
+ * Releases kept spans, unmapped from every process, of each arena whose
+ * lock is free.  Never waits for an arena: one busy (maybe in this very
+ * reclaim) is skipped.
+ *
+ * Return: heap pages released, or SHRINK_STOP if none could be.
+ */
+unsigned long goalloc_uarena_shrink_scan(struct shrinker *sh, struct shrink_control *sc)
+{
+	unsigned long done = 0;
+	struct goalloc_uarena *ua;
+
+	if (!mutex_trylock(&uarenas_lock))
+		return SHRINK_STOP;
+	list_for_each_entry(ua, &uarenas, node) {
+		if (done >= sc->nr_to_scan)
+			break;
+		if (!READ_ONCE(ua->kept_pages) || !mutex_trylock(&ua->lock))
+			continue;
+		done += release_kept(ua, sc->nr_to_scan - done);
+		mutex_unlock(&ua->lock);
+	}
+	mutex_unlock(&uarenas_lock);
+	return done ? done : SHRINK_STOP;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_shrink_scan);
+
+#ifdef GOALLOC_HAVE_SHRINKER_ALLOC
+static struct shrinker *uarena_shrinker;
+
+/**
+ * goalloc_uarena_init() - register the arenas' shrinker
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int goalloc_uarena_init(void)
+{
+	uarena_shrinker = shrinker_alloc(0, "goalloc-uarena");
+	if (!uarena_shrinker)
+		return -ENOMEM;
+	uarena_shrinker->count_objects = goalloc_uarena_shrink_count;
+	uarena_shrinker->scan_objects = goalloc_uarena_shrink_scan;
+	uarena_shrinker->seeks = DEFAULT_SEEKS;
+	shrinker_register(uarena_shrinker);
+	return 0;
+}
+
+/** goalloc_uarena_exit() - unregister the arenas' shrinker */
+void goalloc_uarena_exit(void)
+{
+	shrinker_free(uarena_shrinker);
+}
+#else
+static struct shrinker uarena_shrinker = {
+	.count_objects = goalloc_uarena_shrink_count,
+	.scan_objects = goalloc_uarena_shrink_scan,
+	.seeks = DEFAULT_SEEKS,
+};
+
+int goalloc_uarena_init(void)
+{
+	return register_shrinker(&uarena_shrinker, "goalloc-uarena");
+}
+
+void goalloc_uarena_exit(void)
+{
+	unregister_shrinker(&uarena_shrinker);
+}
+#endif

@@ -14,6 +14,7 @@
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/shrinker.h>
 #include <linux/xarray.h>
 
 #include "mheap.h"
@@ -32,9 +33,13 @@
  *	until the first span
  * @spans: heap page index in the offset space -> span there
  * @partial: per size class, spans with free slots or frees to sweep
- * @kept: per size class, the one span kept mapped with no object in it
- *	(a free with GOALLOC_FREE_KEEP emptied it), on @partial; or NULL.
- *	Cleared as soon as an object is allocated from it or it is released.
+ * @kept_pages: heap pages of the spans kept mapped with no object in them
+ *	(a free with GOALLOC_FREE_KEEP emptied them), at most
+ *	goalloc_uarena_keep_pages(); each stays on @partial and is the only
+ *	kind of span there with no object, until an allocation takes from it
+ *	or it is released (a reset, the cap or memory cgroup limit reached,
+ *	the shrinker)
+ * @node: on the list of all arenas, which the shrinker walks
  * @objects: live objects
  * @bytes_allocated: bytes of the live objects' slots
  * @pages: heap pages in spans
@@ -58,7 +63,7 @@ struct goalloc_uarena {
 	unsigned long *offmap;
 	struct xarray spans;
 	struct list_head partial[GOALLOC_NUM_CLASSES];
-	struct goalloc_span *kept[GOALLOC_NUM_CLASSES];
+	unsigned long kept_pages;
 	unsigned long objects;
 	unsigned long bytes_allocated;
 	unsigned long pages;
@@ -69,6 +74,7 @@ struct goalloc_uarena {
 	unsigned long alloc_seq;
 	unsigned long free_seq;
 	atomic_long_t nmaps;
+	struct list_head node;
 };
 
 /**
@@ -169,5 +175,10 @@ int goalloc_uarena_map(struct goalloc_uarena *ua, unsigned long pgoff, unsigned 
 vm_fault_t goalloc_uarena_fault(struct goalloc_uarena *ua, struct vm_area_struct *vma,
 				pgoff_t pgoff);
 long goalloc_uarena_ioctl(struct goalloc_uarena *ua, unsigned int cmd, void __user *uarg);
+unsigned long goalloc_uarena_keep_pages(const struct goalloc_uarena *ua);
+unsigned long goalloc_uarena_shrink_count(struct shrinker *sh, struct shrink_control *sc);
+unsigned long goalloc_uarena_shrink_scan(struct shrinker *sh, struct shrink_control *sc);
+int goalloc_uarena_init(void);
+void goalloc_uarena_exit(void);
 
 #endif /* _GOALLOC_UARENA_H */

@@ -684,7 +684,7 @@ int goalloc_stats(struct goalloc_arena *a, struct goalloc_stats *st,
  * doubles within a budget (GA_TC_GROW_BYTES), and past it gives its older
  * half back with GOALLOC_IOC_FREE (GOALLOC_FREE_GEN, so nothing is freed
  * across a reset, and GOALLOC_FREE_KEEP, so the span a flush empties stays
- * mapped for the next refill).  Sizes are mapped to
+ * mapped for the next refill, up to the arena's keep budget).  Sizes are mapped to
  * classes by what the kernel reports (@obj_size of the refill): no size
  * table is compiled in.
  *

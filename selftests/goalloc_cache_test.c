@@ -7,8 +7,8 @@
  * goes, double frees are caught (at the call, or when the cache's batch
  * goes back to the kernel), and a child of fork() does not hand out what
  * its parent has cached.  Also the ABI the caches rest on: GOALLOC_FREE_GEN
- * (ESTALE across a reset), GOALLOC_FREE_KEEP (one empty span per class kept
- * mapped), and ALLOC's @obj_size and @gen.
+ * (ESTALE across a reset), GOALLOC_FREE_KEEP (empty spans kept mapped, up to
+ * the arena's budget), and ALLOC's @obj_size and @gen.
  *
  * libgoalloc.c is compiled into this program (selftests/Makefile).
  */
@@ -711,8 +711,8 @@ TEST_F(raw, alloc_outputs_and_free_gen)
 	EXPECT_EQ(0, ga_free_all(self->fd, offs, 1));
 }
 
-/* FREE_KEEP: one emptied span per class stays mapped and is reused. */
-TEST_F(raw, free_keep_one_span)
+/* FREE_KEEP: an emptied span stays mapped and is reused. */
+TEST_F(raw, free_keep_span)
 {
 	struct goalloc_stats st;
 	__u64 off, off2[2], nfreed;
@@ -732,17 +732,18 @@ TEST_F(raw, free_keep_one_span)
 	ASSERT_EQ(0, ga_stats(self->fd, &st));
 	EXPECT_EQ(1, st.spans);
 	EXPECT_EQ(1, st.objects);
-	/* A second span of the class emptied under KEEP goes back: one kept. */
+	/* Spans of two classes emptied under KEEP: both kept. */
 	ASSERT_EQ(0, ga_alloc(self->fd, 2048, 1, 0, &off2[1]));
 	ASSERT_EQ(0, free_flags(self->fd, GOALLOC_FREE_KEEP, 0, 2, off2, &nfreed));
 	EXPECT_EQ(2, nfreed);
 	ASSERT_EQ(0, ga_stats(self->fd, &st));
-	EXPECT_EQ(2, st.spans);		/* one per class: 64 and 2048 */
+	EXPECT_EQ(2, st.spans);
+	EXPECT_EQ(0, st.objects);
 	/* Without KEEP, the span's last free releases it and unmaps it. */
-	ASSERT_EQ(0, ga_alloc(self->fd, 64, 1, 0, &off));
+	ASSERT_EQ(0, ga_alloc(self->fd, 4096, 1, 0, &off));
 	ASSERT_EQ(0, ga_free(self->fd, 1, &off, NULL, &nfreed));
 	ASSERT_EQ(0, ga_stats(self->fd, &st));
-	EXPECT_EQ(1, st.spans);
+	EXPECT_EQ(2, st.spans);
 	EXPECT_SIGBUS(touch_in_child(self->map + off, false));
 	/* A reset releases the kept ones. */
 	ASSERT_EQ(0, ga_reset(self->fd));
@@ -750,6 +751,116 @@ TEST_F(raw, free_keep_one_span)
 	EXPECT_EQ(0, st.spans);
 	EXPECT_EQ(0, st.bytes_held);
 	EXPECT_SIGBUS(touch_in_child(self->map + off2[1], false));
+}
+
+#define PARAM_KEEP	MODULE_DIR "/parameters/user_keep_bytes"
+
+/* The arena's keep budget, bytes: a quarter of the cap, at most the parameter. */
+static __u64 keep_budget(__u64 cap)
+{
+	char buf[64] = "";
+	int fd = open(PARAM_KEEP, O_RDONLY);
+	__u64 param = 32 * MiB;
+
+	if (fd >= 0) {
+		if (read(fd, buf, sizeof(buf) - 1) > 0)
+			param = strtoull(buf, NULL, 0);
+		close(fd);
+	}
+	return param < cap / 4 ? param : cap / 4;
+}
+
+/* Fill @n objects of @size, each tagged at its first byte; 0 or -errno. */
+static int fill_tagged(int fd, char *map, __u64 size, __u64 n, __u64 *offs)
+{
+	int err = ga_alloc(fd, size, n, 0, offs);
+	__u64 i;
+
+	if (err)
+		return err;
+	for (i = 0; i < n; i++)
+		map[offs[i]] = (char)i;
+	return 0;
+}
+
+/*
+ * FREE_KEEP keeps emptied spans up to the arena's budget, and a fill after
+ * a drain takes them again; past the budget spans go back as without KEEP.
+ * An allocation that needs their room (the cap) gets it: kept spans make way.
+ */
+TEST_F(raw, free_keep_budget)
+{
+	const __u64 size = 4096, cap = 4 * MiB;
+	__u64 budget = keep_budget(cap), span_bytes, nspans, n, nfreed, big;
+	struct goalloc_stats st;
+	__u64 *offs;
+
+	ASSERT_LT(0, budget) TH_LOG("user_keep_bytes is 0: nothing to test");
+	/* One span's worth first, to learn the class's span size. */
+	offs = calloc(65536, sizeof(*offs));
+	ASSERT_NE(NULL, offs);
+	ASSERT_EQ(0, fill_tagged(self->fd, self->map, size, 1, offs));
+	ASSERT_EQ(0, ga_stats(self->fd, &st));
+	span_bytes = st.bytes_held;
+	ASSERT_EQ(0, ga_free_all(self->fd, offs, 1));
+	/* Spans for the budget and 8 more, within the cap. */
+	nspans = budget / span_bytes + 8;
+	n = nspans * (span_bytes / size);
+	ASSERT_LE(nspans * span_bytes, cap / 2);
+	ASSERT_EQ(0, fill_tagged(self->fd, self->map, size, n, offs));
+	ASSERT_EQ(0, ga_stats(self->fd, &st));
+	ASSERT_EQ(nspans, st.spans);
+	ASSERT_EQ(0, free_flags(self->fd, GOALLOC_FREE_KEEP, 0, n, offs, &nfreed));
+	EXPECT_EQ(n, nfreed);
+	ASSERT_EQ(0, ga_stats(self->fd, &st));
+	EXPECT_EQ(0, st.objects);
+	/* The budget's worth kept, to the span; the rest went back. */
+	EXPECT_EQ(budget / span_bytes, st.spans);
+	EXPECT_EQ(budget / span_bytes * span_bytes, st.bytes_held);
+	/* A kept span is still mapped, with what the objects left in it. */
+	EXPECT_NO_SIGNAL(touch_in_child(self->map + offs[0], true));
+	/* The next fill reuses every kept span: only 8 new ones. */
+	ASSERT_EQ(0, fill_tagged(self->fd, self->map, size, n, offs));
+	ASSERT_EQ(0, ga_stats(self->fd, &st));
+	EXPECT_EQ(nspans, st.spans);
+	EXPECT_EQ(n, st.objects);
+	ASSERT_EQ(0, free_flags(self->fd, GOALLOC_FREE_KEEP, 0, n, offs, &nfreed));
+	EXPECT_EQ(n, nfreed);
+	/* A large object that fits only where the kept spans are: they make way. */
+	big = cap - budget / 2;
+	ASSERT_EQ(0, ga_alloc(self->fd, big, 1, 0, &offs[0]));
+	ASSERT_EQ(0, ga_stats(self->fd, &st));
+	EXPECT_EQ(1, st.spans);
+	EXPECT_EQ(1, st.objects);
+	ASSERT_EQ(0, ga_free_all(self->fd, offs, 1));
+	ASSERT_EQ(0, ga_stats(self->fd, &st));
+	EXPECT_EQ(0, st.spans);
+	EXPECT_EQ(0, st.bytes_held);
+	free(offs);
+}
+
+/* Under memory pressure (drop_caches runs every shrinker) kept spans go back. */
+TEST_F(raw, free_keep_shrinker)
+{
+	struct goalloc_stats st;
+	__u64 offs[64], nfreed;
+	int fd;
+
+	ASSERT_EQ(0, fill_tagged(self->fd, self->map, 4096, 64, offs));
+	ASSERT_EQ(0, free_flags(self->fd, GOALLOC_FREE_KEEP, 0, 64, offs, &nfreed));
+	ASSERT_EQ(64, nfreed);
+	ASSERT_EQ(0, ga_stats(self->fd, &st));
+	ASSERT_LT(0, st.spans);
+	EXPECT_NO_SIGNAL(touch_in_child(self->map + offs[0], false));
+	fd = open("/proc/sys/vm/drop_caches", O_WRONLY);
+	if (fd < 0)
+		SKIP(return, "cannot write drop_caches: %s", strerror(errno));
+	ASSERT_EQ(2, write(fd, "2\n", 2));
+	close(fd);
+	ASSERT_EQ(0, ga_stats(self->fd, &st));
+	EXPECT_EQ(0, st.spans);
+	EXPECT_EQ(0, st.bytes_held);
+	EXPECT_SIGBUS(touch_in_child(self->map + offs[0], false));
 }
 
 TEST_HARNESS_MAIN

@@ -127,8 +127,11 @@ struct goalloc_alloc {
 /*
  * goalloc_free.flags: a span this call leaves without objects stays mapped
  * and held by the arena, for the next allocations of its class, instead of
- * going back to the heap: at most one such empty span per size class
- * (objects up to 32 KiB) per arena; others go back as without the flag.
+ * going back to the heap (spans of size classes, objects up to 32 KiB):
+ * empty spans up to a quarter of the arena's cap and at most the module
+ * parameter user_keep_bytes (32 MiB) in all; others go back as without the
+ * flag.  Kept spans go back when the arena needs their room, at a reset,
+ * and under memory pressure (then unmapped, as on any release).
  */
 #define GOALLOC_FREE_KEEP	0x2U
 
