@@ -20,8 +20,9 @@
 
 /**
  * enum goalloc_hook_id - the racy points, each between two named steps
- * @GOALLOC_HOOK_FREE_LOOKUP: goalloc_mcache_free(), after the pointer's span is found,
- *	before this CPU's cache is entered
+ * @GOALLOC_HOOK_FREE_LOOKUP: goalloc_mcache_free(), before this CPU's cache is
+ *	entered (after the pointer's span is found, where that is done outside
+ *	the cache: the fast free looks it up inside)
  * @GOALLOC_HOOK_OWNER_FREE: goalloc_mcache_free(), inside the owner's section, after
  *	the free was checked and before it is recorded
  * @GOALLOC_HOOK_OWNER_FREED: goalloc_mcache_free(), after the owner recorded a free,

@@ -64,21 +64,40 @@ static void mcache_set(struct goalloc_mcache *c, unsigned int spc, struct goallo
 	c->alloc[spc] = s;
 }
 
-/* Give the span of a slot (@alloc or @away) back to its node's mcentral. */
-static void slot_uncache(struct goalloc_span **slot)
+/*
+ * Give the span of a slot of @c (@alloc or @away) back to its node's
+ * mcentral; the owner's free no longer finds it through @last either.
+ */
+static void slot_uncache(struct goalloc_mcache *c, struct goalloc_span **slot)
 {
 	struct goalloc_span *s = *slot;
 
 	if (s == &goalloc_placeholder_span)
 		return;
 	*slot = &goalloc_placeholder_span;
+	if (c->last == s)
+		c->last = &goalloc_placeholder_span;
 	goalloc_central_uncache_span(s);
 }
 
-/* Give the current span of a class back to mcentral. */
-static void mcache_uncache(struct goalloc_mcache *c, unsigned int spc)
+/**
+ * goalloc_mcache_uncache() - give the current span of a class back to mcentral
+ * @c: a cache that is entered, or whose CPU is dead
+ * @spc: span class
+ */
+void goalloc_mcache_uncache(struct goalloc_mcache *c, unsigned int spc)
 {
-	slot_uncache(&c->alloc[spc]);
+	slot_uncache(c, &c->alloc[spc]);
+}
+
+/**
+ * goalloc_mcache_uncache_away() - give a class's span for other nodes back
+ * @c: a cache that is entered, or whose CPU is dead
+ * @spc: span class
+ */
+void goalloc_mcache_uncache_away(struct goalloc_mcache *c, unsigned int spc)
+{
+	slot_uncache(c, &c->away[spc]);
 }
 
 /*
@@ -119,7 +138,7 @@ void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc)
 		p = span_reuse(s);
 		if (p)
 			return p;
-		mcache_uncache(c, spc);
+		goalloc_mcache_uncache(c, spc);
 	}
 	/* A CPU caches spans of its own node (as SLUB's CPU slabs). */
 	s = goalloc_central_cache_span(spc, numa_mem_id());
@@ -131,7 +150,8 @@ void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc)
 
 /*
  * slot_install() - make a fresh span a slot's span (@alloc's or @away's), and allocate
- * @slot: this CPU's slot for the span's class, the cache entered
+ * @c: this CPU's cache, entered
+ * @slot: its slot for the span's class
  * @s: a span from goalloc_central_grow(), allocated while outside the cache
  *
  * If the slot's span (of the same node) got free slots meanwhile (or this
@@ -140,7 +160,8 @@ void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc)
  *
  * Return: an object.
  */
-static void *slot_install(struct goalloc_span **slot, struct goalloc_span *s)
+static void *slot_install(struct goalloc_mcache *c, struct goalloc_span **slot,
+			  struct goalloc_span *s)
 {
 	struct goalloc_span *old = *slot;
 	unsigned long flags;
@@ -153,7 +174,7 @@ static void *slot_install(struct goalloc_span **slot, struct goalloc_span *s)
 			return p;
 		}
 	}
-	slot_uncache(slot);
+	slot_uncache(c, slot);
 	spin_lock_irqsave(&s->lock, flags);
 	goalloc_span_set_state(s, GOALLOC_SPAN_CACHED);
 	spin_unlock_irqrestore(&s->lock, flags);
@@ -183,7 +204,7 @@ static void *away_next_free(struct goalloc_mcache *c, unsigned int spc, int node
 		if (p)
 			return p;
 	}
-	slot_uncache(&c->away[spc]);
+	slot_uncache(c, &c->away[spc]);
 	s = goalloc_central_cache_span(spc, node);
 	if (!s)
 		return NULL;
@@ -330,7 +351,7 @@ grow:
 	c = goalloc_mcache_get();
 	/* Moved to another node's CPU while growing: not this CPU's span. */
 	if ((node != NUMA_NO_NODE || want == numa_mem_id()) && goalloc_mcache_enter(c)) {
-		p = slot_install(node == NUMA_NO_NODE ? &c->alloc[spc] : &c->away[spc], s);
+		p = slot_install(c, node == NUMA_NO_NODE ? &c->alloc[spc] : &c->away[spc], s);
 		goalloc_mcache_count_alloc(c, spc);
 		goalloc_mcache_leave(c);
 		goalloc_mcache_put();
@@ -387,8 +408,8 @@ void goalloc_mcache_drain(struct goalloc_mcache *c)
 	unsigned int spc;
 
 	for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
-		mcache_uncache(c, spc);
-		slot_uncache(&c->away[spc]);
+		goalloc_mcache_uncache(c, spc);
+		goalloc_mcache_uncache_away(c, spc);
 	}
 }
 
@@ -431,8 +452,8 @@ static void drain_work_fn(struct work_struct *w)
 		if (spc < 0) {
 			goalloc_mcache_drain(c);
 		} else {
-			mcache_uncache(c, spc);
-			slot_uncache(&c->away[spc]);
+			goalloc_mcache_uncache(c, spc);
+			slot_uncache(c, &c->away[spc]);
 		}
 		goalloc_mcache_leave(c);
 	}
@@ -547,6 +568,7 @@ int goalloc_mcache_init(void)
 #ifdef CONFIG_PREEMPT_RT
 		local_lock_init(&c->lock);
 #endif
+		c->last = &goalloc_placeholder_span;
 		for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
 			c->alloc[spc] = &goalloc_placeholder_span;
 			c->away[spc] = &goalloc_placeholder_span;

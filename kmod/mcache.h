@@ -27,6 +27,10 @@
  *	with preemption off and interrupts on; an interrupt that finds @busy
  *	set goes to mcentral instead, so it never sees a half-done update.
  *	Model: kmod/models/mcache_section.pml.
+ * @last: the span this CPU's last fast-path allocation came from, one of
+ *	@alloc, or the empty span: the owner's free looks there before the
+ *	span map (an alloc+free pair needs no lookup).  Reset wherever a span
+ *	leaves @alloc (slot_uncache())
  * @alloc: the span each span class allocates from (never NULL: an empty
  *	span stands in, as Go's emptymspan does)
  * @nmalloc: objects allocated through this cache, per span class
@@ -54,6 +58,7 @@ struct goalloc_mcache {
 	local_lock_t lock;
 #endif
 	u8 busy;
+	struct goalloc_span *last;
 	struct goalloc_span *alloc[GOALLOC_NUM_SPC];
 	unsigned long nmalloc[GOALLOC_NUM_SPC];
 	unsigned long nfree[GOALLOC_NUM_SPC];
@@ -151,17 +156,27 @@ static __always_inline void goalloc_mcache_count_alloc(struct goalloc_mcache *c,
 static __always_inline bool goalloc_mcache_take_one(unsigned int spc, void **pp)
 {
 	struct goalloc_mcache *c;
-	bool ok = false;
 
 	c = goalloc_mcache_get();
 	if (likely(goalloc_mcache_enter(c))) {
-		ok = goalloc_span_take_one(c->alloc[spc], pp);
-		if (likely(ok))
+		struct goalloc_span *s = c->alloc[spc];
+
+		/*
+		 * Each outcome ends the section on its own: one shared exit
+		 * made the compiler keep the outcome in a register and test it
+		 * again after the preemption point (three instructions).
+		 */
+		if (likely(goalloc_span_take_one(s, pp))) {
 			goalloc_mcache_count_alloc(c, spc);
+			c->last = s;
+			goalloc_mcache_leave(c);
+			goalloc_mcache_put();
+			return true;
+		}
 		goalloc_mcache_leave(c);
 	}
 	goalloc_mcache_put();
-	return ok;
+	return false;
 }
 
 static __always_inline int goalloc_mcache_free_spc(const void *p, int want);
@@ -282,7 +297,9 @@ goalloc_mcache_free_fast_spc(const void *p, int want, struct goalloc_mcache **cp
  * goalloc_mcache_free() for the common case alone: @p is a valid object of
  * the span this CPU allocates from, and freeing it needs no sanitizer or
  * init_on_free work.  It calls nothing (outside test hooks), so the API's
- * free needs no stack frame.
+ * free needs no stack frame.  Inside the cache's section it tries the span
+ * of the CPU's last allocation (@last) before the span map: an object
+ * freed soon after it was allocated is found with one compare.
  *
  * Two cases are left to the caller, with the pin (goalloc_mcache_get())
  * still held.  A span this CPU owns neither for its node nor for another
@@ -290,10 +307,11 @@ goalloc_mcache_free_fast_spc(const void *p, int want, struct goalloc_mcache **cp
  * goalloc_mcache_free_remote(@p, *@sp), which takes no section: what an
  * interrupt does to the span meanwhile is what another CPU's owner could
  * do, and the remote free's protocol (span_free.pml) allows for it.
- * Anything else, a bad free included: GOALLOC_FREE_SLOW, the section still
- * open, for the caller's slow path to finish with
- * goalloc_mcache_free_found(*@cp, *@sp, ...), which checks it again and
- * ends the section.  The span is looked up once either way.
+ * Anything else, a bad free included: GOALLOC_FREE_SLOW, the pin still
+ * held and the section left, for the caller's slow path to finish with
+ * goalloc_mcache_free_found(*@cp, *@sp, ...), which enters the section
+ * again, checks it again and drops the pin.  The span is looked up once
+ * either way.
  *
  * Return: what was done (enum goalloc_free_fast).
  */
@@ -323,37 +341,58 @@ goalloc_mcache_free_fast_spc(const void *p, int want, struct goalloc_mcache **cp
 {
 	struct goalloc_mcache *c;
 	struct goalloc_span *s;
+	unsigned long off;
+	unsigned int spc;
 
 	c = goalloc_mcache_get();
-	s = goalloc_span_of(p);
 	*cp = c;
-	*sp = s;
 	/*
 	 * The free event is the slow path's (a patched-out jump while off);
 	 * so is a free into a span with sampled objects (the owner's free
 	 * refuses it, the remote path drops the record).
 	 */
-	if (likely(s) && likely(!trace_free_enabled())) {
+	if (likely(!trace_free_enabled())) {
 		goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
 		if (likely(!goalloc_pre_free_wanted()) && likely(goalloc_mcache_enter(c))) {
-			unsigned int spc = want < 0 ? s->spc : want;
-
-			if (likely(c->alloc[spc] == s)) {
-				if (likely(goalloc_span_owner_free(s, p))) {
-					c->nfree[spc]++;
-					goalloc_hook(GOALLOC_HOOK_OWNER_FREED, (void *)p);
-					goalloc_mcache_leave(c);
-					goalloc_mcache_put();
-					return GOALLOC_FREE_DONE;
-				}
-			} else if (c->away[spc] != s && (want < 0 || s->spc == want)) {
+			/*
+			 * The span of this CPU's last allocation first: one of
+			 * its own, so a hit needs neither the span map nor the
+			 * owner test, and the bound test is the owner free's.
+			 */
+			s = c->last;
+			off = (unsigned long)p - s->base;
+			if (likely(off < s->bytes) && (want < 0 || s->spc == want)) {
+				*sp = s;
+				if (likely(goalloc_span_owner_free_at(s, p, off)))
+					goto freed;
 				goalloc_mcache_leave(c);
-				return GOALLOC_FREE_REMOTE;
+				return GOALLOC_FREE_SLOW;
+			}
+			s = goalloc_span_of(p);
+			*sp = s;
+			if (likely(s)) {
+				spc = want < 0 ? s->spc : want;
+				if (likely(c->alloc[spc] == s)) {
+					if (likely(goalloc_span_owner_free(s, p)))
+						goto freed;
+				} else if (c->away[spc] != s && (want < 0 || s->spc == want)) {
+					goalloc_mcache_leave(c);
+					return GOALLOC_FREE_REMOTE;
+				}
 			}
 			goalloc_mcache_leave(c);
+			return GOALLOC_FREE_SLOW;
 		}
 	}
+	*sp = goalloc_span_of(p);
 	return GOALLOC_FREE_SLOW;
+
+freed:
+	c->nfree[s->spc]++;
+	goalloc_hook(GOALLOC_HOOK_OWNER_FREED, (void *)p);
+	goalloc_mcache_leave(c);
+	goalloc_mcache_put();
+	return GOALLOC_FREE_DONE;
 }
 
 /**
@@ -389,6 +428,8 @@ struct goalloc_span *goalloc_mcache_alloc_large(size_t size, unsigned int spc, g
 						int node);
 void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc);
 void goalloc_mcache_drain(struct goalloc_mcache *c);
+void goalloc_mcache_uncache(struct goalloc_mcache *c, unsigned int spc);
+void goalloc_mcache_uncache_away(struct goalloc_mcache *c, unsigned int spc);
 unsigned int goalloc_mcache_grow_pages(unsigned int spc);
 void goalloc_mcache_pass_reset(void);
 bool goalloc_mcache_drained(unsigned int cpu);

@@ -66,17 +66,13 @@ static void idle_flush_fn(struct work_struct *w)
 			struct goalloc_span *s = c->alloc[spc];
 
 			if (s != &goalloc_placeholder_span && c->nmalloc[spc] == seen[spc]) {
-				/* As mcache_uncache() does. */
-				c->alloc[spc] = &goalloc_placeholder_span;
-				goalloc_central_uncache_span(s);
+				goalloc_mcache_uncache(c, spc);
 				n++;
 			}
 			seen[spc] = c->nmalloc[spc];
 			/* The span for other nodes goes back at every pass. */
-			s = c->away[spc];
-			if (s != &goalloc_placeholder_span) {
-				c->away[spc] = &goalloc_placeholder_span;
-				goalloc_central_uncache_span(s);
+			if (c->away[spc] != &goalloc_placeholder_span) {
+				goalloc_mcache_uncache_away(c, spc);
 				n++;
 			}
 		}

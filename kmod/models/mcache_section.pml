@@ -5,11 +5,16 @@
  *
  * Covers (issue #10, bug 1):
  *   kmod/mcache.h    goalloc_mcache_enter(), goalloc_mcache_leave(),
- *                    goalloc_mcache_free() (the ownership check vs the enter)
+ *                    goalloc_mcache_free() and goalloc_mcache_free_fast_spc()
+ *                    (the ownership check vs the enter: c->last == s, then
+ *                    c->alloc[spc] == s, inside the section),
+ *                    goalloc_mcache_take_one() (the fast path; the one
+ *                    writer of c->last)
  *   kmod/malloc.c    goalloc_alloc_node() (the fast path)
  *   kmod/mcache.c    goalloc_mcache_next_free() (refill, grow, install, the
  *                    busy fallback to mcentral), goalloc_mcache_refill(),
- *                    mcache_uncache(), goalloc_mcache_install(),
+ *                    slot_uncache() and goalloc_mcache_uncache() (which
+ *                    reset c->last), slot_install(),
  *                    goalloc_mcache_drain() and its callers (the drain work)
  *   kmod/mcentral.c  goalloc_central_free(), needs_fixup(),
  *                    goalloc_central_cache_span(),
@@ -18,8 +23,10 @@
  *
  * Variants (cpp defines, e.g. "spin -DOLD -a mcache_section.pml"):
  *   (none)     NEW: goalloc_mcache_free() enters the section first and checks
- *              c->alloc[spc] == s inside it; the drain is per-CPU work in
- *              process context, between the task's sections.  Must pass.
+ *              c->last == s (the span of the CPU's last fast-path take),
+ *              then c->alloc[spc] == s, inside it; the drain is per-CPU
+ *              work in process context, between the task's sections.
+ *              Must pass.
  *   OLD        goalloc_mcache_free() checks c->alloc[spc] == s before entering; the
  *              drain is an IPI (an interrupt action).  Must fail.
  *   OLD_FREE   only the free ordering is old (drain as in NEW): the
@@ -35,6 +42,13 @@
  *   OLD_ADD    with ADD_START: goalloc_central_add_span() files the fresh
  *              span nobody took an object from as PARTIAL, where no free
  *              will ever come to retire it.  Must fail.
+ *   STALE_LAST NEW, but a span leaving c->alloc[] (uncache, drain) does not
+ *              reset c->last: the owner's free still finds it there after
+ *              mcentral has it.  Must fail (own_cpu, in a free after the
+ *              drain).
+ *
+ * The OLD_FREE variants keep c->last but their free does not read it (the
+ * free before c->last); every other variant's free reads it.
  *
  * The span internals (take, LIFO free, remote bits, sweep) are modelled as
  * in span_free.pml's NEW protocol but each as one atomic step, and every
@@ -45,7 +59,8 @@
  *  - the owner-only fields of a span (its take and free recording, the
  *    in-place sweep) are changed only by the CPU whose c->alloc[spc] is the
  *    span, in state CACHED for that CPU, inside that CPU's section; or by
- *    mcentral (its lock and the span's lock held, span not cached);
+ *    mcentral (its lock and the span's lock held, span not cached); a free
+ *    that found its span in c->last is checked the same way;
  *  - no slot handed out twice; a valid free is never refused; no free is
  *    applied to a free slot; no span is retired with a live object;
  *    after a sweep alloc_count equals the live slots;
@@ -110,6 +125,7 @@ byte mcl;		/* the class's mcentral lock */
 /* per-CPU caches, one span class */
 bit busy[2];
 byte alloc[2];
+byte last[2];		/* c->last: the span of the CPU's last fast-path take, or 0 */
 
 /* CPU0's interrupt state */
 byte irqdepth;		/* locks the task holds (all taken irqsave) */
@@ -426,13 +442,23 @@ inline grow(s)
 
 /* --- the mcache ------------------------------------------------------------ */
 
-/* mcache_uncache(): inside CPU k's section */
+/*
+ * goalloc_mcache_uncache() (slot_uncache()): inside CPU k's section; the
+ * one place a span leaves alloc[k], so the one place last[k] is reset
+ * (STALE_LAST: it is not, and the owner's free still finds the span there)
+ */
 inline mcache_uncache(me, k)
 {
 	s2 = alloc[k];
 	if
 	:: s2 != 0 ->
 		alloc[k] = 0;
+#ifndef STALE_LAST
+		if
+		:: last[k] == s2 -> last[k] = 0
+		:: else -> skip
+		fi;
+#endif
 		central_uncache(me, s2)
 	:: else -> skip
 	fi
@@ -457,7 +483,10 @@ inline alloc_obj(me, k, os, oj)
 		:: else -> skip
 		fi;
 		if
-		:: j < NSL -> os = s; oj = j
+		:: j < NSL ->
+			/* goalloc_mcache_take_one(): the only writer of last[k] = s */
+			os = s; oj = j;
+			last[k] = s
 		:: else ->
 			/* goalloc_mcache_refill() */
 			if
@@ -573,22 +602,37 @@ inline free_one(me, k, s, i)
 	:: else -> free_remote(me, s, i)
 	fi
 #else
-	/* enter, then check ownership inside the section */
+	/*
+	 * goalloc_mcache_free_fast_spc(): enter, then check ownership inside
+	 * the section: first the span of the CPU's last allocation (a hit
+	 * needs neither the span map nor the alloc[] test), then alloc[k]
+	 */
 	enter(k, ok);
 	if
 	:: ok ->
 		if
-		:: alloc[k] == s -> own_cpu(k, s); owner_free(s, i); leave(k)
-		:: else -> leave(k); free_remote(me, s, i)
+		:: last[k] == s -> own_cpu(k, s); owner_free(s, i); leave(k)
+		:: else ->
+			if
+			:: alloc[k] == s -> own_cpu(k, s); owner_free(s, i); leave(k)
+			:: else -> leave(k); free_remote(me, s, i)
+			fi
 		fi
 	:: else -> free_remote(me, s, i)
 	fi
 #endif
 }
 
-/* goalloc_mcache_drain() for one class, from drain_this_cpu() or the work */
+/*
+ * goalloc_mcache_drain() for one class, from drain_this_cpu() or the work.
+ * The skip first: enter() opens with an if, and as the first statement of
+ * a caller's option its else became the caller's if's else, taken only if
+ * no other option is, so the drain never ran where an allocation or a free
+ * was possible too
+ */
 inline drain(me, k)
 {
+	skip;
 	enter(k, ok);
 	if
 	:: ok -> mcache_uncache(me, k); leave(k)
