@@ -27,10 +27,6 @@
  *	with preemption off and interrupts on; an interrupt that finds @busy
  *	set goes to mcentral instead, so it never sees a half-done update.
  *	Model: kmod/models/mcache_section.pml.
- * @last: the span this CPU's last fast-path allocation came from, one of
- *	@alloc, or the empty span: the owner's free looks there before the
- *	span map (an alloc+free pair needs no lookup).  Reset wherever a span
- *	leaves @alloc (slot_uncache())
  * @alloc: the span each span class allocates from (never NULL: an empty
  *	span stands in, as Go's emptymspan does)
  * @nmalloc: objects allocated through this cache, per span class
@@ -48,6 +44,12 @@
  *	touching other CPUs' caches (goalloc_mcache_grow_pages(),
  *	goalloc_mcache_pass_reset()); written with this_cpu ops outside the
  *	section, a count that may miss a grow
+ * @last: the span this CPU's last fast-path allocation came from, one of
+ *	@alloc, or the empty span: the owner's free looks there before the
+ *	span map (an alloc+free pair needs no lookup).  Reset wherever a span
+ *	leaves @alloc (slot_uncache()).  Last in the struct: before @alloc it
+ *	moved every offset and the bulk allocation's registers (+2
+ *	instructions a call)
  *
  * Only the owning CPU touches it, inside a @busy section; cpuhp drains a
  * dead CPU's cache from another CPU.  Whether a span is this CPU's is read
@@ -58,13 +60,13 @@ struct goalloc_mcache {
 	local_lock_t lock;
 #endif
 	u8 busy;
-	struct goalloc_span *last;
 	struct goalloc_span *alloc[GOALLOC_NUM_SPC];
 	unsigned long nmalloc[GOALLOC_NUM_SPC];
 	unsigned long nfree[GOALLOC_NUM_SPC];
 	struct goalloc_span *away[GOALLOC_NUM_SPC];
 	unsigned long nfree_remote[GOALLOC_NUM_SPC];
 	u16 grows[GOALLOC_NUM_SPC];
+	struct goalloc_span *last;
 };
 
 /*
