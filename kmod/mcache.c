@@ -75,8 +75,10 @@ static void slot_uncache(struct goalloc_mcache *c, struct goalloc_span **slot)
 	if (s == &goalloc_placeholder_span)
 		return;
 	*slot = &goalloc_placeholder_span;
-	if (c->last == s)
+	if (c->last == s) {
 		c->last = &goalloc_placeholder_span;
+		c->last_obj = NULL;
+	}
 	goalloc_central_uncache_span(s);
 }
 

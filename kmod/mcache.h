@@ -50,6 +50,12 @@
  *	leaves @alloc (slot_uncache()).  Last in the struct: before @alloc it
  *	moved every offset and the bulk allocation's registers (+2
  *	instructions a call)
+ * @last_obj: the object the fast path handed out last, from @last, while
+ *	no other section has touched the cache since (else NULL): its free
+ *	is the undo of that allocation, with no check of the slot
+ *	(goalloc_span_undo_take()).  Set by goalloc_mcache_take_one(),
+ *	consumed by the fast free, cleared by goalloc_mcache_enter() (every
+ *	other section) and slot_uncache()
  *
  * Only the owning CPU touches it, inside a @busy section; cpuhp drains a
  * dead CPU's cache from another CPU.  Whether a span is this CPU's is read
@@ -67,6 +73,7 @@ struct goalloc_mcache {
 	unsigned long nfree_remote[GOALLOC_NUM_SPC];
 	u16 grows[GOALLOC_NUM_SPC];
 	struct goalloc_span *last;
+	const void *last_obj;
 };
 
 /*
@@ -109,8 +116,14 @@ static __always_inline void goalloc_mcache_put(void)
 #endif
 }
 
-/* Enter and leave a CPU's cache, got with goalloc_mcache_get(). */
-static __always_inline bool goalloc_mcache_enter(struct goalloc_mcache *c)
+/*
+ * Enter and leave a CPU's cache, got with goalloc_mcache_get().  The fast
+ * paths (goalloc_mcache_take_one(), goalloc_mcache_free_fast()) enter with
+ * goalloc_mcache_enter_fast(); every other section with
+ * goalloc_mcache_enter(), which also forgets @last_obj: whatever it does
+ * to the cache, the fast free no longer undoes the last allocation.
+ */
+static __always_inline bool goalloc_mcache_enter_fast(struct goalloc_mcache *c)
 {
 	/*
 	 * A plain read, one compare with memory (READ_ONCE()'s volatile load
@@ -123,6 +136,14 @@ static __always_inline bool goalloc_mcache_enter(struct goalloc_mcache *c)
 		return false;
 	WRITE_ONCE(c->busy, 1);
 	barrier();
+	return true;
+}
+
+static __always_inline bool goalloc_mcache_enter(struct goalloc_mcache *c)
+{
+	if (unlikely(!goalloc_mcache_enter_fast(c)))
+		return false;
+	c->last_obj = NULL;
 	return true;
 }
 
@@ -160,7 +181,7 @@ static __always_inline bool goalloc_mcache_take_one(unsigned int spc, void **pp)
 	struct goalloc_mcache *c;
 
 	c = goalloc_mcache_get();
-	if (likely(goalloc_mcache_enter(c))) {
+	if (likely(goalloc_mcache_enter_fast(c))) {
 		struct goalloc_span *s = c->alloc[spc];
 
 		/*
@@ -171,6 +192,7 @@ static __always_inline bool goalloc_mcache_take_one(unsigned int spc, void **pp)
 		if (likely(goalloc_span_take_one(s, pp))) {
 			goalloc_mcache_count_alloc(c, spc);
 			c->last = s;
+			c->last_obj = *pp;
 			goalloc_mcache_leave(c);
 			goalloc_mcache_put();
 			return true;
@@ -355,13 +377,29 @@ goalloc_mcache_free_fast_spc(const void *p, int want, struct goalloc_mcache **cp
 	 */
 	if (likely(!trace_free_enabled())) {
 		goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
-		if (likely(!goalloc_pre_free_wanted()) && likely(goalloc_mcache_enter(c))) {
+		if (likely(!goalloc_pre_free_wanted()) && likely(goalloc_mcache_enter_fast(c))) {
+			s = c->last;
 			/*
-			 * The span of this CPU's last allocation first: one of
-			 * its own, so a hit needs neither the span map nor the
+			 * The object this CPU handed out last, nothing done to
+			 * the cache since: the free undoes that allocation.
+			 * Unless a remote free or a sample is pending on the
+			 * span (the watch word): then the checked path below.
+			 * NULL is @last_obj's "none", never an object.
+			 */
+			if (p == c->last_obj && likely(p)) {
+				c->last_obj = NULL;
+				if (likely(!READ_ONCE(s->watch)) && (want < 0 || s->spc == want)) {
+					*sp = s;
+					goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);
+					goalloc_span_undo_take(s);
+					goto freed;
+				}
+			}
+			/*
+			 * The span of this CPU's last allocation: one of its
+			 * own, so a hit needs neither the span map nor the
 			 * owner test, and the bound test is the owner free's.
 			 */
-			s = c->last;
 			off = (unsigned long)p - s->base;
 			if (likely(off < s->bytes) && (want < 0 || s->spc == want)) {
 				*sp = s;

@@ -563,6 +563,27 @@ static __always_inline void goalloc_span_free_owned(struct goalloc_span *s, unsi
 }
 
 /**
+ * goalloc_span_undo_take() - the owner's free of the slot it took last
+ * @s: the span, owned by the caller, whose last change to its alloc cache
+ *	and freeindex was a goalloc_span_take_one() of the slot being freed
+ *	(the mcache's @last_obj says so), with no remote free or sampled
+ *	object pending (@watch 0)
+ *
+ * That take, undone: the slot was free as of the last sweep (the cache
+ * offered it), is just below freeindex, and the cache still covers its
+ * word (only the slow path loads the next one), so it goes back into the
+ * cache with no test, as goalloc_span_owner_free()'s LIFO case would put
+ * it.
+ */
+static __always_inline void goalloc_span_undo_take(struct goalloc_span *s)
+{
+	s->alloc_cache = (s->alloc_cache << 1) | 1;
+	/* Remote frees read freeindex without the owner's help. */
+	WRITE_ONCE(s->freeindex, s->freeindex - 1);
+	s->alloc_count--;
+}
+
+/**
  * goalloc_span_owner_free() - check and record the owner's free, in one
  * @s: the span, owned by the caller
  * @p: the pointer being freed, inside @s's pages

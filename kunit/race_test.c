@@ -185,6 +185,75 @@ static void concurrent_double_free_found_on_reuse(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
 }
 
+/* An interrupt before the free's section frees the same object in bulk. */
+static void hook_bulk_free(void *arg)
+{
+	void *p = arg;
+
+	if (hook_mine(arg))
+		goalloc_free_bulk(1, &p);
+}
+
+/*
+ * Bug (caught before it landed): the fast free undoes the CPU's last
+ * allocation with no check of the slot (the cache's last_obj).  An
+ * interrupt between the allocation and the free that frees the object by
+ * another path (goalloc_free_bulk(), whose LIFO chain gives the slot
+ * back) left last_obj naming a slot that was free again; the task's free
+ * (now a double free) undid once more, stepping freeindex back over the
+ * slot below, a live object, which the next allocation handed out a
+ * second time.  Every section but the fast paths' forgets last_obj
+ * (goalloc_mcache_enter()): the free is checked, and refused.
+ */
+static void undo_forgotten_after_other_section(struct kunit *test)
+{
+	long base = goalloc_objects_in_use(), bad = goalloc_counter(GOALLOC_CTR_BAD_FREES);
+	struct goalloc_mcache *c;
+	void *objs[8], *p = NULL, *q, *r;
+	unsigned int n = 0, i;
+
+	/* The hook runs with the cache's local lock held there: no interrupt can. */
+	if (skip_on_rt(test))
+		return;
+	migrate_disable();
+	c = this_cpu_ptr(goalloc_mcache);
+	/* Two slots in a row of one span, the second the fast path's last. */
+	while (n < ARRAY_SIZE(objs)) {
+		objs[n] = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs[n]);
+		n++;
+		if (n >= 2 && READ_ONCE(c->last_obj) == objs[n - 1] &&
+		    objs[n - 1] == objs[n - 2] + RACE_SIZE) {
+			p = objs[--n];
+			break;
+		}
+	}
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	WRITE_ONCE(goalloc_bad_free_quiet, 1);
+	hook_install(GOALLOC_HOOK_FREE_LOOKUP, hook_bulk_free, p);
+	goalloc_free(p);
+	hook_remove(GOALLOC_HOOK_FREE_LOOKUP);
+	KUNIT_EXPECT_TRUE(test, race.fired);
+	q = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
+	r = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
+	WRITE_ONCE(goalloc_bad_free_quiet, 0);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	/* The slot below p is still objs[n - 1]'s alone. */
+	KUNIT_EXPECT_PTR_NE(test, q, objs[n - 1]);
+	KUNIT_EXPECT_PTR_NE(test, r, objs[n - 1]);
+	KUNIT_EXPECT_PTR_NE(test, q, r);
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad + 1);
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base + n + 2);
+	for (i = 0; i < n; i++)
+		goalloc_free(objs[i]);
+	goalloc_free(q);
+	goalloc_free(r);
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad + 1);
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base);
+}
+
 /*
  * The same race on an object that is not the last one handed out: both
  * records (owner and remote) hold the slot.  The span holds one more live
@@ -526,6 +595,7 @@ static void no_hooks(struct kunit *test)
 
 #define free_decides_ownership_inside_section no_hooks
 #define concurrent_double_free_found_on_reuse no_hooks
+#define undo_forgotten_after_other_section no_hooks
 #define concurrent_double_free_never_retires_live_span no_hooks
 #define grown_span_not_needed_is_not_stranded no_hooks
 #define remote_free_into_span_made_ours no_hooks
@@ -632,6 +702,7 @@ static void init_on_alloc_or_free_zeroes(struct kunit *test)
 static struct kunit_case race_cases[] = {
 	KUNIT_CASE(free_decides_ownership_inside_section),
 	KUNIT_CASE(concurrent_double_free_found_on_reuse),
+	KUNIT_CASE(undo_forgotten_after_other_section),
 	KUNIT_CASE(concurrent_double_free_never_retires_live_span),
 	KUNIT_CASE(grown_span_not_needed_is_not_stranded),
 	KUNIT_CASE(remote_free_into_span_made_ours),

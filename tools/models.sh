@@ -52,6 +52,7 @@ checks=(
 	"mcache_section:new-add   mcache_section.pml pass  -DADD_START"
 	"mcache_section:old-add   mcache_section.pml fail  -DADD_START -DOLD_ADD"
 	"mcache_section:stale-last mcache_section.pml fail -DSTALE_LAST"
+	"mcache_section:no-forget mcache_section.pml fail -DNO_FORGET"
 	"mprof_slot:new           mprof_slot.pml     pass"
 	"mprof_slot:last-wins     mprof_slot.pml     fail  -DLAST_WINS"
 	"mprof_slot:forget-one    mprof_slot.pml     fail  -DFORGET_ONE"

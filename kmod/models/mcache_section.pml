@@ -4,17 +4,20 @@
  * drain, and another CPU taking spans from mcentral.
  *
  * Covers (issue #10, bug 1):
- *   kmod/mcache.h    goalloc_mcache_enter(), goalloc_mcache_leave(),
+ *   kmod/mcache.h    goalloc_mcache_enter_fast(), goalloc_mcache_enter()
+ *                    (which forgets c->last_obj), goalloc_mcache_leave(),
  *                    goalloc_mcache_free() and goalloc_mcache_free_fast_spc()
- *                    (the ownership check vs the enter: c->last == s, then
+ *                    (the undo of the take of c->last_obj, then the
+ *                    ownership check vs the enter: c->last == s, then
  *                    c->alloc[spc] == s, inside the section),
  *                    goalloc_mcache_take_one() (the fast path; the one
- *                    writer of c->last)
+ *                    writer of c->last, and of c->last_obj but to clear it)
+ *   kmod/mspan.h     goalloc_span_undo_take()
  *   kmod/malloc.c    goalloc_alloc_node() (the fast path)
  *   kmod/mcache.c    goalloc_mcache_next_free() (refill, grow, install, the
  *                    busy fallback to mcentral), goalloc_mcache_refill(),
  *                    slot_uncache() and goalloc_mcache_uncache() (which
- *                    reset c->last), slot_install(),
+ *                    reset c->last and c->last_obj), slot_install(),
  *                    goalloc_mcache_drain() and its callers (the drain work)
  *   kmod/mcentral.c  goalloc_central_free(), needs_fixup(),
  *                    goalloc_central_cache_span(),
@@ -26,7 +29,10 @@
  *              c->last == s (the span of the CPU's last fast-path take),
  *              then c->alloc[spc] == s, inside it; the drain is per-CPU
  *              work in process context, between the task's sections.
- *              Must pass.
+ *              Before those, in the section, the free of c->last_obj
+ *              (the object of that take, forgotten by every other section
+ *              of the CPU) forgets it and, with no remote free pending on
+ *              c->last's span, undoes the take.  Must pass.
  *   OLD        goalloc_mcache_free() checks c->alloc[spc] == s before entering; the
  *              drain is an IPI (an interrupt action).  Must fail.
  *   OLD_FREE   only the free ordering is old (drain as in NEW): the
@@ -46,14 +52,30 @@
  *              reset c->last: the owner's free still finds it there after
  *              mcentral has it.  Must fail (own_cpu, in a free after the
  *              drain).
+ *   NO_FORGET  NEW, but goalloc_mcache_enter() does not forget c->last_obj
+ *              (slot_uncache() still does, as in the code): a refill that
+ *              sweeps the span in place, between the fast take of an
+ *              object and its free, leaves c->last_obj naming it, and the
+ *              free undoes a take that is no longer the span's last.
+ *              NIRQ is 3 unless given: with 2, CPU0 allocates twice at
+ *              most (the task once between its frees, the interrupts
+ *              once), and this takes three: a refill that leaves a free
+ *              slot in S1 (which starts full), the fast take of it, then,
+ *              before its taker frees it, another allocation's slow path
+ *              that moves S1's freeindex (a refill that sweeps S1 in
+ *              place).  Must fail (the undo's freeindex assertion).
  *
- * The OLD_FREE variants keep c->last but their free does not read it (the
- * free before c->last); every other variant's free reads it.
+ * The OLD_FREE variants keep c->last and c->last_obj but their free reads
+ * neither (the free before c->last); every other variant's free reads
+ * both.
  *
  * The span internals (take, LIFO free, remote bits, sweep) are modelled as
  * in span_free.pml's NEW protocol but each as one atomic step, and every
  * free here is valid: span_free.pml checks the interleavings inside a span
- * and double frees; this model checks who may touch a span at all.
+ * and double frees; this model checks who may touch a span at all.  So a
+ * stale c->last_obj here comes from what a section does to the span
+ * between the take and the free (a sweep in place), not from a double
+ * free.
  *
  * Invariants:
  *  - the owner-only fields of a span (its take and free recording, the
@@ -61,6 +83,10 @@
  *    span, in state CACHED for that CPU, inside that CPU's section; or by
  *    mcentral (its lock and the span's lock held, span not cached); a free
  *    that found its span in c->last is checked the same way;
+ *  - the fast free's undo of the take of c->last_obj, which checks no slot
+ *    in the code, is exact: the object is in c->last's span, live, the
+ *    slot just below freeindex, free as of the last sweep and not
+ *    recorded freed since;
  *  - no slot handed out twice; a valid free is never refused; no free is
  *    applied to a free slot; no span is retired with a live object;
  *    after a sweep alloc_count equals the live slots;
@@ -80,6 +106,11 @@
 #define IRQ_DRAIN_ONLY
 #endif
 
+#ifdef NO_FORGET
+#ifndef NIRQ
+#define NIRQ	3	/* a third allocation on CPU0: see the header */
+#endif
+#endif
 #ifndef NIRQ
 #define NIRQ	2	/* interrupts landing on CPU0 */
 #endif
@@ -126,6 +157,8 @@ byte mcl;		/* the class's mcentral lock */
 bit busy[2];
 byte alloc[2];
 byte last[2];		/* c->last: the span of the CPU's last fast-path take, or 0 */
+byte last_obj[2];	/* c->last_obj: IX(s, j) of that take's object while no other
+			 * section of the CPU has run since, or 0 (IX() >= NSL) */
 
 /* CPU0's interrupt state */
 byte irqdepth;		/* locks the task holds (all taken irqsave) */
@@ -181,6 +214,20 @@ inline leave(k)
 	busy[k] = 0
 }
 
+/*
+ * goalloc_mcache_enter() is goalloc_mcache_enter_fast() (the fast take's
+ * and the fast free's) and then this: every other section forgets
+ * c->last_obj (NO_FORGET: it does not)
+ */
+inline forget(k)
+{
+#ifndef NO_FORGET
+	last_obj[k] = 0
+#else
+	skip
+#endif
+}
+
 /* --- ownership ---------------------------------------------------------- */
 
 inline own_cpu(k, s)
@@ -229,6 +276,29 @@ inline owner_free(s, i)
 			fbits[IX(s, i)] = 1;
 			nfp[s]++
 		fi
+	}
+}
+
+/*
+ * goalloc_span_undo_take(), the fast free of c->last_obj in the span the
+ * code takes from c->last (@ls): it looks at no slot, but steps freeindex
+ * back, marks the slot below it free in the alloc cache and lowers
+ * alloc_count.  Asserted: what it takes for granted, that the object
+ * freed (s, i) is the slot taken last from @ls, still allocated and not
+ * freed since; a stale c->last_obj breaks one of these (its effect: the
+ * slot below freeindex, live or not, offered again)
+ */
+inline undo_take(k, ls, s, i)
+{
+	own_cpu(k, ls);
+	d_step {
+		assert(ls == s);
+		assert(live[IX(s, i)]);
+		assert(findex[ls] == i + 1 && !abits[IX(ls, i)]);
+		assert(!fbits[IX(ls, i)] && !rbits[IX(ls, i)]);
+		live[IX(s, i)] = 0;
+		findex[ls]--;
+		acnt[ls]--
 	}
 }
 
@@ -444,8 +514,11 @@ inline grow(s)
 
 /*
  * goalloc_mcache_uncache() (slot_uncache()): inside CPU k's section; the
- * one place a span leaves alloc[k], so the one place last[k] is reset
- * (STALE_LAST: it is not, and the owner's free still finds the span there)
+ * one place a span leaves alloc[k], so the one place last[k] is reset,
+ * and last_obj[k] with it (STALE_LAST: neither is, and the owner's free
+ * still finds the span in last[k]; every section that uncaches has
+ * forgotten last_obj[k] on entry anyway, so here it only matters to
+ * CPU hot-unplug's drain, not modelled)
  */
 inline mcache_uncache(me, k)
 {
@@ -455,7 +528,7 @@ inline mcache_uncache(me, k)
 		alloc[k] = 0;
 #ifndef STALE_LAST
 		if
-		:: last[k] == s2 -> last[k] = 0
+		:: last[k] == s2 -> d_step { last[k] = 0; last_obj[k] = 0 }
 		:: else -> skip
 		fi;
 #endif
@@ -484,11 +557,18 @@ inline alloc_obj(me, k, os, oj)
 		fi;
 		if
 		:: j < NSL ->
-			/* goalloc_mcache_take_one(): the only writer of last[k] = s */
+			/*
+			 * goalloc_mcache_take_one(): the only writer of last[k]
+			 * = s, and of last_obj[k] but to clear it
+			 */
 			os = s; oj = j;
-			last[k] = s
+			d_step { last[k] = s; last_obj[k] = IX(s, j) }
 		:: else ->
-			/* goalloc_mcache_refill() */
+			/*
+			 * goalloc_mcache_next_free(): a section of its own in
+			 * the code (goalloc_mcache_enter()), then refill
+			 */
+			forget(k);
 			if
 			:: s != 0 && nfp[s] + nrem[s] != 0 ->
 				lock(sl[s], me);
@@ -529,6 +609,7 @@ inline alloc_obj(me, k, os, oj)
 				if
 				:: ok ->
 					/* goalloc_mcache_install() */
+					forget(k);
 					s2 = alloc[k];
 					j = NSL;
 					if
@@ -587,6 +668,22 @@ inline free_remote(me, s, i)
 	fi
 }
 
+/*
+ * goalloc_mcache_free_fast_spc()'s checked path, in the section (entered
+ * with goalloc_mcache_enter_fast(): it does not forget c->last_obj)
+ */
+inline checked_free(me, k, s, i)
+{
+	if
+	:: last[k] == s -> own_cpu(k, s); owner_free(s, i); leave(k)
+	:: else ->
+		if
+		:: alloc[k] == s -> own_cpu(k, s); owner_free(s, i); leave(k)
+		:: else -> leave(k); free_remote(me, s, i)
+		fi
+	fi
+}
+
 /* goalloc_mcache_free() on CPU k by @me of the object (s, i) */
 inline free_one(me, k, s, i)
 {
@@ -611,12 +708,19 @@ inline free_one(me, k, s, i)
 	if
 	:: ok ->
 		if
-		:: last[k] == s -> own_cpu(k, s); owner_free(s, i); leave(k)
-		:: else ->
+		:: last_obj[k] == IX(s, i) ->
+			/*
+			 * the object the fast take handed out last, nothing
+			 * else done to the cache since: undo that take, no
+			 * check, unless a remote free is pending on the span
+			 * of c->last (its watch word)
+			 */
+			last_obj[k] = 0;
 			if
-			:: alloc[k] == s -> own_cpu(k, s); owner_free(s, i); leave(k)
-			:: else -> leave(k); free_remote(me, s, i)
+			:: nrem[last[k]] == 0 -> undo_take(k, last[k], s, i); leave(k)
+			:: else -> checked_free(me, k, s, i)
 			fi
+		:: else -> checked_free(me, k, s, i)
 		fi
 	:: else -> free_remote(me, s, i)
 	fi
@@ -635,7 +739,7 @@ inline drain(me, k)
 	skip;
 	enter(k, ok);
 	if
-	:: ok -> mcache_uncache(me, k); leave(k)
+	:: ok -> forget(k); mcache_uncache(me, k); leave(k)
 	:: else -> skip		/* an IPI inside the CPU's own section: skipped */
 	fi
 }
