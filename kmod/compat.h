@@ -50,4 +50,50 @@ static inline void goalloc_vm_flags_mod(struct vm_area_struct *vma, unsigned lon
 }
 #endif
 
+/*
+ * Shrinkers are allocated with shrinker_alloc() since 6.7; before that the
+ * caller provided the struct and called register_shrinker().  One pair of
+ * calls for either: a registered shrinker, or NULL.
+ */
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+
+typedef unsigned long (*goalloc_shrink_fn)(struct shrinker *sh, struct shrink_control *sc);
+
+static inline struct shrinker *goalloc_shrinker_start(const char *name, goalloc_shrink_fn count,
+						      goalloc_shrink_fn scan)
+{
+	struct shrinker *sh;
+
+#ifdef GOALLOC_HAVE_SHRINKER_ALLOC
+	sh = shrinker_alloc(0, "%s", name);
+#else
+	sh = kzalloc(sizeof(*sh), GFP_KERNEL);
+#endif
+	if (!sh)
+		return NULL;
+	sh->count_objects = count;
+	sh->scan_objects = scan;
+	sh->seeks = DEFAULT_SEEKS;
+#ifdef GOALLOC_HAVE_SHRINKER_ALLOC
+	shrinker_register(sh);
+#else
+	if (register_shrinker(sh, "%s", name)) {
+		kfree(sh);
+		return NULL;
+	}
+#endif
+	return sh;
+}
+
+static inline void goalloc_shrinker_stop(struct shrinker *sh)
+{
+#ifdef GOALLOC_HAVE_SHRINKER_ALLOC
+	shrinker_free(sh);
+#else
+	unregister_shrinker(sh);
+	kfree(sh);
+#endif
+}
+
 #endif /* _GOALLOC_COMPAT_H */

@@ -271,61 +271,28 @@ unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_control *sc
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_shrink_scan);
 
-#ifdef GOALLOC_HAVE_SHRINKER_ALLOC
 static struct shrinker *goalloc_shrinker;
-
-static int shrinker_start(void)
-{
-	goalloc_shrinker = shrinker_alloc(0, "goalloc");
-	if (!goalloc_shrinker)
-		return -ENOMEM;
-	goalloc_shrinker->count_objects = goalloc_shrink_count;
-	goalloc_shrinker->scan_objects = goalloc_shrink_scan;
-	goalloc_shrinker->seeks = DEFAULT_SEEKS;
-	shrinker_register(goalloc_shrinker);
-	return 0;
-}
-
-static void shrinker_stop(void)
-{
-	shrinker_free(goalloc_shrinker);
-}
-#else
-static struct shrinker goalloc_shrinker = {
-	.count_objects = goalloc_shrink_count,
-	.scan_objects = goalloc_shrink_scan,
-	.seeks = DEFAULT_SEEKS,
-};
-
-static int shrinker_start(void)
-{
-	return register_shrinker(&goalloc_shrinker, "goalloc");
-}
-
-static void shrinker_stop(void)
-{
-	unregister_shrinker(&goalloc_shrinker);
-}
-#endif
 
 /* At load, after the heap, mcentral and the caches are up. */
 int goalloc_scavenger_init(void)
 {
 	unsigned int cpu;
-	int ret;
 
 	for_each_possible_cpu(cpu)
 		INIT_WORK(per_cpu_ptr(&idle_flush_work, cpu), idle_flush_fn);
 	goalloc_heap_trim_start(scavenger_work_fn);
-	ret = shrinker_start();
-	if (ret)
+	goalloc_shrinker = goalloc_shrinker_start("goalloc", goalloc_shrink_count,
+						  goalloc_shrink_scan);
+	if (!goalloc_shrinker) {
 		goalloc_heap_trim_stop();
-	return ret;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* At unload, before the caches are drained and the heap lets go of its chunks. */
 void goalloc_scavenger_exit(void)
 {
-	shrinker_stop();
+	goalloc_shrinker_stop(goalloc_shrinker);
 	goalloc_heap_trim_stop();
 }

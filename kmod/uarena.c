@@ -781,7 +781,6 @@ unsigned long goalloc_uarena_shrink_scan(struct shrinker *sh, struct shrink_cont
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_shrink_scan);
 
-#ifdef GOALLOC_HAVE_SHRINKER_ALLOC
 static struct shrinker *uarena_shrinker;
 
 /**
@@ -791,35 +790,13 @@ static struct shrinker *uarena_shrinker;
  */
 int goalloc_uarena_init(void)
 {
-	uarena_shrinker = shrinker_alloc(0, "goalloc-uarena");
-	if (!uarena_shrinker)
-		return -ENOMEM;
-	uarena_shrinker->count_objects = goalloc_uarena_shrink_count;
-	uarena_shrinker->scan_objects = goalloc_uarena_shrink_scan;
-	uarena_shrinker->seeks = DEFAULT_SEEKS;
-	shrinker_register(uarena_shrinker);
-	return 0;
+	uarena_shrinker = goalloc_shrinker_start("goalloc-uarena", goalloc_uarena_shrink_count,
+						 goalloc_uarena_shrink_scan);
+	return uarena_shrinker ? 0 : -ENOMEM;
 }
 
 /** goalloc_uarena_exit() - unregister the arenas' shrinker */
 void goalloc_uarena_exit(void)
 {
-	shrinker_free(uarena_shrinker);
+	goalloc_shrinker_stop(uarena_shrinker);
 }
-#else
-static struct shrinker uarena_shrinker = {
-	.count_objects = goalloc_uarena_shrink_count,
-	.scan_objects = goalloc_uarena_shrink_scan,
-	.seeks = DEFAULT_SEEKS,
-};
-
-int goalloc_uarena_init(void)
-{
-	return register_shrinker(&uarena_shrinker, "goalloc-uarena");
-}
-
-void goalloc_uarena_exit(void)
-{
-	unregister_shrinker(&uarena_shrinker);
-}
-#endif

@@ -144,6 +144,27 @@ static void free_decides_ownership_inside_section(struct kunit *test)
 }
 
 /*
+ * Free @p with @fn hooked at @id (it runs once, on @p's free), bad frees
+ * reported quietly, then take two objects of the class: @q and @r, which
+ * must be two.
+ */
+static void free_hooked_take_two(struct kunit *test, enum goalloc_hook_id id,
+				 goalloc_hook_fn fn, void *p, void **q, void **r)
+{
+	WRITE_ONCE(goalloc_bad_free_quiet, 1);
+	hook_install(id, fn, p);
+	goalloc_free(p);
+	hook_remove(id);
+	KUNIT_EXPECT_TRUE(test, race.fired);
+	*q = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
+	*r = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
+	WRITE_ONCE(goalloc_bad_free_quiet, 0);
+	KUNIT_ASSERT_NOT_NULL(test, *q);
+	KUNIT_ASSERT_NOT_NULL(test, *r);
+	KUNIT_EXPECT_PTR_NE(test, *q, *r);
+}
+
+/*
  * Bug: two frees of one object at once both succeeded.  The owner checks
  * the object, an interrupt frees it again (the cache is busy: the remote
  * path, whose check passes too), then the owner records its free of the
@@ -161,17 +182,7 @@ static void concurrent_double_free_found_on_reuse(struct kunit *test)
 	migrate_disable();
 	p = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	WRITE_ONCE(goalloc_bad_free_quiet, 1);
-	hook_install(GOALLOC_HOOK_OWNER_FREE, hook_free_again, p);
-	goalloc_free(p);
-	hook_remove(GOALLOC_HOOK_OWNER_FREE);
-	KUNIT_EXPECT_TRUE(test, race.fired);
-	q = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
-	r = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
-	WRITE_ONCE(goalloc_bad_free_quiet, 0);
-	KUNIT_ASSERT_NOT_NULL(test, q);
-	KUNIT_ASSERT_NOT_NULL(test, r);
-	KUNIT_EXPECT_PTR_NE(test, q, r);
+	free_hooked_take_two(test, GOALLOC_HOOK_OWNER_FREE, hook_free_again, p, &q, &r);
 	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad + 1);
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base + 2);
 	/* Both are live objects of their own: a sweep must keep them. */
@@ -229,20 +240,10 @@ static void undo_forgotten_after_other_section(struct kunit *test)
 		}
 	}
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	WRITE_ONCE(goalloc_bad_free_quiet, 1);
-	hook_install(GOALLOC_HOOK_FREE_LOOKUP, hook_bulk_free, p);
-	goalloc_free(p);
-	hook_remove(GOALLOC_HOOK_FREE_LOOKUP);
-	KUNIT_EXPECT_TRUE(test, race.fired);
-	q = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
-	r = goalloc_alloc(RACE_SIZE, GFP_KERNEL);
-	WRITE_ONCE(goalloc_bad_free_quiet, 0);
-	KUNIT_ASSERT_NOT_NULL(test, q);
-	KUNIT_ASSERT_NOT_NULL(test, r);
+	free_hooked_take_two(test, GOALLOC_HOOK_FREE_LOOKUP, hook_bulk_free, p, &q, &r);
 	/* The slot below p is still objs[n - 1]'s alone. */
 	KUNIT_EXPECT_PTR_NE(test, q, objs[n - 1]);
 	KUNIT_EXPECT_PTR_NE(test, r, objs[n - 1]);
-	KUNIT_EXPECT_PTR_NE(test, q, r);
 	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_BAD_FREES), bad + 1);
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), base + n + 2);
 	for (i = 0; i < n; i++)
