@@ -15,6 +15,7 @@
  * in-section cases are skipped there (goalloc_mcache_get()).
  */
 #include <kunit/test.h>
+#include <kunit/test-bug.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 
@@ -37,17 +38,32 @@ static struct {
 	bool fired;
 } race;
 
-static void hook_install(enum goalloc_hook_id id, goalloc_hook_fn fn, const void *target)
-{
-	race.target = target;
-	race.fired = false;
-	WRITE_ONCE(goalloc_hooks[id], fn);
-}
-
 static void hook_remove(enum goalloc_hook_id id)
 {
 	WRITE_ONCE(goalloc_hooks[id], NULL);
 	race.target = NULL;
+}
+
+static void hook_remove_action(void *id)
+{
+	hook_remove((enum goalloc_hook_id)(uintptr_t)id);
+}
+
+/*
+ * Install @fn at @id for the test's free of @target.  Removed at the end of
+ * the test whatever happens: a failed assertion before the test's own
+ * hook_remove() must not leave it to fire in later suites.
+ */
+static void hook_install(enum goalloc_hook_id id, goalloc_hook_fn fn, const void *target)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	race.target = target;
+	race.fired = false;
+	WRITE_ONCE(goalloc_hooks[id], fn);
+	if (test)
+		KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, hook_remove_action,
+								   (void *)(uintptr_t)id));
 }
 
 /* Does this hook call belong to the test's free, for the first time? */
