@@ -455,7 +455,7 @@ static void drain_work_fn(struct work_struct *w)
 			goalloc_mcache_drain(c);
 		} else {
 			goalloc_mcache_uncache(c, spc);
-			slot_uncache(c, &c->away[spc]);
+			goalloc_mcache_uncache_away(c, spc);
 		}
 		goalloc_mcache_leave(c);
 	}

@@ -14,7 +14,7 @@
  * A span left empty is unmapped from every process and goes back to the heap
  * at once, unless the free asks to keep it (GOALLOC_FREE_KEEP, which
  * libgoalloc's thread caches use): then empty spans stay mapped, up to the
- * arena's keep budget (goalloc_uarena_keep_pages(): a quarter of its cap,
+ * arena's keep budget (uarena_keep_pages(): a quarter of its cap,
  * at most the module parameter user_keep_bytes), so that a working set
  * that is filled and drained again and again is zeroed and faulted in once,
  * as a malloc heap's is, rather than on every fill.  Their memory is the
@@ -184,22 +184,22 @@ static void uspan_release(struct goalloc_uarena *ua, struct goalloc_span *s, boo
 }
 
 /**
- * goalloc_uarena_keep_pages() - the most an arena keeps in empty spans
+ * uarena_keep_pages() - the most an arena keeps in empty spans
  * @ua: the arena
  *
  * Return: heap pages: a quarter of the arena's cap, at most the module
  * parameter user_keep_bytes.
  */
-unsigned long goalloc_uarena_keep_pages(const struct goalloc_uarena *ua)
+static unsigned long uarena_keep_pages(const struct goalloc_uarena *ua)
 {
 	return min(READ_ONCE(goalloc_user_keep_bytes) >> GOALLOC_PAGE_SHIFT, ua->max_pages / 4);
 }
-EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_keep_pages);
 
 static void kept_add(struct goalloc_uarena *ua, long pages)
 {
 	lockdep_assert_held(&ua->lock);
-	ua->kept_pages += pages;
+	/* The shrinker peeks at it without the lock. */
+	WRITE_ONCE(ua->kept_pages, ua->kept_pages + pages);
 	atomic_long_add(pages, &uarena_kept_pages);
 }
 
@@ -374,7 +374,7 @@ static int free_one(struct goalloc_uarena *ua, u64 off, bool keep)
 	atomic_long_inc(&uarena_class[s->cls].nfree);
 	if (!goalloc_span_inuse(s)) {
 		if (!keep || !s->cls ||
-		    ua->kept_pages + s->npages > goalloc_uarena_keep_pages(ua)) {
+		    ua->kept_pages + s->npages > uarena_keep_pages(ua)) {
 			uspan_release(ua, s, true);
 			return 0;
 		}
@@ -518,7 +518,7 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_free);
  * @offsets: the objects' offsets
  * @results: per entry, 0 or a negative errno (see the uapi header); may be NULL
  * @keep: keep a span the batch empties mapped, within the arena's keep
- *	budget (GOALLOC_FREE_KEEP, goalloc_uarena_keep_pages())
+ *	budget (GOALLOC_FREE_KEEP, uarena_keep_pages())
  * @gen: NULL, or the reset generation the offsets belong to: if the arena
  *	was reset since, nothing is freed (GOALLOC_FREE_GEN)
  * @nfreed: set to the number of objects freed
@@ -736,22 +736,21 @@ out:
 }
 
 /**
- * goalloc_uarena_shrink_count() - the arenas' shrinker's count
+ * uarena_shrink_count() - the arenas' shrinker's count
  * @sh: the shrinker
  * @sc: the reclaim's control
  *
  * Return: heap pages in kept spans, all arenas (SHRINK_EMPTY for none).
  */
-unsigned long goalloc_uarena_shrink_count(struct shrinker *sh, struct shrink_control *sc)
+static unsigned long uarena_shrink_count(struct shrinker *sh, struct shrink_control *sc)
 {
 	long n = atomic_long_read(&uarena_kept_pages);
 
 	return n > 0 ? n : SHRINK_EMPTY;
 }
-EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_shrink_count);
 
 /**
- * goalloc_uarena_shrink_scan() - the arenas' shrinker's scan
+ * uarena_shrink_scan() - the arenas' shrinker's scan
  * @sh: the shrinker
  * @sc: the reclaim's control: @nr_to_scan heap pages
  *
@@ -761,7 +760,7 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_shrink_count);
  *
  * Return: heap pages released, or SHRINK_STOP if none could be.
  */
-unsigned long goalloc_uarena_shrink_scan(struct shrinker *sh, struct shrink_control *sc)
+static unsigned long uarena_shrink_scan(struct shrinker *sh, struct shrink_control *sc)
 {
 	unsigned long done = 0;
 	struct goalloc_uarena *ua;
@@ -779,7 +778,6 @@ unsigned long goalloc_uarena_shrink_scan(struct shrinker *sh, struct shrink_cont
 	mutex_unlock(&uarenas_lock);
 	return done ? done : SHRINK_STOP;
 }
-EXPORT_SYMBOL_IF_KUNIT(goalloc_uarena_shrink_scan);
 
 static struct shrinker *uarena_shrinker;
 
@@ -790,8 +788,8 @@ static struct shrinker *uarena_shrinker;
  */
 int goalloc_uarena_init(void)
 {
-	uarena_shrinker = goalloc_shrinker_start("goalloc-uarena", goalloc_uarena_shrink_count,
-						 goalloc_uarena_shrink_scan);
+	uarena_shrinker = goalloc_shrinker_start("goalloc-uarena", uarena_shrink_count,
+						 uarena_shrink_scan);
 	return uarena_shrinker ? 0 : -ENOMEM;
 }
 

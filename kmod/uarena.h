@@ -14,7 +14,6 @@
 #include <linux/list.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
-#include <linux/shrinker.h>
 #include <linux/xarray.h>
 
 #include "mheap.h"
@@ -35,7 +34,7 @@
  * @partial: per size class, spans with free slots or frees to sweep
  * @kept_pages: heap pages of the spans kept mapped with no object in them
  *	(a free with GOALLOC_FREE_KEEP emptied them), at most
- *	goalloc_uarena_keep_pages(); each stays on @partial and is the only
+ *	the arena's keep budget (uarena.c); each stays on @partial and is the only
  *	kind of span there with no object, until an allocation takes from it
  *	or it is released (a reset, the cap or memory cgroup limit reached,
  *	the shrinker)
@@ -175,9 +174,6 @@ int goalloc_uarena_map(struct goalloc_uarena *ua, unsigned long pgoff, unsigned 
 vm_fault_t goalloc_uarena_fault(struct goalloc_uarena *ua, struct vm_area_struct *vma,
 				pgoff_t pgoff);
 long goalloc_uarena_ioctl(struct goalloc_uarena *ua, unsigned int cmd, void __user *uarg);
-unsigned long goalloc_uarena_keep_pages(const struct goalloc_uarena *ua);
-unsigned long goalloc_uarena_shrink_count(struct shrinker *sh, struct shrink_control *sc);
-unsigned long goalloc_uarena_shrink_scan(struct shrinker *sh, struct shrink_control *sc);
 int goalloc_uarena_init(void);
 void goalloc_uarena_exit(void);
 
