@@ -52,6 +52,8 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/notifier.h>
+#include <linux/oom.h>
 #include <linux/percpu.h>
 #include <linux/prandom.h>
 #include <linux/sched.h>
@@ -273,6 +275,16 @@ static atomic_t soak_error_reported = ATOMIC_INIT(0);
 /* Balloon state: @soak_balloon_gen is odd while the balloon holds pages. */
 static atomic_long_t soak_balloon_gen = ATOMIC_LONG_INIT(0);
 static unsigned long soak_balloon_cycles, soak_balloon_max, soak_balloon_short;
+
+/*
+ * The pages the balloon holds (linked by page->lru, order in page_private)
+ * and their count in pages.  soak_balloon_lock guards both: the balloon
+ * thread adds and releases, and the OOM notifier releases everything.
+ */
+static DEFINE_SPINLOCK(soak_balloon_lock);
+static LIST_HEAD(soak_balloon_pages);
+static unsigned long soak_balloon_held;
+static unsigned long soak_balloon_ooms;
 
 /* The pattern: one 64-bit word per 8 bytes, from the object's seed. */
 static inline u64 soak_word(u32 s, size_t i)
@@ -760,22 +772,48 @@ static void soak_start_hrtimer(void *info)
 	hrtimer_start(&c->hrt, ns_to_ktime((u64)irq_period_us * NSEC_PER_USEC), SOAK_HRTIMER_MODE);
 }
 
-static void soak_balloon_release(struct list_head *pages, unsigned long *held,
-				 unsigned long keep)
+/* Give pages back until the balloon holds at most @keep; returns how many. */
+static unsigned long soak_balloon_release(unsigned long keep)
 {
 	struct page *page, *tmp;
+	unsigned long freed = 0;
 	unsigned int order;
 
-	list_for_each_entry_safe(page, tmp, pages, lru) {
-		if (*held <= keep)
+	spin_lock(&soak_balloon_lock);
+	list_for_each_entry_safe(page, tmp, &soak_balloon_pages, lru) {
+		if (soak_balloon_held <= keep)
 			break;
 		list_del(&page->lru);
 		order = page_private(page);
 		set_page_private(page, 0);
 		__free_pages(page, order);
-		*held -= 1UL << order;
+		soak_balloon_held -= 1UL << order;
+		freed += 1UL << order;
 	}
+	spin_unlock(&soak_balloon_lock);
+	return freed;
 }
+
+/*
+ * The OOM killer is about to pick a victim: the balloon is what took the
+ * memory, so it gives everything back instead (as a virtio balloon does);
+ * out_of_memory() then kills nobody.  The soak tests goalloc under
+ * pressure, not the OOM killer's choice among its helper shells.
+ */
+static int soak_balloon_oom(struct notifier_block *nb, unsigned long unused, void *freed)
+{
+	unsigned long n = soak_balloon_release(0);
+
+	if (n) {
+		soak_balloon_ooms++;
+		*(unsigned long *)freed += n;
+	}
+	return NOTIFY_OK;
+}
+
+static struct notifier_block soak_balloon_oom_nb = {
+	.notifier_call = soak_balloon_oom,
+};
 
 /*
  * The balloon: take pages down to balloon_free_pages (or until the page
@@ -783,7 +821,8 @@ static void soak_balloon_release(struct list_head *pages, unsigned long *held,
  * again after a pause.  Only the swing is
  * allocated and freed each cycle (the rest stays held), so a cycle is short
  * even under TCG, and between cycles free memory sits balloon_swing_mb
- * above the mark: no pressure.
+ * above the mark: no pressure.  Should the system still run out of memory,
+ * soak_balloon_oom() empties the balloon.
  */
 static int soak_balloon_fn(void *unused)
 {
@@ -795,9 +834,8 @@ static int soak_balloon_fn(void *unused)
 	const gfp_t gfp = (GFP_KERNEL & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN | __GFP_NOMEMALLOC;
 	const unsigned int big_order = min(9, GOALLOC_MAX_PAGE_ORDER);
 	const unsigned long swing = (unsigned long)balloon_swing_mb << (20 - PAGE_SHIFT);
-	unsigned long held = 0;
+	unsigned long held;
 	struct page *page;
-	LIST_HEAD(pages);
 	unsigned int order;
 
 	while (!kthread_should_stop()) {
@@ -821,19 +859,23 @@ static int soak_balloon_fn(void *unused)
 			}
 			set_page_private(page, order);
 			/* Order-0 pages go first, so the swing frees them first. */
-			list_add(&page->lru, &pages);
-			held += 1UL << order;
+			spin_lock(&soak_balloon_lock);
+			list_add(&page->lru, &soak_balloon_pages);
+			soak_balloon_held += 1UL << order;
+			held = soak_balloon_held;
+			spin_unlock(&soak_balloon_lock);
 			if (!(held % 256))
 				cond_resched();
 		}
 		soak_balloon_cycles++;
+		held = READ_ONCE(soak_balloon_held);
 		soak_balloon_max = max(soak_balloon_max, held);
 		schedule_timeout_interruptible(msecs_to_jiffies(balloon_hold_ms));
-		soak_balloon_release(&pages, &held, held > swing ? held - swing : 0);
+		soak_balloon_release(held > swing ? held - swing : 0);
 		atomic_long_inc(&soak_balloon_gen);	/* even: calm */
 		schedule_timeout_interruptible(msecs_to_jiffies(balloon_pause_ms));
 	}
-	soak_balloon_release(&pages, &held, 0);
+	soak_balloon_release(0);
 	return 0;
 }
 
@@ -912,6 +954,9 @@ static int __init soak_init(void)
 	}
 	cpus_read_unlock();
 	if (balloon_free_pages) {
+		ret = register_oom_notifier(&soak_balloon_oom_nb);
+		if (ret)
+			soak_error("balloon OOM notifier: %d", ret);
 		soak_balloon = kthread_run(soak_balloon_fn, NULL, "goalloc_soak_balloon");
 		if (IS_ERR(soak_balloon)) {
 			soak_error("balloon thread: %ld", PTR_ERR(soak_balloon));
@@ -969,6 +1014,8 @@ static void __exit soak_exit(void)
 	WRITE_ONCE(soak_running, false);
 	if (soak_balloon)
 		kthread_stop(soak_balloon);
+	if (balloon_free_pages)
+		unregister_oom_notifier(&soak_balloon_oom_nb);
 	smpboot_unregister_percpu_thread(&soak_threads);
 	for_each_possible_cpu(cpu) {
 		struct soak_cpu *c = soak_cpus[cpu];
@@ -993,11 +1040,11 @@ static void __exit soak_exit(void)
 	goalloc_scavenge();
 	objects = goalloc_objects_in_use() - soak_base_objects;
 	bad = goalloc_counter(GOALLOC_CTR_BAD_FREES) - soak_base_bad_frees;
-	pr_info("SOAK-END mismatches=%ld errors=%ld bad_frees=%ld objects_left=%ld heap_pages_held=%lu heap_pages_inuse=%lu empty_pages=%ld drain_skipped=%u balloon_cycles=%lu balloon_max_pages=%lu balloon_short=%lu\n",
+	pr_info("SOAK-END mismatches=%ld errors=%ld bad_frees=%ld objects_left=%ld heap_pages_held=%lu heap_pages_inuse=%lu empty_pages=%ld drain_skipped=%u balloon_cycles=%lu balloon_max_pages=%lu balloon_short=%lu balloon_ooms=%lu\n",
 		atomic_long_read(&soak_mismatches), atomic_long_read(&soak_errors), bad, objects,
 		READ_ONCE(goalloc_heap.pages_held), READ_ONCE(goalloc_heap.pages_inuse),
 		goalloc_counter(GOALLOC_CTR_KEPT_PAGES), skipped, soak_balloon_cycles,
-		soak_balloon_max, soak_balloon_short);
+		soak_balloon_max, soak_balloon_short, soak_balloon_ooms);
 	soak_free_cpus();
 }
 

@@ -165,7 +165,7 @@ check(num(user, "mismatches") == 0 and num(user, "errors") == 0 and
 
 summary = ("kernel=%s seconds=%s cpus=%s ms=%s ops=%s %s | user %s | pages_held=%s "
            "objects_left=%s mismatches=%s hotplug=%s drop_caches=%s balloon_cycles=%s "
-           "| cpu %s | %d passed, %d failed" % (
+           "balloon_ooms=%s | cpu %s | %d passed, %d failed" % (
                kind, secs, result.get("cpus"), result.get("ms"), result.get("ops"),
                " ".join("%s=%s" % (k, result.get(k)) for k in (
                    "alloc", "alloc_node", "free", "realloc", "bulk_alloc", "bulk_objs",
@@ -176,7 +176,7 @@ summary = ("kernel=%s seconds=%s cpus=%s ms=%s ops=%s %s | user %s | pages_held=
                    "mismatches", "errors")),
                end.get("heap_pages_held"), end.get("objects_left"),
                end.get("mismatches"), hot.get("cycles"), hot.get("drop_caches"),
-               end.get("balloon_cycles"), " ".join("%s=%s" % kv for kv in cpu.items()),
+               end.get("balloon_cycles"), end.get("balloon_ooms"), " ".join("%s=%s" % kv for kv in cpu.items()),
                p, f))
 open(out + "/summary", "w").write(summary + "\n")
 open(out + "/counts", "w").write("%d %d %d\n" % (p, f, s))
