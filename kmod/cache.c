@@ -302,25 +302,6 @@ static noinline void cache_free_found(struct goalloc_cache *cache, const void *p
 		goalloc_report_bad_free(p, err, caller);
 }
 
-/*
- * A free into a span this CPU does not own (the fast path found @s); @s
- * last, where the slow path takes it, so the fast path loads no register
- * more for either.  No free event here: the fast path leaves every free to
- * the slow path while the event is enabled.  A sampled object's record is
- * dropped here (the owner's path refuses spans with samples).
- */
-static noinline void cache_free_remote(const void *p, unsigned long caller,
-				       struct goalloc_span *s)
-{
-	int err;
-
-	goalloc_observe_free(s, p);
-	err = goalloc_mcache_free_remote(p, s);
-
-	if (unlikely(err))
-		goalloc_report_bad_free(p, err, caller);
-}
-
 /**
  * goalloc_cache_free() - free an object of a named cache
  * @cache: the cache the object came from
@@ -344,7 +325,7 @@ void goalloc_cache_free(struct goalloc_cache *cache, void *p)
 		return;
 	/* @cache and @p first, where they came: the fast path need not move them. */
 	if (r == GOALLOC_FREE_REMOTE)
-		cache_free_remote(p, _RET_IP_, s);
+		goalloc_free_remote(p, _RET_IP_, s);
 	else
 		cache_free_found(cache, p, c, s, _RET_IP_);
 }

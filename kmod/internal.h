@@ -92,6 +92,9 @@ unsigned long goalloc_shrink_scan(struct shrinker *sh, struct shrink_control *sc
 int goalloc_scavenger_init(void);
 void goalloc_scavenger_exit(void);
 
+/* malloc.c: the frees the named caches share with goalloc_free(). */
+void goalloc_free_remote(const void *p, unsigned long caller, struct goalloc_span *s);
+
 /* free_rcu.c: RCU-deferred frees. */
 extern unsigned long goalloc_rcu_delay;
 void goalloc_rcu_flush(void);

@@ -323,21 +323,57 @@ static noinline void free_slow(const void *p, struct goalloc_mcache *c, struct g
 }
 
 /*
- * A free into a span this CPU does not own (the fast path found @s); @s
- * last, where the slow path takes it, so the fast path loads no register
- * more for either.  No free event here: the fast path leaves every free to
- * the slow path while the event is enabled.  A sampled object's record is
- * dropped here (the owner's path refuses spans with samples).
+ * goalloc_free_remote()'s every other case: a span with sampled objects (the
+ * record goes first), a large object's, or a refused free.
  */
-static noinline void free_remote(const void *p, unsigned long caller, struct goalloc_span *s)
+static noinline void free_remote_slow(const void *p, unsigned long caller,
+				      struct goalloc_span *s)
 {
 	int err;
 
 	goalloc_observe_free(s, p);
 	err = goalloc_mcache_free_remote(p, s);
-
 	if (unlikely(err))
 		goalloc_report_bad_free(p, err, caller);
+}
+
+/* goalloc_free_remote() after the record: mcentral's move, then a refusal's report. */
+static noinline void free_remote_end(const void *p, unsigned long caller,
+				     struct goalloc_span *s, int err, bool fix)
+{
+	goalloc_mcache_free_remote_end(s, fix);
+	if (unlikely(err))
+		goalloc_report_bad_free(p, err, caller);
+}
+
+/**
+ * goalloc_free_remote() - a free into a span this CPU does not own
+ * @p: the object
+ * @caller: the API's caller, for a bad free's report
+ * @s: @p's span, from goalloc_mcache_free_fast() or
+ *	goalloc_mcache_free_fast_spc(), which returned GOALLOC_FREE_REMOTE;
+ *	their pin is still held, and this drops it
+ *
+ * goalloc_free()'s and goalloc_cache_free()'s (a tail call from each, @s
+ * last, where their slow paths take it, so their fast paths load no
+ * register more).  No free event here: the fast paths leave every free to
+ * the slow path while the event is enabled.  A sampled object's record is
+ * dropped here (the owner's path refuses spans with samples).  The common
+ * case, a small object's free recorded in its span, calls nothing but in
+ * tail position: it saves no register (every free of an N-then-N pattern
+ * past the CPU's current span comes here).
+ */
+noinline void goalloc_free_remote(const void *p, unsigned long caller, struct goalloc_span *s)
+{
+	bool fix;
+	int err;
+
+	if (unlikely(goalloc_observe_free_wanted(s)) || unlikely(!s->cls))
+		return free_remote_slow(p, caller, s);
+	err = goalloc_mcache_free_remote_small(p, s, &fix);
+	if (unlikely(fix || err))
+		return free_remote_end(p, caller, s, err, fix);
+	goalloc_mcache_put();
 }
 
 /**
@@ -356,7 +392,7 @@ void goalloc_free(const void *p)
 
 	/*
 	 * NULL and ZERO_SIZE_PTR: no span, so free_slow() ignores them.  The
-	 * free event is free_slow()'s and free_remote()'s: the fast path
+	 * free event is free_slow()'s and goalloc_free_remote()'s: the fast path
 	 * leaves every free to them while it is enabled.
 	 */
 	r = goalloc_mcache_free_fast(p, &c, &s);
@@ -364,7 +400,7 @@ void goalloc_free(const void *p)
 		return;
 	/* @p first, where it came: the fast path need not move it. */
 	if (r == GOALLOC_FREE_REMOTE)
-		free_remote(p, _RET_IP_, s);
+		goalloc_free_remote(p, _RET_IP_, s);
 	else
 		free_slow(p, c, s, _RET_IP_);
 }

@@ -442,7 +442,8 @@ freed:
  *	GOALLOC_FREE_REMOTE; its pin is still held, and this drops it
  *
  * goalloc_mcache_free_found()'s non-owner case without its second look at
- * the cache: goalloc_central_free(), counted on this CPU.
+ * the cache: goalloc_central_free(), counted on this CPU.  Any span, any
+ * object; goalloc_mcache_free_remote_small() is the common case's.
  *
  * Return: 0, or the errno goalloc_report_bad_free() reports.
  */
@@ -453,11 +454,53 @@ static __always_inline int goalloc_mcache_free_remote(const void *p, struct goal
 	int err;
 
 	err = goalloc_central_free(s, p);
-	/* A large object's free is counted by mcentral (central_free_large()). */
+	/* A large object's free is counted by mcentral (goalloc_central_free_large()). */
 	if (likely(!err) && small)
 		this_cpu_inc(goalloc_mcache->nfree_remote[spc]);
 	goalloc_mcache_put();
 	return err;
+}
+
+/**
+ * goalloc_mcache_free_remote_small() - goalloc_mcache_free_remote()'s common case
+ * @p: the object
+ * @s: its span, as for goalloc_mcache_free_remote(), of small objects
+ *	(@s->cls); the pin stays held
+ * @fixp: set if mcentral must move the span: then the caller calls
+ *	goalloc_mcache_free_remote_end() with it
+ *
+ * The free recorded and counted, calling nothing (outside test hooks), so
+ * that the API's remote free saves no register on its way: the moves of
+ * mcentral and a bad free's report come after, as tail calls.  No pre-free
+ * work: goalloc_mcache_free_fast() returns GOALLOC_FREE_REMOTE only while
+ * goalloc_pre_free_wanted() is false, which is decided at boot (KASAN and
+ * kmemleak are built in or not; init_on_free is a boot parameter), so
+ * goalloc_span_pre_free() would do nothing here.
+ *
+ * Return: 0, or the errno goalloc_report_bad_free() reports.
+ */
+static __always_inline int goalloc_mcache_free_remote_small(const void *p,
+							    struct goalloc_span *s, bool *fixp)
+{
+	unsigned int spc = s->spc;
+	int err;
+
+	err = goalloc_central_free_small(s, p, false);
+	if (likely(!err))
+		this_cpu_inc(goalloc_mcache->nfree_remote[spc]);
+	*fixp = goalloc_central_needs_fixup(s);
+	return err;
+}
+
+/*
+ * After goalloc_mcache_free_remote_small(): mcentral's move if @fix, and
+ * the pin dropped.
+ */
+static __always_inline void goalloc_mcache_free_remote_end(struct goalloc_span *s, bool fix)
+{
+	if (fix)
+		goalloc_central_fixup_then(s, 0);
+	goalloc_mcache_put();
 }
 
 /* mcache.c */

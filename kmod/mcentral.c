@@ -514,21 +514,10 @@ static void goalloc_central_fixup(struct goalloc_span *s)
 }
 
 /*
- * Must mcentral move the span after a remote free into it?  Read after the
- * free's last write and its full barrier (goalloc_span_free_remote()), with
- * no lock: if this reads a state from before mcentral's last placement,
- * that placement's span_settle() sees the free instead.
+ * A free into a span of one large object (or an arena's), under its lock:
+ * goalloc_central_free()'s out-of-line half.
  */
-static bool needs_fixup(const struct goalloc_span *s)
-{
-	u8 state = READ_ONCE(s->state);
-
-	return (state == GOALLOC_SPAN_PARTIAL || state == GOALLOC_SPAN_FULL) &&
-	       (state == GOALLOC_SPAN_FULL || goalloc_span_inuse_hint(s) <= 0);
-}
-
-/* A free into a span of one large object (or an arena's), under its lock. */
-static noinline int central_free_large(struct goalloc_span *s, const void *p)
+int goalloc_central_free_large(struct goalloc_span *s, const void *p)
 {
 	unsigned long flags;
 	int err;
@@ -549,45 +538,18 @@ static noinline int central_free_large(struct goalloc_span *s, const void *p)
 	goalloc_heap_free_span(s);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_free_large);
 
 /*
  * goalloc_central_fixup(), then @err: a tail call for goalloc_central_free(),
  * which then keeps nothing across a call (no register saved on its way).
  */
-static noinline int fixup_then(struct goalloc_span *s, int err)
+noinline int goalloc_central_fixup_then(struct goalloc_span *s, int err)
 {
 	goalloc_central_fixup(s);
 	return err;
 }
-
-/**
- * goalloc_central_free() - free an object of a span no CPU owns here
- * @s: the object's span, from goalloc_span_of() inside an RCU read-side
- *	section (the mcache pin is one), which keeps @s readable
- * @p: the object
- *
- * A free by anyone but the span's owner: recorded with no lock
- * (goalloc_span_free_remote()), and with mcentral's lock only if the span
- * must move (goalloc_central_fixup()).  A large object's span goes back to
- * the heap.
- *
- * Return: 0, or -ESTALE, -EPERM, -EINVAL, -EFAULT, -EALREADY for a bad free
- * (nothing changed; the caller reports it).
- */
-int goalloc_central_free(struct goalloc_span *s, const void *p)
-{
-	int err;
-
-	goalloc_hook(GOALLOC_HOOK_REMOTE_FREE, (void *)p);
-	if (!s->cls)
-		return central_free_large(s, p);
-	err = goalloc_span_free_remote(s, p, true);
-	/* Also after a refused free: its pin may have held back a retire. */
-	if (needs_fixup(s))
-		return fixup_then(s, err);
-	return err;
-}
-EXPORT_SYMBOL_IF_KUNIT(goalloc_central_free);
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_fixup_then);
 
 /**
  * goalloc_central_free_run() - free a run of objects of a span no CPU owns here
@@ -648,7 +610,7 @@ size_t goalloc_central_free_run(struct goalloc_span *s, void **ptrs, size_t i, s
 		atomic_sub(n - nfree, &s->nremote);
 		smp_mb__after_atomic();	/* the unpin, then the caller's reads */
 	}
-	if (needs_fixup(s))
+	if (goalloc_central_needs_fixup(s))
 		goalloc_central_fixup(s);
 	*nfreed = nfree;
 	return i;

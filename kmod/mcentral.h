@@ -12,8 +12,10 @@
 #include <linux/nodemask.h>
 #include <linux/spinlock.h>
 
+#include "hooks.h"
 #include "internal.h"
 #include "mheap.h"
+#include "mspan.h"
 
 /**
  * struct goalloc_mcentral - the spans of one span class on one NUMA node
@@ -125,12 +127,72 @@ struct goalloc_span *goalloc_central_grow_shaped(struct goalloc_pool *pool, unsi
 						 unsigned int npages, int node, gfp_t gfp);
 struct goalloc_span *goalloc_central_grow_pool(struct goalloc_pool *pool, unsigned int spc,
 					       int node, gfp_t gfp);
-int goalloc_central_free(struct goalloc_span *s, const void *p);
+int goalloc_central_free_large(struct goalloc_span *s, const void *p);
+int goalloc_central_fixup_then(struct goalloc_span *s, int err);
 size_t goalloc_central_free_run(struct goalloc_span *s, void **ptrs, size_t i, size_t start,
 				unsigned long caller, unsigned long *nfreed);
 unsigned int goalloc_central_keep(unsigned int spc);
 unsigned long goalloc_central_release_kept(void);
 unsigned long goalloc_central_retire_class(unsigned int spc);
 extern atomic_long_t goalloc_central_rcu_spans;
+
+/*
+ * Must mcentral move the span after a remote free into it?  Read after the
+ * free's last write and its full barrier (goalloc_span_free_remote()), with
+ * no lock: if this reads a state from before mcentral's last placement,
+ * that placement's span_settle() sees the free instead.
+ */
+static __always_inline bool goalloc_central_needs_fixup(const struct goalloc_span *s)
+{
+	u8 state = READ_ONCE(s->state);
+
+	return (state == GOALLOC_SPAN_PARTIAL || state == GOALLOC_SPAN_FULL) &&
+	       (state == GOALLOC_SPAN_FULL || goalloc_span_inuse_hint(s) <= 0);
+}
+
+/*
+ * goalloc_central_free()'s record alone, for a small object's span: no
+ * call (outside test hooks and, with @pre_free, the sanitizers' and
+ * init_on_free's work), no move.  The caller asks
+ * goalloc_central_needs_fixup() afterwards, whatever this returned, and
+ * calls goalloc_central_fixup_then() if so.
+ */
+static __always_inline int goalloc_central_free_small(struct goalloc_span *s, const void *p,
+						      bool pre_free)
+{
+	goalloc_hook(GOALLOC_HOOK_REMOTE_FREE, (void *)p);
+	return goalloc_span_free_remote(s, p, pre_free);
+}
+
+/**
+ * goalloc_central_free() - free an object of a span no CPU owns here
+ * @s: the object's span, from goalloc_span_of() inside an RCU read-side
+ *	section (the mcache pin is one), which keeps @s readable
+ * @p: the object
+ *
+ * A free by anyone but the span's owner: recorded with no lock
+ * (goalloc_span_free_remote()), and with mcentral's lock only if the span
+ * must move (goalloc_central_fixup_then()).  A large object's span goes
+ * back to the heap (goalloc_central_free_large()).  Inline: a CPU's free
+ * into a span it no longer owns (every free of an N-then-N pattern past the
+ * CPU's current span) pays no call for it, only for the rare move.
+ *
+ * Return: 0, or -ESTALE, -EPERM, -EINVAL, -EFAULT, -EALREADY for a bad free
+ * (nothing changed; the caller reports it).
+ */
+static __always_inline int goalloc_central_free(struct goalloc_span *s, const void *p)
+{
+	int err;
+
+	if (unlikely(!s->cls)) {
+		goalloc_hook(GOALLOC_HOOK_REMOTE_FREE, (void *)p);
+		return goalloc_central_free_large(s, p);
+	}
+	err = goalloc_central_free_small(s, p, true);
+	/* Also after a refused free: its pin may have held back a retire. */
+	if (unlikely(goalloc_central_needs_fixup(s)))
+		return goalloc_central_fixup_then(s, err);
+	return err;
+}
 
 #endif /* _GOALLOC_MCENTRAL_H */

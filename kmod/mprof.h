@@ -98,6 +98,12 @@ static __always_inline void goalloc_observe_alloc(unsigned long caller, const vo
 		goalloc_mprof_alloc(p, size, gfp, caller);
 }
 
+/* Must goalloc_observe_free() drop a record for a free into @s (or NULL)? */
+static __always_inline bool goalloc_observe_free_wanted(const struct goalloc_span *s)
+{
+	return goalloc_observing() && s && READ_ONCE(s->nprof);
+}
+
 /**
  * goalloc_observe_free() - before a free: drop the object's profile record
  * @s: the object's span (NULL if none)
@@ -108,7 +114,7 @@ static __always_inline void goalloc_observe_alloc(unsigned long caller, const vo
  */
 static __always_inline void goalloc_observe_free(struct goalloc_span *s, const void *p)
 {
-	if (goalloc_observing() && s && READ_ONCE(s->nprof))
+	if (goalloc_observe_free_wanted(s))
 		goalloc_mprof_free(s, p);
 }
 

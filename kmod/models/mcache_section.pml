@@ -19,7 +19,7 @@
  *                    slot_uncache() and goalloc_mcache_uncache() (which
  *                    reset c->last and c->last_obj), slot_install(),
  *                    goalloc_mcache_drain() and its callers (the drain work)
- *   kmod/mcentral.c  goalloc_central_free(), needs_fixup(),
+ *   kmod/mcentral.[hc] goalloc_central_free(), goalloc_central_needs_fixup(),
  *                    goalloc_central_cache_span(),
  *                    goalloc_central_uncache_span(), goalloc_central_alloc(),
  *                    goalloc_central_add_span(), goalloc_central_fixup()

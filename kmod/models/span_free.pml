@@ -10,7 +10,7 @@
  *                 goalloc_span_sweep()
  *   kmod/mcache.h goalloc_mcache_free() (which path a free takes)
  *   kmod/mcache.c goalloc_mcache_refill() (sweep in place), mcache_uncache()
- *   kmod/mcentral.c goalloc_central_free(), needs_fixup(),
+ *   kmod/mcentral.[hc] goalloc_central_free(), goalloc_central_needs_fixup(),
  *                 goalloc_central_uncache_span(), goalloc_central_fixup(),
  *                 goalloc_central_cache_span(), span_settle(), span_retire()
  *
@@ -351,7 +351,7 @@ inline fixup(me)
  * step per read as the code makes them (free and remote bits, freeindex,
  * alloc bit); make the object free (goalloc_pre_free(): it writes into the
  * object, so its span must not have been retired); test_and_set the bit;
- * on a refusal unpin.  Then needs_fixup(): the state, then the counts.
+ * on a refusal unpin.  Then goalloc_central_needs_fixup(): the state, then the counts.
  * PIN_LATE: nremote counts the bits only, incremented after the bit is set;
  * the retire still waits for frees in flight (a count of its own), so only
  * the owner's gate (take looks at bits only while nremote != 0) is wrong.
