@@ -385,6 +385,60 @@ int goalloc_span_free(struct goalloc_span *s, const void *p)
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_span_free);
 
+/* What a sweep found, over the words swept so far. */
+struct sweep_tally {
+	unsigned int freed;		/* slots freed */
+	unsigned int count;		/* slots allocated after the sweep (pad bits too) */
+	unsigned int taken;		/* remote bits taken */
+	unsigned int doubles;		/* double frees reconciled */
+	unsigned long first_double;	/* the first one's address */
+};
+
+/* One word of goalloc_span_sweep(): word @w, with freeindex @fi. */
+static __always_inline void sweep_word(struct goalloc_span *s, unsigned int w, unsigned int fi,
+				       struct sweep_tally *t)
+{
+	unsigned int lo = w * BITS_PER_LONG;
+	unsigned long below, alloc, fb, rb, dup, f;
+
+	/* Slots below freeindex in this word were handed out. */
+	if (fi >= lo + BITS_PER_LONG)
+		below = ~0UL;
+	else if (fi > lo)
+		below = BIT_MASK(fi - lo) - 1;
+	else
+		below = 0;
+	alloc = s->alloc_bits[w] | below;
+	fb = s->free_bits[w];
+	rb = READ_ONCE(s->remote_bits[w]);
+	if (rb)
+		rb = xchg(&s->remote_bits[w], 0);
+	t->taken += hweight_long(rb);
+	dup = (fb & rb) | (rb & ~alloc);
+	f = (fb | rb) & alloc;
+	if (unlikely(dup)) {
+		if (!t->doubles)
+			t->first_double = s->base + (lo + __ffs(dup)) * (unsigned long)s->elemsize;
+		t->doubles += hweight_long(dup);
+	}
+	alloc &= ~f;
+	/* Remote checks read it without the lock (span_check_remote()). */
+	WRITE_ONCE(s->alloc_bits[w], alloc);
+	t->freed += hweight_long(f);
+	t->count += hweight_long(alloc);
+	WRITE_ONCE(s->free_bits[w], 0);
+}
+
+/* A sweep's double frees: counted and reported, after the span is consistent. */
+static noinline unsigned int sweep_doubles(struct goalloc_span *s, unsigned int n,
+					   unsigned long first, unsigned int freed)
+{
+	atomic_long_add(n, &goalloc_late_doubles[s->spc]);
+	while (n--)
+		goalloc_report_bad_free((void *)first, -EALREADY, 0);
+	return freed;
+}
+
 /**
  * goalloc_span_sweep() - fold recorded frees into the allocation bitmap
  * @s: the span, owned by the caller, who also holds @s->lock if anyone
@@ -410,55 +464,30 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_span_free);
 unsigned int goalloc_span_sweep(struct goalloc_span *s)
 {
 	unsigned int nwords = BITS_TO_LONGS(s->nelems), fi = s->freeindex, w;
-	unsigned int freed = 0, doubles = 0, count = 0, taken = 0;
-	unsigned long first_double = 0;
+	struct sweep_tally t = {};
 
-	for (w = 0; w < nwords; w++) {
-		unsigned int lo = w * BITS_PER_LONG;
-		unsigned long below, alloc, fb, rb, dup, f;
-
-		/* Slots below freeindex in this word were handed out. */
-		if (fi >= lo + BITS_PER_LONG)
-			below = ~0UL;
-		else if (fi > lo)
-			below = BIT_MASK(fi - lo) - 1;
-		else
-			below = 0;
-		alloc = s->alloc_bits[w] | below;
-		fb = s->free_bits[w];
-		rb = READ_ONCE(s->remote_bits[w]);
-		if (rb)
-			rb = xchg(&s->remote_bits[w], 0);
-		taken += hweight_long(rb);
-		dup = (fb & rb) | (rb & ~alloc);
-		f = (fb | rb) & alloc;
-		if (unlikely(dup)) {
-			if (!doubles)
-				first_double = s->base +
-					       (lo + __ffs(dup)) * (unsigned long)s->elemsize;
-			doubles += hweight_long(dup);
-		}
-		alloc &= ~f;
-		/* Remote checks read it without the lock (span_check_remote()). */
-		WRITE_ONCE(s->alloc_bits[w], alloc);
-		freed += hweight_long(f);
-		count += hweight_long(alloc);
-		WRITE_ONCE(s->free_bits[w], 0);
+	/*
+	 * Spans of up to 64 slots (every class from 128 bytes up) have one
+	 * word: swept with no loop, and the compiler keeps the tally in
+	 * registers.
+	 */
+	if (nwords == 1) {
+		sweep_word(s, 0, fi, &t);
+	} else {
+		for (w = 0; w < nwords; w++)
+			sweep_word(s, w, fi, &t);
 	}
 	/* The pad bits past nelems read as allocated: not objects. */
-	count -= nwords * BITS_PER_LONG - s->nelems;
-	s->alloc_count = count;
+	s->alloc_count = t.count - (nwords * BITS_PER_LONG - s->nelems);
 	s->nfree_pending = 0;
-	if (taken)
-		atomic_sub(taken, &s->nremote);
+	if (t.taken)
+		atomic_sub(t.taken, &s->nremote);
 	/* alloc_bits and the recorded frees, then freeindex: span_check_remote(). */
 	smp_wmb();
 	WRITE_ONCE(s->freeindex, 0);
 	span_refill_cache(s);
-	if (unlikely(doubles))
-		atomic_long_add(doubles, &goalloc_late_doubles[s->spc]);
-	while (doubles--)
-		goalloc_report_bad_free((void *)first_double, -EALREADY, 0);
-	return freed;
+	if (unlikely(t.doubles))
+		return sweep_doubles(s, t.doubles, t.first_double, t.freed);
+	return t.freed;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_span_sweep);
