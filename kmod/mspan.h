@@ -663,9 +663,13 @@ static __always_inline bool goalloc_span_owner_free_at(struct goalloc_span *s, c
  * alloc_bits, so a valid free is never refused because it read a sweep
  * half-done.  A double free racing a sweep or the owner's own free of the
  * slot may pass; the owner reconciles it (see the top of this file).
+ * @remote_bit: read the slot's remote bit too (goalloc_span_check_remote());
+ * a caller that writes nothing into the object before its test_and_set_bit()
+ * of the bit may leave it to that.
  */
-static __always_inline int goalloc_span_check_remote(const struct goalloc_span *s,
-						     const void *p, unsigned int *idxp)
+static __always_inline int goalloc_span_check_remote_slot(const struct goalloc_span *s,
+							  const void *p, unsigned int *idxp,
+							  bool remote_bit)
 {
 	unsigned long off = (unsigned long)p - s->base;
 	unsigned int idx, fi;
@@ -677,8 +681,12 @@ static __always_inline int goalloc_span_check_remote(const struct goalloc_span *
 	/* @off < @bytes < 4 GiB: 32 bits suffice. */
 	if ((u32)off != idx * s->elemsize)
 		return -EINVAL;
-	/* The owner writes free_bits without a lock: a racy read, see above. */
-	if (data_race(test_bit(idx, s->free_bits)) || goalloc_span_remote_freed(s, idx))
+	/*
+	 * The owner writes free_bits without a lock: a racy read, see above.
+	 * The remote bit only where test_and_set_bit() does not decide first.
+	 */
+	if (data_race(test_bit(idx, s->free_bits)) ||
+	    (remote_bit && goalloc_span_remote_freed(s, idx)))
 		return -EALREADY;
 	fi = READ_ONCE(s->freeindex);
 	smp_rmb();	/* freeindex, then alloc_bits: pairs with goalloc_span_sweep() */
@@ -686,6 +694,16 @@ static __always_inline int goalloc_span_check_remote(const struct goalloc_span *
 		return -EALREADY;
 	*idxp = idx;
 	return 0;
+}
+
+/*
+ * The remote check with the slot's remote bit: a slot with a remote free
+ * pending is refused before anything is written into it.
+ */
+static __always_inline int goalloc_span_check_remote(const struct goalloc_span *s,
+						     const void *p, unsigned int *idxp)
+{
+	return goalloc_span_check_remote_slot(s, p, idxp, true);
 }
 
 /**
@@ -725,7 +743,12 @@ static __always_inline int goalloc_span_free_remote_pinned(struct goalloc_span *
 	unsigned int idx;
 	int err;
 
-	err = goalloc_span_check_remote(s, p, &idx);
+	/*
+	 * Without pre-free work nothing is written into the object before its
+	 * bit: test_and_set_bit() refuses a slot whose bit is set, and the
+	 * check need not read it (one load and test fewer).
+	 */
+	err = goalloc_span_check_remote_slot(s, p, &idx, pre_free);
 	if (unlikely(err))
 		return err;
 	goalloc_hook(GOALLOC_HOOK_REMOTE_CHECKED, (void *)p);

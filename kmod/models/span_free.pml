@@ -349,8 +349,9 @@ inline fixup(me)
  * goalloc_central_free() + goalloc_span_free_remote(), no lock: refuse a
  * dead span; pin (nremote++); the checks on racily read owner fields, one
  * step per read as the code makes them (free and remote bits, freeindex,
- * alloc bit); make the object free (goalloc_pre_free(): it writes into the
- * object, so its span must not have been retired); test_and_set the bit;
+ * alloc bit; the remote bit only with pre-free work, so either); make the
+ * object free (goalloc_pre_free(): it writes into the object, so its span
+ * must not have been retired); test_and_set the bit;
  * on a refusal unpin.  Then goalloc_central_needs_fixup(): the state, then the counts.
  * PIN_LATE: nremote counts the bits only, incremented after the bit is set;
  * the retire still waits for frees in flight (a count of its own), so only
@@ -370,7 +371,15 @@ inline remote_free(me, i)
 		if
 		:: st == DEAD -> ok = 0
 		:: else ->
-			ok = !fbits[i] && !rbits[i];
+			/*
+			 * The remote bit is read here only with pre-free work
+			 * (goalloc_span_check_remote_slot()); without, the
+			 * test_and_set below decides: either path, any free.
+			 */
+			if
+			:: ok = !fbits[i] && !rbits[i]
+			:: ok = !fbits[i]
+			fi;
 			if
 			:: ok ->
 				if
