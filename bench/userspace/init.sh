@@ -23,7 +23,8 @@ exec 3>>/dev/ttyS1
 say() { echo "$*" >&3; echo "ubench-init: $*"; }
 
 say "GA-BEGIN mode=ubench kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
-insmod /goalloc/modules/goalloc.ko
+# UB_GOALLOC_ARGS: module parameters, comma-separated (run.sh -g).
+insmod /goalloc/modules/goalloc.ko $(echo "$UB_GOALLOC_ARGS" | tr , ' ')
 rc=$?
 say "GA-MODULE load goalloc rc=$rc"
 if [ $rc = 0 ]; then

@@ -6,10 +6,12 @@
 # Boost.Interprocess managed_shared_memory, per object, in one perf-kernel
 # guest under QEMU.
 #
-# Usage: bench/userspace/run.sh [-o OUT] [-r ROUNDS] [-n OBJECTS] [-p]
+# Usage: bench/userspace/run.sh [-o OUT] [-r ROUNDS] [-n OBJECTS] [-g PARAMS] [-p]
 #   OUT      where the results go (default results/bench/userspace)
 #   ROUNDS   counted rounds (default 11; a warm-up round comes first)
 #   OBJECTS  objects per sample (default 8192, a multiple of 256)
+#   PARAMS   goalloc.ko's module parameters, comma-separated
+#            (e.g. user_keep_bytes=67108864); none by default
 #   -p       no build and no boot: redo the tables and plot from OUT/guest
 #
 # Builds uarena_bench (static) and goalloc.ko for the perf kernel, stages an
@@ -25,10 +27,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/qemu/lib.sh"
 
-out=results/bench/userspace rounds=11 nobj=8192 post=0
-while getopts o:r:n:p opt; do
+out=results/bench/userspace rounds=11 nobj=8192 post=0 params=
+while getopts o:r:n:g:p opt; do
 	case $opt in
 	o) out=$OPTARG ;; r) rounds=$OPTARG ;; n) nobj=$OPTARG ;; p) post=1 ;;
+	g) params=$OPTARG ;;
 	*) die "usage: see the head of $0" ;;
 	esac
 done
@@ -58,7 +61,7 @@ if [ $post = 0 ]; then
 	mkdir -p "$out"
 	log "booting the perf kernel; results in $guest"
 	qemu/run-qemu.sh -k "$k/arch/x86/boot/bzImage" -i "$cpio" -o "$guest" \
-		-c 2 -m 1G -t 600 -M ubench -a "UB_ROUNDS=$rounds UB_OBJECTS=$nobj"
+		-c 2 -m 1G -t 600 -M ubench -a "UB_ROUNDS=$rounds UB_OBJECTS=$nobj${params:+ UB_GOALLOC_ARGS=$params}"
 fi
 # A clean end is QEMU's exit 1 (isa-debug-exit) after GA-END.
 if [ "$(cat "$guest/status")" != "exit 1" ] || ! grep -q '^GA-END' "$res" ||
