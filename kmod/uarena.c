@@ -17,7 +17,11 @@
  * arena's keep budget (uarena_keep_pages(): a quarter of its cap,
  * at most the module parameter user_keep_bytes), so that a working set
  * that is filled and drained again and again is zeroed and faulted in once,
- * as a malloc heap's is, rather than on every fill.  Their memory is the
+ * as a malloc heap's is, rather than on every fill.  Past the budget the
+ * class that kept a span least recently gives its oldest back first, so a
+ * program that moves from one working set to another keeps the new one;
+ * only when no other class has any does the emptied span itself go back.
+ * An allocation takes its class's newest kept span.  Their memory is the
  * arena's own and the metadata is out of band, so what userspace writes to
  * it reaches nothing of the kernel's.  Kept spans go back at a reset, when
  * the arena needs their room (its cap or its memory cgroup's limit is
@@ -153,8 +157,10 @@ struct goalloc_uarena *goalloc_uarena_create(struct address_space *mapping)
 	ua->mapping = mapping;
 	ua->max_pages = default_max_pages();
 	xa_init(&ua->spans);
-	for (cls = 0; cls < GOALLOC_NUM_CLASSES; cls++)
+	for (cls = 0; cls < GOALLOC_NUM_CLASSES; cls++) {
 		INIT_LIST_HEAD(&ua->partial[cls]);
+		INIT_LIST_HEAD(&ua->kept[cls]);
+	}
 	mutex_lock(&uarenas_lock);
 	list_add(&ua->node, &uarenas);
 	mutex_unlock(&uarenas_lock);
@@ -203,32 +209,54 @@ static void kept_add(struct goalloc_uarena *ua, long pages)
 	atomic_long_add(pages, &uarena_kept_pages);
 }
 
+/* Keep @s, just emptied, as its class's newest kept span. */
+static void span_keep(struct goalloc_uarena *ua, struct goalloc_span *s)
+{
+	lockdep_assert_held(&ua->lock);
+	list_move_tail(&s->list, &ua->kept[s->cls]);
+	ua->kept_stamp[s->cls] = ++ua->kept_clock;
+	kept_add(ua, s->npages);
+}
+
 /*
- * Release kept spans, largest classes first, until @want heap pages went
- * back or none is left.  A span with no object on a partial list is a kept
- * one: a free that empties a span it does not keep releases it at once.
+ * The class with kept spans that kept one least recently, other than
+ * @skip (0: none skipped; large objects are never kept); 0 if there is none.
+ */
+static unsigned int kept_coldest(const struct goalloc_uarena *ua, unsigned int skip)
+{
+	unsigned int cls, best = 0;
+
+	for (cls = 1; cls < GOALLOC_NUM_CLASSES; cls++) {
+		if (cls == skip || list_empty(&ua->kept[cls]))
+			continue;
+		if (!best || ua->kept_stamp[cls] < ua->kept_stamp[best])
+			best = cls;
+	}
+	return best;
+}
+
+/*
+ * Release kept spans until @want heap pages went back or none is left but
+ * @skip's: the class that kept a span least recently first, its oldest
+ * span first (a working set the program has moved away from goes before
+ * the one it uses).
  *
  * Return: heap pages released.
  */
-static unsigned long release_kept(struct goalloc_uarena *ua, unsigned long want)
+static unsigned long release_kept(struct goalloc_uarena *ua, unsigned long want,
+				  unsigned int skip)
 {
-	struct goalloc_span *s, *next;
+	struct goalloc_span *s;
 	unsigned long done = 0;
 	unsigned int cls;
 
 	lockdep_assert_held(&ua->lock);
-	for (cls = GOALLOC_NUM_CLASSES - 1; cls > 0 && ua->kept_pages && done < want; cls--) {
-		list_for_each_entry_safe(s, next, &ua->partial[cls], list) {
-			if (goalloc_span_inuse(s))
-				continue;
-			done += s->npages;
-			kept_add(ua, -(long)s->npages);
-			uspan_release(ua, s, true);
-			if (done >= want)
-				break;
-		}
+	while (done < want && (cls = kept_coldest(ua, skip))) {
+		s = list_first_entry(&ua->kept[cls], struct goalloc_span, list);
+		done += s->npages;
+		kept_add(ua, -(long)s->npages);
+		uspan_release(ua, s, true);
 	}
-	WARN_ON_ONCE(want && !done && ua->kept_pages);
 	return done;
 }
 
@@ -318,15 +346,24 @@ static int alloc_one(struct goalloc_uarena *ua, u64 size, bool zero, u64 *offp)
 
 	lockdep_assert_held(&ua->lock);
 	/* A span found full leaves the list until a free puts it back. */
-	if (cls)
+	if (cls) {
 		p = goalloc_central_take(&ua->partial[cls], NULL, &s);
+		if (!p && !list_empty(&ua->kept[cls])) {
+			/* The newest kept span: the likeliest still in the caches. */
+			s = list_last_entry(&ua->kept[cls], struct goalloc_span, list);
+			list_move(&s->list, &ua->partial[cls]);
+			kept_add(ua, -(long)s->npages);
+			p = goalloc_central_take(&ua->partial[cls], NULL, &s);
+			WARN_ON_ONCE(!p);
+		}
+	}
 	if (!p) {
 		unsigned int npages = cls ? 0 : DIV_ROUND_UP(size, GOALLOC_PAGE_SIZE);
 
 		s = uspan_create(ua, cls, npages);
 		/* Out of room (cap, memcg or memory): the kept spans make way. */
 		if (PTR_ERR_OR_ZERO(s) == -ENOMEM && ua->kept_pages) {
-			release_kept(ua, ULONG_MAX);
+			release_kept(ua, ULONG_MAX, 0);
 			s = uspan_create(ua, cls, npages);
 		}
 		if (IS_ERR(s))
@@ -334,9 +371,6 @@ static int alloc_one(struct goalloc_uarena *ua, u64 size, bool zero, u64 *offp)
 		p = goalloc_span_next_free(s);
 		if (cls)
 			list_add(&s->list, &ua->partial[cls]);
-	} else if (goalloc_span_inuse(s) == 1) {
-		/* A kept span holds an object again: no longer kept. */
-		kept_add(ua, -(long)s->npages);
 	}
 	if (zero)
 		memset(p, 0, s->elemsize);
@@ -349,9 +383,13 @@ static int alloc_one(struct goalloc_uarena *ua, u64 size, bool zero, u64 *offp)
 	return 0;
 }
 
-/* Free the object at @off; @keep: keep its span if it empties (@kept_pages). */
+/*
+ * Free the object at @off; @keep: keep its span if it empties, within the
+ * keep budget, which colder classes' kept spans make room in.
+ */
 static int free_one(struct goalloc_uarena *ua, u64 off, bool keep)
 {
+	unsigned long budget;
 	struct goalloc_span *s;
 	u64 rel;
 	int err;
@@ -373,12 +411,15 @@ static int free_one(struct goalloc_uarena *ua, u64 off, bool keep)
 	ua->free_seq++;
 	atomic_long_inc(&uarena_class[s->cls].nfree);
 	if (!goalloc_span_inuse(s)) {
-		if (!keep || !s->cls ||
-		    ua->kept_pages + s->npages > uarena_keep_pages(ua)) {
+		budget = keep && s->cls ? uarena_keep_pages(ua) : 0;
+		if (ua->kept_pages + s->npages > budget && s->npages <= budget)
+			release_kept(ua, ua->kept_pages + s->npages - budget, s->cls);
+		if (ua->kept_pages + s->npages > budget) {
 			uspan_release(ua, s, true);
 			return 0;
 		}
-		kept_add(ua, s->npages);
+		span_keep(ua, s);
+		return 0;
 	}
 	if (list_empty(&s->list))
 		list_add_tail(&s->list, &ua->partial[s->cls]);
@@ -772,7 +813,7 @@ static unsigned long uarena_shrink_scan(struct shrinker *sh, struct shrink_contr
 			break;
 		if (!READ_ONCE(ua->kept_pages) || !mutex_trylock(&ua->lock))
 			continue;
-		done += release_kept(ua, sc->nr_to_scan - done);
+		done += release_kept(ua, sc->nr_to_scan - done, 0);
 		mutex_unlock(&ua->lock);
 	}
 	mutex_unlock(&uarenas_lock);

@@ -31,13 +31,19 @@
  * @offmap: heap pages of offset space in use, @max_pages bits, or NULL
  *	until the first span
  * @spans: heap page index in the offset space -> span there
- * @partial: per size class, spans with free slots or frees to sweep
- * @kept_pages: heap pages of the spans kept mapped with no object in them
- *	(a free with GOALLOC_FREE_KEEP emptied them), at most
- *	the arena's keep budget (uarena.c); each stays on @partial and is the only
- *	kind of span there with no object, until an allocation takes from it
- *	or it is released (a reset, the cap or memory cgroup limit reached,
- *	the shrinker)
+ * @partial: per size class, spans with free slots or frees to sweep, each
+ *	holding at least one object
+ * @kept: per size class, the spans kept mapped with no object in them (a
+ *	free with GOALLOC_FREE_KEEP emptied them), oldest first, until an
+ *	allocation of the class takes the newest back to @partial or one is
+ *	released (the keep budget, a reset, the cap or memory cgroup limit
+ *	reached, the shrinker)
+ * @kept_stamp: per size class, @kept_clock when the class last kept a span:
+ *	past the budget the class that kept one least recently gives its
+ *	oldest back first (uarena.c)
+ * @kept_clock: spans kept, ever
+ * @kept_pages: heap pages of the spans on @kept, at most the arena's keep
+ *	budget
  * @node: on the list of all arenas, which the shrinker walks
  * @objects: live objects
  * @bytes_allocated: bytes of the live objects' slots
@@ -62,6 +68,9 @@ struct goalloc_uarena {
 	unsigned long *offmap;
 	struct xarray spans;
 	struct list_head partial[GOALLOC_NUM_CLASSES];
+	struct list_head kept[GOALLOC_NUM_CLASSES];
+	unsigned long kept_stamp[GOALLOC_NUM_CLASSES];
+	unsigned long kept_clock;
 	unsigned long kept_pages;
 	unsigned long objects;
 	unsigned long bytes_allocated;

@@ -839,6 +839,62 @@ TEST_F(raw, free_keep_budget)
 	free(offs);
 }
 
+/*
+ * Past the budget, the class that kept spans least recently gives them back
+ * first: a drain of a new working set (4 KiB objects) keeps the budget's
+ * worth, and the older one's kept spans (1 KiB) make way; those of the
+ * class being drained are never released for their own class's sake.
+ */
+TEST_F(raw, free_keep_coldest_first)
+{
+	const __u64 cap = 4 * MiB, old_size = 1024, size = 4096;
+	__u64 budget = keep_budget(cap), span_bytes, nspans, n, n_old, nfreed;
+	__u64 *offs, *offs_old;
+	struct goalloc_stats st;
+
+	ASSERT_LT(0, budget) TH_LOG("user_keep_bytes is 0: nothing to test");
+	offs = calloc(65536, sizeof(*offs));
+	offs_old = calloc(65536, sizeof(*offs_old));
+	ASSERT_NE(NULL, offs);
+	ASSERT_NE(NULL, offs_old);
+	/* The new class's span size. */
+	ASSERT_EQ(0, fill_tagged(self->fd, self->map, size, 1, offs));
+	ASSERT_EQ(0, ga_stats(self->fd, &st));
+	span_bytes = st.bytes_held;
+	ASSERT_EQ(0, ga_free_all(self->fd, offs, 1));
+	/* Half the budget of the old class, kept. */
+	n_old = budget / 2 / old_size;
+	ASSERT_EQ(0, fill_tagged(self->fd, self->map, old_size, n_old, offs_old));
+	ASSERT_EQ(0, free_flags(self->fd, GOALLOC_FREE_KEEP, 0, n_old, offs_old, &nfreed));
+	ASSERT_EQ(n_old, nfreed);
+	ASSERT_EQ(0, ga_stats(self->fd, &st));
+	ASSERT_LT(0, st.spans);
+	ASSERT_GE(budget / 2 + span_bytes, st.bytes_held);
+	EXPECT_NO_SIGNAL(touch_in_child(self->map + offs_old[0], false));
+	/* The new class, the budget's worth and 4 spans more, drained. */
+	nspans = budget / span_bytes + 4;
+	n = nspans * (span_bytes / size);
+	ASSERT_LE(nspans * span_bytes + budget, cap);
+	ASSERT_EQ(0, fill_tagged(self->fd, self->map, size, n, offs));
+	ASSERT_EQ(0, free_flags(self->fd, GOALLOC_FREE_KEEP, 0, n, offs, &nfreed));
+	ASSERT_EQ(n, nfreed);
+	/* All kept spans are the new class's now: the budget's worth. */
+	ASSERT_EQ(0, ga_stats(self->fd, &st));
+	EXPECT_EQ(0, st.objects);
+	EXPECT_EQ(budget / span_bytes, st.spans);
+	EXPECT_EQ(budget / span_bytes * span_bytes, st.bytes_held);
+	EXPECT_SIGBUS(touch_in_child(self->map + offs_old[0], false));
+	/* The next fill takes them again: no new span. */
+	ASSERT_EQ(0, fill_tagged(self->fd, self->map, size, budget / size, offs));
+	ASSERT_EQ(0, ga_stats(self->fd, &st));
+	EXPECT_EQ(budget / span_bytes, st.spans);
+	ASSERT_EQ(0, ga_free_all(self->fd, offs, budget / size));
+	ASSERT_EQ(0, ga_stats(self->fd, &st));
+	EXPECT_EQ(0, st.spans);
+	free(offs_old);
+	free(offs);
+}
+
 /* Under memory pressure (drop_caches runs every shrinker) kept spans go back. */
 TEST_F(raw, free_keep_shrinker)
 {
