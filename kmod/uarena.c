@@ -67,12 +67,15 @@ static_assert(PAGE_SIZE <= GOALLOC_PAGE_SIZE);
 
 /*
  * The most an arena keeps in empty spans (GOALLOC_FREE_KEEP), bytes; an
- * arena keeps at most a quarter of its cap.
+ * arena keeps at most a quarter of its cap.  64 MiB: what glibc's malloc
+ * may keep freed at the top of its heap before it trims (its dynamic trim
+ * threshold, twice the mmap threshold's 32 MiB bound on 64-bit); the
+ * shrinker takes it back under memory pressure.
  */
-static unsigned long goalloc_user_keep_bytes = 32UL << 20;
+static unsigned long goalloc_user_keep_bytes = 64UL << 20;
 module_param_named(user_keep_bytes, goalloc_user_keep_bytes, ulong, 0644);
 MODULE_PARM_DESC(user_keep_bytes,
-		 "Most bytes of empty spans a /dev/goalloc arena keeps mapped for reuse (32 MiB)");
+		 "Most bytes of empty spans a /dev/goalloc arena keeps mapped for reuse (64 MiB)");
 
 /*
  * Every arena, for the shrinker.  An arena joins at creation and leaves

@@ -760,7 +760,7 @@ static __u64 keep_budget(__u64 cap)
 {
 	char buf[64] = "";
 	int fd = open(PARAM_KEEP, O_RDONLY);
-	__u64 param = 32 * MiB;
+	__u64 param = 64 * MiB;
 
 	if (fd >= 0) {
 		if (read(fd, buf, sizeof(buf) - 1) > 0)
