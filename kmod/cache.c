@@ -202,6 +202,17 @@ static noinline void *cache_alloc_observed(struct goalloc_cache *cache, void *p,
 	return p;
 }
 
+/* The fast path's object when it has anything to go through (as alloc_hooked()). */
+static noinline void *cache_alloc_hooked(struct goalloc_cache *cache, void *p, gfp_t gfp,
+					 unsigned long caller)
+{
+	if (cache_post_alloc_wanted(gfp))
+		return cache_post_alloc_fast(cache, p, gfp, caller);
+	if (goalloc_observing() && goalloc_mprof_count(cache->object_size))
+		return cache_alloc_observed(cache, p, gfp, caller);
+	return p;
+}
+
 /*
  * goalloc_cache_alloc()'s body, always inlined: _RET_IP_ here is the API
  * entry's caller, read only where an out-of-line path needs it (as
@@ -214,12 +225,13 @@ static __always_inline void *cache_alloc_fast(struct goalloc_cache *cache, gfp_t
 	cache_might_alloc(gfp);
 	if (unlikely(!goalloc_mcache_take_one(cache->spc, &p)))
 		return cache_alloc_slow(cache, gfp, NUMA_NO_NODE, _RET_IP_);
-	/* __GFP_ZERO is one of these: a ctor's cache refuses it there. */
-	if (unlikely(cache_post_alloc_wanted(gfp)))
-		return cache_post_alloc_fast(cache, p, gfp, _RET_IP_);
-	/* A patched-out jump until somebody watches: as alloc_fast(). */
-	if (goalloc_observing() && goalloc_mprof_count(cache->object_size))
-		return cache_alloc_observed(cache, p, gfp, _RET_IP_);
+	/*
+	 * __GFP_ZERO (a ctor's cache refuses it there), and one patched-out
+	 * jump for init_on_alloc and the watchers: as alloc_fast().
+	 */
+	if (unlikely(IS_ENABLED(CONFIG_KASAN_GENERIC) || IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) ||
+		     (gfp & __GFP_ZERO) || goalloc_alloc_hooked()))
+		return cache_alloc_hooked(cache, p, gfp, _RET_IP_);
 	return p;
 }
 

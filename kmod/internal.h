@@ -178,11 +178,17 @@ static inline void goalloc_kasan_unpoison(const void *p, size_t size) { }
 /*
  * Does goalloc_pre_free() do anything in this kernel?  If not, a free's fast
  * path makes no call (make bench-budget counts its prologue's pushes).
+ * Built in: the sanitizers'; at boot: init_on_free, which the owner's fast
+ * path tests through goalloc_free_hooked() (observe.h).
  */
+static __always_inline bool goalloc_pre_free_built_in(void)
+{
+	return IS_ENABLED(CONFIG_KASAN_GENERIC) || IS_ENABLED(CONFIG_DEBUG_KMEMLEAK);
+}
+
 static __always_inline bool goalloc_pre_free_wanted(void)
 {
-	return IS_ENABLED(CONFIG_KASAN_GENERIC) || IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) ||
-	       want_init_on_free();
+	return goalloc_pre_free_built_in() || want_init_on_free();
 }
 
 static __always_inline void goalloc_pre_free(const void *p, size_t usable)

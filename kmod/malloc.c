@@ -152,14 +152,6 @@ static __always_inline void trace_small(unsigned long caller, const void *p, siz
 		    gfp & ~GOALLOC_NOSCAN, NUMA_NO_NODE);
 }
 
-/* A slot from the fast path that must be made usable (post_alloc_wanted()). */
-static noinline void *post_alloc_slow(void *p, size_t size, gfp_t gfp, unsigned long caller)
-{
-	p = post_alloc(p, size, goalloc_class_info[goalloc_size_class(size)].size, gfp);
-	observe_small(caller, p, size, gfp, NUMA_NO_NODE);
-	return p;
-}
-
 /*
  * Everything goalloc_alloc_node()'s fast path leaves: size 0, too large,
  * large objects, a NUMA node asked for, and Go's nextFree (the CPU's span
@@ -204,6 +196,31 @@ static noinline void *alloc_observed(size_t size, gfp_t gfp, unsigned long calle
 	return p;
 }
 
+/* Has a slot from the fast path anything to go through?  See alloc_hooked(). */
+static __always_inline bool alloc_hooks_wanted(gfp_t gfp)
+{
+	return IS_ENABLED(CONFIG_KASAN_GENERIC) || IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) ||
+	       (gfp & __GFP_ZERO) || goalloc_alloc_hooked();
+}
+
+/*
+ * A slot from the fast path when alloc_hooks_wanted(): made usable
+ * (post_alloc_wanted()) and observed, or only counted down to the
+ * profile's next sample, with a tail call when there is more to do.  @p
+ * last, as alloc_observed()'s.
+ */
+static noinline void *alloc_hooked(size_t size, gfp_t gfp, unsigned long caller, void *p)
+{
+	if (post_alloc_wanted(gfp)) {
+		p = post_alloc(p, size, goalloc_class_info[goalloc_size_class(size)].size, gfp);
+		observe_small(caller, p, size, gfp, NUMA_NO_NODE);
+		return p;
+	}
+	if (goalloc_observing() && goalloc_mprof_count(size))
+		return alloc_observed(size, gfp, caller, p);
+	return p;
+}
+
 /*
  * goalloc_alloc()'s body, for it and for goalloc_alloc_node()'s calls for
  * this CPU's node.  Always inlined, so _RET_IP_ in it is the API entry's
@@ -230,14 +247,12 @@ static __always_inline void *alloc_fast(size_t size, gfp_t gfp)
 		return alloc_slow(size, gfp, NUMA_NO_NODE, _RET_IP_);
 	if (unlikely(!goalloc_mcache_take_one(spc_of(size, gfp), &p)))
 		return alloc_slow(size, gfp, NUMA_NO_NODE, _RET_IP_);
-	if (unlikely(post_alloc_wanted(gfp)))
-		return post_alloc_slow(p, size, gfp, _RET_IP_);
 	/*
-	 * A patched-out jump until somebody watches (observe.h); then the
-	 * profile's countdown here, and a tail call when there is more to do.
+	 * __GFP_ZERO, and one patched-out jump for everything else
+	 * (observe.h): init_on_alloc, the profile, the alloc event.
 	 */
-	if (goalloc_observing() && goalloc_mprof_count(size))
-		return alloc_observed(size, gfp, _RET_IP_, p);
+	if (unlikely(alloc_hooks_wanted(gfp)))
+		return alloc_hooked(size, gfp, _RET_IP_, p);
 	return p;
 }
 
@@ -613,9 +628,11 @@ static int __init goalloc_init(void)
 {
 	int ret;
 
+	/* Before the first allocation: init_on_alloc's zeroing is a hook. */
+	goalloc_hooks_init();
 	ret = goalloc_heap_init();
 	if (ret)
-		return ret;
+		goto out_hooks;
 	ret = goalloc_central_init();
 	if (ret)
 		goto out_heap;
@@ -655,6 +672,8 @@ out_central:
 	goalloc_central_exit();
 out_heap:
 	goalloc_heap_exit();
+out_hooks:
+	goalloc_hooks_exit();
 	return ret;
 }
 
@@ -672,6 +691,7 @@ static void __exit goalloc_exit(void)
 	goalloc_cache_exit();
 	goalloc_central_exit();
 	goalloc_heap_exit();
+	goalloc_hooks_exit();
 	pr_info("unloaded\n");
 }
 

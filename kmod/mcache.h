@@ -17,7 +17,7 @@
 #include "internal.h"
 #include "mcentral.h"
 #include "mheap.h"
-#include "trace.h"
+#include "observe.h"
 
 /**
  * struct goalloc_mcache - one CPU's cache (Go's per-P mcache)
@@ -371,13 +371,14 @@ goalloc_mcache_free_fast_spc(const void *p, int want, struct goalloc_mcache **cp
 	c = goalloc_mcache_get();
 	*cp = c;
 	/*
-	 * The free event is the slow path's (a patched-out jump while off);
-	 * so is a free into a span with sampled objects (the owner's free
-	 * refuses it, the remote path drops the record).
+	 * The free event and init_on_free are the slow path's, behind one
+	 * patched-out jump while off (observe.h); so is a free into a span
+	 * with sampled objects (the owner's free refuses it, the remote path
+	 * drops the record).
 	 */
-	if (likely(!trace_free_enabled())) {
-		goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
-		if (likely(!goalloc_pre_free_wanted()) && likely(goalloc_mcache_enter_fast(c))) {
+	goalloc_hook(GOALLOC_HOOK_FREE_LOOKUP, (void *)p);
+	if (likely(!goalloc_free_hooked()) && !goalloc_pre_free_built_in()) {
+		if (likely(goalloc_mcache_enter_fast(c))) {
 			s = c->last;
 			/*
 			 * The object this CPU handed out last, nothing done to
@@ -403,7 +404,7 @@ goalloc_mcache_free_fast_spc(const void *p, int want, struct goalloc_mcache **cp
 			off = (unsigned long)p - s->base;
 			if (likely(off < s->bytes) && (want < 0 || s->spc == want)) {
 				*sp = s;
-				if (likely(goalloc_span_owner_free_at(s, p, off)))
+				if (likely(goalloc_span_owner_free_at(s, p, off, false)))
 					goto freed;
 				goalloc_mcache_leave(c);
 				return GOALLOC_FREE_SLOW;
@@ -413,7 +414,7 @@ goalloc_mcache_free_fast_spc(const void *p, int want, struct goalloc_mcache **cp
 			if (likely(s)) {
 				spc = want < 0 ? s->spc : want;
 				if (likely(c->alloc[spc] == s)) {
-					if (likely(goalloc_span_owner_free(s, p)))
+					if (likely(goalloc_span_owner_free(s, p, false)))
 						goto freed;
 				} else if (c->away[spc] != s && (want < 0 || s->spc == want)) {
 					goalloc_mcache_leave(c);
@@ -628,7 +629,7 @@ goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int wa
 
 			if (off < own_len) {
 				/* Still this CPU's span: no lookup, no owner or bound test. */
-				if (likely(goalloc_span_owner_free_at(own, p, off))) {
+				if (likely(goalloc_span_owner_free_at(own, p, off, true))) {
 					nfree++;
 					continue;
 				}
@@ -648,7 +649,8 @@ goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int wa
 			} else if (want >= 0 && unlikely(s->spc != want)) {
 				err = -EXDEV;
 			} else if (likely(c->alloc[s->spc] == s)) {
-				if (likely(!pre_free) && likely(goalloc_span_owner_free(s, p))) {
+				if (likely(!pre_free) &&
+				    likely(goalloc_span_owner_free(s, p, true))) {
 					err = 0;
 				} else {
 					err = goalloc_span_check_free(s, p, &idx);

@@ -409,9 +409,9 @@ static void mprof_apply(unsigned long old, unsigned long rate)
 		WRITE_ONCE(*per_cpu_ptr(&goalloc_mprof_next, cpu),
 			   rate ? next_sample(rate) : LONG_MAX);
 	if (rate && !old) {
-		static_branch_inc(&goalloc_observe);
+		goalloc_observe_get();
 	} else if (!rate && old) {
-		static_branch_dec(&goalloc_observe);
+		goalloc_observe_put();
 		spin_lock_irqsave(&mprof_lock, flags);
 		mprof_on = false;
 		spin_unlock_irqrestore(&mprof_lock, flags);

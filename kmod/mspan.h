@@ -587,27 +587,31 @@ static __always_inline void goalloc_span_undo_take(struct goalloc_span *s)
  * goalloc_span_owner_free() - check and record the owner's free, in one
  * @s: the span, owned by the caller
  * @p: the pointer being freed, inside @s's pages
+ * @lifo: a constant: the caller frees mostly in the reverse order of the
+ *	allocations (the bulk free), so test first for the slot just handed
+ *	out; else first for one handed out earlier (one compare)
  *
  * goalloc_span_check_free() and goalloc_span_free_owned() as one, for the
- * free's fast path: freeindex read once, the LIFO test first (an
- * alloc+free pair ends there), "allocated" tested only where the record
- * needs it.  The same decisions: a slot is freed iff check_free() would
- * pass it, and goes back to the alloc cache iff free_owned() would put it
- * there.  No sanitizer or init_on_free work (the caller has none to do).
+ * free's fast path: freeindex read once, "allocated" tested only where the
+ * record needs it.  The same decisions: a slot is freed iff check_free()
+ * would pass it, and goes back to the alloc cache iff free_owned() would
+ * put it there.  No sanitizer or init_on_free work (the caller has none
+ * to do).
  *
  * Return: true if @p was freed; false if it is not the start of an
  * allocated slot, with nothing changed (the slow path reports it).
  */
 static __always_inline bool goalloc_span_owner_free_at(struct goalloc_span *s, const void *p,
-						       unsigned long off);
+						       unsigned long off, bool lifo);
 
-static __always_inline bool goalloc_span_owner_free(struct goalloc_span *s, const void *p)
+static __always_inline bool goalloc_span_owner_free(struct goalloc_span *s, const void *p,
+						    bool lifo)
 {
 	unsigned long off = (unsigned long)p - s->base;
 
 	if (off >= s->bytes)
 		return false;
-	return goalloc_span_owner_free_at(s, p, off);
+	return goalloc_span_owner_free_at(s, p, off, lifo);
 }
 
 /*
@@ -616,7 +620,7 @@ static __always_inline bool goalloc_span_owner_free(struct goalloc_span *s, cons
  * @p - @s->base, below @s->bytes.
  */
 static __always_inline bool goalloc_span_owner_free_at(struct goalloc_span *s, const void *p,
-						       unsigned long off)
+						       unsigned long off, bool lifo)
 {
 	unsigned int idx, fi;
 
@@ -638,20 +642,38 @@ static __always_inline bool goalloc_span_owner_free_at(struct goalloc_span *s, c
 		if (goalloc_span_remote_pending(s) && goalloc_span_remote_freed(s, idx))
 			return false;
 	}
+	/*
+	 * Past freeindex only a slot the last sweep left allocated is an
+	 * object.  Below it, the slot just handed out from the alloc cache
+	 * (not one the sweep left) goes back to the cache: the allocation is
+	 * undone.  (idx + 1) % 64 is freeindex % 64 there, and leaves no copy
+	 * of freeindex live.
+	 */
 	fi = s->freeindex;
-	if (likely(idx + 1 == fi) && likely(fi % 64) && likely(!test_bit(idx, s->alloc_bits))) {
-		goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);
-		s->alloc_cache = (s->alloc_cache << 1) | 1;
-		WRITE_ONCE(s->freeindex, idx);
-		s->alloc_count--;
-		return true;
+	if (lifo) {
+		if (likely(idx + 1 == fi) && likely((idx + 1) % 64) &&
+		    likely(!test_bit(idx, s->alloc_bits)))
+			goto undo;
+		if (idx >= fi && !test_bit(idx, s->alloc_bits))
+			return false;
+	} else if (unlikely(idx >= fi)) {
+		if (!test_bit(idx, s->alloc_bits))
+			return false;
+	} else if (idx + 1 == fi && likely((idx + 1) % 64) &&
+		   likely(!test_bit(idx, s->alloc_bits))) {
+		goto undo;
 	}
-	if (idx >= fi && !test_bit(idx, s->alloc_bits))
-		return false;
 	goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);
 	/* Remote readers of this word race benignly (goalloc_span_allocated()). */
 	__set_bit(idx, s->free_bits);
 	s->nfree_pending++;
+	return true;
+
+undo:
+	goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);
+	s->alloc_cache = (s->alloc_cache << 1) | 1;
+	WRITE_ONCE(s->freeindex, idx);
+	s->alloc_count--;
 	return true;
 }
 

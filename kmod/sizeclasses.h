@@ -107,6 +107,8 @@ static __always_inline unsigned int goalloc_div_index(u32 div_mul, u32 offset)
  * goalloc_div_slot() - the slot at an offset, and whether it starts there
  * @div_mul: the class's div_mul, for which goalloc_div_index() is exact
  * @offset: byte offset from the span's start, inside the span's slots
+ *	(below 4 GiB: a caller's offset past its bound test needs no
+ *	truncation to 32 bits, which would cost an instruction)
  * @idxp: set to goalloc_div_index(@div_mul, @offset)
  *
  * One multiply for both: with size * div_mul = 2^32 + e (0 <= e < size)
@@ -118,7 +120,8 @@ static __always_inline unsigned int goalloc_div_index(u32 div_mul, u32 offset)
  *
  * Return: true iff @offset is a multiple of the size.
  */
-static __always_inline bool goalloc_div_slot(u32 div_mul, u32 offset, unsigned int *idxp)
+static __always_inline bool goalloc_div_slot(u32 div_mul, unsigned long offset,
+					     unsigned int *idxp)
 {
 	u64 prod = (u64)offset * div_mul;
 

@@ -25,6 +25,9 @@
 /* alloc's first probe in, last out: goalloc_observe (observe.h). */
 int goalloc_trace_observe_get(void);
 void goalloc_trace_observe_put(void);
+/* free's first probe in, last out: goalloc_free_hooks (observe.h). */
+int goalloc_trace_free_get(void);
+void goalloc_trace_free_put(void);
 
 /* An object handed out: any of the API's allocation calls, on success. */
 TRACE_EVENT_FN(alloc,
@@ -54,7 +57,7 @@ TRACE_EVENT_FN(alloc,
 );
 
 /* A free asked for (NULL included, as kmem:kfree), before it is checked. */
-TRACE_EVENT(free,
+TRACE_EVENT_FN(free,
 	TP_PROTO(unsigned long call_site, const void *ptr),
 	TP_ARGS(call_site, ptr),
 	TP_STRUCT__entry(
@@ -65,7 +68,8 @@ TRACE_EVENT(free,
 		__entry->call_site = call_site;
 		__entry->ptr = ptr;
 	),
-	TP_printk("call_site=%pS ptr=%p", (void *)__entry->call_site, __entry->ptr)
+	TP_printk("call_site=%pS ptr=%p", (void *)__entry->call_site, __entry->ptr),
+	goalloc_trace_free_get, goalloc_trace_free_put
 );
 
 /* A span made from the heap's pages (span_alloc) or given back (span_free). */
