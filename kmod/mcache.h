@@ -389,7 +389,8 @@ goalloc_mcache_free_fast_spc(const void *p, int want, struct goalloc_mcache **cp
 			 */
 			if (p == c->last_obj && likely(p)) {
 				c->last_obj = NULL;
-				if (likely(!READ_ONCE(s->watch)) && (want < 0 || s->spc == want)) {
+				if (likely(!goalloc_span_watched(s)) &&
+				    (want < 0 || s->spc == want)) {
 					*sp = s;
 					goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);
 					goalloc_span_undo_take(s);

@@ -583,6 +583,23 @@ static __always_inline void goalloc_span_undo_take(struct goalloc_span *s)
 	s->alloc_count--;
 }
 
+/*
+ * The owner's look at the watch word (@nremote, @prof_slot): is a remote
+ * free or a sample pending on its span?  A racy read, on purpose, and not
+ * READ_ONCE(), which GCC will not fold into a compare with memory (one
+ * instruction more on every owner's free).  Any value it can return is
+ * one the protocol allows: @prof_slot is written on this CPU only, and an
+ * @nremote pin it misses belongs to a remote free whose bit comes after it,
+ * which the sweep reconciles (see the top of this file; span_free.pml's
+ * owner_free() gates on one read of nrem).  It is read once, for one
+ * branch, so the compiler has nothing to re-read.
+ */
+static __always_inline bool goalloc_span_watched(const struct goalloc_span *s)
+{
+	/* Racy with remote frees' pins: any value is one the protocol allows. */
+	return data_race(s->watch) != 0;
+}
+
 /**
  * goalloc_span_owner_free() - check and record the owner's free, in one
  * @s: the span, owned by the caller
@@ -634,7 +651,7 @@ static __always_inline bool goalloc_span_owner_free_at(struct goalloc_span *s, c
 	 * remote bit decides), and a sampled object (the slow path must see
 	 * its free: @prof_slot).
 	 */
-	if (unlikely(READ_ONCE(s->watch))) {
+	if (unlikely(goalloc_span_watched(s))) {
 		unsigned int ps = READ_ONCE(s->prof_slot);
 
 		if (unlikely(ps) && (ps == idx + 1 || ps == GOALLOC_PROF_ANY))
