@@ -716,9 +716,8 @@ static __always_inline int goalloc_span_check_remote_slot(const struct goalloc_s
 	/* Below @s->base, @off wraps past the end: one test for both. */
 	if (off >= s->bytes)
 		return -EFAULT;
-	idx = goalloc_div_index(s->div_mul, off);
-	/* @off < @bytes < 4 GiB: 32 bits suffice. */
-	if ((u32)off != idx * s->elemsize)
+	/* One multiply gives the slot and whether @p starts it, as the owner's. */
+	if (!goalloc_div_slot(s->div_mul, off, &idx))
 		return -EINVAL;
 	/*
 	 * The owner writes free_bits without a lock: a racy read, see above.
