@@ -383,7 +383,12 @@ noinline void goalloc_free_remote(const void *p, unsigned long caller, struct go
 	bool fix;
 	int err;
 
-	if (unlikely(goalloc_observe_free_wanted(s)) || unlikely(!s->cls))
+	/*
+	 * Sampled spans, large objects and spans that take no free (an
+	 * arena's, a dead one: refused there) go the slow way; one read of
+	 * the state tells the last two.
+	 */
+	if (unlikely(goalloc_observe_free_wanted(s)) || unlikely(!goalloc_span_small_live(s)))
 		return free_remote_slow(p, caller, s);
 	err = goalloc_mcache_free_remote_small(p, s, &fix);
 	if (unlikely(fix || err))

@@ -466,8 +466,9 @@ static __always_inline int goalloc_mcache_free_remote(const void *p, struct goal
 /**
  * goalloc_mcache_free_remote_small() - goalloc_mcache_free_remote()'s common case
  * @p: the object
- * @s: its span, as for goalloc_mcache_free_remote(), of small objects
- *	(@s->cls); the pin stays held
+ * @s: its span, as for goalloc_mcache_free_remote(), a small-object span
+ *	of the API's (the caller found goalloc_span_small_live()); the pin
+ *	stays held
  * @fixp: set if mcentral must move the span: then the caller calls
  *	goalloc_mcache_free_remote_end() with it
  *
@@ -487,7 +488,7 @@ static __always_inline int goalloc_mcache_free_remote_small(const void *p,
 	unsigned int spc = s->spc;
 	int err;
 
-	err = goalloc_central_free_small(s, p, false);
+	err = goalloc_central_free_small(s, p, false, true);
 	if (likely(!err))
 		this_cpu_inc(goalloc_mcache->nfree_remote[spc]);
 	*fixp = goalloc_central_needs_fixup(s);

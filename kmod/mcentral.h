@@ -153,14 +153,17 @@ static __always_inline bool goalloc_central_needs_fixup(const struct goalloc_spa
 /*
  * goalloc_central_free()'s record alone, for a small object's span: no
  * call (outside test hooks and, with @pre_free, the sanitizers' and
- * init_on_free's work), no move.  The caller asks
- * goalloc_central_needs_fixup() afterwards, whatever this returned, and
- * calls goalloc_central_fixup_then() if so.
+ * init_on_free's work), no move.  @live: the caller found
+ * goalloc_span_small_live(@s), so the state is not read again.  The caller
+ * asks goalloc_central_needs_fixup() afterwards, whatever this returned,
+ * and calls goalloc_central_fixup_then() if so.
  */
 static __always_inline int goalloc_central_free_small(struct goalloc_span *s, const void *p,
-						      bool pre_free)
+						      bool pre_free, bool live)
 {
 	goalloc_hook(GOALLOC_HOOK_REMOTE_FREE, (void *)p);
+	if (live)
+		return goalloc_span_free_remote_live(s, p, pre_free);
 	return goalloc_span_free_remote(s, p, pre_free);
 }
 
@@ -188,7 +191,7 @@ static __always_inline int goalloc_central_free(struct goalloc_span *s, const vo
 		goalloc_hook(GOALLOC_HOOK_REMOTE_FREE, (void *)p);
 		return goalloc_central_free_large(s, p);
 	}
-	err = goalloc_central_free_small(s, p, true);
+	err = goalloc_central_free_small(s, p, true, false);
 	/* Also after a refused free: its pin may have held back a retire. */
 	if (unlikely(goalloc_central_needs_fixup(s)))
 		return goalloc_central_fixup_then(s, err);

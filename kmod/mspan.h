@@ -798,6 +798,38 @@ static __always_inline int goalloc_span_free_remote_pinned(struct goalloc_span *
 	return 0;
 }
 
+/*
+ * Is @s a small-object span of the API's (state below GOALLOC_SPAN_LARGE)?
+ * One read of the state for two tests, as goalloc_span_refusal()'s: a
+ * large object's span (LARGE, then DEAD) and a span the API takes no free
+ * into (ARENA, USER, DEAD) all fail it.
+ */
+static __always_inline bool goalloc_span_small_live(const struct goalloc_span *s)
+{
+	BUILD_BUG_ON(GOALLOC_SPAN_ARENA - GOALLOC_SPAN_LARGE != 1);
+	return READ_ONCE(s->state) < GOALLOC_SPAN_LARGE;
+}
+
+/*
+ * goalloc_span_free_remote() past goalloc_span_refusal(), for a caller that
+ * read the state itself before (goalloc_span_small_live()): the pin, the
+ * record, the unpin on failure.
+ */
+static __always_inline int goalloc_span_free_remote_live(struct goalloc_span *s,
+							 const void *p, bool pre_free)
+{
+	int err;
+
+	atomic_inc(&s->nremote);
+	smp_mb__after_atomic();	/* the pin, then every read of the span */
+	err = goalloc_span_free_remote_pinned(s, p, pre_free);
+	if (unlikely(err)) {
+		atomic_dec(&s->nremote);
+		smp_mb__after_atomic();	/* the unpin, then the caller's reads */
+	}
+	return err;
+}
+
 static __always_inline int goalloc_span_free_remote(struct goalloc_span *s, const void *p,
 						    bool pre_free)
 {
@@ -807,14 +839,7 @@ static __always_inline int goalloc_span_free_remote(struct goalloc_span *s, cons
 	err = goalloc_span_refusal(s);
 	if (err)
 		return err;
-	atomic_inc(&s->nremote);
-	smp_mb__after_atomic();	/* the pin, then every read of the span */
-	err = goalloc_span_free_remote_pinned(s, p, pre_free);
-	if (unlikely(err)) {
-		atomic_dec(&s->nremote);
-		smp_mb__after_atomic();	/* the unpin, then the caller's reads */
-	}
-	return err;
+	return goalloc_span_free_remote_live(s, p, pre_free);
 }
 
 #endif /* _GOALLOC_MSPAN_H */
