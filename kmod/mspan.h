@@ -588,11 +588,13 @@ static __always_inline void goalloc_span_undo_take(struct goalloc_span *s)
  * free or a sample pending on its span?  A racy read, on purpose, and not
  * READ_ONCE(), which GCC will not fold into a compare with memory (one
  * instruction more on every owner's free).  Any value it can return is
- * one the protocol allows: @prof_slot is written on this CPU only, and an
- * @nremote pin it misses belongs to a remote free whose bit comes after it,
- * which the sweep reconciles (see the top of this file; span_free.pml's
- * owner_free() gates on one read of nrem).  It is read once, for one
- * branch, so the compiler has nothing to re-read.
+ * one the protocol allows: @prof_slot is written before the sampled object
+ * is handed out, so a free of that object comes after it (mprof_slot.pml),
+ * and an @nremote pin it misses belongs to a remote free whose bit comes
+ * after it, which the sweep reconciles (see the top of this file;
+ * span_free.pml's owner_free() gates on one read of nrem).  It is read
+ * once, for one branch, so the compiler has nothing to re-read or tear
+ * that a READ_ONCE() would have kept whole.
  */
 static __always_inline bool goalloc_span_watched(const struct goalloc_span *s)
 {
