@@ -21,38 +21,38 @@
  *    16        224      1    36       1.56%               7.18%          1   36
  *    17        240      1    34       0.39%               6.67%          1   34
  *    18        256      1    32       0.00%               6.22%          1   32
- *    19        288      1    28       1.56%              12.06%          1   28
- *    20        320      1    25       2.34%              10.73%          1   25
- *    21        352      1    23       1.17%               9.66%          1   23
- *    22        384      1    21       1.56%               8.78%          1   21
- *    23        416      1    19       3.52%               8.05%          1   19
- *    24        448      1    18       1.56%               7.43%          1   18
- *    25        480      1    17       0.39%               6.90%          1   17
- *    26        512      1    16       0.00%               6.44%          1   16
- *    27        576      1    14       1.56%              12.28%          2   28
- *    28        640      1    12       6.25%              10.92%          2   25
- *    29        704      1    11       5.47%               9.83%          2   23
- *    30        768      1    10       6.25%               8.94%          2   21
- *    31        896      1     9       1.56%              16.51%          2   18
- *    32       1024      1     8       0.00%              14.16%          2   16
- *    33       1152      2    14       1.56%              12.39%          3   21
- *    34       1280      2    12       6.25%              11.01%          3   19
- *    35       1408      2    11       5.47%               9.91%          3   17
- *    36       1536      2    10       6.25%               9.01%          3   16
- *    37       1792      2     9       1.56%              16.59%          4   18
- *    38       2048      2     8       0.00%              14.22%          4   16
- *    39       2304      3    10       6.25%              12.45%          5   17
- *    40       2688      3     9       1.56%              16.62%          6   18
- *    41       3072      3     8       0.00%              14.24%          6   16
- *    42       3200      4    10       2.34%               4.13%          7   17
- *    43       3456      4     9       5.08%               7.97%          7   16
- *    44       4096      4     8       0.00%              18.48%          8   16
- *    45       4864      4     6      10.94%              18.72%         10   16
- *    46       5376      4     6       1.56%              10.50%         11   16
- *    47       6144      4     5       6.25%              14.26%         12   16
- *    48       6528      4     5       0.39%               6.23%         13   16
- *    49       6784      5     6       0.62%               3.91%         14   16
- *    50       6912      6     7       1.56%               1.87%         14   16
+ *    19        288      1    28       1.56%              12.06%          2   56
+ *    20        320      1    25       2.34%              10.73%          2   51
+ *    21        352      1    23       1.17%               9.66%          2   46
+ *    22        384      1    21       1.56%               8.78%          2   42
+ *    23        416      1    19       3.52%               8.05%          2   39
+ *    24        448      1    18       1.56%               7.43%          2   36
+ *    25        480      1    17       0.39%               6.90%          2   34
+ *    26        512      1    16       0.00%               6.44%          2   32
+ *    27        576      1    14       1.56%              12.28%          3   42
+ *    28        640      1    12       6.25%              10.92%          3   38
+ *    29        704      1    11       5.47%               9.83%          3   34
+ *    30        768      1    10       6.25%               8.94%          3   32
+ *    31        896      1     9       1.56%              16.51%          4   36
+ *    32       1024      1     8       0.00%              14.16%          4   32
+ *    33       1152      2    14       1.56%              12.39%          5   35
+ *    34       1280      2    12       6.25%              11.01%          5   32
+ *    35       1408      2    11       5.47%               9.91%          6   34
+ *    36       1536      2    10       6.25%               9.01%          6   32
+ *    37       1792      2     9       1.56%              16.59%          7   32
+ *    38       2048      2     8       0.00%              14.22%          8   32
+ *    39       2304      3    10       6.25%              12.45%          9   32
+ *    40       2688      3     9       1.56%              16.62%         11   33
+ *    41       3072      3     8       0.00%              14.24%         12   32
+ *    42       3200      4    10       2.34%               4.13%         13   33
+ *    43       3456      4     9       5.08%               7.97%         14   33
+ *    44       4096      4     8       0.00%              18.48%         16   32
+ *    45       4864      4     6      10.94%              18.72%         16   26
+ *    46       5376      4     6       1.56%              10.50%         16   24
+ *    47       6144      4     5       6.25%              14.26%         16   21
+ *    48       6528      4     5       0.39%               6.23%         16   20
+ *    49       6784      5     6       0.62%               3.91%         16   19
+ *    50       6912      6     7       1.56%               1.87%         16   18
  *    51       8192      4     4       0.00%              18.50%         16   16
  *    52       9472      7     6       0.89%              15.61%         16   13
  *    53       9728      6     5       1.04%               2.69%         16   13
@@ -76,6 +76,8 @@
 #include "compat.h"
 #include "sizeclasses.h"
 
+static_assert(GOALLOC_BIG_OBJS == 32);
+
 const struct goalloc_class_info goalloc_class_info[GOALLOC_NUM_CLASSES] = {
 	[0] = { .size = 0, .npages = 0, .nelems = 0, .big_npages = 0, .div_mul = 0 },
 	[1] = { .size = 8, .npages = 1, .nelems = 1024, .big_npages = 1, .div_mul = 536870912u },
@@ -96,38 +98,38 @@ const struct goalloc_class_info goalloc_class_info[GOALLOC_NUM_CLASSES] = {
 	[16] = { .size = 224, .npages = 1, .nelems = 36, .big_npages = 1, .div_mul = 19173962u },
 	[17] = { .size = 240, .npages = 1, .nelems = 34, .big_npages = 1, .div_mul = 17895698u },
 	[18] = { .size = 256, .npages = 1, .nelems = 32, .big_npages = 1, .div_mul = 16777216u },
-	[19] = { .size = 288, .npages = 1, .nelems = 28, .big_npages = 1, .div_mul = 14913081u },
-	[20] = { .size = 320, .npages = 1, .nelems = 25, .big_npages = 1, .div_mul = 13421773u },
-	[21] = { .size = 352, .npages = 1, .nelems = 23, .big_npages = 1, .div_mul = 12201612u },
-	[22] = { .size = 384, .npages = 1, .nelems = 21, .big_npages = 1, .div_mul = 11184811u },
-	[23] = { .size = 416, .npages = 1, .nelems = 19, .big_npages = 1, .div_mul = 10324441u },
-	[24] = { .size = 448, .npages = 1, .nelems = 18, .big_npages = 1, .div_mul = 9586981u },
-	[25] = { .size = 480, .npages = 1, .nelems = 17, .big_npages = 1, .div_mul = 8947849u },
-	[26] = { .size = 512, .npages = 1, .nelems = 16, .big_npages = 1, .div_mul = 8388608u },
-	[27] = { .size = 576, .npages = 1, .nelems = 14, .big_npages = 2, .div_mul = 7456541u },
-	[28] = { .size = 640, .npages = 1, .nelems = 12, .big_npages = 2, .div_mul = 6710887u },
-	[29] = { .size = 704, .npages = 1, .nelems = 11, .big_npages = 2, .div_mul = 6100806u },
-	[30] = { .size = 768, .npages = 1, .nelems = 10, .big_npages = 2, .div_mul = 5592406u },
-	[31] = { .size = 896, .npages = 1, .nelems = 9, .big_npages = 2, .div_mul = 4793491u },
-	[32] = { .size = 1024, .npages = 1, .nelems = 8, .big_npages = 2, .div_mul = 4194304u },
-	[33] = { .size = 1152, .npages = 2, .nelems = 14, .big_npages = 3, .div_mul = 3728271u },
-	[34] = { .size = 1280, .npages = 2, .nelems = 12, .big_npages = 3, .div_mul = 3355444u },
-	[35] = { .size = 1408, .npages = 2, .nelems = 11, .big_npages = 3, .div_mul = 3050403u },
-	[36] = { .size = 1536, .npages = 2, .nelems = 10, .big_npages = 3, .div_mul = 2796203u },
-	[37] = { .size = 1792, .npages = 2, .nelems = 9, .big_npages = 4, .div_mul = 2396746u },
-	[38] = { .size = 2048, .npages = 2, .nelems = 8, .big_npages = 4, .div_mul = 2097152u },
-	[39] = { .size = 2304, .npages = 3, .nelems = 10, .big_npages = 5, .div_mul = 1864136u },
-	[40] = { .size = 2688, .npages = 3, .nelems = 9, .big_npages = 6, .div_mul = 1597831u },
-	[41] = { .size = 3072, .npages = 3, .nelems = 8, .big_npages = 6, .div_mul = 1398102u },
-	[42] = { .size = 3200, .npages = 4, .nelems = 10, .big_npages = 7, .div_mul = 1342178u },
-	[43] = { .size = 3456, .npages = 4, .nelems = 9, .big_npages = 7, .div_mul = 1242757u },
-	[44] = { .size = 4096, .npages = 4, .nelems = 8, .big_npages = 8, .div_mul = 1048576u },
-	[45] = { .size = 4864, .npages = 4, .nelems = 6, .big_npages = 10, .div_mul = 883012u },
-	[46] = { .size = 5376, .npages = 4, .nelems = 6, .big_npages = 11, .div_mul = 798916u },
-	[47] = { .size = 6144, .npages = 4, .nelems = 5, .big_npages = 12, .div_mul = 699051u },
-	[48] = { .size = 6528, .npages = 4, .nelems = 5, .big_npages = 13, .div_mul = 657931u },
-	[49] = { .size = 6784, .npages = 5, .nelems = 6, .big_npages = 14, .div_mul = 633103u },
-	[50] = { .size = 6912, .npages = 6, .nelems = 7, .big_npages = 14, .div_mul = 621379u },
+	[19] = { .size = 288, .npages = 1, .nelems = 28, .big_npages = 2, .div_mul = 14913081u },
+	[20] = { .size = 320, .npages = 1, .nelems = 25, .big_npages = 2, .div_mul = 13421773u },
+	[21] = { .size = 352, .npages = 1, .nelems = 23, .big_npages = 2, .div_mul = 12201612u },
+	[22] = { .size = 384, .npages = 1, .nelems = 21, .big_npages = 2, .div_mul = 11184811u },
+	[23] = { .size = 416, .npages = 1, .nelems = 19, .big_npages = 2, .div_mul = 10324441u },
+	[24] = { .size = 448, .npages = 1, .nelems = 18, .big_npages = 2, .div_mul = 9586981u },
+	[25] = { .size = 480, .npages = 1, .nelems = 17, .big_npages = 2, .div_mul = 8947849u },
+	[26] = { .size = 512, .npages = 1, .nelems = 16, .big_npages = 2, .div_mul = 8388608u },
+	[27] = { .size = 576, .npages = 1, .nelems = 14, .big_npages = 3, .div_mul = 7456541u },
+	[28] = { .size = 640, .npages = 1, .nelems = 12, .big_npages = 3, .div_mul = 6710887u },
+	[29] = { .size = 704, .npages = 1, .nelems = 11, .big_npages = 3, .div_mul = 6100806u },
+	[30] = { .size = 768, .npages = 1, .nelems = 10, .big_npages = 3, .div_mul = 5592406u },
+	[31] = { .size = 896, .npages = 1, .nelems = 9, .big_npages = 4, .div_mul = 4793491u },
+	[32] = { .size = 1024, .npages = 1, .nelems = 8, .big_npages = 4, .div_mul = 4194304u },
+	[33] = { .size = 1152, .npages = 2, .nelems = 14, .big_npages = 5, .div_mul = 3728271u },
+	[34] = { .size = 1280, .npages = 2, .nelems = 12, .big_npages = 5, .div_mul = 3355444u },
+	[35] = { .size = 1408, .npages = 2, .nelems = 11, .big_npages = 6, .div_mul = 3050403u },
+	[36] = { .size = 1536, .npages = 2, .nelems = 10, .big_npages = 6, .div_mul = 2796203u },
+	[37] = { .size = 1792, .npages = 2, .nelems = 9, .big_npages = 7, .div_mul = 2396746u },
+	[38] = { .size = 2048, .npages = 2, .nelems = 8, .big_npages = 8, .div_mul = 2097152u },
+	[39] = { .size = 2304, .npages = 3, .nelems = 10, .big_npages = 9, .div_mul = 1864136u },
+	[40] = { .size = 2688, .npages = 3, .nelems = 9, .big_npages = 11, .div_mul = 1597831u },
+	[41] = { .size = 3072, .npages = 3, .nelems = 8, .big_npages = 12, .div_mul = 1398102u },
+	[42] = { .size = 3200, .npages = 4, .nelems = 10, .big_npages = 13, .div_mul = 1342178u },
+	[43] = { .size = 3456, .npages = 4, .nelems = 9, .big_npages = 14, .div_mul = 1242757u },
+	[44] = { .size = 4096, .npages = 4, .nelems = 8, .big_npages = 16, .div_mul = 1048576u },
+	[45] = { .size = 4864, .npages = 4, .nelems = 6, .big_npages = 16, .div_mul = 883012u },
+	[46] = { .size = 5376, .npages = 4, .nelems = 6, .big_npages = 16, .div_mul = 798916u },
+	[47] = { .size = 6144, .npages = 4, .nelems = 5, .big_npages = 16, .div_mul = 699051u },
+	[48] = { .size = 6528, .npages = 4, .nelems = 5, .big_npages = 16, .div_mul = 657931u },
+	[49] = { .size = 6784, .npages = 5, .nelems = 6, .big_npages = 16, .div_mul = 633103u },
+	[50] = { .size = 6912, .npages = 6, .nelems = 7, .big_npages = 16, .div_mul = 621379u },
 	[51] = { .size = 8192, .npages = 4, .nelems = 4, .big_npages = 16, .div_mul = 524288u },
 	[52] = { .size = 9472, .npages = 7, .nelems = 6, .big_npages = 16, .div_mul = 453439u },
 	[53] = { .size = 9728, .npages = 6, .nelems = 5, .big_npages = 16, .div_mul = 441506u },

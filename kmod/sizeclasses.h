@@ -24,6 +24,13 @@
 /* The largest size class: larger objects get a span of their own. */
 #define GOALLOC_MAX_CLASS_SIZE	32768
 #define GOALLOC_NUM_CLASSES	68
+/*
+ * Rule 6 (Documentation/sizeclasses.rst): a class's big shape holds at
+ * least this many objects (or as many as GOALLOC_PCACHE_MAX_SPAN pages
+ * hold).  tools/mksizeclasses.py's BIG_OBJS; sizeclasses.c asserts they
+ * agree.
+ */
+#define GOALLOC_BIG_OBJS	32
 /* The last size the fine table (GOALLOC_SMALL_DIV steps) serves. */
 #define GOALLOC_FINE_MAX	(1024 - 8)
 #define GOALLOC_SMALL_DIV	8

@@ -28,10 +28,10 @@
 #include "pool_test.h"
 
 /*
- * The class the tests use: 512-byte objects, sixteen to a one-page span, a
- * class of one shape (its spans are kept when empty; sizeclasses.rst).
+ * The class the tests use: 256-byte objects, 32 to a one-page span, a class
+ * of one shape (its spans are kept when empty; sizeclasses.rst).
  */
-#define TEST_SIZE	512
+#define TEST_SIZE	256
 
 /* The node of the case's spans (mcentral_test_init()). */
 static int test_nid;

@@ -106,7 +106,8 @@ static void scavenger_retain_goal(struct kunit *test)
  */
 static void scavenger_trim_work(struct kunit *test)
 {
-	unsigned int spc = goalloc_spc(goalloc_size_class(512), true);
+	/* 256 bytes: a class of one shape, whose empty spans mcentral keeps. */
+	unsigned int spc = goalloc_spc(goalloc_size_class(256), true);
 	int nid = numa_mem_id();
 	struct goalloc_mcentral *mc = goalloc_central_of(nid, spc);
 	struct goalloc_pool *pool;
@@ -139,7 +140,8 @@ static void scavenger_trim_work(struct kunit *test)
 static void scavenger_shrinker_kept_spans(struct kunit *test)
 {
 	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = 1024 };
-	unsigned int spc = goalloc_spc(goalloc_size_class(512), true);
+	/* A class of one shape, as scavenger_trim_work()'s. */
+	unsigned int spc = goalloc_spc(goalloc_size_class(256), true);
 	const unsigned long per = GOALLOC_PAGE_SIZE / PAGE_SIZE;
 	unsigned int keep = goalloc_central_keep(spc), i;
 	unsigned long npages = 0;

@@ -25,13 +25,16 @@ Then one rule of goalloc's own, which changes spans but not sizes:
     an explicit free cannot.  Sizes, and so every round-up bound, stay Go's.
 
  6. a second, big shape for each class: the fewest heap pages, from the
-    class's own, holding at least 16 objects with tail waste <= 1/8, within
-    the per-CPU page cache's largest run (16 pages); above 8 KiB, where 16
-    pages cannot hold 16, the most objects 16 pages can hold.  Classes whose
-    spans hold 16 or more (up to 512 bytes) have one shape.  A CPU that
+    class's own, holding at least 32 objects with tail waste <= 1/8, within
+    the per-CPU page cache's largest run (16 pages); above 4 KiB, where 16
+    pages cannot hold 32, the most objects 16 pages can hold.  Classes whose
+    spans hold 32 or more (up to 256 bytes) have one shape.  A CPU that
     keeps growing spans of a class makes the big shape (kmod/mcache.c): a
-    busy class pays a span's life cycle every 16 objects (4 at 32 KiB), a
+    busy class pays a span's life cycle every 32 objects (4 at 32 KiB), a
     rare one keeps its small spans and the memory a cached span holds.
+    32, as SLUB's kmalloc-1k slab (order 3): N allocations then N frees of
+    up to 32 objects stay in one span a round, where two spans of 16 sent
+    half the frees into a span the CPU had given up.
 
 Heap pages are 8 KiB, as in Go: the rule and its proven bounds carry over
 unchanged, and a span of one heap page is one order-1 buddy block.
@@ -45,7 +48,7 @@ PAGE_SIZE = 8192
 MAX_CLASS_SIZE = 32768
 MIN_SPAN_OBJS = 8     # rule 5: at least this many objects per span...
 MIN_SPAN_BYTES = 32768  # ...or a span this large
-BIG_OBJS = 16         # rule 6: objects in a class's big span...
+BIG_OBJS = 32         # rule 6: objects in a class's big span...
 BIG_MAX_PAGES = 16    # ...of at most this many pages (GOALLOC_PCACHE_MAX_SPAN)
 SMALL_DIV = 8         # step of the fine lookup table
 LARGE_DIV = 128       # step of the coarse lookup table
@@ -168,6 +171,8 @@ def emit(cls):
     p("")
     p('#include "compat.h"')
     p('#include "sizeclasses.h"')
+    p("")
+    p("static_assert(GOALLOC_BIG_OBJS == %d);" % BIG_OBJS)
     p("")
     p("const struct goalloc_class_info goalloc_class_info[GOALLOC_NUM_CLASSES] = {")
     p("\t[0] = { .size = 0, .npages = 0, .nelems = 0, .big_npages = 0, .div_mul = 0 },")
