@@ -458,7 +458,7 @@ static unsigned int cache_span_pages(unsigned int size)
 
 /*
  * The big shape (tools/mksizeclasses.py rule 6): the fewest heap pages from
- * @npages holding at least GOALLOC_BIG_OBJS objects, tail at most an
+ * @npages holding at least goalloc_big_objs() objects, tail at most an
  * eighth, within the page cache's largest run; else the most objects that
  * run can hold (@npages if no more than its own).
  */
@@ -471,7 +471,7 @@ static unsigned int cache_big_pages(unsigned int size, unsigned int npages)
 
 		if (span % size > span / 8)
 			continue;
-		if (span / size >= GOALLOC_BIG_OBJS)
+		if (span / size >= goalloc_big_objs(size))
 			return pages;
 		if (span / size > best * GOALLOC_PAGE_SIZE / size)
 			best = pages;

@@ -7,20 +7,20 @@
  *     2         16      1   512       0.00%              77.78%          1  512
  *     3         24      1   341       0.10%              41.18%          1  341
  *     4         32      1   256       0.00%              28.00%          1  256
- *     5         48      1   170       0.39%              45.45%          1  170
- *     6         64      1   128       0.00%              30.61%          1  128
- *     7         80      1   102       0.39%              23.08%          1  102
- *     8         96      1    85       0.39%              18.52%          1   85
- *     9        112      1    73       0.20%              15.46%          1   73
- *    10        128      1    64       0.00%              13.27%          1   64
- *    11        144      1    56       1.56%              11.63%          1   56
- *    12        160      1    51       0.39%              10.34%          1   51
- *    13        176      1    46       1.17%               9.32%          1   46
- *    14        192      1    42       1.56%               8.47%          1   42
- *    15        208      1    39       0.98%               7.77%          1   39
- *    16        224      1    36       1.56%               7.18%          1   36
- *    17        240      1    34       0.39%               6.67%          1   34
- *    18        256      1    32       0.00%               6.22%          1   32
+ *     5         48      1   170       0.39%              45.45%          2  341
+ *     6         64      1   128       0.00%              30.61%          2  256
+ *     7         80      1   102       0.39%              23.08%          3  307
+ *     8         96      1    85       0.39%              18.52%          3  256
+ *     9        112      1    73       0.20%              15.46%          4  292
+ *    10        128      1    64       0.00%              13.27%          4  256
+ *    11        144      1    56       1.56%              11.63%          5  284
+ *    12        160      1    51       0.39%              10.34%          5  256
+ *    13        176      1    46       1.17%               9.32%          6  279
+ *    14        192      1    42       1.56%               8.47%          6  256
+ *    15        208      1    39       0.98%               7.77%          7  275
+ *    16        224      1    36       1.56%               7.18%          7  256
+ *    17        240      1    34       0.39%               6.67%          8  273
+ *    18        256      1    32       0.00%               6.22%          8  256
  *    19        288      1    28       1.56%              12.06%          2   56
  *    20        320      1    25       2.34%              10.73%          2   51
  *    21        352      1    23       1.17%               9.66%          2   46
@@ -77,6 +77,8 @@
 #include "sizeclasses.h"
 
 static_assert(GOALLOC_BIG_OBJS == 32);
+static_assert(GOALLOC_BIG_SMALL_SIZE == 256);
+static_assert(GOALLOC_BIG_SMALL_OBJS == 256);
 
 const struct goalloc_class_info goalloc_class_info[GOALLOC_NUM_CLASSES] = {
 	[0] = { .size = 0, .npages = 0, .nelems = 0, .big_npages = 0, .div_mul = 0 },
@@ -84,20 +86,20 @@ const struct goalloc_class_info goalloc_class_info[GOALLOC_NUM_CLASSES] = {
 	[2] = { .size = 16, .npages = 1, .nelems = 512, .big_npages = 1, .div_mul = 268435456u },
 	[3] = { .size = 24, .npages = 1, .nelems = 341, .big_npages = 1, .div_mul = 178956971u },
 	[4] = { .size = 32, .npages = 1, .nelems = 256, .big_npages = 1, .div_mul = 134217728u },
-	[5] = { .size = 48, .npages = 1, .nelems = 170, .big_npages = 1, .div_mul = 89478486u },
-	[6] = { .size = 64, .npages = 1, .nelems = 128, .big_npages = 1, .div_mul = 67108864u },
-	[7] = { .size = 80, .npages = 1, .nelems = 102, .big_npages = 1, .div_mul = 53687092u },
-	[8] = { .size = 96, .npages = 1, .nelems = 85, .big_npages = 1, .div_mul = 44739243u },
-	[9] = { .size = 112, .npages = 1, .nelems = 73, .big_npages = 1, .div_mul = 38347923u },
-	[10] = { .size = 128, .npages = 1, .nelems = 64, .big_npages = 1, .div_mul = 33554432u },
-	[11] = { .size = 144, .npages = 1, .nelems = 56, .big_npages = 1, .div_mul = 29826162u },
-	[12] = { .size = 160, .npages = 1, .nelems = 51, .big_npages = 1, .div_mul = 26843546u },
-	[13] = { .size = 176, .npages = 1, .nelems = 46, .big_npages = 1, .div_mul = 24403224u },
-	[14] = { .size = 192, .npages = 1, .nelems = 42, .big_npages = 1, .div_mul = 22369622u },
-	[15] = { .size = 208, .npages = 1, .nelems = 39, .big_npages = 1, .div_mul = 20648882u },
-	[16] = { .size = 224, .npages = 1, .nelems = 36, .big_npages = 1, .div_mul = 19173962u },
-	[17] = { .size = 240, .npages = 1, .nelems = 34, .big_npages = 1, .div_mul = 17895698u },
-	[18] = { .size = 256, .npages = 1, .nelems = 32, .big_npages = 1, .div_mul = 16777216u },
+	[5] = { .size = 48, .npages = 1, .nelems = 170, .big_npages = 2, .div_mul = 89478486u },
+	[6] = { .size = 64, .npages = 1, .nelems = 128, .big_npages = 2, .div_mul = 67108864u },
+	[7] = { .size = 80, .npages = 1, .nelems = 102, .big_npages = 3, .div_mul = 53687092u },
+	[8] = { .size = 96, .npages = 1, .nelems = 85, .big_npages = 3, .div_mul = 44739243u },
+	[9] = { .size = 112, .npages = 1, .nelems = 73, .big_npages = 4, .div_mul = 38347923u },
+	[10] = { .size = 128, .npages = 1, .nelems = 64, .big_npages = 4, .div_mul = 33554432u },
+	[11] = { .size = 144, .npages = 1, .nelems = 56, .big_npages = 5, .div_mul = 29826162u },
+	[12] = { .size = 160, .npages = 1, .nelems = 51, .big_npages = 5, .div_mul = 26843546u },
+	[13] = { .size = 176, .npages = 1, .nelems = 46, .big_npages = 6, .div_mul = 24403224u },
+	[14] = { .size = 192, .npages = 1, .nelems = 42, .big_npages = 6, .div_mul = 22369622u },
+	[15] = { .size = 208, .npages = 1, .nelems = 39, .big_npages = 7, .div_mul = 20648882u },
+	[16] = { .size = 224, .npages = 1, .nelems = 36, .big_npages = 7, .div_mul = 19173962u },
+	[17] = { .size = 240, .npages = 1, .nelems = 34, .big_npages = 8, .div_mul = 17895698u },
+	[18] = { .size = 256, .npages = 1, .nelems = 32, .big_npages = 8, .div_mul = 16777216u },
 	[19] = { .size = 288, .npages = 1, .nelems = 28, .big_npages = 2, .div_mul = 14913081u },
 	[20] = { .size = 320, .npages = 1, .nelems = 25, .big_npages = 2, .div_mul = 13421773u },
 	[21] = { .size = 352, .npages = 1, .nelems = 23, .big_npages = 2, .div_mul = 12201612u },

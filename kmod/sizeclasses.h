@@ -26,11 +26,14 @@
 #define GOALLOC_NUM_CLASSES	68
 /*
  * Rule 6 (Documentation/sizeclasses.rst): a class's big shape holds at
- * least this many objects (or as many as GOALLOC_PCACHE_MAX_SPAN pages
- * hold).  tools/mksizeclasses.py's BIG_OBJS; sizeclasses.c asserts they
- * agree.
+ * least GOALLOC_BIG_OBJS objects, GOALLOC_BIG_SMALL_OBJS for objects up to
+ * GOALLOC_BIG_SMALL_SIZE bytes (or as many as GOALLOC_PCACHE_MAX_SPAN pages
+ * hold): goalloc_big_objs().  tools/mksizeclasses.py's BIG_OBJS,
+ * BIG_SMALL_SIZE and BIG_SMALL_OBJS; sizeclasses.c asserts they agree.
  */
 #define GOALLOC_BIG_OBJS	32
+#define GOALLOC_BIG_SMALL_SIZE	256
+#define GOALLOC_BIG_SMALL_OBJS	256
 /* The last size the fine table (GOALLOC_SMALL_DIV steps) serves. */
 #define GOALLOC_FINE_MAX	(1024 - 8)
 #define GOALLOC_SMALL_DIV	8
@@ -134,6 +137,12 @@ static __always_inline bool goalloc_div_slot(u32 div_mul, unsigned long offset,
 
 	*idxp = prod >> 32;
 	return (u32)prod < div_mul;
+}
+
+/* Rule 6: the objects a big shape of @size-byte objects holds at least. */
+static inline unsigned int goalloc_big_objs(unsigned int size)
+{
+	return size <= GOALLOC_BIG_SMALL_SIZE ? GOALLOC_BIG_SMALL_OBJS : GOALLOC_BIG_OBJS;
 }
 
 /**

@@ -478,7 +478,8 @@ static void cache_rcu_span(struct kunit *test)
 	void **p;
 
 	test_trim_hold(test);
-	c = make_cache(test, "test_rcu", 256, 0, SLAB_TYPESAFE_BY_RCU, NULL);
+	/* 32 bytes: a class of one shape, whose empty spans mcentral keeps. */
+	c = make_cache(test, "test_rcu", 32, 0, SLAB_TYPESAFE_BY_RCU, NULL);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, cache_destroy_action, c));
 	p = kunit_kcalloc(test, 1024, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
@@ -598,7 +599,8 @@ static void cache_usage_and_node(struct kunit *test)
 
 	p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	c = make_cache(test, "test_usage", 200, 0, 0, NULL);
+	/* A class of one shape (32 bytes, 256 a span): n objects fill two. */
+	c = make_cache(test, "test_usage", 32, 0, 0, NULL);
 	/* One CPU's cache: the spans are filled one after the other. */
 	migrate_disable();
 	for (i = 0; i < n; i++) {

@@ -28,10 +28,20 @@
 #include "pool_test.h"
 
 /*
- * The class the tests use: 256-byte objects, 32 to a one-page span, a class
- * of one shape (its spans are kept when empty; sizeclasses.rst).
+ * The class the tests use: 32-byte objects, 256 to a one-page span, a class
+ * of one shape (its spans are kept when empty; sizeclasses.rst).  The
+ * tests hold a span's objects in an array of nelems (span_objs()).
  */
-#define TEST_SIZE	256
+#define TEST_SIZE	32
+
+/* An array for a span's @n objects, freed with the test. */
+static void **span_objs(struct kunit *test, unsigned int n)
+{
+	void **v = kunit_kcalloc(test, n, sizeof(*v), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	return v;
+}
 
 /* The node of the case's spans (mcentral_test_init()). */
 static int test_nid;
@@ -116,7 +126,7 @@ static void mcentral_lists(struct kunit *test)
 	long nspans0, live0, empty0, cached0, counted = 0;
 	struct goalloc_pool *pool;
 	struct goalloc_span *s;
-	void *v[64], *p;
+	void **v, *p;
 
 	test_init_hold(test);
 	central_check_clean(test, mc);
@@ -132,7 +142,7 @@ static void mcentral_lists(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&mc->nspans), nspans0 + 1);
 	n = s->nelems;
 	KUNIT_ASSERT_GE(test, n, 3U);
-	KUNIT_ASSERT_LE(test, n, (unsigned int)ARRAY_SIZE(v));
+	v = span_objs(test, n);
 
 	/* The grower took one slot as the span's owner, then gave it to mcentral. */
 	v[0] = handed_out(goalloc_span_next_free(s));
@@ -307,7 +317,7 @@ static void mcentral_free_run(struct kunit *test)
 	unsigned long nfreed = 0;
 	struct goalloc_pool *pool;
 	struct goalloc_span *s;
-	void *v[64];
+	void **v;
 	size_t last;
 
 	test_init_hold(test);
@@ -316,7 +326,7 @@ static void mcentral_free_run(struct kunit *test)
 	s = goalloc_central_grow_pool(pool, spc, test_nid, GFP_KERNEL | __GFP_THISNODE);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	n = s->nelems;
-	KUNIT_ASSERT_LE(test, n, (unsigned int)ARRAY_SIZE(v));
+	v = span_objs(test, n);
 	for (i = 0; i < n; i++) {
 		v[i] = handed_out(goalloc_span_next_free(s));
 		KUNIT_ASSERT_NOT_NULL(test, v[i]);
@@ -380,7 +390,7 @@ static void mcentral_remote_free_while_placed(struct kunit *test)
 	long bad = goalloc_counter(GOALLOC_CTR_BAD_FREES);
 	struct goalloc_pool *pool;
 	struct goalloc_span *s;
-	void *v[64];
+	void **v;
 
 	test_init_hold(test);
 	central_check_clean(test, mc);
@@ -389,7 +399,7 @@ static void mcentral_remote_free_while_placed(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	n = s->nelems;
 	KUNIT_ASSERT_GE(test, n, 3U);
-	KUNIT_ASSERT_LE(test, n, (unsigned int)ARRAY_SIZE(v));
+	v = span_objs(test, n);
 	v[0] = handed_out(goalloc_span_next_free(s));
 	KUNIT_ASSERT_NOT_NULL(test, v[0]);
 	goalloc_central_add_span(s);

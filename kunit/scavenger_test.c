@@ -106,8 +106,8 @@ static void scavenger_retain_goal(struct kunit *test)
  */
 static void scavenger_trim_work(struct kunit *test)
 {
-	/* 256 bytes: a class of one shape, whose empty spans mcentral keeps. */
-	unsigned int spc = goalloc_spc(goalloc_size_class(256), true);
+	/* 32 bytes: a class of one shape, whose empty spans mcentral keeps. */
+	unsigned int spc = goalloc_spc(goalloc_size_class(32), true);
 	int nid = numa_mem_id();
 	struct goalloc_mcentral *mc = goalloc_central_of(nid, spc);
 	struct goalloc_pool *pool;
@@ -141,7 +141,7 @@ static void scavenger_shrinker_kept_spans(struct kunit *test)
 {
 	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = 1024 };
 	/* A class of one shape, as scavenger_trim_work()'s. */
-	unsigned int spc = goalloc_spc(goalloc_size_class(256), true);
+	unsigned int spc = goalloc_spc(goalloc_size_class(32), true);
 	const unsigned long per = GOALLOC_PAGE_SIZE / PAGE_SIZE;
 	unsigned int keep = goalloc_central_keep(spc), i;
 	unsigned long npages = 0;
@@ -183,7 +183,8 @@ static void shrinker_counts_only_what_it_can_free(struct kunit *test)
 
 	heap_quiesce(test);
 	inuse0 = test_heap_span_pages();
-	p = goalloc_alloc(64, GFP_KERNEL);
+	/* A class of one shape: its empty span is kept, not released at the drain. */
+	p = goalloc_alloc(32, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	rcu_read_lock();
 	s = goalloc_span_of(p);
@@ -251,10 +252,13 @@ static int scan_thread(void *arg)
 	return 0;
 }
 
-/* Free and allocate on @cpu, so that its cache holds an empty span. */
+/*
+ * Free and allocate on @cpu, so that its cache holds an empty span (of a
+ * class of one shape, kept by mcentral when drained).
+ */
 static long cache_empty_span(void *unused)
 {
-	void *p = goalloc_alloc(64, GFP_KERNEL);
+	void *p = goalloc_alloc(32, GFP_KERNEL);
 
 	goalloc_free(p);
 	return p ? 0 : -ENOMEM;

@@ -45,8 +45,8 @@ static void class_table_shape(struct kunit *test)
 		/*
 		 * The big shape (rule 6): from the class's own pages, within
 		 * the page cache's largest run, more objects than the class's
-		 * own with the tail rule: GOALLOC_BIG_OBJS, or as many as the
-		 * run holds.
+		 * own with the tail rule: goalloc_big_objs(), or as many as
+		 * the run holds.
 		 */
 		KUNIT_EXPECT_GE_MSG(test, c->big_npages, c->npages, "class %u", i);
 		KUNIT_EXPECT_LE_MSG(test, c->big_npages,
@@ -55,16 +55,18 @@ static void class_table_shape(struct kunit *test)
 		if (c->big_npages > c->npages) {
 			unsigned long big = c->big_npages * GOALLOC_PAGE_SIZE;
 
-			KUNIT_EXPECT_LT_MSG(test, c->nelems, GOALLOC_BIG_OBJS, "class %u", i);
+			KUNIT_EXPECT_LT_MSG(test, c->nelems, goalloc_big_objs(c->size),
+					    "class %u", i);
 			KUNIT_EXPECT_GT_MSG(test, big / c->size, c->nelems, "class %u", i);
-			KUNIT_EXPECT_TRUE_MSG(test, big / c->size >= GOALLOC_BIG_OBJS ||
-					      GOALLOC_BIG_OBJS * c->size >
+			KUNIT_EXPECT_TRUE_MSG(test, big / c->size >= goalloc_big_objs(c->size) ||
+					      goalloc_big_objs(c->size) * c->size >
 					      GOALLOC_PCACHE_MAX_SPAN * GOALLOC_PAGE_SIZE,
 					      "class %u", i);
 			KUNIT_EXPECT_LE_MSG(test, big % c->size, big / 8, "class %u", i);
 		} else {
-			/* One shape: the class's own holds GOALLOC_BIG_OBJS already. */
-			KUNIT_EXPECT_GE_MSG(test, c->nelems, GOALLOC_BIG_OBJS, "class %u", i);
+			/* One shape: the class's own holds that many already. */
+			KUNIT_EXPECT_GE_MSG(test, c->nelems, goalloc_big_objs(c->size),
+					    "class %u", i);
 		}
 		/* Tail waste of a span is at most 1/8. */
 		KUNIT_EXPECT_LE_MSG(test, span % c->size, span / 8, "class %u", i);

@@ -25,16 +25,19 @@ Then one rule of goalloc's own, which changes spans but not sizes:
     an explicit free cannot.  Sizes, and so every round-up bound, stay Go's.
 
  6. a second, big shape for each class: the fewest heap pages, from the
-    class's own, holding at least 32 objects with tail waste <= 1/8, within
-    the per-CPU page cache's largest run (16 pages); above 4 KiB, where 16
-    pages cannot hold 32, the most objects 16 pages can hold.  Classes whose
-    spans hold 32 or more (up to 256 bytes) have one shape.  A CPU that
-    keeps growing spans of a class makes the big shape (kmod/mcache.c): a
-    busy class pays a span's life cycle every 32 objects (4 at 32 KiB), a
-    rare one keeps its small spans and the memory a cached span holds.
-    32, as SLUB's kmalloc-1k slab (order 3): N allocations then N frees of
-    up to 32 objects stay in one span a round, where two spans of 16 sent
-    half the frees into a span the CPU had given up.
+    class's own, holding at least 32 objects (256 for classes up to 256
+    bytes) with tail waste <= 1/8, within the per-CPU page cache's largest
+    run (16 pages); above 4 KiB, where 16 pages cannot hold 32, the most
+    objects 16 pages can hold.  Classes whose spans hold that many already
+    (8 to 32 bytes) have one shape.  A CPU that keeps growing spans of a
+    class makes the big shape (kmod/mcache.c): a busy class pays a span's
+    life cycle every 32 objects (256 up to 256 bytes, 4 at 32 KiB), a rare
+    one keeps its small spans and the memory a cached span holds.  32, as
+    SLUB's kmalloc-1k slab (order 3): N allocations then N frees of up to
+    32 objects stay in one span a round, where two spans of 16 sent half
+    the frees into a span the CPU had given up; 256 for small objects, whose
+    8 KiB spans of 32 to 170 left a round of 256 in 2 to 8 spans, for at
+    most 64 KiB a span (a busy class of 2 KiB objects holds as much).
 
 Heap pages are 8 KiB, as in Go: the rule and its proven bounds carry over
 unchanged, and a span of one heap page is one order-1 buddy block.
@@ -49,6 +52,8 @@ MAX_CLASS_SIZE = 32768
 MIN_SPAN_OBJS = 8     # rule 5: at least this many objects per span...
 MIN_SPAN_BYTES = 32768  # ...or a span this large
 BIG_OBJS = 32         # rule 6: objects in a class's big span...
+BIG_SMALL_SIZE = 256  # ...and in a class's up to this size...
+BIG_SMALL_OBJS = 256  # ...this many
 BIG_MAX_PAGES = 16    # ...of at most this many pages (GOALLOC_PCACHE_MAX_SPAN)
 SMALL_DIV = 8         # step of the fine lookup table
 LARGE_DIV = 128       # step of the coarse lookup table
@@ -94,6 +99,11 @@ def classes():
     return res
 
 
+def big_objs(size):
+    """Rule 6: the objects a class's big shape holds at least."""
+    return BIG_SMALL_OBJS if size <= BIG_SMALL_SIZE else BIG_OBJS
+
+
 def big_pages(size, npages):
     """Rule 6: the class's big shape, in heap pages."""
     best = npages
@@ -101,7 +111,7 @@ def big_pages(size, npages):
         span = pages * PAGE_SIZE
         if span % size > span // 8:
             continue
-        if span // size >= BIG_OBJS:
+        if span // size >= big_objs(size):
             return pages
         if span // size > best * PAGE_SIZE // size:
             best = pages
@@ -173,6 +183,8 @@ def emit(cls):
     p('#include "sizeclasses.h"')
     p("")
     p("static_assert(GOALLOC_BIG_OBJS == %d);" % BIG_OBJS)
+    p("static_assert(GOALLOC_BIG_SMALL_SIZE == %d);" % BIG_SMALL_SIZE)
+    p("static_assert(GOALLOC_BIG_SMALL_OBJS == %d);" % BIG_SMALL_OBJS)
     p("")
     p("const struct goalloc_class_info goalloc_class_info[GOALLOC_NUM_CLASSES] = {")
     p("\t[0] = { .size = 0, .npages = 0, .nelems = 0, .big_npages = 0, .div_mul = 0 },")
