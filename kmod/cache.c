@@ -229,8 +229,7 @@ static __always_inline void *cache_alloc_fast(struct goalloc_cache *cache, gfp_t
 	 * __GFP_ZERO (a ctor's cache refuses it there), and one patched-out
 	 * jump for init_on_alloc and the watchers: as alloc_fast().
 	 */
-	if (unlikely(IS_ENABLED(CONFIG_KASAN_GENERIC) || IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) ||
-		     (gfp & __GFP_ZERO) || goalloc_alloc_hooked()))
+	if (unlikely(goalloc_alloc_hooks_wanted(gfp)))
 		return cache_alloc_hooked(cache, p, gfp, _RET_IP_);
 	return p;
 }

@@ -196,15 +196,8 @@ static noinline void *alloc_observed(size_t size, gfp_t gfp, unsigned long calle
 	return p;
 }
 
-/* Has a slot from the fast path anything to go through?  See alloc_hooked(). */
-static __always_inline bool alloc_hooks_wanted(gfp_t gfp)
-{
-	return IS_ENABLED(CONFIG_KASAN_GENERIC) || IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) ||
-	       (gfp & __GFP_ZERO) || goalloc_alloc_hooked();
-}
-
 /*
- * A slot from the fast path when alloc_hooks_wanted(): made usable
+ * A slot from the fast path when goalloc_alloc_hooks_wanted(): made usable
  * (post_alloc_wanted()) and observed, or only counted down to the
  * profile's next sample, with a tail call when there is more to do.  @p
  * last, as alloc_observed()'s.
@@ -251,7 +244,7 @@ static __always_inline void *alloc_fast(size_t size, gfp_t gfp)
 	 * __GFP_ZERO, and one patched-out jump for everything else
 	 * (observe.h): init_on_alloc, the profile, the alloc event.
 	 */
-	if (unlikely(alloc_hooks_wanted(gfp)))
+	if (unlikely(goalloc_alloc_hooks_wanted(gfp)))
 		return alloc_hooked(size, gfp, _RET_IP_, p);
 	return p;
 }

@@ -21,7 +21,9 @@
 #ifndef _GOALLOC_OBSERVE_H
 #define _GOALLOC_OBSERVE_H
 
+#include <linux/gfp_types.h>
 #include <linux/jump_label.h>
+#include <linux/kconfig.h>
 
 DECLARE_STATIC_KEY_FALSE(goalloc_observe);
 DECLARE_STATIC_KEY_FALSE(goalloc_alloc_hooks);
@@ -44,6 +46,17 @@ static __always_inline bool goalloc_observing(void)
 static __always_inline bool goalloc_alloc_hooked(void)
 {
 	return static_branch_unlikely(&goalloc_alloc_hooks);
+}
+
+/*
+ * Has a slot from an allocation's fast path anything to go through: the
+ * sanitizers' work (built in), __GFP_ZERO, or a hook?  goalloc_alloc()'s
+ * and goalloc_cache_alloc()'s one test.
+ */
+static __always_inline bool goalloc_alloc_hooks_wanted(gfp_t gfp)
+{
+	return IS_ENABLED(CONFIG_KASAN_GENERIC) || IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) ||
+	       (gfp & __GFP_ZERO) || goalloc_alloc_hooked();
 }
 
 /* Must a free leave the owner's fast path (free event, init_on_free)? */
