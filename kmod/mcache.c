@@ -290,6 +290,45 @@ void goalloc_mcache_pass_reset(void)
 	atomic_inc(&grow_pass);
 }
 
+/*
+ * Heap shortages so far: a CPU whose grow found the heap short counts one,
+ * and every CPU gives back its empty spans once per count, at its next
+ * grow (mcache_flush_empty()).  Only ever incremented.
+ */
+static atomic_t short_gen;
+
+/*
+ * Before a grow for @spc: if the heap is short of free pages (it would
+ * grow), give back to mcentral every span this CPU caches with no object
+ * in it, of the other classes, and ask the other CPUs to do the same at
+ * their next grow (Go starts a collection when its heap has grown, and the
+ * collection flushes every P's mcache).  mcentral retires such a span
+ * (span_settle()), so its pages can take new spans instead of fresh ones.
+ * A class used now and then otherwise keeps a whole span per CPU cached
+ * for nothing until the next trim pass, and a heap growing through a burst
+ * holds them all at its peak.  Read only on the way to a grow (a span's
+ * worth of allocations apart); the scan is of this CPU's slots.  A CPU
+ * that never grows keeps its spans until the trim pass.  @c entered.
+ */
+static void mcache_flush_empty(struct goalloc_mcache *c, unsigned int spc)
+{
+	unsigned int gen = atomic_read(&short_gen), i;
+
+	if (c->flush_gen == gen) {
+		/* The most a grow of the class asks for: its big shape. */
+		if (!goalloc_heap_short(goalloc_cls_info(goalloc_spc_to_class(spc))->big_npages))
+			return;
+		gen = atomic_inc_return(&short_gen);
+	}
+	c->flush_gen = gen;
+	for (i = 0; i < GOALLOC_NUM_SPC; i++) {
+		struct goalloc_span *s = c->alloc[i];
+
+		if (i != spc && s != &goalloc_placeholder_span && goalloc_span_inuse_hint(s) <= 0)
+			goalloc_mcache_uncache(c, i);
+	}
+}
+
 /**
  * goalloc_mcache_next_free() - an object of a span class, past the fast path
  * @spc: span class
@@ -323,6 +362,8 @@ void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int nod
 			p = goalloc_span_next_free(c->alloc[spc]);
 			if (!p)
 				p = goalloc_mcache_refill(c, spc);
+			if (!p)
+				mcache_flush_empty(c, spc);
 		} else {
 			p = away_next_free(c, spc, node);
 		}

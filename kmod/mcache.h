@@ -44,6 +44,8 @@
  *	touching other CPUs' caches (goalloc_mcache_grow_pages(),
  *	goalloc_mcache_pass_reset()); written with this_cpu ops outside the
  *	section, a count that may miss a grow
+ * @flush_gen: the heap shortage (mcache.c's short_gen) this CPU last gave
+ *	its empty spans back for; read and written in the section
  * @last: the span this CPU's last fast-path allocation came from, one of
  *	@alloc, or the empty span: the owner's free looks there before the
  *	span map (an alloc+free pair needs no lookup).  Reset wherever a span
@@ -72,6 +74,7 @@ struct goalloc_mcache {
 	struct goalloc_span *away[GOALLOC_NUM_SPC];
 	unsigned long nfree_remote[GOALLOC_NUM_SPC];
 	u16 grows[GOALLOC_NUM_SPC];
+	unsigned int flush_gen;
 	struct goalloc_span *last;
 	const void *last_obj;
 };

@@ -645,6 +645,31 @@ struct goalloc_span *goalloc_heap_alloc_span(unsigned int spc, unsigned int npag
 EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_alloc_span);
 
 /**
+ * goalloc_heap_short() - would the kernel pool grow to place a span?
+ * @npages: heap pages the span needs
+ *
+ * A hint, read without the heap lock: the pool's free pages outside the
+ * CPUs' windows plus those in this CPU's window are fewer than @npages.
+ * It says nothing of runs (free pages may be too scattered for a span) nor
+ * of other CPUs' windows (which goalloc_pool_alloc_span() takes back before
+ * it grows); mcache asks it before a grow, to give back what it caches for
+ * nothing first.
+ *
+ * Return: true if the pool looks too short of free pages for @npages.
+ */
+bool goalloc_heap_short(unsigned int npages)
+{
+	struct goalloc_pool *pool = &goalloc_heap.kernel;
+	long free = (long)READ_ONCE(pool->pages_held) - (long)READ_ONCE(pool->pages_inuse);
+
+	if (pool->pcache)
+		/* A snapshot: the owner changes its window under the window's lock. */
+		free += hweight64(data_race(READ_ONCE(raw_cpu_ptr(pool->pcache)->free)));
+	return free < (long)npages;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_heap_short);
+
+/**
  * goalloc_pool_init() - set up an empty pool
  * @pool: the pool
  * @policy: how it grows, whom it charges and what idle memory it keeps;

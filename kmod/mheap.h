@@ -430,6 +430,7 @@ bool goalloc_pool_chunk_map(struct goalloc_pool *pool, unsigned long idx,
 			    struct goalloc_chunk_map *map);
 unsigned long goalloc_pool_trim(struct goalloc_pool *pool, unsigned long keep_pages);
 unsigned long goalloc_pool_retain_goal(const struct goalloc_pool *pool);
+bool goalloc_heap_short(unsigned int npages);
 void goalloc_heap_free_span(struct goalloc_span *s);
 void goalloc_heap_put_span(struct goalloc_span *s);
 unsigned long goalloc_heap_release(unsigned long keep_pages);

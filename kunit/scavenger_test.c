@@ -503,6 +503,64 @@ static void scavenger_busy_class_grows_big_spans(struct kunit *test)
 	heap_quiesce(test);
 }
 
+/*
+ * A CPU about to grow the heap first gives back the spans it caches with
+ * no object in them (mcache.c's mcache_flush_empty()), so that their pages
+ * serve the grow: here an 18 KiB class's span (9 heap pages), emptied, then
+ * 2 KiB objects (spans of 2 heap pages, 8 in the big shape) until the heap
+ * is short.  The heap must not grow while the empty span is
+ * still cached, and the span that takes its place needs no new chunk.
+ */
+static void scavenger_grow_takes_back_empty_spans(struct kunit *test)
+{
+	const unsigned int spc_a = goalloc_spc(goalloc_size_class(18432), false);
+	const struct goalloc_pool *pool = &goalloc_heap.kernel;
+	struct goalloc_mcache *c;
+	unsigned int i, n = 0;
+	unsigned long held;
+	bool flushed = false;
+	enum { N = 4096 };
+	long live0;
+	void **q, *a;
+
+	q = kunit_kcalloc(test, N, sizeof(*q), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	heap_quiesce(test);
+	live0 = goalloc_objects_in_use();
+	migrate_disable();
+	c = this_cpu_ptr(goalloc_mcache);
+	a = goalloc_alloc(18432, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	goalloc_free(a);
+	/* Empty, and still this CPU's span of the class. */
+	KUNIT_ASSERT_PTR_NE(test, READ_ONCE(c->alloc[spc_a]), &goalloc_placeholder_span);
+	for (i = 0; i < N && !flushed; i++) {
+		held = READ_ONCE(pool->pages_held);
+		q[i] = goalloc_alloc(2048, GFP_KERNEL);
+		if (!q[i]) {
+			KUNIT_FAIL(test, "allocation %u failed", i);
+			break;
+		}
+		memset(q[i], i, 2048);
+		n++;
+		flushed = READ_ONCE(c->alloc[spc_a]) == &goalloc_placeholder_span;
+		/* Before the span went back, or as it went: no grow. */
+		if (READ_ONCE(pool->pages_held) != held) {
+			KUNIT_FAIL(test, "the heap grew at object %u with an empty span cached", i);
+			break;
+		}
+	}
+	migrate_enable();
+	KUNIT_EXPECT_TRUE(test, flushed);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_PTR_EQ_MSG(test, memchr_inv(q[i], i & 0xff, 2048), NULL,
+					"object %u", i);
+		goalloc_free(q[i]);
+	}
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), live0);
+	heap_quiesce(test);
+}
+
 static struct kunit_case scavenger_cases[] = {
 	KUNIT_CASE(scavenger_retain_goal),
 	KUNIT_CASE(scavenger_trim_work),
@@ -511,6 +569,7 @@ static struct kunit_case scavenger_cases[] = {
 	KUNIT_CASE(shrinker_never_waits_for_drains),
 	KUNIT_CASE(scavenger_flushes_idle_spans),
 	KUNIT_CASE(scavenger_busy_class_grows_big_spans),
+	KUNIT_CASE(scavenger_grow_takes_back_empty_spans),
 	KUNIT_CASE(scavenger_pass_on_grow),
 	KUNIT_CASE(scavenger_releases_everything),
 	{}
