@@ -62,6 +62,7 @@ static enum cpuhp_state goalloc_cpuhp_state;
 static void mcache_set(struct goalloc_mcache *c, unsigned int spc, struct goalloc_span *s)
 {
 	c->alloc[spc] = s;
+	c->ncached++;
 }
 
 /*
@@ -75,6 +76,8 @@ static void slot_uncache(struct goalloc_mcache *c, struct goalloc_span **slot)
 	if (s == &goalloc_placeholder_span)
 		return;
 	*slot = &goalloc_placeholder_span;
+	WARN_ON_ONCE(!c->ncached);
+	c->ncached--;
 	if (c->last == s) {
 		c->last = &goalloc_placeholder_span;
 		c->last_obj = NULL;
@@ -182,6 +185,7 @@ static void *slot_install(struct goalloc_mcache *c, struct goalloc_span **slot,
 	spin_unlock_irqrestore(&s->lock, flags);
 	goalloc_count(GOALLOC_CTR_CACHED_PAGES, s->npages);
 	*slot = s;
+	c->ncached++;
 	return goalloc_span_next_free(s);
 }
 
@@ -211,6 +215,7 @@ static void *away_next_free(struct goalloc_mcache *c, unsigned int spc, int node
 	if (!s)
 		return NULL;
 	c->away[spc] = s;
+	c->ncached++;
 	return goalloc_span_next_free(s);
 }
 
@@ -312,7 +317,7 @@ static atomic_t short_gen;
  */
 static void mcache_flush_empty(struct goalloc_mcache *c, unsigned int spc)
 {
-	unsigned int gen = atomic_read(&short_gen), i;
+	unsigned int gen = atomic_read(&short_gen), i, left;
 
 	if (c->flush_gen == gen) {
 		/* The most a grow of the class asks for: its big shape. */
@@ -321,10 +326,15 @@ static void mcache_flush_empty(struct goalloc_mcache *c, unsigned int spc)
 		gen = atomic_inc_return(&short_gen);
 	}
 	c->flush_gen = gen;
-	for (i = 0; i < GOALLOC_NUM_SPC; i++) {
+	/* Up to the last span the cache holds (a busy CPU's are few). */
+	left = c->ncached;
+	for (i = 0; i < GOALLOC_NUM_SPC && left; i++) {
 		struct goalloc_span *s = c->alloc[i];
 
-		if (i != spc && s != &goalloc_placeholder_span && goalloc_span_inuse_hint(s) <= 0)
+		if (s == &goalloc_placeholder_span)
+			continue;
+		left--;
+		if (i != spc && goalloc_span_inuse_hint(s) <= 0)
 			goalloc_mcache_uncache(c, i);
 	}
 }

@@ -44,6 +44,8 @@
  *	touching other CPUs' caches (goalloc_mcache_grow_pages(),
  *	goalloc_mcache_pass_reset()); written with this_cpu ops outside the
  *	section, a count that may miss a grow
+ * @ncached: slots of @alloc and @away holding a span (not the empty
+ *	one), so that a flush of a cache holding none scans nothing
  * @flush_gen: the heap shortage (mcache.c's short_gen) this CPU last gave
  *	its empty spans back for; read and written in the section
  * @last: the span this CPU's last fast-path allocation came from, one of
@@ -74,6 +76,7 @@ struct goalloc_mcache {
 	struct goalloc_span *away[GOALLOC_NUM_SPC];
 	unsigned long nfree_remote[GOALLOC_NUM_SPC];
 	u16 grows[GOALLOC_NUM_SPC];
+	unsigned int ncached;
 	unsigned int flush_gen;
 	struct goalloc_span *last;
 	const void *last_obj;
