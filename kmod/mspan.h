@@ -120,7 +120,9 @@ struct goalloc_chunk;
  *	64-slot word (1 = free); at a word boundary, 0 may also mean the
  *	word is not loaded yet (the slow path loads it)
  * @elemsize: bytes per slot
- * @div_mul: multiplier for offset -> slot index (sizeclasses.h)
+ * @div_mul: multiplier for offset -> slot index (sizeclasses.h); a u32
+ *	value kept in a long, so that the free's multiply reads it as is
+ *	and its slot-start compare needs no copy of it (one instruction)
  * @nelems: slots in the span
  * @freeindex: slots below it are allocated; the scan for free slots starts here
  * @alloc_count: slots allocated as of the last sweep plus those handed out
@@ -167,9 +169,9 @@ struct goalloc_span {
 	unsigned long bytes;
 	u64 alloc_cache;
 	u32 elemsize;
-	u32 div_mul;
 	u16 nelems;
 	u16 freeindex;
+	unsigned long div_mul;
 	u16 alloc_count;
 	u16 nfree_pending;
 	u8 cls;

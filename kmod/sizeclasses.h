@@ -116,6 +116,7 @@ static __always_inline unsigned int goalloc_div_index(u32 div_mul, u32 offset)
 /**
  * goalloc_div_slot() - the slot at an offset, and whether it starts there
  * @div_mul: the class's div_mul, for which goalloc_div_index() is exact
+ *	(below 2^32; a long, as the span keeps it)
  * @offset: byte offset from the span's start, inside the span's slots
  *	(below 4 GiB: a caller's offset past its bound test needs no
  *	truncation to 32 bits, which would cost an instruction)
@@ -130,13 +131,13 @@ static __always_inline unsigned int goalloc_div_index(u32 div_mul, u32 offset)
  *
  * Return: true iff @offset is a multiple of the size.
  */
-static __always_inline bool goalloc_div_slot(u32 div_mul, unsigned long offset,
+static __always_inline bool goalloc_div_slot(unsigned long div_mul, unsigned long offset,
 					     unsigned int *idxp)
 {
-	u64 prod = (u64)offset * div_mul;
+	u64 prod = offset * div_mul;
 
 	*idxp = prod >> 32;
-	return (u32)prod < div_mul;
+	return (u32)prod < (u32)div_mul;
 }
 
 /* Rule 6: the objects a big shape of @size-byte objects holds at least. */
