@@ -643,12 +643,13 @@ static __always_inline bool goalloc_span_owner_free(struct goalloc_span *s, cons
 static __always_inline bool goalloc_span_owner_free_at(struct goalloc_span *s, const void *p,
 						       unsigned long off, bool lifo)
 {
+	unsigned long *free_bits = s->free_bits;
 	unsigned int idx, fi;
 
 	/* A small span's: its div_mul is exact (an interior pointer fails here). */
 	if (!goalloc_div_slot(s->div_mul, off, &idx))
 		return false;
-	if (test_bit(idx, s->free_bits))
+	if (test_bit(idx, free_bits))
 		return false;
 	/*
 	 * One load for two rare cases: remote frees pending (then the slot's
@@ -686,7 +687,7 @@ static __always_inline bool goalloc_span_owner_free_at(struct goalloc_span *s, c
 	}
 	goalloc_hook(GOALLOC_HOOK_OWNER_FREE, (void *)p);
 	/* Remote readers of this word race benignly (goalloc_span_allocated()). */
-	__set_bit(idx, s->free_bits);
+	__set_bit(idx, free_bits);
 	s->nfree_pending++;
 	return true;
 
