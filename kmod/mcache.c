@@ -255,13 +255,13 @@ static atomic_t grow_pass;
  * goalloc_mcache_grow_pages() - the shape of the next span this CPU grows
  * @spc: span class
  *
- * Rule 6 of tools/mksizeclasses.py: a class whose spans hold fewer than 16
- * objects (those from 576 bytes up) has a big shape of 16 (as many as 16
- * heap pages hold above 8 KiB: 4 at 32 KiB).  A CPU that has grown
+ * Rule 6 of tools/mksizeclasses.py: a class whose spans hold fewer than 32
+ * objects (256 up to 256 bytes) has a big shape of that many (as many as
+ * 16 heap pages hold above 4 KiB: 4 at 32 KiB).  A CPU that has grown
  * GOALLOC_BIG_AFTER spans of the class since the last trim pass grows the
  * big shape, so a busy class pays a span's life cycle (about 1,000-1,500
- * instructions) every 16 objects, while a class used now and then keeps
- * its small spans, and with them the memory a cached span holds.  Counted
+ * instructions) every 32 or 256 objects, while a class used now and then
+ * keeps its small spans, and with them the memory a cached span holds.  Counted
  * on this CPU; a count lost to migration costs one span of the other
  * shape.
  *
