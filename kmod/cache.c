@@ -609,6 +609,7 @@ static struct goalloc_cache *cache_create(const char *name, unsigned int object_
 	cc->info.npages = npages;
 	cc->info.nelems = nelems;
 	cc->info.big_npages = big_npages;
+	cc->info.small_npages = npages;
 	cc->info.div_mul = div_mul;
 	cc->ctor = args->ctor;
 	cc->align_pages = max(1U, align / (unsigned int)GOALLOC_PAGE_SIZE);

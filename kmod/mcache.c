@@ -255,17 +255,23 @@ static atomic_t grow_pass;
  * goalloc_mcache_grow_pages() - the shape of the next span this CPU grows
  * @spc: span class
  *
- * Rule 6 of tools/mksizeclasses.py: a class whose spans hold fewer than 32
- * objects (256 up to 256 bytes) has a big shape of that many (as many as
- * 16 heap pages hold above 4 KiB: 4 at 32 KiB).  A CPU that has grown
- * GOALLOC_BIG_AFTER spans of the class since the last trim pass grows the
- * big shape, so a busy class pays a span's life cycle (about 1,000-1,500
- * instructions) every 32 or 256 objects, while a class used now and then
- * keeps its small spans, and with them the memory a cached span holds.  Counted
- * on this CPU; a count lost to migration costs one span of the other
- * shape.
+ * Rule 7 of tools/mksizeclasses.py: a class from 2 KiB up has a small shape
+ * of one to three objects, which a CPU's first span of the class since the
+ * last trim pass takes, so a class allocated once or twice holds a page or
+ * two rather than a span of the class's own shape (20-40 KiB held for one
+ * object at the committed traces' peaks).
  *
- * Return: 0 for the class's own shape, else the big shape's heap pages.
+ * Rule 6: a class whose spans hold fewer than 32 objects (256 up to 256
+ * bytes) has a big shape of that many (as many as 16 heap pages hold above
+ * 4 KiB: 4 at 32 KiB).  A CPU that has grown GOALLOC_BIG_AFTER spans of the
+ * class since the last trim pass grows the big shape, so a busy class pays
+ * a span's life cycle (about 1,000-1,500 instructions) every 32 or 256
+ * objects, while a class used now and then keeps spans of its own shape,
+ * and with them the memory a cached span holds.  Counted on this CPU; a
+ * count lost to migration costs one span of another shape.
+ *
+ * Return: 0 for the class's own shape, else the small or big shape's heap
+ * pages.
  */
 unsigned int goalloc_mcache_grow_pages(unsigned int spc)
 {
@@ -280,6 +286,9 @@ unsigned int goalloc_mcache_grow_pages(unsigned int spc)
 	if ((v & 0xff) >= GOALLOC_BIG_AFTER)
 		return c->big_npages;
 	this_cpu_write(goalloc_mcache->grows[spc], v + 1);
+	/* The first of the pass: the small shape, where the class has one (rule 7). */
+	if (!(v & 0xff) && c->small_npages < c->npages)
+		return c->small_npages;
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_mcache_grow_pages);

@@ -44,11 +44,14 @@
  * @size: bytes per object
  * @npages: heap pages (GOALLOC_PAGE_SIZE) per span
  * @nelems: objects per span
- * @big_npages: heap pages of the class's big span (16 objects, or as many
- *	as the per-CPU page cache's largest run holds; @npages for classes
- *	whose spans hold 16 already), made for a CPU that keeps growing spans
- *	of the class
+ * @big_npages: heap pages of the class's big span (32 objects, 256 up to
+ *	256 bytes, or as many as the per-CPU page cache's largest run holds;
+ *	@npages for classes whose spans hold that many already), made for a
+ *	CPU that keeps growing spans of the class
  *	(tools/mksizeclasses.py rule 6, goalloc_mcache_grow_pages())
+ * @small_npages: heap pages of the class's small span (one to three
+ *	objects, from 2 KiB up; @npages for the others and named caches'
+ *	classes), a CPU's first span of the class in a trim pass (rule 7)
  * @div_mul: multiplier turning an offset in the span into an object index,
  *	exact over both shapes
  */
@@ -57,6 +60,7 @@ struct goalloc_class_info {
 	u16 npages;
 	u16 nelems;
 	u16 big_npages;
+	u16 small_npages;
 	u32 div_mul;
 };
 

@@ -504,11 +504,54 @@ static void scavenger_busy_class_grows_big_spans(struct kunit *test)
 }
 
 /*
+ * A CPU's first span of a class in a trim pass has the class's small shape
+ * (tools/mksizeclasses.py rule 7), the next ones its own: 6,784 bytes, one
+ * object in one heap page, then six in five.
+ */
+static void scavenger_first_span_is_small(struct kunit *test)
+{
+	const size_t size = 6784;
+	unsigned int cls = goalloc_size_class(size), spc = goalloc_spc(cls, false);
+	const struct goalloc_class_info *c = &goalloc_class_info[cls];
+	unsigned int small_nelems = c->small_npages * GOALLOC_PAGE_SIZE / c->size, i;
+	void *p[2];
+	long live0;
+
+	KUNIT_ASSERT_LT(test, c->small_npages, c->npages);
+	KUNIT_ASSERT_EQ(test, small_nelems, 1U);
+	heap_quiesce(test);
+	live0 = goalloc_objects_in_use();
+	migrate_disable();
+	/* The count: small first, then the class's own. */
+	goalloc_flush_idle_spans();
+	KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc), (unsigned int)c->small_npages);
+	KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc), 0U);
+	KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc), 0U);
+	/* End to end, after a pass: a span of one slot, then one of the own shape. */
+	goalloc_flush_idle_spans();
+	for (i = 0; i < ARRAY_SIZE(p); i++) {
+		p[i] = goalloc_alloc(size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		memset(p[i], 0x5a + i, size);
+	}
+	KUNIT_EXPECT_EQ(test, span_nelems_of(p[0]), small_nelems);
+	KUNIT_EXPECT_EQ(test, span_nelems_of(p[1]), (unsigned int)c->nelems);
+	migrate_enable();
+	for (i = 0; i < ARRAY_SIZE(p); i++) {
+		KUNIT_EXPECT_PTR_EQ_MSG(test, memchr_inv(p[i], 0x5a + i, size), NULL,
+					"object %u", i);
+		goalloc_free(p[i]);
+	}
+	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), live0);
+	heap_quiesce(test);
+}
+
+/*
  * A CPU about to grow the heap first gives back the spans it caches with
  * no object in them (mcache.c's mcache_flush_empty()), so that their pages
- * serve the grow: here an 18 KiB class's span (9 heap pages), emptied, then
- * 2 KiB objects (spans of 2 heap pages, 8 in the big shape) until the heap
- * is short.  The heap must not grow while the empty span is
+ * serve the grow: here an 18 KiB class's span (its small shape, 3 heap
+ * pages), emptied, then 2 KiB objects (spans of 1, then 2 heap pages) until
+ * the heap is short.  The heap must not grow while the empty span is
  * still cached, and the span that takes its place needs no new chunk.
  */
 static void scavenger_grow_takes_back_empty_spans(struct kunit *test)
@@ -569,6 +612,7 @@ static struct kunit_case scavenger_cases[] = {
 	KUNIT_CASE(shrinker_never_waits_for_drains),
 	KUNIT_CASE(scavenger_flushes_idle_spans),
 	KUNIT_CASE(scavenger_busy_class_grows_big_spans),
+	KUNIT_CASE(scavenger_first_span_is_small),
 	KUNIT_CASE(scavenger_grow_takes_back_empty_spans),
 	KUNIT_CASE(scavenger_pass_on_grow),
 	KUNIT_CASE(scavenger_releases_everything),

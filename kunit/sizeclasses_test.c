@@ -68,6 +68,25 @@ static void class_table_shape(struct kunit *test)
 			KUNIT_EXPECT_GE_MSG(test, c->nelems, goalloc_big_objs(c->size),
 					    "class %u", i);
 		}
+		/*
+		 * The small shape (rule 7): from 2 KiB up, the fewest pages
+		 * holding an object with tail waste at most 1/4, if fewer than
+		 * the class's own; else the class's own.
+		 */
+		KUNIT_EXPECT_LE_MSG(test, c->small_npages, c->npages, "class %u", i);
+		if (c->size < 2048) {
+			KUNIT_EXPECT_EQ_MSG(test, c->small_npages, c->npages, "class %u", i);
+		} else {
+			unsigned int p;
+
+			for (p = 1; p <= c->small_npages; p++) {
+				unsigned long sp = p * GOALLOC_PAGE_SIZE;
+				bool fits = sp >= c->size && sp % c->size <= sp / 4;
+
+				KUNIT_EXPECT_EQ_MSG(test, fits, p == c->small_npages,
+						    "class %u, %u pages", i, p);
+			}
+		}
 		/* Tail waste of a span is at most 1/8. */
 		KUNIT_EXPECT_LE_MSG(test, span % c->size, span / 8, "class %u", i);
 		/* kmalloc's alignment guarantees: 8 bytes, 16 from 32 bytes. */
