@@ -145,6 +145,8 @@ def main():
     ap.add_argument("--trace", default="")
     ap.add_argument("--md")
     ap.add_argument("--csv")
+    ap.add_argument("--accel", default="tcg",
+                    help="how QEMU ran the guests: tcg, or icount (time counts instructions)")
     a = ap.parse_args()
     if a.trajectory:
         trajectory(a.trajectory, a.alloc, a.every)
@@ -188,7 +190,9 @@ def main():
         ("NR_SLAB_UNRECLAIMABLE change, peak, every record (KiB)",
          kib(g["nr_slab_peak_every_event"]), kib(k["nr_slab_peak_every_event"])),
         ("allocation failures", str(g["failures"]), str(k["failures"])),
-        ("replay time in the guest (ms, TCG)", f"{g['replay_ms']:.0f}", f"{k['replay_ms']:.0f}"),
+        ("replay time in the guest (ms, TCG)" if a.accel != "icount" else
+         "replay in the guest (million instructions, icount)",
+         f"{g['replay_ms']:.0f}", f"{k['replay_ms']:.0f}"),
     ]
     ratio_slub = g["held_peak"] / k["held_peak"] if k["held_peak"] else float("inf")
     ratio_req = g["held_peak"] / req
@@ -198,9 +202,11 @@ def main():
     how = ("single-threaded on one CPU" if rcpus <= 1 else
            f"in the trace's order, each traced CPU's records on a CPU of its own "
            f"({rcpus} CPUs; trace CPU c on CPU c mod {rcpus})")
+    icount = (", -icount: the guest's time counts its instructions, so a run is "
+              "deterministic" if a.accel == "icount" else "")
     md.append(f"Made by bench/trace/replay.sh: replayed {how} in kernel "
               f"{snaps_info.get('kernel', '?')} under QEMU ({snaps_info.get('cpus', '?')} "
-              f"vCPUs), one fresh boot per allocator. Held memory: goalloc's heap pages "
+              f"vCPUs{icount}), one fresh boot per allocator. Held memory: goalloc's heap pages "
               f"(debugfs heap_held); SLUB's kmalloc-<size> slab pages (/sys/kernel/slab) "
               f"plus its large kmallocs' pages; both as changes since the replay's start. "
               f"See Documentation/trace-replay.rst.\n")
