@@ -465,7 +465,7 @@ static unsigned int cache_big_pages(unsigned int size, unsigned int npages)
 {
 	unsigned int pages, best = npages;
 
-	for (pages = npages; pages <= GOALLOC_PCACHE_MAX_SPAN; pages++) {
+	for (pages = npages; pages <= GOALLOC_BIG_MAX_PAGES; pages++) {
 		unsigned long span = pages * GOALLOC_PAGE_SIZE;
 
 		if (span % size > span / 8)

@@ -262,8 +262,8 @@ static atomic_t grow_pass;
  * object at the committed traces' peaks).
  *
  * Rule 6: a class whose spans hold fewer than 32 objects (256 up to 256
- * bytes) has a big shape of that many (as many as 16 heap pages hold above
- * 4 KiB: 4 at 32 KiB).  A CPU that has grown GOALLOC_BIG_AFTER spans of the
+ * bytes) has a big shape of that many (as many as 20 heap pages hold from
+ * 5,376 bytes: 5 at 32 KiB).  A CPU that has grown GOALLOC_BIG_AFTER spans of the
  * class since the last trim pass grows the big shape, so a busy class pays
  * a span's life cycle (about 1,000-1,500 instructions) every 32 or 256
  * objects, while a class used now and then keeps spans of its own shape,

@@ -29,7 +29,7 @@
  *	goalloc_central_keep() of them)
  * @nkept: spans on @kept
  * @nspans: live spans of the class on the node, wherever they are
- * @npages: their heap pages (a class's spans have two shapes: sizeclasses.h)
+ * @npages: their heap pages (a class's spans have up to three shapes: sizeclasses.h)
  * @nmalloc: objects allocated outside any mcache (interrupt fallback, node
  *	requests)
  * @nfree: objects freed outside the owner's mcache

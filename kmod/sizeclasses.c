@@ -47,29 +47,29 @@
  *    42       3200      4    10       2.34%               4.13%         13   33            1    2
  *    43       3456      4     9       5.08%               7.97%         14   33            1    2
  *    44       4096      4     8       0.00%              18.48%         16   32            1    2
- *    45       4864      4     6      10.94%              18.72%         16   26            2    3
- *    46       5376      4     6       1.56%              10.50%         16   24            2    3
- *    47       6144      4     5       6.25%              14.26%         16   21            1    1
- *    48       6528      4     5       0.39%               6.23%         16   20            1    1
- *    49       6784      5     6       0.62%               3.91%         16   19            1    1
- *    50       6912      6     7       1.56%               1.87%         16   18            1    1
- *    51       8192      4     4       0.00%              18.50%         16   16            1    1
- *    52       9472      7     6       0.89%              15.61%         16   13            3    2
- *    53       9728      6     5       1.04%               2.69%         16   13            3    2
- *    54      10240      5     4       0.00%               5.25%         15   12            3    2
- *    55      10880      4     3       0.39%               6.24%         16   12            3    2
- *    56      12288      5     3      10.00%              12.93%         15   10            2    1
- *    57      13568      5     3       0.62%              10.41%         15    9            2    1
- *    58      14336      7     4       0.00%               5.65%         16    9            2    1
- *    59      16384      4     2       0.00%              14.28%         16    8            2    1
- *    60      18432      9     4       0.00%              12.49%         16    7            3    1
- *    61      19072      7     3       0.22%               3.47%         14    6            3    1
- *    62      20480      5     2       0.00%               7.38%         15    6            3    1
- *    63      21760      8     3       0.39%               6.24%         16    6            3    1
- *    64      24576      6     2       0.00%              12.94%         15    5            3    1
- *    65      27264     10     3       0.16%              10.93%         14    4            4    1
- *    66      28672      7     2       0.00%               5.16%         14    4            4    1
- *    67      32768      4     1       0.00%              14.28%         16    4            4    1
+ *    45       4864      4     6      10.94%              18.72%         19   32            2    3
+ *    46       5376      4     6       1.56%              10.50%         20   30            2    3
+ *    47       6144      4     5       6.25%              14.26%         20   26            1    1
+ *    48       6528      4     5       0.39%               6.23%         20   25            1    1
+ *    49       6784      5     6       0.62%               3.91%         20   24            1    1
+ *    50       6912      6     7       1.56%               1.87%         20   23            1    1
+ *    51       8192      4     4       0.00%              18.50%         20   20            1    1
+ *    52       9472      7     6       0.89%              15.61%         20   17            3    2
+ *    53       9728      6     5       1.04%               2.69%         19   16            3    2
+ *    54      10240      5     4       0.00%               5.25%         20   16            3    2
+ *    55      10880      4     3       0.39%               6.24%         20   15            3    2
+ *    56      12288      5     3      10.00%              12.93%         20   13            2    1
+ *    57      13568      5     3       0.62%              10.41%         20   12            2    1
+ *    58      14336      7     4       0.00%               5.65%         20   11            2    1
+ *    59      16384      4     2       0.00%              14.28%         20   10            2    1
+ *    60      18432      9     4       0.00%              12.49%         18    8            3    1
+ *    61      19072      7     3       0.22%               3.47%         19    8            3    1
+ *    62      20480      5     2       0.00%               7.38%         20    8            3    1
+ *    63      21760      8     3       0.39%               6.24%         19    7            3    1
+ *    64      24576      6     2       0.00%              12.94%         18    6            3    1
+ *    65      27264     10     3       0.16%              10.93%         20    6            4    1
+ *    66      28672      7     2       0.00%               5.16%         18    5            4    1
+ *    67      32768      4     1       0.00%              14.28%         20    5            4    1
  */
 #include <linux/export.h>
 
@@ -79,6 +79,7 @@
 static_assert(GOALLOC_BIG_OBJS == 32);
 static_assert(GOALLOC_BIG_SMALL_SIZE == 256);
 static_assert(GOALLOC_BIG_SMALL_OBJS == 256);
+static_assert(GOALLOC_BIG_MAX_PAGES == 20);
 
 const struct goalloc_class_info goalloc_class_info[GOALLOC_NUM_CLASSES] = {
 	[0] = { .size = 0, .npages = 0, .nelems = 0, .big_npages = 0, .small_npages = 0,
@@ -171,51 +172,51 @@ const struct goalloc_class_info goalloc_class_info[GOALLOC_NUM_CLASSES] = {
 		.div_mul = 1242757u },
 	[44] = { .size = 4096, .npages = 4, .nelems = 8, .big_npages = 16, .small_npages = 1,
 		.div_mul = 1048576u },
-	[45] = { .size = 4864, .npages = 4, .nelems = 6, .big_npages = 16, .small_npages = 2,
+	[45] = { .size = 4864, .npages = 4, .nelems = 6, .big_npages = 19, .small_npages = 2,
 		.div_mul = 883012u },
-	[46] = { .size = 5376, .npages = 4, .nelems = 6, .big_npages = 16, .small_npages = 2,
+	[46] = { .size = 5376, .npages = 4, .nelems = 6, .big_npages = 20, .small_npages = 2,
 		.div_mul = 798916u },
-	[47] = { .size = 6144, .npages = 4, .nelems = 5, .big_npages = 16, .small_npages = 1,
+	[47] = { .size = 6144, .npages = 4, .nelems = 5, .big_npages = 20, .small_npages = 1,
 		.div_mul = 699051u },
-	[48] = { .size = 6528, .npages = 4, .nelems = 5, .big_npages = 16, .small_npages = 1,
+	[48] = { .size = 6528, .npages = 4, .nelems = 5, .big_npages = 20, .small_npages = 1,
 		.div_mul = 657931u },
-	[49] = { .size = 6784, .npages = 5, .nelems = 6, .big_npages = 16, .small_npages = 1,
+	[49] = { .size = 6784, .npages = 5, .nelems = 6, .big_npages = 20, .small_npages = 1,
 		.div_mul = 633103u },
-	[50] = { .size = 6912, .npages = 6, .nelems = 7, .big_npages = 16, .small_npages = 1,
+	[50] = { .size = 6912, .npages = 6, .nelems = 7, .big_npages = 20, .small_npages = 1,
 		.div_mul = 621379u },
-	[51] = { .size = 8192, .npages = 4, .nelems = 4, .big_npages = 16, .small_npages = 1,
+	[51] = { .size = 8192, .npages = 4, .nelems = 4, .big_npages = 20, .small_npages = 1,
 		.div_mul = 524288u },
-	[52] = { .size = 9472, .npages = 7, .nelems = 6, .big_npages = 16, .small_npages = 3,
+	[52] = { .size = 9472, .npages = 7, .nelems = 6, .big_npages = 20, .small_npages = 3,
 		.div_mul = 453439u },
-	[53] = { .size = 9728, .npages = 6, .nelems = 5, .big_npages = 16, .small_npages = 3,
+	[53] = { .size = 9728, .npages = 6, .nelems = 5, .big_npages = 19, .small_npages = 3,
 		.div_mul = 441506u },
-	[54] = { .size = 10240, .npages = 5, .nelems = 4, .big_npages = 15, .small_npages = 3,
+	[54] = { .size = 10240, .npages = 5, .nelems = 4, .big_npages = 20, .small_npages = 3,
 		.div_mul = 419431u },
-	[55] = { .size = 10880, .npages = 4, .nelems = 3, .big_npages = 16, .small_npages = 3,
+	[55] = { .size = 10880, .npages = 4, .nelems = 3, .big_npages = 20, .small_npages = 3,
 		.div_mul = 394759u },
-	[56] = { .size = 12288, .npages = 5, .nelems = 3, .big_npages = 15, .small_npages = 2,
+	[56] = { .size = 12288, .npages = 5, .nelems = 3, .big_npages = 20, .small_npages = 2,
 		.div_mul = 349526u },
-	[57] = { .size = 13568, .npages = 5, .nelems = 3, .big_npages = 15, .small_npages = 2,
+	[57] = { .size = 13568, .npages = 5, .nelems = 3, .big_npages = 20, .small_npages = 2,
 		.div_mul = 316552u },
-	[58] = { .size = 14336, .npages = 7, .nelems = 4, .big_npages = 16, .small_npages = 2,
+	[58] = { .size = 14336, .npages = 7, .nelems = 4, .big_npages = 20, .small_npages = 2,
 		.div_mul = 299594u },
-	[59] = { .size = 16384, .npages = 4, .nelems = 2, .big_npages = 16, .small_npages = 2,
+	[59] = { .size = 16384, .npages = 4, .nelems = 2, .big_npages = 20, .small_npages = 2,
 		.div_mul = 262144u },
-	[60] = { .size = 18432, .npages = 9, .nelems = 4, .big_npages = 16, .small_npages = 3,
+	[60] = { .size = 18432, .npages = 9, .nelems = 4, .big_npages = 18, .small_npages = 3,
 		.div_mul = 233017u },
-	[61] = { .size = 19072, .npages = 7, .nelems = 3, .big_npages = 14, .small_npages = 3,
+	[61] = { .size = 19072, .npages = 7, .nelems = 3, .big_npages = 19, .small_npages = 3,
 		.div_mul = 225198u },
-	[62] = { .size = 20480, .npages = 5, .nelems = 2, .big_npages = 15, .small_npages = 3,
+	[62] = { .size = 20480, .npages = 5, .nelems = 2, .big_npages = 20, .small_npages = 3,
 		.div_mul = 209716u },
-	[63] = { .size = 21760, .npages = 8, .nelems = 3, .big_npages = 16, .small_npages = 3,
+	[63] = { .size = 21760, .npages = 8, .nelems = 3, .big_npages = 19, .small_npages = 3,
 		.div_mul = 197380u },
-	[64] = { .size = 24576, .npages = 6, .nelems = 2, .big_npages = 15, .small_npages = 3,
+	[64] = { .size = 24576, .npages = 6, .nelems = 2, .big_npages = 18, .small_npages = 3,
 		.div_mul = 174763u },
-	[65] = { .size = 27264, .npages = 10, .nelems = 3, .big_npages = 14, .small_npages = 4,
+	[65] = { .size = 27264, .npages = 10, .nelems = 3, .big_npages = 20, .small_npages = 4,
 		.div_mul = 157533u },
-	[66] = { .size = 28672, .npages = 7, .nelems = 2, .big_npages = 14, .small_npages = 4,
+	[66] = { .size = 28672, .npages = 7, .nelems = 2, .big_npages = 18, .small_npages = 4,
 		.div_mul = 149797u },
-	[67] = { .size = 32768, .npages = 4, .nelems = 1, .big_npages = 16, .small_npages = 4,
+	[67] = { .size = 32768, .npages = 4, .nelems = 1, .big_npages = 20, .small_npages = 4,
 		.div_mul = 131072u },
 };
 EXPORT_SYMBOL_IF_KUNIT(goalloc_class_info);

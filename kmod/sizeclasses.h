@@ -27,13 +27,15 @@
 /*
  * Rule 6 (Documentation/sizeclasses.rst): a class's big shape holds at
  * least GOALLOC_BIG_OBJS objects, GOALLOC_BIG_SMALL_OBJS for objects up to
- * GOALLOC_BIG_SMALL_SIZE bytes (or as many as GOALLOC_PCACHE_MAX_SPAN pages
- * hold): goalloc_big_objs().  tools/mksizeclasses.py's BIG_OBJS,
- * BIG_SMALL_SIZE and BIG_SMALL_OBJS; sizeclasses.c asserts they agree.
+ * GOALLOC_BIG_SMALL_SIZE bytes (or as many as GOALLOC_BIG_MAX_PAGES pages
+ * hold, the most a big span has, which the per-CPU page cache serves):
+ * goalloc_big_objs().  tools/mksizeclasses.py's BIG_OBJS, BIG_SMALL_SIZE,
+ * BIG_SMALL_OBJS and BIG_MAX_PAGES; sizeclasses.c asserts they agree.
  */
 #define GOALLOC_BIG_OBJS	32
 #define GOALLOC_BIG_SMALL_SIZE	256
 #define GOALLOC_BIG_SMALL_OBJS	256
+#define GOALLOC_BIG_MAX_PAGES	20
 /* The last size the fine table (GOALLOC_SMALL_DIV steps) serves. */
 #define GOALLOC_FINE_MAX	(1024 - 8)
 #define GOALLOC_SMALL_DIV	8

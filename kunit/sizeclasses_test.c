@@ -50,7 +50,7 @@ static void class_table_shape(struct kunit *test)
 		 */
 		KUNIT_EXPECT_GE_MSG(test, c->big_npages, c->npages, "class %u", i);
 		KUNIT_EXPECT_LE_MSG(test, c->big_npages,
-				    max_t(unsigned int, c->npages, GOALLOC_PCACHE_MAX_SPAN),
+				    max_t(unsigned int, c->npages, GOALLOC_BIG_MAX_PAGES),
 				    "class %u", i);
 		if (c->big_npages > c->npages) {
 			unsigned long big = c->big_npages * GOALLOC_PAGE_SIZE;
@@ -60,7 +60,7 @@ static void class_table_shape(struct kunit *test)
 			KUNIT_EXPECT_GT_MSG(test, big / c->size, c->nelems, "class %u", i);
 			KUNIT_EXPECT_TRUE_MSG(test, big / c->size >= goalloc_big_objs(c->size) ||
 					      goalloc_big_objs(c->size) * c->size >
-					      GOALLOC_PCACHE_MAX_SPAN * GOALLOC_PAGE_SIZE,
+					      GOALLOC_BIG_MAX_PAGES * GOALLOC_PAGE_SIZE,
 					      "class %u", i);
 			KUNIT_EXPECT_LE_MSG(test, big % c->size, big / 8, "class %u", i);
 		} else {
