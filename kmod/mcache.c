@@ -263,12 +263,12 @@ static atomic_t grow_pass;
  *
  * Rule 6: a class whose spans hold fewer than 32 objects (256 up to 256
  * bytes) has a big shape of that many (as many as 20 heap pages hold from
- * 5,376 bytes: 5 at 32 KiB).  A CPU that has grown GOALLOC_BIG_AFTER spans of the
- * class since the last trim pass grows the big shape, so a busy class pays
- * a span's life cycle (about 1,000-1,500 instructions) every 32 or 256
- * objects, while a class used now and then keeps spans of its own shape,
- * and with them the memory a cached span holds.  Counted on this CPU; a
- * count lost to migration costs one span of another shape.
+ * 5,376 bytes: 5 at 32 KiB).  A CPU that has grown GOALLOC_BIG_AFTER spans
+ * of the class since the last trim pass grows the big shape, so a busy
+ * class pays a span's life cycle (about 1,000-1,500 instructions) every 32
+ * or 256 objects, while a class used now and then keeps spans of its own
+ * shape, and with them the memory a cached span holds.  Counted on this
+ * CPU; a count lost to migration costs one span of another shape.
  *
  * Return: 0 for the class's own shape, else the small or big shape's heap
  * pages.
