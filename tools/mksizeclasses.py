@@ -31,7 +31,7 @@ Then one rule of goalloc's own, which changes spans but not sizes:
     5,376 bytes), the most objects 20 pages can hold.  Classes whose spans hold that many already
     (8 to 32 bytes) have one shape.  A CPU that keeps growing spans of a
     class makes the big shape (kmod/mcache.c): a busy class pays a span's
-    life cycle every 32 objects (256 up to 256 bytes, 4 at 32 KiB), a rare
+    life cycle every 32 objects (256 up to 256 bytes, 5 at 32 KiB), a rare
     one keeps its small spans and the memory a cached span holds.  32, as
     SLUB's kmalloc-1k slab (order 3): N allocations then N frees of up to
     32 objects stay in one span a round, where two spans of 16 sent half
