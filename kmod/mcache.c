@@ -314,9 +314,9 @@ static atomic_t short_gen;
 /*
  * Before a grow for @spc: if the heap is short of free pages (it would
  * grow), give back to mcentral every span this CPU caches with no object
- * in it, of the other classes, and ask the other CPUs to do the same at
- * their next grow (Go starts a collection when its heap has grown, and the
- * collection flushes every P's mcache).  mcentral retires such a span
+ * in it (@spc's slot is empty: the refill gave its span back), and ask
+ * the other CPUs to do the same at their next grow (Go starts a collection
+ * when its heap has grown, and the collection flushes every P's mcache).  mcentral retires such a span
  * (span_settle()), so its pages can take new spans instead of fresh ones.
  * A class used now and then otherwise keeps a whole span per CPU cached
  * for nothing until the next trim pass, and a heap growing through a burst
@@ -343,7 +343,7 @@ static void mcache_flush_empty(struct goalloc_mcache *c, unsigned int spc)
 		if (s == &goalloc_placeholder_span)
 			continue;
 		left--;
-		if (i != spc && goalloc_span_inuse_hint(s) <= 0)
+		if (goalloc_span_inuse_hint(s) <= 0)
 			goalloc_mcache_uncache(c, i);
 	}
 }

@@ -55,7 +55,7 @@
  *	objects, from 2 KiB up; @npages for the others and named caches'
  *	classes), a CPU's first span of the class in a trim pass (rule 7)
  * @div_mul: multiplier turning an offset in the span into an object index,
- *	exact over both shapes
+ *	exact over every shape of the class
  */
 struct goalloc_class_info {
 	u32 size;
