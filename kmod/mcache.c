@@ -316,8 +316,9 @@ static atomic_t short_gen;
  * grow), give back to mcentral every span this CPU caches with no object
  * in it (@spc's slot is empty: the refill gave its span back), and ask
  * the other CPUs to do the same at their next grow (Go starts a collection
- * when its heap has grown, and the collection flushes every P's mcache).  mcentral retires such a span
- * (span_settle()), so its pages can take new spans instead of fresh ones.
+ * when its heap has grown, and the collection flushes every P's mcache).
+ * mcentral retires such a span (span_settle()), so its pages can take new
+ * spans instead of fresh ones.
  * A class used now and then otherwise keeps a whole span per CPU cached
  * for nothing until the next trim pass, and a heap growing through a burst
  * holds them all at its peak.  Read only on the way to a grow (a span's
