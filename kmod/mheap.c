@@ -330,11 +330,13 @@ static gfp_t block_gfp_needed(gfp_t meta, unsigned int order)
  * A block of pages for a chunk of @pool that can hold @npages heap pages:
  * of the order grow_order() picks, else of smaller ones down to the
  * smallest that fits.  An exact-fit pool's block is split and cut to
- * @npages.  Sets the block's order, its PAGE_SIZE pages and whether it fell
- * short of the order wanted.
+ * @npages; for a @large span (a large object's or an arena's, one of
+ * size class 0), a block above the pool's step is cut to the span or the
+ * step, whichever is more.  Sets the block's order, its PAGE_SIZE pages
+ * and whether it fell short of the order wanted.
  */
-static struct page *chunk_block(struct goalloc_pool *pool, unsigned int npages, int node,
-				bool thisnode, gfp_t meta, unsigned int *orderp,
+static struct page *chunk_block(struct goalloc_pool *pool, unsigned int npages, bool large,
+				int node, bool thisnode, gfp_t meta, unsigned int *orderp,
 				unsigned long *nr_pages, bool *fallback)
 {
 	unsigned long need_pages = (unsigned long)npages * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
@@ -342,7 +344,7 @@ static struct page *chunk_block(struct goalloc_pool *pool, unsigned int npages, 
 				  get_order((size_t)npages * GOALLOC_PAGE_SIZE));
 	unsigned int want = grow_order(pool, need), order;
 	struct page *page = NULL;
-	unsigned long i;
+	unsigned long i, keep;
 
 	for (order = want; order >= need; order--) {
 		gfp_t g = block_gfp_needed(meta, order);
@@ -365,12 +367,23 @@ static struct page *chunk_block(struct goalloc_pool *pool, unsigned int npages, 
 	*orderp = order;
 	*fallback = order < want;
 	*nr_pages = 1UL << order;
-	/* An exact-fit pool pays for what it uses: the tail goes straight back. */
-	if (pool->policy.exact_fit && need_pages < *nr_pages) {
+	/*
+	 * An exact-fit pool pays for what it uses; a large span keeps the
+	 * pool's step (grow_order() of a page), or itself if above it: the
+	 * tail goes straight back.  Kept, it was held until spans filled it (a
+	 * 152 KiB object grew a 4.4 MiB heap by 256 KiB at the peak of the
+	 * second trace, Documentation/trace-replay.rst).  A size class's span
+	 * keeps the whole block: its class's next spans fill it, and a grow
+	 * per big span cost N-then-N of 16 KiB objects 4x the instructions.
+	 */
+	keep = pool->policy.exact_fit || large ? need_pages : *nr_pages;
+	if (!pool->policy.exact_fit)
+		keep = max(keep, 1UL << grow_order(pool, 0));
+	if (keep < *nr_pages) {
 		split_page(page, order);
-		for (i = need_pages; i < *nr_pages; i++)
+		for (i = keep; i < *nr_pages; i++)
 			__free_page(page + i);
-		*nr_pages = need_pages;
+		*nr_pages = keep;
 	}
 	return page;
 }
@@ -448,7 +461,8 @@ static int heap_grow(struct goalloc_pool *pool, struct goalloc_span *s, int node
 	/* The memcg decides, not the OOM killer: past its limit the grow fails. */
 	if (pool->policy.charge)
 		meta |= __GFP_RETRY_MAYFAIL | __GFP_NOWARN;
-	page = chunk_block(pool, s->npages, node, thisnode, meta, &order, &nr_pages, &fallback);
+	page = chunk_block(pool, s->npages, !s->cls, node, thisnode, meta, &order, &nr_pages,
+			   &fallback);
 	if (page) {
 		ch = kzalloc(sizeof(*ch), meta);
 		spare = kzalloc(sizeof(*spare), meta & ~__GFP_ACCOUNT);
@@ -464,6 +478,8 @@ static int heap_grow(struct goalloc_pool *pool, struct goalloc_span *s, int node
 	ch->pool = pool;
 	ch->base = (unsigned long)page_address(page);
 	ch->order = order;
+	/* Cut to fit by chunk_block(): its pages go back one by one. */
+	ch->split = nr_pages < (1UL << order);
 	ch->nid = page_to_nid(page);
 	ch->npages = nr_pages * PAGE_SIZE / GOALLOC_PAGE_SIZE;
 	ch->nfree = ch->npages;

@@ -68,8 +68,8 @@
  * @nscav: heap pages scavenged: given back to the buddy allocator while the
  *	chunk stays (goalloc_pool_scavenge()); their bits stay set in @used,
  *	so no span is ever placed on them, and they no longer count as held
- * @split: the block was split into order-0 pages (split_page()) to
- *	scavenge some: the rest goes back page by page
+ * @split: the block was split into order-0 pages (split_page()), cut to
+ *	fit when it grew or to scavenge some: the rest goes back page by page
  * @windows: CPUs' page caches holding a window in the chunk (struct
  *	goalloc_pcache); a chunk with one is never idle, so a window's chunk
  *	stays while the window does

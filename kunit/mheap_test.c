@@ -242,6 +242,53 @@ static void mheap_exact_fit(struct kunit *test)
 }
 
 /*
+ * A span above the pool's step (a large object's, an arena's) grows a
+ * block cut to it: the rest goes back to the buddy allocator at once, and
+ * the chunk's pages go back one by one with the span.  A size class's span
+ * keeps the whole block, for the spans that follow.  Steps of two heap
+ * pages: three pages take a block of four.
+ */
+static void mheap_large_cut_to_fit(struct kunit *test)
+{
+	static const struct goalloc_pool_policy stepped = {
+		.retain_percent = &test_retain_percent,
+		.grow_min_order = GOALLOC_MIN_CHUNK_ORDER + 1,
+	};
+	unsigned int cls = goalloc_size_class(2688), spc = goalloc_spc(cls, false);
+	struct goalloc_span *s, *t;
+	struct goalloc_pool *pool;
+
+	KUNIT_ASSERT_EQ(test, (unsigned int)goalloc_class_info[cls].npages, 3U);
+	test_retain_percent = 0;
+	pool = test_pool_create(test, &stepped);
+	s = test_pool_span(pool, 3, 1);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, s->chunk->order, (unsigned int)get_order(4 * GOALLOC_PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, s->chunk->npages, 3);
+	KUNIT_EXPECT_TRUE(test, s->chunk->split);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_held), 3UL);
+	KUNIT_EXPECT_TRUE(test, span_mapped(s));
+	/* A span of the same size needs a chunk of its own. */
+	t = test_pool_span(pool, 1, 1);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_EXPECT_PTR_NE(test, t->chunk, s->chunk);
+	heap_put(t);
+	heap_put(s);
+	test_pool_check_empty(test, pool);
+
+	/* A class's span of three pages: the block of four stays whole. */
+	s = goalloc_pool_alloc_span(pool, spc, 0, goalloc_spc_align(spc), test_pool_node(pool),
+				    GOALLOC_SPAN_NEW, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, s->npages, 3);
+	KUNIT_EXPECT_EQ(test, s->chunk->npages, 4);
+	KUNIT_EXPECT_FALSE(test, s->chunk->split);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_held), 4UL);
+	heap_put(s);
+	test_pool_check_empty(test, pool);
+}
+
+/*
  * A retaining pool keeps idle chunks up to its goal and gives back a chunk
  * that goes idle beyond it at once; goalloc_pool_trim() releases down to
  * what it is told to keep.  Spans of 16 heap pages each fill a chunk of
@@ -901,6 +948,7 @@ static void mheap_pcache_irq(struct kunit *test)
 static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(mheap_runs_coalesce),
 	KUNIT_CASE(mheap_exact_fit),
+	KUNIT_CASE(mheap_large_cut_to_fit),
 	KUNIT_CASE(mheap_release),
 	KUNIT_CASE(mheap_scavenge),
 	KUNIT_CASE(mheap_span_map),
