@@ -312,26 +312,25 @@ void goalloc_mcache_pass_reset(void)
 static atomic_t short_gen;
 
 /*
- * Before a grow for @spc: if the heap is short of free pages (it would
- * grow), give back to mcentral every span this CPU caches with no object
- * in it (@spc's slot is empty: the refill gave its span back), and ask
- * the other CPUs to do the same at their next grow (Go starts a collection
- * when its heap has grown, and the collection flushes every P's mcache).
- * mcentral retires such a span (span_settle()), so its pages can take new
- * spans instead of fresh ones.
+ * Before a grow of @npages heap pages (a span of a class whose refill
+ * failed, its slot now empty, or a large object): if the heap is short of
+ * free pages (it would grow), give back to mcentral every span this CPU
+ * caches with no object in it, and ask the other CPUs to do the same at
+ * their next grow (Go starts a collection when its heap has grown, and the
+ * collection flushes every P's mcache).  mcentral retires such a span
+ * (span_settle()), so its pages can take new spans instead of fresh ones.
  * A class used now and then otherwise keeps a whole span per CPU cached
  * for nothing until the next trim pass, and a heap growing through a burst
  * holds them all at its peak.  Read only on the way to a grow (a span's
  * worth of allocations apart); the scan is of this CPU's slots.  A CPU
  * that never grows keeps its spans until the trim pass.  @c entered.
  */
-static void mcache_flush_empty(struct goalloc_mcache *c, unsigned int spc)
+static void mcache_flush_empty(struct goalloc_mcache *c, unsigned int npages)
 {
 	unsigned int gen = atomic_read(&short_gen), i, left;
 
 	if (c->flush_gen == gen) {
-		/* The most a grow of the class asks for: its big shape. */
-		if (!goalloc_heap_short(goalloc_cls_info(goalloc_spc_to_class(spc))->big_npages))
+		if (!goalloc_heap_short(npages))
 			return;
 		gen = atomic_inc_return(&short_gen);
 	}
@@ -368,6 +367,7 @@ static void mcache_flush_empty(struct goalloc_mcache *c, unsigned int spc)
  */
 void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int node)
 {
+	unsigned int cls = goalloc_spc_to_class(spc);
 	struct goalloc_mcache *c;
 	struct goalloc_span *s;
 	int want;
@@ -382,8 +382,9 @@ void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int nod
 			p = goalloc_span_next_free(c->alloc[spc]);
 			if (!p)
 				p = goalloc_mcache_refill(c, spc);
+			/* The most a grow of the class asks for: its big shape. */
 			if (!p)
-				mcache_flush_empty(c, spc);
+				mcache_flush_empty(c, goalloc_cls_info(cls)->big_npages);
 		} else {
 			p = away_next_free(c, spc, node);
 		}
@@ -449,11 +450,19 @@ struct goalloc_span *goalloc_mcache_alloc_large(size_t size, unsigned int spc, g
 						int node)
 {
 	unsigned int npages = DIV_ROUND_UP(size, GOALLOC_PAGE_SIZE);
+	struct goalloc_mcache *c;
 	struct goalloc_span *s;
 
 	node = goalloc_mcache_node(node, gfp);
 	if (unlikely(node < NUMA_NO_NODE))
 		return NULL;
+	/* A grow of the heap as a span's is: empty cached spans go back first. */
+	c = goalloc_mcache_get();
+	if (goalloc_mcache_enter(c)) {
+		mcache_flush_empty(c, npages);
+		goalloc_mcache_leave(c);
+	}
+	goalloc_mcache_put();
 	s = goalloc_heap_alloc_span(spc, npages,
 				    is_power_of_2(size) ? npages : 1, node,
 				    GOALLOC_SPAN_LARGE, gfp);
