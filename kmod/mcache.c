@@ -248,48 +248,94 @@ int goalloc_mcache_node(int node, gfp_t gfp)
 	return node;
 }
 
+/**
+ * goalloc_mcache_live_hint() - this CPU's objects of a span class
+ * @spc: span class
+ *
+ * Objects of @spc this CPU allocated less those it freed, wherever: its
+ * live objects of the class when no other CPU frees them.  A hint: objects
+ * another CPU frees count here, and objects of another CPU freed here
+ * count against (a CPU freeing what others allocate reads below 0).
+ *
+ * Return: the count, which may be negative.
+ */
+long goalloc_mcache_live_hint(unsigned int spc)
+{
+	return (long)(this_cpu_read(goalloc_mcache->nmalloc[spc]) -
+		      this_cpu_read(goalloc_mcache->nfree[spc]) -
+		      this_cpu_read(goalloc_mcache->nfree_remote[spc]));
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_mcache_live_hint);
+
 /* Trim passes so far: the counts of struct goalloc_mcache.grows are per pass. */
 static atomic_t grow_pass;
+
+/**
+ * goalloc_mcache_shape() - rules 6 and 7: the heap pages of a span to grow
+ * @c: the span class's shape
+ * @live: the class's objects this CPU holds (goalloc_mcache_live_hint())
+ * @busy: this CPU has grown GOALLOC_BIG_AFTER spans of the class since the
+ *	last trim pass
+ *
+ * Rule 7 of tools/mksizeclasses.py: a class from 2 KiB up has a small shape
+ * of one to three objects, which a CPU holding fewer objects of the class
+ * than a span of its own shape holds grows, so a class allocated now and
+ * then holds a page or two rather than a span of its own shape (18-24 KiB
+ * classes held 32-72 KiB each, for nothing, at the second trace's peak).
+ *
+ * Rule 6: a class whose spans hold fewer than 32 objects (256 up to 256
+ * bytes) has a big shape of that many (as many as 20 heap pages hold from
+ * 5,376 bytes: 5 at 32 KiB).  A busy CPU grows a span of twice as many
+ * objects as it holds, up to the big shape, so a busy class pays a span's
+ * life cycle (about 1,000-1,500 instructions) every 32 or 256 objects,
+ * and a round of N allocations then N frees of up to 32 fits the span the
+ * CPU keeps (with room for the objects it holds only, a 300-byte class's
+ * 27 left every round of 32 in two spans: 0.79x kmem_cache's instructions
+ * against 0.47x); a CPU holding few objects of a class grows spans near
+ * its own shape.  Any shape in between is one: the class's div_mul is
+ * exact up to the big one.
+ *
+ * Return: 0 for the class's own shape, else the heap pages of another.
+ */
+unsigned int goalloc_mcache_shape(const struct goalloc_class_info *c, long live, bool busy)
+{
+	unsigned long npages;
+
+	if (live < c->nelems)
+		return live >= 0 && c->small_npages < c->npages ? c->small_npages : 0;
+	if (!busy)
+		return 0;
+	npages = clamp_t(unsigned long, DIV_ROUND_UP(2 * live * c->size, GOALLOC_PAGE_SIZE),
+			 c->npages, c->big_npages);
+	return npages == c->npages ? 0 : npages;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_mcache_shape);
 
 /**
  * goalloc_mcache_grow_pages() - the shape of the next span this CPU grows
  * @spc: span class
  *
- * Rule 7 of tools/mksizeclasses.py: a class from 2 KiB up has a small shape
- * of one to three objects, which a CPU's first span of the class since the
- * last trim pass takes, so a class allocated once or twice holds a page or
- * two rather than a span of the class's own shape (20-40 KiB held for one
- * object at the committed traces' peaks).
- *
- * Rule 6: a class whose spans hold fewer than 32 objects (256 up to 256
- * bytes) has a big shape of that many (as many as 20 heap pages hold from
- * 5,376 bytes: 5 at 32 KiB).  A CPU that has grown GOALLOC_BIG_AFTER spans
- * of the class since the last trim pass grows the big shape, so a busy
- * class pays a span's life cycle (about 1,000-1,500 instructions) every 32
- * or 256 objects, while a class used now and then keeps spans of its own
- * shape, and with them the memory a cached span holds.  Counted on this
+ * goalloc_mcache_shape() for this CPU: its objects of the class, and
+ * whether it has grown GOALLOC_BIG_AFTER spans of the class's own shape or
+ * above since the last trim pass (a boot's bursts would otherwise grow
+ * larger spans of classes that then hold a few objects).  Counted on this
  * CPU; a count lost to migration costs one span of another shape.
  *
- * Return: 0 for the class's own shape, else the small or big shape's heap
- * pages.
+ * Return: 0 for the class's own shape, else the heap pages of another.
  */
 unsigned int goalloc_mcache_grow_pages(unsigned int spc)
 {
 	const struct goalloc_class_info *c = goalloc_cls_info(goalloc_spc_to_class(spc));
 	u16 pass = (atomic_read(&grow_pass) & 0xff) << 8, v;
+	long live = goalloc_mcache_live_hint(spc);
 
-	if (c->big_npages == c->npages)
-		return 0;
 	v = this_cpu_read(goalloc_mcache->grows[spc]);
 	if ((v & 0xff00) != pass)
 		v = pass;
-	if ((v & 0xff) >= GOALLOC_BIG_AFTER)
-		return c->big_npages;
-	this_cpu_write(goalloc_mcache->grows[spc], v + 1);
-	/* The first of the pass: the small shape, where the class has one (rule 7). */
-	if (!(v & 0xff) && c->small_npages < c->npages)
-		return c->small_npages;
-	return 0;
+	/* Spans of the small shape do not count: they are a quiet class's. */
+	if (live >= c->nelems && (v & 0xff) < GOALLOC_BIG_AFTER)
+		this_cpu_write(goalloc_mcache->grows[spc], v + 1);
+	return goalloc_mcache_shape(c, live, (v & 0xff) >= GOALLOC_BIG_AFTER);
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_mcache_grow_pages);
 

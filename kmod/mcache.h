@@ -84,11 +84,12 @@ struct goalloc_mcache {
 
 /*
  * A CPU that has grown this many spans of a class since the last trim pass
- * grows the class's big shape from then on (tools/mksizeclasses.py rule 6).
- * At 4, a boot's bursts made big spans of classes that then held a few
- * objects each: 256 KiB more at the peak of the busybox trace than at 8
- * (Documentation/trace-replay.rst); a busy class reaches 8 within its
- * first round all the same.
+ * grows spans above the class's own shape from then on, of twice as many
+ * objects as it holds up to the big shape (tools/mksizeclasses.py rule 6,
+ * goalloc_mcache_shape()).  At 4, a boot's bursts made big spans of
+ * classes that then held a few objects each: 256 KiB more at the peak of
+ * the busybox trace than at 8 (Documentation/trace-replay.rst); a busy
+ * class reaches 8 within its first round all the same.
  */
 #define GOALLOC_BIG_AFTER	8
 
@@ -526,6 +527,8 @@ void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc);
 void goalloc_mcache_drain(struct goalloc_mcache *c);
 void goalloc_mcache_uncache(struct goalloc_mcache *c, unsigned int spc);
 void goalloc_mcache_uncache_away(struct goalloc_mcache *c, unsigned int spc);
+long goalloc_mcache_live_hint(unsigned int spc);
+unsigned int goalloc_mcache_shape(const struct goalloc_class_info *c, long live, bool busy);
 unsigned int goalloc_mcache_grow_pages(unsigned int spc);
 void goalloc_mcache_pass_reset(void);
 bool goalloc_mcache_drained(unsigned int cpu);

@@ -15,8 +15,8 @@
  * not lost (model: kmod/models/span_free.pml).
  *
  * A span left with no object is swept and kept on the kept list, up to
- * goalloc_central_keep() spans per class (of the class's big shape only:
- * span_retire()), so a workload that fills and empties spans over and over
+ * goalloc_central_keep() spans per class (of shapes above the class's own
+ * only: span_retire()), so a workload that fills and empties spans over and over
  * (SLUB keeps empty slabs on its partial lists for the same reason) does
  * not pay the heap for each one; beyond that it goes back to the heap.
  * Keeping one asks the heap for a trim pass (goalloc_heap_trim_soon());
@@ -80,20 +80,23 @@ static bool span_swept_empty(struct goalloc_span *s)
 
 /*
  * A span with no object (span_swept_empty()): keep it on the kept list if
- * the class has room and the span is of the class's big shape (the only
- * one of most classes), else mark it dead for the caller to release after
- * dropping the locks.  A class that empties spans often enough to reuse
- * kept ones is a busy one, and its CPUs grow the big shape once they grow
- * (goalloc_mcache_grow_pages()): kept small spans would serve its refills
- * and keep it paying a span's life cycle every few objects.  Both locks
- * held.  Returns true if the caller must release it.
+ * the class has room and the span is larger than the class's own shape
+ * (or of its big shape, the only one of most classes), else mark it dead
+ * for the caller to release after dropping the locks.  A class that
+ * empties spans often enough to reuse kept ones is a busy one, and its
+ * CPUs grow larger spans once they grow (goalloc_mcache_grow_pages()):
+ * kept small spans would serve its refills and keep it paying a span's
+ * life cycle every few objects.  Both locks held.  Returns true if the
+ * caller must release it.
  */
 static bool span_retire(struct goalloc_mcentral *mc, struct goalloc_span *s)
 {
+	const struct goalloc_class_info *c = goalloc_cls_info(goalloc_spc_to_class(s->spc));
+
 	lockdep_assert_held(&mc->lock);
 	lockdep_assert_held(&s->lock);
 	if (mc->nkept < goalloc_central_keep(s->spc) &&
-	    s->npages >= goalloc_cls_info(goalloc_spc_to_class(s->spc))->big_npages) {
+	    (s->npages > c->npages || s->npages >= c->big_npages)) {
 		goalloc_span_set_state(s, GOALLOC_SPAN_KEPT);
 		list_add(&s->list, &mc->kept);
 		mc->nkept++;

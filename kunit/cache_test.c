@@ -10,6 +10,7 @@
  * other caches' objects.
  */
 #include <kunit/test.h>
+#include <linux/bitmap.h>
 #include <linux/cache.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -196,19 +197,46 @@ static void test_ctor(void *p)
 	memset(o->payload, 0xc7, sizeof(o->payload));
 }
 
+#ifdef GOALLOC_TEST_HOOKS
+/* Slots of the spans grown for span class ctor_spc while the hook is in. */
+static unsigned int ctor_spc;
+static atomic_long_t ctor_grown_slots;
+
+static void hook_count_grown(void *arg)
+{
+	const struct goalloc_span *s = arg;
+
+	if (s->spc == READ_ONCE(ctor_spc))
+		atomic_long_add(s->nelems, &ctor_grown_slots);
+}
+#else
 /*
- * Is @calls a whole number of spans of @ci's shapes (its own and its big
- * one; a named cache's class has no small one)?
+ * Is @calls a whole number of spans of @ci's shapes (its own up to its big
+ * one, goalloc_mcache_shape(); a named cache's class has no small one)?
  */
 static bool whole_spans(const struct goalloc_class_info *ci, long calls)
 {
-	long big = ci->big_npages * GOALLOC_PAGE_SIZE / ci->size, b;
+	unsigned long *can = bitmap_zalloc(calls + 1, GFP_KERNEL);
+	unsigned int np;
+	long c, n;
+	bool ok;
 
-	for (b = 0; b * big <= calls; b++)
-		if ((calls - b * big) % ci->nelems == 0)
-			return true;
-	return false;
+	if (!can)
+		return false;
+	__set_bit(0, can);
+	for (c = 1; c <= calls; c++)
+		for (np = ci->npages; np <= ci->big_npages; np++) {
+			n = np * GOALLOC_PAGE_SIZE / ci->size;
+			if (n <= c && test_bit(c - n, can)) {
+				__set_bit(c, can);
+				break;
+			}
+		}
+	ok = test_bit(calls, can);
+	bitmap_free(can);
+	return ok;
 }
+#endif
 
 /*
  * The constructor runs exactly once per slot of every span the cache got,
@@ -223,7 +251,9 @@ static void cache_ctor_once(struct kunit *test)
 	struct goalloc_cache *c;
 	unsigned int i, j, nspans = 0, reused = 0;
 	long slots = 0, fresh_slots = 0;
+#ifndef GOALLOC_TEST_HOOKS
 	const struct goalloc_class_info *ci;
+#endif
 	long base = atomic_long_read(&ctor_calls), live, calls;
 	void **p;
 
@@ -302,14 +332,26 @@ static void cache_ctor_once(struct kunit *test)
 	KUNIT_EXPECT_GT(test, reused, 0U);
 	KUNIT_EXPECT_LE(test, reused, n / 2);
 	/* All of them, twice over: spans given back and made anew, whole. */
+#ifdef GOALLOC_TEST_HOOKS
+	WRITE_ONCE(ctor_spc, spc_of_obj(p[0]));
+	atomic_long_set(&ctor_grown_slots, 0);
+	WRITE_ONCE(goalloc_hooks[GOALLOC_HOOK_SPAN_GROWN], hook_count_grown);
+#endif
+	base = atomic_long_read(&ctor_calls);
 	for (j = 0; j < 2; j++) {
 		goalloc_cache_free_bulk(c, n, p);
 		KUNIT_ASSERT_EQ(test, goalloc_cache_alloc_bulk(c, GFP_KERNEL, n, p), (int)n);
 		for (i = 0; i < n; i++)
 			KUNIT_EXPECT_EQ(test, ((struct ctor_obj *)p[i])->magic, CTOR_MAGIC);
 	}
+#ifdef GOALLOC_TEST_HOOKS
+	WRITE_ONCE(goalloc_hooks[GOALLOC_HOOK_SPAN_GROWN], NULL);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&ctor_calls) - base,
+			atomic_long_read(&ctor_grown_slots));
+#else
 	ci = goalloc_cls_info(goalloc_spc_to_class(spc_of_obj(p[0])));
 	KUNIT_EXPECT_TRUE(test, whole_spans(ci, atomic_long_read(&ctor_calls) - base));
+#endif
 	/* __GFP_ZERO with a constructor: refused, nothing allocated, no WARN. */
 	live = goalloc_objects_in_use();
 	calls = atomic_long_read(&ctor_calls);

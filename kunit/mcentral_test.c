@@ -517,32 +517,34 @@ static void no_hooks(struct kunit *test)
 #endif
 
 /*
- * A class of two shapes (1 KiB: one page of 8, or two of 16) keeps only
- * spans of its big shape empty: one of its own shape goes back to the heap
- * at once, so that its busy CPUs grow the big shape rather than cycle
- * small kept spans (span_retire(), sizeclasses.rst rule 6).
+ * A class of several shapes (2,688 bytes: three pages of 9, up to eleven of
+ * 32) keeps only spans above its own shape empty: one of its own shape goes
+ * back to the heap at once, so that its busy CPUs grow larger spans rather
+ * than cycle small kept spans (span_retire(), sizeclasses.rst rule 6).
  */
-static void mcentral_keeps_big_shape_only(struct kunit *test)
+static void mcentral_keeps_larger_shapes_only(struct kunit *test)
 {
-	const size_t size = 1024;
+	const size_t size = 2688;
 	unsigned int spc = goalloc_spc(goalloc_size_class(size), true);
 	const struct goalloc_class_info *ci = &goalloc_class_info[goalloc_size_class(size)];
 	struct goalloc_mcentral *mc = goalloc_central_of(test_nid, spc);
-	unsigned int nkept0, big;
+	const unsigned int shapes[] = { 0, ci->big_npages, ci->npages + 2 };
+	unsigned int nkept0, i, kept = 0;
+	unsigned long held = 0;
 	struct goalloc_span *s;
 	struct goalloc_pool *pool;
 	void *p;
 
 	test_init_hold(test);
-	KUNIT_ASSERT_GT(test, ci->big_npages, ci->npages);
+	KUNIT_ASSERT_GT(test, ci->big_npages, ci->npages + 2);
 	pool = test_pool_create(test, &central_pool);
 	nkept0 = READ_ONCE(mc->nkept);
-	KUNIT_ASSERT_LT(test, nkept0, goalloc_central_keep(spc));
-	for (big = 0; big < 2; big++) {
-		s = goalloc_central_grow_shaped(pool, spc, big ? ci->big_npages : 0, test_nid,
+	KUNIT_ASSERT_LE(test, nkept0 + 2, goalloc_central_keep(spc));
+	for (i = 0; i < ARRAY_SIZE(shapes); i++) {
+		s = goalloc_central_grow_shaped(pool, spc, shapes[i], test_nid,
 						GFP_KERNEL | __GFP_THISNODE);
 		KUNIT_ASSERT_NOT_NULL(test, s);
-		KUNIT_EXPECT_EQ(test, (unsigned int)s->npages, big ? ci->big_npages : ci->npages);
+		KUNIT_EXPECT_EQ(test, (unsigned int)s->npages, shapes[i] ?: ci->npages);
 		KUNIT_EXPECT_EQ(test, (unsigned int)s->nelems,
 				s->npages * (unsigned int)GOALLOC_PAGE_SIZE / ci->size);
 		p = goalloc_span_next_free(s);
@@ -550,12 +552,15 @@ static void mcentral_keeps_big_shape_only(struct kunit *test)
 		kmemleak_alloc(p, size, 1, GFP_KERNEL);
 		goalloc_central_add_span(s);
 		KUNIT_EXPECT_EQ(test, central_free(s, p), 0);
-		/* Its own shape: gone.  The big one: kept, its pages still held. */
-		KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), nkept0 + big);
-		KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse),
-				big ? (unsigned long)ci->big_npages : 0UL);
+		/* Its own shape: gone.  A larger one: kept, its pages still held. */
+		if (shapes[i]) {
+			kept++;
+			held += shapes[i];
+		}
+		KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), nkept0 + kept);
+		KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_inuse), held);
 	}
-	KUNIT_EXPECT_GE(test, goalloc_central_release_kept(), (unsigned long)ci->big_npages);
+	KUNIT_EXPECT_GE(test, goalloc_central_release_kept(), held);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(mc->nkept), 0U);
 	test_pool_check_empty(test, pool);
 }
@@ -563,7 +568,7 @@ static void mcentral_keeps_big_shape_only(struct kunit *test)
 static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(mcentral_lists),
 	KUNIT_CASE(mcentral_keep_limit),
-	KUNIT_CASE(mcentral_keeps_big_shape_only),
+	KUNIT_CASE(mcentral_keeps_larger_shapes_only),
 	KUNIT_CASE(mcentral_retire_unused),
 	KUNIT_CASE(mcentral_free_run),
 	KUNIT_CASE(mcentral_remote_free_while_placed),

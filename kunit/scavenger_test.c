@@ -443,10 +443,65 @@ static unsigned int span_nelems_of(void *p)
 }
 
 /*
+ * Rules 6 and 7 (goalloc_mcache_shape()), for every class with a shape
+ * other than its own: the small one below a span's worth of live objects
+ * (never for a CPU that frees more than it allocates), the own one until
+ * the CPU is busy, then one holding twice as many objects as are live,
+ * between the own shape and the big one, never shrinking as they grow.
+ */
+static void scavenger_grow_shapes(struct kunit *test)
+{
+	unsigned int i, r, prev, checked = 0;
+	long live, big;
+
+	for (i = 1; i < GOALLOC_NUM_CLASSES; i++) {
+		const struct goalloc_class_info *c = &goalloc_class_info[i];
+		unsigned int small = c->small_npages < c->npages ? c->small_npages : 0;
+
+		if (c->big_npages == c->npages && !small)
+			continue;
+		checked++;
+		big = c->big_npages * GOALLOC_PAGE_SIZE / c->size;
+		KUNIT_EXPECT_EQ_MSG(test, goalloc_mcache_shape(c, -1, false), 0U, "class %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, goalloc_mcache_shape(c, -1, true), 0U, "class %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, goalloc_mcache_shape(c, 0, false), small, "class %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, goalloc_mcache_shape(c, c->nelems - 1, true), small,
+				    "class %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, goalloc_mcache_shape(c, c->nelems, false), 0U,
+				    "class %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, goalloc_mcache_shape(c, 1000000, false), 0U,
+				    "class %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, goalloc_mcache_shape(c, big, true),
+				    c->big_npages == c->npages ? 0U : (unsigned int)c->big_npages,
+				    "class %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, goalloc_mcache_shape(c, 1000000, true),
+				    c->big_npages == c->npages ? 0U : (unsigned int)c->big_npages,
+				    "class %u", i);
+		prev = c->npages;
+		for (live = c->nelems; live <= big + 1; live++) {
+			r = goalloc_mcache_shape(c, live, true) ?: c->npages;
+			KUNIT_EXPECT_GE_MSG(test, r, prev, "class %u live %ld", i, live);
+			/* A busy CPU holding a span's worth grows more than a span. */
+			if (c->big_npages > c->npages)
+				KUNIT_EXPECT_GT_MSG(test, r, (unsigned int)c->npages,
+						    "class %u live %ld", i, live);
+			KUNIT_EXPECT_LE_MSG(test, r, (unsigned int)c->big_npages,
+					    "class %u live %ld", i, live);
+			/* Room for as many objects again, up to the big shape. */
+			if (r < c->big_npages)
+				KUNIT_EXPECT_GE_MSG(test, (long)(r * GOALLOC_PAGE_SIZE / c->size),
+						    2 * live, "class %u live %ld", i, live);
+			prev = r;
+		}
+	}
+	KUNIT_EXPECT_GT(test, checked, 0U);
+}
+
+/*
  * A CPU that keeps growing spans of a class of few objects a span grows
- * the class's big shape (tools/mksizeclasses.py rule 6) from its
- * GOALLOC_BIG_AFTER-th grow on; a pass starts it again from the class's
- * own shape.  32 KiB: spans of one object, or of four.
+ * larger ones once it has grown GOALLOC_BIG_AFTER of its own shape, twice
+ * as many objects as it holds up to the big shape; a pass starts the count
+ * again.  32 KiB: spans of one object, up to five.
  */
 static void scavenger_busy_class_grows_big_spans(struct kunit *test)
 {
@@ -454,9 +509,9 @@ static void scavenger_busy_class_grows_big_spans(struct kunit *test)
 	unsigned int cls = goalloc_size_class(size), spc = goalloc_spc(cls, false);
 	const struct goalloc_class_info *c = &goalloc_class_info[cls];
 	unsigned int big_nelems = c->big_npages * GOALLOC_PAGE_SIZE / c->size;
-	unsigned int i, n, own = 0, big = 0;
+	unsigned int i, n, own = 0, larger = 0, big = 0;
 	enum { N = 64 };
-	long live0;
+	long live0, hint0;
 	void **p;
 
 	KUNIT_ASSERT_GT(test, c->big_npages, c->npages);
@@ -465,19 +520,9 @@ static void scavenger_busy_class_grows_big_spans(struct kunit *test)
 	heap_quiesce(test);
 	live0 = goalloc_objects_in_use();
 	migrate_disable();
-	/* The count: the class's own shape GOALLOC_BIG_AFTER times, then big. */
 	goalloc_flush_idle_spans();
-	for (i = 0; i < GOALLOC_BIG_AFTER; i++)
-		KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc), 0U);
-	KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc), (unsigned int)c->big_npages);
-	KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc), (unsigned int)c->big_npages);
-	goalloc_flush_idle_spans();
-	KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc), 0U);
-	/* A class that has one shape only never asks for another. */
-	KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(goalloc_spc(goalloc_size_class(64), false)),
-			0U);
-	goalloc_flush_idle_spans();
-	/* End to end: every object of either shape whole and its own. */
+	hint0 = goalloc_mcache_live_hint(spc);
+	/* Every object whole and its own, in spans of the class's shapes. */
 	for (i = 0; i < N; i++) {
 		p[i] = goalloc_alloc(size, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p[i]);
@@ -487,15 +532,27 @@ static void scavenger_busy_class_grows_big_spans(struct kunit *test)
 			own++;
 		else if (n == big_nelems)
 			big++;
+		else if (n > c->nelems && n < big_nelems)
+			larger++;
 		else
 			KUNIT_FAIL(test, "object %u in a span of %u slots", i, n);
 	}
+	/* The hint counts this CPU's allocations. */
+	KUNIT_EXPECT_EQ(test, goalloc_mcache_live_hint(spc), hint0 + N);
+	/* A pass: the count starts again, whatever is live. */
+	goalloc_flush_idle_spans();
+	for (i = 0; i < GOALLOC_BIG_AFTER; i++)
+		KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc), 0U);
+	KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc),
+			hint0 + N >= big_nelems ? (unsigned int)c->big_npages : 0U);
 	migrate_enable();
-	KUNIT_EXPECT_LE(test, own, GOALLOC_BIG_AFTER * c->nelems);
-	KUNIT_EXPECT_GE(test, big, N - GOALLOC_BIG_AFTER * c->nelems);
+	/* Own spans until the count, and until one object is live. */
+	KUNIT_EXPECT_LE(test, own, GOALLOC_BIG_AFTER * c->nelems + (hint0 < 1 ? 1 - hint0 : 0));
+	KUNIT_EXPECT_GT(test, big, 0U);
+	KUNIT_EXPECT_EQ(test, own + larger + big, (unsigned int)N);
 	for (i = 0; i < N; i++) {
 		KUNIT_EXPECT_PTR_EQ_MSG(test, memchr_inv(p[i], i, size), NULL, "object %u", i);
-		/* A big span's objects are aligned as the class's own are. */
+		/* A larger span's objects are aligned as the class's own are. */
 		KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)p[i], size));
 		goalloc_free(p[i]);
 	}
@@ -504,39 +561,60 @@ static void scavenger_busy_class_grows_big_spans(struct kunit *test)
 }
 
 /*
- * A CPU's first span of a class in a trim pass has the class's small shape
- * (tools/mksizeclasses.py rule 7), the next ones its own: 6,784 bytes, one
- * object in one heap page, then six in five.
+ * A CPU holding fewer objects of a class than a span of the class's own
+ * shape holds grows the small shape (tools/mksizeclasses.py rule 7), then
+ * its own: 6,784 bytes, one object in one heap page, then six in five.
  */
 static void scavenger_first_span_is_small(struct kunit *test)
 {
 	const size_t size = 6784;
 	unsigned int cls = goalloc_size_class(size), spc = goalloc_spc(cls, false);
 	const struct goalloc_class_info *c = &goalloc_class_info[cls];
-	unsigned int small_nelems = c->small_npages * GOALLOC_PAGE_SIZE / c->size, i;
-	void *p[2];
-	long live0;
+	unsigned int small_nelems = c->small_npages * GOALLOC_PAGE_SIZE / c->size, i, n;
+	unsigned int nsmall = 0, nown = 0;
+	const void *span, *prev = NULL;
+	long live0, hint0, hint;
+	void *p[8];
 
 	KUNIT_ASSERT_LT(test, c->small_npages, c->npages);
 	KUNIT_ASSERT_EQ(test, small_nelems, 1U);
+	KUNIT_ASSERT_GT(test, ARRAY_SIZE(p), (size_t)c->nelems);
 	heap_quiesce(test);
 	live0 = goalloc_objects_in_use();
 	migrate_disable();
-	/* The count: small first, then the class's own. */
+	/*
+	 * End to end, after a pass: each new span is of the small shape while
+	 * this CPU holds fewer objects of the class than its own shape holds
+	 * (and not fewer than none: the hint counts other CPUs' frees too).
+	 */
 	goalloc_flush_idle_spans();
-	KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc), (unsigned int)c->small_npages);
-	KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc), 0U);
-	KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc), 0U);
-	/* End to end, after a pass: a span of one slot, then one of the own shape. */
-	goalloc_flush_idle_spans();
+	hint0 = goalloc_mcache_live_hint(spc);
 	for (i = 0; i < ARRAY_SIZE(p); i++) {
+		hint = goalloc_mcache_live_hint(spc);
 		p[i] = goalloc_alloc(size, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p[i]);
 		memset(p[i], 0x5a + i, size);
+		rcu_read_lock();
+		span = goalloc_span_of(p[i]);
+		rcu_read_unlock();
+		n = span_nelems_of(p[i]);
+		if (span == prev)
+			continue;
+		prev = span;
+		if (hint >= 0 && hint < c->nelems) {
+			KUNIT_EXPECT_EQ_MSG(test, n, small_nelems, "object %u, hint %ld", i, hint);
+			nsmall++;
+		} else {
+			KUNIT_EXPECT_EQ_MSG(test, n, (unsigned int)c->nelems, "object %u, hint %ld",
+					    i, hint);
+			nown++;
+		}
 	}
-	KUNIT_EXPECT_EQ(test, span_nelems_of(p[0]), small_nelems);
-	KUNIT_EXPECT_EQ(test, span_nelems_of(p[1]), (unsigned int)c->nelems);
 	migrate_enable();
+	/* Eight objects: a span of the own shape, and the small one first if quiet. */
+	KUNIT_EXPECT_GT(test, nown, 0U);
+	if (hint0 >= 0 && hint0 < c->nelems)
+		KUNIT_EXPECT_GT(test, nsmall, 0U);
 	for (i = 0; i < ARRAY_SIZE(p); i++) {
 		KUNIT_EXPECT_PTR_EQ_MSG(test, memchr_inv(p[i], 0x5a + i, size), NULL,
 					"object %u", i);
@@ -611,6 +689,7 @@ static struct kunit_case scavenger_cases[] = {
 	KUNIT_CASE(shrinker_counts_only_what_it_can_free),
 	KUNIT_CASE(shrinker_never_waits_for_drains),
 	KUNIT_CASE(scavenger_flushes_idle_spans),
+	KUNIT_CASE(scavenger_grow_shapes),
 	KUNIT_CASE(scavenger_busy_class_grows_big_spans),
 	KUNIT_CASE(scavenger_first_span_is_small),
 	KUNIT_CASE(scavenger_grow_takes_back_empty_spans),

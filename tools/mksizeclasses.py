@@ -30,9 +30,11 @@ Then one rule of goalloc's own, which changes spans but not sizes:
     run (20 pages); above 4 KiB, where 20 pages cannot hold 32 (from
     5,376 bytes), the most objects 20 pages can hold.  Classes whose spans hold that many already
     (8 to 32 bytes) have one shape.  A CPU that keeps growing spans of a
-    class makes the big shape (kmod/mcache.c): a busy class pays a span's
-    life cycle every 32 objects (256 up to 256 bytes, 5 at 32 KiB), a rare
-    one keeps its small spans and the memory a cached span holds.  32, as
+    class grows larger ones, of twice the objects it holds, up to the big
+    shape (kmod/mcache.c goalloc_mcache_shape(); any shape in between is
+    one): a busy class pays a span's life cycle every 32 objects (256 up
+    to 256 bytes, 5 at 32 KiB), a rare one keeps its small spans and the
+    memory a cached span holds.  32, as
     SLUB's kmalloc-1k slab (order 3): N allocations then N frees of up to
     32 objects stay in one span a round, where two spans of 16 sent half
     the frees into a span the CPU had given up; 256 for small objects, whose
@@ -46,13 +48,13 @@ Then one rule of goalloc's own, which changes spans but not sizes:
  7. a third, small shape for each class from 2 KiB up: the fewest heap
     pages holding one object with tail waste <= 1/4, where that is fewer
     than the class's own (3,456 B: one page of 2 objects, not 4 pages of
-    9; 13,568 B: 2 pages of 1, not 5 of 3).  A CPU's first span of a class
-    in a trim pass has it (kmod/mcache.c), so a class allocated once or
-    twice holds a page or two, not rule 5's 32 KiB: on the committed
-    traces, a dozen such classes held 20-40 KiB each for one object at the
-    replay's peak.  The tail bound is looser than rule 2's because the
-    span holds one to three objects; rule 5's spans follow at once for a
-    class used more.
+    9; 13,568 B: 2 pages of 1, not 5 of 3).  A CPU holding fewer objects
+    of the class than a span of its own shape holds grows it
+    (kmod/mcache.c), so a class allocated now and then holds a page or
+    two, not rule 5's 32 KiB: on the committed traces, a dozen such
+    classes held 20-40 KiB each for one object at the replay's peak.  The
+    tail bound is looser than rule 2's because the span holds one to three
+    objects; rule 5's spans follow for a class used more.
 
 Heap pages are 8 KiB, as in Go: the rule and its proven bounds carry over
 unchanged, and a span of one heap page is one order-1 buddy block.
