@@ -552,28 +552,18 @@ void *goalloc_realloc(const void *p, size_t size, gfp_t gfp)
 }
 EXPORT_SYMBOL_GPL(goalloc_realloc);
 
-/**
- * goalloc_alloc_bulk() - allocate many objects of one size
- * @size: bytes per object
- * @gfp: allocation mask
- * @n: how many
- * @ptrs: where to put them
- *
- * All or nothing, as kmem_cache_alloc_bulk(): the objects come off the CPU's
- * spans with the cache entered once per GOALLOC_BULK_BATCH objects,
- * refilling from mcentral inside; only a heap grow leaves the batch.
- *
- * Return: @n, or 0 if the allocation failed (nothing is left allocated).
+/*
+ * goalloc_alloc_bulk() past its first batch, or for what that batch does
+ * not take: from @ptrs[@i] on, the objects before it taken and made usable.
  */
-int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
+static noinline int alloc_bulk_from(size_t size, gfp_t gfp, size_t n, void **ptrs, size_t i)
 {
 	bool small = size && size <= GOALLOC_MAX_CLASS_SIZE;
 	unsigned int spc = small ? spc_of(size, gfp) : 0;
 	size_t usable = goalloc_class_info[goalloc_spc_class(spc)].size;
 	bool post = post_alloc_wanted(gfp);
-	size_t i = 0, j, start, end;
+	size_t j, start, end;
 
-	goalloc_might_alloc(gfp);
 	note_gfp_account(gfp);
 	while (i < n) {
 		start = i;
@@ -595,6 +585,35 @@ int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 		i++;
 	}
 	return n;
+}
+
+/**
+ * goalloc_alloc_bulk() - allocate many objects of one size
+ * @size: bytes per object
+ * @gfp: allocation mask
+ * @n: how many
+ * @ptrs: where to put them
+ *
+ * All or nothing, as kmem_cache_alloc_bulk(): the objects come off the CPU's
+ * spans with the cache entered once per GOALLOC_BULK_BATCH objects,
+ * refilling from mcentral inside; only a heap grow leaves the batch.  Up to
+ * one batch of a size class with nothing to do per object (no zeroing,
+ * sanitizer or profiling) is one entry with nothing else around it.
+ *
+ * Return: @n, or 0 if the allocation failed (nothing is left allocated).
+ */
+int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
+{
+	size_t i = 0;
+
+	goalloc_might_alloc(gfp);
+	if (likely(size - 1 < GOALLOC_MAX_CLASS_SIZE && n <= GOALLOC_BULK_BATCH) &&
+	    likely(!post_alloc_wanted(gfp) && !(gfp & __GFP_ACCOUNT)) && !goalloc_observing()) {
+		i = goalloc_mcache_alloc_bulk(spc_of(size, gfp), n, ptrs);
+		if (likely(i == n))
+			return n;
+	}
+	return alloc_bulk_from(size, gfp, n, ptrs, i);
 }
 EXPORT_SYMBOL_GPL(goalloc_alloc_bulk);
 

@@ -576,6 +576,8 @@ static __always_inline size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t
 			i++;
 		}
 		c->nmalloc[spc] += i;
+		/* A bulk free of these objects starts there, without the span map. */
+		c->last = c->alloc[spc];
 		goalloc_mcache_leave(c);
 	}
 	goalloc_mcache_put();
@@ -632,11 +634,13 @@ goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int wa
 		/*
 		 * Objects freed together mostly share a span: while they are
 		 * in the span this CPU owns, skip the span map.  An owned span
-		 * cannot go away inside the section.
+		 * cannot go away inside the section.  The first guess is the
+		 * span the CPU allocated from last (a bulk allocation's, or the
+		 * empty span, whose length of 0 fails every object's test).
 		 */
-		own = NULL;
-		/* No span owned yet: a length of 0 fails every object's test. */
-		own_len = 0;
+		own = c->last;
+		own_base = own->base;
+		own_len = pre_free || (want >= 0 && own->spc != want) ? 0 : own->bytes;
 		nfree = 0;
 		for (i = n; i-- > start;) {
 			const void *p = ptrs[i];
@@ -652,9 +656,7 @@ goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int wa
 			} else {
 				if (unlikely(ZERO_OR_NULL_PTR(p)))
 					continue;
-				if (own)
-					c->nfree[own->spc] += nfree;
-				own = NULL;
+				c->nfree[own->spc] += nfree;
 				own_len = 0;
 				nfree = 0;
 				s = goalloc_span_of(p);
@@ -699,8 +701,7 @@ goalloc_mcache_free_bulk_spc(size_t n, void **ptrs, unsigned long caller, int wa
 			if (unlikely(err))
 				goalloc_report_bad_free(p, err, caller);
 		}
-		if (own)
-			c->nfree[own->spc] += nfree;
+		c->nfree[own->spc] += nfree;
 		goalloc_mcache_leave(c);
 		goalloc_mcache_put();
 		n = start;
