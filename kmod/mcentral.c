@@ -624,27 +624,31 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central_free_run);
  * goalloc_central_grow_shaped() - a new span of a class, of a given shape
  * @pool: the pool: the kernel's, or a KUnit test's own
  * @spc: span class
- * @npages: 0 for the class's shape, or its big shape's heap pages
- *	(goalloc_class_info.big_npages)
+ * @npages: 0 for the class's own shape, or another shape's heap pages
+ *	(goalloc_mcache_shape())
  * @node: NUMA node preferred, or NUMA_NO_NODE for this CPU's (required with
  *	__GFP_THISNODE in @gfp; goalloc_pool_alloc_span())
  * @gfp: the caller's mask; sleeps only where it allows
  *
  * Spans of power-of-two classes larger than a heap page are aligned to the
  * class size (goalloc_class_align()), so such objects are naturally
- * aligned.  The span goes back to @pool when mcentral releases it.  Both
+ * aligned.  The span goes back to @pool when mcentral releases it.  All
  * shapes of a class live on the same lists: every path reads a span's
- * shape from the span.
+ * shape from the span.  A span of the class's own shape for which the pool
+ * has no room in a row but would for the class's small shape (rule 7) has
+ * the small shape, and the pool does not grow (goalloc_pool_alloc_span_or()).
  *
  * Return: the span (not yet on any list or in any mcache), or NULL.
  */
 struct goalloc_span *goalloc_central_grow_shaped(struct goalloc_pool *pool, unsigned int spc,
 						 unsigned int npages, int node, gfp_t gfp)
 {
+	const struct goalloc_class_info *c = goalloc_cls_info(goalloc_spc_to_class(spc));
 	struct goalloc_span *s;
 
-	s = goalloc_pool_alloc_span(pool, spc, npages, goalloc_spc_align(spc),
-				    node, GOALLOC_SPAN_NEW, gfp);
+	s = goalloc_pool_alloc_span_or(pool, spc, npages,
+				       !npages && c->small_npages < c->npages ? c->small_npages : 0,
+				       goalloc_spc_align(spc), node, GOALLOC_SPAN_NEW, gfp);
 	if (!s)
 		return NULL;
 	goalloc_central_span_born(s);

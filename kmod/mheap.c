@@ -530,23 +530,14 @@ static bool heap_place(struct goalloc_pool *pool, struct goalloc_span *s, unsign
 	return ch;
 }
 
-/* goalloc_pool_alloc_span() but for its event. */
-static struct goalloc_span *pool_alloc_span(struct goalloc_pool *pool, unsigned int spc,
-					    unsigned int npages, unsigned int align, int node,
-					    enum goalloc_span_state state, gfp_t gfp)
+/* A span of @npages for @pool, not yet placed; NULL if its descriptor could not be had. */
+static struct goalloc_span *pool_span_new(struct goalloc_pool *pool, unsigned int spc,
+					  unsigned int npages, enum goalloc_span_state state,
+					  gfp_t meta)
 {
-	gfp_t meta = goalloc_gfp_reclaim(gfp);
-	bool strict = gfp & __GFP_THISNODE;
-	bool pcache, flushed = false;
 	struct goalloc_span *s;
 	struct mem_cgroup *old;
-	gfp_t light;
 
-	if ((gfp & __GFP_NOFAIL) && !gfpflags_allow_blocking(gfp)) {
-		/* The page allocator cannot honour it either (and would warn). */
-		pr_warn_once("__GFP_NOFAIL without direct reclaim cannot be honoured: ignored\n");
-		gfp &= ~__GFP_NOFAIL;
-	}
 	old = goalloc_pool_charge_begin(pool, &meta);
 	s = goalloc_span_create(0, goalloc_spc_to_class(spc), npages, meta);
 	goalloc_pool_charge_end(pool, old);
@@ -554,30 +545,65 @@ static struct goalloc_span *pool_alloc_span(struct goalloc_pool *pool, unsigned 
 		return NULL;
 	s->spc = spc;
 	goalloc_span_init_state(s, state);
-	npages = s->npages;
+	return s;
+}
+
+/* Place @s in room @pool has; Go's pageCache serves small runs of its CPU's node. */
+static bool pool_place(struct goalloc_pool *pool, struct goalloc_span *s, unsigned int align,
+		       int node)
+{
+	bool pcache = pool->pcache && s->npages <= GOALLOC_PCACHE_MAX_SPAN &&
+		      align <= GOALLOC_PCACHE_PAGES;
+
+	if (pcache && pcache_alloc(pool, s, align, node))
+		return true;
+	if (!pcache || node != numa_mem_id())
+		return heap_place(pool, s, align, node);
+	return false;
+}
+
+/* goalloc_pool_alloc_span_or() but for its event. */
+static struct goalloc_span *pool_alloc_span(struct goalloc_pool *pool, unsigned int spc,
+					    unsigned int npages, unsigned int fallback,
+					    unsigned int align, int node,
+					    enum goalloc_span_state state, gfp_t gfp)
+{
+	gfp_t meta = goalloc_gfp_reclaim(gfp);
+	bool strict = gfp & __GFP_THISNODE;
+	struct goalloc_span *s, *t;
+	gfp_t light;
+
+	if ((gfp & __GFP_NOFAIL) && !gfpflags_allow_blocking(gfp)) {
+		/* The page allocator cannot honour it either (and would warn). */
+		pr_warn_once("__GFP_NOFAIL without direct reclaim cannot be honoured: ignored\n");
+		gfp &= ~__GFP_NOFAIL;
+	}
+	s = pool_span_new(pool, spc, npages, state, meta);
+	if (!s)
+		return NULL;
 	if (node == NUMA_NO_NODE)
 		node = numa_mem_id();
-	/* Go's pageCache serves small runs, from chunks of its CPU's node. */
-	pcache = pool->pcache && npages <= GOALLOC_PCACHE_MAX_SPAN &&
-		 align <= GOALLOC_PCACHE_PAGES;
-	for (;;) {
-		if (pcache && pcache_alloc(pool, s, align, node))
+	if (pool_place(pool, s, align, node))
+		return s;
+	/*
+	 * The room may be in other CPUs' windows: a small heap's windows can
+	 * be most of its free pages.  Take them back once (their chunks stay)
+	 * before the heap grows for want of room.
+	 */
+	if (pool->pcache) {
+		pcache_flush_all(pool, NULL);
+		if (pool_place(pool, s, align, node))
 			return s;
-		if (!pcache || node != numa_mem_id()) {
-			if (heap_place(pool, s, align, node))
-				return s;
+	}
+	/* Where the room is too scattered for @s, the smaller shape may fit it. */
+	if (fallback && fallback < s->npages) {
+		t = pool_span_new(pool, spc, fallback, state, meta);
+		if (t && pool_place(pool, t, align, node)) {
+			goalloc_span_destroy(s);
+			return t;
 		}
-		/*
-		 * The room may be in other CPUs' windows: a small heap's
-		 * windows can be most of its free pages.  Take them back once
-		 * (their chunks stay) before the heap grows for want of room.
-		 */
-		if (pool->pcache && !flushed) {
-			flushed = true;
-			pcache_flush_all(pool, NULL);
-			continue;
-		}
-		break;
+		if (t)
+			goalloc_span_destroy(t);
 	}
 	/* A grow that succeeds carves the span: no retry, no race. */
 	if (!strict) {
@@ -631,13 +657,43 @@ struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned
 					     unsigned int npages, unsigned int align, int node,
 					     enum goalloc_span_state state, gfp_t gfp)
 {
-	struct goalloc_span *s = pool_alloc_span(pool, spc, npages, align, node, state, gfp);
+	return goalloc_pool_alloc_span_or(pool, spc, npages, 0, align, node, state, gfp);
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_alloc_span);
+
+/**
+ * goalloc_pool_alloc_span_or() - goalloc_pool_alloc_span(), or a smaller span
+ *	where the pool has room for that one only
+ * @pool: the pool whose chunks hold the span
+ * @spc: span class; size class 0 means one object of @npages pages
+ * @npages: heap pages of the span wanted (0: the class's own shape)
+ * @fallback: heap pages of a smaller shape of the class, or 0
+ * @align: alignment of the run, in heap pages (a power of two)
+ * @node: NUMA node preferred, or NUMA_NO_NODE for this CPU's
+ * @state: the span's state when it becomes visible to lookups
+ * @gfp: how to allocate; sleeps only where it allows
+ *
+ * Where the pool has no run of @npages but one of @fallback, the span has
+ * @fallback pages and the pool does not grow: free pages too scattered for
+ * a span of the class's own shape grew the heap by a chunk at the peak of
+ * the fsload trace (four free pages, none three in a row, for a 2,688-byte
+ * class's span of three).
+ *
+ * Return: the span, registered in the span map, or NULL.
+ */
+struct goalloc_span *goalloc_pool_alloc_span_or(struct goalloc_pool *pool, unsigned int spc,
+						unsigned int npages, unsigned int fallback,
+						unsigned int align, int node,
+						enum goalloc_span_state state, gfp_t gfp)
+{
+	struct goalloc_span *s = pool_alloc_span(pool, spc, npages, fallback, align, node,
+						 state, gfp);
 
 	if (s)
 		trace_span_alloc(s->base, s->npages, s->cls, s->chunk->nid);
 	return s;
 }
-EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_alloc_span);
+EXPORT_SYMBOL_IF_KUNIT(goalloc_pool_alloc_span_or);
 
 /**
  * goalloc_heap_alloc_span() - a new span over fresh pages of the kernel pool

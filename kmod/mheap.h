@@ -384,6 +384,10 @@ struct goalloc_span *goalloc_heap_alloc_span(unsigned int spc, unsigned int npag
 struct goalloc_span *goalloc_pool_alloc_span(struct goalloc_pool *pool, unsigned int spc,
 					     unsigned int npages, unsigned int align, int node,
 					     enum goalloc_span_state state, gfp_t gfp);
+struct goalloc_span *goalloc_pool_alloc_span_or(struct goalloc_pool *pool, unsigned int spc,
+						unsigned int npages, unsigned int fallback,
+						unsigned int align, int node,
+						enum goalloc_span_state state, gfp_t gfp);
 void goalloc_pool_init(struct goalloc_pool *pool, const struct goalloc_pool_policy *policy);
 int goalloc_pool_pcache_init(struct goalloc_pool *pool);
 void goalloc_pool_pcache_exit(struct goalloc_pool *pool);

@@ -289,6 +289,60 @@ static void mheap_large_cut_to_fit(struct kunit *test)
 }
 
 /*
+ * A span of a class's own shape for which the pool has room, but none in a
+ * row, takes the class's small shape in that room instead of growing the
+ * pool (goalloc_pool_alloc_span_or()); without a fallback the pool grows.
+ * Chunks of two heap pages, each with one page free; the 2,688-byte class:
+ * three pages, or one.
+ */
+static void mheap_fallback_fits_room(struct kunit *test)
+{
+	static const struct goalloc_pool_policy stepped = {
+		.retain_percent = &test_retain_percent,
+		.grow_min_order = GOALLOC_MIN_CHUNK_ORDER + 1,
+	};
+	unsigned int cls = goalloc_size_class(2688), spc = goalloc_spc(cls, false);
+	const struct goalloc_class_info *c = &goalloc_class_info[cls];
+	struct goalloc_span *s[4], *t, *u;
+	struct goalloc_pool *pool;
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, (unsigned int)c->npages, 3U);
+	KUNIT_ASSERT_EQ(test, (unsigned int)c->small_npages, 1U);
+	test_retain_percent = 100;
+	pool = test_pool_create(test, &stepped);
+	for (i = 0; i < ARRAY_SIZE(s); i++) {
+		s[i] = test_pool_span(pool, 1, 1);
+		KUNIT_ASSERT_NOT_NULL(test, s[i]);
+	}
+	KUNIT_ASSERT_EQ(test, READ_ONCE(pool->nchunks), 2UL);
+	/* One page free in each chunk. */
+	heap_put(s[0]);
+	heap_put(s[2]);
+	KUNIT_ASSERT_EQ(test, READ_ONCE(pool->pages_held) - READ_ONCE(pool->pages_inuse), 2UL);
+
+	t = goalloc_pool_alloc_span_or(pool, spc, 0, c->small_npages, goalloc_spc_align(spc),
+				       test_pool_node(pool), GOALLOC_SPAN_NEW, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_EXPECT_EQ(test, (unsigned int)t->npages, 1U);
+	KUNIT_EXPECT_EQ(test, (unsigned int)t->nelems, (unsigned int)(GOALLOC_PAGE_SIZE / c->size));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 2UL);
+	KUNIT_EXPECT_TRUE(test, span_mapped(t));
+	/* No fallback: the own shape, in a chunk of its own. */
+	u = goalloc_pool_alloc_span_or(pool, spc, 0, 0, goalloc_spc_align(spc),
+				       test_pool_node(pool), GOALLOC_SPAN_NEW, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, u);
+	KUNIT_EXPECT_EQ(test, (unsigned int)u->npages, 3U);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->nchunks), 3UL);
+	heap_put(u);
+	heap_put(t);
+	heap_put(s[1]);
+	heap_put(s[3]);
+	test_retain_percent = 0;
+	test_pool_check_empty(test, pool);
+}
+
+/*
  * A retaining pool keeps idle chunks up to its goal and gives back a chunk
  * that goes idle beyond it at once; goalloc_pool_trim() releases down to
  * what it is told to keep.  Spans of 16 heap pages each fill a chunk of
@@ -949,6 +1003,7 @@ static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(mheap_runs_coalesce),
 	KUNIT_CASE(mheap_exact_fit),
 	KUNIT_CASE(mheap_large_cut_to_fit),
+	KUNIT_CASE(mheap_fallback_fits_room),
 	KUNIT_CASE(mheap_release),
 	KUNIT_CASE(mheap_scavenge),
 	KUNIT_CASE(mheap_span_map),
