@@ -33,6 +33,12 @@ static const struct goalloc_pool_policy retaining = {
 	.grow_min_order = GOALLOC_CHUNK_ORDER - 3,
 };
 
+/* Chunks from two heap pages: a span above that is above the pool's step. */
+static const struct goalloc_pool_policy stepped = {
+	.retain_percent = &test_retain_percent,
+	.grow_min_order = GOALLOC_MIN_CHUNK_ORDER + 1,
+};
+
 /* A user arena's policy (uarena.c), charging the test's own memcg. */
 static const struct goalloc_pool_policy exact = {
 	.charge = true,
@@ -250,10 +256,6 @@ static void mheap_exact_fit(struct kunit *test)
  */
 static void mheap_large_cut_to_fit(struct kunit *test)
 {
-	static const struct goalloc_pool_policy stepped = {
-		.retain_percent = &test_retain_percent,
-		.grow_min_order = GOALLOC_MIN_CHUNK_ORDER + 1,
-	};
 	unsigned int cls = goalloc_size_class(2688), spc = goalloc_spc(cls, false);
 	struct goalloc_span *s, *t;
 	struct goalloc_pool *pool;
@@ -297,10 +299,6 @@ static void mheap_large_cut_to_fit(struct kunit *test)
  */
 static void mheap_fallback_fits_room(struct kunit *test)
 {
-	static const struct goalloc_pool_policy stepped = {
-		.retain_percent = &test_retain_percent,
-		.grow_min_order = GOALLOC_MIN_CHUNK_ORDER + 1,
-	};
 	unsigned int cls = goalloc_size_class(2688), spc = goalloc_spc(cls, false);
 	const struct goalloc_class_info *c = &goalloc_class_info[cls];
 	struct goalloc_span *s[4], *t, *u;
