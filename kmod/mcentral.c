@@ -16,9 +16,10 @@
  *
  * A span left with no object is swept and kept on the kept list, up to
  * goalloc_central_keep() spans per class (of shapes above the class's own
- * only: span_retire()), so a workload that fills and empties spans over and over
- * (SLUB keeps empty slabs on its partial lists for the same reason) does
- * not pay the heap for each one; beyond that it goes back to the heap.
+ * only: span_retire()), so a workload that fills and empties spans over
+ * and over (SLUB keeps empty slabs on its partial lists for the same
+ * reason) does not pay the heap for each one; beyond that it goes back to
+ * the heap.
  * Keeping one asks the heap for a trim pass (goalloc_heap_trim_soon());
  * the pass, scavenge_delay_ms later, gives every kept span back to the
  * heap (goalloc_central_release_kept()), and so does the shrinker.  Both
