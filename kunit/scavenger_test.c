@@ -509,9 +509,10 @@ static void scavenger_busy_class_grows_big_spans(struct kunit *test)
 	unsigned int cls = goalloc_size_class(size), spc = goalloc_spc(cls, false);
 	const struct goalloc_class_info *c = &goalloc_class_info[cls];
 	unsigned int big_nelems = c->big_npages * GOALLOC_PAGE_SIZE / c->size;
-	unsigned int i, n, own = 0, larger = 0, big = 0;
+	unsigned int i, n, want, counted = 0, own = 0, larger = 0, big = 0;
+	const void *span, *prev = NULL;
 	enum { N = 64 };
-	long live0, hint0;
+	long live0, hint0, hint;
 	void **p;
 
 	KUNIT_ASSERT_GT(test, c->big_npages, c->npages);
@@ -522,12 +523,32 @@ static void scavenger_busy_class_grows_big_spans(struct kunit *test)
 	migrate_disable();
 	goalloc_flush_idle_spans();
 	hint0 = goalloc_mcache_live_hint(spc);
-	/* Every object whole and its own, in spans of the class's shapes. */
+	/*
+	 * Every object whole and its own; each span grown of the shape the
+	 * rules give for the hint then, and the count of grows (own shape or
+	 * above, a span's worth held) then.  The hint starts wherever earlier
+	 * work on this CPU left it (below zero where it freed other CPUs'
+	 * objects of the class: own spans only, until it holds some).
+	 */
 	for (i = 0; i < N; i++) {
+		hint = goalloc_mcache_live_hint(spc);
 		p[i] = goalloc_alloc(size, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p[i]);
 		memset(p[i], i, size);
+		rcu_read_lock();
+		span = goalloc_span_of(p[i]);
+		rcu_read_unlock();
 		n = span_nelems_of(p[i]);
+		if (span != prev) {
+			want = goalloc_mcache_shape(c, hint, counted >= GOALLOC_BIG_AFTER) ?:
+			       c->npages;
+			want = want * (unsigned int)GOALLOC_PAGE_SIZE / c->size;
+			KUNIT_EXPECT_EQ_MSG(test, n, want, "object %u, hint %ld, %u grows", i, hint,
+					    counted);
+			if (hint >= c->nelems && counted < GOALLOC_BIG_AFTER)
+				counted++;
+			prev = span;
+		}
 		if (n == c->nelems)
 			own++;
 		else if (n == big_nelems)
@@ -544,11 +565,11 @@ static void scavenger_busy_class_grows_big_spans(struct kunit *test)
 	for (i = 0; i < GOALLOC_BIG_AFTER; i++)
 		KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc), 0U);
 	KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc),
-			hint0 + N >= big_nelems ? (unsigned int)c->big_npages : 0U);
+			hint0 + N >= c->nelems ? goalloc_mcache_shape(c, hint0 + N, true) : 0U);
 	migrate_enable();
-	/* Own spans until the count, and until one object is live. */
-	KUNIT_EXPECT_LE(test, own, GOALLOC_BIG_AFTER * c->nelems + (hint0 < 1 ? 1 - hint0 : 0));
-	KUNIT_EXPECT_GT(test, big, 0U);
+	/* From a hint of zero, 64 objects: eight own spans, then big ones. */
+	if (hint0 >= 0)
+		KUNIT_EXPECT_GT(test, big, 0U);
 	KUNIT_EXPECT_EQ(test, own + larger + big, (unsigned int)N);
 	for (i = 0; i < N; i++) {
 		KUNIT_EXPECT_PTR_EQ_MSG(test, memchr_inv(p[i], i, size), NULL, "object %u", i);
