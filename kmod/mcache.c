@@ -295,14 +295,24 @@ static atomic_t grow_pass;
  * its own shape.  Any shape in between is one: the class's div_mul is
  * exact up to the big one.
  *
+ * A hint below zero (the CPU freed more of the class than it allocated:
+ * other CPUs' objects, an RCU callback's or a consumer's frees) says
+ * nothing of what the CPU holds, and stays so long after: such a CPU grows
+ * its own shape, and the big one once busy, by the count alone (spans of
+ * one object would cost it a grow per allocation; its own shape only, the
+ * speed of a busy class, for as long as its past frees outweigh).
+ *
  * Return: 0 for the class's own shape, else the heap pages of another.
  */
 unsigned int goalloc_mcache_shape(const struct goalloc_class_info *c, long live, bool busy)
 {
 	unsigned long npages;
 
+	/* The hint says nothing of what the CPU holds: the count decides. */
+	if (live < 0)
+		return busy && c->big_npages > c->npages ? c->big_npages : 0;
 	if (live < c->nelems)
-		return live >= 0 && c->small_npages < c->npages ? c->small_npages : 0;
+		return c->small_npages < c->npages ? c->small_npages : 0;
 	if (!busy)
 		return 0;
 	npages = clamp_t(unsigned long, DIV_ROUND_UP(2 * live * c->size, GOALLOC_PAGE_SIZE),
@@ -333,7 +343,7 @@ unsigned int goalloc_mcache_grow_pages(unsigned int spc)
 	if ((v & 0xff00) != pass)
 		v = pass;
 	/* Spans of the small shape do not count: they are a quiet class's. */
-	if (live >= c->nelems && (v & 0xff) < GOALLOC_BIG_AFTER)
+	if ((live < 0 || live >= c->nelems) && (v & 0xff) < GOALLOC_BIG_AFTER)
 		this_cpu_write(goalloc_mcache->grows[spc], v + 1);
 	return goalloc_mcache_shape(c, live, (v & 0xff) >= GOALLOC_BIG_AFTER);
 }

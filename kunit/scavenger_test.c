@@ -445,9 +445,10 @@ static unsigned int span_nelems_of(void *p)
 /*
  * Rules 6 and 7 (goalloc_mcache_shape()), for every class with a shape
  * other than its own: the small one below a span's worth of live objects
- * (never for a CPU that frees more than it allocates), the own one until
- * the CPU is busy, then one holding twice as many objects as are live,
- * between the own shape and the big one, never shrinking as they grow.
+ * (for a CPU that freed more than it allocated, whose hint says nothing,
+ * the own shape, then the big one once busy), the own one until the CPU is
+ * busy, then one holding twice as many objects as are live, between the
+ * own shape and the big one, never shrinking as they grow.
  */
 static void scavenger_grow_shapes(struct kunit *test)
 {
@@ -463,7 +464,9 @@ static void scavenger_grow_shapes(struct kunit *test)
 		checked++;
 		big = c->big_npages * GOALLOC_PAGE_SIZE / c->size;
 		KUNIT_EXPECT_EQ_MSG(test, goalloc_mcache_shape(c, -1, false), 0U, "class %u", i);
-		KUNIT_EXPECT_EQ_MSG(test, goalloc_mcache_shape(c, -1, true), 0U, "class %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, goalloc_mcache_shape(c, -1, true),
+				    c->big_npages == c->npages ? 0U : (unsigned int)c->big_npages,
+				    "class %u", i);
 		KUNIT_EXPECT_EQ_MSG(test, goalloc_mcache_shape(c, 0, false), small, "class %u", i);
 		KUNIT_EXPECT_EQ_MSG(test, goalloc_mcache_shape(c, c->nelems - 1, true), small,
 				    "class %u", i);
@@ -525,10 +528,10 @@ static void scavenger_busy_class_grows_big_spans(struct kunit *test)
 	hint0 = goalloc_mcache_live_hint(spc);
 	/*
 	 * Every object whole and its own; each span grown of the shape the
-	 * rules give for the hint then, and the count of grows (own shape or
-	 * above, a span's worth held) then.  The hint starts wherever earlier
-	 * work on this CPU left it (below zero where it freed other CPUs'
-	 * objects of the class: own spans only, until it holds some).
+	 * rules give for the hint then, and the count of grows (all but the
+	 * small shape's) then.  The hint starts wherever earlier work on this
+	 * CPU left it (below zero where it freed other CPUs' objects of the
+	 * class: the count alone decides then).
 	 */
 	for (i = 0; i < N; i++) {
 		hint = goalloc_mcache_live_hint(spc);
@@ -545,7 +548,7 @@ static void scavenger_busy_class_grows_big_spans(struct kunit *test)
 			want = want * (unsigned int)GOALLOC_PAGE_SIZE / c->size;
 			KUNIT_EXPECT_EQ_MSG(test, n, want, "object %u, hint %ld, %u grows", i, hint,
 					    counted);
-			if (hint >= c->nelems && counted < GOALLOC_BIG_AFTER)
+			if ((hint < 0 || hint >= c->nelems) && counted < GOALLOC_BIG_AFTER)
 				counted++;
 			prev = span;
 		}
@@ -565,11 +568,10 @@ static void scavenger_busy_class_grows_big_spans(struct kunit *test)
 	for (i = 0; i < GOALLOC_BIG_AFTER; i++)
 		KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc), 0U);
 	KUNIT_EXPECT_EQ(test, goalloc_mcache_grow_pages(spc),
-			hint0 + N >= c->nelems ? goalloc_mcache_shape(c, hint0 + N, true) : 0U);
+			goalloc_mcache_shape(c, hint0 + N, true));
 	migrate_enable();
-	/* From a hint of zero, 64 objects: eight own spans, then big ones. */
-	if (hint0 >= 0)
-		KUNIT_EXPECT_GT(test, big, 0U);
+	/* 64 objects: eight own spans, then big ones, whatever the hint. */
+	KUNIT_EXPECT_GT(test, big, 0U);
 	KUNIT_EXPECT_EQ(test, own + larger + big, (unsigned int)N);
 	for (i = 0; i < N; i++) {
 		KUNIT_EXPECT_PTR_EQ_MSG(test, memchr_inv(p[i], i, size), NULL, "object %u", i);
