@@ -376,9 +376,12 @@ static struct page *chunk_block(struct goalloc_pool *pool, unsigned int npages, 
 	 * keeps the whole block: its class's next spans fill it, and a grow
 	 * per big span cost N-then-N of 16 KiB objects 4x the instructions.
 	 */
-	keep = pool->policy.exact_fit || large ? need_pages : *nr_pages;
-	if (!pool->policy.exact_fit)
-		keep = max(keep, 1UL << grow_order(pool, 0));
+	if (pool->policy.exact_fit)
+		keep = need_pages;
+	else if (large)
+		keep = max(need_pages, 1UL << grow_order(pool, 0));
+	else
+		keep = *nr_pages;
 	if (keep < *nr_pages) {
 		split_page(page, order);
 		for (i = keep; i < *nr_pages; i++)
