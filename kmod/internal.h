@@ -47,6 +47,9 @@ static inline gfp_t goalloc_gfp_reclaim(gfp_t gfp)
  * @GOALLOC_CTR_RCU_BATCHES: batches of goalloc_free_rcu() objects handed to
  *	RCU (one call_rcu() each), ever
  * @GOALLOC_CTR_RCU_OBJECTS: objects in those batches, ever
+ * @GOALLOC_CTR_SHAPE_FALLBACKS: spans of the kernel pool made in a class's
+ *	small shape because the pool had free pages but no run for the shape
+ *	asked for (goalloc_pool_alloc_span_or())
  * @GOALLOC_CTR_COUNT: the number of counters
  *
  * Atomic, written by whichever layer owns the event and read by mstats.c
@@ -63,6 +66,7 @@ enum goalloc_counter {
 	GOALLOC_CTR_BAD_FREES,
 	GOALLOC_CTR_RCU_BATCHES,
 	GOALLOC_CTR_RCU_OBJECTS,
+	GOALLOC_CTR_SHAPE_FALLBACKS,
 	GOALLOC_CTR_COUNT
 };
 

@@ -50,10 +50,10 @@ static_assert(GOALLOC_CHUNK_ORDER <= GOALLOC_MAX_PAGE_ORDER);
 static_assert(GOALLOC_CHUNK_PAGES <= U16_MAX);
 
 /*
- * The kernel pool's smallest chunk: 128 KiB, room for the largest small
- * span (80 KiB) and for a few spans of the common classes.
+ * The kernel pool's smallest chunk: 64 KiB, a few spans of the common
+ * classes (a larger span's chunk is of the span's order, or more).
  */
-#define GOALLOC_GROW_MIN_ORDER	(17 - PAGE_SHIFT)
+#define GOALLOC_GROW_MIN_ORDER	(16 - PAGE_SHIFT)
 
 struct goalloc_mheap goalloc_heap = {
 	.lock = __SPIN_LOCK_UNLOCKED(goalloc_heap.lock),
@@ -225,19 +225,25 @@ static void block_free(struct page *page, unsigned int order, unsigned long nr)
 
 /*
  * The order of a pool's next chunk, at least @need: for an exact-fit pool
- * just that; else about a 32nd of what the pool holds, between its
- * policy's smallest chunk and a full one.  A small heap grows in small
- * steps, so its footprint stays near what it uses (Go commits arena memory
- * page by page for the same reason); a large one in 4 MiB chunks (from
- * 128 MiB held), so the chunk list stays short.  Each grow's unused rest
- * is held until spans fill it or a trim pass scavenges it: with an eighth,
- * a 4 MiB heap grew by 512 KiB at a time, most of it unused at the peak
- * of the committed trace (Documentation/trace-replay.rst).
+ * just that; else about a 64th of the most the pool has held since the
+ * last trim (struct goalloc_pool, @pages_peak), between its policy's
+ * smallest chunk and a full one.  A small heap grows in small steps, so
+ * its footprint stays near what it uses (Go commits arena memory page by
+ * page for the same reason); a large one in 4 MiB chunks (from 256 MiB),
+ * so the chunk list stays short.  Each grow's unused rest is held until
+ * spans fill it or a trim pass scavenges it: with an eighth, a 4 MiB heap
+ * grew by 512 KiB at a time, most of it unused at the peak of the
+ * committed trace, and with a 32nd the one-CPU replays held 64-128 KiB
+ * more at their peaks (Documentation/trace-replay.rst).  The peak, not
+ * what the pool holds now: a heap emptied by a burst's frees grows back
+ * in its old steps (a 64th of what it held now cost N allocations then N
+ * frees of 10,000 16 KiB objects 20 % more instructions, a small grow per
+ * big span every round).
  */
 static unsigned int grow_order(const struct goalloc_pool *pool, unsigned int need)
 {
-	unsigned long held = READ_ONCE(pool->pages_held) * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
-	unsigned int order = held >= 64 ? ilog2(held / 32) : 0;
+	unsigned long held = READ_ONCE(pool->pages_peak) * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
+	unsigned int order = held >= 64 ? ilog2(held / 64) : 0;
 
 	if (pool->policy.exact_fit)
 		return need;
@@ -253,6 +259,7 @@ static void pool_add_held(struct goalloc_pool *pool, long n)
 {
 	lockdep_assert_held(&goalloc_heap.lock);
 	pool->pages_held += n;
+	pool->pages_peak = max(pool->pages_peak, pool->pages_held);
 	goalloc_heap.pages_held += n;
 	if (pool->policy.charge)
 		goalloc_heap.user_pages += n;
@@ -603,6 +610,8 @@ static struct goalloc_span *pool_alloc_span(struct goalloc_pool *pool, unsigned 
 		t = pool_span_new(pool, spc, fallback, state, meta);
 		if (t && pool_place(pool, t, align, node)) {
 			goalloc_span_destroy(s);
+			if (pool->policy.trimmed)
+				goalloc_count(GOALLOC_CTR_SHAPE_FALLBACKS, 1);
 			return t;
 		}
 		if (t)
@@ -1477,6 +1486,8 @@ unsigned long goalloc_pool_trim(struct goalloc_pool *pool, unsigned long keep_pa
 		if (chunk_idle(ch))
 			chunk_unlink(ch, &victims);
 	}
+	/* Steps start again from what the pool holds now. */
+	pool->pages_peak = pool->pages_held;
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
 	n = chunks_free(&victims);
 	if (pool->policy.trimmed)

@@ -186,6 +186,10 @@ struct goalloc_pool_policy {
  *	goalloc_pool_init()
  * @nchunks: chunks in @chunks
  * @pages_held: heap pages in the pool's chunks
+ * @pages_peak: the most @pages_held has been since goalloc_pool_trim()
+ *	last ran (a trim pass, the shrinker): the base of the grow step, so
+ *	that a heap emptied by a burst's frees and growing again steps as a
+ *	heap of its recent size does
  * @pages_inuse: heap pages in the pool's spans and in its CPUs' page caches
  * @pages_idle: heap pages in the pool's chunks with no span at all
  * @pcache: each CPU's page cache of the pool, or NULL: spans are then
@@ -212,6 +216,7 @@ struct goalloc_pool {
 	struct goalloc_pool_policy policy;
 	unsigned long nchunks;
 	unsigned long pages_held;
+	unsigned long pages_peak;
 	unsigned long pages_inuse;
 	unsigned long pages_idle;
 	struct goalloc_pcache __percpu *pcache;
