@@ -225,25 +225,27 @@ static void block_free(struct page *page, unsigned int order, unsigned long nr)
 
 /*
  * The order of a pool's next chunk, at least @need: for an exact-fit pool
- * just that; else about a 64th of the most the pool has held since the
- * last trim (struct goalloc_pool, @pages_peak), between its policy's
- * smallest chunk and a full one.  A small heap grows in small steps, so
- * its footprint stays near what it uses (Go commits arena memory page by
- * page for the same reason); a large one in 4 MiB chunks (from 256 MiB),
- * so the chunk list stays short.  Each grow's unused rest is held until
- * spans fill it or a trim pass scavenges it: with an eighth, a 4 MiB heap
- * grew by 512 KiB at a time, most of it unused at the peak of the
- * committed trace, and with a 32nd the one-CPU replays held 64-128 KiB
- * more at their peaks (Documentation/trace-replay.rst).  The peak, not
- * what the pool holds now: a heap emptied by a burst's frees grows back
- * in its old steps (a 64th of what it held now cost N allocations then N
- * frees of 10,000 16 KiB objects 20 % more instructions, a small grow per
- * big span every round).
+ * just that; else a part of the most the pool has held since the last
+ * trim (struct goalloc_pool, @pages_peak), between its policy's smallest
+ * chunk and a full one.  A small heap grows in small steps, so its
+ * footprint stays near what it uses (Go commits arena memory page by page
+ * for the same reason); a large one in 4 MiB chunks, so the chunk list
+ * stays short.  Each grow's unused rest is held until spans fill it or a
+ * trim pass scavenges it, so a pool growing past its peak, where that rest
+ * is what a new peak holds beyond its spans, grows by a 64th of it (with a
+ * 32nd the one-CPU replays held 64-128 KiB more at their peaks; with an
+ * eighth, most of a 512 KiB grow was unused at the committed trace's
+ * peak: Documentation/trace-replay.rst).  A pool growing back below its
+ * peak, whose pages were in use lately, grows by a 32nd of the peak: a
+ * heap emptied by a burst's frees grows back in large steps (with a 64th,
+ * or from what it held then, N allocations then N frees of 10,000 1-16
+ * KiB objects took 6-30 % more instructions, for twice the grows).
  */
 static unsigned int grow_order(const struct goalloc_pool *pool, unsigned int need)
 {
-	unsigned long held = READ_ONCE(pool->pages_peak) * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
-	unsigned int order = held >= 64 ? ilog2(held / 64) : 0;
+	unsigned long peak = READ_ONCE(pool->pages_peak) * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
+	unsigned long div = READ_ONCE(pool->pages_held) < READ_ONCE(pool->pages_peak) ? 32 : 64;
+	unsigned int order = peak >= div ? ilog2(peak / div) : 0;
 
 	if (pool->policy.exact_fit)
 		return need;

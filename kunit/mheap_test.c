@@ -412,6 +412,70 @@ static void mheap_release(struct kunit *test)
 	test_pool_check_empty(test, pool);
 }
 
+/*
+ * The grow step: a 64th of the pool's peak while it grows past it, a 32nd
+ * of the peak while it grows back below it, and from what it holds again
+ * after a trim.  Spans of four heap pages (a block of order 3) in a pool
+ * whose chunks may be as small as one heap page: past 1,024 heap pages
+ * (2,048 PAGE_SIZE pages) a grow takes 2,048 / 64 = 32 pages (order 5);
+ * emptied (every chunk released at once), 2,048 / 32 = 64 (order 6);
+ * after a trim, the span's own block.
+ */
+static void mheap_grow_steps(struct kunit *test)
+{
+	static const struct goalloc_pool_policy small_steps = {
+		.retain_percent = &test_retain_percent,
+		.grow_min_order = GOALLOC_MIN_CHUNK_ORDER,
+	};
+	const unsigned long per = GOALLOC_PAGE_SIZE / PAGE_SIZE;
+	struct goalloc_span **s, *t;
+	struct goalloc_pool *pool;
+	unsigned long held, peak;
+	unsigned int i, n = 0;
+	enum { MAX = 320 };
+
+	KUNIT_ASSERT_EQ(test, per * 1024 / 64, 32UL);
+	s = kunit_kcalloc(test, MAX, sizeof(*s), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	test_retain_percent = 0;
+	pool = test_pool_create(test, &small_steps);
+	/* Past its peak all along: up to 1,024 heap pages, then one more grow. */
+	for (;;) {
+		KUNIT_ASSERT_LT(test, n, (unsigned int)MAX);
+		held = READ_ONCE(pool->pages_held);
+		peak = READ_ONCE(pool->pages_peak);
+		KUNIT_EXPECT_EQ(test, peak, held);
+		s[n] = test_pool_span(pool, 4, 1);
+		KUNIT_ASSERT_NOT_NULL(test, s[n]);
+		t = s[n++];
+		if (held >= 1024 && READ_ONCE(pool->pages_held) > held)
+			break;
+	}
+	KUNIT_ASSERT_LT(test, peak, 2048UL);
+	KUNIT_EXPECT_EQ(test, t->chunk->order, 5U);
+	/* Emptied: each chunk went back as its last span did; the peak stays. */
+	for (i = 0; i < n; i++)
+		heap_put(s[i]);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_held), 0UL);
+	peak = READ_ONCE(pool->pages_peak);
+	KUNIT_EXPECT_GE(test, peak, 1024UL);
+	KUNIT_EXPECT_LT(test, peak, 2048UL);
+	/* Growing back below the peak: a 32nd of it. */
+	t = test_pool_span(pool, 4, 1);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_EXPECT_EQ(test, t->chunk->order, 6U);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_held), 32UL);
+	heap_put(t);
+	/* A trim: the peak is what the pool holds, nothing; the span's block. */
+	KUNIT_EXPECT_EQ(test, goalloc_pool_trim(pool, 0), 0UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_peak), 0UL);
+	t = test_pool_span(pool, 4, 1);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	KUNIT_EXPECT_EQ(test, t->chunk->order, (unsigned int)get_order(4 * GOALLOC_PAGE_SIZE));
+	heap_put(t);
+	test_pool_check_empty(test, pool);
+}
+
 /* The span map finds a span from each of its pages, and nothing after it is freed. */
 static void mheap_span_map(struct kunit *test)
 {
@@ -1003,6 +1067,7 @@ static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(mheap_large_cut_to_fit),
 	KUNIT_CASE(mheap_fallback_fits_room),
 	KUNIT_CASE(mheap_release),
+	KUNIT_CASE(mheap_grow_steps),
 	KUNIT_CASE(mheap_scavenge),
 	KUNIT_CASE(mheap_span_map),
 	KUNIT_CASE(mheap_chunk_map),
