@@ -237,9 +237,10 @@ static void block_free(struct page *page, unsigned int order, unsigned long nr)
  * eighth, most of a 512 KiB grow was unused at the committed trace's
  * peak: Documentation/trace-replay.rst).  A pool growing back below its
  * peak, whose pages were in use lately, grows by a 32nd of the peak: a
- * heap emptied by a burst's frees grows back in large steps (with a 64th,
- * or from what it held then, N allocations then N frees of 10,000 1-16
- * KiB objects took 6-30 % more instructions, for twice the grows).
+ * heap emptied by a burst's frees grows back in large steps (with a 64th
+ * of the peak, N allocations then N frees of 10,000 1,100-byte objects
+ * took 10 % more instructions in the rounds after the first, for twice
+ * the grows; with a 64th of what it held then, 20-30 % more at 2-16 KiB).
  */
 static unsigned int grow_order(const struct goalloc_pool *pool, unsigned int need)
 {

@@ -661,6 +661,14 @@ static void scavenger_first_span_is_small(struct kunit *test)
 	heap_quiesce(test);
 }
 
+/* The kernel pool's retention as it was before a test changed it. */
+static unsigned int test_retain_percent0;
+
+static void test_retain_restore_action(void *unused)
+{
+	WRITE_ONCE(goalloc_heap_trim.retain_percent, test_retain_percent0);
+}
+
 /*
  * A CPU about to grow the heap first gives back the spans it caches with
  * no object in them (mcache.c's mcache_flush_empty()), so that their pages
@@ -669,13 +677,6 @@ static void scavenger_first_span_is_small(struct kunit *test)
  * the heap is short.  The heap must not grow while the empty span is
  * still cached, and the span that takes its place needs no new chunk.
  */
-static unsigned int test_retain_percent0;
-
-static void test_retain_restore_action(void *unused)
-{
-	WRITE_ONCE(goalloc_heap_trim.retain_percent, test_retain_percent0);
-}
-
 static void scavenger_grow_takes_back_empty_spans(struct kunit *test)
 {
 	const unsigned int spc_a = goalloc_spc(goalloc_size_class(18432), false);
