@@ -244,9 +244,12 @@ static void block_free(struct page *page, unsigned int order, unsigned long nr)
  */
 static unsigned int grow_order(const struct goalloc_pool *pool, unsigned int need)
 {
-	unsigned long peak = READ_ONCE(pool->pages_peak) * (GOALLOC_PAGE_SIZE / PAGE_SIZE);
-	unsigned long div = READ_ONCE(pool->pages_held) < READ_ONCE(pool->pages_peak) ? 32 : 64;
-	unsigned int order = peak >= div ? ilog2(peak / div) : 0;
+	unsigned long peak = READ_ONCE(pool->pages_peak);
+	unsigned long div = READ_ONCE(pool->pages_held) < peak ? 32 : 64;
+	unsigned int order;
+
+	peak *= GOALLOC_PAGE_SIZE / PAGE_SIZE;
+	order = peak >= div ? ilog2(peak / div) : 0;
 
 	if (pool->policy.exact_fit)
 		return need;
