@@ -435,17 +435,6 @@ static void scavenger_flushes_idle_spans(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), live0);
 }
 
-/* The span of @p, as a pointer to compare only. */
-static const void *span_id_of(const void *p)
-{
-	const void *s;
-
-	rcu_read_lock();
-	s = goalloc_span_of(p);
-	rcu_read_unlock();
-	return s;
-}
-
 /*
  * Lending (mcache.c's mcache_lend()): a CPU whose slot of a kmalloc class
  * is empty, with nothing in mcentral, while a span of the class elsewhere
@@ -478,7 +467,7 @@ static void scavenger_mcache_lends_a_larger_class(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, q);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	/* Lent: the 256-byte span's slot, counted as that class's. */
-	KUNIT_EXPECT_PTR_EQ(test, span_id_of(p), span_id_of(q));
+	KUNIT_EXPECT_PTR_EQ(test, test_span_of(p), test_span_of(q));
 	KUNIT_EXPECT_EQ(test, goalloc_size(p), (size_t)256);
 	memset(p, 0x5a, 240);
 	KUNIT_EXPECT_EQ(test, goalloc_mcache_live_hint(spc240), hint240);
@@ -504,7 +493,7 @@ static void scavenger_mcache_lends_a_larger_class(struct kunit *test)
 	q = goalloc_alloc(256, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	KUNIT_ASSERT_NOT_NULL(test, q);
-	KUNIT_EXPECT_PTR_NE(test, span_id_of(q), span_id_of(t));
+	KUNIT_EXPECT_PTR_NE(test, test_span_of(q), test_span_of(t));
 	KUNIT_EXPECT_EQ(test, goalloc_size(q), (size_t)256);
 	KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)q, 256));
 	migrate_enable();
