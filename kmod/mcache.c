@@ -418,11 +418,11 @@ static void mcache_flush_empty(struct goalloc_mcache *c, unsigned int npages)
  * serves a 240-byte kmalloc() from kmalloc-256 (of a class at least as
  * aligned, so a power-of-two size keeps its natural alignment): the
  * object's span is that class's, its usable size that class's, and its free
- * goes there as any other.  At most min(objects a span of X holds, 255) of X a CPU per trim
- * pass, so a class that grows busy on this CPU gets its own span again;
- * X's live objects (a sum over the CPUs' counts) are read at the first
- * lend and every GOALLOC_LEND_RECHECK after it, and only while X has at
- * most GOALLOC_LEND_SPANS_PER_CPU spans a CPU.
+ * goes there as any other.  At most min(objects a span of X holds, 255)
+ * objects of X a CPU per trim pass, so a class that grows busy on this CPU
+ * gets its own span again; X's live objects (a sum over the CPUs' counts)
+ * are read at the first lend and every GOALLOC_LEND_RECHECK after it, and
+ * only while X has at most GOALLOC_LEND_SPANS_PER_CPU spans a CPU.
  */
 #define GOALLOC_LEND_RECHECK	16
 #define GOALLOC_LEND_SPANS_PER_CPU	8
