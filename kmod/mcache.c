@@ -421,11 +421,9 @@ static void mcache_flush_empty(struct goalloc_mcache *c, unsigned int npages)
  * goes there as any other.  At most min(objects a span of X holds, 255)
  * objects of X a CPU per trim pass, so a class that grows busy on this CPU
  * gets its own span again; X's live objects (a sum over the CPUs' counts)
- * are read at the first lend and every GOALLOC_LEND_RECHECK after it, and
- * only while X has at most GOALLOC_LEND_SPANS_PER_CPU spans a CPU.
+ * are read at the first lend and every GOALLOC_LEND_RECHECK after it.
  */
 #define GOALLOC_LEND_RECHECK	16
-#define GOALLOC_LEND_SPANS_PER_CPU	8
 
 static unsigned int lowbit(unsigned int x)
 {
@@ -465,13 +463,8 @@ static void *mcache_lend(struct goalloc_mcache *c, unsigned int spc, unsigned in
 	n = v & 0xff;
 	if (n >= min_t(unsigned int, ci->nelems, 0xff))
 		return NULL;
-	/*
-	 * Room outside mcentral is in other CPUs' current spans, one each: a
-	 * class with many more spans than CPUs is busy, and lending would
-	 * save little of it; its grows skip the sum over the CPUs.
-	 */
 	nspans = goalloc_central_nspans(spc);
-	if (nspans <= 0 || nspans > GOALLOC_LEND_SPANS_PER_CPU * num_online_cpus())
+	if (nspans <= 0)
 		return NULL;
 	if (n % GOALLOC_LEND_RECHECK == 0 &&
 	    class_live(spc) + ci->nelems / 4 >= nspans * ci->nelems)
