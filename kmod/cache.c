@@ -184,7 +184,7 @@ static noinline void *cache_alloc_slow(struct goalloc_cache *cache, gfp_t gfp, i
 	if (unlikely(gfp & cache->gfp_refused))
 		return cache_refuse(cache, caller);
 	might_alloc(gfp);
-	p = goalloc_mcache_next_free(cache->spc, cache->size, gfp, node, NULL);
+	p = goalloc_mcache_next_free(cache->spc, cache->size, gfp, node);
 	if (!p)
 		return NULL;
 	if (cache_post_alloc_wanted(gfp))

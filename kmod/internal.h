@@ -50,8 +50,6 @@ static inline gfp_t goalloc_gfp_reclaim(gfp_t gfp)
  * @GOALLOC_CTR_SHAPE_FALLBACKS: spans of the kernel pool made in a class's
  *	small shape because the pool had free pages but no run for the shape
  *	asked for (goalloc_pool_alloc_span_or())
- * @GOALLOC_CTR_LENT: kmalloc objects a CPU served from a larger class's span
- *	rather than grow a span of their class (mcache.c's mcache_lend())
  * @GOALLOC_CTR_COUNT: the number of counters
  *
  * Atomic, written by whichever layer owns the event and read by mstats.c
@@ -69,7 +67,6 @@ enum goalloc_counter {
 	GOALLOC_CTR_RCU_BATCHES,
 	GOALLOC_CTR_RCU_OBJECTS,
 	GOALLOC_CTR_SHAPE_FALLBACKS,
-	GOALLOC_CTR_LENT,
 	GOALLOC_CTR_COUNT
 };
 

@@ -138,9 +138,10 @@ static noinline void *large_alloc(size_t size, gfp_t gfp, int node, unsigned lon
 
 /* goalloc_observe_alloc() for @p, an object of a size class (not a large one). */
 static __always_inline void observe_small(unsigned long caller, const void *p, size_t size,
-					  size_t usable, gfp_t gfp, int node)
+					  gfp_t gfp, int node)
 {
-	goalloc_observe_alloc(caller, p, size, usable, gfp, node);
+	goalloc_observe_alloc(caller, p, size, goalloc_class_info[goalloc_size_class(size)].size,
+			      gfp, node);
 }
 
 /* The alloc event of the fast path's object @p. */
@@ -159,8 +160,6 @@ static __always_inline void trace_small(unsigned long caller, const void *p, siz
  */
 static noinline void *alloc_slow(size_t size, gfp_t gfp, int node, unsigned long caller)
 {
-	unsigned int spc;
-	size_t usable;
 	void *p;
 
 	if (unlikely(!size))
@@ -177,13 +176,11 @@ static noinline void *alloc_slow(size_t size, gfp_t gfp, int node, unsigned long
 	}
 	might_alloc(gfp & ~GOALLOC_NOSCAN);
 	note_gfp_account(gfp);
-	/* The slot may be a larger class's (lent: mcache.c's mcache_lend()). */
-	p = goalloc_mcache_next_free(spc_of(size, gfp), size, gfp, node, &spc);
+	p = goalloc_mcache_next_free(spc_of(size, gfp), size, gfp, node);
 	if (!p)
 		return NULL;
-	usable = goalloc_class_info[goalloc_spc_class(spc)].size;
-	p = post_alloc(p, size, usable, gfp);
-	observe_small(caller, p, size, usable, gfp, node);
+	p = post_alloc(p, size, goalloc_class_info[goalloc_size_class(size)].size, gfp);
+	observe_small(caller, p, size, gfp, node);
 	return p;
 }
 
@@ -208,10 +205,8 @@ static noinline void *alloc_observed(size_t size, gfp_t gfp, unsigned long calle
 static noinline void *alloc_hooked(size_t size, gfp_t gfp, unsigned long caller, void *p)
 {
 	if (post_alloc_wanted(gfp)) {
-		size_t usable = goalloc_class_info[goalloc_size_class(size)].size;
-
-		p = post_alloc(p, size, usable, gfp);
-		observe_small(caller, p, size, usable, gfp, NUMA_NO_NODE);
+		p = post_alloc(p, size, goalloc_class_info[goalloc_size_class(size)].size, gfp);
+		observe_small(caller, p, size, gfp, NUMA_NO_NODE);
 		return p;
 	}
 	if (goalloc_observing() && goalloc_mprof_count(size))
@@ -487,8 +482,7 @@ EXPORT_SYMBOL_GPL(goalloc_size);
  * @size: bytes that would be asked of goalloc_alloc()
  *
  * What goalloc_size() would report for an object of @size bytes: its size
- * class up to 32 KiB (or more, for an object a CPU lent from a larger
- * class: mcache.c's mcache_lend()), above that whole 8 KiB heap pages.  Allocating the
+ * class up to 32 KiB, above that whole 8 KiB heap pages.  Allocating the
  * rounded size up front is how a caller uses a whole slot with
  * FORTIFY_SOURCE on (see goalloc_size()).  Any context; reads only a
  * constant table.

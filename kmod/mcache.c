@@ -404,101 +404,15 @@ static void mcache_flush_empty(struct goalloc_mcache *c, unsigned int npages)
 	}
 }
 
-/*
- * Lending.  A CPU whose span of a kmalloc class X ran out, with no partial
- * span of X in mcentral, grows a span of X of its own; on a machine whose
- * CPUs all allocate a little of X, each then keeps a partly used span of X
- * (SLUB: a CPU slab per cache per CPU).  Go's classes are many (67 up to
- * 32 KiB, where kmalloc has 13 caches), so that at the peaks of the
- * committed traces replayed on two CPUs a score of classes held one more
- * span (8-16 KiB) than on one CPU, most with a few dozen objects.  When the
- * spans of X that exist (other CPUs' current spans) have room for a
- * quarter span more than X's live objects, the CPU serves the request from
- * the span it caches of a class up to twice X's size instead, as SLUB
- * serves a 240-byte kmalloc() from kmalloc-256 (of a class at least as
- * aligned, so a power-of-two size keeps its natural alignment): the
- * object's span is that class's, its usable size that class's, and its free
- * goes there as any other.  At most min(objects a span of X holds, 255)
- * objects of X a CPU per trim pass, so a class that grows busy on this CPU
- * gets its own span again; X's live objects (a sum over the CPUs' counts)
- * are read at the first lend and every GOALLOC_LEND_RECHECK after it.
- */
-#define GOALLOC_LEND_RECHECK	16
-
-static unsigned int lowbit(unsigned int x)
-{
-	return x & -x;
-}
-
-static long class_live(unsigned int spc)
-{
-	long live = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu) {
-		struct goalloc_mcache *c = per_cpu_ptr(goalloc_mcache, cpu);
-
-		live += READ_ONCE(c->nmalloc[spc]) - READ_ONCE(c->nfree[spc]) -
-			READ_ONCE(c->nfree_remote[spc]);
-	}
-	return live;
-}
-
-/*
- * An object for kmalloc span class @spc from a larger class's span this CPU
- * caches, or NULL (grow one of @spc's).  Sets *@got to that class's span
- * class.  @c entered; its slot of @spc is empty and mcentral has no partial
- * span of @spc.
- */
-static void *mcache_lend(struct goalloc_mcache *c, unsigned int spc, unsigned int *got)
-{
-	unsigned int cls = goalloc_spc_to_class(spc), k, n;
-	const struct goalloc_class_info *ci = &goalloc_class_info[cls];
-	u16 pass = (atomic_read(&grow_pass) & 0xff) << 8, v;
-	long nspans;
-
-	v = c->lent[spc];
-	if ((v & 0xff00) != pass)
-		v = pass;
-	n = v & 0xff;
-	if (n >= min_t(unsigned int, ci->nelems, 0xff))
-		return NULL;
-	nspans = goalloc_central_nspans(spc);
-	if (nspans <= 0)
-		return NULL;
-	if (n % GOALLOC_LEND_RECHECK == 0 &&
-	    class_live(spc) + ci->nelems / 4 >= nspans * ci->nelems)
-		return NULL;
-	for (k = cls + 1; k < GOALLOC_NUM_CLASSES &&
-	     goalloc_class_info[k].size <= 2 * ci->size; k++) {
-		unsigned int to = goalloc_spc(k, spc & 1);
-		void *p;
-
-		/* Only as aligned a class: kmalloc(2^n) is 2^n-aligned. */
-		if (lowbit(goalloc_class_info[k].size) < lowbit(ci->size))
-			continue;
-		p = goalloc_span_next_free(c->alloc[to]);
-		if (p) {
-			c->lent[spc] = v + 1;
-			goalloc_count(GOALLOC_CTR_LENT, 1);
-			*got = to;
-			return p;
-		}
-	}
-	return NULL;
-}
-
 /**
  * goalloc_mcache_next_free() - an object of a span class, past the fast path
  * @spc: span class
  * @size: bytes asked for
  * @gfp: the caller's mask; sleeps only where it allows
  * @node: NUMA node, or NUMA_NO_NODE
- * @got: NULL, or (kmalloc classes) set to the span class the object is of:
- *	@spc, or a larger class's when this CPU lent it (mcache_lend())
  *
  * Go's nextFree, whole: the current span ran out (refill from this node's
- * mcentral, else lend, else grow a span outside the section, re-enter and install
+ * mcentral, else grow a span outside the section, re-enter and install
  * it); another node was asked for, or this one required (the span the CPU
  * keeps for other nodes, else one from that node's mcentral, else a new
  * span of that node, installed the same way); or this CPU's cache is busy
@@ -507,8 +421,7 @@ static void *mcache_lend(struct goalloc_mcache *c, unsigned int spc, unsigned in
  *
  * Return: the object, not yet made usable (the API does that), or NULL.
  */
-void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int node,
-			       unsigned int *got)
+void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int node)
 {
 	unsigned int cls = goalloc_spc_to_class(spc);
 	struct goalloc_mcache *c;
@@ -516,32 +429,23 @@ void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int nod
 	int want;
 	void *p;
 
-	if (got)
-		*got = spc;
 	node = goalloc_mcache_node(node, gfp);
 	if (unlikely(node < NUMA_NO_NODE))
 		return NULL;
 	c = goalloc_mcache_get();
 	if (goalloc_mcache_enter(c)) {
-		unsigned int from = spc;
-
 		if (node == NUMA_NO_NODE) {
 			p = goalloc_span_next_free(c->alloc[spc]);
 			if (!p)
 				p = goalloc_mcache_refill(c, spc);
-			if (!p && got)
-				p = mcache_lend(c, spc, &from);
 			/* The most a grow of the class asks for: its big shape. */
 			if (!p)
 				mcache_flush_empty(c, goalloc_cls_info(cls)->big_npages);
 		} else {
 			p = away_next_free(c, spc, node);
 		}
-		if (p) {
-			goalloc_mcache_count_alloc(c, from);
-			if (from != spc)
-				*got = from;
-		}
+		if (p)
+			goalloc_mcache_count_alloc(c, spc);
 		goalloc_mcache_leave(c);
 		goalloc_mcache_put();
 		if (p)

@@ -44,10 +44,6 @@
  *	touching other CPUs' caches (goalloc_mcache_grow_pages(),
  *	goalloc_mcache_pass_reset()); written with this_cpu ops outside the
  *	section, a count that may miss a grow
- * @lent: objects of each kmalloc span class this CPU served from a larger
- *	class's span since the last trim pass instead of growing a span of
- *	its own (mcache.c's mcache_lend()), the pass's number above the
- *	count as in @grows; written inside the section
  * @ncached: slots of @alloc and @away holding a span (not the empty
  *	one), so that a flush of a cache holding none scans nothing
  * @flush_gen: the heap shortage (mcache.c's short_gen) this CPU last gave
@@ -80,7 +76,6 @@ struct goalloc_mcache {
 	struct goalloc_span *away[GOALLOC_NUM_SPC];
 	unsigned long nfree_remote[GOALLOC_NUM_SPC];
 	u16 grows[GOALLOC_NUM_SPC];
-	u16 lent[GOALLOC_NUM_KMALLOC_SPC];
 	unsigned int ncached;
 	unsigned int flush_gen;
 	struct goalloc_span *last;
@@ -525,8 +520,7 @@ static __always_inline void goalloc_mcache_free_remote_end(struct goalloc_span *
 /* mcache.c */
 extern struct goalloc_span goalloc_placeholder_span;
 int goalloc_mcache_node(int node, gfp_t gfp);
-void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int node,
-			       unsigned int *got);
+void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int node);
 struct goalloc_span *goalloc_mcache_alloc_large(size_t size, unsigned int spc, gfp_t gfp,
 						int node);
 void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc);

@@ -167,7 +167,6 @@ static const struct {
 	[GOALLOC_CTR_RCU_BATCHES]	= { "rcu_batches", GOALLOC_UNIT_NUMBER },
 	[GOALLOC_CTR_RCU_OBJECTS]	= { "rcu_objects", GOALLOC_UNIT_NUMBER },
 	[GOALLOC_CTR_SHAPE_FALLBACKS]	= { "shape_fallbacks", GOALLOC_UNIT_NUMBER },
-	[GOALLOC_CTR_LENT]		= { "lent", GOALLOC_UNIT_NUMBER },
 };
 
 static_assert(ARRAY_SIZE(goalloc_counter_names) == GOALLOC_CTR_COUNT);

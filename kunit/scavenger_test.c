@@ -435,75 +435,6 @@ static void scavenger_flushes_idle_spans(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), live0);
 }
 
-/*
- * Lending (mcache.c's mcache_lend()): a CPU whose slot of a kmalloc class
- * is empty, with nothing in mcentral, while a span of the class elsewhere
- * (another CPU's current span; here one the test holds) has room, serves
- * the request from a larger class's span it caches: 240 bytes from the
- * 256-byte span, whose size the object then has.  A power-of-two class is
- * lent only by a class as aligned (256 bytes not by 288).  A kept span of
- * the class goes first.
- */
-static void scavenger_mcache_lends_a_larger_class(struct kunit *test)
-{
-	unsigned int spc240 = goalloc_spc(goalloc_size_class(240), false);
-	unsigned int spc256 = goalloc_spc(goalloc_size_class(256), false);
-	struct goalloc_pool *kernel = &goalloc_heap.kernel;
-	struct goalloc_span *held;
-	long live0, hint240, hint256, lent0;
-	void *q, *p, *t;
-
-	KUNIT_ASSERT_EQ(test, goalloc_class_info[goalloc_spc_class(spc240)].size, 240U);
-	heap_quiesce(test);
-	live0 = goalloc_objects_in_use();
-	migrate_disable();
-	held = goalloc_central_grow_pool(kernel, spc240, numa_mem_id(), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, held);
-	hint240 = goalloc_mcache_live_hint(spc240);
-	hint256 = goalloc_mcache_live_hint(spc256);
-	lent0 = goalloc_counter(GOALLOC_CTR_LENT);
-	q = goalloc_alloc(256, GFP_KERNEL);
-	p = goalloc_alloc(240, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, q);
-	KUNIT_ASSERT_NOT_NULL(test, p);
-	/* Lent: the 256-byte span's slot, counted as that class's. */
-	KUNIT_EXPECT_PTR_EQ(test, test_span_of(p), test_span_of(q));
-	KUNIT_EXPECT_EQ(test, goalloc_size(p), (size_t)256);
-	memset(p, 0x5a, 240);
-	KUNIT_EXPECT_EQ(test, goalloc_mcache_live_hint(spc240), hint240);
-	KUNIT_EXPECT_EQ(test, goalloc_mcache_live_hint(spc256), hint256 + 2);
-	KUNIT_EXPECT_EQ(test, goalloc_counter(GOALLOC_CTR_LENT), lent0 + 1);
-	migrate_enable();
-	KUNIT_EXPECT_PTR_EQ(test, memchr_inv(p, 0x5a, 240), NULL);
-	goalloc_free(p);
-	goalloc_free(q);
-	/* The held span, empty, to mcentral: kept, and taken before lending. */
-	goalloc_central_add_span(held);
-	p = goalloc_alloc(240, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, p);
-	KUNIT_EXPECT_EQ(test, goalloc_size(p), (size_t)240);
-	goalloc_free(p);
-
-	/* 256 bytes, with a span of its class held and 288's cached: its own. */
-	heap_quiesce(test);
-	migrate_disable();
-	held = goalloc_central_grow_pool(kernel, spc256, numa_mem_id(), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, held);
-	t = goalloc_alloc(288, GFP_KERNEL);
-	q = goalloc_alloc(256, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, t);
-	KUNIT_ASSERT_NOT_NULL(test, q);
-	KUNIT_EXPECT_PTR_NE(test, test_span_of(q), test_span_of(t));
-	KUNIT_EXPECT_EQ(test, goalloc_size(q), (size_t)256);
-	KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)q, 256));
-	migrate_enable();
-	goalloc_free(q);
-	goalloc_free(t);
-	goalloc_central_add_span(held);
-	KUNIT_EXPECT_EQ(test, goalloc_objects_in_use(), live0);
-	heap_quiesce(test);
-}
-
 /* The number of slots of the span of @p. */
 static unsigned int span_nelems_of(void *p)
 {
@@ -817,7 +748,6 @@ static struct kunit_case scavenger_cases[] = {
 	KUNIT_CASE(shrinker_counts_only_what_it_can_free),
 	KUNIT_CASE(shrinker_never_waits_for_drains),
 	KUNIT_CASE(scavenger_flushes_idle_spans),
-	KUNIT_CASE(scavenger_mcache_lends_a_larger_class),
 	KUNIT_CASE(scavenger_grow_shapes),
 	KUNIT_CASE(scavenger_busy_class_grows_big_spans),
 	KUNIT_CASE(scavenger_first_span_is_small),
