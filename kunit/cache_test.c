@@ -22,6 +22,17 @@
 #include "mheap.h"
 #include "pool_test.h"
 
+/* The span of an object, and what it says, read under RCU. */
+static struct goalloc_span *span_of(const void *p)
+{
+	struct goalloc_span *s;
+
+	rcu_read_lock();
+	s = goalloc_span_of(p);
+	rcu_read_unlock();
+	return s;
+}
+
 /*
  * The kernel pool's pages in spans: the CPUs' page-cache windows count in
  * use too, so they go back to their chunks first.
@@ -34,7 +45,7 @@ static unsigned long span_pages(void)
 
 static unsigned int spc_of_obj(const void *p)
 {
-	struct goalloc_span *s = test_span_of(p);
+	struct goalloc_span *s = span_of(p);
 
 	return s ? s->spc : 0;
 }
@@ -104,7 +115,7 @@ static void cache_align_and_size(struct kunit *test)
 			KUNIT_EXPECT_EQ_MSG(test, (unsigned long)objs[j] % want_align, 0UL,
 					    "size %u align %u", size, align);
 			memset(objs[j], j, size);
-			s = test_span_of(objs[j]);
+			s = span_of(objs[j]);
 			KUNIT_ASSERT_NOT_NULL(test, s);
 			KUNIT_EXPECT_EQ(test, s->elemsize, want);
 			/* Go's span rule: the tail is at most an eighth of the span. */
@@ -147,16 +158,16 @@ static void cache_spans_separate(struct kunit *test)
 	}
 	KUNIT_EXPECT_NE(test, spc_of_obj(pa[0]), spc_of_obj(pb[0]));
 	for (i = 0; i < n; i++) {
-		struct goalloc_span *sa = test_span_of(pa[i]), *sb = test_span_of(pb[i]);
+		struct goalloc_span *sa = span_of(pa[i]), *sb = span_of(pb[i]);
 
 		KUNIT_EXPECT_EQ(test, spc_of_obj(pa[i]), spc_of_obj(pa[0]));
 		KUNIT_EXPECT_EQ(test, spc_of_obj(pb[i]), spc_of_obj(pb[0]));
 		KUNIT_EXPECT_LT(test, spc_of_obj(pk[i]), (unsigned int)GOALLOC_NUM_KMALLOC_SPC);
 		/* The span map: no span holds objects of two of them. */
 		for (j = 0; j < n; j += 7) {
-			KUNIT_EXPECT_PTR_NE(test, sa, test_span_of(pb[j]));
-			KUNIT_EXPECT_PTR_NE(test, sa, test_span_of(pk[j]));
-			KUNIT_EXPECT_PTR_NE(test, sb, test_span_of(pk[j]));
+			KUNIT_EXPECT_PTR_NE(test, sa, span_of(pb[j]));
+			KUNIT_EXPECT_PTR_NE(test, sa, span_of(pk[j]));
+			KUNIT_EXPECT_PTR_NE(test, sb, span_of(pk[j]));
 		}
 	}
 	for (i = 0; i < n; i++) {
@@ -259,7 +270,7 @@ static void cache_ctor_once(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, o->magic, CTOR_MAGIC);
 		KUNIT_EXPECT_EQ(test, o->payload[3], 0xc7c7c7c7c7c7c7c7ULL);
 		p[i] = o;
-		s = test_span_of(o);
+		s = span_of(o);
 		for (j = 0; j < nspans && spans[j] != s; j++)
 			;
 		if (j == nspans) {
@@ -297,7 +308,7 @@ static void cache_ctor_once(struct kunit *test)
 			break;
 		}
 		KUNIT_EXPECT_EQ(test, o->magic, CTOR_MAGIC);
-		s = test_span_of(o);
+		s = span_of(o);
 		for (j = 0; j < nspans && spans[j] != s; j++)
 			;
 		if (j == nspans && nspans < n) {
@@ -471,7 +482,7 @@ static void cache_destroy_empty(struct kunit *test)
 	goalloc_cache_destroy(c);
 	KUNIT_EXPECT_EQ(test, goalloc_central_nspans(spc), 0L);
 	KUNIT_EXPECT_EQ(test, span_pages(), inuse);
-	KUNIT_EXPECT_NULL(test, test_span_of(p[0]));
+	KUNIT_EXPECT_NULL(test, span_of(p[0]));
 }
 
 /*
@@ -504,7 +515,7 @@ static void cache_destroy_leaks(struct kunit *test)
 	goalloc_cache_destroy(c);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_cache_leak_reports), reports + 1);
 	for (i = 0; i < n; i += 43) {
-		struct goalloc_span *s = test_span_of(p[i]);
+		struct goalloc_span *s = span_of(p[i]);
 
 		KUNIT_ASSERT_NOT_NULL(test, s);
 		KUNIT_EXPECT_NE(test, (int)s->state, (int)GOALLOC_SPAN_DEAD);
@@ -542,7 +553,7 @@ static void cache_rcu_span(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	p[0] = goalloc_cache_alloc(c, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p[0]);
-	s = test_span_of(p[0]);
+	s = span_of(p[0]);
 	spc = s->spc;
 	n = s->nelems;
 	npages = s->npages;
@@ -575,7 +586,7 @@ static void cache_rcu_span(struct kunit *test)
 	rcu_barrier();
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&goalloc_central_rcu_spans), pending);
 	KUNIT_EXPECT_EQ(test, goalloc_central_nspans(spc), 0L);
-	KUNIT_EXPECT_NULL(test, test_span_of(p[0]));
+	KUNIT_EXPECT_NULL(test, span_of(p[0]));
 	KUNIT_EXPECT_LE(test, span_pages(), inuse - npages);
 }
 
@@ -667,7 +678,7 @@ static void cache_usage_and_node(struct kunit *test)
 	}
 	migrate_enable();
 	KUNIT_ASSERT_EQ(test, i, n);
-	s = test_span_of(p[0]);
+	s = span_of(p[0]);
 	spc = s->spc;
 	goalloc_class_usage(spc, &u);
 	KUNIT_EXPECT_EQ(test, (long)(u.nmalloc - u.nfree), (long)n);

@@ -94,18 +94,4 @@ static inline void test_trim_hold(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, test_trim_release_action, NULL));
 }
 
-/*
- * The span of an object (NULL if goalloc has none there), read under RCU:
- * to compare, or to read what stays while the test holds the object.
- */
-static inline struct goalloc_span *test_span_of(const void *p)
-{
-	struct goalloc_span *s;
-
-	rcu_read_lock();
-	s = goalloc_span_of(p);
-	rcu_read_unlock();
-	return s;
-}
-
 #endif /* _GOALLOC_POOL_TEST_H */
