@@ -175,22 +175,32 @@ static noinline void *cache_post_alloc_fast(struct goalloc_cache *cache, void *p
 	return p;
 }
 
-/* Past the fast path: Go's nextFree for the cache's span class, or a node. */
-static noinline void *cache_alloc_slow(struct goalloc_cache *cache, gfp_t gfp, int node,
-				       unsigned long caller)
+/*
+ * Go's nextFree for the cache's span class, or a node: @want objects asked
+ * for in all (1, or a bulk call's count: a span grown here holds them).
+ */
+static __always_inline void *cache_next_free(struct goalloc_cache *cache, gfp_t gfp, int node,
+					     unsigned long caller, size_t want)
 {
 	void *p;
 
 	if (unlikely(gfp & cache->gfp_refused))
 		return cache_refuse(cache, caller);
 	might_alloc(gfp);
-	p = goalloc_mcache_next_free(cache->spc, cache->size, gfp, node);
+	p = goalloc_mcache_next_free(cache->spc, cache->size, gfp, node, want);
 	if (!p)
 		return NULL;
 	if (cache_post_alloc_wanted(gfp))
 		p = cache_post_alloc(cache, p, gfp);
 	goalloc_observe_alloc(caller, p, cache->object_size, cache->size, gfp, node);
 	return p;
+}
+
+/* Past the fast path: Go's nextFree for the cache's span class, or a node. */
+static noinline void *cache_alloc_slow(struct goalloc_cache *cache, gfp_t gfp, int node,
+				       unsigned long caller)
+{
+	return cache_next_free(cache, gfp, node, caller, 1);
 }
 
 /* The fast path's watchers, out of line (as alloc_observed()). */
@@ -389,15 +399,18 @@ int goalloc_cache_alloc_bulk(struct goalloc_cache *cache, gfp_t gfp, size_t n, v
 	while (i < n) {
 		start = i;
 		end = min(n, i + GOALLOC_BULK_BATCH);
-		i += goalloc_mcache_alloc_bulk(cache->spc, end - i, ptrs + i);
+		i += goalloc_mcache_alloc_bulk(cache->spc, end - i, ptrs + i, n);
 		for (j = start; post && j < i; j++)
 			cache_post_alloc(cache, ptrs[j], gfp);
 		for (j = start; goalloc_observing() && j < i; j++)
 			goalloc_mprof_alloc(ptrs[j], cache->object_size, gfp, _RET_IP_);
 		if (i == end)
 			continue;
-		/* A span must grow (or the cache is busy): the single path. */
-		ptrs[i] = goalloc_cache_alloc(cache, gfp);
+		/*
+		 * A span must grow (or the cache is busy): the single path's,
+		 * with a span grown for the call's objects (rule 8).
+		 */
+		ptrs[i] = cache_next_free(cache, gfp, NUMA_NO_NODE, _RET_IP_, n);
 		if (!ptrs[i]) {
 			goalloc_cache_free_bulk(cache, i, ptrs);
 			return 0;

@@ -153,6 +153,26 @@ static __always_inline void trace_small(unsigned long caller, const void *p, siz
 }
 
 /*
+ * Go's nextFree for a size class's object, made usable and observed:
+ * @want objects asked for in all (1, or a bulk call's count: a span grown
+ * here then holds them).
+ */
+static __always_inline void *small_slow(size_t size, gfp_t gfp, int node, unsigned long caller,
+					size_t want)
+{
+	void *p;
+
+	might_alloc(gfp & ~GOALLOC_NOSCAN);
+	note_gfp_account(gfp);
+	p = goalloc_mcache_next_free(spc_of(size, gfp), size, gfp, node, want);
+	if (!p)
+		return NULL;
+	p = post_alloc(p, size, goalloc_class_info[goalloc_size_class(size)].size, gfp);
+	observe_small(caller, p, size, gfp, node);
+	return p;
+}
+
+/*
  * Everything goalloc_alloc_node()'s fast path leaves: size 0, too large,
  * large objects, a NUMA node asked for, and Go's nextFree (the CPU's span
  * has no free slot at hand, or the cache is busy: an interrupt inside it).
@@ -160,8 +180,6 @@ static __always_inline void trace_small(unsigned long caller, const void *p, siz
  */
 static noinline void *alloc_slow(size_t size, gfp_t gfp, int node, unsigned long caller)
 {
-	void *p;
-
 	if (unlikely(!size))
 		return ZERO_SIZE_PTR;
 	if (unlikely(size > GOALLOC_MAX_CLASS_SIZE)) {
@@ -174,14 +192,7 @@ static noinline void *alloc_slow(size_t size, gfp_t gfp, int node, unsigned long
 		}
 		return large_alloc(size, gfp, node, caller);
 	}
-	might_alloc(gfp & ~GOALLOC_NOSCAN);
-	note_gfp_account(gfp);
-	p = goalloc_mcache_next_free(spc_of(size, gfp), size, gfp, node);
-	if (!p)
-		return NULL;
-	p = post_alloc(p, size, goalloc_class_info[goalloc_size_class(size)].size, gfp);
-	observe_small(caller, p, size, gfp, node);
-	return p;
+	return small_slow(size, gfp, node, caller, 1);
 }
 
 /*
@@ -569,15 +580,19 @@ static noinline int alloc_bulk_from(size_t size, gfp_t gfp, size_t n, void **ptr
 		start = i;
 		end = min(n, i + GOALLOC_BULK_BATCH);
 		if (small)
-			i += goalloc_mcache_alloc_bulk(spc, end - i, ptrs + i);
+			i += goalloc_mcache_alloc_bulk(spc, end - i, ptrs + i, n);
 		for (j = start; post && j < i; j++)
 			post_alloc(ptrs[j], size, usable, gfp);
 		for (j = start; goalloc_observing() && j < i; j++)
 			goalloc_mprof_alloc(ptrs[j], size, gfp, _RET_IP_);
 		if (i == end)
 			continue;
-		/* The heap must grow (or the cache is busy): the single path. */
-		ptrs[i] = goalloc_alloc(size, gfp);
+		/*
+		 * A span must grow (or the cache is busy): the single path's,
+		 * with a span grown for the call's objects (rule 8).
+		 */
+		ptrs[i] = small ? small_slow(size, gfp, NUMA_NO_NODE, _RET_IP_, n) :
+				  goalloc_alloc(size, gfp);
 		if (!ptrs[i]) {
 			goalloc_free_bulk(i, ptrs);
 			return 0;
@@ -609,7 +624,7 @@ int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 	goalloc_might_alloc(gfp);
 	if (likely(size - 1 < GOALLOC_MAX_CLASS_SIZE && n <= GOALLOC_BULK_BATCH) &&
 	    likely(!post_alloc_wanted(gfp) && !(gfp & __GFP_ACCOUNT)) && !goalloc_observing()) {
-		i = goalloc_mcache_alloc_bulk(spc_of(size, gfp), n, ptrs);
+		i = goalloc_mcache_alloc_bulk(spc_of(size, gfp), n, ptrs, n);
 		if (likely(i == n))
 			return n;
 	}

@@ -520,16 +520,18 @@ static __always_inline void goalloc_mcache_free_remote_end(struct goalloc_span *
 /* mcache.c */
 extern struct goalloc_span goalloc_placeholder_span;
 int goalloc_mcache_node(int node, gfp_t gfp);
-void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int node);
+void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int node, size_t want);
 struct goalloc_span *goalloc_mcache_alloc_large(size_t size, unsigned int spc, gfp_t gfp,
 						int node);
-void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc);
+void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc, size_t want);
 void goalloc_mcache_drain(struct goalloc_mcache *c);
 void goalloc_mcache_uncache(struct goalloc_mcache *c, unsigned int spc);
 void goalloc_mcache_uncache_away(struct goalloc_mcache *c, unsigned int spc);
 long goalloc_mcache_live_hint(unsigned int spc);
 unsigned int goalloc_mcache_shape(const struct goalloc_class_info *c, long live, bool busy);
 unsigned int goalloc_mcache_grow_pages(unsigned int spc);
+unsigned int goalloc_mcache_bulk_shape(const struct goalloc_class_info *c, unsigned int npages,
+				       size_t want);
 void goalloc_mcache_pass_reset(void);
 bool goalloc_mcache_drained(unsigned int cpu);
 unsigned int goalloc_drain_all(void);
@@ -549,6 +551,7 @@ void goalloc_mcache_exit(void);
  * @spc: span class
  * @n: how many, at most GOALLOC_BULK_BATCH
  * @ptrs: where to put them
+ * @want: the objects the bulk call asks for in all (goalloc_mcache_refill())
  *
  * One entry of the cache: runs of the current span's alloc cache, the next
  * bitmap word, an in-place sweep or a span from mcentral.  Stops where a
@@ -557,7 +560,7 @@ void goalloc_mcache_exit(void);
  * Return: the number of objects taken, from @ptrs[0]; not yet made usable.
  */
 static __always_inline size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t n,
-							void **ptrs)
+							void **ptrs, size_t want)
 {
 	struct goalloc_mcache *c;
 	size_t i = 0;
@@ -570,7 +573,7 @@ static __always_inline size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t
 				break;
 			ptrs[i] = goalloc_span_next_free(c->alloc[spc]);
 			if (!ptrs[i])
-				ptrs[i] = goalloc_mcache_refill(c, spc);
+				ptrs[i] = goalloc_mcache_refill(c, spc, want);
 			if (!ptrs[i])
 				break;
 			i++;

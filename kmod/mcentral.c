@@ -244,14 +244,23 @@ static void span_settled(struct goalloc_span *s, enum span_fate fate)
 }
 
 /**
- * goalloc_central_cache_span() - hand a swept span with free slots to a CPU
+ * goalloc_central_cache_span_sized() - a span with free slots for a CPU
  * @spc: span class
  * @nid: the CPU's node (numa_mem_id()): a CPU caches its own node's spans
+ * @min_pages: the least heap pages a kept (empty) span must have to be
+ *	taken: 0 for any, or a bulk call's shape (rule 8), which grows a span
+ *	that holds its objects rather than take empty ones that hold fewer
+ *
+ * A partial span is always taken first: its live objects hold its pages
+ * anyway.  With @min_pages and no kept span that large, the oldest kept
+ * span goes back to the heap if the list is full, so that the span the
+ * caller grows can be kept once empty.
  *
  * Return: the span, now GOALLOC_SPAN_CACHED, or NULL if the node's mcentral
  * has none.
  */
-struct goalloc_span *goalloc_central_cache_span(unsigned int spc, int nid)
+struct goalloc_span *goalloc_central_cache_span_sized(unsigned int spc, int nid,
+						      unsigned int min_pages)
 {
 	struct goalloc_mcentral *mc = goalloc_central_of(nid, spc);
 	struct goalloc_span *s, *tmp;
@@ -292,18 +301,52 @@ struct goalloc_span *goalloc_central_cache_span(unsigned int spc, int nid)
 		goto out;
 	}
 	list_splice_tail(&later, &mc->partial);
-	s = list_first_entry_or_null(&mc->kept, struct goalloc_span, list);
-	if (s) {
+	list_for_each_entry(s, &mc->kept, list) {
+		if (s->npages < min_pages)
+			continue;
 		spin_lock(&s->lock);
 		span_unkeep(mc, s);
 		goalloc_span_set_state(s, GOALLOC_SPAN_CACHED);
 		spin_unlock(&s->lock);
 		goalloc_count(GOALLOC_CTR_CACHED_PAGES, s->npages);
+		spin_unlock_irqrestore(&mc->lock, flags);
+		goto out;
 	}
+	/*
+	 * The bulk call grows its span, which retires here when the call's
+	 * objects come back: room for it, the oldest smaller span out (else
+	 * a full kept list would have it released and grown again every
+	 * call).
+	 */
+	if (min_pages && mc->nkept >= goalloc_central_keep(spc)) {
+		s = list_last_entry(&mc->kept, struct goalloc_span, list);
+		spin_lock(&s->lock);
+		span_unkeep(mc, s);
+		goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
+		spin_unlock(&s->lock);
+		list_add(&s->list, &victims);
+	}
+	s = NULL;
 	spin_unlock_irqrestore(&mc->lock, flags);
 out:
 	release_victims(&victims, kept);
 	return s;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_cache_span_sized);
+
+/**
+ * goalloc_central_cache_span() - hand a swept span with free slots to a CPU
+ * @spc: span class
+ * @nid: the CPU's node (numa_mem_id()): a CPU caches its own node's spans
+ *
+ * goalloc_central_cache_span_sized() taking any kept span.
+ *
+ * Return: the span, now GOALLOC_SPAN_CACHED, or NULL if the node's mcentral
+ * has none.
+ */
+struct goalloc_span *goalloc_central_cache_span(unsigned int spc, int nid)
+{
+	return goalloc_central_cache_span_sized(spc, nid, 0);
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central_cache_span);
 
@@ -679,7 +722,8 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central_grow_pool);
 /**
  * goalloc_central_grow() - a new span of a class from the kernel's pool
  * @spc: span class
- * @npages: 0 for the class's shape, or its big shape's heap pages
+ * @npages: 0 for the class's shape, or another's heap pages (goalloc_mcache_grow_pages(),
+ *	goalloc_mcache_bulk_shape())
  * @node: NUMA node preferred, or NUMA_NO_NODE (as goalloc_central_grow_shaped())
  * @gfp: the caller's mask; sleeps only where it allows
  *

@@ -116,6 +116,8 @@ long goalloc_central_nspans(unsigned int spc);
 int goalloc_central_init(void);
 void goalloc_central_exit(void);
 struct goalloc_span *goalloc_central_cache_span(unsigned int spc, int nid);
+struct goalloc_span *goalloc_central_cache_span_sized(unsigned int spc, int nid,
+						      unsigned int min_pages);
 void goalloc_central_uncache_span(struct goalloc_span *s);
 void goalloc_central_add_span(struct goalloc_span *s);
 void *goalloc_central_take(struct list_head *partial, struct list_head *full,

@@ -135,7 +135,8 @@ void goalloc_span_cache_exit(void)
  *	from GOALLOC_NUM_CLASSES on); or 0 for a span holding a
  *	single object of @npages heap pages (a large object, an arena)
  * @npages: heap pages in the span; for @cls > 0, 0 for the class's shape,
- *	or its big shape's (goalloc_class_info.big_npages)
+ *	or another of the class's shapes: small, big or a bulk call's (up to
+ *	GOALLOC_BIG_MAX_PAGES, goalloc_mcache_bulk_shape())
  * @gfp: for the span's own memory
  *
  * The span and its bitmaps are one allocation: from the descriptors' cache

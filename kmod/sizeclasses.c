@@ -80,6 +80,7 @@ static_assert(GOALLOC_BIG_OBJS == 32);
 static_assert(GOALLOC_BIG_SMALL_SIZE == 256);
 static_assert(GOALLOC_BIG_SMALL_OBJS == 256);
 static_assert(GOALLOC_BIG_MAX_PAGES == 20);
+static_assert(GOALLOC_BULK_SHAPE_MAX_SIZE == 2048);
 
 const struct goalloc_class_info goalloc_class_info[GOALLOC_NUM_CLASSES] = {
 	[0] = { .size = 0, .npages = 0, .nelems = 0, .big_npages = 0, .small_npages = 0,

@@ -14,6 +14,7 @@
 #define _GOALLOC_SIZECLASSES_H
 
 #include <linux/bits.h>
+#include <linux/build_bug.h>
 #include <linux/types.h>
 #include <linux/compiler.h>
 #include <linux/log2.h>
@@ -36,6 +37,24 @@
 #define GOALLOC_BIG_SMALL_SIZE	256
 #define GOALLOC_BIG_SMALL_OBJS	256
 #define GOALLOC_BIG_MAX_PAGES	20
+/*
+ * Rule 8 (Documentation/sizeclasses.rst): a bulk allocation that must grow
+ * a span of a class of up to GOALLOC_BULK_SHAPE_MAX_SIZE bytes grows one
+ * holding the call's objects, up to GOALLOC_BULK_SHAPE_OBJS of them and
+ * GOALLOC_BIG_MAX_PAGES pages (goalloc_mcache_bulk_shape()).  Above
+ * 2 KiB a big shape holds 32 objects in up to 20 pages already, and a
+ * bulk span would hold few more (40 at 4 KiB) for a span's life cycle per
+ * call (make bench: 128 a call of 4 KiB, 73 -> 106 instructions an
+ * object with the limit at 16 KiB).  div_mul is
+ * exact over such a span without a check of its own: with size * div_mul
+ * = 2^32 + e (0 <= e < size), offset * div_mul >> 32 is offset / size
+ * whenever offset * e < 2^32, which offset * size < 2^32 ensures.
+ */
+#define GOALLOC_BULK_SHAPE_OBJS		256
+#define GOALLOC_BULK_SHAPE_MAX_SIZE	2048
+static_assert((u64)GOALLOC_BIG_MAX_PAGES * GOALLOC_PAGE_SIZE * GOALLOC_BULK_SHAPE_MAX_SIZE <
+	      (1ULL << 32));
+
 /* The last size the fine table (GOALLOC_SMALL_DIV steps) serves. */
 #define GOALLOC_FINE_MAX	(1024 - 8)
 #define GOALLOC_SMALL_DIV	8

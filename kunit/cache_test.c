@@ -420,6 +420,57 @@ static void cache_meminit(struct kunit *test)
 	goalloc_cache_destroy(rcu);
 }
 
+/*
+ * Rule 8: a bulk call that must grow gets a span for the call's objects,
+ * and takes no empty span that holds fewer.  A new cache of 320-byte
+ * objects: single allocations first, enough for the CPU to grow big spans
+ * (51 objects), which mcentral keeps once freed; then calls of 128.  The
+ * first call may end in the span grown for it; from the second on, every
+ * call is served from that one span (of at least 128 objects), where the
+ * kept spans would make it three a call.  Pinned to the CPU, so every
+ * batch enters the same CPU's cache.
+ */
+static void cache_bulk_grows_for_the_call(struct kunit *test)
+{
+	const unsigned int n = 128, singles = 600;
+	struct goalloc_span *s;
+	struct goalloc_cache *c;
+	unsigned int i, round;
+	void **p;
+
+	p = kunit_kcalloc(test, singles, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	c = make_cache(test, "test_bulk_shape", 320, 8, 0, NULL);
+	migrate_disable();
+	for (i = 0; i < singles; i++) {
+		p[i] = goalloc_cache_alloc(c, GFP_KERNEL);
+		if (!p[i])
+			break;
+	}
+	KUNIT_EXPECT_EQ(test, i, singles);
+	while (i)
+		goalloc_cache_free(c, p[--i]);
+	for (round = 0; round < 3; round++) {
+		if (goalloc_cache_alloc_bulk(c, GFP_KERNEL, n, p) != n) {
+			KUNIT_FAIL(test, "round %u: bulk allocation failed", round);
+			break;
+		}
+		s = span_of(p[n - 1]);
+		KUNIT_EXPECT_NOT_NULL(test, s);
+		for (i = n; s && i && span_of(p[i - 1]) == s; i--)
+			;
+		if (s)
+			KUNIT_EXPECT_GE_MSG(test, (unsigned int)s->nelems, n, "round %u", round);
+		/* The call's last objects come from its own span; then all. */
+		if (round)
+			KUNIT_EXPECT_EQ_MSG(test, i, 0U, "round %u: object %u in another span",
+					    round, i - 1);
+		goalloc_cache_free_bulk(c, n, p);
+	}
+	migrate_enable();
+	goalloc_cache_destroy(c);
+}
+
 /* Bulk: all or nothing, distinct objects of the cache, and all freed. */
 static void cache_bulk(struct kunit *test)
 {
@@ -732,6 +783,7 @@ static struct kunit_case cache_cases[] = {
 	KUNIT_CASE(cache_ctor_once),
 	KUNIT_CASE(cache_meminit),
 	KUNIT_CASE(cache_bulk),
+	KUNIT_CASE(cache_bulk_grows_for_the_call),
 	KUNIT_CASE(cache_destroy_empty),
 	KUNIT_CASE(cache_destroy_leaks),
 	KUNIT_CASE(cache_rcu_span),

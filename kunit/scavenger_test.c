@@ -506,6 +506,59 @@ static void scavenger_grow_shapes(struct kunit *test)
 	KUNIT_EXPECT_GT(test, checked, 0U);
 }
 
+/* One answer of goalloc_mcache_bulk_shape() for a class and a chosen shape. */
+static bool check_bulk_shape(struct kunit *test, const struct goalloc_class_info *c,
+			     unsigned int npages, size_t asked)
+{
+	unsigned int r = goalloc_mcache_bulk_shape(c, npages, asked);
+	unsigned int pages = npages ?: c->npages, got = r ?: c->npages;
+	size_t want = min_t(size_t, asked, GOALLOC_BULK_SHAPE_OBJS);
+	unsigned int held = got * GOALLOC_PAGE_SIZE / c->size;
+
+	if (asked == 1 || c->size > GOALLOC_BULK_SHAPE_MAX_SIZE) {
+		KUNIT_EXPECT_EQ_MSG(test, r, npages, "size %u", c->size);
+		return false;
+	}
+	/* Never smaller than chosen, never past the page cache's run. */
+	KUNIT_EXPECT_GE_MSG(test, got, pages, "size %u", c->size);
+	KUNIT_EXPECT_LE_MSG(test, got, max_t(unsigned int, pages, GOALLOC_BIG_MAX_PAGES),
+			    "size %u", c->size);
+	/* The call's objects, or as many as the run holds. */
+	KUNIT_EXPECT_TRUE_MSG(test, held >= want || got == GOALLOC_BIG_MAX_PAGES,
+			      "size %u want %zu: %u", c->size, want, held);
+	if (r == npages)
+		return false;
+	/* Larger only by the pages the call's objects need. */
+	KUNIT_EXPECT_LT_MSG(test, (got - 1) * GOALLOC_PAGE_SIZE, want * c->size,
+			    "size %u", c->size);
+	return true;
+}
+
+/*
+ * Rule 8: a bulk call's grow holds the call's objects (up to
+ * GOALLOC_BULK_SHAPE_OBJS, within GOALLOC_BIG_MAX_PAGES) where the shape
+ * chosen holds fewer, for classes up to GOALLOC_BULK_SHAPE_MAX_SIZE; the
+ * chosen shape otherwise, and always for one object.
+ */
+static void scavenger_bulk_grow_shape(struct kunit *test)
+{
+	static const size_t wants[] = { 1, 2, 8, 32, 128, 256, 1000 };
+	unsigned int i, j, k, grew = 0;
+
+	for (i = 1; i < GOALLOC_NUM_CLASSES; i++) {
+		const struct goalloc_class_info *c = &goalloc_class_info[i];
+		unsigned int shapes[] = { 0, c->small_npages, c->big_npages };
+
+		for (k = 0; k < ARRAY_SIZE(shapes); k++) {
+			unsigned int npages = shapes[k] == c->npages ? 0 : shapes[k];
+
+			for (j = 0; j < ARRAY_SIZE(wants); j++)
+				grew += check_bulk_shape(test, c, npages, wants[j]);
+		}
+	}
+	KUNIT_EXPECT_GT(test, grew, 0U);
+}
+
 /*
  * A CPU that keeps growing spans of a class of few objects a span grows
  * larger ones once it has grown GOALLOC_BIG_AFTER of its own shape, twice
@@ -750,6 +803,7 @@ static struct kunit_case scavenger_cases[] = {
 	KUNIT_CASE(scavenger_flushes_idle_spans),
 	KUNIT_CASE(scavenger_grow_shapes),
 	KUNIT_CASE(scavenger_busy_class_grows_big_spans),
+	KUNIT_CASE(scavenger_bulk_grow_shape),
 	KUNIT_CASE(scavenger_first_span_is_small),
 	KUNIT_CASE(scavenger_grow_takes_back_empty_spans),
 	KUNIT_CASE(scavenger_pass_on_grow),

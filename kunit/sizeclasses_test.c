@@ -163,8 +163,13 @@ static void obj_index_matches_division(struct kunit *test)
 
 	for (cls = 1; cls < GOALLOC_NUM_CLASSES; cls++) {
 		const struct goalloc_class_info *c = &goalloc_class_info[cls];
-		/* Over the big shape's span, which holds the class's own. */
-		u32 span = c->big_npages * GOALLOC_PAGE_SIZE;
+		/*
+		 * Over the largest span of the class: a bulk call's (rule 8,
+		 * up to GOALLOC_BIG_MAX_PAGES) or the big shape's, which
+		 * holds the class's own.
+		 */
+		u32 span = (c->size <= GOALLOC_BULK_SHAPE_MAX_SIZE ? GOALLOC_BIG_MAX_PAGES :
+			    c->big_npages) * GOALLOC_PAGE_SIZE;
 		unsigned int nelems = span / c->size;
 
 		for (off = 0; off <= span; off++) {

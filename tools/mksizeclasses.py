@@ -72,6 +72,7 @@ BIG_OBJS = 32         # rule 6: objects in a class's big span...
 BIG_SMALL_SIZE = 256  # ...and in a class's up to this size...
 BIG_SMALL_OBJS = 256  # ...this many
 BIG_MAX_PAGES = 20    # ...of at most this many pages (GOALLOC_BIG_MAX_PAGES)
+BULK_SHAPE_MAX_SIZE = 2048  # rule 8: bulk calls' spans, up to BIG_MAX_PAGES
 SMALL_MIN_SIZE = 2048  # rule 7: classes from this size have a small shape...
 SMALL_TAIL_DIV = 4     # ...with tail waste at most span / this
 SMALL_DIV = 8         # step of the fine lookup table
@@ -192,6 +193,13 @@ def verify(cls):
         m = div_magic(size)
         for off in range(0, max(span, big) + 1):
             assert (off * m) >> 32 == off // size, (size, off)
+        # Rule 8: a bulk call's span, up to BIG_MAX_PAGES, for classes up to
+        # BULK_SHAPE_MAX_SIZE.  (off * m) >> 32 grows with off and is at
+        # least off // size, so it is exact iff exact at each slot's last byte.
+        if size <= BULK_SHAPE_MAX_SIZE:
+            bulk = BIG_MAX_PAGES * PAGE_SIZE
+            for off in list(range(size - 1, bulk, size)) + [bulk]:
+                assert (off * m) >> 32 == off // size, (size, off)
 
 
 def emit(cls):
@@ -221,6 +229,7 @@ def emit(cls):
     p("static_assert(GOALLOC_BIG_SMALL_SIZE == %d);" % BIG_SMALL_SIZE)
     p("static_assert(GOALLOC_BIG_SMALL_OBJS == %d);" % BIG_SMALL_OBJS)
     p("static_assert(GOALLOC_BIG_MAX_PAGES == %d);" % BIG_MAX_PAGES)
+    p("static_assert(GOALLOC_BULK_SHAPE_MAX_SIZE == %d);" % BULK_SHAPE_MAX_SIZE)
     p("")
     p("const struct goalloc_class_info goalloc_class_info[GOALLOC_NUM_CLASSES] = {")
     p("\t[0] = { .size = 0, .npages = 0, .nelems = 0, .big_npages = 0, .small_npages = 0,")
