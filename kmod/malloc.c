@@ -566,8 +566,12 @@ EXPORT_SYMBOL_GPL(goalloc_realloc);
 /*
  * goalloc_alloc_bulk() past its first batch, or for what that batch does
  * not take: from @ptrs[@i] on, the objects before it taken and made usable.
+ * @caller: the API's caller, for the profile and the alloc event (read by
+ * goalloc_alloc_bulk(): where the compiler makes this a call rather than a
+ * tail call, this function's own return address names goalloc).
  */
-static noinline int alloc_bulk_from(size_t size, gfp_t gfp, size_t n, void **ptrs, size_t i)
+static noinline int alloc_bulk_from(size_t size, gfp_t gfp, size_t n, void **ptrs, size_t i,
+				    unsigned long caller)
 {
 	bool small = size && size <= GOALLOC_MAX_CLASS_SIZE;
 	unsigned int spc = small ? spc_of(size, gfp) : 0;
@@ -584,14 +588,14 @@ static noinline int alloc_bulk_from(size_t size, gfp_t gfp, size_t n, void **ptr
 		for (j = start; post && j < i; j++)
 			post_alloc(ptrs[j], size, usable, gfp);
 		for (j = start; goalloc_observing() && j < i; j++)
-			goalloc_mprof_alloc(ptrs[j], size, gfp, _RET_IP_);
+			goalloc_mprof_alloc(ptrs[j], size, gfp, caller);
 		if (i == end)
 			continue;
 		/*
 		 * A span must grow (or the cache is busy): the single path's,
 		 * with a span grown for the call's objects (rule 8).
 		 */
-		ptrs[i] = small ? small_slow(size, gfp, NUMA_NO_NODE, _RET_IP_, n) :
+		ptrs[i] = small ? small_slow(size, gfp, NUMA_NO_NODE, caller, n) :
 				  goalloc_alloc(size, gfp);
 		if (!ptrs[i]) {
 			goalloc_free_bulk(i, ptrs);
@@ -628,7 +632,7 @@ int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 		if (likely(i == n))
 			return n;
 	}
-	return alloc_bulk_from(size, gfp, n, ptrs, i);
+	return alloc_bulk_from(size, gfp, n, ptrs, i, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(goalloc_alloc_bulk);
 

@@ -8,7 +8,9 @@
  * wide, and exactly back to zero when everything is freed.
  */
 #include <kunit/test.h>
+#include <linux/kallsyms.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/workqueue.h>
 
 #include "goalloc.h"
@@ -25,6 +27,15 @@ static void rate(struct kunit *test, unsigned long r)
 static noinline void *alloc_site(size_t size)
 {
 	return goalloc_alloc(size, GFP_KERNEL);
+}
+
+/* A bulk call site of its own; not a tail call, so the site is this function. */
+static noinline int bulk_site(size_t n, void **v)
+{
+	int r = goalloc_alloc_bulk(100, GFP_KERNEL, n, v);
+
+	barrier();
+	return r;
 }
 
 static void site(struct kunit *test, const void *p, struct goalloc_mprof_site_stats *st)
@@ -93,6 +104,36 @@ static long free_elsewhere(void *p)
 {
 	goalloc_free(p);
 	return 0;
+}
+
+/*
+ * A bulk call's objects are its caller's: the site of every object of a
+ * call of 100 (past a batch of 64, and every call the profile watches goes
+ * through the batch loop's function) is bulk_site(), not a function of
+ * goalloc (the KCSAN build makes that loop a call, not a tail call).
+ */
+static void profile_bulk_names_its_caller(struct kunit *test)
+{
+	const unsigned int n = 100;
+	char name[KSYM_SYMBOL_LEN];
+	unsigned long ip;
+	unsigned int i;
+	void **v;
+
+	if (!IS_ENABLED(CONFIG_KALLSYMS))
+		kunit_skip(test, "no kallsyms to name the site");
+	v = kunit_kcalloc(test, n, sizeof(*v), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	rate(test, 1);
+	KUNIT_ASSERT_EQ(test, bulk_site(n, v), (int)n);
+	ip = goalloc_mprof_site_of(v[0]);
+	for (i = 1; i < n; i++)
+		KUNIT_EXPECT_EQ_MSG(test, goalloc_mprof_site_of(v[i]), ip, "object %u", i);
+	sprint_symbol_no_offset(name, ip);
+	/* bulk_site, bulk_site.isra.0, bulk_site [goalloc_test]... */
+	KUNIT_EXPECT_TRUE_MSG(test, str_has_prefix(name, "bulk_site"), "site %s", name);
+	goalloc_free_bulk(n, v);
+	rate(test, 0);
 }
 
 /* Every free path drops the record: cache, bulk, RCU, large, remote. */
@@ -258,6 +299,7 @@ static void mprof_exit(struct kunit *test)
 
 static struct kunit_case mprof_cases[] = {
 	KUNIT_CASE(profile_exact_at_rate_one),
+	KUNIT_CASE(profile_bulk_names_its_caller),
 	KUNIT_CASE(profile_every_free_path),
 	KUNIT_CASE(profile_sampled_estimates),
 	KUNIT_CASE(profile_records_follow_objects),
