@@ -187,7 +187,10 @@ static __always_inline void *cache_next_free(struct goalloc_cache *cache, gfp_t 
 	if (unlikely(gfp & cache->gfp_refused))
 		return cache_refuse(cache, caller);
 	might_alloc(gfp);
-	p = goalloc_mcache_next_free(cache->spc, cache->size, gfp, node, want);
+	if (want == 1)
+		p = goalloc_mcache_next_free(cache->spc, cache->size, gfp, node);
+	else
+		p = goalloc_mcache_next_free_bulk(cache->spc, cache->size, gfp, want);
 	if (!p)
 		return NULL;
 	if (cache_post_alloc_wanted(gfp))
@@ -752,6 +755,9 @@ static unsigned long class_slots(const struct goalloc_class_info *ci, long spans
 {
 	long big = 0;
 
+	/* Bulk calls' spans (rule 8) too: a slot at most per span over. */
+	if (pages > spans * (long)ci->big_npages)
+		return pages * GOALLOC_PAGE_SIZE / ci->size;
 	if (ci->big_npages > ci->npages)
 		big = clamp((pages - spans * (long)ci->npages) / (ci->big_npages - ci->npages),
 			    0L, spans);

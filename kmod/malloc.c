@@ -164,7 +164,10 @@ static __always_inline void *small_slow(size_t size, gfp_t gfp, int node, unsign
 
 	might_alloc(gfp & ~GOALLOC_NOSCAN);
 	note_gfp_account(gfp);
-	p = goalloc_mcache_next_free(spc_of(size, gfp), size, gfp, node, want);
+	if (want == 1)
+		p = goalloc_mcache_next_free(spc_of(size, gfp), size, gfp, node);
+	else
+		p = goalloc_mcache_next_free_bulk(spc_of(size, gfp), size, gfp, want);
 	if (!p)
 		return NULL;
 	p = post_alloc(p, size, goalloc_class_info[goalloc_size_class(size)].size, gfp);
@@ -596,7 +599,7 @@ static noinline int alloc_bulk_from(size_t size, gfp_t gfp, size_t n, void **ptr
 		 * with a span grown for the call's objects (rule 8).
 		 */
 		ptrs[i] = small ? small_slow(size, gfp, NUMA_NO_NODE, caller, n) :
-				  goalloc_alloc(size, gfp);
+				  alloc_slow(size, gfp, NUMA_NO_NODE, caller);
 		if (!ptrs[i]) {
 			goalloc_free_bulk(i, ptrs);
 			return 0;

@@ -384,7 +384,10 @@ unsigned int goalloc_mcache_bulk_shape(const struct goalloc_class_info *c, unsig
 	want = min_t(size_t, want, GOALLOC_BULK_SHAPE_OBJS);
 	need = min_t(unsigned long, DIV_ROUND_UP(want * c->size, GOALLOC_PAGE_SIZE),
 		     GOALLOC_BIG_MAX_PAGES);
-	return need > (npages ?: c->npages) ? need : npages;
+	if (need <= (npages ?: c->npages))
+		return npages;
+	/* Above a small shape, the own one: 0, so a grow may still fall back. */
+	return need == c->npages ? 0 : need;
 }
 EXPORT_SYMBOL_IF_KUNIT(goalloc_mcache_bulk_shape);
 
@@ -443,26 +446,23 @@ static void mcache_flush_empty(struct goalloc_mcache *c, unsigned int npages)
 	}
 }
 
-/**
- * goalloc_mcache_next_free() - an object of a span class, past the fast path
- * @spc: span class
- * @size: bytes asked for
- * @gfp: the caller's mask; sleeps only where it allows
- * @node: NUMA node, or NUMA_NO_NODE
- * @want: objects the call asks for in all: 1, or a bulk call's count (a
- *	grow then makes a span that holds them: goalloc_mcache_bulk_shape())
- *
- * Go's nextFree, whole: the current span ran out (refill from this node's
- * mcentral, else grow a span outside the section, re-enter and install
- * it); another node was asked for, or this one required (the span the CPU
- * keeps for other nodes, else one from that node's mcentral, else a new
- * span of that node, installed the same way); or this CPU's cache is busy
- * (an interrupt inside a section: the node's mcentral, under its lock, else
- * a new span for mcentral).
- *
- * Return: the object, not yet made usable (the API does that), or NULL.
+/* The most heap pages a grow for @want objects of class @cls may ask for. */
+static unsigned int grow_most(unsigned int cls, size_t want)
+{
+	const struct goalloc_class_info *c = goalloc_cls_info(cls);
+
+	if (want == 1)
+		return c->big_npages;
+	return max_t(unsigned int, c->big_npages, goalloc_mcache_bulk_shape(c, 0, want));
+}
+
+/*
+ * Go's nextFree, whole (goalloc_mcache_next_free()), for @want objects in
+ * all: 1, or a bulk call's count (goalloc_mcache_next_free_bulk()).
+ * Inlined into both, so a single allocation's carries no count.
  */
-void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int node, size_t want)
+static __always_inline void *next_free(unsigned int spc, size_t size, gfp_t gfp, int node,
+				       size_t want)
 {
 	unsigned int cls = goalloc_spc_to_class(spc);
 	struct goalloc_mcache *c;
@@ -480,9 +480,9 @@ void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int nod
 			p = goalloc_span_next_free(c->alloc[spc]);
 			if (!p)
 				p = goalloc_mcache_refill(c, spc, want);
-			/* The most a grow of the class asks for: its big shape. */
+			/* The most a grow asks for: the big shape, or a bulk call's. */
 			if (!p)
-				mcache_flush_empty(c, goalloc_cls_info(cls)->big_npages);
+				mcache_flush_empty(c, grow_most(cls, want));
 		} else {
 			p = away_next_free(c, spc, node);
 		}
@@ -532,6 +532,50 @@ grow:
 	goalloc_central_add_span(s);
 	goalloc_central_count_alloc(s);
 	return p;
+}
+
+/**
+ * goalloc_mcache_next_free() - an object of a span class, past the fast path
+ * @spc: span class
+ * @size: bytes asked for
+ * @gfp: the caller's mask; sleeps only where it allows
+ * @node: NUMA node, or NUMA_NO_NODE
+ *
+ * Go's nextFree, whole: the current span ran out (refill from this node's
+ * mcentral, else grow a span outside the section, re-enter and install
+ * it); another node was asked for, or this one required (the span the CPU
+ * keeps for other nodes, else one from that node's mcentral, else a new
+ * span of that node, installed the same way); or this CPU's cache is busy
+ * (an interrupt inside a section: the node's mcentral, under its lock, else
+ * a new span for mcentral).
+ *
+ * Return: the object, not yet made usable (the API does that), or NULL.
+ */
+void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int node)
+{
+	return next_free(spc, size, gfp, node, 1);
+}
+
+/**
+ * goalloc_mcache_next_free_bulk() - goalloc_mcache_next_free() for a bulk call
+ * @spc: span class
+ * @size: bytes per object
+ * @gfp: the caller's mask; sleeps only where it allows
+ * @want: objects the call asks for in all
+ *
+ * For this CPU's node.  A span it grows holds the call's objects
+ * (goalloc_mcache_bulk_shape()), and its refill takes no kept span that
+ * holds fewer.  If that span finds no room (an atomic caller, a heap
+ * without a run that long), a single allocation's path: kept spans and the
+ * shapes that fall back included.
+ *
+ * Return: the object, not yet made usable, or NULL.
+ */
+void *goalloc_mcache_next_free_bulk(unsigned int spc, size_t size, gfp_t gfp, size_t want)
+{
+	void *p = next_free(spc, size, gfp, NUMA_NO_NODE, want);
+
+	return p ?: goalloc_mcache_next_free(spc, size, gfp, NUMA_NO_NODE);
 }
 
 /**

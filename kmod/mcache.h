@@ -520,7 +520,8 @@ static __always_inline void goalloc_mcache_free_remote_end(struct goalloc_span *
 /* mcache.c */
 extern struct goalloc_span goalloc_placeholder_span;
 int goalloc_mcache_node(int node, gfp_t gfp);
-void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int node, size_t want);
+void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int node);
+void *goalloc_mcache_next_free_bulk(unsigned int spc, size_t size, gfp_t gfp, size_t want);
 struct goalloc_span *goalloc_mcache_alloc_large(size_t size, unsigned int spc, gfp_t gfp,
 						int node);
 void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc, size_t want);

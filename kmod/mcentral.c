@@ -79,6 +79,18 @@ static bool span_swept_empty(struct goalloc_span *s)
 	return !s->alloc_count && !atomic_read(&s->nremote);
 }
 
+/* Does @mc keep a span larger than its big shape (a bulk call's)?  mcentral's lock held. */
+static bool kept_bulk_span(struct goalloc_mcentral *mc, const struct goalloc_class_info *c)
+{
+	struct goalloc_span *k;
+
+	lockdep_assert_held(&mc->lock);
+	list_for_each_entry(k, &mc->kept, list)
+		if (k->npages > c->big_npages)
+			return true;
+	return false;
+}
+
 /*
  * A span with no object (span_swept_empty()): keep it on the kept list if
  * the class has room and the span is larger than the class's own shape
@@ -87,8 +99,12 @@ static bool span_swept_empty(struct goalloc_span *s)
  * empties spans often enough to reuse kept ones is a busy one, and its
  * CPUs grow larger spans once they grow (goalloc_mcache_grow_pages()):
  * kept small spans would serve its refills and keep it paying a span's
- * life cycle every few objects.  Both locks held.  Returns true if the
- * caller must release it.
+ * life cycle every few objects.  Of the spans larger than the big shape
+ * (a bulk call's, rule 8 of Documentation/sizeclasses.rst: up to 20 pages)
+ * one at most is kept, so a class keeps little more than before them: a
+ * caller of the same count again finds it, and its refills take no
+ * smaller kept span.  Both locks held.  Returns true if the caller must
+ * release it.
  */
 static bool span_retire(struct goalloc_mcentral *mc, struct goalloc_span *s)
 {
@@ -97,7 +113,8 @@ static bool span_retire(struct goalloc_mcentral *mc, struct goalloc_span *s)
 	lockdep_assert_held(&mc->lock);
 	lockdep_assert_held(&s->lock);
 	if (mc->nkept < goalloc_central_keep(s->spc) &&
-	    (s->npages > c->npages || s->npages >= c->big_npages)) {
+	    (s->npages > c->npages || s->npages >= c->big_npages) &&
+	    !(s->npages > c->big_npages && kept_bulk_span(mc, c))) {
 		goalloc_span_set_state(s, GOALLOC_SPAN_KEPT);
 		list_add(&s->list, &mc->kept);
 		mc->nkept++;
@@ -252,12 +269,12 @@ static void span_settled(struct goalloc_span *s, enum span_fate fate)
  *	that holds its objects rather than take empty ones that hold fewer
  *
  * A partial span is always taken first: its live objects hold its pages
- * anyway.  With @min_pages and no kept span that large, the oldest kept
- * span goes back to the heap if the list is full, so that the span the
- * caller grows can be kept once empty.
+ * anyway.  With @min_pages and no kept span that large, a kept span goes
+ * back to the heap to make room for the one the caller grows: a smaller
+ * bulk call's, else the oldest if the list is full.
  *
  * Return: the span, now GOALLOC_SPAN_CACHED, or NULL if the node's mcentral
- * has none.
+ * has none it may take.
  */
 struct goalloc_span *goalloc_central_cache_span_sized(unsigned int spc, int nid,
 						      unsigned int min_pages)
@@ -314,12 +331,22 @@ struct goalloc_span *goalloc_central_cache_span_sized(unsigned int spc, int nid,
 	}
 	/*
 	 * The bulk call grows its span, which retires here when the call's
-	 * objects come back: room for it, the oldest smaller span out (else
-	 * a full kept list would have it released and grown again every
-	 * call).
+	 * objects come back: room for it (else it would be released and grown
+	 * again every call).  Out goes a smaller bulk call's span, the one
+	 * kept at most (span_retire()), else the oldest if the list is full.
 	 */
-	if (min_pages && mc->nkept >= goalloc_central_keep(spc)) {
-		s = list_last_entry(&mc->kept, struct goalloc_span, list);
+	s = NULL;
+	if (min_pages) {
+		const struct goalloc_class_info *c = goalloc_cls_info(goalloc_spc_to_class(spc));
+		struct goalloc_span *k;
+
+		list_for_each_entry(k, &mc->kept, list)
+			if (k->npages > c->big_npages)
+				s = k;
+		if (!s && mc->nkept >= goalloc_central_keep(spc))
+			s = list_last_entry(&mc->kept, struct goalloc_span, list);
+	}
+	if (s) {
 		spin_lock(&s->lock);
 		span_unkeep(mc, s);
 		goalloc_span_set_state(s, GOALLOC_SPAN_DEAD);
