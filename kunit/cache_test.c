@@ -50,6 +50,19 @@ static unsigned int spc_of_obj(const void *p)
 	return s ? s->spc : 0;
 }
 
+/* @n objects of @c into @p, up to the first failure: how many it got. */
+static unsigned int cache_fill(struct goalloc_cache *c, void **p, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		p[i] = goalloc_cache_alloc(c, GFP_KERNEL);
+		if (!p[i])
+			break;
+	}
+	return i;
+}
+
 static void cache_destroy_action(void *c)
 {
 	goalloc_cache_destroy(c);
@@ -442,11 +455,7 @@ static void cache_bulk_grows_for_the_call(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	c = make_cache(test, "test_bulk_shape", 320, 8, 0, NULL);
 	migrate_disable();
-	for (i = 0; i < singles; i++) {
-		p[i] = goalloc_cache_alloc(c, GFP_KERNEL);
-		if (!p[i])
-			break;
-	}
+	i = cache_fill(c, p, singles);
 	KUNIT_EXPECT_EQ(test, i, singles);
 	while (i)
 		goalloc_cache_free(c, p[--i]);
@@ -722,11 +731,7 @@ static void cache_usage_and_node(struct kunit *test)
 	c = make_cache(test, "test_usage", 32, 0, 0, NULL);
 	/* One CPU's cache: the spans are filled one after the other. */
 	migrate_disable();
-	for (i = 0; i < n; i++) {
-		p[i] = goalloc_cache_alloc(c, GFP_KERNEL);
-		if (!p[i])
-			break;
-	}
+	i = cache_fill(c, p, n);
 	migrate_enable();
 	KUNIT_ASSERT_EQ(test, i, n);
 	s = span_of(p[0]);
