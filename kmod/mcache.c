@@ -451,8 +451,7 @@ static unsigned int grow_most(unsigned int cls, size_t want)
 {
 	const struct goalloc_class_info *c = goalloc_cls_info(cls);
 
-	if (want == 1)
-		return c->big_npages;
+	/* For one object, goalloc_mcache_bulk_shape() is the own shape: 0. */
 	return max_t(unsigned int, c->big_npages, goalloc_mcache_bulk_shape(c, 0, want));
 }
 

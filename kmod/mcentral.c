@@ -79,16 +79,20 @@ static bool span_swept_empty(struct goalloc_span *s)
 	return !s->alloc_count && !atomic_read(&s->nremote);
 }
 
-/* Does @mc keep a span larger than its big shape (a bulk call's)?  mcentral's lock held. */
-static bool kept_bulk_span(struct goalloc_mcentral *mc, const struct goalloc_class_info *c)
+/*
+ * The span @mc keeps that is larger than its class's big shape (a bulk
+ * call's, one at most: span_retire()), or NULL.  mcentral's lock held.
+ */
+static struct goalloc_span *kept_bulk_span(struct goalloc_mcentral *mc,
+					   const struct goalloc_class_info *c)
 {
 	struct goalloc_span *k;
 
 	lockdep_assert_held(&mc->lock);
 	list_for_each_entry(k, &mc->kept, list)
 		if (k->npages > c->big_npages)
-			return true;
-	return false;
+			return k;
+	return NULL;
 }
 
 /*
@@ -335,17 +339,9 @@ struct goalloc_span *goalloc_central_cache_span_sized(unsigned int spc, int nid,
 	 * again every call).  Out goes a smaller bulk call's span, the one
 	 * kept at most (span_retire()), else the oldest if the list is full.
 	 */
-	s = NULL;
-	if (min_pages) {
-		const struct goalloc_class_info *c = goalloc_cls_info(goalloc_spc_to_class(spc));
-		struct goalloc_span *k;
-
-		list_for_each_entry(k, &mc->kept, list)
-			if (k->npages > c->big_npages)
-				s = k;
-		if (!s && mc->nkept >= goalloc_central_keep(spc))
-			s = list_last_entry(&mc->kept, struct goalloc_span, list);
-	}
+	s = min_pages ? kept_bulk_span(mc, goalloc_cls_info(goalloc_spc_to_class(spc))) : NULL;
+	if (min_pages && !s && mc->nkept >= goalloc_central_keep(spc))
+		s = list_last_entry(&mc->kept, struct goalloc_span, list);
 	if (s) {
 		spin_lock(&s->lock);
 		span_unkeep(mc, s);
