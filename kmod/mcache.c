@@ -285,8 +285,8 @@ static atomic_t grow_pass;
  * @busy: this CPU has grown GOALLOC_BIG_AFTER spans of the class since the
  *	last trim pass
  *
- * Rule 7 of tools/mksizeclasses.py: a class from 2 KiB up has a small shape
- * of one to three objects, which a CPU holding fewer objects of the class
+ * Rule 7 of tools/mksizeclasses.py: a class from 1 KiB up has a small shape
+ * of one to seven objects, which a CPU holding fewer objects of the class
  * than a span of its own shape holds grows, so a class allocated now and
  * then holds a page or two rather than a span of its own shape (18-24 KiB
  * classes held 32-72 KiB each, for nothing, at the second trace's peak).

@@ -35,11 +35,11 @@
  *    30        768      1    10       6.25%               8.94%          3   32            1   10
  *    31        896      1     9       1.56%              16.51%          4   36            1    9
  *    32       1024      1     8       0.00%              14.16%          4   32            1    8
- *    33       1152      2    14       1.56%              12.39%          5   35            2   14
- *    34       1280      2    12       6.25%              11.01%          5   32            2   12
- *    35       1408      2    11       5.47%               9.91%          6   34            2   11
- *    36       1536      2    10       6.25%               9.01%          6   32            2   10
- *    37       1792      2     9       1.56%              16.59%          7   32            2    9
+ *    33       1152      2    14       1.56%              12.39%          5   35            1    7
+ *    34       1280      2    12       6.25%              11.01%          5   32            1    6
+ *    35       1408      2    11       5.47%               9.91%          6   34            1    5
+ *    36       1536      2    10       6.25%               9.01%          6   32            1    5
+ *    37       1792      2     9       1.56%              16.59%          7   32            1    4
  *    38       2048      2     8       0.00%              14.22%          8   32            1    4
  *    39       2304      3    10       6.25%              12.45%          9   32            1    3
  *    40       2688      3     9       1.56%              16.62%         11   33            1    3
@@ -81,6 +81,7 @@ static_assert(GOALLOC_BIG_SMALL_SIZE == 256);
 static_assert(GOALLOC_BIG_SMALL_OBJS == 256);
 static_assert(GOALLOC_BIG_MAX_PAGES == 20);
 static_assert(GOALLOC_BULK_SHAPE_MAX_SIZE == 2048);
+static_assert(GOALLOC_SMALL_MIN_SIZE == 1024);
 
 const struct goalloc_class_info goalloc_class_info[GOALLOC_NUM_CLASSES] = {
 	[0] = { .size = 0, .npages = 0, .nelems = 0, .big_npages = 0, .small_npages = 0,
@@ -149,15 +150,15 @@ const struct goalloc_class_info goalloc_class_info[GOALLOC_NUM_CLASSES] = {
 		.div_mul = 4793491u },
 	[32] = { .size = 1024, .npages = 1, .nelems = 8, .big_npages = 4, .small_npages = 1,
 		.div_mul = 4194304u },
-	[33] = { .size = 1152, .npages = 2, .nelems = 14, .big_npages = 5, .small_npages = 2,
+	[33] = { .size = 1152, .npages = 2, .nelems = 14, .big_npages = 5, .small_npages = 1,
 		.div_mul = 3728271u },
-	[34] = { .size = 1280, .npages = 2, .nelems = 12, .big_npages = 5, .small_npages = 2,
+	[34] = { .size = 1280, .npages = 2, .nelems = 12, .big_npages = 5, .small_npages = 1,
 		.div_mul = 3355444u },
-	[35] = { .size = 1408, .npages = 2, .nelems = 11, .big_npages = 6, .small_npages = 2,
+	[35] = { .size = 1408, .npages = 2, .nelems = 11, .big_npages = 6, .small_npages = 1,
 		.div_mul = 3050403u },
-	[36] = { .size = 1536, .npages = 2, .nelems = 10, .big_npages = 6, .small_npages = 2,
+	[36] = { .size = 1536, .npages = 2, .nelems = 10, .big_npages = 6, .small_npages = 1,
 		.div_mul = 2796203u },
-	[37] = { .size = 1792, .npages = 2, .nelems = 9, .big_npages = 7, .small_npages = 2,
+	[37] = { .size = 1792, .npages = 2, .nelems = 9, .big_npages = 7, .small_npages = 1,
 		.div_mul = 2396746u },
 	[38] = { .size = 2048, .npages = 2, .nelems = 8, .big_npages = 8, .small_npages = 1,
 		.div_mul = 2097152u },

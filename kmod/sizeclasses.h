@@ -55,6 +55,14 @@
 static_assert((u64)GOALLOC_BIG_MAX_PAGES * GOALLOC_PAGE_SIZE * GOALLOC_BULK_SHAPE_MAX_SIZE <
 	      (1ULL << 32));
 
+/*
+ * Rule 7 (Documentation/sizeclasses.rst): classes from this size have a
+ * small shape, fewer heap pages than their own (tools/mksizeclasses.py's
+ * SMALL_MIN_SIZE; sizeclasses.c asserts they agree).  Below it a class's
+ * own shape is one heap page already.
+ */
+#define GOALLOC_SMALL_MIN_SIZE	1024
+
 /* The last size the fine table (GOALLOC_SMALL_DIV steps) serves. */
 #define GOALLOC_FINE_MAX	(1024 - 8)
 #define GOALLOC_SMALL_DIV	8
@@ -70,9 +78,10 @@ static_assert((u64)GOALLOC_BIG_MAX_PAGES * GOALLOC_PAGE_SIZE * GOALLOC_BULK_SHAP
  *	@npages for classes whose spans hold that many already), made for a
  *	CPU that keeps growing spans of the class
  *	(tools/mksizeclasses.py rule 6, goalloc_mcache_grow_pages())
- * @small_npages: heap pages of the class's small span (one to three
- *	objects, from 2 KiB up; @npages for the others and named caches'
- *	classes), a CPU's first span of the class in a trim pass (rule 7)
+ * @small_npages: heap pages of the class's small span (one to seven
+ *	objects, from GOALLOC_SMALL_MIN_SIZE up; @npages for the others and
+ *	named caches' classes), grown by a CPU holding fewer objects of the
+ *	class than a span of its own shape holds (rule 7)
  * @div_mul: multiplier turning an offset in the span into an object index,
  *	exact over every shape of the class
  */

@@ -69,12 +69,13 @@ static void class_table_shape(struct kunit *test)
 					    "class %u", i);
 		}
 		/*
-		 * The small shape (rule 7): from 2 KiB up, the fewest pages
+		 * The small shape (rule 7): from GOALLOC_SMALL_MIN_SIZE up
+		 * (1,152 B is the first class it changes), the fewest pages
 		 * holding an object with tail waste at most 1/4, if fewer than
 		 * the class's own; else the class's own.
 		 */
 		KUNIT_EXPECT_LE_MSG(test, c->small_npages, c->npages, "class %u", i);
-		if (c->size < 2048) {
+		if (c->size < GOALLOC_SMALL_MIN_SIZE) {
 			KUNIT_EXPECT_EQ_MSG(test, c->small_npages, c->npages, "class %u", i);
 		} else {
 			unsigned int p;

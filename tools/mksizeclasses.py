@@ -45,16 +45,19 @@ Then one rule of goalloc's own, which changes spans but not sizes:
     of 5-32 KiB hold 1-8 more; N-then-N and bulk from 4 KiB up took 4-37 %
     fewer instructions, and the replayed traces held the same or less.
 
- 7. a third, small shape for each class from 2 KiB up: the fewest heap
+ 7. a third, small shape for each class from 1 KiB up: the fewest heap
     pages holding one object with tail waste <= 1/4, where that is fewer
-    than the class's own (3,456 B: one page of 2 objects, not 4 pages of
-    9; 13,568 B: 2 pages of 1, not 5 of 3).  A CPU holding fewer objects
+    than the class's own (1,152-1,792 B: one page of 4 to 7 objects, not
+    2 pages of 9 to 14; 3,456 B: one page of 2, not 4 pages of 9;
+    13,568 B: 2 pages of 1, not 5 of 3).  A CPU holding fewer objects
     of the class than a span of its own shape holds grows it
     (kmod/mcache.c), so a class allocated now and then holds a page or
-    two, not rule 5's 32 KiB: on the committed traces, a dozen such
-    classes held 20-40 KiB each for one object at the replay's peak.  The
-    tail bound is looser than rule 2's because the span holds one to three
-    objects; rule 5's spans follow for a class used more.
+    two, not rule 5's 16-32 KiB: on the committed traces, a dozen such
+    classes held 20-40 KiB each for one object at the replay's peak, and
+    on two CPUs each CPU held a 16 KiB span of each 1,152-1,792 B class
+    for a few objects.  The tail bound is looser than rule 2's because the
+    span holds one to seven objects; rule 5's spans follow for a class
+    used more.
 
 Heap pages are 8 KiB, as in Go: the rule and its proven bounds carry over
 unchanged, and a span of one heap page is one order-1 buddy block.
@@ -73,7 +76,7 @@ BIG_SMALL_SIZE = 256  # ...and in a class's up to this size...
 BIG_SMALL_OBJS = 256  # ...this many
 BIG_MAX_PAGES = 20    # ...of at most this many pages (GOALLOC_BIG_MAX_PAGES)
 BULK_SHAPE_MAX_SIZE = 2048  # rule 8: bulk calls' spans, up to BIG_MAX_PAGES
-SMALL_MIN_SIZE = 2048  # rule 7: classes from this size have a small shape...
+SMALL_MIN_SIZE = 1024  # rule 7: classes from this size have a small shape...
 SMALL_TAIL_DIV = 4     # ...with tail waste at most span / this
 SMALL_DIV = 8         # step of the fine lookup table
 LARGE_DIV = 128       # step of the coarse lookup table
@@ -230,6 +233,7 @@ def emit(cls):
     p("static_assert(GOALLOC_BIG_SMALL_OBJS == %d);" % BIG_SMALL_OBJS)
     p("static_assert(GOALLOC_BIG_MAX_PAGES == %d);" % BIG_MAX_PAGES)
     p("static_assert(GOALLOC_BULK_SHAPE_MAX_SIZE == %d);" % BULK_SHAPE_MAX_SIZE)
+    p("static_assert(GOALLOC_SMALL_MIN_SIZE == %d);" % SMALL_MIN_SIZE)
     p("")
     p("const struct goalloc_class_info goalloc_class_info[GOALLOC_NUM_CLASSES] = {")
     p("\t[0] = { .size = 0, .npages = 0, .nelems = 0, .big_npages = 0, .small_npages = 0,")
