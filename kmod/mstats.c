@@ -13,6 +13,11 @@
  *                   chunks on it (KiB held and free), the live and kept
  *                   spans of its mcentrals, and the objects they handed
  *                   out and took back outside any CPU's cache.
+ *  goalloc/mcaches  one line per span a CPU caches (its mcache): the CPU,
+ *                   the span's class, object size, heap pages and
+ *                   objects, objects in use, the bytes of its free slots,
+ *                   and the CPU's live objects of the class; then a total
+ *                   per CPU.  What per-CPU caching costs in memory.
  *  goalloc/chunks   one line per chunk of the kernel pool, oldest first:
  *                   its node, buddy order, heap pages (free, scavenged),
  *                   CPUs' windows in it, and a run-length map of its pages
@@ -170,6 +175,66 @@ static const struct {
 };
 
 static_assert(ARRAY_SIZE(goalloc_counter_names) == GOALLOC_CTR_COUNT);
+
+/*
+ * One CPU's cached spans (mcache_show()): the slots of @alloc (the CPU's
+ * node) and of @away (another node's, marked "away").  Read without
+ * stopping the CPU, so a snapshot: the owner may swap a span or take and
+ * free objects meanwhile.  A span stays readable while RCU is held: spans
+ * are freed after a grace period (goalloc_span_free_rcu()).  Returns the
+ * bytes of free slots of the spans shown, adding their count to @nspans.
+ */
+static unsigned long mcache_show_cpu(struct seq_file *m, unsigned int cpu,
+				     unsigned int *nspans)
+{
+	const struct goalloc_mcache *c = per_cpu_ptr(goalloc_mcache, cpu);
+	unsigned long free_bytes, total = 0;
+	unsigned int spc, away;
+	long live;
+	int inuse;
+
+	rcu_read_lock();
+	for (away = 0; away < 2; away++) {
+		for (spc = 0; spc < GOALLOC_NUM_SPC; spc++) {
+			/* The owner's slots and counts, read as goalloc_class_usage() does. */
+			const struct goalloc_span *s = away ? READ_ONCE(c->away[spc]) :
+							      READ_ONCE(c->alloc[spc]);
+
+			if (!s || s == &goalloc_placeholder_span)
+				continue;
+			inuse = clamp(goalloc_span_inuse_hint(s), 0, (int)s->nelems);
+			free_bytes = (unsigned long)(s->nelems - inuse) * s->elemsize;
+			live = (long)(READ_ONCE(c->nmalloc[spc]) - READ_ONCE(c->nfree[spc]) -
+				      READ_ONCE(c->nfree_remote[spc]));
+			seq_printf(m, "%3u %5u %7u %6u %6u %6d %11lu %7ld%s\n", cpu,
+				   goalloc_spc_to_class(spc), s->elemsize, s->npages, s->nelems,
+				   inuse, free_bytes, live, away ? " away" : "");
+			total += free_bytes;
+			(*nspans)++;
+		}
+	}
+	rcu_read_unlock();
+	return total;
+}
+
+static int mcaches_show(struct seq_file *m, void *v)
+{
+	unsigned long free_bytes, all = 0;
+	unsigned int cpu, nspans, spans = 0;
+
+	seq_puts(m, "cpu class    size  pages   objs  inuse  free_bytes    live\n");
+	for_each_online_cpu(cpu) {
+		nspans = 0;
+		free_bytes = mcache_show_cpu(m, cpu, &nspans);
+		seq_printf(m, "cpu %u: %u spans, %lu bytes free in them\n", cpu, nspans,
+			   free_bytes);
+		spans += nspans;
+		all += free_bytes;
+	}
+	seq_printf(m, "all: %u spans, %lu bytes free in them\n", spans, all);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mcaches);
 
 static int heap_show(struct seq_file *m, void *v)
 {
@@ -333,6 +398,7 @@ int goalloc_stats_init(struct dentry *root)
 	debugfs_create_file("classes", 0444, root, NULL, &classes_fops);
 	debugfs_create_file("heap", 0444, root, NULL, &heap_fops);
 	debugfs_create_file("nodes", 0444, root, NULL, &nodes_fops);
+	debugfs_create_file("mcaches", 0444, root, NULL, &mcaches_fops);
 	debugfs_create_file("chunks", 0400, root, NULL, &chunks_fops);
 	return 0;
 }

@@ -16,13 +16,16 @@
 # same taken away.  Nothing else allocates in goalloc meanwhile, so the
 # figures are exact.  --chunks must turn the heap's chunk map (debugfs
 # goalloc/chunks) into CSV, and show the spans of objects goalloc_hold holds.
+# debugfs goalloc/mcaches must show the span CPU 0 caches for objects
+# goalloc_hold allocated there, with its free slots' bytes, and totals per
+# CPU that add up its lines.
 n=0 fails=0
 ok() { n=$((n + 1)); echo "ok $n $1"; }
 notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; }
 check() { desc=$1; shift; if "$@"; then ok "$desc"; else notok "$desc"; fi; }
 
 echo "TAP version 13"
-echo "1..20"
+echo "1..22"
 out=/tmp/goalloc-tools.$$
 mkdir -p $out
 
@@ -150,7 +153,6 @@ echo "alloc $SIZE $NMAP" >$H
 goallocstat --chunks >$out/chunks.csv 2>&1
 rc=$?
 echo free >$H
-[ -n "$hold" ] && rmmod goalloc_hold
 cls=$(awk -v s=$SIZE '$2 == s { print $1 }' /sys/kernel/debug/goalloc/classes)
 pages=$(awk -F, -v c="$cls" '$6 == "span" && $7 == c { n += $5 } END { print n + 0 }' $out/chunks.csv)
 nchunks=$(tail -n +2 $out/chunks.csv | cut -d, -f1 | sort -u | wc -l)
@@ -158,6 +160,28 @@ head -5 $out/chunks.csv | sed 's/^/# /'
 check "goallocstat --chunks: CSV, runs adding up, class $cls's spans on $pages pages of $nchunks chunks" \
 	sh -c "[ $rc = 0 ] && head -1 $out/chunks.csv | grep -q '^chunk,node,order,first,pages,kind,class\$' &&
 	       [ $nchunks -ge 1 ] && [ $pages -ge $(((NMAP + 7) / 8 * 3)) ]"
+
+# debugfs goalloc/mcaches while NMC objects of MSIZE bytes, allocated on
+# CPU 0, are held: CPU 0 caches the span the last of them came from
+# (nothing else allocates in goalloc here), so its line shows an object in
+# use at least, and free bytes = (objects - in use) x size.
+NMC=3 MSIZE=1152 MC=/sys/kernel/debug/goalloc/mcaches
+taskset 1 sh -c "echo 'alloc $MSIZE $NMC' >$H"
+cat $MC >$out/mcaches 2>&1
+rc=$?
+echo free >$H
+sed 's/^/# /' $out/mcaches
+check "mcaches: CPU 0 caches the span of $MSIZE bytes its last allocation came from" \
+	sh -c "[ $rc = 0 ] && head -1 $out/mcaches | grep -q '^cpu class *size *pages *objs *inuse *free_bytes *live\$' &&
+	       awk -v s=$MSIZE '\$1 == 0 && \$3 == s && \$6 >= 1 && \$6 <= \$5 &&
+		   \$7 == (\$5 - \$6) * s && \$4 * 8192 >= \$5 * s { f = 1 } END { exit !f }' $out/mcaches"
+check "mcaches: each CPU's total and the last line add up the spans' lines" \
+	awk '$1 ~ /^[0-9]+$/ { n[$1]++; b[$1] += $7; an++; ab += $7; next }
+	     $1 == "cpu" && $2 ~ /:$/ { c = $2; sub(":", "", c); t++;
+		if ($3 != n[c] + 0 || $5 != b[c] + 0) bad = 1; next }
+	     $1 == "all:" { all = 1; if ($2 != an + 0 || $4 != ab + 0) bad = 1 }
+	     END { exit bad || !all || !t }' $out/mcaches
+[ -n "$hold" ] && rmmod goalloc_hold
 goallocstat --watch --count 1 /proc >$out/bad 2>&1
 rc=$?
 check "goallocstat --watch on a directory without goalloc's tables fails with a message" \

@@ -83,11 +83,11 @@ peak_keep() {
 	[ "$h" -gt "$peak" ] || return 0
 	peak=$h
 	mkdir -p /tmp/peak
-	for t in heap classes caches chunks; do cat $P/$t >/tmp/peak/$t 2>/dev/null; done
+	for t in heap classes caches chunks mcaches; do cat $P/$t >/tmp/peak/$t 2>/dev/null; done
 }
 peak_send() {
 	[ -d /tmp/peak ] || return 0
-	for t in heap classes caches chunks; do
+	for t in heap classes caches chunks mcaches; do
 		[ -e /tmp/peak/$t ] && sed "s/^/GA-PIC $t /" /tmp/peak/$t >&3
 	done
 }

@@ -63,6 +63,18 @@ def parse(path):
     return snaps
 
 
+def cached_at_peak(path):
+    """Spans the CPUs cached at goalloc's peak and the bytes of their free
+    slots: the "all:" total of debugfs mcaches, which replay-init.sh keeps
+    at the peak and sends as GA-PIC lines; None if the log has none."""
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = re.match(r"GA-PIC mcaches all: (\d+) spans, (\d+) bytes free", line)
+            if m:
+                return int(m.group(1)), int(m.group(2))
+    return None
+
+
 def held(s, alloc, base):
     """Bytes the allocator holds at snapshot s."""
     if alloc == "goalloc":
@@ -106,7 +118,18 @@ def summarize(path, alloc):
     if alloc == "goalloc":
         r["inuse_peak"] = max((s["heap_inuse_kib"] - base["heap_inuse_kib"]) * 1024 for s in run)
         r["chunks_released"] = ph["released"]["chunks_released"]
+        cached = cached_at_peak(path)
+        if cached:
+            r["cached_spans_peak"], r["cached_free_peak"] = cached
     return r
+
+
+def cached_note(r):
+    """The CPUs' cached spans at goalloc's peak, as a clause, or ""."""
+    if "cached_free_peak" not in r:
+        return ""
+    return (f"; free slots in the CPUs' {r['cached_spans_peak']} cached spans at peak "
+            f"{kib(r['cached_free_peak'])} KiB")
 
 
 def kib(b):
@@ -131,7 +154,8 @@ def trajectory(path, alloc, every):
     print(f"{alloc}: held at peak {kib(r['held_peak'])} KiB at record "
           f"{r['held_peak_at_event']}; requested at peak {kib(r['req_peak'])} KiB; "
           f"held/requested {r['held_peak'] / r['req_peak']:.3f}"
-          + (f"; in spans at peak {kib(r['inuse_peak'])} KiB" if alloc == "goalloc" else ""))
+          + (f"; in spans at peak {kib(r['inuse_peak'])} KiB" + cached_note(r)
+             if alloc == "goalloc" else ""))
 
 
 def main():
@@ -224,7 +248,8 @@ def main():
     md.append("")
     md.append(f"goalloc held at peak / SLUB held at peak: **{ratio_slub:.3f}** (bar: < 1)  ")
     md.append(f"goalloc held at peak / bytes requested at peak: **{ratio_req:.3f}** (bar: <= 1.10)  ")
-    md.append(f"goalloc: heap pages in spans at peak {kib(g['inuse_peak'])} KiB; "
+    md.append(f"goalloc: heap pages in spans at peak {kib(g['inuse_peak'])} KiB"
+              f"{cached_note(g)}; "
               f"its span metadata is in the kmalloc caches' row above; "
               f"chunks released after shrinking: {g['chunks_released']}.")
     md.append(f"goalloc's peak held at record {g['held_peak_at_event']}, "
