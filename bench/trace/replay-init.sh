@@ -70,8 +70,9 @@ if [ "$rcpus" -gt 1 ]; then
 	echo "cpus $rcpus" >$R/run || { say "REPLAY-ERROR cpus $rcpus (online: $(nproc))"; finish; }
 fi
 # goalloc's tables at the replay's peak (the most heap held after a step),
-# for the pictures of make bench (tools/goalloc-pictures.py): copied at
-# each new peak, sent as "GA-PIC <file> <line>" after the replay.
+# for the pictures of make bench (tools/goalloc-pictures.py) and the CPUs'
+# cached spans in replay-report.py (mcaches): copied at each new peak,
+# sent as "GA-PIC <file> <line>" after the replay.
 P=/sys/kernel/debug/goalloc
 peak=-1
 peak_keep() {
