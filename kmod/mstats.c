@@ -177,8 +177,9 @@ static const struct {
 static_assert(ARRAY_SIZE(goalloc_counter_names) == GOALLOC_CTR_COUNT);
 
 /*
- * One CPU's cached spans (mcache_show()): the slots of @alloc (the CPU's
- * node) and of @away (another node's, marked "away").  Read without
+ * One CPU's cached spans (mcaches_show()): the slots of @alloc (the CPU's
+ * node) and of @away (another node's, marked "away"); a size class's
+ * noscan span class is marked "noscan" (its live count is its own).  Read without
  * stopping the CPU, so a snapshot: the owner may swap a span or take and
  * free objects meanwhile.  A span stays readable while RCU is held: spans
  * are freed after a grace period (goalloc_span_free_rcu()).  Returns the
@@ -206,9 +207,11 @@ static unsigned long mcache_show_cpu(struct seq_file *m, unsigned int cpu,
 			free_bytes = (unsigned long)(s->nelems - inuse) * s->elemsize;
 			live = (long)(READ_ONCE(c->nmalloc[spc]) - READ_ONCE(c->nfree[spc]) -
 				      READ_ONCE(c->nfree_remote[spc]));
-			seq_printf(m, "%3u %5u %7u %6u %6u %6d %11lu %7ld%s\n", cpu,
+			seq_printf(m, "%3u %5u %7u %6u %6u %6d %11lu %7ld%s%s\n", cpu,
 				   goalloc_spc_to_class(spc), s->elemsize, s->npages, s->nelems,
-				   inuse, free_bytes, live, away ? " away" : "");
+				   inuse, free_bytes, live,
+				   spc < GOALLOC_NUM_KMALLOC_SPC && (spc & 1) ? " noscan" : "",
+				   away ? " away" : "");
 			total += free_bytes;
 			(*nspans)++;
 		}

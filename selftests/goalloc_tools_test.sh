@@ -166,16 +166,16 @@ check "goallocstat --chunks: CSV, runs adding up, class $cls's spans on $pages p
 # (nothing else allocates in goalloc here), so its line shows an object in
 # use at least, and free bytes = (objects - in use) x size.
 NMC=3 MSIZE=1152 MC=/sys/kernel/debug/goalloc/mcaches
-taskset 1 sh -c "echo 'alloc $MSIZE $NMC' >$H"
-cat $MC >$out/mcaches 2>&1
+# The read runs right after the allocation, on the same CPU.
+taskset 1 sh -c "echo 'alloc $MSIZE $NMC' >$H && cat $MC" >$out/mcaches 2>&1
 rc=$?
 echo free >$H
 sed 's/^/# /' $out/mcaches
-check "mcaches: CPU 0 caches the span of $MSIZE bytes its last allocation came from" \
+check "mcaches: CPU 0 caches the span of $MSIZE bytes its last allocation came from (rc $rc)" \
 	sh -c "[ $rc = 0 ] && head -1 $out/mcaches | grep -q '^cpu class *size *pages *objs *inuse *free_bytes *live\$' &&
 	       awk -v s=$MSIZE '\$1 == 0 && \$3 == s && \$6 >= 1 && \$6 <= \$5 &&
 		   \$7 == (\$5 - \$6) * s && \$4 * 8192 >= \$5 * s { f = 1 } END { exit !f }' $out/mcaches"
-check "mcaches: each CPU's total and the last line add up the spans' lines" \
+check "mcaches: the format holds (each CPU's total and the last line sum its lines)" \
 	awk '$1 ~ /^[0-9]+$/ { n[$1]++; b[$1] += $7; an++; ab += $7; next }
 	     $1 == "cpu" && $2 ~ /:$/ { c = $2; sub(":", "", c); t++;
 		if ($3 != n[c] + 0 || $5 != b[c] + 0) bad = 1; next }

@@ -6,19 +6,21 @@ trace?  The packing floor of a replay stream (trace2bin.py's output).
 Usage: floor.py STREAM.bin [--page BYTES] [--step N]
 
 Replays the stream's records in order (CPUs ignored) and, every STEP
-records (default 250, the replay's snapshot step), takes each size class's
-live objects packed into the fewest bytes of spans of its own shape and of
-its small one (rules 5 and 7 of tools/mksizeclasses.py: full spans of the
-own shape, the rest in whichever of the two holds it in less), plus each
-large object's heap pages.  The largest such figure is the floor: what a
-heap of these classes and shapes would hold at its peak with every class's
-objects in as few spans as they fit, no CPU caching a partly used span of
-its own, and no free page between spans.  Every replay of the stream, on
-any number of CPUs, holds at least this much at its peak.
+records (default 250, the replay's snapshot step), packs each size class's
+live objects into spans of the shapes goalloc grows for the class (rules
+5-7 of tools/mksizeclasses.py: its own, its small one, and every shape from
+its own to its big one), full spans of one shape and the rest in spans of
+another, whichever two take the fewest bytes; large objects take their heap
+pages.  The largest such figure is the floor: about what a heap of these
+classes holds at its peak with every class's objects in as few spans as
+they fit, no CPU caching a partly used span of its own, and no free page
+between spans.  (Bulk calls' spans, up to 20 pages, are left out: the
+replays make none.)
 
---page 4096 computes the same for heap pages of 4 KiB (Go's class sizes,
-span shapes recomputed with rules 5 and 7 in 4 KiB pages; large objects
-still in 8 KiB pages): what smaller spans would leave.
+--page 4096 computes the same for heap pages of 4 KiB: Go's class sizes,
+with each class's own shape recomputed from one 4 KiB page up by rules 2
+and 5, its small shape by rule 7 and its big one up to 40 pages by rule 6
+(large objects still in 8 KiB pages): what smaller spans would leave.
 
 Prints key=value lines: the requested bytes' peak (every record, as the
 replay reports it), the class-rounded bytes' peak, the floor, their ratios
@@ -41,30 +43,46 @@ spec.loader.exec_module(msc)
 
 
 def shapes(page):
-    """(size, own span bytes, small span bytes) of each class, for @page."""
+    """(size, [span bytes of each shape]) of each class, for @page."""
     out = []
-    for size, _ in msc.classes()[1:]:
-        span = page
-        while span % size > span // 8 or \
-                (span // size < msc.MIN_SPAN_OBJS and span < msc.MIN_SPAN_BYTES):
-            span += page
-        small = span
-        if size >= msc.SMALL_MIN_SIZE:
-            for s in range(page, span, page):
-                if s >= size and s % size <= s // msc.SMALL_TAIL_DIV:
-                    small = s
-                    break
-        out.append((size, span, small))
+    for size, npages in msc.classes()[1:]:
+        if page == HEAP_PAGE:
+            own = npages * page
+            big = msc.big_pages(size, npages) * page
+            small = msc.small_pages(size, npages) * page
+        else:
+            own = page
+            while own % size > own // 8 or \
+                    (own // size < msc.MIN_SPAN_OBJS and own < msc.MIN_SPAN_BYTES):
+                own += page
+            big = own
+            while big < msc.BIG_MAX_PAGES * HEAP_PAGE and \
+                    (big // size < msc.big_objs(size) or big % size > big // 8):
+                big += page
+            if big % size > big // 8:
+                big = own
+            small = own
+            if size >= msc.SMALL_MIN_SIZE:
+                for sp in range(page, own, page):
+                    if sp >= size and sp % size <= sp // msc.SMALL_TAIL_DIV:
+                        small = sp
+                        break
+        spans = {small} | {sp for sp in range(own, big + 1, page)
+                           if sp % size <= sp // 8}
+        out.append((size, sorted(spans)))
     return out
 
 
-def packed(n, size, own, small):
-    """Fewest bytes of spans of the two shapes holding n objects."""
-    per = own // size
-    full, rest = divmod(n, per)
-    best = (full + (rest > 0)) * own
-    if rest:
-        best = min(best, full * own + -(-rest // (small // size)) * small)
+def packed(n, size, spans):
+    """Fewest bytes of spans holding n objects: full spans of one shape,
+    the rest in spans of one other (or the same)."""
+    best = None
+    for a in spans:
+        full, rest = divmod(n, a // size)
+        for b in spans:
+            cost = full * a + -(-rest // (b // size)) * b
+            if best is None or cost < best:
+                best = cost
     return best
 
 
@@ -113,8 +131,8 @@ def main():
                 count[c] += 1
                 rounded += sizes[c]
         req_peak = max(req_peak, req)
+        rounded_peak = max(rounded_peak, rounded)
         if k % a.step == a.step - 1 or k == nev - 1:
-            rounded_peak = max(rounded_peak, rounded)
             fl = large + sum(packed(n, *cls[i]) for i, n in enumerate(count) if n)
             if fl > floor_peak:
                 floor_peak, floor_at = fl, k + 1
