@@ -281,7 +281,7 @@ static void undo_forgotten_after_other_section(struct kunit *test)
 static void concurrent_double_free_never_retires_live_span(struct kunit *test)
 {
 	long base = goalloc_objects_in_use(), bad = goalloc_counter(GOALLOC_CTR_BAD_FREES);
-	const size_t size = 1536;	/* a class of 8-object spans */
+	const size_t size = 1536;	/* few objects a span: 5 small, 10 own */
 	void *p1, *p2;
 	bool same;
 
