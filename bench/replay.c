@@ -9,6 +9,8 @@
  * /sys/kernel/debug/goalloc_replay/trace (in as many writes as it likes,
  * from offset 0), then drives the replay through .../run:
  *
+ *   timed 0|1               whether records run at the pace they were
+ *                           traced (before "start"; default 1)
  *   cpus N                  how the records are run (before "start"): 0 or
  *                           1, in the writer's context, on its CPU; N > 1,
  *                           each on the CPU its event ran on in the trace,
@@ -24,6 +26,15 @@
  * both allocators fill and empty as they did when the trace was taken, and
  * an object allocated on one CPU and freed on another is a remote free.
  *
+ * With "timed 1" (the default) a record does not run before its trace time
+ * (since the first record) has passed since the replay's first record: the
+ * replay sleeps until then whenever it is 1 ms or more ahead, and runs
+ * records as fast as it can while it is behind.  What the kernel does on
+ * a clock (goalloc's trim pass, a second after it is asked for; RCU, the
+ * workqueues) then happens as often, between the same records, as on the
+ * traced machine.  "timed 0" replays as fast as it can: a trace of a
+ * minute then takes a fraction of a second, and no timer fires inside it.
+ *
  * What the module measures itself: the bytes requested (live and peak), the
  * bytes the allocator reports usable (goalloc_size(), ksize()), the pages of
  * kmallocs above KMALLOC_MAX_CACHE_SIZE (SLUB passes those to the page
@@ -37,9 +48,11 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
+#include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -56,9 +69,9 @@
 #include "goalloc.h"
 
 #define REPLAY_MAGIC	"GAREPLAY"
-#define REPLAY_VERSION	2
+/* Version 3: records carry their time; 2 did not, and 1 had no CPU either. */
+#define REPLAY_VERSION	3
 #define REPLAY_FREE	BIT(31)
-/* Version 2: bits 24-31 of a record's @arg hold the event's CPU. */
 #define REPLAY_CPU_SHIFT	24
 #define REPLAY_BYTES_MASK	(BIT(REPLAY_CPU_SHIFT) - 1)
 #define REPLAY_MAX_EVENTS	(64UL << 20)
@@ -75,12 +88,18 @@ struct replay_header {
 
 /*
  * One record: bit 31 of @op_id set for a free; @arg holds the bytes of an
- * allocation, and from version 2 the event's CPU in bits 24-31.
+ * allocation in bits 0-23 and the event's CPU in bits 24-31; @usec the
+ * event's time, in microseconds since the trace's first record (never
+ * decreasing).
  */
 struct replay_record {
 	__le32 op_id;
 	__le32 arg;
+	__le32 usec;
 } __packed;
+
+/* How far ahead of its trace the replay may run before it sleeps. */
+#define REPLAY_PACE_SLACK_US	1000
 
 enum replay_alloc { R_NONE, R_GOALLOC, R_KMALLOC };
 
@@ -106,7 +125,10 @@ static const char *const alloc_name[] = { "none", "goalloc", "kmalloc" };
  * @slab_peak: peak of the change of NR_SLAB_UNRECLAIMABLE_B since "start"
  * @failures: allocations that failed (their frees are skipped)
  * @bad_records: records naming an id out of range, or in the wrong state
- * @replay_ns: time spent replaying records
+ * @replay_ns: time spent replaying records (sleeps not counted)
+ * @start_ns: when the first record ran, for "timed 1"
+ * @slept_ns: time slept to keep to the trace's pace
+ * @sleeps: how many times
  * @finish_ns: time spent in "finish"
  * @handoffs: runs of records handed to a CPU's work item ("cpus N")
  */
@@ -126,6 +148,7 @@ struct replay_state {
 	u64 failures;
 	u64 bad_records;
 	u64 replay_ns, finish_ns;
+	u64 start_ns, slept_ns, sleeps;
 	u64 handoffs;
 };
 
@@ -136,9 +159,10 @@ static struct replay_state st;
 /*
  * "cpus N": records run on @replay_cpus CPUs, trace CPU c on
  * @replay_cpu_map[c % N]; 0 or 1: in the writer's context.  Under
- * replay_lock; kept across streams.
+ * replay_lock; kept across streams, as @replay_timed ("timed N") is.
  */
 static unsigned int replay_cpus;
+static bool replay_timed = true;
 static unsigned int replay_cpu_map[REPLAY_MAX_CPUS];
 static struct dentry *replay_dir;
 
@@ -224,17 +248,37 @@ static void alloc_one(u32 id, u32 size)
 
 static u32 record_bytes(const struct replay_record *r)
 {
-	u32 arg = le32_to_cpu(r->arg);
-
-	return le32_to_cpu(st.hdr.version) >= 2 ? arg & REPLAY_BYTES_MASK : arg;
+	return le32_to_cpu(r->arg) & REPLAY_BYTES_MASK;
 }
 
 /* The replay CPU slot of a record: its traced CPU, modulo "cpus N". */
 static unsigned int record_slot(const struct replay_record *r)
 {
-	if (le32_to_cpu(st.hdr.version) < 2)
-		return 0;
 	return (le32_to_cpu(r->arg) >> REPLAY_CPU_SHIFT) % replay_cpus;
+}
+
+/*
+ * "timed 1": sleep until @r's trace time has passed since the first
+ * record ran, if that is more than the slack away.  Process context (the
+ * writer's, or a work item's).
+ */
+static void pace(const struct replay_record *r)
+{
+	u64 due, now = ktime_get_ns();
+	unsigned long us;
+
+	if (!st.start_ns) {
+		st.start_ns = now;
+		return;
+	}
+	due = st.start_ns + (u64)(le32_to_cpu(r->usec) - le32_to_cpu(st.recs[0].usec)) *
+		NSEC_PER_USEC;
+	if (due < now + REPLAY_PACE_SLACK_US * NSEC_PER_USEC)
+		return;
+	us = div_u64(due - now, NSEC_PER_USEC);
+	usleep_range(us, us + us / 64 + 1);
+	st.slept_ns += ktime_get_ns() - now;
+	st.sleeps++;
 }
 
 static void replay_one(const struct replay_record *r)
@@ -287,6 +331,9 @@ static void reset_counters(enum replay_alloc a)
 	st.bad_records = 0;
 	st.replay_ns = 0;
 	st.finish_ns = 0;
+	st.start_ns = 0;
+	st.slept_ns = 0;
+	st.sleeps = 0;
 	st.handoffs = 0;
 }
 
@@ -306,7 +353,7 @@ static int load_header(void)
 	u32 ids = nr_ids();
 
 	if (memcmp(st.hdr.magic, REPLAY_MAGIC, sizeof(st.hdr.magic)) ||
-	    le32_to_cpu(st.hdr.version) < 1 || le32_to_cpu(st.hdr.version) > REPLAY_VERSION ||
+	    le32_to_cpu(st.hdr.version) != REPLAY_VERSION ||
 	    le32_to_cpu(st.hdr.record_size) != sizeof(struct replay_record) ||
 	    n > REPLAY_MAX_EVENTS || ids > REPLAY_FREE)
 		return -EINVAL;
@@ -380,6 +427,8 @@ static long run_records(void *arg)
 	u64 end = *(u64 *)arg;
 
 	for (; st.next < end; st.next++) {
+		if (replay_timed)
+			pace(&st.recs[st.next]);
 		replay_one(&st.recs[st.next]);
 		sample();
 		if (!(st.next & 1023))
@@ -391,7 +440,7 @@ static long run_records(void *arg)
 static int run_step(u64 n)
 {
 	u64 end = n ? min(st.next + n, nr_events()) : nr_events();
-	u64 t0 = ktime_get_ns();
+	u64 t0 = ktime_get_ns(), slept0 = st.slept_ns;
 
 	if (st.alloc == R_NONE)
 		return -EINVAL;
@@ -408,7 +457,7 @@ static int run_step(u64 n)
 			st.handoffs++;
 		}
 	}
-	st.replay_ns += ktime_get_ns() - t0;
+	st.replay_ns += ktime_get_ns() - t0 - (st.slept_ns - slept0);
 	return 0;
 }
 
@@ -437,6 +486,11 @@ static int run_cmd(char *cmd)
 	unsigned int ncpus;
 	u64 n;
 
+	if (!strncmp(cmd, "timed ", 6)) {
+		if (st.live)
+			return -EBUSY;
+		return kstrtobool(cmd + 6, &replay_timed);
+	}
 	if (!strncmp(cmd, "cpus ", 5)) {
 		if (kstrtouint(cmd + 5, 0, &ncpus))
 			return -EINVAL;
@@ -513,6 +567,11 @@ static int result_show(struct seq_file *m, void *v)
 	seq_printf(m, "bad_records=%llu\n", st.bad_records);
 	seq_printf(m, "replay_ns=%llu\n", st.replay_ns);
 	seq_printf(m, "finish_ns=%llu\n", st.finish_ns);
+	seq_printf(m, "timed=%d\n", replay_timed);
+	seq_printf(m, "slept_ns=%llu\n", st.slept_ns);
+	seq_printf(m, "sleeps=%llu\n", st.sleeps);
+	seq_printf(m, "trace_usec=%u\n", st.next ?
+		   le32_to_cpu(st.recs[st.next - 1].usec) - le32_to_cpu(st.recs[0].usec) : 0);
 	seq_printf(m, "replay_cpus=%u\n", max(replay_cpus, 1U));
 	seq_printf(m, "trace_cpus=%u\n",
 		   stream_complete() ? max(le32_to_cpu(st.hdr.nr_cpus), 1U) : 0);

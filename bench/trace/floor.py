@@ -99,13 +99,15 @@ def main():
         data = f.read()
     if data[:8] != b"GAREPLAY":
         sys.exit(f"floor: {a.stream} is not a replay stream")
-    nev, = struct.unpack_from("<Q", data, 16)
+    version, rsize, nev = struct.unpack_from("<IIQ", data, 8)
+    if version < 1 or version > 3 or rsize < 8:
+        sys.exit(f"floor: {a.stream}: stream version {version} not known")
     live = {}
     count = [0] * len(cls)
     req = rounded = large = 0
     req_peak = rounded_peak = floor_peak = floor_at = 0
     for k in range(nev):
-        op, arg = struct.unpack_from("<II", data, 32 + 8 * k)
+        op, arg = struct.unpack_from("<II", data, 32 + rsize * k)
         oid = op & 0x7fffffff
         if op & 0x80000000:
             if oid not in live:

@@ -12,6 +12,8 @@
 # shrinkers through drop_caches, and each kmalloc cache's shrink file).
 # REPLAY_CPUS > 1 replays each traced CPU's records on a CPU of its own
 # (goalloc_replay's "cpus N"); otherwise everything runs on CPU 0.
+# REPLAY_TIMED=0 replays as fast as it can instead of at the trace's pace
+# (goalloc_replay's "timed N").
 
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -26,9 +28,10 @@ say() { echo "$*" >&3; echo "replay-init: $*"; }
 alloc=${REPLAY_ALLOC:-goalloc}
 step=${REPLAY_STEP:-250}
 rcpus=${REPLAY_CPUS:-1}
+timed=${REPLAY_TIMED:-1}
 R=/sys/kernel/debug/goalloc_replay
 G=/sys/kernel/debug/goalloc/heap
-say "REPLAY-BEGIN alloc=$alloc step=$step kernel=$(uname -r) cpus=$(nproc) replay_cpus=$rcpus goalloc_params=${REPLAY_GOALLOC_PARAMS:-none}"
+say "REPLAY-BEGIN alloc=$alloc step=$step kernel=$(uname -r) cpus=$(nproc) replay_cpus=$rcpus timed=$timed goalloc_params=${REPLAY_GOALLOC_PARAMS:-none}"
 
 finish() {
 	say "REPLAY-END"
@@ -66,6 +69,7 @@ snap() {
 # The replay runs in this shell's writes: keep it on CPU 0, so each
 # allocator works from one CPU's caches, as the documentation says.
 taskset -p 1 $$ >/dev/null || say "REPLAY-WARN taskset failed: the replay may move between CPUs"
+echo "timed $timed" >$R/run || { say "REPLAY-ERROR timed $timed"; finish; }
 if [ "$rcpus" -gt 1 ]; then
 	echo "cpus $rcpus" >$R/run || { say "REPLAY-ERROR cpus $rcpus (online: $(nproc))"; finish; }
 fi

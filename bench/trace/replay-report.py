@@ -114,6 +114,8 @@ def summarize(path, alloc):
         "failures": ph["end"]["failures"],
         "bad_records": ph["end"]["bad_records"],
         "replay_ms": ph["end"]["replay_ns"] / 1e6,
+        "slept_s": ph["end"].get("slept_ns", 0) / 1e9,
+        "trace_s": ph["end"].get("trace_usec", 0) / 1e6,
     }
     if alloc == "goalloc":
         r["inuse_peak"] = max((s["heap_inuse_kib"] - base["heap_inuse_kib"]) * 1024 for s in run)
@@ -228,6 +230,12 @@ def main():
            f"({rcpus} CPUs; trace CPU c on CPU c mod {rcpus})")
     icount = (", -icount: the guest's time counts its instructions, so a run is "
               "deterministic" if a.accel == "icount" else "")
+    if snaps_info.get("timed", "0") == "1":
+        how += (f", at the pace the trace was taken (records not before their trace time; "
+                f"{g['trace_s']:.1f} s of trace, of which the goalloc replay slept "
+                f"{g['slept_s']:.1f} s and SLUB's {k['slept_s']:.1f})")
+    else:
+        how += ", as fast as it goes (replay.sh -u: no timer fires inside the replay)"
     md.append(f"Made by bench/trace/replay.sh: replayed {how} in kernel "
               f"{snaps_info.get('kernel', '?')} under QEMU ({snaps_info.get('cpus', '?')} "
               f"vCPUs{icount}), one fresh boot per allocator. Held memory: goalloc's heap pages "

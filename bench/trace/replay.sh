@@ -5,7 +5,7 @@
 # the project's perf kernel under QEMU, and tabulate the memory each holds.
 #
 # Usage: bench/trace/replay.sh [-t TRACE] [-s STEP] [-k perf|debug] [-c CPUS]
-#                              [-a ALLOCATORS] [-p PARAMS] [RESULTS_DIR]
+#                              [-a ALLOCATORS] [-p PARAMS] [-u] [RESULTS_DIR]
 #
 # TRACE: an ftrace text trace (.xz, .gz or plain; default the committed
 # bench/trace/debian-6.12-busybox.trace.xz).  STEP: records replayed between
@@ -21,6 +21,14 @@
 # default "goalloc kmalloc").  -p "retain_percent=0,scavenge_delay_ms=100"
 # loads goalloc.ko with those module parameters (comma-separated).
 #
+# The records run at the pace they were traced (goalloc_replay's "timed
+# 1"): the replay sleeps whenever it is ahead of the trace's clock, so what
+# runs on a timer (goalloc's trim pass, a second after it is asked for)
+# runs between the same records as on the traced machine.  Under icount
+# the guest's idle time costs no host time.  -u replays as fast as it can
+# instead ("timed 0"): a minute of trace in a fraction of a second, with no
+# timer firing inside it (the figures before the traces carried times).
+#
 # -k debug replays in the debug kernel (KASAN, lockdep, kmemleak) instead of
 # the perf kernel: a check of the module, not a measurement.
 #
@@ -28,10 +36,10 @@
 # vCPUs, 2 GiB), so neither inherits the other's pages.  QEMU runs with
 # GA_ACCEL=icount unless GA_ACCEL says otherwise (qemu/run-qemu.sh): the
 # guest's clock counts its instructions, so a replay is the same on every
-# run.  Under plain TCG the peak moved by 100-250 KiB from run to run, with
-# where goalloc's trim pass (a wall-clock delay) landed in the replay; under
-# icount a second of the guest is 10^9 instructions, more than a replay
-# takes, so no pass lands before the trace ends.  The modules come
+# run, timed or not (-u).  Under plain TCG the peak moved by 100-250 KiB
+# from run to run, with where goalloc's trim pass (a wall-clock delay)
+# landed in an untimed replay, and a timed one takes the trace's length
+# of host time.  The modules come
 # from qemu/lib.sh's build_modules against that kernel, or from
 # GOALLOC_MODULES_DIR (a build_modules output directory for that kernel).
 set -euo pipefail
@@ -40,11 +48,11 @@ top=$(cd "$here/../.." && pwd)
 . "$top/qemu/lib.sh"
 
 trace=$here/debian-6.12-busybox.trace.xz step=250 kname=perf cpus=1 allocs="goalloc kmalloc"
-params=
-while getopts t:s:k:c:a:p: opt; do
+params= timed=1
+while getopts t:s:k:c:a:p:u opt; do
 	case $opt in
 	t) trace=$OPTARG ;; s) step=$OPTARG ;; k) kname=$OPTARG ;;
-	c) cpus=$OPTARG ;; a) allocs=$OPTARG ;; p) params=$OPTARG ;;
+	c) cpus=$OPTARG ;; a) allocs=$OPTARG ;; p) params=$OPTARG ;; u) timed=0 ;;
 	*) die "usage: see the head of $0" ;;
 	esac
 done
@@ -81,7 +89,7 @@ for a in $allocs; do
 	log "replaying through $a on $cpus CPU(s) (fresh boot, $vcpus vCPUs)"
 	"$top/qemu/run-qemu.sh" -k "$kdir/arch/x86/boot/bzImage" -i "$out/initrd" \
 		-o "$out/$a" -c "$vcpus" -m 2G -t 900 -M replay \
-		-a "REPLAY_ALLOC=$a REPLAY_STEP=$step REPLAY_CPUS=$cpus REPLAY_GOALLOC_PARAMS=$params"
+		-a "REPLAY_ALLOC=$a REPLAY_STEP=$step REPLAY_CPUS=$cpus REPLAY_TIMED=$timed REPLAY_GOALLOC_PARAMS=$params"
 	grep -q '^REPLAY-END' "$out/$a/results.log" ||
 		die "the $a guest did not finish: $out/$a/console.log"
 	! grep '^REPLAY-ERROR' "$out/$a/results.log" || die "the $a replay failed"

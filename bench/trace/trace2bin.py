@@ -17,16 +17,23 @@ kfree was lost) frees the old object first, counted as implicit_frees.
 
 Each record keeps the CPU the event ran on (the trace's [NNN] field), so
 that goalloc_replay.ko can replay the records of each traced CPU on a CPU
-of its own; lines without the field count as CPU 0.
+of its own; lines without the field count as CPU 0.  Each record also
+keeps the event's time (the trace's timestamp, in microseconds since the
+trace's first kmalloc or kfree), so that the replay can run them at the
+pace they ran (goalloc_replay.ko's "timed 1"): what a kernel does every
+second (goalloc's trim pass) then runs as often, against the same records,
+as it would have.
 
 OUT is little-endian: a 32-byte header
-  char magic[8] = "GAREPLAY"; u32 version = 2; u32 record_size = 8;
+  char magic[8] = "GAREPLAY"; u32 version = 3; u32 record_size = 12;
   u64 nr_events; u32 nr_ids; u32 nr_cpus (highest CPU seen + 1)
 then nr_events records of
   u32 op_id (bit 31 set: free; bits 0-30: object id);
   u32 arg: bits 0-23 the requested size of an allocation (0 for a free),
-      bits 24-31 the CPU of the event.
-(Version 1 had no CPU: arg was the size, and the header's last field 0.)
+      bits 24-31 the CPU of the event;
+  u32 usec: microseconds since the first record's event, never
+      decreasing (an out-of-order timestamp takes its predecessor's).
+(Version 2 had no usec and 8-byte records; version 1 had no CPU either.)
 The summary (key=value lines) goes to stdout.
 """
 import argparse
@@ -37,7 +44,8 @@ import struct
 import sys
 
 MAGIC = b"GAREPLAY"
-VERSION = 2
+VERSION = 3
+RECORD = struct.Struct("<III")
 CPU_SHIFT = 24
 MAX_CPUS = 256
 FREE = 1 << 31
@@ -48,6 +56,8 @@ EVENT = re.compile(r"\s(kmalloc|kfree|alloc|free):\s")
 # goalloc's events count as kmem's (whitespace before the name: not kmem_cache_alloc).
 KIND = {"alloc": "kmalloc", "free": "kfree"}
 CPU = re.compile(r"\[(\d{3,})\]")
+# The timestamp ends in ": " right before the event's name.
+TIME = re.compile(r"\s(\d+)\.(\d{6}):\s*$")
 PTR = re.compile(r"\bptr=(?:0x)?([0-9a-fA-F]+)")
 REQ = re.compile(r"\bbytes_req=(\d+)")
 ALLOC = re.compile(r"\bbytes_alloc=(\d+)")
@@ -73,19 +83,22 @@ def main():
                         "frees_unknown", "frees_null", "allocs_failed",
                         "allocs_zero", "implicit_frees", "live_at_end",
                         "req_total_bytes", "req_peak_bytes", "alloc_peak_bytes",
-                        "large_allocs", "max_bytes_req", "cpu_switches"), 0)
+                        "large_allocs", "max_bytes_req", "cpu_switches",
+                        "lines_untimed"), 0)
     live = {}           # ptr -> (id, bytes_req, bytes_alloc)
     recs = bytearray()
     nid = 0
     req_live = alloc_live = 0
-    pack = struct.Struct("<II").pack
+    pack = RECORD.pack
 
     cpus = {}           # cpu -> records
     last_cpu = None
+    t_first = None      # the first event's timestamp, microseconds
+    usec = 0            # the current event's, since t_first
 
     def emit(op, arg, cpu):
         nonlocal last_cpu
-        recs.extend(pack(op, arg | cpu << CPU_SHIFT))
+        recs.extend(pack(op, arg | cpu << CPU_SHIFT, usec))
         cpus[cpu] = cpus.get(cpu, 0) + 1
         if last_cpu is not None and cpu != last_cpu:
             st["cpu_switches"] += 1
@@ -116,6 +129,17 @@ def main():
             ptr = int(pm.group(1), 16)
             cm = CPU.search(line, 0, m.start())
             cpu = int(cm.group(1)) if cm else 0
+            tm = TIME.search(line, 0, m.start() + 1)
+            if tm:
+                t = int(tm.group(1)) * 1000000 + int(tm.group(2))
+                if t_first is None:
+                    t_first = t
+                if t - t_first > usec:
+                    usec = t - t_first
+                    if usec >= 1 << 32:
+                        sys.exit("trace2bin: a trace longer than 71 minutes")
+            else:
+                st["lines_untimed"] += 1
             if cpu >= MAX_CPUS:
                 sys.exit(f"trace2bin: CPU {cpu} above {MAX_CPUS - 1}")
             if kind == "kfree":
@@ -158,14 +182,15 @@ def main():
 
     st["live_at_end"] = len(live)
     st["req_end_bytes"] = req_live
-    nev = len(recs) // 8
+    nev = len(recs) // RECORD.size
+    st["duration_usec"] = usec
     st["events"] = nev
     st["ids"] = nid
     st["cpus"] = max(cpus) + 1 if cpus else 1
     for c in sorted(cpus):
         st[f"records_cpu{c}"] = cpus[c]
     with open(a.out, "wb") as o:
-        o.write(MAGIC + struct.pack("<IIQII", VERSION, 8, nev, nid, st["cpus"]))
+        o.write(MAGIC + struct.pack("<IIQII", VERSION, RECORD.size, nev, nid, st["cpus"]))
         o.write(recs)
     for k in sorted(st):
         print(f"{k}={st[k]}")
