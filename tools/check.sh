@@ -180,6 +180,12 @@ build_userspace() {
 		return 1
 	fi
 	cp selftests/*.sh "$BUILD/selftests/"
+	# goalloc_replay_test.sh's stream: the fsload trace's boot, both CPUs.
+	if ! python3 bench/trace/trace2bin.py bench/trace/debian-6.12-fsload.trace.xz \
+		"$BUILD/selftests/replay.bin" --max-events 40000 >"$BUILD/selftests/replay.txt"; then
+		bad selftests "replay stream"
+		return 1
+	fi
 	USERSPACE_BUILT=0
 }
 
@@ -204,6 +210,9 @@ guest_tests() {
 		# goalloc_tools_test.sh loads it to move goalloc's tables by a known amount.
 		[ -e "$BUILD/$name/kunit/goalloc_hold.ko" ] &&
 			st+=("$BUILD/$name/kunit/goalloc_hold.ko")
+		# goalloc_replay_test.sh replays a trace's boot with them.
+		[ -e "$BUILD/$name/bench/goalloc_replay.ko" ] &&
+			st+=("$BUILD/$name/bench/goalloc_replay.ko" "$BUILD/selftests/replay.bin")
 	fi
 	qemu/mkinitramfs.sh "$BUILD/$label-root" "$BUILD/$label.cpio.gz" -- \
 		"$BUILD/$name/kmod/goalloc.ko" "$BUILD/$name/kunit/goalloc_test.ko" -- \

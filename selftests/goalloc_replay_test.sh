@@ -1,0 +1,99 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# goalloc_replay_test: the trace replay (bench/replay.c) inside the test
+# guest, as TAP.  tools/check.sh stages goalloc_replay.ko and replay.bin,
+# the first 40,000 lines of the committed fsload trace through trace2bin.py
+# (the boot, on both traced CPUs), beside the other programs.
+#
+# The replay must refuse bad input with the errno it documents (a stream of
+# another version, an unknown "timed" value, "timed" while objects are
+# live), replay every record through goalloc on two CPUs with no failure,
+# give goalloc's live objects back to their count before it at "finish",
+# and, timed, take at least the trace's own time, sleeping to keep to it;
+# then the same records through kmalloc.  The guest's checks (KASAN,
+# lockdep, kmemleak; KCSAN in its guest) watch goalloc under a real
+# kernel's mix of sizes and cross-CPU frees meanwhile.
+n=0 fails=0
+ok() { n=$((n + 1)); echo "ok $n $1"; }
+notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; }
+check() { desc=$1; shift; if "$@"; then ok "$desc"; else notok "$desc"; fi; }
+
+echo "TAP version 13"
+echo "1..18"
+R=/sys/kernel/debug/goalloc_replay
+H=/sys/kernel/debug/goalloc/heap
+out=/tmp/goalloc-replay.$$
+mkdir -p $out
+
+mod= stream=
+for d in $(echo "$PATH" | tr : ' '); do
+	[ -e "$d/goalloc_replay.ko" ] && mod=$d/goalloc_replay.ko
+	[ -e "$d/replay.bin" ] && stream=$d/replay.bin
+done
+[ -n "$mod" ] && insmod "$mod"
+check "goalloc_replay.ko is loaded" [ -w $R/run ]
+check "the stream is staged" [ -n "$stream" ]
+
+# key=value from the replay's result file.
+res() { sed -n "s/^$1=//p" $R/result; }
+inuse() { awk '$1 == "objects_in_use" { print $2 }' $H; }
+# run CMD: write a command; its stderr (the errno's text) is kept.
+run() { echo "$1" 2>$out/err >$R/run; }
+
+# A version-2 header (8-byte records, no time): refused whole.
+printf 'GAREPLAY\002\000\000\000\010\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' \
+	>$out/v2.bin
+cat $out/v2.bin 2>$out/err >$R/trace
+check "a version-2 stream is refused (EINVAL)" grep -q "Invalid argument" $out/err
+
+cat "$stream" >$R/trace
+size=$(wc -c <"$stream")
+nrec=$(( (size - 32) / 12 ))
+check "the stream is loaded: $(res events_total) of $nrec records" [ "$(res events_total)" = $nrec ]
+
+run "timed 2"
+check "\"timed 2\" is refused (EINVAL)" grep -q "Invalid argument" $out/err
+cpus=1
+[ "$(nproc)" -ge 2 ] && cpus=2
+run "cpus $cpus"
+check "cpus $cpus" [ "$(res replay_cpus)" = $cpus ]
+
+base=$(inuse)
+run "timed 0" && run "start goalloc" && run "step 0"
+cat $R/result | sed 's/^/# untimed: /'
+check "untimed: every record replayed through goalloc" \
+	sh -c "[ '$(res events_done)' = $nrec ] && [ '$(res failures)' = 0 ] && [ '$(res bad_records)' = 0 ]"
+check "untimed: it slept not once" [ "$(res sleeps)" = 0 ]
+check "untimed: goalloc holds the live objects ($(res live_objects))" \
+	[ "$(( $(inuse) - base ))" -ge "$(res live_objects)" ]
+run "timed 1"
+check "\"timed 1\" with objects live is refused (EBUSY)" \
+	grep -q "busy" $out/err
+run finish
+check "finish: no object left, goalloc's count back to $base ($(inuse))" \
+	sh -c "[ '$(res live_objects)' = 0 ] && [ '$(inuse)' = $base ]"
+
+run "timed 1" && run "start goalloc" && run "step 0"
+cat $R/result | sed 's/^/# timed: /'
+trace_ns=$(( $(res trace_usec) * 1000 ))
+took_ns=$(( $(res replay_ns) + $(res slept_ns) ))
+check "timed: every record replayed through goalloc" \
+	sh -c "[ '$(res events_done)' = $nrec ] && [ '$(res failures)' = 0 ] && [ '$(res bad_records)' = 0 ]"
+check "timed: it covers the trace's $(res trace_usec) us" [ "$trace_ns" -gt 1000000000 ]
+check "timed: it slept to keep to the trace ($(res sleeps) times)" [ "$(res sleeps)" -gt 0 ]
+check "timed: it took at least the trace's time ($took_ns >= $trace_ns ns)" \
+	[ "$took_ns" -ge "$trace_ns" ]
+run finish
+check "timed finish: goalloc's count back to $base ($(inuse))" \
+	sh -c "[ '$(res live_objects)' = 0 ] && [ '$(inuse)' = $base ]"
+
+run "timed 0" && run "start kmalloc" && run "step 0"
+check "the same records through kmalloc" \
+	sh -c "[ '$(res events_done)' = $nrec ] && [ '$(res failures)' = 0 ] && [ '$(res bad_records)' = 0 ]"
+run finish
+rmmod goalloc_replay
+check "goalloc_replay unloads" [ ! -e $R ]
+
+rm -rf $out
+[ $fails = 0 ]
