@@ -26,7 +26,7 @@ H=/sys/kernel/debug/goalloc/heap
 out=/tmp/goalloc-replay.$$
 mkdir -p $out
 
-mod= stream=
+mod='' stream=''
 for d in $(echo "$PATH" | tr : ' '); do
 	[ -e "$d/goalloc_replay.ko" ] && mod=$d/goalloc_replay.ko
 	[ -e "$d/replay.bin" ] && stream=$d/replay.bin
