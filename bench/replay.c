@@ -10,7 +10,7 @@
  * from offset 0), then drives the replay through .../run:
  *
  *   timed 0|1               whether records run at the pace they were
- *                           traced (before "start"; default 1)
+ *                           traced (not while objects are live; default 1)
  *   cpus N                  how the records are run (before "start"): 0 or
  *                           1, in the writer's context, on its CPU; N > 1,
  *                           each on the CPU its event ran on in the trace,
@@ -26,10 +26,13 @@
  * both allocators fill and empty as they did when the trace was taken, and
  * an object allocated on one CPU and freed on another is a remote free.
  *
- * With "timed 1" (the default) a record does not run before its trace time
- * (since the first record) has passed since the replay's first record: the
- * replay sleeps until then whenever it is 1 ms or more ahead, and runs
- * records as fast as it can while it is behind.  What the kernel does on
+ * With "timed 1" (the default) a record runs at most 1 ms before its trace
+ * time (since the first record) has passed since the replay's first
+ * record: the writer sleeps until then whenever the replay is 1 ms or more
+ * ahead (in steps of at most a second, killable between two), and records
+ * run as fast as they can while it is behind.  The lock the commands take
+ * is held meanwhile, so a "step" takes the trace's time and "result" waits
+ * for it.  What the kernel does on
  * a clock (goalloc's trim pass, a second after it is asked for; RCU, the
  * workqueues) then happens as often, between the same records, as on the
  * traced machine.  "timed 0" replays as fast as it can: a trace of a
@@ -89,7 +92,7 @@ struct replay_header {
 /*
  * One record: bit 31 of @op_id set for a free; @arg holds the bytes of an
  * allocation in bits 0-23 and the event's CPU in bits 24-31; @usec the
- * event's time, in microseconds since the trace's first record (never
+ * event's time, in microseconds since the trace's first event line (never
  * decreasing).
  */
 struct replay_record {
@@ -99,7 +102,9 @@ struct replay_record {
 } __packed;
 
 /* How far ahead of its trace the replay may run before it sleeps. */
-#define REPLAY_PACE_SLACK_US	1000
+#define REPLAY_PACE_SLACK_NS	(1000 * NSEC_PER_USEC)
+/* The longest sleep between two looks for a fatal signal. */
+#define REPLAY_PACE_MAX_US	USEC_PER_SEC
 
 enum replay_alloc { R_NONE, R_GOALLOC, R_KMALLOC };
 
@@ -126,7 +131,8 @@ static const char *const alloc_name[] = { "none", "goalloc", "kmalloc" };
  * @failures: allocations that failed (their frees are skipped)
  * @bad_records: records naming an id out of range, or in the wrong state
  * @replay_ns: time spent replaying records (sleeps not counted)
- * @start_ns: when the first record ran, for "timed 1"
+ * @start_ns: when the first record paced ran, for "timed 1"
+ * @start_usec: that record's trace time
  * @slept_ns: time slept to keep to the trace's pace
  * @sleeps: how many times
  * @finish_ns: time spent in "finish"
@@ -149,6 +155,7 @@ struct replay_state {
 	u64 bad_records;
 	u64 replay_ns, finish_ns;
 	u64 start_ns, slept_ns, sleeps;
+	u32 start_usec;
 	u64 handoffs;
 };
 
@@ -258,27 +265,48 @@ static unsigned int record_slot(const struct replay_record *r)
 }
 
 /*
- * "timed 1": sleep until @r's trace time has passed since the first
- * record ran, if that is more than the slack away.  Process context (the
- * writer's, or a work item's).
+ * "timed 1": how far ahead of @r's trace time the replay is, in ns (<= 0:
+ * due); the first record asked about sets the start.
  */
-static void pace(const struct replay_record *r)
+static s64 ahead_of(const struct replay_record *r, u64 now)
 {
-	u64 due, now = ktime_get_ns();
-	unsigned long us;
+	s64 since;
 
 	if (!st.start_ns) {
 		st.start_ns = now;
-		return;
+		st.start_usec = le32_to_cpu(r->usec);
 	}
-	due = st.start_ns + (u64)(le32_to_cpu(r->usec) - le32_to_cpu(st.recs[0].usec)) *
-		NSEC_PER_USEC;
-	if (due < now + REPLAY_PACE_SLACK_US * NSEC_PER_USEC)
-		return;
-	us = div_u64(due - now, NSEC_PER_USEC);
-	usleep_range(us, us + us / 64 + 1);
-	st.slept_ns += ktime_get_ns() - now;
+	since = ((s64)le32_to_cpu(r->usec) - st.start_usec) * NSEC_PER_USEC;
+	return since - (s64)(now - st.start_ns);
+}
+
+/*
+ * "timed 1": sleep until @r is due, if it is the slack or more away.  In
+ * the writer's context, in steps of at most REPLAY_PACE_MAX_US, so a fatal
+ * signal ends it within a second and no sleep looks hung.
+ *
+ * Return: 0, or -EINTR if a fatal signal came first.
+ */
+static int pace(const struct replay_record *r)
+{
+	u64 now = ktime_get_ns(), then;
+	s64 ahead = ahead_of(r, now);
+	unsigned long us;
+
+	if (ahead < (s64)REPLAY_PACE_SLACK_NS)
+		return 0;
 	st.sleeps++;
+	while (ahead >= (s64)REPLAY_PACE_SLACK_NS) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		us = min_t(u64, div_u64(ahead, NSEC_PER_USEC), REPLAY_PACE_MAX_US);
+		usleep_idle_range(us, us + us / 64 + 1);
+		then = ktime_get_ns();
+		st.slept_ns += then - now;
+		ahead -= then - now;
+		now = then;
+	}
+	return 0;
 }
 
 static void replay_one(const struct replay_record *r)
@@ -352,6 +380,10 @@ static int load_header(void)
 	u64 n = nr_events();
 	u32 ids = nr_ids();
 
+	if (!memcmp(st.hdr.magic, REPLAY_MAGIC, sizeof(st.hdr.magic)) &&
+	    le32_to_cpu(st.hdr.version) != REPLAY_VERSION)
+		pr_warn_ratelimited("a stream of version %u, not %u: make it again with trace2bin.py\n",
+				    le32_to_cpu(st.hdr.version), REPLAY_VERSION);
 	if (memcmp(st.hdr.magic, REPLAY_MAGIC, sizeof(st.hdr.magic)) ||
 	    le32_to_cpu(st.hdr.version) != REPLAY_VERSION ||
 	    le32_to_cpu(st.hdr.record_size) != sizeof(struct replay_record) ||
@@ -420,15 +452,18 @@ static const struct file_operations trace_fops = {
 /*
  * Replay records up to *@arg (a u64), in the caller's context: the writer's,
  * or a work item on the records' CPU, which the writer waits for (holding
- * replay_lock, so the state is the work item's alone meanwhile).
+ * replay_lock, so the state is the work item's alone meanwhile).  With
+ * "timed 1", stop at a record the slack or more ahead of its time, for the
+ * writer to sleep until it (pace()); the first record is due.
  */
 static long run_records(void *arg)
 {
-	u64 end = *(u64 *)arg;
+	u64 end = *(u64 *)arg, first = st.next;
 
 	for (; st.next < end; st.next++) {
-		if (replay_timed)
-			pace(&st.recs[st.next]);
+		if (replay_timed && st.next != first &&
+		    ahead_of(&st.recs[st.next], ktime_get_ns()) >= (s64)REPLAY_PACE_SLACK_NS)
+			break;
 		replay_one(&st.recs[st.next]);
 		sample();
 		if (!(st.next & 1023))
@@ -441,24 +476,32 @@ static int run_step(u64 n)
 {
 	u64 end = n ? min(st.next + n, nr_events()) : nr_events();
 	u64 t0 = ktime_get_ns(), slept0 = st.slept_ns;
+	int err = 0;
 
 	if (st.alloc == R_NONE)
 		return -EINVAL;
-	if (replay_cpus <= 1) {
-		run_records(&end);
-	} else {
-		while (st.next < end) {
-			unsigned int slot = record_slot(&st.recs[st.next]);
-			u64 stop = st.next + 1;
+	while (st.next < end) {
+		unsigned int slot;
+		u64 stop;
 
-			while (stop < end && record_slot(&st.recs[stop]) == slot)
-				stop++;
-			work_on_cpu(replay_cpu_map[slot], run_records, &stop);
-			st.handoffs++;
+		if (replay_timed) {
+			err = pace(&st.recs[st.next]);
+			if (err)
+				break;
 		}
+		if (replay_cpus <= 1) {
+			run_records(&end);
+			continue;
+		}
+		slot = record_slot(&st.recs[st.next]);
+		stop = st.next + 1;
+		while (stop < end && record_slot(&st.recs[stop]) == slot)
+			stop++;
+		work_on_cpu(replay_cpu_map[slot], run_records, &stop);
+		st.handoffs++;
 	}
 	st.replay_ns += ktime_get_ns() - t0 - (st.slept_ns - slept0);
-	return 0;
+	return err;
 }
 
 /* "cpus N": spread the records over the first N online CPUs. */
@@ -487,9 +530,12 @@ static int run_cmd(char *cmd)
 	u64 n;
 
 	if (!strncmp(cmd, "timed ", 6)) {
+		if (kstrtouint(cmd + 6, 0, &ncpus) || ncpus > 1)
+			return -EINVAL;
 		if (st.live)
 			return -EBUSY;
-		return kstrtobool(cmd + 6, &replay_timed);
+		replay_timed = ncpus;
+		return 0;
 	}
 	if (!strncmp(cmd, "cpus ", 5)) {
 		if (kstrtouint(cmd + 5, 0, &ncpus))

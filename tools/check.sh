@@ -180,10 +180,20 @@ build_userspace() {
 		return 1
 	fi
 	cp selftests/*.sh "$BUILD/selftests/"
-	# goalloc_replay_test.sh's stream: the fsload trace's boot, both CPUs.
+	# goalloc_replay_test.sh's streams: the fsload trace's boot, both CPUs;
+	# three records 0.5 s apart, which the replay must wait for; a header
+	# of version 2, which it must refuse.
 	if ! python3 bench/trace/trace2bin.py bench/trace/debian-6.12-fsload.trace.xz \
-		"$BUILD/selftests/replay.bin" --max-events 40000 >"$BUILD/selftests/replay.txt"; then
-		bad selftests "replay stream"
+		"$BUILD/selftests/replay.bin" --max-events 40000 >"$BUILD/selftests/replay.txt" ||
+	   ! printf '%s\n' \
+		' t-1 [000] ..... 10.000000: kmalloc: ptr=ffff888000001000 bytes_req=64 bytes_alloc=64' \
+		' t-1 [000] ..... 10.500000: kmalloc: ptr=ffff888000002000 bytes_req=64 bytes_alloc=64' \
+		' t-1 [000] ..... 11.000000: kfree: ptr=ffff888000001000' |
+	     python3 bench/trace/trace2bin.py /dev/stdin "$BUILD/selftests/replay-pace.bin" \
+		>>"$BUILD/selftests/replay.txt" ||
+	   ! python3 -c 'import struct, sys; sys.stdout.buffer.write(b"GAREPLAY" + struct.pack("<IIQII", 2, 12, 0, 0, 0))' \
+		>"$BUILD/selftests/replay-v2.bin"; then
+		bad selftests "replay streams"
 		return 1
 	fi
 	USERSPACE_BUILT=0
@@ -212,7 +222,7 @@ guest_tests() {
 			st+=("$BUILD/$name/kunit/goalloc_hold.ko")
 		# goalloc_replay_test.sh replays a trace's boot with them.
 		[ -e "$BUILD/$name/bench/goalloc_replay.ko" ] &&
-			st+=("$BUILD/$name/bench/goalloc_replay.ko" "$BUILD/selftests/replay.bin")
+			st+=("$BUILD/$name/bench/goalloc_replay.ko" "$BUILD"/selftests/replay*.bin)
 	fi
 	qemu/mkinitramfs.sh "$BUILD/$label-root" "$BUILD/$label.cpio.gz" -- \
 		"$BUILD/$name/kmod/goalloc.ko" "$BUILD/$name/kunit/goalloc_test.ko" -- \

@@ -100,7 +100,7 @@ def main():
     if data[:8] != b"GAREPLAY":
         sys.exit(f"floor: {a.stream} is not a replay stream")
     version, rsize, nev = struct.unpack_from("<IIQ", data, 8)
-    if version < 1 or version > 3 or rsize < 8:
+    if (version, rsize) not in ((1, 8), (2, 8), (3, 12)):
         sys.exit(f"floor: {a.stream}: stream version {version} not known")
     live = {}
     count = [0] * len(cls)

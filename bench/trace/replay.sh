@@ -35,8 +35,9 @@
 # Each allocator runs in a fresh boot of the same kernel and initramfs (2
 # vCPUs, 2 GiB), so neither inherits the other's pages.  QEMU runs with
 # GA_ACCEL=icount unless GA_ACCEL says otherwise (qemu/run-qemu.sh): the
-# guest's clock counts its instructions, so a replay is the same on every
-# run, timed or not (-u).  Under plain TCG the peak moved by 100-250 KiB
+# guest's clock counts its instructions, so an untimed replay (-u) is the
+# same on every run and a timed one nearly (fsload on two CPUs: 4,736 or
+# 4,744 KiB).  Under plain TCG the peak moved by 100-250 KiB
 # from run to run, with where goalloc's trim pass (a wall-clock delay)
 # landed in an untimed replay, and a timed one takes the trace's length
 # of host time.  The modules come

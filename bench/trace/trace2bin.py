@@ -19,7 +19,7 @@ Each record keeps the CPU the event ran on (the trace's [NNN] field), so
 that goalloc_replay.ko can replay the records of each traced CPU on a CPU
 of its own; lines without the field count as CPU 0.  Each record also
 keeps the event's time (the trace's timestamp, in microseconds since the
-trace's first kmalloc or kfree), so that the replay can run them at the
+trace's first kmalloc or kfree line, kept or dropped), so that the replay can run them at the
 pace they ran (goalloc_replay.ko's "timed 1"): what a kernel does every
 second (goalloc's trim pass) then runs as often, against the same records,
 as it would have.
@@ -31,10 +31,14 @@ then nr_events records of
   u32 op_id (bit 31 set: free; bits 0-30: object id);
   u32 arg: bits 0-23 the requested size of an allocation (0 for a free),
       bits 24-31 the CPU of the event;
-  u32 usec: microseconds since the first record's event, never
-      decreasing (an out-of-order timestamp takes its predecessor's).
+  u32 usec: microseconds since the trace's first kmalloc or kfree line,
+      never decreasing (an out-of-order timestamp takes its predecessor's).
+A trace without timestamps in seconds (ftrace's trace_clock counter or
+x86-tsc) cannot be replayed at its pace: a kmalloc or kfree line without
+one stops the conversion.
 (Version 2 had no usec and 8-byte records; version 1 had no CPU either.)
-The summary (key=value lines) goes to stdout.
+The summary (key=value lines) goes to stdout; duration_usec is the last
+record's usec.
 """
 import argparse
 import gzip
@@ -57,7 +61,7 @@ EVENT = re.compile(r"\s(kmalloc|kfree|alloc|free):\s")
 KIND = {"alloc": "kmalloc", "free": "kfree"}
 CPU = re.compile(r"\[(\d{3,})\]")
 # The timestamp ends in ": " right before the event's name.
-TIME = re.compile(r"\s(\d+)\.(\d{6}):\s*$")
+TIME = re.compile(r"\s(\d+)\.(\d+):\s*$")
 PTR = re.compile(r"\bptr=(?:0x)?([0-9a-fA-F]+)")
 REQ = re.compile(r"\bbytes_req=(\d+)")
 ALLOC = re.compile(r"\bbytes_alloc=(\d+)")
@@ -83,8 +87,7 @@ def main():
                         "frees_unknown", "frees_null", "allocs_failed",
                         "allocs_zero", "implicit_frees", "live_at_end",
                         "req_total_bytes", "req_peak_bytes", "alloc_peak_bytes",
-                        "large_allocs", "max_bytes_req", "cpu_switches",
-                        "lines_untimed"), 0)
+                        "large_allocs", "max_bytes_req", "cpu_switches"), 0)
     live = {}           # ptr -> (id, bytes_req, bytes_alloc)
     recs = bytearray()
     nid = 0
@@ -131,7 +134,8 @@ def main():
             cpu = int(cm.group(1)) if cm else 0
             tm = TIME.search(line, 0, m.start() + 1)
             if tm:
-                t = int(tm.group(1)) * 1000000 + int(tm.group(2))
+                frac = (tm.group(2) + "000000")[:6]
+                t = int(tm.group(1)) * 1000000 + int(frac)
                 if t_first is None:
                     t_first = t
                 if t - t_first > usec:
@@ -139,7 +143,7 @@ def main():
                     if usec >= 1 << 32:
                         sys.exit("trace2bin: a trace longer than 71 minutes")
             else:
-                st["lines_untimed"] += 1
+                sys.exit(f"trace2bin: no timestamp in seconds on: {line.strip()}")
             if cpu >= MAX_CPUS:
                 sys.exit(f"trace2bin: CPU {cpu} above {MAX_CPUS - 1}")
             if kind == "kfree":
