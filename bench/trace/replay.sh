@@ -36,8 +36,9 @@
 # vCPUs, 2 GiB), so neither inherits the other's pages.  QEMU runs with
 # GA_ACCEL=icount unless GA_ACCEL says otherwise (qemu/run-qemu.sh): the
 # guest's clock counts its instructions, so an untimed replay (-u) is the
-# same on every run and a timed one nearly (fsload on two CPUs: 4,736 or
-# 4,744 KiB).  Under plain TCG the peak moved by 100-250 KiB
+# same on every run and a timed one nearly (trace-replay.rst: fsload on
+# two CPUs gave 4,736 or 4,744 KiB before the initramfs below was made
+# the same bytes every time).  Under plain TCG the peak moved by 100-250 KiB
 # from run to run, with where goalloc's trim pass (a wall-clock delay)
 # landed in an untimed replay, and a timed one takes the trace's length
 # of host time.  The modules come
@@ -82,7 +83,11 @@ cp /bin/busybox "$root/bin/busybox"
 cp "$here/replay-init.sh" "$root/init"
 chmod 755 "$root/init"
 cp "$mods/kmod/goalloc.ko" "$mods/bench/goalloc_replay.ko" "$out/trace.bin" "$root/replay/"
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initrd"
+# The same bytes on every run (times, inode numbers, order): the guest's
+# instructions unpacking it, and so a timed replay's, then do not move.
+find "$root" -exec touch -h -d @0 {} +
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet --reproducible | gzip -1 -n) \
+	>"$out/initrd"
 rm -rf "$root"
 
 vcpus=$((cpus > 2 ? cpus : 2))
