@@ -32,11 +32,11 @@
  * ahead (in steps of at most a second, killable between two), and records
  * run as fast as they can while it is behind.  The lock the commands take
  * is held meanwhile, so a "step" takes the trace's time and "result" waits
- * for it.  What the kernel does on
- * a clock (goalloc's trim pass, a second after it is asked for; RCU, the
- * workqueues) then happens as often, between the same records, as on the
- * traced machine.  "timed 0" replays as fast as it can: a trace of a
- * minute then takes a fraction of a second, and no timer fires inside it.
+ * for it.  What the kernel does on a clock (goalloc's trim pass, a second
+ * after it is asked for; RCU, the workqueues) then happens as often,
+ * between the same records, as on the traced machine.  "timed 0" replays
+ * as fast as it can: a trace of a minute then takes a fraction of a
+ * second, and no timer fires inside it.
  *
  * What the module measures itself: the bytes requested (live and peak), the
  * bytes the allocator reports usable (goalloc_size(), ksize()), the pages of

@@ -210,7 +210,7 @@ static unsigned long mcache_show_cpu(struct seq_file *m, unsigned int cpu,
 			seq_printf(m, "%3u %5u %7u %6u %6u %6d %11lu %7ld%s%s\n", cpu,
 				   goalloc_spc_to_class(spc), s->elemsize, s->npages, s->nelems,
 				   inuse, free_bytes, live,
-				   spc < GOALLOC_NUM_KMALLOC_SPC && (spc & 1) ? " noscan" : "",
+				   goalloc_spc_noscan(spc) ? " noscan" : "",
 				   away ? " away" : "");
 			total += free_bytes;
 			(*nspans)++;

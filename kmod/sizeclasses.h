@@ -300,6 +300,17 @@ static __always_inline unsigned int goalloc_cache_spc(unsigned int slot)
 }
 
 /**
+ * goalloc_spc_noscan() - is a span class a noscan one?
+ * @spc: span class, goalloc_alloc()'s or a named cache's (never noscan)
+ *
+ * Return: true for the noscan twin of a size class's span classes.
+ */
+static __always_inline bool goalloc_spc_noscan(unsigned int spc)
+{
+	return spc < GOALLOC_NUM_KMALLOC_SPC && (spc & 1);
+}
+
+/**
  * goalloc_spc_to_class() - the size class of any span class
  * @spc: span class, goalloc_alloc()'s or a named cache's
  *

@@ -228,10 +228,11 @@ def main():
     how = ("single-threaded on one CPU" if rcpus <= 1 else
            f"in the trace's order, each traced CPU's records on a CPU of its own "
            f"({rcpus} CPUs; trace CPU c on CPU c mod {rcpus})")
+    timed = snaps_info.get("timed", "0") == "1"
     icount = ((", -icount: the guest's time counts its instructions, so a run is "
-               + ("nearly deterministic" if snaps_info.get("timed", "0") == "1" else "deterministic"))
+               + ("nearly deterministic" if timed else "deterministic"))
               if a.accel == "icount" else "")
-    if snaps_info.get("timed", "0") == "1":
+    if timed:
         how += (f", at the pace the trace was taken (no record more than 1 ms before its trace time; "
                 f"{g['trace_s']:.1f} s of trace, of which the goalloc replay slept "
                 f"{g['slept_s']:.1f} s and SLUB's {k['slept_s']:.1f})")
