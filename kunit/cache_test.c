@@ -606,8 +606,11 @@ static void cache_rcu_span(struct kunit *test)
 	void **p;
 
 	test_trim_hold(test);
-	/* 32 bytes: a class of one shape, whose empty spans mcentral keeps. */
-	c = make_cache(test, "test_rcu", 32, 0, SLAB_TYPESAFE_BY_RCU, NULL);
+	/*
+	 * 16 bytes: a class of one shape (256 or more to a one-page span),
+	 * whose empty spans mcentral keeps.
+	 */
+	c = make_cache(test, "test_rcu", 16, 0, SLAB_TYPESAFE_BY_RCU, NULL);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, cache_destroy_action, c));
 	p = kunit_kcalloc(test, 1024, sizeof(void *), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);

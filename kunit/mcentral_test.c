@@ -28,11 +28,12 @@
 #include "pool_test.h"
 
 /*
- * The class the tests use: 32-byte objects, 256 to a one-page span, a class
- * of one shape (its spans are kept when empty; sizeclasses.rst).  The
- * tests hold a span's objects in an array of nelems (span_objs()).
+ * The class the tests use: 16-byte objects, 256 or more to a one-page span,
+ * a class of one shape with 4 KiB heap pages too (its spans are kept when
+ * empty; sizeclasses.rst).  The tests hold a span's objects in an array of
+ * nelems (span_objs()).
  */
-#define TEST_SIZE	32
+#define TEST_SIZE	16
 
 /* An array for a span's @n objects, freed with the test. */
 static void **span_objs(struct kunit *test, unsigned int n)

@@ -124,6 +124,22 @@ static unsigned int chunk_max_run(struct goalloc_chunk *ch)
 	return run;
 }
 
+/*
+ * The first size class whose own span is three heap pages and whose small
+ * span (rule 7) is one: 2,688 bytes with 8 KiB heap pages, 1,152 with 4 KiB.
+ */
+static unsigned int three_page_class(struct kunit *test)
+{
+	unsigned int cls;
+
+	for (cls = 1; cls < GOALLOC_NUM_CLASSES; cls++)
+		if (goalloc_class_info[cls].npages == 3 &&
+		    goalloc_class_info[cls].small_npages == 1)
+			return cls;
+	KUNIT_FAIL(test, "no class of three heap pages with a small shape of one");
+	return 0;
+}
+
 /* First fit, alignment, and freed runs coalescing with their neighbours. */
 static void mheap_runs_coalesce(struct kunit *test)
 {
@@ -256,11 +272,11 @@ static void mheap_exact_fit(struct kunit *test)
  */
 static void mheap_large_cut_to_fit(struct kunit *test)
 {
-	unsigned int cls = goalloc_size_class(2688), spc = goalloc_spc(cls, false);
+	unsigned int cls = three_page_class(test), spc = goalloc_spc(cls, false);
 	struct goalloc_span *s, *t;
 	struct goalloc_pool *pool;
 
-	KUNIT_ASSERT_EQ(test, (unsigned int)goalloc_class_info[cls].npages, 3U);
+	KUNIT_ASSERT_NE(test, cls, 0U);
 	test_retain_percent = 0;
 	pool = test_pool_create(test, &stepped);
 	s = test_pool_span(pool, 3, 1);
@@ -294,19 +310,18 @@ static void mheap_large_cut_to_fit(struct kunit *test)
  * A span of a class's own shape for which the pool has room, but none in a
  * row, takes the class's small shape in that room instead of growing the
  * pool (goalloc_pool_alloc_span_or()); without a fallback the pool grows.
- * Chunks of two heap pages, each with one page free; the 2,688-byte class:
- * three pages, or one.
+ * Chunks of two heap pages, each with one page free; a class of three
+ * pages, or one (three_page_class()).
  */
 static void mheap_fallback_fits_room(struct kunit *test)
 {
-	unsigned int cls = goalloc_size_class(2688), spc = goalloc_spc(cls, false);
+	unsigned int cls = three_page_class(test), spc = goalloc_spc(cls, false);
 	const struct goalloc_class_info *c = &goalloc_class_info[cls];
 	struct goalloc_span *s[4], *t, *u;
 	struct goalloc_pool *pool;
 	unsigned int i;
 
-	KUNIT_ASSERT_EQ(test, (unsigned int)c->npages, 3U);
-	KUNIT_ASSERT_EQ(test, (unsigned int)c->small_npages, 1U);
+	KUNIT_ASSERT_NE(test, cls, 0U);
 	test_retain_percent = 100;
 	pool = test_pool_create(test, &stepped);
 	for (i = 0; i < ARRAY_SIZE(s); i++) {
@@ -350,7 +365,7 @@ static void mheap_release(struct kunit *test)
 {
 	static const struct goalloc_pool_policy one_span_chunks = {
 		.retain_percent = &test_retain_percent,
-		.grow_min_order = 17 - PAGE_SHIFT,
+		.grow_min_order = GOALLOC_PAGE_SHIFT + 4 - PAGE_SHIFT,
 	};
 	const unsigned long per = GOALLOC_PAGE_SIZE / PAGE_SIZE;
 	unsigned long released0, idle0;
@@ -415,11 +430,11 @@ static void mheap_release(struct kunit *test)
 /*
  * The grow step: a 64th of the pool's peak while it grows past it, a 32nd
  * of the peak while it grows back below it, and from what it holds again
- * after a trim.  Spans of four heap pages (a block of order 3) in a pool
- * whose chunks may be as small as one heap page: past 1,024 heap pages
- * (2,048 PAGE_SIZE pages) a grow takes 2,048 / 64 = 32 pages (order 5);
- * emptied (every chunk released at once), 2,048 / 32 = 64 (order 6);
- * after a trim, the span's own block.
+ * after a trim.  Spans of four heap pages in a pool whose chunks may be as
+ * small as one heap page: past 1,024 heap pages (1,024 * per PAGE_SIZE
+ * pages) a grow takes a 64th of that, 16 heap pages; emptied (every chunk
+ * released at once), a 32nd, 32 heap pages; after a trim, the span's own
+ * block.
  */
 static void mheap_grow_steps(struct kunit *test)
 {
@@ -428,13 +443,13 @@ static void mheap_grow_steps(struct kunit *test)
 		.grow_min_order = GOALLOC_MIN_CHUNK_ORDER,
 	};
 	const unsigned long per = GOALLOC_PAGE_SIZE / PAGE_SIZE;
+	const unsigned int order16 = ilog2(16 * per);
 	struct goalloc_span **s, *t;
 	struct goalloc_pool *pool;
 	unsigned long held, peak;
 	unsigned int i, n = 0;
 	enum { MAX = 320 };
 
-	KUNIT_ASSERT_EQ(test, per * 1024 / 64, 32UL);
 	s = kunit_kcalloc(test, MAX, sizeof(*s), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	test_retain_percent = 0;
@@ -452,7 +467,7 @@ static void mheap_grow_steps(struct kunit *test)
 			break;
 	}
 	KUNIT_ASSERT_LT(test, peak, 2048UL);
-	KUNIT_EXPECT_EQ(test, t->chunk->order, 5U);
+	KUNIT_EXPECT_EQ(test, t->chunk->order, order16);
 	/* Emptied: each chunk went back as its last span did; the peak stays. */
 	for (i = 0; i < n; i++)
 		heap_put(s[i]);
@@ -463,7 +478,7 @@ static void mheap_grow_steps(struct kunit *test)
 	/* Growing back below the peak: a 32nd of it. */
 	t = test_pool_span(pool, 4, 1);
 	KUNIT_ASSERT_NOT_NULL(test, t);
-	KUNIT_EXPECT_EQ(test, t->chunk->order, 6U);
+	KUNIT_EXPECT_EQ(test, t->chunk->order, order16 + 1);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(pool->pages_held), 32UL);
 	heap_put(t);
 	/* A trim: the peak is what the pool holds, nothing; the span's block. */
@@ -796,17 +811,23 @@ static void pcache_exit_action(void *pool)
 	goalloc_pool_pcache_exit(pool);
 }
 
+/* Chunks of one page-cache window (GOALLOC_PCACHE_PAGES heap pages). */
+static const struct goalloc_pool_policy windowed = {
+	.retain_percent = &test_retain_percent,
+	.grow_min_order = GOALLOC_PAGE_SHIFT + ilog2(GOALLOC_PCACHE_PAGES) - PAGE_SHIFT,
+};
+
 /*
- * A pool of the test's own with per-CPU page caches: 512 KiB chunks, one
- * window each.  Its caches are flushed and freed before the pool is
- * trimmed, whether the test passed or not.
+ * A pool of the test's own with per-CPU page caches: chunks of one window
+ * each.  Its caches are flushed and freed before the pool is trimmed,
+ * whether the test passed or not.
  */
 static struct goalloc_pool *pcache_pool_create(struct kunit *test)
 {
 	struct goalloc_pool *pool;
 
 	test_retain_percent = 0;
-	pool = test_pool_create(test, &retaining);
+	pool = test_pool_create(test, &windowed);
 	KUNIT_ASSERT_EQ(test, goalloc_pool_pcache_init(pool), 0);
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, pcache_exit_action, pool));
 	return pool;

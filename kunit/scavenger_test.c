@@ -28,11 +28,17 @@
 
 static unsigned int test_retain_percent;
 
-/* Spans of 16 heap pages each fill a chunk of their own (order 5 of 4 KiB pages). */
+/* Spans of 16 heap pages each fill a chunk of their own. */
 static const struct goalloc_pool_policy retaining = {
 	.retain_percent = &test_retain_percent,
-	.grow_min_order = 17 - PAGE_SHIFT,
+	.grow_min_order = GOALLOC_PAGE_SHIFT + 4 - PAGE_SHIFT,
 };
+
+/*
+ * 16 bytes: a class of one shape (a span of one heap page holds 256 or
+ * more), whose empty spans mcentral keeps (sizeclasses.rst, rule 6).
+ */
+#define ONE_SHAPE_SIZE	16
 
 /* One-page spans of one class, each in a chunk of its own while the pool is small. */
 static const struct goalloc_pool_policy small_chunks = {
@@ -106,8 +112,7 @@ static void scavenger_retain_goal(struct kunit *test)
  */
 static void scavenger_trim_work(struct kunit *test)
 {
-	/* 32 bytes: a class of one shape, whose empty spans mcentral keeps. */
-	unsigned int spc = goalloc_spc(goalloc_size_class(32), true);
+	unsigned int spc = goalloc_spc(goalloc_size_class(ONE_SHAPE_SIZE), true);
 	int nid = numa_mem_id();
 	struct goalloc_mcentral *mc = goalloc_central_of(nid, spc);
 	struct goalloc_pool *pool;
@@ -140,8 +145,7 @@ static void scavenger_trim_work(struct kunit *test)
 static void scavenger_shrinker_kept_spans(struct kunit *test)
 {
 	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = 1024 };
-	/* A class of one shape, as scavenger_trim_work()'s. */
-	unsigned int spc = goalloc_spc(goalloc_size_class(32), true);
+	unsigned int spc = goalloc_spc(goalloc_size_class(ONE_SHAPE_SIZE), true);
 	const unsigned long per = GOALLOC_PAGE_SIZE / PAGE_SIZE;
 	unsigned int keep = goalloc_central_keep(spc), i;
 	unsigned long npages = 0;
@@ -189,7 +193,7 @@ static void shrinker_counts_only_what_it_can_free(struct kunit *test)
 	 * it grows the span gives the span to mcentral.
 	 */
 	migrate_disable();
-	p = goalloc_alloc(32, GFP_KERNEL);
+	p = goalloc_alloc(ONE_SHAPE_SIZE, GFP_KERNEL);
 	migrate_enable();
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	rcu_read_lock();
@@ -264,7 +268,7 @@ static int scan_thread(void *arg)
  */
 static long cache_empty_span(void *unused)
 {
-	void *p = goalloc_alloc(32, GFP_KERNEL);
+	void *p = goalloc_alloc(ONE_SHAPE_SIZE, GFP_KERNEL);
 
 	goalloc_free(p);
 	return p ? 0 : -ENOMEM;
@@ -725,8 +729,8 @@ static void test_retain_restore_action(void *unused)
 /*
  * A CPU about to grow the heap first gives back the spans it caches with
  * no object in them (mcache.c's mcache_flush_empty()), so that their pages
- * serve the grow: here an 18 KiB class's span (its small shape, 3 heap
- * pages), emptied, then 2 KiB objects (spans of 1, then 2 heap pages) until
+ * serve the grow: here an 18 KiB class's span (its small shape), emptied,
+ * then 2 KiB objects (spans of the small shape, then the class's own) until
  * the heap is short.  The heap must not grow while the empty span is
  * still cached, and the span that takes its place needs no new chunk.
  */
