@@ -63,8 +63,12 @@ static unsigned int test_spc(void)
 /* No span of the class anywhere in mcentral: the test's are the only ones. */
 static void central_check_clean(struct kunit *test, struct goalloc_mcentral *mc)
 {
+	const struct goalloc_class_info *ci = goalloc_cls_info(goalloc_spc_to_class(test_spc()));
 	unsigned long flags;
 	bool clean;
+
+	/* The tests' premise: a class of one shape. */
+	KUNIT_ASSERT_EQ(test, ci->big_npages, ci->npages);
 
 	goalloc_drain_all();
 	goalloc_central_release_kept();

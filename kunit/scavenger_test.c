@@ -40,6 +40,15 @@ static const struct goalloc_pool_policy retaining = {
  */
 #define ONE_SHAPE_SIZE	16
 
+/* ONE_SHAPE_SIZE's span class, asserted to be of one shape. */
+static unsigned int one_shape_spc(struct kunit *test)
+{
+	unsigned int cls = goalloc_size_class(ONE_SHAPE_SIZE);
+
+	KUNIT_ASSERT_EQ(test, goalloc_class_info[cls].big_npages, goalloc_class_info[cls].npages);
+	return goalloc_spc(cls, true);
+}
+
 /* One-page spans of one class, each in a chunk of its own while the pool is small. */
 static const struct goalloc_pool_policy small_chunks = {
 	.retain_percent = &test_retain_percent,
@@ -112,7 +121,7 @@ static void scavenger_retain_goal(struct kunit *test)
  */
 static void scavenger_trim_work(struct kunit *test)
 {
-	unsigned int spc = goalloc_spc(goalloc_size_class(ONE_SHAPE_SIZE), true);
+	unsigned int spc = one_shape_spc(test);
 	int nid = numa_mem_id();
 	struct goalloc_mcentral *mc = goalloc_central_of(nid, spc);
 	struct goalloc_pool *pool;
@@ -145,7 +154,7 @@ static void scavenger_trim_work(struct kunit *test)
 static void scavenger_shrinker_kept_spans(struct kunit *test)
 {
 	struct shrink_control sc = { .gfp_mask = GFP_KERNEL, .nr_to_scan = 1024 };
-	unsigned int spc = goalloc_spc(goalloc_size_class(ONE_SHAPE_SIZE), true);
+	unsigned int spc = one_shape_spc(test);
 	const unsigned long per = GOALLOC_PAGE_SIZE / PAGE_SIZE;
 	unsigned int keep = goalloc_central_keep(spc), i;
 	unsigned long npages = 0;
