@@ -458,10 +458,13 @@ static unsigned int grow_most(unsigned int cls, size_t want)
 /*
  * Go's nextFree, whole (goalloc_mcache_next_free()), for @want objects in
  * all: 1, or a bulk call's count (goalloc_mcache_next_free_bulk()).
- * Inlined into both, so a single allocation's carries no count.
+ * Inlined into both, so a single allocation's carries no count.  With
+ * @asked, the caller has just asked this CPU's mcentral for a span and
+ * got none: a CPU with no span of the class grows one without asking
+ * again.
  */
 static __always_inline void *next_free(unsigned int spc, size_t size, gfp_t gfp, int node,
-				       size_t want)
+				       size_t want, bool asked)
 {
 	unsigned int cls = goalloc_spc_to_class(spc);
 	struct goalloc_mcache *c;
@@ -477,7 +480,7 @@ static __always_inline void *next_free(unsigned int spc, size_t size, gfp_t gfp,
 	if (goalloc_mcache_enter(c)) {
 		if (node == NUMA_NO_NODE) {
 			p = goalloc_span_next_free(c->alloc[spc]);
-			if (!p)
+			if (!p && (!asked || c->alloc[spc] != &goalloc_placeholder_span))
 				p = goalloc_mcache_refill(c, spc, want);
 			/* The most a grow asks for: the big shape, or a bulk call's. */
 			if (!p)
@@ -552,7 +555,7 @@ grow:
  */
 void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int node)
 {
-	return next_free(spc, size, gfp, node, 1);
+	return next_free(spc, size, gfp, node, 1, false);
 }
 
 /**
@@ -562,17 +565,21 @@ void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int nod
  * @gfp: the caller's mask; sleeps only where it allows
  * @want: objects the call asks for in all
  *
- * For this CPU's node.  A span it grows holds the call's objects
- * (goalloc_mcache_bulk_shape()), and its refill takes no kept span that
- * holds fewer.  If that span finds no room (an atomic caller, a heap
- * without a run that long), a single allocation's path: kept spans and the
- * shapes that fall back included.
+ * For this CPU's node, after goalloc_mcache_alloc_bulk() stopped: that
+ * call's refill found no span in mcentral, so a CPU whose slot it left
+ * empty grows one without asking mcentral again (one lock round trip a
+ * grow: bulk calls of 16 KiB objects grow a span every 10 objects).  The
+ * span holds the call's objects (goalloc_mcache_bulk_shape()), and a
+ * refill takes no kept span that holds fewer.  If that span finds no room
+ * (an atomic caller, a heap without a run that long), a single
+ * allocation's path: mcentral, kept spans and the shapes that fall back
+ * included.
  *
  * Return: the object, not yet made usable, or NULL.
  */
 void *goalloc_mcache_next_free_bulk(unsigned int spc, size_t size, gfp_t gfp, size_t want)
 {
-	void *p = next_free(spc, size, gfp, NUMA_NO_NODE, want);
+	void *p = next_free(spc, size, gfp, NUMA_NO_NODE, want, true);
 
 	return p ?: goalloc_mcache_next_free(spc, size, gfp, NUMA_NO_NODE);
 }
