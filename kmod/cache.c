@@ -177,10 +177,11 @@ static noinline void *cache_post_alloc_fast(struct goalloc_cache *cache, void *p
 
 /*
  * Go's nextFree for the cache's span class, or a node: @want objects asked
- * for in all (1, or a bulk call's count: a span grown here holds them).
+ * for in all (1, or a bulk call's count: a span grown here holds them);
+ * @asked as goalloc_mcache_next_free_bulk()'s.
  */
 static __always_inline void *cache_next_free(struct goalloc_cache *cache, gfp_t gfp, int node,
-					     unsigned long caller, size_t want)
+					     unsigned long caller, size_t want, int asked)
 {
 	void *p;
 
@@ -190,7 +191,7 @@ static __always_inline void *cache_next_free(struct goalloc_cache *cache, gfp_t 
 	if (want == 1)
 		p = goalloc_mcache_next_free(cache->spc, cache->size, gfp, node);
 	else
-		p = goalloc_mcache_next_free_bulk(cache->spc, cache->size, gfp, want);
+		p = goalloc_mcache_next_free_bulk(cache->spc, cache->size, gfp, want, asked);
 	if (!p)
 		return NULL;
 	if (cache_post_alloc_wanted(gfp))
@@ -203,7 +204,7 @@ static __always_inline void *cache_next_free(struct goalloc_cache *cache, gfp_t 
 static noinline void *cache_alloc_slow(struct goalloc_cache *cache, gfp_t gfp, int node,
 				       unsigned long caller)
 {
-	return cache_next_free(cache, gfp, node, caller, 1);
+	return cache_next_free(cache, gfp, node, caller, 1, NUMA_NO_NODE);
 }
 
 /* The fast path's watchers, out of line (as alloc_observed()). */
@@ -393,6 +394,7 @@ int goalloc_cache_alloc_bulk(struct goalloc_cache *cache, gfp_t gfp, size_t n, v
 {
 	bool post = cache_post_alloc_wanted(gfp);
 	size_t i = 0, j, start, end;
+	int asked = NUMA_NO_NODE;
 
 	cache_might_alloc(gfp);
 	if (unlikely(gfp & cache->gfp_refused)) {
@@ -402,7 +404,7 @@ int goalloc_cache_alloc_bulk(struct goalloc_cache *cache, gfp_t gfp, size_t n, v
 	while (i < n) {
 		start = i;
 		end = min(n, i + GOALLOC_BULK_BATCH);
-		i += goalloc_mcache_alloc_bulk(cache->spc, end - i, ptrs + i, n);
+		i += goalloc_mcache_alloc_bulk(cache->spc, end - i, ptrs + i, n, &asked);
 		for (j = start; post && j < i; j++)
 			cache_post_alloc(cache, ptrs[j], gfp);
 		for (j = start; goalloc_observing() && j < i; j++)
@@ -413,7 +415,7 @@ int goalloc_cache_alloc_bulk(struct goalloc_cache *cache, gfp_t gfp, size_t n, v
 		 * A span must grow (or the cache is busy): the single path's,
 		 * with a span grown for the call's objects (rule 8).
 		 */
-		ptrs[i] = cache_next_free(cache, gfp, NUMA_NO_NODE, _RET_IP_, n);
+		ptrs[i] = cache_next_free(cache, gfp, NUMA_NO_NODE, _RET_IP_, n, asked);
 		if (!ptrs[i]) {
 			goalloc_cache_free_bulk(cache, i, ptrs);
 			return 0;

@@ -155,10 +155,11 @@ static __always_inline void trace_small(unsigned long caller, const void *p, siz
 /*
  * Go's nextFree for a size class's object, made usable and observed:
  * @want objects asked for in all (1, or a bulk call's count: a span grown
- * here then holds them).
+ * here then holds them); @asked, the node whose mcentral a bulk call found
+ * with no span (goalloc_mcache_alloc_bulk()), else NUMA_NO_NODE.
  */
 static __always_inline void *small_slow(size_t size, gfp_t gfp, int node, unsigned long caller,
-					size_t want)
+					size_t want, int asked)
 {
 	void *p;
 
@@ -167,7 +168,7 @@ static __always_inline void *small_slow(size_t size, gfp_t gfp, int node, unsign
 	if (want == 1)
 		p = goalloc_mcache_next_free(spc_of(size, gfp), size, gfp, node);
 	else
-		p = goalloc_mcache_next_free_bulk(spc_of(size, gfp), size, gfp, want);
+		p = goalloc_mcache_next_free_bulk(spc_of(size, gfp), size, gfp, want, asked);
 	if (!p)
 		return NULL;
 	p = post_alloc(p, size, goalloc_class_info[goalloc_size_class(size)].size, gfp);
@@ -195,7 +196,7 @@ static noinline void *alloc_slow(size_t size, gfp_t gfp, int node, unsigned long
 		}
 		return large_alloc(size, gfp, node, caller);
 	}
-	return small_slow(size, gfp, node, caller, 1);
+	return small_slow(size, gfp, node, caller, 1, NUMA_NO_NODE);
 }
 
 /*
@@ -571,10 +572,11 @@ EXPORT_SYMBOL_GPL(goalloc_realloc);
  * not take: from @ptrs[@i] on, the objects before it taken and made usable.
  * @caller: the API's caller, for the profile and the alloc event (read by
  * goalloc_alloc_bulk(): where the compiler makes this a call rather than a
- * tail call, this function's own return address names goalloc).
+ * tail call, this function's own return address names goalloc).  @asked:
+ * the first batch's (goalloc_mcache_alloc_bulk()).
  */
 static noinline int alloc_bulk_from(size_t size, gfp_t gfp, size_t n, void **ptrs, size_t i,
-				    unsigned long caller)
+				    unsigned long caller, int asked)
 {
 	bool small = size && size <= GOALLOC_MAX_CLASS_SIZE;
 	unsigned int spc = small ? spc_of(size, gfp) : 0;
@@ -587,7 +589,7 @@ static noinline int alloc_bulk_from(size_t size, gfp_t gfp, size_t n, void **ptr
 		start = i;
 		end = min(n, i + GOALLOC_BULK_BATCH);
 		if (small)
-			i += goalloc_mcache_alloc_bulk(spc, end - i, ptrs + i, n);
+			i += goalloc_mcache_alloc_bulk(spc, end - i, ptrs + i, n, &asked);
 		for (j = start; post && j < i; j++)
 			post_alloc(ptrs[j], size, usable, gfp);
 		for (j = start; goalloc_observing() && j < i; j++)
@@ -598,7 +600,7 @@ static noinline int alloc_bulk_from(size_t size, gfp_t gfp, size_t n, void **ptr
 		 * A span must grow (or the cache is busy): the single path's,
 		 * with a span grown for the call's objects (rule 8).
 		 */
-		ptrs[i] = small ? small_slow(size, gfp, NUMA_NO_NODE, caller, n) :
+		ptrs[i] = small ? small_slow(size, gfp, NUMA_NO_NODE, caller, n, asked) :
 				  alloc_slow(size, gfp, NUMA_NO_NODE, caller);
 		if (!ptrs[i]) {
 			goalloc_free_bulk(i, ptrs);
@@ -626,16 +628,17 @@ static noinline int alloc_bulk_from(size_t size, gfp_t gfp, size_t n, void **ptr
  */
 int goalloc_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 {
+	int asked = NUMA_NO_NODE;
 	size_t i = 0;
 
 	goalloc_might_alloc(gfp);
 	if (likely(size - 1 < GOALLOC_MAX_CLASS_SIZE && n <= GOALLOC_BULK_BATCH) &&
 	    likely(!post_alloc_wanted(gfp) && !(gfp & __GFP_ACCOUNT)) && !goalloc_observing()) {
-		i = goalloc_mcache_alloc_bulk(spc_of(size, gfp), n, ptrs, n);
+		i = goalloc_mcache_alloc_bulk(spc_of(size, gfp), n, ptrs, n, &asked);
 		if (likely(i == n))
 			return n;
 	}
-	return alloc_bulk_from(size, gfp, n, ptrs, i, _RET_IP_);
+	return alloc_bulk_from(size, gfp, n, ptrs, i, _RET_IP_, asked);
 }
 EXPORT_SYMBOL_GPL(goalloc_alloc_bulk);
 

@@ -458,13 +458,13 @@ static unsigned int grow_most(unsigned int cls, size_t want)
 /*
  * Go's nextFree, whole (goalloc_mcache_next_free()), for @want objects in
  * all: 1, or a bulk call's count (goalloc_mcache_next_free_bulk()).
- * Inlined into both, so a single allocation's carries no count.  With
- * @asked, the caller has just asked this CPU's mcentral for a span and
- * got none: a CPU with no span of the class grows one without asking
- * again.
+ * Inlined into both, so a single allocation's carries no count.  @asked:
+ * the node whose mcentral the bulk call has just asked for a span, and got
+ * none (else NUMA_NO_NODE): a CPU of that node with no span of the class
+ * grows one without asking again.
  */
 static __always_inline void *next_free(unsigned int spc, size_t size, gfp_t gfp, int node,
-				       size_t want, bool asked)
+				       size_t want, int asked)
 {
 	unsigned int cls = goalloc_spc_to_class(spc);
 	struct goalloc_mcache *c;
@@ -480,7 +480,8 @@ static __always_inline void *next_free(unsigned int spc, size_t size, gfp_t gfp,
 	if (goalloc_mcache_enter(c)) {
 		if (node == NUMA_NO_NODE) {
 			p = goalloc_span_next_free(c->alloc[spc]);
-			if (!p && (!asked || c->alloc[spc] != &goalloc_placeholder_span))
+			if (!p && (asked != numa_mem_id() ||
+				   c->alloc[spc] != &goalloc_placeholder_span))
 				p = goalloc_mcache_refill(c, spc, want);
 			/* The most a grow asks for: the big shape, or a bulk call's. */
 			if (!p)
@@ -555,7 +556,7 @@ grow:
  */
 void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int node)
 {
-	return next_free(spc, size, gfp, node, 1, false);
+	return next_free(spc, size, gfp, node, 1, NUMA_NO_NODE);
 }
 
 /**
@@ -564,11 +565,14 @@ void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int nod
  * @size: bytes per object
  * @gfp: the caller's mask; sleeps only where it allows
  * @want: objects the call asks for in all
+ * @asked: goalloc_mcache_alloc_bulk()'s: the node whose mcentral had no
+ *	span for this call, or NUMA_NO_NODE
  *
- * For this CPU's node, after goalloc_mcache_alloc_bulk() stopped: that
- * call's refill found no span in mcentral, so a CPU whose slot it left
- * empty grows one without asking mcentral again (one lock round trip a
- * grow: bulk calls of 16 KiB objects grow a span every 10 objects).  The
+ * For this CPU's node, after goalloc_mcache_alloc_bulk() stopped.  Where
+ * its refill found no span in this node's mcentral, a CPU of the node with
+ * no span of the class grows one without asking again: one mcentral lock
+ * round trip fewer a grow (a busy class of 16 KiB objects grows a span
+ * every 10).  A CPU of another node (the task moved) asks its own.  The
  * span holds the call's objects (goalloc_mcache_bulk_shape()), and a
  * refill takes no kept span that holds fewer.  If that span finds no room
  * (an atomic caller, a heap without a run that long), a single
@@ -577,9 +581,10 @@ void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int nod
  *
  * Return: the object, not yet made usable, or NULL.
  */
-void *goalloc_mcache_next_free_bulk(unsigned int spc, size_t size, gfp_t gfp, size_t want)
+void *goalloc_mcache_next_free_bulk(unsigned int spc, size_t size, gfp_t gfp, size_t want,
+				    int asked)
 {
-	void *p = next_free(spc, size, gfp, NUMA_NO_NODE, want, true);
+	void *p = next_free(spc, size, gfp, NUMA_NO_NODE, want, asked);
 
 	return p ?: goalloc_mcache_next_free(spc, size, gfp, NUMA_NO_NODE);
 }

@@ -521,7 +521,8 @@ static __always_inline void goalloc_mcache_free_remote_end(struct goalloc_span *
 extern struct goalloc_span goalloc_placeholder_span;
 int goalloc_mcache_node(int node, gfp_t gfp);
 void *goalloc_mcache_next_free(unsigned int spc, size_t size, gfp_t gfp, int node);
-void *goalloc_mcache_next_free_bulk(unsigned int spc, size_t size, gfp_t gfp, size_t want);
+void *goalloc_mcache_next_free_bulk(unsigned int spc, size_t size, gfp_t gfp, size_t want,
+				    int asked);
 struct goalloc_span *goalloc_mcache_alloc_large(size_t size, unsigned int spc, gfp_t gfp,
 						int node);
 void *goalloc_mcache_refill(struct goalloc_mcache *c, unsigned int spc, size_t want);
@@ -553,6 +554,9 @@ void goalloc_mcache_exit(void);
  * @n: how many, at most GOALLOC_BULK_BATCH
  * @ptrs: where to put them
  * @want: the objects the bulk call asks for in all (goalloc_mcache_refill())
+ * @asked: in and out: the node whose mcentral this bulk call last asked for
+ *	a span and got none, or NUMA_NO_NODE; a CPU of that node with no span
+ *	of the class does not ask again, but stops for a grow
  *
  * One entry of the cache: runs of the current span's alloc cache, the next
  * bitmap word, an in-place sweep or a span from mcentral.  Stops where a
@@ -561,7 +565,7 @@ void goalloc_mcache_exit(void);
  * Return: the number of objects taken, from @ptrs[0]; not yet made usable.
  */
 static __always_inline size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t n,
-							void **ptrs, size_t want)
+							void **ptrs, size_t want, int *asked)
 {
 	struct goalloc_mcache *c;
 	size_t i = 0;
@@ -573,10 +577,13 @@ static __always_inline size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t
 			if (i == n)
 				break;
 			ptrs[i] = goalloc_span_next_free(c->alloc[spc]);
-			if (!ptrs[i])
+			if (!ptrs[i] && (*asked != numa_mem_id() ||
+					 c->alloc[spc] != &goalloc_placeholder_span))
 				ptrs[i] = goalloc_mcache_refill(c, spc, want);
-			if (!ptrs[i])
+			if (!ptrs[i]) {
+				*asked = numa_mem_id();
 				break;
+			}
 			i++;
 		}
 		c->nmalloc[spc] += i;

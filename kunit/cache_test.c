@@ -620,6 +620,8 @@ static void cache_rcu_span(struct kunit *test)
 	spc = s->spc;
 	n = s->nelems;
 	npages = s->npages;
+	KUNIT_ASSERT_EQ(test, goalloc_cls_info(goalloc_spc_to_class(spc))->big_npages,
+			goalloc_cls_info(goalloc_spc_to_class(spc))->npages);
 	KUNIT_ASSERT_LE(test, n, 1024U);
 	for (i = 1; i < n; i++) {
 		p[i] = goalloc_cache_alloc(c, GFP_KERNEL);

@@ -126,7 +126,7 @@ static unsigned int chunk_max_run(struct goalloc_chunk *ch)
 
 /*
  * The first size class whose own span is three heap pages and whose small
- * span (rule 7) is one: 2,688 bytes with 8 KiB heap pages, 1,152 with 4 KiB.
+ * span (rule 7) is one: 2,304 bytes with 8 KiB heap pages, 1,152 with 4 KiB.
  */
 static unsigned int three_page_class(struct kunit *test)
 {

@@ -201,6 +201,7 @@ static void shrinker_counts_only_what_it_can_free(struct kunit *test)
 	 * drain.  On one CPU: a task that moves to another node's CPU while
 	 * it grows the span gives the span to mcentral.
 	 */
+	one_shape_spc(test);
 	migrate_disable();
 	p = goalloc_alloc(ONE_SHAPE_SIZE, GFP_KERNEL);
 	migrate_enable();
@@ -305,6 +306,7 @@ static void shrinker_never_waits_for_drains(struct kunit *test)
 	cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
 	if (cpu >= nr_cpu_ids)
 		kunit_skip(test, "needs two online CPUs");
+	one_shape_spc(test);
 	KUNIT_ASSERT_EQ(test, work_on_cpu(cpu, cache_empty_span, NULL), 0L);
 	KUNIT_ASSERT_FALSE(test, goalloc_mcache_drained(cpu));
 
