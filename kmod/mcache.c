@@ -480,8 +480,7 @@ static __always_inline void *next_free(unsigned int spc, size_t size, gfp_t gfp,
 	if (goalloc_mcache_enter(c)) {
 		if (node == NUMA_NO_NODE) {
 			p = goalloc_span_next_free(c->alloc[spc]);
-			if (!p && (asked != numa_mem_id() ||
-				   c->alloc[spc] != &goalloc_placeholder_span))
+			if (!p && goalloc_mcache_may_refill(c, spc, asked))
 				p = goalloc_mcache_refill(c, spc, want);
 			/* The most a grow asks for: the big shape, or a bulk call's. */
 			if (!p)

@@ -548,6 +548,18 @@ void goalloc_mcache_exit(void);
  * frees and allocations of 8 objects 4 instructions per object (make
  * bench-budget).
  */
+/*
+ * Is a refill of @spc worth asking for on this CPU (@c, entered)?  Not
+ * where a bulk call has just found this node's mcentral with no span
+ * (@asked: that node, else NUMA_NO_NODE) and the CPU has no span of the
+ * class to sweep: the call grows one instead.
+ */
+static __always_inline bool goalloc_mcache_may_refill(const struct goalloc_mcache *c,
+						      unsigned int spc, int asked)
+{
+	return asked != numa_mem_id() || c->alloc[spc] != &goalloc_placeholder_span;
+}
+
 /**
  * goalloc_mcache_alloc_bulk() - take up to @n objects from this CPU's cache
  * @spc: span class
@@ -577,8 +589,7 @@ static __always_inline size_t goalloc_mcache_alloc_bulk(unsigned int spc, size_t
 			if (i == n)
 				break;
 			ptrs[i] = goalloc_span_next_free(c->alloc[spc]);
-			if (!ptrs[i] && (*asked != numa_mem_id() ||
-					 c->alloc[spc] != &goalloc_placeholder_span))
+			if (!ptrs[i] && goalloc_mcache_may_refill(c, spc, *asked))
 				ptrs[i] = goalloc_mcache_refill(c, spc, want);
 			if (!ptrs[i]) {
 				*asked = numa_mem_id();
