@@ -5,7 +5,8 @@
 #
 # Usage: tools/check.sh {all|models|harness-test|kunit-uml|bench-budget|
 #                        kunit-qemu|selftests|kunit-kcsan|kunit-rt|
-#                        kasan-negative|routed|stock|lint|dkms|soak|kernels}
+#                        kasan-negative|routed|stock|lint|dkms|soak|kernels|
+#                        prebuild}
 #
 # Each step prints a line per check; the run ends with "N passed, N failed"
 # and exits non-zero if anything failed.  Logs of every guest run go to
@@ -409,6 +410,67 @@ do_soak() {
 	done
 }
 
+# The module builds the guest steps after the side lane need (below): made
+# beside the debug guest, they leave those steps an up-to-date tree to make.
+do_prebuild() {
+	step prebuild
+	local name k v
+	for name in kcsan rt; do
+		k=$(qemu/kernel.sh "$name") && build_modules "$k" "$BUILD/$name"
+	done
+	for v in "$(stock_kver 6.12.)" "$(stock_kver 6.1.)"; do
+		[ -n "$v" ] && build_modules "/usr/src/linux-headers-$v" "$BUILD/stock-$v"
+	done
+	ok prebuild "module trees for the later guests (their steps check the builds)"
+}
+
+# The side lane: steps that boot no guest of several vCPUs (kunit-uml's UML
+# kernel has one CPU; bench-budget's -icount guest one vCPU, whose counts no
+# host load changes) run one after another in the background, niced, while
+# the debug guest runs its suites and selftests; that guest keeps about one
+# host core busy of the two (its KUnit cases mostly run on one vCPU), and the
+# lane takes the other.  A warm make check took 1,355-1,510 s with them in
+# line.  Each is a "tools/check.sh STEP" of its own; side_wait prints its
+# output and adds its counts and its time.
+SIDE_PID="" SIDE_LOG="" SIDE_STEPS=()
+side_start() {
+	SIDE_STEPS=("$@")
+	SIDE_LOG=$RES/side-lane.log
+	(
+		for s in "$@"; do
+			echo "== side lane: $s"
+			nice -n 19 "$GOALLOC_TOP/tools/check.sh" "$s"
+			echo "== side lane: $s rc=$?"
+		done
+	) >"$SIDE_LOG" 2>&1 &
+	SIDE_PID=$!
+	echo; echo "== side lane started: ${SIDE_STEPS[*]} (output: $SIDE_LOG)"
+}
+side_wait() {
+	local line s secs n=0
+	[ -n "$SIDE_PID" ] || return
+	step "side lane (waiting)"
+	wait "$SIDE_PID"
+	SIDE_PID=""
+	cat "$SIDE_LOG"
+	# Each sub-run ends with "goalloc STEP: Ns" and "N passed, N failed[, N skipped]".
+	while read -r line; do
+		case $line in
+		"goalloc "*": "*s";"*)
+			s=${line#goalloc }; s=${s%%:*}
+			secs=${line#*: }; secs=${secs%%s;*}
+			TIMES+=("$(printf '%-24s %5ds' "$s (side)" "$secs")")
+			;;
+		esac
+		if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
+			P=$((P + BASH_REMATCH[1])) F=$((F + BASH_REMATCH[2]))
+			S=$((S + ${BASH_REMATCH[4]:-0})) n=$((n + 1))
+		fi
+	done <"$SIDE_LOG"
+	[ "$n" = "${#SIDE_STEPS[@]}" ] ||
+		bad side-lane "$(( ${#SIDE_STEPS[@]} - n )) of ${SIDE_STEPS[*]} ended without a verdict"
+}
+
 # The 60 seconds of soak in "make check", split over the soak kernels.
 check_soak_seconds() {
 	local n
@@ -421,22 +483,20 @@ case "$what" in
 all)
 	do_deps || exit 1
 	do_sizeclasses
-	do_models
 	do_harness_test
 	do_kernels
-	do_lint
-	do_kunit_uml
-	do_bench_budget
+	side_start models lint kunit-uml bench-budget dkms prebuild
 	do_kunit_qemu
 	do_kasan_negative
+	side_wait
 	do_routed
 	do_kunit_kcsan
 	do_kunit_rt
 	do_soak "$(check_soak_seconds)"
 	do_stock
-	do_dkms
 	;;
 kernels) KERNELS=${KERNELS:-debug uml kcsan rt perf}; TEST_KERNELS=$KERNELS; do_deps && do_kernels ;;
+prebuild) do_deps && do_prebuild ;;
 harness-test) do_deps && do_harness_test ;;
 models) do_deps && do_models ;;
 kunit-uml) do_deps && do_kunit_uml ;;
