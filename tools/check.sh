@@ -414,14 +414,20 @@ do_soak() {
 # beside the debug guest, they leave those steps an up-to-date tree to make.
 do_prebuild() {
 	step prebuild
-	local name k v
+	local name k v built=0 tried=0
 	for name in kcsan rt; do
-		k=$(qemu/kernel.sh "$name") && build_modules "$k" "$BUILD/$name"
+		tried=$((tried + 1))
+		k=$(qemu/kernel.sh "$name") && build_modules "$k" "$BUILD/$name" &&
+			built=$((built + 1))
 	done
 	for v in "$(stock_kver 6.12.)" "$(stock_kver 6.1.)"; do
-		[ -n "$v" ] && build_modules "/usr/src/linux-headers-$v" "$BUILD/stock-$v"
+		[ -n "$v" ] || continue
+		tried=$((tried + 1))
+		build_modules "/usr/src/linux-headers-$v" "$BUILD/stock-$v" && built=$((built + 1))
 	done
-	ok prebuild "module trees for the later guests (their steps check the builds)"
+	# Not a check: the steps that use these trees build them again and
+	# count a failure there.
+	echo "[prebuild] $built of $tried module trees built"
 }
 
 # The side lane: steps that boot no guest of several vCPUs (kunit-uml's UML
@@ -437,38 +443,66 @@ side_start() {
 	SIDE_STEPS=("$@")
 	SIDE_LOG=$RES/side-lane.log
 	(
+		# A background subshell ignores SIGINT: take the default back, so
+		# an interrupted make check does not leave the lane going on.
+		trap - INT TERM
 		for s in "$@"; do
 			echo "== side lane: $s"
-			nice -n 19 "$GOALLOC_TOP/tools/check.sh" "$s"
-			echo "== side lane: $s rc=$?"
+			nice -n 10 "$GOALLOC_TOP/tools/check.sh" "$s"
+			rc=$?
+			echo "== side lane: $s rc=$rc"
+			[ "$rc" -ge 128 ] && break
 		done
 	) >"$SIDE_LOG" 2>&1 &
 	SIDE_PID=$!
+	trap side_kill EXIT
 	echo; echo "== side lane started: ${SIDE_STEPS[*]} (output: $SIDE_LOG)"
 }
+side_kill() {
+	[ -n "$SIDE_PID" ] && pkill -TERM -P "$SIDE_PID" 2>/dev/null
+	[ -n "$SIDE_PID" ] && kill "$SIDE_PID" 2>/dev/null
+	SIDE_PID=""
+}
+# side_wait: each sub-run's block, from "== side lane: STEP" to its "rc=N"
+# line, must end with its own verdict ("N passed, N failed[, N skipped]",
+# the block's last such line); its time comes from "goalloc STEP: Ns".  A
+# block without a verdict, or with a non-zero status and no failure
+# counted, is a failure.
 side_wait() {
-	local line s secs n=0
+	local line cur="" verdict="" s secs p f sk
 	[ -n "$SIDE_PID" ] || return
 	step "side lane (waiting)"
 	wait "$SIDE_PID"
 	SIDE_PID=""
+	trap - EXIT
 	cat "$SIDE_LOG"
-	# Each sub-run ends with "goalloc STEP: Ns" and "N passed, N failed[, N skipped]".
-	while read -r line; do
-		case $line in
-		"goalloc "*": "*s";"*)
-			s=${line#goalloc }; s=${s%%:*}
-			secs=${line#*: }; secs=${secs%%s;*}
-			TIMES+=("$(printf '%-24s %5ds' "$s (side)" "$secs")")
-			;;
-		esac
-		if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
-			P=$((P + BASH_REMATCH[1])) F=$((F + BASH_REMATCH[2]))
-			S=$((S + ${BASH_REMATCH[4]:-0})) n=$((n + 1))
+	side_block_end() { # STEP RC
+		if [ -z "$verdict" ]; then
+			bad side-lane "$1 ended without a verdict (status $2)"
+			return
+		fi
+		read -r p f sk <<<"$verdict"
+		P=$((P + p)) F=$((F + f)) S=$((S + sk))
+		[ "$2" = 0 ] || [ "$f" -gt 0 ] || bad side-lane "$1 exited with status $2"
+	}
+	while IFS= read -r line; do
+		if [[ $line =~ ^==\ side\ lane:\ ([a-z-]+)\ rc=([0-9]+)$ ]]; then
+			side_block_end "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+			cur=""
+		elif [[ $line =~ ^==\ side\ lane:\ ([a-z-]+)$ ]]; then
+			cur=${BASH_REMATCH[1]} verdict=""
+		elif [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
+			verdict="${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[4]:-0}"
+		elif [[ $line =~ ^goalloc\ ([a-z-]+):\ ([0-9]+)s\; ]]; then
+			TIMES+=("$(printf '%-24s %5ds' "${BASH_REMATCH[1]} (side)" "${BASH_REMATCH[2]}")")
 		fi
 	done <"$SIDE_LOG"
-	[ "$n" = "${#SIDE_STEPS[@]}" ] ||
-		bad side-lane "$(( ${#SIDE_STEPS[@]} - n )) of ${SIDE_STEPS[*]} ended without a verdict"
+	# A lane cut short: the step it was in never printed its status.
+	[ -z "$cur" ] || bad side-lane "$cur did not finish"
+	for s in "${SIDE_STEPS[@]}"; do
+		grep -qx "== side lane: $s rc=[0-9]*" "$SIDE_LOG" ||
+			{ [ "$s" = "$cur" ] || bad side-lane "$s did not run"; }
+	done
 }
 
 # The 60 seconds of soak in "make check", split over the soak kernels.
