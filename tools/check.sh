@@ -430,18 +430,20 @@ do_prebuild() {
 	echo "[prebuild] $built of $tried module trees built"
 }
 
-# The side lane: steps that boot no guest of several vCPUs (kunit-uml's UML
+# The side lanes: steps that boot no guest of several vCPUs (kunit-uml's UML
 # kernel has one CPU; bench-budget's -icount guest one vCPU, whose counts no
 # host load changes) run one after another in the background, niced, while
 # the debug guest runs its suites and selftests; that guest keeps about one
 # host core busy of the two (its KUnit cases mostly run on one vCPU), and the
-# lane takes the other.  A warm make check took 1,355-1,510 s with them in
-# line.  Each is a "tools/check.sh STEP" of its own; side_wait prints its
-# output and adds its counts and its time.
-SIDE_PID="" SIDE_LOG="" SIDE_STEPS=()
+# lane takes the other.  A second lane makes the later guests' module trees
+# (prebuild) while routed's guest runs.  A warm make check took 1,355-1,510 s
+# with them in line.  Each is a "tools/check.sh STEP" of its own; side_wait
+# prints its output and adds its counts and its time.
+SIDE_PID="" SIDE_LOG="" SIDE_STEPS=() SIDE_N=0
 side_start() {
 	SIDE_STEPS=("$@")
-	SIDE_LOG=$RES/side-lane.log
+	SIDE_N=$((SIDE_N + 1))
+	SIDE_LOG=$RES/side-lane-$SIDE_N.log
 	(
 		# A background subshell ignores SIGINT: take the default back, so
 		# an interrupted make check does not leave the lane going on.
@@ -519,11 +521,13 @@ all)
 	do_sizeclasses
 	do_harness_test
 	do_kernels
-	side_start models lint kunit-uml bench-budget dkms prebuild
+	side_start models lint kunit-uml bench-budget dkms
 	do_kunit_qemu
 	do_kasan_negative
 	side_wait
+	side_start prebuild
 	do_routed
+	side_wait
 	do_kunit_kcsan
 	do_kunit_rt
 	do_soak "$(check_soak_seconds)"
