@@ -450,7 +450,7 @@ side_start() {
 		trap - INT TERM
 		for s in "$@"; do
 			echo "== side lane: $s"
-			nice -n 10 "$GOALLOC_TOP/tools/check.sh" "$s"
+			nice -n 19 "$GOALLOC_TOP/tools/check.sh" "$s"
 			rc=$?
 			echo "== side lane: $s rc=$rc"
 			[ "$rc" -ge 128 ] && break
