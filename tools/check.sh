@@ -410,8 +410,8 @@ do_soak() {
 	done
 }
 
-# The module builds the guest steps after the side lane need (below): made
-# beside the debug guest, they leave those steps an up-to-date tree to make.
+# The module trees of the KCSAN, RT and stock steps: made in a side lane
+# (below) beside routed's guest, they leave those steps an up-to-date tree.
 do_prebuild() {
 	step prebuild
 	local name k v built=0 tried=0
@@ -471,7 +471,7 @@ side_kill() {
 # block without a verdict, or with a non-zero status and no failure
 # counted, is a failure.
 side_wait() {
-	local line cur="" verdict="" s secs p f sk
+	local line cur="" verdict="" s p f sk
 	[ -n "$SIDE_PID" ] || return
 	step "side lane (waiting)"
 	wait "$SIDE_PID"
