@@ -82,7 +82,7 @@ build_modules() {
 	# Extra compiler flags, for a deliberately different build (the proof
 	# that the instruction budget can fail: Documentation/benchmarks.rst).
 	[ -n "${GOALLOC_KCFLAGS:-}" ] && arch+=("KCFLAGS=$GOALLOC_KCFLAGS")
-	if ! make -C "$kdir" M="$out" "${arch[@]}" W=1 modules >"$out/build.log" 2>&1; then
+	if ! make -C "$kdir" M="$out" "${arch[@]}" W=1 -j"$(nproc)" modules >"$out/build.log" 2>&1; then
 		cat "$out/build.log" >&2
 		return 1
 	fi

@@ -170,7 +170,7 @@ summary = ("kernel=%s seconds=%s cpus=%s ms=%s ops=%s %s | user %s | pages_held=
                " ".join("%s=%s" % (k, result.get(k)) for k in (
                    "alloc", "alloc_node", "free", "realloc", "bulk_alloc", "bulk_objs",
                    "bulk_free", "handoff", "remote_free", "alloc_fail", "thread_ops",
-                   "hrtimer_ops", "timer_ops", "tasklet_ops", "irq_work_ops")),
+                   "hrtimer_ops", "timer_ops", "tasklet_ops", "irq_work_ops", "irq_skipped")),
                " ".join("%s=%s" % (k, user.get(k)) for k in (
                    "alloc_calls", "objects", "free_calls", "resets", "forks", "kills",
                    "mismatches", "errors")),
