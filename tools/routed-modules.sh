@@ -40,26 +40,41 @@ set -euo pipefail
 slub=""
 [ "${1:-}" = --slub ] && { slub=1; shift; }
 [ $# = 3 ] || die "usage: $0 [--slub] KDIR GOALLOC_BUILD OUTDIR"
-kdir=$1 gbuild=$(realpath -m "$2") out=$(realpath -m "$3")
+kdir=$1 gbuild=$(realpath -m "$2") dest=$(realpath -m "$3")
 src=$(src_tree)
 
-mkdir -p "$out"
-rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+# The build runs in a tree of the cache, one per kernel and flavour, kept
+# across runs and checkouts and locked while in use (as qemu/lib.sh's
+# build_modules does): the copies keep their sources' times and goalloc's
+# headers are copied by content, so a second build remakes only what
+# changed.  It is copied to OUTDIR at the end, whatever the outcome.
+out=$GOALLOC_CACHE/routed/$(printf '%s\n' "$(realpath "$kdir")" "$slub" | sha1sum | cut -c1-12)
+mkdir -p "$out" "$dest"
+exec 9>"$out.lock"
+flock 9
+# A build that warned is copied, then dropped: its objects are never reused.
+wipe=""
+trap 'rsync -a --delete "$out/" "$dest/"; [ -z "$wipe" ] || rm -rf "$out"' EXIT
+rsync -rlc --delete --include='*.h' --exclude='*' "$GOALLOC_TOP/kmod/" "$out/goalloc-kmod/"
+# What a copy of a source directory leaves in place: the build's products.
+keep=(--exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c'
+      --exclude='*.a' --exclude=modules.order)
+rsync -a --delete "${keep[@]}" \
 	"$src/fs/ext4/" "$out/ext4/"
-rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+rsync -a --delete "${keep[@]}" \
 	"$src/fs/jbd2/" "$out/jbd2/"
 mkdir -p "$out/mbcache"
-cp "$src/fs/mbcache.c" "$out/mbcache/mbcache.c"
+cp -p "$src/fs/mbcache.c" "$out/mbcache/mbcache.c"
 echo 'obj-m += mbcache.o' >"$out/mbcache/Kbuild"
 routed="mbcache/mbcache ext4/ext4 jbd2/jbd2"
 syms=""
 # (The body of this if is not indented: its here-documents.)
 if ! grep -qE '^CONFIG_(ZSMALLOC|ZRAM)=' "$kdir/.config"; then
 routed="$routed zsmalloc/zsmalloc zram/zram"
-rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+rsync -a --delete "${keep[@]}" \
 	"$src/drivers/block/zram/" "$out/zram/"
 mkdir -p "$out/zsmalloc" "$out/lzo"
-cp "$src/mm/zsmalloc.c" "$out/zsmalloc/zsmalloc.c"
+cp -p "$src/mm/zsmalloc.c" "$out/zsmalloc/zsmalloc.c"
 cat >"$out/zsmalloc/Kbuild" <<'EOF'
 # Written by tools/routed-modules.sh: mm/Kconfig's default chain size, and
 # the kernel's spare zone counter for NR_ZSPAGES (see the script's head).
@@ -74,7 +89,7 @@ CONFIG_ZRAM_BACKEND_LZO := y
 include $(src)/Makefile
 ccflags-y += -DCONFIG_ZRAM_BACKEND_LZO=1 -DCONFIG_ZRAM_DEF_COMP='"lzo-rle"'
 EOF
-cp "$src"/lib/lzo/lzo1x_compress.c "$src"/lib/lzo/lzo1x_compress_safe.c \
+cp -p "$src"/lib/lzo/lzo1x_compress.c "$src"/lib/lzo/lzo1x_compress_safe.c \
    "$src"/lib/lzo/lzodefs.h "$out/lzo/"
 cat >"$out/lzo/Kbuild" <<'EOF'
 # Written by tools/routed-modules.sh: lib/lzo's compressor (CONFIG_LZO_COMPRESS),
@@ -94,7 +109,7 @@ fi
 	echo '# Written by tools/routed-modules.sh'
 	echo "obj-m += $(echo "$routed" | sed 's|/[a-z0-9]*|/|g')"
 	if [ -z "$slub" ]; then
-		echo "subdir-ccflags-y += -I$GOALLOC_TOP/kmod -include $GOALLOC_TOP/kmod/goalloc_slab.h"
+		echo "subdir-ccflags-y += -I$out/goalloc-kmod -include $out/goalloc-kmod/goalloc_slab.h"
 	fi
 } >"$out/Kbuild"
 [ -z "$slub" ] && syms="$gbuild/Module.symvers $syms"
@@ -107,6 +122,7 @@ fi
 # as in the kernel's build, so that warning alone is let through.
 if grep -E 'warning:' "$out/build-lzo.log" "$out/build.log" |
    grep -vE 'warning: "pr_fmt" redefined$' >&2; then
+	wipe=1
 	die "routed module build has warnings; log: $out/build.log"
 fi
 [ -n "$slub" ] && exit 0

@@ -361,6 +361,24 @@ def source_copy_case(out):
                        "%d own products lost (%s)" % (
                            len(leaked), len(planted), " ".join(leaked[:6]), len(missing),
                            " ".join(missing[:6]), len(lost), " ".join(lost)))
+    # Copied by content: an unchanged source keeps its (old) time, so kbuild
+    # remakes nothing for it; a changed one arrives with a new time.
+    old_ns = 10**18
+    for rel in ("kmod/mheap.c", "kmod/mcache.c"):
+        os.utime(os.path.join(dest, rel), ns=(old_ns, old_ns))
+    with open(os.path.join(tree, "kmod/mcache.c"), "a") as f:
+        f.write("/* changed */\n")
+    ok, out = copy("kernel-A")
+    if not ok:
+        return False, "copy_module_sources failed: " + out
+    kept = os.stat(os.path.join(dest, "kmod/mheap.c")).st_mtime_ns
+    with open(os.path.join(dest, "kmod/mcache.c")) as f:
+        changed_text = f.read()
+    changed = os.stat(os.path.join(dest, "kmod/mcache.c")).st_mtime_ns
+    if kept != old_ns or changed <= old_ns or not changed_text.endswith("/* changed */\n"):
+        return False, ("an unchanged source's time %s (want %d), a changed one's %d and %s"
+                       % (kept, old_ns, changed, "its new text" if
+                          changed_text.endswith("/* changed */\n") else "its old text"))
     # Built last for another kernel: the copy starts from nothing.
     ok, out = copy("kernel-B")
     got = files(dest)
