@@ -100,10 +100,12 @@ selftests() {
 kmemleak_report() {
 	[ -w $KL ] || return 0
 	[ -n "$kl_boot" ] && wait "$kl_boot"
+	t0=$(cut -d' ' -f1 /proc/uptime)
 	# kmemleak reports objects at least 5 s old: wait, then scan twice.
 	sleep 6
 	echo scan >$KL
 	echo scan >$KL
+	echo "goalloc-init: kmemleak's last scans took $(awk -v a="$t0" '{ printf "%.1f", $1 - a }' /proc/uptime) s"
 	say "GA-KMEMLEAK-BEGIN"
 	cat $KL >&3
 	say "GA-KMEMLEAK-END"
