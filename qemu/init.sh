@@ -37,12 +37,16 @@ say "GA-BEGIN mode=${GA_MODE:-test} kernel=$(uname -r) cpus=$(grep -c ^processor
 # The scan that finds them takes 10-16 s of a debug guest under TCG, so it
 # runs beside the first tests.  It cannot hide a leak of theirs: a scan
 # reports (and "clear" then forgets) only objects at least 5 s older than
-# the scan's start, and no test has run by then.
+# the scan's start, and no test starts before the scanning subshell has
+# reached its write (it leaves a mark just before).
 kl_boot=""
 if [ -w $KL ]; then
 	echo scan=off >$KL
-	(echo scan >$KL; echo clear >$KL) &
+	(: >/tmp/kmemleak-boot-scan; echo scan >$KL; echo clear >$KL) &
 	kl_boot=$!
+	while [ ! -e /tmp/kmemleak-boot-scan ] && [ -e /proc/$kl_boot ]; do
+		sleep 0.05
+	done
 fi
 
 loaded=""
@@ -105,7 +109,7 @@ kmemleak_report() {
 	sleep 6
 	echo scan >$KL
 	echo scan >$KL
-	echo "goalloc-init: kmemleak's last scans took $(awk -v a="$t0" '{ printf "%.1f", $1 - a }' /proc/uptime) s"
+	echo "goalloc-init: kmemleak's wait and last scans took $(awk -v a="$t0" '{ printf "%.1f", $1 - a }' /proc/uptime) s"
 	say "GA-KMEMLEAK-BEGIN"
 	cat $KL >&3
 	say "GA-KMEMLEAK-END"

@@ -66,21 +66,49 @@ copy_module_sources() {
 		"$GOALLOC_TOP/uapi" "$out/"
 }
 
+# kernel_key KDIR: what names a kernel's build tree for a cache key: its
+# path, and the size and time of its .config, Module.symvers and
+# utsrelease.h (a headers package upgraded in place rewrites them), and the
+# compiler.
+kernel_key() {
+	realpath "$1"
+	stat -c '%n %s %Y' "$1/.config" "$1/Module.symvers" \
+		"$1/include/generated/utsrelease.h" 2>/dev/null || true
+	gcc -dumpfullversion 2>/dev/null || true
+}
+
+# tree_begin TREE / tree_done TREE: a cache tree whose last build did not
+# end clean (it failed, warned, or was cut short) starts again from
+# nothing, so an object that warned is never reused without its warning.
+tree_begin() {
+	[ ! -e "$1/.unfinished" ] || rm -rf "$1"
+	mkdir -p "$1" && touch "$1/.unfinished"
+}
+tree_done() { rm -f "$1/.unfinished"; }
+
+# tree_prune TREE: remove the modules a tree's last build did not make (a
+# module dropped from Kbuild leaves its old .ko beside the sources).
+tree_prune() {
+	local ko
+	find "$1" -name '*.ko' | while read -r ko; do
+		grep -qxF "${ko%.ko}.o" "$1/modules.order" 2>/dev/null || rm -f "$ko"
+	done
+}
+
 # build_modules KDIR OUTDIR: build goalloc's modules against KDIR and leave
-# the build (sources, objects, *.ko, build.log) in OUTDIR.  Prints nothing
-# but a failed build's log.
+# the build (sources, objects, *.ko, build.log) in OUTDIR; a failed build
+# leaves only its build.log there.  Prints nothing but a failed build's log
+# and the warnings.
 #
 # The build itself runs in a tree of the cache, GOALLOC_CACHE/modules/KEY
 # (KEY: the kernel and the build's flags), kept from one run to the next and
 # shared by every checkout: copy_module_sources rewrites only the sources
 # whose content changed, and leaves the others with their old times, so
-# kbuild remakes what the change touches and nothing else.  A fresh clone's
-# make check then rebuilds none of the module trees its commit left alone
-# (kbuild compares each object's command line too, so a flag or path
-# change remakes it).  The tree is locked while it is built and copied out,
-# so two checkouts building at once take turns.  A build with a warning
-# fails and empties the tree: an object that warned is never reused
-# silently.
+# kbuild remakes what the change touches and nothing else (kbuild compares
+# each object's command line too, so a flag or path change remakes it).  A
+# fresh clone's make check then rebuilds none of the module trees its
+# commit left alone.  The tree is locked while it is built and copied out,
+# so two checkouts building at once take turns.
 build_modules() {
 	local kdir=$1 out arch=() key tree
 	out=$(realpath -m "$2")
@@ -94,24 +122,32 @@ build_modules() {
 	# Extra compiler flags, for a deliberately different build (the proof
 	# that the instruction budget can fail: Documentation/benchmarks.rst).
 	[ -n "${GOALLOC_KCFLAGS:-}" ] && arch+=("KCFLAGS=$GOALLOC_KCFLAGS")
-	key=$(printf '%s\n' "$(realpath "$kdir")" "${arch[@]}" | sha1sum | cut -c1-12)
+	key=$( { kernel_key "$kdir"; printf '%s\n' "${arch[@]}"; } | sha1sum | cut -c1-12)
 	tree=$GOALLOC_CACHE/modules/$key
-	mkdir -p "$GOALLOC_CACHE/modules" "$out"
+	mkdir -p "$GOALLOC_CACHE/modules" || return 1
 	(
-		flock 9
-		copy_module_sources "$tree" "$(realpath "$kdir")"
+		flock 9 || exit 1
+		tree_begin "$tree" || exit 1
+		copy_module_sources "$tree" "$(realpath "$kdir")" || exit 1
+		touch "$tree/.unfinished"
 		rc=0
 		if ! make -C "$kdir" M="$tree" "${arch[@]}" W=1 -j"$(nproc)" modules \
 			>"$tree/build.log" 2>&1; then
 			cat "$tree/build.log" >&2
 			rc=1
-		fi
-		rsync -a --delete "$tree/" "$out/"
 		# A warning is a failure: the module must build clean on every
 		# kernel.
-		if grep -E 'warning:' "$tree/build.log" >&2; then
-			rm -rf "$tree"
+		elif grep -E 'warning:' "$tree/build.log" >&2; then
 			rc=1
+		fi
+		rm -rf "$out"
+		mkdir -p "$out" || exit 1
+		if [ "$rc" = 0 ]; then
+			tree_prune "$tree"
+			tree_done "$tree"
+			rsync -a "$tree/" "$out/" || exit 1
+		else
+			cp "$tree/build.log" "$out/"
 		fi
 		exit "$rc"
 	) 9>"$tree.lock"

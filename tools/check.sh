@@ -369,13 +369,15 @@ do_lint() {
 	k=$(qemu/kernel.sh debug) || { bad lint "debug kernel build"; return; }
 	# C=2 checks every file, built or not; the tree is kept in the cache
 	# (as build_modules keeps its own), so only what changed is compiled.
-	local tree=$GOALLOC_CACHE/modules/sparse-$(realpath "$k" | sha1sum | cut -c1-12)
+	local tree=$GOALLOC_CACHE/modules/sparse-$(kernel_key "$k" | sha1sum | cut -c1-12)
 	mkdir -p "$GOALLOC_CACHE/modules"
-	(
-		flock 9
-		copy_module_sources "$tree" "$(realpath "$k")"
+	if ! (
+		flock 9 || exit 1
+		copy_module_sources "$tree" "$(realpath "$k")" || exit 1
 		make -C "$k" M="$tree" C=2 CHECK="sparse" -j"$(nproc)" modules
-	) 9>"$tree.lock" >"$log/sparse.log" 2>&1
+	) 9>"$tree.lock" >"$log/sparse.log" 2>&1; then
+		echo "error: make C=2 did not finish" >>"$log/sparse.log"
+	fi
 	if grep -E '(warning|error):' "$log/sparse.log"; then
 		bad lint "sparse (make C=2)"
 	else

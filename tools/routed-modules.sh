@@ -43,38 +43,39 @@ slub=""
 kdir=$1 gbuild=$(realpath -m "$2") dest=$(realpath -m "$3")
 src=$(src_tree)
 
-# The build runs in a tree of the cache, one per kernel and flavour, kept
-# across runs and checkouts and locked while in use (as qemu/lib.sh's
-# build_modules does): the copies keep their sources' times and goalloc's
-# headers are copied by content, so a second build remakes only what
-# changed.  It is copied to OUTDIR at the end, whatever the outcome.
-out=$GOALLOC_CACHE/routed/$(printf '%s\n' "$(realpath "$kdir")" "$slub" | sha1sum | cut -c1-12)
-mkdir -p "$out" "$dest"
+# The build runs in a tree of the cache, one per kernel, source version and
+# flavour, kept across runs and checkouts and locked while in use (as
+# qemu/lib.sh's build_modules does): the copies are made by content, so a
+# second build remakes only what changed, and a build that did not end
+# clean (failed, warned, cut short) is not reused.  The tree is copied to
+# OUTDIR at the end, whatever the outcome.
+out=$GOALLOC_CACHE/routed/$( { kernel_key "$kdir"; src_version; echo "$slub"; } |
+	sha1sum | cut -c1-12)
+mkdir -p "$GOALLOC_CACHE/routed" "$dest"
 exec 9>"$out.lock"
-flock 9
-# A build that warned is copied, then dropped: its objects are never reused.
-wipe=""
-trap 'rsync -a --delete "$out/" "$dest/"; [ -z "$wipe" ] || rm -rf "$out"' EXIT
+flock 9 || die "cannot lock $out"
+tree_begin "$out" || die "cannot make $out"
+trap 'rc=$?; rsync -a --delete "$out/" "$dest/" || rc=1; exit $rc' EXIT
 rsync -rlc --delete --include='*.h' --exclude='*' "$GOALLOC_TOP/kmod/" "$out/goalloc-kmod/"
 # What a copy of a source directory leaves in place: the build's products.
 keep=(--exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' --exclude='*.mod' --exclude='*.mod.c'
       --exclude='*.a' --exclude=modules.order)
-rsync -a --delete "${keep[@]}" \
+rsync -rlc --delete "${keep[@]}" \
 	"$src/fs/ext4/" "$out/ext4/"
-rsync -a --delete "${keep[@]}" \
+rsync -rlc --delete "${keep[@]}" \
 	"$src/fs/jbd2/" "$out/jbd2/"
 mkdir -p "$out/mbcache"
-cp -p "$src/fs/mbcache.c" "$out/mbcache/mbcache.c"
+rsync -c "$src/fs/mbcache.c" "$out/mbcache/mbcache.c"
 echo 'obj-m += mbcache.o' >"$out/mbcache/Kbuild"
 routed="mbcache/mbcache ext4/ext4 jbd2/jbd2"
 syms=""
 # (The body of this if is not indented: its here-documents.)
 if ! grep -qE '^CONFIG_(ZSMALLOC|ZRAM)=' "$kdir/.config"; then
 routed="$routed zsmalloc/zsmalloc zram/zram"
-rsync -a --delete "${keep[@]}" \
+rsync -rlc --delete "${keep[@]}" \
 	"$src/drivers/block/zram/" "$out/zram/"
 mkdir -p "$out/zsmalloc" "$out/lzo"
-cp -p "$src/mm/zsmalloc.c" "$out/zsmalloc/zsmalloc.c"
+rsync -c "$src/mm/zsmalloc.c" "$out/zsmalloc/zsmalloc.c"
 cat >"$out/zsmalloc/Kbuild" <<'EOF'
 # Written by tools/routed-modules.sh: mm/Kconfig's default chain size, and
 # the kernel's spare zone counter for NR_ZSPAGES (see the script's head).
@@ -89,7 +90,7 @@ CONFIG_ZRAM_BACKEND_LZO := y
 include $(src)/Makefile
 ccflags-y += -DCONFIG_ZRAM_BACKEND_LZO=1 -DCONFIG_ZRAM_DEF_COMP='"lzo-rle"'
 EOF
-cp -p "$src"/lib/lzo/lzo1x_compress.c "$src"/lib/lzo/lzo1x_compress_safe.c \
+rsync -c "$src"/lib/lzo/lzo1x_compress.c "$src"/lib/lzo/lzo1x_compress_safe.c \
    "$src"/lib/lzo/lzodefs.h "$out/lzo/"
 cat >"$out/lzo/Kbuild" <<'EOF'
 # Written by tools/routed-modules.sh: lib/lzo's compressor (CONFIG_LZO_COMPRESS),
@@ -100,7 +101,7 @@ EOF
 # The compressor first, on its own and never routed: no slab calls.
 if ! make -C "$kdir" M="$out/lzo" modules -j"$(nproc)" >"$out/build-lzo.log" 2>&1; then
 	tail -40 "$out/build-lzo.log" >&2
-	die "lzo_compress build failed; log: $out/build-lzo.log"
+	die "lzo_compress build failed; log: $dest/build-lzo.log"
 fi
 syms="$out/lzo/Module.symvers"
 fi
@@ -115,16 +116,16 @@ fi
 [ -z "$slub" ] && syms="$gbuild/Module.symvers $syms"
 if ! make -C "$kdir" M="$out" KBUILD_EXTRA_SYMBOLS="$syms" modules -j"$(nproc)" >"$out/build.log" 2>&1; then
 	tail -40 "$out/build.log" >&2
-	die "routed module build failed; log: $out/build.log"
+	die "routed module build failed; log: $dest/build.log"
 fi
 # A file that defines its own pr_fmt (zsmalloc, zram) redefines the one
 # <linux/printk.h> gave it through the header: its own wins from there on,
 # as in the kernel's build, so that warning alone is let through.
 if grep -E 'warning:' "$out/build-lzo.log" "$out/build.log" |
    grep -vE 'warning: "pr_fmt" redefined$' >&2; then
-	wipe=1
-	die "routed module build has warnings; log: $out/build.log"
+	die "routed module build has warnings; log: $dest/build.log"
 fi
+tree_done "$out"
 [ -n "$slub" ] && exit 0
 
 # What the routed modules import.  Allowed from the kernel's slab API: the
