@@ -687,7 +687,6 @@ static struct smp_hotplug_thread soak_threads = {
 	.thread_comm = "goalloc_soak/%u",
 };
 
-/* One tick of an interrupt context (@k) of CPU @c, running on this CPU. */
 /*
  * The duty cap: each interrupt context's steps may take at most
  * SOAK_IRQ_DUTY_PCT percent of its CPU's time, over windows of
@@ -711,6 +710,7 @@ static bool soak_irq_over_duty(struct soak_irq *q, u64 now)
 	return q->win_ns * 100 > (now - q->win_start) * SOAK_IRQ_DUTY_PCT;
 }
 
+/* One tick of an interrupt context (@k) of CPU @c, running on this CPU. */
 static void soak_irq_step(struct soak_cpu *c, unsigned int k)
 {
 	struct soak_irq *q = &c->irq[k];

@@ -105,9 +105,13 @@ kmemleak_report() {
 	[ -w $KL ] || return 0
 	[ -n "$kl_boot" ] && wait "$kl_boot"
 	t0=$(cut -d' ' -f1 /proc/uptime)
-	# kmemleak reports objects at least 5 s old: wait, then scan twice.
-	sleep 6
+	# kmemleak reports an object that a scan finds unreferenced, unchanged
+	# since the scan before (the first records its checksum), and at least
+	# 5 s old at the scan's start.  So: scan once now, and again once 5.5 s
+	# have passed since this point (the first scan takes longer than that
+	# in a debug guest; the wait is for a quicker one).
 	echo scan >$KL
+	sleep "$(awk -v a="$t0" '{ d = a + 5.5 - $1; printf "%.2f", d > 0 ? d : 0 }' /proc/uptime)"
 	echo scan >$KL
 	echo "goalloc-init: kmemleak's wait and last scans took $(awk -v a="$t0" '{ printf "%.1f", $1 - a }' /proc/uptime) s"
 	say "GA-KMEMLEAK-BEGIN"
