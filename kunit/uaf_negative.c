@@ -2,24 +2,32 @@
 /*
  * goalloc_uaf: a negative test, never loaded by the normal test run.
  *
- * Loading it makes two deliberate mistakes with a goalloc object: a read
- * after free, which KASAN must report ("BUG: KASAN: use-after-free"), and a
- * double free, which goalloc must refuse with its rate-limited error report
- * ("goalloc: bad free of ... (double free)").  "tools/check.sh
- * kasan-negative" boots the debug kernel with it and passes only if both
- * reports appear.  Built only where the kernel has generic KASAN.
+ * Loading it makes three deliberate mistakes: with a goalloc object, a
+ * read after free, which KASAN must report ("BUG: KASAN: use-after-free"),
+ * and a double free, which goalloc must refuse with its rate-limited error
+ * report ("goalloc: bad free of ... (double free)"); and a leak, which
+ * kmemleak must report when the guest's /init scans at its end (an
+ * "unreferenced object" of GOALLOC_UAF_LEAK_SIZE bytes, the size that
+ * marks it).  The leak is kmalloc()'s, not goalloc's: goalloc unloaded
+ * with an object still in use WARNs (see the negative test in
+ * Documentation/testing.rst).  "tools/check.sh kasan-negative" boots the
+ * debug kernel with it and passes only if all three reports appear.  Built
+ * only where the kernel has generic KASAN.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/compiler.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "goalloc.h"
 
+#define GOALLOC_UAF_LEAK_SIZE	256
+
 static int __init goalloc_uaf_init(void)
 {
-	char *p;
+	char *p, *q;
 
 	p = goalloc_alloc(64, GFP_KERNEL);
 	if (!p)
@@ -35,6 +43,12 @@ static int __init goalloc_uaf_init(void)
 
 	/* The double free: refused, counted and reported. */
 	goalloc_free(p);
+
+	/* The leak: nothing points to @q once this returns. */
+	q = kmalloc(GOALLOC_UAF_LEAK_SIZE, GFP_KERNEL);
+	OPTIMIZER_HIDE_VAR(q);
+	if (q)
+		memset(q, 0x6b, GOALLOC_UAF_LEAK_SIZE);
 	return 0;
 }
 
@@ -45,5 +59,5 @@ static void __exit goalloc_uaf_exit(void)
 module_init(goalloc_uaf_init);
 module_exit(goalloc_uaf_exit);
 
-MODULE_DESCRIPTION("goalloc negative test: a use-after-free and a double free");
+MODULE_DESCRIPTION("goalloc negative test: a use-after-free, a double free and a leak");
 MODULE_LICENSE("GPL");
