@@ -29,8 +29,6 @@ say() { echo "$*" >&3; echo "goalloc-init: $*"; }
 
 D=/goalloc
 KL=/sys/kernel/debug/kmemleak
-# Booted with kmemleak=off, the file is there but refuses every write.
-grep -qw kmemleak=off /proc/cmdline && KL=/nonexistent
 say "GA-BEGIN mode=${GA_MODE:-test} kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
 
 # Leaks from boot are not ours: report only what is found after this point.
