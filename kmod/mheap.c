@@ -1776,27 +1776,85 @@ out_cache:
 	return ret;
 }
 
+/*
+ * Unload with heap pages still in use: a caller never freed some objects,
+ * and kmemleak reports them as that caller's (their records are its, made
+ * at allocation).  Their pages stay allocated for good, as anything may
+ * still point into them; the free pages between them were scavenged just
+ * before.  What describes them is goalloc's and goes with the module: every
+ * span left (mcentral's exit kept those with objects; a large object's
+ * never was on a list), the chunks' records and the span map's regions, so
+ * the descriptors' cache is empty when it is destroyed.  No lookup can
+ * reach them any more: every module that calls goalloc is gone before it
+ * unloads, and so is every user arena (its file pins the module).
+ */
+static void heap_abandon(void)
+{
+	struct goalloc_pool *pool = &goalloc_heap.kernel;
+	unsigned long flags, leaked = 0, inuse;
+	struct goalloc_chunk *ch, *tmp;
+	unsigned int nspans = 0;
+
+	spin_lock_irqsave(&goalloc_heap.lock, flags);
+	inuse = goalloc_heap.pages_inuse;
+	list_for_each_entry_safe(ch, tmp, &pool->chunks, list) {
+		unsigned long idx = goalloc_map_offset(ch->base) >> GOALLOC_CHUNK_SHIFT;
+		struct goalloc_span_region *a = region_of(ch->base);
+		unsigned int first = (goalloc_map_offset(ch->base) >> GOALLOC_PAGE_SHIFT) &
+				     (GOALLOC_CHUNK_PAGES - 1);
+		unsigned int i;
+
+		/* A span lies in one chunk: met first at its first page. */
+		for (i = 0; i < ch->npages; i++) {
+			struct goalloc_span *s = a->spans[first + i];
+
+			if (!s)
+				continue;
+			map_span_in(a, s, NULL);
+			goalloc_span_destroy(s);
+			nspans++;
+		}
+		leaked += chunk_held(ch);
+		list_del(&ch->list);
+		pool->nchunks--;
+		goalloc_heap.nchunks--;
+		pool_add_held(pool, -(long)chunk_held(ch));
+		kfree(ch);
+		if (!--a->nchunks) {
+			RCU_INIT_POINTER(span_map()->region[idx], NULL);
+			kfree(a);
+		}
+	}
+	pool->pages_inuse = 0;
+	pool->pages_idle = 0;
+	goalloc_heap.pages_inuse = 0;
+	goalloc_heap.pages_idle = 0;
+	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
+	pr_err("%lu heap pages still in use at unload (%u spans): leaking %lu KiB\n",
+	       inuse, nspans, leaked * GOALLOC_PAGE_SIZE >> 10);
+}
+
 void goalloc_heap_exit(void)
 {
+	struct goalloc_span_map *map;
+
 	/* No span is made or freed any more: the caches' pages go back. */
 	goalloc_pool_pcache_exit(&goalloc_heap.kernel);
 	if (pcache_cpuhp_state >= 0) {
 		cpuhp_remove_state_nocalls(pcache_cpuhp_state);
 		pcache_cpuhp_state = -1;
 	}
-	if (goalloc_heap.pages_inuse)
-		pr_err("%lu heap pages still in use at unload: leaking them\n",
-		       goalloc_heap.pages_inuse);
-	else
-		goalloc_heap_release(0);
-	if (!goalloc_heap.pages_inuse) {
-		struct goalloc_span_map *map = rcu_dereference_protected(goalloc_span_map, 1);
-
-		/* No lookup is left: the module's callers are gone. */
-		RCU_INIT_POINTER(goalloc_span_map, &span_map_none);
-		if (map != &span_map_none)
-			kvfree_rcu(map, rcu);
+	goalloc_heap_release(0);
+	if (goalloc_heap.pages_inuse) {
+		/* The free pages between the spans left go back first. */
+		goalloc_heap_scavenge(0);
+		heap_abandon();
 	}
+	map = rcu_dereference_protected(goalloc_span_map, 1);
+	/* No lookup is left: the module's callers are gone. */
+	RCU_INIT_POINTER(goalloc_span_map, &span_map_none);
+	if (map != &span_map_none)
+		kvfree_rcu(map, rcu);
 	/*
 	 * Wait for the frees of spans (call_rcu()), regions and tables
 	 * (kfree_rcu()) before the descriptors' cache and the module go.

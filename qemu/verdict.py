@@ -66,6 +66,9 @@ REPORTS = [
     # goalloc's own report of a refused free (an error line, never a WARN):
     # in a test run nobody frees badly unless a test says so (and silences it).
     ("goalloc-bad-free", re.compile(r"goalloc: bad free of ")),
+    # goalloc unloaded with objects in use: a test module leaked them.
+    ("goalloc-unload-leak", re.compile(r"goalloc: (\d+ heap pages still in use at unload|"
+                                       r"class \d+: \d+ objects never freed)")),
 ]
 
 STRIP_TIME = re.compile(r"^\[\s*\d+\.\d+\]\s?")

@@ -266,8 +266,9 @@ do_kunit_rt() {
 
 # The negative test: goalloc_uaf.ko (kunit/uaf_negative.c) reads a freed
 # goalloc object and frees it twice.  The run passes only if KASAN reports the
-# use-after-free, goalloc reports the double free, kmemleak reports the
-# leaked object (by its size), and nothing else is wrong.
+# use-after-free, goalloc reports the double free and, unloaded with the
+# leaked object in use, that object's span, kmemleak reports the object (by
+# its size) and nothing of goalloc's own, and nothing else is wrong.
 do_kasan_negative() {
 	step kasan-negative
 	local k out=$RES/kasan-negative
@@ -284,6 +285,8 @@ do_kasan_negative() {
 	qemu/verdict.py "$out" --kind qemu --ksrc "$(ksrc)" --label kasan-negative \
 		--expect-report 'BUG: KASAN: use-after-free in goalloc_uaf_init\b' \
 		--expect-report 'goalloc: bad free of \S+ \(double free\) from goalloc_uaf_init\b' \
+		--expect-report 'goalloc: class [0-9]+: 1 objects never freed' \
+		--expect-report 'goalloc: 1 heap pages still in use at unload \(1 spans\)' \
 		--expect-report 'unreferenced object 0x[0-9a-f]+ \(size 256\):' \
 		--expect-report 'kmemleak: 1 new suspected memory leaks'
 	add_counts "$out"
