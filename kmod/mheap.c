@@ -1791,12 +1791,12 @@ out_cache:
 static void heap_abandon(void)
 {
 	struct goalloc_pool *pool = &goalloc_heap.kernel;
-	unsigned long flags, leaked = 0, inuse;
+	unsigned long flags, leaked = 0, inuse, others;
 	struct goalloc_chunk *ch, *tmp;
 	unsigned int nspans = 0;
 
 	spin_lock_irqsave(&goalloc_heap.lock, flags);
-	inuse = goalloc_heap.pages_inuse;
+	inuse = pool->pages_inuse;
 	list_for_each_entry_safe(ch, tmp, &pool->chunks, list) {
 		unsigned long idx = goalloc_map_offset(ch->base) >> GOALLOC_CHUNK_SHIFT;
 		struct goalloc_span_region *a = region_of(ch->base);
@@ -1825,13 +1825,18 @@ static void heap_abandon(void)
 			kfree(a);
 		}
 	}
+	goalloc_heap.pages_inuse -= pool->pages_inuse;
+	goalloc_heap.pages_idle -= pool->pages_idle;
 	pool->pages_inuse = 0;
 	pool->pages_idle = 0;
-	goalloc_heap.pages_inuse = 0;
-	goalloc_heap.pages_idle = 0;
+	/* Another pool's chunks (a test's pool never finished): not ours to free. */
+	others = goalloc_heap.nchunks;
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
-	pr_err("%lu heap pages still in use at unload (%u spans): leaking %lu KiB\n",
-	       inuse, nspans, leaked * GOALLOC_PAGE_SIZE >> 10);
+	if (inuse)
+		pr_err("%lu heap pages still in use at unload (%u spans): leaking %lu KiB\n",
+		       inuse, nspans, leaked * GOALLOC_PAGE_SIZE >> 10);
+	if (others)
+		pr_err("%lu chunks of other pools left at unload\n", others);
 }
 
 void goalloc_heap_exit(void)
@@ -1845,7 +1850,8 @@ void goalloc_heap_exit(void)
 		pcache_cpuhp_state = -1;
 	}
 	goalloc_heap_release(0);
-	if (goalloc_heap.pages_inuse) {
+	/* Chunks left: spans still in use (no other pool outlives its user). */
+	if (goalloc_heap.nchunks) {
 		/* The free pages between the spans left go back first. */
 		goalloc_heap_scavenge(0);
 		heap_abandon();

@@ -66,9 +66,12 @@ REPORTS = [
     # goalloc's own report of a refused free (an error line, never a WARN):
     # in a test run nobody frees badly unless a test says so (and silences it).
     ("goalloc-bad-free", re.compile(r"goalloc: bad free of ")),
-    # goalloc unloaded with objects in use: a test module leaked them.
+    # goalloc unloaded with objects in use, or a named cache never destroyed:
+    # a test module leaked them.
     ("goalloc-unload-leak", re.compile(r"goalloc: (\d+ heap pages still in use at unload|"
-                                       r"class \d+: \d+ objects never freed)")),
+                                       r"class \d+: \d+ objects never freed|"
+                                       r"cache \S+ never destroyed|"
+                                       r"\d+ chunks of other pools left at unload)")),
 ]
 
 STRIP_TIME = re.compile(r"^\[\s*\d+\.\d+\]\s?")

@@ -206,6 +206,13 @@ CASES = [
     ("WARN_ON", {"console.log": append(
         "[   40.1] WARNING: CPU: 1 PID: 77 at kmod/malloc.c:40 goalloc_init+0x10/0x20\n")},
      [], False, "WARNING"),
+    ("goalloc unloaded with an object in use", {"console.log": append(
+        "[   40.1] goalloc: class 18: 1 objects never freed\n"
+        "[   40.2] goalloc: 1 heap pages still in use at unload (1 spans): leaking 8 KiB\n")},
+     [], False, "goalloc-unload-leak"),
+    ("named cache never destroyed", {"console.log": append(
+        "[   40.1] goalloc: cache ext4_inode_cache never destroyed\n")},
+     [], False, "goalloc-unload-leak"),
     ("sleep in atomic context", {"console.log": append(
         "[   40.1] BUG: sleeping function called from invalid context at mm/slub.c:4119\n")},
      [], False, "atomic-sleep"),
