@@ -15,7 +15,10 @@
  *                           1, in the writer's context, on its CPU; N > 1,
  *                           each on the CPU its event ran on in the trace,
  *                           modulo N, among the first N online CPUs
- *   start goalloc|kmalloc   rewind to the first record, choose the allocator
+ *   start goalloc|kmalloc|slub
+ *                           rewind to the first record, choose the allocator
+ *                           (slub: kmalloc()'s sizes in caches made empty
+ *                           for the replay, fresh_size[] below)
  *   step N                  replay the next N records (0: all that remain)
  *   finish                  free every object still live
  *
@@ -106,9 +109,75 @@ struct replay_record {
 /* The longest sleep between two looks for a fatal signal. */
 #define REPLAY_PACE_MAX_US	USEC_PER_SEC
 
-enum replay_alloc { R_NONE, R_GOALLOC, R_KMALLOC };
+enum replay_alloc { R_NONE, R_GOALLOC, R_KMALLOC, R_SLUB };
 
-static const char *const alloc_name[] = { "none", "goalloc", "kmalloc" };
+static const char *const alloc_name[] = { "none", "goalloc", "kmalloc", "slub" };
+
+/*
+ * "start slub": SLUB from empty.  kmalloc()'s caches hold slabs from boot
+ * on every CPU, with free slots a replay fills before it takes a page, and
+ * goalloc starts with nothing; these caches have kmalloc()'s sizes and are
+ * made at the first "start slub", unmerged (their own slabs, counted in
+ * /sys/kernel/slab/replay-<size>), and empty whenever a replay starts.
+ * Sizes above the last one go to kmalloc() (the page allocator) as SLUB's
+ * do; 0 bytes to kmalloc() too (ZERO_SIZE_PTR).
+ */
+static const unsigned int fresh_size[] = {
+	8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192,
+};
+
+static struct kmem_cache *fresh_cache[ARRAY_SIZE(fresh_size)];
+
+#ifdef SLAB_NO_MERGE
+#define FRESH_FLAGS	SLAB_NO_MERGE
+#else
+/* Before 6.5 a cache may be merged with kmalloc()'s: no "start slub". */
+#define FRESH_FLAGS	0
+#endif
+
+/*
+ * The fresh cache kmalloc() would pick for @size (x86-64's sizes), or NULL:
+ * kmalloc() itself.
+ */
+static struct kmem_cache *fresh_of(u32 size)
+{
+	unsigned int i;
+
+	if (!size || size > KMALLOC_MAX_CACHE_SIZE)
+		return NULL;
+	for (i = 0; i < ARRAY_SIZE(fresh_size); i++)
+		if (size <= fresh_size[i])
+			return fresh_cache[i];
+	return NULL;
+}
+
+static int fresh_create(void)
+{
+	unsigned int i;
+	char name[32];
+
+	if (!FRESH_FLAGS)
+		return -EOPNOTSUPP;
+	for (i = 0; i < ARRAY_SIZE(fresh_size); i++) {
+		if (fresh_cache[i])
+			continue;
+		snprintf(name, sizeof(name), "replay-%u", fresh_size[i]);
+		fresh_cache[i] = kmem_cache_create(name, fresh_size[i], 0, FRESH_FLAGS, NULL);
+		if (!fresh_cache[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void fresh_destroy(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fresh_size); i++) {
+		kmem_cache_destroy(fresh_cache[i]);
+		fresh_cache[i] = NULL;
+	}
+}
 
 /**
  * struct replay_state - the loaded stream and the replay's counters
@@ -217,9 +286,14 @@ static void free_one(u32 id)
 		st.usable_live -= goalloc_size(p);
 		goalloc_free(p);
 	} else {
+		struct kmem_cache *c = st.alloc == R_SLUB ? fresh_of(size) : NULL;
+
 		st.usable_live -= ksize(p);
 		st.large_live -= large_pages(size);
-		kfree(p);
+		if (c)
+			kmem_cache_free(c, p);
+		else
+			kfree(p);
 	}
 	st.objs[id] = NULL;
 	st.live--;
@@ -228,10 +302,13 @@ static void free_one(u32 id)
 
 static void alloc_one(u32 id, u32 size)
 {
+	struct kmem_cache *c = st.alloc == R_SLUB ? fresh_of(size) : NULL;
 	void *p;
 
 	if (st.alloc == R_GOALLOC)
 		p = goalloc_alloc(size, GFP_KERNEL);
+	else if (c)
+		p = kmem_cache_alloc(c, GFP_KERNEL);
 	else
 		p = kmalloc(size, GFP_KERNEL);
 	if (!p) {
@@ -544,10 +621,20 @@ static int run_cmd(char *cmd)
 	}
 	if (!stream_complete())
 		return -ENODATA;
-	if (!strcmp(cmd, "start goalloc") || !strcmp(cmd, "start kmalloc")) {
+	if (!strcmp(cmd, "start goalloc") || !strcmp(cmd, "start kmalloc") ||
+	    !strcmp(cmd, "start slub")) {
+		int ret;
+
 		if (st.live)
 			return -EBUSY;
-		reset_counters(cmd[6] == 'g' ? R_GOALLOC : R_KMALLOC);
+		if (cmd[6] == 's') {
+			/* Empty again: what an earlier replay left in slabs goes back. */
+			fresh_destroy();
+			ret = fresh_create();
+			if (ret)
+				return ret;
+		}
+		reset_counters(cmd[6] == 'g' ? R_GOALLOC : cmd[6] == 'k' ? R_KMALLOC : R_SLUB);
 		return 0;
 	}
 	if (!strncmp(cmd, "step ", 5)) {
@@ -642,6 +729,7 @@ static void __exit replay_exit(void)
 	debugfs_remove_recursive(replay_dir);
 	mutex_lock(&replay_lock);
 	drop_stream();
+	fresh_destroy();
 	mutex_unlock(&replay_lock);
 }
 

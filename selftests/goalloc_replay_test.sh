@@ -14,7 +14,8 @@
 # give goalloc's live objects back to their count before it at "finish",
 # and, timed, take at least the trace's own time, sleeping to keep to it
 # (and sleep the second the three paced records span, as they are replayed
-# in far less); then the same records through kmalloc.  The guest's checks (KASAN,
+# in far less); then the same records through kmalloc, and some through
+# SLUB from empty ("start slub": caches it makes empty).  The guest's checks (KASAN,
 # lockdep, kmemleak; KCSAN in its guest) watch goalloc under a real
 # kernel's mix of sizes and cross-CPU frees meanwhile.
 n=0 fails=0
@@ -23,7 +24,7 @@ notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n $1"; }
 check() { desc=$1; shift; if "$@"; then ok "$desc"; else notok "$desc"; fi; }
 
 echo "TAP version 13"
-echo "1..21"
+echo "1..23"
 R=/sys/kernel/debug/goalloc_replay
 H=/sys/kernel/debug/goalloc/heap
 out=/tmp/goalloc-replay.$$
@@ -102,6 +103,16 @@ run "timed 0" && run "start kmalloc" && run "step 0"
 check "the same records through kmalloc" \
 	sh -c "[ '$(res events_done)' = $nrec ] && [ '$(res failures)' = 0 ] && [ '$(res bad_records)' = 0 ]"
 run finish
+
+# SLUB from empty: caches of kmalloc's sizes made for the replay.  A later
+# "start slub" makes them anew, so they hold nothing when it starts.
+slabs_of() { cat /sys/kernel/slab/replay-*/slabs 2>/dev/null | awk '{ n += $1 } END { print n + 0 }'; }
+run "start slub" && run "step 5000"
+check "5,000 records through SLUB from empty, in its own caches ($(slabs_of) slabs)" \
+	sh -c "[ '$(res events_done)' = 5000 ] && [ '$(res failures)' = 0 ] && [ $(slabs_of) -gt 0 ]"
+run finish
+run "start slub"
+check "\"start slub\" again: its caches are empty ($(slabs_of) slabs)" [ "$(slabs_of)" = 0 ]
 
 # Three records 0.5 s apart, replayed in microseconds: the replay must
 # sleep before the second and the third, about a second in all.

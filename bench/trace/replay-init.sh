@@ -3,7 +3,8 @@
 #
 # /init of the replay guest (bench/trace/replay.sh): loads goalloc.ko and
 # goalloc_replay.ko, writes /replay/trace.bin to the module, replays it
-# through REPLAY_ALLOC (goalloc or kmalloc, from the kernel command line)
+# through REPLAY_ALLOC (goalloc, kmalloc, or slub: SLUB caches of kmalloc's
+# sizes made empty for the replay; from the kernel command line)
 # REPLAY_STEP records at a time, and after every step sends a snapshot to
 # the second serial port: the module's result, goalloc's debugfs heap file
 # and the slab count of every kmalloc cache.  Then it frees what
@@ -49,18 +50,26 @@ fi
 cat /replay/trace.bin >$R/trace || { say "REPLAY-ERROR trace write"; finish; }
 
 # The caches a GFP_KERNEL kmalloc() uses (not -cg-, -rcl-, dma-): one
-# directory each; a cache merged with others is counted once.
-caches=$(for d in /sys/kernel/slab/kmalloc-[0-9]*; do realpath "$d"; done | sort -u)
-slabs=$(for d in $caches; do echo "$d/slabs"; done)
-for d in $caches; do
-	say "REPLAY-CACHE $d order=$(cat "$d/order") objsize=$(cat "$d/object_size")"
-done
+# directory each; a cache merged with others is counted once.  For "slub",
+# the replay's own caches of kmalloc()'s sizes, which "start slub" makes
+# empty (goalloc_replay's fresh_size[]).
+caches='' slabs=''
+list_caches() {
+	pat=/sys/kernel/slab/kmalloc-[0-9]*
+	[ "$alloc" = slub ] && pat=/sys/kernel/slab/replay-[0-9]*
+	caches=$(for d in $pat; do [ -e "$d" ] && realpath "$d"; done | sort -u)
+	slabs=$(for d in $caches; do echo "$d/slabs"; done)
+	for d in $caches; do
+		say "REPLAY-CACHE $d order=$(cat "$d/order") objsize=$(cat "$d/object_size")"
+	done
+}
+[ "$alloc" = slub ] || list_caches
 
 snap() {
 	{
 		echo "SNAP $1"
 		cat $R/result $G
-		grep -H . $slabs
+		[ -z "$slabs" ] || grep -H . $slabs
 		[ "$1" = end ] && sed 's/^/CLASS /' /sys/kernel/debug/goalloc/classes
 		echo "ENDSNAP"
 	} >&3
@@ -99,6 +108,7 @@ peak_send() {
 
 snap base
 echo "start $alloc" >$R/run || { say "REPLAY-ERROR start"; finish; }
+[ "$alloc" = slub ] && list_caches
 snap start
 total=$(sed -n 's/^events_total=//p' $R/result)
 done_=0

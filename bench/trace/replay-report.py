@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """Tabulate the snapshots of two replay guests (bench/trace/replay.sh).
 
-Usage: replay-report.py GOALLOC_RESULTS KMALLOC_RESULTS --stream STREAM.txt
+Usage: replay-report.py GOALLOC_RESULTS KMALLOC_RESULTS [SLUB_RESULTS]
+                        --stream STREAM.txt
                         [--trace NAME] [--md OUT.md] [--csv OUT.csv]
-       replay-report.py --trajectory RESULTS --alloc goalloc|kmalloc
+       replay-report.py --trajectory RESULTS --alloc goalloc|kmalloc|slub
                         [--every N]
 
 Each results file holds "SNAP <phase>" ... "ENDSNAP" blocks: the replay
@@ -17,6 +18,8 @@ order=<o>" lines.  Held memory is counted in bytes:
   kmalloc  pages of the slabs of every kmalloc-* cache, minus the value
            before "start", plus the pages of live kmallocs above
            KMALLOC_MAX_CACHE_SIZE (counted by the module)
+  slub     the same, of the replay's own caches of kmalloc's sizes, which
+           are empty at "start" (goalloc_replay's "start slub")
 
 sampled at every snapshot; the peak is the largest snapshot.  The
 --trajectory form prints one run's snapshots (every Nth) and its peak, for
@@ -164,6 +167,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("goalloc", nargs="?")
     ap.add_argument("kmalloc", nargs="?")
+    ap.add_argument("slub", nargs="?",
+                    help="results of a third guest, SLUB from empty (replay.sh -a '... slub')")
     ap.add_argument("--trajectory")
     ap.add_argument("--alloc", default="goalloc")
     ap.add_argument("--every", type=int, default=40)
@@ -187,38 +192,44 @@ def main():
             stream[k] = int(v)
     g = summarize(a.goalloc, "goalloc")
     k = summarize(a.kmalloc, "kmalloc")
+    f = summarize(a.slub, "slub") if a.slub else None
     req = g["req_peak"]
 
     def waste(r, key):
         return 100.0 * (r[key] - r["req_peak" if key == "held_peak" else "req_end"]) / r[key] \
             if r[key] else 0.0
 
+    runs = [g, k] + ([f] if f else [])
+
+    def row(name, fmt):
+        return (name,) + tuple(fmt(r) for r in runs)
+
+    def returned(r):
+        return (f"{100.0 * (1 - r['held_released'] / r['held_peak']):.1f}"
+                if r["held_peak"] else "-")
+
     rows = [
-        ("requested, peak (KiB)", kib(g["req_peak"]), kib(k["req_peak"])),
-        ("requested, end of trace (KiB)", kib(g["req_end"]), kib(k["req_end"])),
-        ("usable (size class), peak (KiB)", kib(g["usable_peak"]), kib(k["usable_peak"])),
-        ("held at peak (KiB)", kib(g["held_peak"]), kib(k["held_peak"])),
-        ("held at end of trace (KiB)", kib(g["held_end"]), kib(k["held_end"])),
-        ("waste at peak (% of held)", f"{waste(g, 'held_peak'):.1f}",
-         f"{waste(k, 'held_peak'):.1f}"),
-        ("waste at end (% of held)", f"{waste(g, 'held_end'):.1f}",
-         f"{waste(k, 'held_end'):.1f}"),
-        ("held / requested at peak", f"{g['held_peak'] / req:.2f}",
-         f"{k['held_peak'] / k['req_peak']:.2f}"),
-        ("held after freeing all (KiB)", kib(g["held_freed"]), kib(k["held_freed"])),
-        ("held 3 s later (KiB)", kib(g["held_idle"]), kib(k["held_idle"])),
-        ("held after shrinking (KiB)", kib(g["held_released"]), kib(k["held_released"])),
-        ("returned of the peak after shrinking (%)",
-         f"{100.0 * (1 - g['held_released'] / g['held_peak']):.1f}" if g["held_peak"] else "-",
-         f"{100.0 * (1 - k['held_released'] / k['held_peak']):.1f}" if k["held_peak"] else "-"),
-        ("kmalloc caches' slab pages, peak change (KiB)",
-         kib(g["kmalloc_caches_peak"]), kib(k["kmalloc_caches_peak"])),
-        ("NR_SLAB_UNRECLAIMABLE change, peak, every record (KiB)",
-         kib(g["nr_slab_peak_every_event"]), kib(k["nr_slab_peak_every_event"])),
-        ("allocation failures", str(g["failures"]), str(k["failures"])),
-        ("replay time in the guest (ms, TCG)" if a.accel != "icount" else
-         "replay in the guest (million instructions, icount)",
-         f"{g['replay_ms']:.0f}", f"{k['replay_ms']:.0f}"),
+        row("requested, peak (KiB)", lambda r: kib(r["req_peak"])),
+        row("requested, end of trace (KiB)", lambda r: kib(r["req_end"])),
+        row("usable (size class), peak (KiB)", lambda r: kib(r["usable_peak"])),
+        row("held at peak (KiB)", lambda r: kib(r["held_peak"])),
+        row("held at end of trace (KiB)", lambda r: kib(r["held_end"])),
+        row("waste at peak (% of held)", lambda r: f"{waste(r, 'held_peak'):.1f}"),
+        row("waste at end (% of held)", lambda r: f"{waste(r, 'held_end'):.1f}"),
+        row("held / requested at peak", lambda r: f"{r['held_peak'] / r['req_peak']:.2f}"),
+        row("held after freeing all (KiB)", lambda r: kib(r["held_freed"])),
+        row("held 3 s later (KiB)", lambda r: kib(r["held_idle"])),
+        row("held after shrinking (KiB)", lambda r: kib(r["held_released"])),
+        row("returned of the peak after shrinking (%)", returned),
+        row("kmalloc caches' slab pages"
+            + (" (SLUB from empty: its own caches')" if f else "") + ", peak change (KiB)",
+            lambda r: kib(r["kmalloc_caches_peak"])),
+        row("NR_SLAB_UNRECLAIMABLE change, peak, every record (KiB)",
+            lambda r: kib(r["nr_slab_peak_every_event"])),
+        row("allocation failures", lambda r: str(r["failures"])),
+        row("replay time in the guest (ms, TCG)" if a.accel != "icount" else
+            "replay in the guest (million instructions, icount)",
+            lambda r: f"{r['replay_ms']:.0f}"),
     ]
     ratio_slub = g["held_peak"] / k["held_peak"] if k["held_peak"] else float("inf")
     ratio_req = g["held_peak"] / req
@@ -242,7 +253,10 @@ def main():
               f"{snaps_info.get('kernel', '?')} under QEMU ({snaps_info.get('cpus', '?')} "
               f"vCPUs{icount}), one fresh boot per allocator. Held memory: goalloc's heap pages "
               f"(debugfs heap_held); SLUB's kmalloc-<size> slab pages (/sys/kernel/slab) "
-              f"plus its large kmallocs' pages; both as changes since the replay's start. "
+              f"plus its large kmallocs' pages"
+              + ("; SLUB from empty: the same of caches of kmalloc's sizes that the replay "
+                 "module made for the replay (goalloc_replay's \"start slub\")" if f else "")
+              + "; all as changes since the replay's start. "
               f"See Documentation/trace-replay.rst.\n")
     md.append(f"Stream: {stream['events']} records ({stream['allocs']} kmallocs, "
               f"{stream['frees']} kfrees); dropped: {stream['frees_unknown']} kfrees of "
@@ -251,19 +265,28 @@ def main():
               f"{stream['implicit_frees']} implicit frees (address reused while live); "
               f"{stream['live_at_end']} objects live at the end. "
               f"Snapshots every {snaps_info.get('step', '?')} records.\n")
-    md.append("| | goalloc | kmalloc (SLUB) |")
-    md.append("|---|---:|---:|")
+    if f:
+        md.append("| | goalloc | kmalloc (SLUB) | SLUB from empty |")
+        md.append("|---|---:|---:|---:|")
+    else:
+        md.append("| | goalloc | kmalloc (SLUB) |")
+        md.append("|---|---:|---:|")
     for r in rows:
-        md.append(f"| {r[0]} | {r[1]} | {r[2]} |")
+        md.append("| " + " | ".join(r) + " |")
     md.append("")
     md.append(f"goalloc held at peak / SLUB held at peak: **{ratio_slub:.3f}** (bar: < 1)  ")
+    if f:
+        md.append(f"goalloc held at peak / SLUB from empty held at peak: "
+                  f"**{g['held_peak'] / f['held_peak']:.3f}** (SLUB's caches of kmalloc's "
+                  f"sizes made for the replay, empty at its start as goalloc is)  ")
     md.append(f"goalloc held at peak / bytes requested at peak: **{ratio_req:.3f}** (bar: <= 1.10)  ")
     md.append(f"goalloc: heap pages in spans at peak {kib(g['inuse_peak'])} KiB"
               f"{cached_note(g)}; "
               f"its span metadata is in the kmalloc caches' row above; "
               f"chunks released after shrinking: {g['chunks_released']}.")
     md.append(f"goalloc's peak held at record {g['held_peak_at_event']}, "
-              f"SLUB's at record {k['held_peak_at_event']}.")
+              f"SLUB's at record {k['held_peak_at_event']}"
+              + (f", SLUB from empty's at record {f['held_peak_at_event']}." if f else "."))
     text = "\n".join(md) + "\n"
     if a.md:
         with open(a.md, "w") as f:
@@ -271,13 +294,13 @@ def main():
     else:
         sys.stdout.write(text)
     if a.csv:
-        keys = sorted(set(g) | set(k))
-        with open(a.csv, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["metric", "goalloc", "kmalloc"])
+        keys = sorted(set().union(*runs))
+        with open(a.csv, "w", newline="") as out:
+            w = csv.writer(out)
+            w.writerow(["metric"] + [r["alloc"] for r in runs])
             for key in keys:
                 if key != "alloc":
-                    w.writerow([key, g.get(key, ""), k.get(key, "")])
+                    w.writerow([key] + [r.get(key, "") for r in runs])
 
 
 if __name__ == "__main__":

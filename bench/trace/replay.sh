@@ -16,9 +16,12 @@
 # -c CPUS (default 1) > 1 replays the records of each CPU of the trace on a
 # CPU of its own (trace CPU c on replay CPU c mod CPUS), in a guest of CPUS
 # vCPUs: both allocators' per-CPU caches then hold what they did on the
-# traced machine.  -a "goalloc" (or "kmalloc") boots only that allocator's
-# guest and prints its trajectory instead of the table (for experiments;
-# default "goalloc kmalloc").  -p "retain_percent=0,scavenge_delay_ms=100"
+# traced machine.  -a "goalloc" (or "kmalloc", or "slub") boots only that
+# allocator's guest and prints its trajectory instead of the table (for
+# experiments; default "goalloc kmalloc").  "slub" is SLUB from empty, as
+# goalloc starts: caches of kmalloc()'s sizes that the replay module makes
+# for the replay, where kmalloc()'s own hold slabs from boot on every CPU;
+# -a "goalloc kmalloc slub" tabulates all three.  -p "retain_percent=0,scavenge_delay_ms=100"
 # loads goalloc.ko with those module parameters (comma-separated).
 #
 # The records run at the pace they were traced (goalloc_replay's "timed
@@ -102,7 +105,7 @@ for a in $allocs; do
 done
 rm -f "$out/initrd" "$out/trace.bin"
 
-if [ "$allocs" != "goalloc kmalloc" ]; then
+if [ "$allocs" != "goalloc kmalloc" ] && [ "$allocs" != "goalloc kmalloc slub" ]; then
 	for a in $allocs; do
 		python3 "$here/replay-report.py" --trajectory "$out/$a/results.log" --alloc "$a"
 	done
@@ -110,5 +113,6 @@ if [ "$allocs" != "goalloc kmalloc" ]; then
 fi
 python3 "$here/replay-report.py" --trace "$(basename "$trace")" --stream "$out/stream.txt" \
 	"$out/goalloc/results.log" "$out/kmalloc/results.log" \
+	$([ "$allocs" = "goalloc kmalloc slub" ] && echo "$out/slub/results.log") \
 	--md "$out/results.md" --csv "$out/results.csv" --accel "$GA_ACCEL"
 cat "$out/results.md"
