@@ -32,6 +32,9 @@ out=$GOALLOC_CACHE/kernels/$name-$key
 mkdir -p "$GOALLOC_CACHE/kernels"
 
 if [ -e "$out/.done" ]; then
+	# The stamp once a day is enough for the 14 days' rule.
+	[ -n "$(find "$out/.used" -maxdepth 0 -mtime -1 2>/dev/null)" ] ||
+		cache_used "$out" "$name-"
 	echo "$out"
 	exit 0
 fi
@@ -66,4 +69,5 @@ if [ ! -e "$out/.done" ]; then
 	log "$name kernel built in $(( $(date +%s) - start ))s"
 	touch "$out/.done"
 fi
+cache_used "$out" "$name-"
 echo "$out"

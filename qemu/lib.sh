@@ -34,6 +34,8 @@ src_tree() {
 			touch "$dir/.extracted"
 		fi
 	) 9>"$dir.lock"
+	# Only the installed version's kernels are ever used (their keys name it).
+	cache_used "$dir"
 	echo "$dir"
 }
 
@@ -85,6 +87,31 @@ tree_begin() {
 	mkdir -p "$1" && touch "$1/.unfinished"
 }
 tree_done() { rm -f "$1/.unfinished"; }
+
+# cache_used TREE [PREFIX]: mark a cache tree (of GOALLOC_CACHE/kernels,
+# modules, routed or src) used now, and remove the trees beside it whose name
+# starts with PREFIX (default: any) and that no run has used for
+# GOALLOC_CACHE_KEEP_DAYS days (default 14): a kernel source, compiler,
+# config fragment or flag that changes makes a tree of a new key and
+# leaves the old one, some 10 MB for a module tree and 250-350 MB for a
+# kernel, 1.7 GB for an extracted source.  A tree's last use is its .used
+# stamp, or for a tree older than the stamps its build.log, .extracted or
+# .done.  A tree whose lock someone holds is left alone;
+# lock files (empty) stay, as a runner may be about to open one.
+cache_used() {
+	local tree=$1 prefix=${2:-} d stamp
+	touch "$tree/.used" 2>/dev/null || return 0
+	for d in "$(dirname "$tree")/$prefix"*; do
+		[ -d "$d" ] && [ "$d" != "$tree" ] || continue
+		for stamp in "$d/.used" "$d/build.log" "$d/.extracted" "$d/.done" ""; do
+			[ -z "$stamp" ] || [ -e "$stamp" ] && break
+		done
+		[ -n "$stamp" ] || continue
+		[ -n "$(find "$stamp" -maxdepth 0 -mtime +"${GOALLOC_CACHE_KEEP_DAYS:-14}")" ] ||
+			continue
+		( flock -n 9 || exit 0; rm -rf "$d" ) 9>"$d.lock"
+	done
+}
 
 # tree_prune TREE: remove the modules a tree's last build did not make (a
 # module dropped from Kbuild leaves its old .ko beside the sources).
@@ -145,6 +172,7 @@ build_modules() {
 		if [ "$rc" = 0 ]; then
 			tree_prune "$tree"
 			tree_done "$tree"
+			cache_used "$tree"
 			rsync -a "$tree/" "$out/" || exit 1
 		else
 			cp "$tree/build.log" "$out/"

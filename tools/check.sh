@@ -378,7 +378,8 @@ do_lint() {
 	if ! (
 		flock 9 || exit 1
 		copy_module_sources "$tree" "$(realpath "$k")" || exit 1
-		make -C "$k" M="$tree" C=2 CHECK="sparse" -j"$(nproc)" modules
+		make -C "$k" M="$tree" C=2 CHECK="sparse" -j"$(nproc)" modules &&
+			cache_used "$tree"
 	) 9>"$tree.lock" >"$log/sparse.log" 2>&1; then
 		echo "error: make C=2 did not finish" >>"$log/sparse.log"
 	fi

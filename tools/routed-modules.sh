@@ -126,6 +126,7 @@ if grep -E 'warning:' "$out/build-lzo.log" "$out/build.log" |
 	die "routed module build has warnings; log: $dest/build.log"
 fi
 tree_done "$out"
+cache_used "$out"
 [ -n "$slub" ] && exit 0
 
 # What the routed modules import.  Allowed from the kernel's slab API: the

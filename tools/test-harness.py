@@ -397,6 +397,51 @@ def source_copy_case(out):
                                                                         len(planted)))
 
 
+def cache_prune_case(out):
+    """qemu/lib.sh cache_used on a cache directory of planted trees: the
+    tree used, a fresh one and a locked old one stay; old ones of the same
+    prefix go, whatever stamp they carry; another prefix's stays."""
+    import fcntl
+    import time
+    cache = os.path.join(out, "cache-prune", "kernels")
+    shutil.rmtree(os.path.dirname(cache), ignore_errors=True)
+    old = time.time() - 20 * 86400
+    trees = {  # name: (stamp file, old?, expected to stay)
+        "debug-new": (".used", False, True),
+        "debug-fresh": (".used", False, True),
+        "debug-old": (".used", True, False),
+        "debug-oldlog": ("build.log", True, False),
+        "debug-olddone": (".done", True, False),
+        "debug-locked": (".used", True, True),
+        "debug-nostamp": (None, True, True),
+        "perf-old": (".used", True, True),
+    }
+    for name, (stamp, is_old, _) in trees.items():
+        d = os.path.join(cache, name)
+        os.makedirs(d)
+        with open(os.path.join(d, "vmlinux"), "w") as f:
+            f.write("x")
+        if stamp:
+            path = os.path.join(d, stamp)
+            open(path, "w").close()
+            if is_old:
+                os.utime(path, (old, old))
+    lock = open(os.path.join(cache, "debug-locked.lock"), "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    sh = ". '%s/qemu/lib.sh' && cache_used '%s' debug-" % (TOP, os.path.join(cache, "debug-new"))
+    p = subprocess.run(["bash", "-c", sh], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    lock.close()
+    wrong = [n for n, (_, _, stay) in trees.items()
+             if os.path.isdir(os.path.join(cache, n)) != stay]
+    used = os.path.exists(os.path.join(cache, "debug-new", ".used"))
+    if p.returncode or wrong or not used:
+        return False, "rc %d, wrong fate: %s, used stamp %s; %s" % (
+            p.returncode, " ".join(wrong) or "none", used, p.stdout[-200:])
+    return True, "3 old trees of the prefix removed; the used, fresh, locked, unstamped and " \
+        "other-prefix ones kept"
+
+
 LAYERS = os.path.join(TOP, "tools/layers.py")
 
 
@@ -654,6 +699,8 @@ def main():
 
     ok, why = source_copy_case(args.out)
     result(ok, "test builds take sources only, no build product left in the tree", why)
+    ok, why = cache_prune_case(args.out)
+    result(ok, "the cache drops trees unused for 14 days, and only those", why)
 
     for name, ok, why in layers_cases(args.out):
         result(ok, name, why)
