@@ -631,8 +631,12 @@ static int run_cmd(char *cmd)
 			/* Empty again: what an earlier replay left in slabs goes back. */
 			fresh_destroy();
 			ret = fresh_create();
-			if (ret)
+			if (ret) {
+				/* No replay to resume, and no cache half made. */
+				fresh_destroy();
+				reset_counters(R_NONE);
 				return ret;
+			}
 		}
 		reset_counters(cmd[6] == 'g' ? R_GOALLOC : cmd[6] == 'k' ? R_KMALLOC : R_SLUB);
 		return 0;

@@ -108,11 +108,12 @@ run finish
 # "start slub" makes them anew, so they hold nothing when it starts.
 slabs_of() { cat /sys/kernel/slab/replay-*/slabs 2>/dev/null | awk '{ n += $1 } END { print n + 0 }'; }
 run "start slub" && run "step 5000"
-check "5,000 records through SLUB from empty, in its own caches ($(slabs_of) slabs)" \
-	sh -c "[ '$(res events_done)' = 5000 ] && [ '$(res failures)' = 0 ] && [ $(slabs_of) -gt 0 ]"
+check "5,000 records through SLUB from empty, in its own caches ($(slabs_of) slabs), usable bytes at least those asked" \
+	sh -c "[ '$(res events_done)' = 5000 ] && [ '$(res failures)' = 0 ] && [ $(slabs_of) -gt 0 ] &&
+	       [ '$(res allocator)' = slub ] && [ $(res usable_peak_bytes) -ge $(res req_peak_bytes) ]"
 run finish
-run "start slub"
-check "\"start slub\" again: its caches are empty ($(slabs_of) slabs)" [ "$(slabs_of)" = 0 ]
+check "\"start slub\" again: its caches are there, empty" \
+	sh -c "echo 'start slub' >$R/run && [ -e /sys/kernel/slab/replay-8192 ] && [ \$(cat /sys/kernel/slab/replay-*/slabs | awk '{ n += \$1 } END { print n + 0 }') = 0 ]"
 
 # Three records 0.5 s apart, replayed in microseconds: the replay must
 # sleep before the second and the third, about a second in all.

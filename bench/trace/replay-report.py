@@ -289,8 +289,8 @@ def main():
               + (f", SLUB from empty's at record {f['held_peak_at_event']}." if f else "."))
     text = "\n".join(md) + "\n"
     if a.md:
-        with open(a.md, "w") as f:
-            f.write(text)
+        with open(a.md, "w") as out:
+            out.write(text)
     else:
         sys.stdout.write(text)
     if a.csv:
