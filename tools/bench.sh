@@ -146,7 +146,8 @@ fi
 
 if [ "$what" = trace ] || [ "$what" = all ]; then
 	log "memory on a real kmalloc trace: bench/trace/debian-6.12-busybox.trace.xz"
-	bench/trace/replay.sh "$out/trace"
+	# Three guests: goalloc, kmalloc()'s caches, and SLUB from empty.
+	bench/trace/replay.sh -a "goalloc kmalloc slub" "$out/trace"
 	# Pictures of goalloc's heap at the replay's peak (its guest sent the
 	# tables): per-class bars and the chunk map, into bench.md.
 	build_libgoalloc "$GOALLOC_TOP/build/libgoalloc"
