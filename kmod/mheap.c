@@ -1862,8 +1862,9 @@ void goalloc_heap_exit(void)
 	if (map != &span_map_none)
 		kvfree_rcu(map, rcu);
 	/*
-	 * Wait for the frees of spans (call_rcu()), regions and tables
-	 * (kfree_rcu()) before the descriptors' cache and the module go.
+	 * Wait for the frees of spans (call_rcu(), the module's callback)
+	 * before the descriptors' cache and the module go.  Regions and
+	 * tables go by kfree_rcu()/kvfree_rcu(), which run no module code.
 	 */
 	rcu_barrier();
 	goalloc_span_cache_exit();

@@ -31,6 +31,7 @@
  *       before its spans[] entries are stored; goalloc_span_of() reads the
  *       entry with READ_ONCE() and its callers dereference it: an address
  *       dependency, ordered on every CPU Linux supports.
+ * Model: kmod/models/span_map.pml.
  */
 #ifndef _GOALLOC_MHEAP_H
 #define _GOALLOC_MHEAP_H

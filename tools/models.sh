@@ -56,6 +56,15 @@ checks=(
 	"mprof_slot:new           mprof_slot.pml     pass"
 	"mprof_slot:last-wins     mprof_slot.pml     fail  -DLAST_WINS"
 	"mprof_slot:forget-one    mprof_slot.pml     fail  -DFORGET_ONE"
+	"span_map:new             span_map.pml       pass"
+	"span_map:old-publish     span_map.pml       fail  -DOLD_PUBLISH"
+	"span_map:no-rcu-span     span_map.pml       fail  -DNO_RCU_SPAN"
+	"span_map:no-rcu-region   span_map.pml       fail  -DNO_RCU_REGION"
+	"span_map:no-rcu-table    span_map.pml       fail  -DNO_RCU_TABLE"
+	"span_map:no-zero-region  span_map.pml       fail  -DNO_ZERO_REGION"
+	"span_map:empty-table     span_map.pml       fail  -DEMPTY_TABLE"
+	"span_map:kill-late       span_map.pml       fail  -DKILL_LATE"
+	"span_map:no-count        span_map.pml       fail  -DNO_COUNT"
 )
 DEPTH=100000
 # pan.c is large and each state space small: an unoptimised build is the
