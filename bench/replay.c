@@ -117,7 +117,7 @@ static const char *const alloc_name[] = { "none", "goalloc", "kmalloc", "slub" }
  * "start slub": SLUB from empty.  kmalloc()'s caches hold slabs from boot
  * on every CPU, with free slots a replay fills before it takes a page, and
  * goalloc starts with nothing; these caches have kmalloc()'s sizes and are
- * made at the first "start slub", unmerged (their own slabs, counted in
+ * made at each "start slub", unmerged (their own slabs, counted in
  * /sys/kernel/slab/replay-<size>), and empty whenever a replay starts.
  * Sizes above the last one go to kmalloc() (the page allocator) as SLUB's
  * do; 0 bytes to kmalloc() too (ZERO_SIZE_PTR).
@@ -159,8 +159,6 @@ static int fresh_create(void)
 	if (!FRESH_FLAGS)
 		return -EOPNOTSUPP;
 	for (i = 0; i < ARRAY_SIZE(fresh_size); i++) {
-		if (fresh_cache[i])
-			continue;
 		snprintf(name, sizeof(name), "replay-%u", fresh_size[i]);
 		fresh_cache[i] = kmem_cache_create(name, fresh_size[i], 0, FRESH_FLAGS, NULL);
 		if (!fresh_cache[i])

@@ -1791,7 +1791,7 @@ out_cache:
 static void heap_abandon(void)
 {
 	struct goalloc_pool *pool = &goalloc_heap.kernel;
-	unsigned long flags, leaked = 0, inuse, others;
+	unsigned long flags, inuse, others;
 	struct goalloc_chunk *ch, *tmp;
 	unsigned int nspans = 0;
 
@@ -1814,7 +1814,6 @@ static void heap_abandon(void)
 			goalloc_span_destroy(s);
 			nspans++;
 		}
-		leaked += chunk_held(ch);
 		list_del(&ch->list);
 		pool->nchunks--;
 		goalloc_heap.nchunks--;
@@ -1834,7 +1833,7 @@ static void heap_abandon(void)
 	spin_unlock_irqrestore(&goalloc_heap.lock, flags);
 	if (inuse)
 		pr_err("%lu heap pages still in use at unload (%u spans): leaking %lu KiB\n",
-		       inuse, nspans, leaked * GOALLOC_PAGE_SIZE >> 10);
+		       inuse, nspans, inuse * GOALLOC_PAGE_SIZE >> 10);
 	if (others)
 		pr_err("%lu chunks of other pools left at unload\n", others);
 }
