@@ -1384,6 +1384,13 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 	LIST_HEAD(victims);
 	bool idle;
 
+	/*
+	 * Lock-free lookups may still find @s until its entries are cleared
+	 * below: only DEAD makes them refuse it ([M1]-[M3] in mheap.h; the
+	 * model's KILL_LATE variant, kmod/models/span_map.pml).  Every caller
+	 * kills the span first; one that did not is goalloc's bug.
+	 */
+	WARN_ON_ONCE(READ_ONCE(s->state) != GOALLOC_SPAN_DEAD);
 	trace_span_free(s->base, s->npages, s->cls, ch->nid);
 	goalloc_kasan_poison((void *)s->base, (size_t)s->npages * GOALLOC_PAGE_SIZE);
 	if (pool->pcache && s->npages <= GOALLOC_PCACHE_MAX_SPAN && pcache_free(pool, s)) {
