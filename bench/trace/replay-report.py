@@ -21,7 +21,10 @@ order=<o>" lines.  Held memory is counted in bytes:
   slub     the same, of the replay's own caches of kmalloc's sizes, which
            are empty at "start" (goalloc_replay's "start slub")
 
-sampled at every snapshot; the peak is the largest snapshot.  The
+sampled at every snapshot; the peak is the largest snapshot.  A peak
+lands where a grow lands and moves by whole grows between builds, so the
+mean over the snapshots at which at least 1 MiB is requested (the same
+records for every allocator) is given beside it.  The
 --trajectory form prints one run's snapshots (every Nth) and its peak, for
 experiments with one allocator.
 """
@@ -31,6 +34,8 @@ import re
 import sys
 
 PAGE = 4096
+# Snapshots counted in the means: those with at least this much requested.
+MEAN_FROM = 1 << 20
 snaps_info = {}
 
 
@@ -97,6 +102,7 @@ def summarize(path, alloc):
     base = ph["start"]
     run = [s for s in snaps if s["phase"] in ("start", "step", "end")]
     peak = max(run, key=lambda s: held(s, alloc, base))
+    busy = [s for s in run if s["req_live_bytes"] >= MEAN_FROM]
     r = {
         "alloc": alloc,
         "snapshots": len(run),
@@ -107,6 +113,9 @@ def summarize(path, alloc):
         "held_peak": held(peak, alloc, base),
         "held_peak_at_event": peak["events_done"],
         "held_end": held(ph["end"], alloc, base),
+        "mean_snapshots": len(busy),
+        "held_mean": sum(held(s, alloc, base) for s in busy) / len(busy) if busy else 0,
+        "req_mean": sum(s["req_live_bytes"] for s in busy) / len(busy) if busy else 0,
         "held_freed": held(ph["freed"], alloc, base),
         "held_idle": held(ph["idle"], alloc, base),
         "held_released": held(ph["released"], alloc, base),
@@ -160,7 +169,9 @@ def trajectory(path, alloc, every):
           f"{r['held_peak_at_event']}; requested at peak {kib(r['req_peak'])} KiB; "
           f"held/requested {r['held_peak'] / r['req_peak']:.3f}"
           + (f"; in spans at peak {kib(r['inuse_peak'])} KiB" + cached_note(r)
-             if alloc == "goalloc" else ""))
+             if alloc == "goalloc" else "")
+          + f"; mean held {kib(r['held_mean'])} KiB over {r['mean_snapshots']} snapshots "
+          f"with at least 1 MiB requested")
 
 
 def main():
@@ -217,6 +228,10 @@ def main():
         row("waste at peak (% of held)", lambda r: f"{waste(r, 'held_peak'):.1f}"),
         row("waste at end (% of held)", lambda r: f"{waste(r, 'held_end'):.1f}"),
         row("held / requested at peak", lambda r: f"{r['held_peak'] / r['req_peak']:.2f}"),
+        row("held, mean of the snapshots with at least 1 MiB requested (KiB)",
+            lambda r: kib(r["held_mean"])),
+        row("held / requested, those snapshots' means",
+            lambda r: f"{r['held_mean'] / r['req_mean']:.3f}" if r["req_mean"] else "-"),
         row("held after freeing all (KiB)", lambda r: kib(r["held_freed"])),
         row("held 3 s later (KiB)", lambda r: kib(r["held_idle"])),
         row("held after shrinking (KiB)", lambda r: kib(r["held_released"])),
@@ -280,6 +295,11 @@ def main():
                   f"**{g['held_peak'] / f['held_peak']:.3f}** (SLUB's caches of kmalloc's "
                   f"sizes made for the replay, empty at its start as goalloc is)  ")
     md.append(f"goalloc held at peak / bytes requested at peak: **{ratio_req:.3f}** (bar: <= 1.10)  ")
+    if k["held_mean"]:
+        md.append(f"goalloc / SLUB, mean held over the {g['mean_snapshots']} snapshots with at "
+                  f"least 1 MiB requested: {g['held_mean'] / k['held_mean']:.3f}"
+                  + (f" ({g['held_mean'] / f['held_mean']:.3f} against SLUB from empty)"
+                     if f and f["held_mean"] else "") + "  ")
     md.append(f"goalloc: heap pages in spans at peak {kib(g['inuse_peak'])} KiB"
               f"{cached_note(g)}; "
               f"its span metadata is in the kmalloc caches' row above; "
