@@ -1385,9 +1385,12 @@ void goalloc_heap_free_span(struct goalloc_span *s)
 	bool idle;
 
 	/*
-	 * Lock-free lookups may still find @s until its entries are cleared
-	 * below: only DEAD makes them refuse it ([M1]-[M3] in mheap.h; the
-	 * model's KILL_LATE variant, kmod/models/span_map.pml).  Every caller
+	 * Lock-free lookups (goalloc_span_of()) may still find @s until its
+	 * entries are cleared below, and refuse a free into it only for its
+	 * state: DEAD, as goalloc_span_refusal() says (an arena's span is
+	 * refused in any state).  The span map model's KILL_LATE variant
+	 * (kmod/models/span_map.pml) shows a lookup taking a span that no
+	 * longer holds the page when the kill comes after.  Every caller
 	 * kills the span first; one that did not is goalloc's bug.
 	 */
 	WARN_ON_ONCE(READ_ONCE(s->state) != GOALLOC_SPAN_DEAD);

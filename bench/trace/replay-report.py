@@ -26,7 +26,7 @@ lands where a grow lands and moves by whole grows between builds, so the
 mean over the snapshots at which at least 1 MiB is requested (the same
 records for every allocator) is given beside it.  The
 --trajectory form prints one run's snapshots (every Nth) and its peak, for
-experiments with one allocator.
+experiments with one allocator, with its peak and mean.
 """
 import argparse
 import csv
@@ -36,6 +36,7 @@ import sys
 PAGE = 4096
 # Snapshots counted in the means: those with at least this much requested.
 MEAN_FROM = 1 << 20
+MEAN_FROM_TEXT = f"{MEAN_FROM / (1 << 20):g} MiB"
 snaps_info = {}
 
 
@@ -102,7 +103,11 @@ def summarize(path, alloc):
     base = ph["start"]
     run = [s for s in snaps if s["phase"] in ("start", "step", "end")]
     peak = max(run, key=lambda s: held(s, alloc, base))
-    busy = [s for s in run if s["req_live_bytes"] >= MEAN_FROM]
+    # The end snapshot repeats the last step's record: count it once.
+    busy = [s for i, s in enumerate(run)
+            if s.get("req_live_bytes", 0) >= MEAN_FROM
+            and not (s["phase"] == "end" and i and
+                     run[i - 1].get("events_done") == s.get("events_done"))]
     r = {
         "alloc": alloc,
         "snapshots": len(run),
@@ -114,8 +119,8 @@ def summarize(path, alloc):
         "held_peak_at_event": peak["events_done"],
         "held_end": held(ph["end"], alloc, base),
         "mean_snapshots": len(busy),
-        "held_mean": sum(held(s, alloc, base) for s in busy) / len(busy) if busy else 0,
-        "req_mean": sum(s["req_live_bytes"] for s in busy) / len(busy) if busy else 0,
+        "held_mean": round(sum(held(s, alloc, base) for s in busy) / len(busy)) if busy else 0,
+        "req_mean": round(sum(s["req_live_bytes"] for s in busy) / len(busy)) if busy else 0,
         "held_freed": held(ph["freed"], alloc, base),
         "held_idle": held(ph["idle"], alloc, base),
         "held_released": held(ph["released"], alloc, base),
@@ -170,8 +175,9 @@ def trajectory(path, alloc, every):
           f"held/requested {r['held_peak'] / r['req_peak']:.3f}"
           + (f"; in spans at peak {kib(r['inuse_peak'])} KiB" + cached_note(r)
              if alloc == "goalloc" else "")
-          + f"; mean held {kib(r['held_mean'])} KiB over {r['mean_snapshots']} snapshots "
-          f"with at least 1 MiB requested")
+          + (f"; mean held {kib(r['held_mean'])} KiB over {r['mean_snapshots']} snapshots "
+             f"with at least {MEAN_FROM_TEXT} requested" if r["mean_snapshots"] else
+             f"; no snapshot with {MEAN_FROM_TEXT} requested"))
 
 
 def main():
@@ -228,7 +234,7 @@ def main():
         row("waste at peak (% of held)", lambda r: f"{waste(r, 'held_peak'):.1f}"),
         row("waste at end (% of held)", lambda r: f"{waste(r, 'held_end'):.1f}"),
         row("held / requested at peak", lambda r: f"{r['held_peak'] / r['req_peak']:.2f}"),
-        row("held, mean of the snapshots with at least 1 MiB requested (KiB)",
+        row(f"held, mean of the snapshots with at least {MEAN_FROM_TEXT} requested (KiB)",
             lambda r: kib(r["held_mean"])),
         row("held / requested, those snapshots' means",
             lambda r: f"{r['held_mean'] / r['req_mean']:.3f}" if r["req_mean"] else "-"),
@@ -295,9 +301,9 @@ def main():
                   f"**{g['held_peak'] / f['held_peak']:.3f}** (SLUB's caches of kmalloc's "
                   f"sizes made for the replay, empty at its start as goalloc is)  ")
     md.append(f"goalloc held at peak / bytes requested at peak: **{ratio_req:.3f}** (bar: <= 1.10)  ")
-    if k["held_mean"]:
+    if g["mean_snapshots"] and k["held_mean"]:
         md.append(f"goalloc / SLUB, mean held over the {g['mean_snapshots']} snapshots with at "
-                  f"least 1 MiB requested: {g['held_mean'] / k['held_mean']:.3f}"
+                  f"least {MEAN_FROM_TEXT} requested: {g['held_mean'] / k['held_mean']:.3f}"
                   + (f" ({g['held_mean'] / f['held_mean']:.3f} against SLUB from empty)"
                      if f and f["held_mean"] else "") + "  ")
     md.append(f"goalloc: heap pages in spans at peak {kib(g['inuse_peak'])} KiB"
