@@ -20,7 +20,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpuhotplug.h>
+#include <linux/jiffies.h>
 #include <linux/log2.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/smp.h>
 #include <linux/workqueue.h>
@@ -456,6 +458,90 @@ static unsigned int grow_most(unsigned int cls, size_t want)
 }
 
 /*
+ * How many allocations of a quiet class a CPU takes from mcentral's spans in
+ * a second before the class counts as busy there, and the CPU caches a span
+ * of it as before: a class allocated and freed in pairs stays below
+ * GOALLOC_QUIET_SPANS spans' worth of objects for good, and would otherwise
+ * pay mcentral's lock and a remote free for every pair (in make
+ * bench-budget's first round of 5,000 pairs, its first 2,048 took the
+ * round's mean from 79 instructions a pair to 500-700).  At four spans'
+ * worth a second (at most 255) the two-CPU peaks of the committed traces
+ * gave most of what sharing saves back; at 2,048 they keep it
+ * (Documentation/trace-replay.rst).  0: no class is ever quiet.
+ */
+unsigned int goalloc_quiet_max = 2048;
+module_param_named(quiet_max, goalloc_quiet_max, uint, 0644);
+MODULE_PARM_DESC(quiet_max,
+		 "Allocations a second a CPU takes a quiet class's objects from the shared spans (0: off)");
+EXPORT_SYMBOL_IF_KUNIT(goalloc_quiet_max);
+
+/*
+ * Is @spc quiet on this CPU?  It is when the CPU caches no span of it, holds
+ * fewer of its objects than GOALLOC_QUIET_SPANS spans of its own shape do,
+ * and has taken fewer than goalloc_quiet_max of them from mcentral this
+ * second; a yes counts one.  In the section.
+ *
+ * On two CPUs each CPU's partly used span of every class it allocates was
+ * what the second CPU cost (Documentation/trace-replay.rst): a class both
+ * allocate a few objects of now fills one span, mcentral's, where each
+ * filled its own.  A busy class keeps the fast path: a CPU holding many of
+ * its objects, or allocating it often, caches a span of it.
+ */
+static bool mcache_quiet(struct goalloc_mcache *c, unsigned int spc)
+{
+	const struct goalloc_class_info *ci = goalloc_cls_info(goalloc_spc_to_class(spc));
+	unsigned int max = min(READ_ONCE(goalloc_quiet_max), 0xffffU);
+	u32 sec = (u16)(jiffies / HZ), v = c->quiet[spc];
+
+	if (c->alloc[spc] != &goalloc_placeholder_span ||
+	    goalloc_mcache_live_hint(spc) >= GOALLOC_QUIET_SPANS * (long)ci->nelems)
+		return false;
+	if (v >> 16 != sec)
+		v = sec << 16;
+	if ((v & 0xffff) >= max)
+		return false;
+	c->quiet[spc] = v + 1;
+	return true;
+}
+
+/*
+ * A quiet class's object (mcache_quiet()), outside any section: a slot of
+ * mcentral's spans, else of a span grown for mcentral, of the shape the
+ * objects this CPU holds call for (never the big one: a busy CPU's count of
+ * grows does not apply to spans no CPU caches).  Counted on this CPU, as
+ * its cached spans' allocations are, so that its objects of the class (the
+ * hint above) count them; its frees are remote frees, counted there too.
+ */
+static noinline void *quiet_alloc(unsigned int spc, gfp_t gfp)
+{
+	const struct goalloc_class_info *ci = goalloc_cls_info(goalloc_spc_to_class(spc));
+	struct goalloc_mcache *c;
+	struct goalloc_span *s;
+	unsigned int npages;
+	void *p;
+
+	p = goalloc_central_take_slot(spc, NUMA_NO_NODE, &s);
+	if (!p) {
+		npages = goalloc_mcache_shape(ci, goalloc_mcache_live_hint(spc), false);
+		s = goalloc_central_grow(spc, npages, numa_mem_id(), gfp);
+		if (!s)
+			return NULL;
+		/* Still the grower's alone: no lookup finds a NEW span. */
+		p = goalloc_span_next_free(s);
+		goalloc_central_add_span(s);
+	}
+	c = goalloc_mcache_get();
+	if (goalloc_mcache_enter(c)) {
+		goalloc_mcache_count_alloc(c, spc);
+		goalloc_mcache_leave(c);
+	} else {
+		goalloc_central_count_alloc(s);
+	}
+	goalloc_mcache_put();
+	return p;
+}
+
+/*
  * Go's nextFree, whole (goalloc_mcache_next_free()), for @want objects in
  * all: 1, or a bulk call's count (goalloc_mcache_next_free_bulk()).
  * Inlined into both, so a single allocation's carries no count.  @asked:
@@ -480,6 +566,11 @@ static __always_inline void *next_free(unsigned int spc, size_t size, gfp_t gfp,
 	if (goalloc_mcache_enter(c)) {
 		if (node == NUMA_NO_NODE) {
 			p = goalloc_span_next_free(c->alloc[spc]);
+			if (!p && want == 1 && mcache_quiet(c, spc)) {
+				goalloc_mcache_leave(c);
+				goalloc_mcache_put();
+				return quiet_alloc(spc, gfp);
+			}
 			if (!p && goalloc_mcache_may_refill(c, spc, asked))
 				p = goalloc_mcache_refill(c, spc, want);
 			/* The most a grow asks for: the big shape, or a bulk call's. */

@@ -44,6 +44,10 @@
  *	touching other CPUs' caches (goalloc_mcache_grow_pages(),
  *	goalloc_mcache_pass_reset()); written with this_cpu ops outside the
  *	section, a count that may miss a grow
+ * @quiet: a quiet class's allocations from mcentral's spans this second,
+ *	per span class: the second (jiffies / HZ, low 16 bits) above the
+ *	count, so that a new second starts every count again
+ *	(mcache_quiet()); read and written in the section
  * @ncached: slots of @alloc and @away holding a span (not the empty
  *	one), so that a flush of a cache holding none scans nothing
  * @flush_gen: the heap shortage (mcache.c's short_gen) this CPU last gave
@@ -76,6 +80,7 @@ struct goalloc_mcache {
 	struct goalloc_span *away[GOALLOC_NUM_SPC];
 	unsigned long nfree_remote[GOALLOC_NUM_SPC];
 	u16 grows[GOALLOC_NUM_SPC];
+	u32 quiet[GOALLOC_NUM_SPC];
 	unsigned int ncached;
 	unsigned int flush_gen;
 	struct goalloc_span *last;
@@ -92,6 +97,18 @@ struct goalloc_mcache {
  * class reaches 8 within its first round all the same.
  */
 #define GOALLOC_BIG_AFTER	8
+
+/*
+ * A class is quiet on a CPU that caches no span of it and holds fewer of its
+ * objects than this many spans of the class's own shape hold: the CPU takes
+ * them one at a time from mcentral's spans, which all CPUs share, rather
+ * than cache a partly used span of its own (mcache_quiet(),
+ * Documentation/design.rst).  At 2 the busybox and fsload traces held 64
+ * KiB more on two CPUs than at 4 (Documentation/trace-replay.rst).
+ */
+#define GOALLOC_QUIET_SPANS	4
+
+extern unsigned int goalloc_quiet_max;
 
 extern struct goalloc_mcache __percpu *goalloc_mcache;
 

@@ -517,19 +517,21 @@ void *goalloc_central_take(struct list_head *partial, struct list_head *full,
 EXPORT_SYMBOL_IF_KUNIT(goalloc_central_take);
 
 /**
- * goalloc_central_alloc() - allocate one object without an mcache
+ * goalloc_central_take_slot() - one free slot of mcentral's spans, uncounted
  * @spc: span class
- * @size: bytes asked for (counted)
  * @node: NUMA node whose mcentral to take from, or NUMA_NO_NODE for this
  *	CPU's (numa_mem_id())
+ * @sp: set to the slot's span
  *
- * For interrupts that find their CPU's mcache busy, and for requests for
- * another node than this CPU's.  Never sleeps.
+ * The first span of the partial list with a free slot (swept on the way if
+ * it has frees pending), else a kept empty span, under the mcentral lock.
+ * The span stays mcentral's: the object's free is a remote free.  The
+ * caller counts the allocation (goalloc_central_count_alloc(), or a CPU's
+ * count for a quiet class's object).  Never sleeps.
  *
- * Return: the object, or NULL if no span of the node's mcentral has a free
- * slot.
+ * Return: the slot, or NULL if no span of the node's mcentral has one.
  */
-void *goalloc_central_alloc(unsigned int spc, size_t size, int node)
+void *goalloc_central_take_slot(unsigned int spc, int node, struct goalloc_span **sp)
 {
 	struct goalloc_mcentral *mc = goalloc_central_of(node == NUMA_NO_NODE ? numa_mem_id() :
 							 node, spc);
@@ -554,6 +556,31 @@ void *goalloc_central_alloc(unsigned int spc, size_t size, int node)
 	}
 	spin_unlock_irqrestore(&mc->lock, flags);
 	release_victims(&victims, kept);
+	*sp = s;
+	return p;
+}
+EXPORT_SYMBOL_IF_KUNIT(goalloc_central_take_slot);
+
+/**
+ * goalloc_central_alloc() - allocate one object without an mcache
+ * @spc: span class
+ * @size: bytes asked for
+ * @node: NUMA node whose mcentral to take from, or NUMA_NO_NODE for this
+ *	CPU's (numa_mem_id())
+ *
+ * For interrupts that find their CPU's mcache busy, and for requests for
+ * another node than this CPU's: goalloc_central_take_slot(), counted in
+ * mcentral.  Never sleeps.
+ *
+ * Return: the object, or NULL if no span of the node's mcentral has a free
+ * slot.
+ */
+void *goalloc_central_alloc(unsigned int spc, size_t size, int node)
+{
+	struct goalloc_span *s;
+	void *p;
+
+	p = goalloc_central_take_slot(spc, node, &s);
 	if (p)
 		goalloc_central_count_alloc(s);
 	return p;

@@ -120,6 +120,7 @@ struct goalloc_span *goalloc_central_cache_span_sized(unsigned int spc, int nid,
 						      unsigned int min_pages);
 void goalloc_central_uncache_span(struct goalloc_span *s);
 void goalloc_central_add_span(struct goalloc_span *s);
+void *goalloc_central_take_slot(unsigned int spc, int node, struct goalloc_span **sp);
 void *goalloc_central_take(struct list_head *partial, struct list_head *full,
 			   struct goalloc_span **sp);
 void *goalloc_central_alloc(unsigned int spc, size_t size, int node);

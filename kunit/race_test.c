@@ -25,6 +25,7 @@
 #include "mcache.h"
 #include "mheap.h"
 #include "pool_test.h"
+#include "quiet.h"
 
 #define RACE_SIZE	64
 
@@ -732,6 +733,8 @@ static struct kunit_case race_cases[] = {
 
 static struct kunit_suite race_suite = {
 	.name = "goalloc_race",
+	.init = quiet_classes_init,
+	.exit = quiet_classes_exit,
 	.test_cases = race_cases,
 };
 

@@ -25,6 +25,7 @@
 #include "mcentral.h"
 #include "mheap.h"
 #include "pool_test.h"
+#include "quiet.h"
 
 static unsigned int test_retain_percent;
 
@@ -828,6 +829,8 @@ static struct kunit_case scavenger_cases[] = {
 
 static struct kunit_suite scavenger_suite = {
 	.name = "goalloc_scavenger",
+	.init = quiet_classes_init,
+	.exit = quiet_classes_exit,
 	.test_cases = scavenger_cases,
 };
 
