@@ -20,6 +20,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpuhotplug.h>
+#include <linux/cpumask.h>
 #include <linux/jiffies.h>
 #include <linux/log2.h>
 #include <linux/moduleparam.h>
@@ -476,10 +477,12 @@ MODULE_PARM_DESC(quiet_max,
 EXPORT_SYMBOL_IF_KUNIT(goalloc_quiet_max);
 
 /*
- * Is @spc quiet on this CPU?  It is when the CPU caches no span of it, holds
- * fewer of its objects than GOALLOC_QUIET_SPANS spans of its own shape do,
- * and has taken fewer than goalloc_quiet_max of them from mcentral this
- * second; a yes counts one.  In the section.
+ * Is @spc quiet on this CPU?  It is when the CPU caches no span of it,
+ * another CPU is online to share mcentral's spans with, the CPU holds fewer
+ * of its objects than GOALLOC_QUIET_SPANS spans of its own shape do, and it
+ * has taken fewer than goalloc_quiet_max of them from mcentral this second;
+ * a yes counts one.  In the section.  (With one CPU online its own span
+ * holds what mcentral's would, and the fast path serves it.)
  *
  * On two CPUs each CPU's partly used span of every class it allocates was
  * what the second CPU cost (Documentation/trace-replay.rst): a class both
@@ -493,7 +496,7 @@ static bool mcache_quiet(struct goalloc_mcache *c, unsigned int spc)
 	unsigned int max = min(READ_ONCE(goalloc_quiet_max), 0xffffU);
 	u32 sec = (u16)(jiffies / HZ), v = c->quiet[spc];
 
-	if (c->alloc[spc] != &goalloc_placeholder_span ||
+	if (c->alloc[spc] != &goalloc_placeholder_span || num_online_cpus() < 2 ||
 	    goalloc_mcache_live_hint(spc) >= GOALLOC_QUIET_SPANS * (long)ci->nelems)
 		return false;
 	if (v >> 16 != sec)
