@@ -36,7 +36,7 @@
 
 /*
  * Allocated at load rather than defined per CPU: with a span class per
- * named cache it is some 6 KiB per CPU, and a module's static per-CPU data
+ * named cache it is about 11.5 KiB per CPU, and a module's static per-CPU data
  * comes from a reserve of 8 KiB that every module shares.
  */
 struct goalloc_mcache __percpu *goalloc_mcache __ro_after_init;
@@ -463,12 +463,14 @@ static unsigned int grow_most(unsigned int cls, size_t want)
  * a second before the class counts as busy there, and the CPU caches a span
  * of it as before: a class allocated and freed in pairs stays below
  * GOALLOC_QUIET_SPANS spans' worth of objects for good, and would otherwise
- * pay mcentral's lock and a remote free for every pair (in make
- * bench-budget's first round of 5,000 pairs, its first 2,048 took the
- * round's mean from 79 instructions a pair to 500-700).  At four spans'
+ * pay mcentral's lock and a remote free for every pair: about 1,100-1,600
+ * instructions where the fast path's pair takes 79 (measured on a build
+ * whose one-CPU benchmark guest had quiet classes: the first round of
+ * 5,000 pairs, 2,048 of them quiet, averaged 508-688).  At four spans'
  * worth a second (at most 255) the two-CPU peaks of the committed traces
  * gave most of what sharing saves back; at 2,048 they keep it
- * (Documentation/trace-replay.rst).  0: no class is ever quiet.
+ * (Documentation/trace-replay.rst).  0: no class is ever quiet; the
+ * value is taken at most 65,535.
  */
 unsigned int goalloc_quiet_max = 2048;
 module_param_named(quiet_max, goalloc_quiet_max, uint, 0644);
@@ -481,8 +483,9 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_quiet_max);
  * another CPU is online to share mcentral's spans with, the CPU holds fewer
  * of its objects than GOALLOC_QUIET_SPANS spans of its own shape do, and it
  * has taken fewer than goalloc_quiet_max of them from mcentral this second;
- * a yes counts one.  In the section.  (With one CPU online its own span
- * holds what mcentral's would, and the fast path serves it.)
+ * a yes counts one, and sets *@npages to the shape of a span grown for
+ * mcentral (quiet_alloc()).  In the section.  (With one CPU online its own
+ * span holds what mcentral's would, and the fast path serves it.)
  *
  * On two CPUs each CPU's partly used span of every class it allocates was
  * what the second CPU cost (Documentation/trace-replay.rst): a class both
@@ -490,42 +493,46 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_quiet_max);
  * filled its own.  A busy class keeps the fast path: a CPU holding many of
  * its objects, or allocating it often, caches a span of it.
  */
-static bool mcache_quiet(struct goalloc_mcache *c, unsigned int spc)
+static bool mcache_quiet(struct goalloc_mcache *c, unsigned int spc, unsigned int *npages)
 {
 	const struct goalloc_class_info *ci = goalloc_cls_info(goalloc_spc_to_class(spc));
 	unsigned int max = min(READ_ONCE(goalloc_quiet_max), 0xffffU);
 	u32 sec = (u16)(jiffies / HZ), v = c->quiet[spc];
+	long live;
 
-	if (c->alloc[spc] != &goalloc_placeholder_span || num_online_cpus() < 2 ||
-	    goalloc_mcache_live_hint(spc) >= GOALLOC_QUIET_SPANS * (long)ci->nelems)
+	if (c->alloc[spc] != &goalloc_placeholder_span || num_online_cpus() < 2)
+		return false;
+	live = goalloc_mcache_live_hint(spc);
+	if (live >= GOALLOC_QUIET_SPANS * (long)ci->nelems)
 		return false;
 	if (v >> 16 != sec)
 		v = sec << 16;
 	if ((v & 0xffff) >= max)
 		return false;
 	c->quiet[spc] = v + 1;
+	*npages = goalloc_mcache_shape(ci, live, false);
 	return true;
 }
 
 /*
  * A quiet class's object (mcache_quiet()), outside any section: a slot of
- * mcentral's spans, else of a span grown for mcentral, of the shape the
- * objects this CPU holds call for (never the big one: a busy CPU's count of
- * grows does not apply to spans no CPU caches).  Counted on this CPU, as
- * its cached spans' allocations are, so that its objects of the class (the
- * hint above) count them; its frees are remote frees, counted there too.
+ * mcentral's spans, else of a span grown for mcentral, of @npages, the
+ * shape the objects the CPU holds call for (never the big one: a busy
+ * CPU's count of grows does not apply to spans no CPU caches).  Counted on
+ * this CPU, as its cached spans' allocations are, so that its objects of
+ * the class (the hint above) count them; its frees are remote frees,
+ * counted there too.  No empty cached spans are given back before the
+ * grow (mcache_flush_empty()): the quiet CPU caches none of this class,
+ * and the grow is of a small span.
  */
-static noinline void *quiet_alloc(unsigned int spc, gfp_t gfp)
+static noinline void *quiet_alloc(unsigned int spc, unsigned int npages, gfp_t gfp)
 {
-	const struct goalloc_class_info *ci = goalloc_cls_info(goalloc_spc_to_class(spc));
 	struct goalloc_mcache *c;
 	struct goalloc_span *s;
-	unsigned int npages;
 	void *p;
 
 	p = goalloc_central_take_slot(spc, NUMA_NO_NODE, &s);
 	if (!p) {
-		npages = goalloc_mcache_shape(ci, goalloc_mcache_live_hint(spc), false);
 		s = goalloc_central_grow(spc, npages, numa_mem_id(), gfp);
 		if (!s)
 			return NULL;
@@ -569,10 +576,10 @@ static __always_inline void *next_free(unsigned int spc, size_t size, gfp_t gfp,
 	if (goalloc_mcache_enter(c)) {
 		if (node == NUMA_NO_NODE) {
 			p = goalloc_span_next_free(c->alloc[spc]);
-			if (!p && want == 1 && mcache_quiet(c, spc)) {
+			if (!p && want == 1 && mcache_quiet(c, spc, &npages)) {
 				goalloc_mcache_leave(c);
 				goalloc_mcache_put();
-				return quiet_alloc(spc, gfp);
+				return quiet_alloc(spc, npages, gfp);
 			}
 			if (!p && goalloc_mcache_may_refill(c, spc, asked))
 				p = goalloc_mcache_refill(c, spc, want);

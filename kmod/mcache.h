@@ -103,8 +103,10 @@ struct goalloc_mcache {
  * objects than this many spans of the class's own shape hold: the CPU takes
  * them one at a time from mcentral's spans, which all CPUs share, rather
  * than cache a partly used span of its own (mcache_quiet(),
- * Documentation/design.rst).  At 2 the busybox and fsload traces held 64
- * KiB more on two CPUs than at 4 (Documentation/trace-replay.rst).
+ * Documentation/design.rst).  In scratch builds with no big shape for any
+ * grow and no limit a second, the two-CPU peaks of busybox and fsload were
+ * 64 KiB higher at 2 than at 4 (4,376 and 4,720 KiB against 4,312 and
+ * 4,656; Documentation/trace-replay.rst).
  */
 #define GOALLOC_QUIET_SPANS	4
 

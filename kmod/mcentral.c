@@ -494,7 +494,7 @@ static void *central_take(struct list_head *partial, struct list_head *full,
  * @full: NULL, for spans that keep their state (a user arena's): a span
  *	found with no slot is taken off @partial, and the one the slot came
  *	from stays first until a walk finds it full.  (mcentral's own walk,
- *	which moves spans to its full list, is goalloc_central_alloc()'s.)
+ *	which moves spans to its full list, is goalloc_central_take_slot()'s.)
  * @sp: set to the slot's span
  *
  * The owner's walk over its partial list (Go's mcentral partial sets),
@@ -523,8 +523,9 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_central_take);
  *	CPU's (numa_mem_id())
  * @sp: set to the slot's span
  *
- * The first span of the partial list with a free slot (swept on the way if
- * it has frees pending), else a kept empty span, under the mcentral lock.
+ * The first span of the partial list with a free slot (one with none at
+ * hand is swept on the way if it has frees pending), else a kept empty
+ * span, under the mcentral lock.
  * The span stays mcentral's: the object's free is a remote free.  The
  * caller counts the allocation (goalloc_central_count_alloc(), or a CPU's
  * count for a quiet class's object).  Never sleeps.

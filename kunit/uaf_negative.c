@@ -27,11 +27,22 @@
 
 static int __init goalloc_uaf_init(void)
 {
-	char *p, *q;
+	char *p, *q, *n;
 
-	p = goalloc_alloc(64, GFP_KERNEL);
-	if (!p)
+	/*
+	 * A neighbour in @p's span keeps the span alive through both frees:
+	 * on a machine with another CPU online a class's first objects come
+	 * from mcentral's spans (quiet classes, Documentation/design.rst), and
+	 * the free of a span's last object sends it back to the heap, after
+	 * which a second free is refused as "not goalloc memory", not as a
+	 * double free.
+	 */
+	n = goalloc_alloc(64, GFP_KERNEL);
+	p = n ? goalloc_alloc(64, GFP_KERNEL) : NULL;
+	if (!p) {
+		goalloc_free(n);
 		return -ENOMEM;
+	}
 	memset(p, 0x5a, 64);
 	goalloc_free(p);
 
@@ -43,6 +54,7 @@ static int __init goalloc_uaf_init(void)
 
 	/* The double free: refused, counted and reported. */
 	goalloc_free(p);
+	goalloc_free(n);
 
 	/* The leak: nothing points to @q once this returns. */
 	q = goalloc_alloc(GOALLOC_UAF_LEAK_SIZE, GFP_KERNEL);
