@@ -484,8 +484,9 @@ EXPORT_SYMBOL_IF_KUNIT(goalloc_quiet_max);
  * of its objects than GOALLOC_QUIET_SPANS spans of its own shape do, and it
  * has taken fewer than goalloc_quiet_max of them from mcentral this second;
  * a yes counts one, and sets *@npages to the shape of a span grown for
- * mcentral (quiet_alloc()).  In the section.  (With one CPU online its own
- * span holds what mcentral's would, and the fast path serves it.)
+ * mcentral, the class's small one (quiet_alloc()).  In the section.  (With
+ * one CPU online its own span holds what mcentral's would, and the fast
+ * path serves it.)
  *
  * On two CPUs each CPU's partly used span of every class it allocates was
  * what the second CPU cost (Documentation/trace-replay.rst): a class both
@@ -510,18 +511,24 @@ static bool mcache_quiet(struct goalloc_mcache *c, unsigned int spc, unsigned in
 	if ((v & 0xffff) >= max)
 		return false;
 	c->quiet[spc] = v + 1;
-	*npages = goalloc_mcache_shape(ci, live, false);
+	/* Rule 7's small shape, whatever the CPU holds (quiet_alloc()). */
+	*npages = goalloc_mcache_shape(ci, 0, false);
 	return true;
 }
 
 /*
  * A quiet class's object (mcache_quiet()), outside any section: a slot of
- * mcentral's spans, else of a span grown for mcentral, of @npages, the
- * shape the objects the CPU holds call for (never the big one: a busy
- * CPU's count of grows does not apply to spans no CPU caches).  Counted on
- * this CPU, as its cached spans' allocations are, so that its objects of
- * the class (the hint above) count them; its frees are remote frees,
- * counted there too.  No empty cached spans are given back before the
+ * mcentral's spans, else of a span grown for mcentral, of @npages: the
+ * class's small shape (rule 7; the own one below 1 KiB), never the big
+ * one, as a busy CPU's count of grows does not apply to spans no CPU
+ * caches.  The small shape fits where the heap's free pages are scattered
+ * (the own shape there costs a failed placement, every CPU's page-cache
+ * window taken back, and the fall back to the small shape anyway:
+ * goalloc_pool_alloc_span_or()), and held no more at the replays' peaks
+ * than the shape of the objects held (Documentation/trace-replay.rst).
+ * Counted on this CPU, as its cached spans' allocations are, so that its
+ * objects of the class (the hint above) count them; its frees are remote
+ * frees, counted there too.  No empty cached spans are given back before the
  * grow (mcache_flush_empty()): the quiet CPU caches none of this class,
  * and the grow is of a small span.
  */
