@@ -511,21 +511,23 @@ static bool mcache_quiet(struct goalloc_mcache *c, unsigned int spc, unsigned in
 	if ((v & 0xffff) >= max)
 		return false;
 	c->quiet[spc] = v + 1;
-	/* Rule 7's small shape, whatever the CPU holds (quiet_alloc()). */
-	*npages = goalloc_mcache_shape(ci, 0, false);
+	/* Rule 7's small shape however many it holds; below zero the own (quiet_alloc()). */
+	*npages = goalloc_mcache_shape(ci, live < 0 ? live : 0, false);
 	return true;
 }
 
 /*
  * A quiet class's object (mcache_quiet()), outside any section: a slot of
  * mcentral's spans, else of a span grown for mcentral, of @npages: the
- * class's small shape (rule 7; the own one below 1 KiB), never the big
- * one, as a busy CPU's count of grows does not apply to spans no CPU
- * caches.  The small shape fits where the heap's free pages are scattered
- * (the own shape there costs a failed placement, every CPU's page-cache
- * window taken back, and the fall back to the small shape anyway:
- * goalloc_pool_alloc_span_or()), and held no more at the replays' peaks
- * than the shape of the objects held (Documentation/trace-replay.rst).
+ * class's small shape where it has one (rule 7), else its own, never the
+ * big one, as a busy CPU's count of grows does not apply to spans no CPU
+ * caches; a CPU whose hint is below zero grows the own shape
+ * (goalloc_mcache_shape() says why).  The small shape fits where the heap's
+ * free pages are scattered (the own shape there costs two failed
+ * placements, every CPU's page-cache window taken back between them, and
+ * the fallback to the small shape anyway: goalloc_pool_alloc_span_or()),
+ * and held no more at the replays' peaks than the shape of the objects
+ * held (Documentation/trace-replay.rst).
  * Counted on this CPU, as its cached spans' allocations are, so that its
  * objects of the class (the hint above) count them; its frees are remote
  * frees, counted there too.  No empty cached spans are given back before the

@@ -19,8 +19,10 @@ context, bad page, soft lockup...), Oops, a lockdep splat (PREEMPT_RT's
 "Invalid wait context" too), an RCU stall or a kmemleak leak.
 
 A KCSAN report whose title and stacks hold no goalloc frame (a race inside
-the core kernel) is not goalloc's: it is counted, printed as a NOTE line and
-kept in RUNDIR/kcsan-foreign.log, and does not fail the run.
+the core kernel), or one listed in KERNEL_RACES (a core-kernel race by
+design below a call goalloc makes), is not goalloc's: it is counted,
+printed as a NOTE line and kept in RUNDIR/kcsan-foreign.log, and does not
+fail the run.
 
 --expect-report REGEX names a report that must appear (negative tests); it
 may be given more than once.  A report is one matching line, except a WARN,
@@ -212,7 +214,7 @@ KERNEL_RACES = [
 
 
 def known_kernel_race(lines):
-    """The KERNEL_RACES entry a KCSAN report matches, or None."""
+    """The reason of the KERNEL_RACES entry a KCSAN report matches, or None."""
     title = lines[0]
     if GOALLOC_FRAME.search(title):
         return None
@@ -342,9 +344,11 @@ def main():
         with open(foreign_log, "w") as f:
             for lines in foreign:
                 f.write("\n".join(lines) + "\n\n")
-        titles = sorted(set(lines[0] + ("" if known_kernel_race(lines) is None else
-                                        " [by design: %s]" % known_kernel_race(lines))
-                            for lines in foreign))
+        titles = set()
+        for lines in foreign:
+            why = known_kernel_race(lines)
+            titles.add(lines[0] + ("" if why is None else " [by design: %s]" % why))
+        titles = sorted(titles)
         print("[%s] NOTE %d KCSAN report(s) without a goalloc access, not counted "
               "against goalloc (%s): %s" % (v.label, len(foreign), foreign_log,
                                            "; ".join(titles)))
